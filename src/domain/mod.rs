@@ -1,0 +1,3 @@
+//! The functional core: plain types and rules, no I/O.
+pub mod lang;
+pub mod money;

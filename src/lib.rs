@@ -1,0 +1,2 @@
+//! samverkan: runs collaborations between industry and Swedish national quality registries.
+pub mod domain;
