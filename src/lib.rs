@@ -1,2 +1,7 @@
 //! samverkan: runs collaborations between industry and Swedish national quality registries.
+pub mod app;
+pub mod config;
+pub mod db;
 pub mod domain;
+pub mod http;
+pub mod startup;

@@ -1,3 +1,12 @@
 //! The functional core: plain types and rules, no I/O.
+pub mod audit;
+pub mod collaboration;
+pub mod events;
+pub mod ids;
 pub mod lang;
+pub mod lifecycle;
 pub mod money;
+pub mod organisation;
+pub mod register;
+pub mod role;
+pub mod text;

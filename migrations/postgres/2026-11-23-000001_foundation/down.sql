@@ -1,0 +1,13 @@
+DROP TRIGGER audit_events_no_truncate ON audit_events;
+DROP TRIGGER audit_events_no_update ON audit_events;
+DROP FUNCTION audit_events_append_only();
+DROP TABLE audit_events;
+DROP TABLE counters;
+DROP TABLE cpua_reviews;
+DROP TABLE collaboration_registers;
+DROP TABLE collaborations;
+DROP TABLE register_cpua;
+DROP TABLE registers;
+DROP TABLE api_tokens;
+DROP TABLE accounts;
+DROP TABLE organisations;

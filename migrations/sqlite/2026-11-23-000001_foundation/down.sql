@@ -1,0 +1,12 @@
+DROP TRIGGER audit_events_no_delete;
+DROP TRIGGER audit_events_no_update;
+DROP TABLE audit_events;
+DROP TABLE counters;
+DROP TABLE cpua_reviews;
+DROP TABLE collaboration_registers;
+DROP TABLE collaborations;
+DROP TABLE register_cpua;
+DROP TABLE registers;
+DROP TABLE api_tokens;
+DROP TABLE accounts;
+DROP TABLE organisations;

@@ -1,0 +1,189 @@
+//! Authorization, in one place. Every route goes through the authentication middleware; every
+//! query and command asks this module whether the actor may see or do what it asks. Records of
+//! another organisation answer 404, never 403, so their existence does not leak.
+use std::collections::BTreeSet;
+
+use super::error::AppError;
+use crate::domain::collaboration::Collaboration;
+use crate::domain::ids::OrgId;
+use crate::domain::lifecycle::CommandKind;
+use crate::domain::role::{Actor, Role};
+
+/// The organisations a collaboration concerns.
+#[derive(Debug, Clone)]
+pub struct Scope {
+    pub company: OrgId,
+    pub principal: Option<OrgId>,
+    /// The CPUAs of its registers now, and every CPUA it has applied to.
+    pub cpuas: BTreeSet<OrgId>,
+}
+
+impl Scope {
+    pub fn of(c: &Collaboration, current_cpuas: impl IntoIterator<Item = OrgId>) -> Scope {
+        let mut cpuas: BTreeSet<OrgId> = current_cpuas.into_iter().collect();
+        cpuas.extend(c.cpua_reviews.iter().map(|r| r.cpua.clone()));
+        Scope {
+            company: c.company.clone(),
+            principal: c.research_principal.clone(),
+            cpuas,
+        }
+    }
+}
+
+/// Whether the actor may see the collaboration at all.
+pub fn can_see(actor: &Actor, scope: &Scope) -> bool {
+    match actor.role {
+        Role::Administrator => true,
+        Role::CompanyRepresentative => actor.org == scope.company,
+        Role::ResearchPrincipalRepresentative => {
+            scope.principal.as_ref() == Some(&actor.org) || actor.org == scope.company
+        }
+        Role::RegisterHolder | Role::CpuaLegal | Role::Finance => scope.cpuas.contains(&actor.org),
+    }
+}
+
+/// The roles that may issue each kind of command.
+pub fn roles_for(kind: CommandKind) -> &'static [Role] {
+    use CommandKind::*;
+    use Role::*;
+    const PARTIES: &[Role] = &[CompanyRepresentative, ResearchPrincipalRepresentative];
+    match kind {
+        UpdateDetails
+        | ToRegisterContact
+        | ToEthicsReview
+        | RecordEthicsApproval
+        | ToDataApplication
+        | RecordPublication
+        | RecordReportBack
+        | ToResults
+        | ToArchiving
+        | ConfirmDisposal
+        | ToClosed
+        | ToWithdrawn
+        | OpenAmendment
+        | RecordAmendmentEthics
+        | SubmitAmendmentApplication => PARTIES,
+        RecordFeasibility => &[RegisterHolder],
+        ToReleaseDecision | DecideAmendment | ToAgreement => &[CpuaLegal],
+        ToDataRelease => &[CpuaLegal, RegisterHolder],
+        RecordCostAgreement => &[Finance, CpuaLegal],
+        AddInternalNote => &[CpuaLegal, RegisterHolder, Finance],
+    }
+}
+
+/// Whether the actor may issue `kind` on a collaboration it can see; for per-CPUA commands by CPUA
+/// staff, only on their own authority's track.
+pub fn may(
+    actor: &Actor,
+    kind: CommandKind,
+    scope: &Scope,
+    cpua: Option<&OrgId>,
+) -> Result<(), AppError> {
+    if !roles_for(kind).contains(&actor.role) {
+        return Err(AppError::Forbidden(format!(
+            "the role {} may not {}",
+            actor.role.code(),
+            kind.code()
+        )));
+    }
+    if actor.role.is_cpua_staff() {
+        if let Some(o) = cpua {
+            if o != &actor.org {
+                return Err(AppError::Forbidden(format!(
+                    "only the CPUA itself may {} on its own track",
+                    kind.code()
+                )));
+            }
+        }
+        if !scope.cpuas.contains(&actor.org) {
+            return Err(AppError::Forbidden(
+                "your authority is not a CPUA of this collaboration".into(),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Who may create a collaboration: the parties that start one.
+pub fn may_create(actor: &Actor) -> Result<(), AppError> {
+    match actor.role {
+        Role::CompanyRepresentative | Role::ResearchPrincipalRepresentative => Ok(()),
+        _ => Err(AppError::Forbidden(
+            "collaborations are started by a company or research-principal representative".into(),
+        )),
+    }
+}
+
+/// Reference data (organisations, registers, CPUA moves) are an administrator's.
+pub fn require_admin(actor: &Actor) -> Result<(), AppError> {
+    if actor.role == Role::Administrator {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden(
+            "only an administrator may change reference data".into(),
+        ))
+    }
+}
+
+/// Whether the actor sees internal events and notes.
+pub fn sees_internal(actor: &Actor) -> bool {
+    !actor.role.is_party()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::ids::AccountId;
+
+    fn actor(role: Role, org: &OrgId) -> Actor {
+        Actor {
+            account: AccountId::new(),
+            name: "x".into(),
+            org: org.clone(),
+            role,
+        }
+    }
+
+    #[test]
+    fn each_party_sees_only_its_own() {
+        let (company, other, cpua) = (OrgId::new(), OrgId::new(), OrgId::new());
+        let scope = Scope {
+            company: company.clone(),
+            principal: None,
+            cpuas: [cpua.clone()].into(),
+        };
+        assert!(can_see(
+            &actor(Role::CompanyRepresentative, &company),
+            &scope
+        ));
+        assert!(!can_see(
+            &actor(Role::CompanyRepresentative, &other),
+            &scope
+        ));
+        assert!(can_see(&actor(Role::CpuaLegal, &cpua), &scope));
+        assert!(!can_see(&actor(Role::CpuaLegal, &other), &scope));
+        assert!(can_see(&actor(Role::Administrator, &other), &scope));
+    }
+
+    #[test]
+    fn a_cpua_decides_only_on_its_own_track() {
+        let (a, b) = (OrgId::new(), OrgId::new());
+        let scope = Scope {
+            company: OrgId::new(),
+            principal: None,
+            cpuas: [a.clone(), b.clone()].into(),
+        };
+        let legal_a = actor(Role::CpuaLegal, &a);
+        assert!(may(&legal_a, CommandKind::ToReleaseDecision, &scope, Some(&a)).is_ok());
+        assert!(may(&legal_a, CommandKind::ToReleaseDecision, &scope, Some(&b)).is_err());
+        let company = actor(Role::CompanyRepresentative, &scope.company);
+        assert!(may(&company, CommandKind::ToReleaseDecision, &scope, Some(&a)).is_err());
+    }
+
+    #[test]
+    fn every_command_kind_has_roles() {
+        for k in CommandKind::ALL {
+            assert!(!roles_for(k).is_empty(), "{k:?}");
+        }
+    }
+}

@@ -1,0 +1,93 @@
+//! The application's error, mapped once to RFC 9457 problem+json at the HTTP edge.
+use crate::domain::lifecycle::Refusal;
+
+/// One invalid input field.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct FieldError {
+    pub field: String,
+    pub rule: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(
+        field: impl Into<String>,
+        rule: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        FieldError {
+            field: field.into(),
+            rule: rule.into(),
+            message: message.into(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("authentication required: {0}")]
+    Unauthenticated(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0} not found")]
+    NotFound(String),
+    #[error("invalid input")]
+    Invalid(Vec<FieldError>),
+    #[error("{}", .0.message)]
+    Refused(Refusal),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    PayloadTooLarge(String),
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("service unavailable: {0}")]
+    Unavailable(String),
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl AppError {
+    pub fn invalid(field: &str, rule: &str, message: impl Into<String>) -> AppError {
+        AppError::Invalid(vec![FieldError::new(field, rule, message)])
+    }
+}
+
+impl From<diesel::result::Error> for AppError {
+    fn from(e: diesel::result::Error) -> Self {
+        use diesel::result::{DatabaseErrorKind, Error};
+        match e {
+            Error::NotFound => AppError::NotFound("record".into()),
+            Error::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
+                AppError::Conflict(format!(
+                    "a record with the same unique value exists ({})",
+                    info.message()
+                ))
+            }
+            Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => {
+                AppError::Conflict("a concurrent change got there first; try again".into())
+            }
+            Error::DatabaseError(_, ref info)
+                if info.message().contains("database is locked")
+                    || info.message().contains("busy") =>
+            {
+                AppError::Conflict("a concurrent change got there first; try again".into())
+            }
+            other => AppError::Internal(anyhow::Error::new(other).context("database error")),
+        }
+    }
+}
+
+impl From<r2d2::Error> for AppError {
+    fn from(e: r2d2::Error) -> Self {
+        AppError::Unavailable(format!("no database connection: {e}"))
+    }
+}
+
+impl From<Refusal> for AppError {
+    fn from(r: Refusal) -> Self {
+        AppError::Refused(r)
+    }
+}

@@ -1,0 +1,50 @@
+//! Commands and queries: authorize, load, ask the domain, persist the change with its audit event
+//! in one transaction.
+pub mod audit;
+pub mod auth;
+pub mod authz;
+pub mod clock;
+pub mod collaborations;
+pub mod error;
+pub mod reference;
+pub mod seed;
+
+use std::sync::Arc;
+
+use crate::db::{Db, DbConn};
+pub use error::{AppError, FieldError};
+
+/// What every command and query needs: the database and the clock.
+#[derive(Clone)]
+pub struct Services {
+    pub db: Db,
+    pub clock: Arc<dyn clock::Clock>,
+}
+
+impl Services {
+    /// Runs `f` in one write transaction. On SQLite, writers queue for the single writer first.
+    pub fn write<T>(
+        &self,
+        f: impl FnOnce(&mut DbConn) -> Result<T, AppError>,
+    ) -> Result<T, AppError> {
+        use diesel::Connection;
+        let lock = self.db.write_lock();
+        let _guard = lock
+            .as_ref()
+            .map(|l| l.lock().unwrap_or_else(|p| p.into_inner()));
+        let mut conn = self.db.pool.get()?;
+        let conn: &mut DbConn = &mut conn;
+        conn.transaction(f)
+    }
+
+    /// Runs `f` in one read transaction, so a query sees one consistent state.
+    pub fn read<T>(
+        &self,
+        f: impl FnOnce(&mut DbConn) -> Result<T, AppError>,
+    ) -> Result<T, AppError> {
+        use diesel::Connection;
+        let mut conn = self.db.pool.get()?;
+        let conn: &mut DbConn = &mut conn;
+        conn.transaction(f)
+    }
+}

@@ -1,0 +1,270 @@
+//! Reference data: organisations and registers, and which CPUA is responsible for each register.
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use super::audit::record;
+use super::authz::require_admin;
+use super::{AppError, FieldError};
+use crate::db::{repo, DbConn};
+use crate::domain::events::EventType;
+use crate::domain::ids::{OrgId, RegisterId};
+use crate::domain::organisation::{Address, OrgKind, OrgNumber, Organisation, VatNumber};
+use crate::domain::register::{parse_register_code, CpuaAssignment, Register};
+use crate::domain::role::Actor;
+use crate::domain::text::parse_text;
+
+/// An organisation as the client sends it.
+#[derive(Debug, Clone, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewOrganisation {
+    pub name: String,
+    /// company, university, region, cpua_authority, register_centre, other_private
+    pub kind: String,
+    /// NNNNNN-NNNN with a valid check digit
+    pub org_number: String,
+    /// SE + the ten digits + 01
+    pub vat_number: Option<String>,
+    pub address: Option<Address>,
+}
+
+impl NewOrganisation {
+    /// Parses every field, reporting all faults at once.
+    pub fn parse(self) -> Result<Organisation, AppError> {
+        let mut errs = Vec::new();
+        let name = parse_text(&self.name, 200)
+            .map_err(|m| errs.push(FieldError::new("name", "text", m)))
+            .ok();
+        let kind = OrgKind::parse(&self.kind);
+        if kind.is_none() {
+            errs.push(FieldError::new(
+                "kind",
+                "one_of",
+                "must be one of company, university, region, cpua_authority, register_centre, other_private",
+            ));
+        }
+        let org_number = OrgNumber::parse(&self.org_number)
+            .map_err(|e| errs.push(FieldError::new("org_number", "org_number", e.to_string())))
+            .ok();
+        let vat_number = match (&self.vat_number, &org_number) {
+            (Some(v), Some(o)) => VatNumber::parse_for(v, o)
+                .map_err(|e| errs.push(FieldError::new("vat_number", "vat_number", e.to_string())))
+                .ok(),
+            _ => None,
+        };
+        match (name, kind, org_number) {
+            (Some(name), Some(kind), Some(org_number)) if errs.is_empty() => Ok(Organisation {
+                id: OrgId::new(),
+                name,
+                kind,
+                org_number,
+                vat_number,
+                address: self.address,
+            }),
+            _ => Err(AppError::Invalid(errs)),
+        }
+    }
+}
+
+pub fn create_organisation(
+    conn: &mut DbConn,
+    actor: &Actor,
+    org: Organisation,
+    now: DateTime<Utc>,
+) -> Result<Organisation, AppError> {
+    require_admin(actor)?;
+    insert_organisation_audited(conn, actor, org, now)
+}
+
+pub fn insert_organisation_audited(
+    conn: &mut DbConn,
+    actor: &Actor,
+    org: Organisation,
+    now: DateTime<Utc>,
+) -> Result<Organisation, AppError> {
+    if repo::organisation_by_number(conn, &org.org_number)?.is_some() {
+        return Err(AppError::invalid(
+            "org_number",
+            "unique",
+            format!(
+                "an organisation with number {} exists already",
+                org.org_number
+            ),
+        ));
+    }
+    repo::insert_organisation(conn, &org, now)?;
+    record(
+        conn,
+        &format!("organisation:{}", org.id),
+        actor,
+        EventType::OrganisationCreated,
+        None,
+        Some(serde_json::to_value(&org).map_err(anyhow::Error::from)?),
+        now,
+    )?;
+    Ok(org)
+}
+
+pub fn get_organisation(conn: &mut DbConn, id: &OrgId) -> Result<Organisation, AppError> {
+    repo::find_organisation(conn, id)?.ok_or_else(|| AppError::NotFound("organisation".into()))
+}
+
+/// A register with its current CPUA and the history of assignments.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct RegisterView {
+    pub id: String,
+    pub code: String,
+    pub name: String,
+    pub is_example: bool,
+    pub cpua: Option<String>,
+    pub cpua_name: Option<String>,
+    #[schema(value_type = Vec<Object>)]
+    pub cpua_history: Vec<CpuaAssignment>,
+}
+
+pub fn register_view(conn: &mut DbConn, r: Register) -> Result<RegisterView, AppError> {
+    let current = repo::current_cpuas(conn, std::slice::from_ref(&r.id))?;
+    let (cpua, cpua_name) = match current.get(&r.id) {
+        Some((o, n)) => (Some(o.to_string()), Some(n.clone())),
+        None => (None, None),
+    };
+    Ok(RegisterView {
+        cpua_history: repo::cpua_history(conn, &r.id)?,
+        id: r.id.to_string(),
+        code: r.code,
+        name: r.name,
+        is_example: r.is_example,
+        cpua,
+        cpua_name,
+    })
+}
+
+/// A register as the client sends it.
+#[derive(Debug, Clone, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewRegister {
+    pub code: String,
+    pub name: String,
+    /// The id of the responsible CPUA authority.
+    pub cpua: String,
+    #[serde(default)]
+    pub is_example: bool,
+}
+
+fn cpua_org(conn: &mut DbConn, field: &str, id: &str) -> Result<OrgId, AppError> {
+    let org = OrgId::parse(id)
+        .map(|o| repo::find_organisation(conn, &o))
+        .transpose()?
+        .flatten()
+        .ok_or_else(|| {
+            AppError::invalid(
+                field,
+                "unknown_organisation",
+                format!("no organisation '{id}'"),
+            )
+        })?;
+    if org.kind != OrgKind::CpuaAuthority {
+        return Err(AppError::invalid(
+            field,
+            "cpua_authority",
+            format!("{} is not a CPUA authority", org.name),
+        ));
+    }
+    Ok(org.id)
+}
+
+pub fn create_register(
+    conn: &mut DbConn,
+    actor: &Actor,
+    input: NewRegister,
+    now: DateTime<Utc>,
+) -> Result<RegisterView, AppError> {
+    require_admin(actor)?;
+    let mut errs = Vec::new();
+    let code = parse_register_code(&input.code)
+        .map_err(|m| errs.push(FieldError::new("code", "register_code", m)))
+        .ok();
+    let name = parse_text(&input.name, 200)
+        .map_err(|m| errs.push(FieldError::new("name", "text", m)))
+        .ok();
+    let (Some(code), Some(name)) = (code, name) else {
+        return Err(AppError::Invalid(errs));
+    };
+    let cpua = cpua_org(conn, "cpua", &input.cpua)?;
+    if repo::register_by_code(conn, &code)?.is_some() {
+        return Err(AppError::invalid(
+            "code",
+            "unique",
+            format!("a register with code {code} exists already"),
+        ));
+    }
+    let reg = Register {
+        id: RegisterId::new(),
+        code,
+        name,
+        is_example: input.is_example,
+    };
+    insert_register_audited(conn, actor, reg, &cpua, now)
+}
+
+pub fn insert_register_audited(
+    conn: &mut DbConn,
+    actor: &Actor,
+    reg: Register,
+    cpua: &OrgId,
+    now: DateTime<Utc>,
+) -> Result<RegisterView, AppError> {
+    repo::insert_register(conn, &reg, now)?;
+    repo::assign_cpua(conn, &reg.id, cpua, now)?;
+    let view = register_view(conn, reg)?;
+    record(
+        conn,
+        &format!("register:{}", view.id),
+        actor,
+        EventType::RegisterCreated,
+        None,
+        Some(serde_json::to_value(&view).map_err(anyhow::Error::from)?),
+        now,
+    )?;
+    Ok(view)
+}
+
+/// Moves a register to another CPUA; the earlier assignment is kept as history. Collaborations
+/// already under review stay with the CPUA they applied to.
+pub fn move_register(
+    conn: &mut DbConn,
+    actor: &Actor,
+    id: &RegisterId,
+    cpua: &str,
+    now: DateTime<Utc>,
+) -> Result<RegisterView, AppError> {
+    require_admin(actor)?;
+    let reg =
+        repo::find_register(conn, id)?.ok_or_else(|| AppError::NotFound("register".into()))?;
+    let cpua = cpua_org(conn, "cpua", cpua)?;
+    let before = register_view(conn, reg.clone())?;
+    if before.cpua.as_deref() == Some(cpua.as_str()) {
+        return Err(AppError::invalid(
+            "cpua",
+            "unchanged",
+            "the register is already under this CPUA",
+        ));
+    }
+    repo::assign_cpua(conn, id, &cpua, now)?;
+    let after = register_view(conn, reg)?;
+    record(
+        conn,
+        &format!("register:{id}"),
+        actor,
+        EventType::RegisterMoved,
+        Some(serde_json::to_value(&before).map_err(anyhow::Error::from)?),
+        Some(serde_json::to_value(&after).map_err(anyhow::Error::from)?),
+        now,
+    )?;
+    Ok(after)
+}
+
+pub fn get_register(conn: &mut DbConn, id: &RegisterId) -> Result<RegisterView, AppError> {
+    let reg =
+        repo::find_register(conn, id)?.ok_or_else(|| AppError::NotFound("register".into()))?;
+    register_view(conn, reg)
+}

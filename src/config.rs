@@ -1,0 +1,189 @@
+//! Typed settings: `config/default.toml`, an optional `config/<SAMVERKAN_ENV>.toml`, then
+//! `SAMVERKAN__SECTION__KEY` environment overrides, checked at start with an error that names the
+//! key and the problem.
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::Path;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    pub server: ServerSettings,
+    pub database: DatabaseSettings,
+    pub auth: AuthSettings,
+    pub api: ApiSettings,
+    pub log: LogSettings,
+    /// From `SAMVERKAN_ADDR`.
+    #[serde(skip)]
+    pub addr: String,
+    /// From `DATABASE_URL`.
+    #[serde(skip)]
+    pub database_url: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSettings {
+    pub max_body_bytes: usize,
+    pub workers: usize,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseSettings {
+    pub pool_size: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AuthMode {
+    Local,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthSettings {
+    pub mode: AuthMode,
+    pub token_ttl_hours: i64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApiSettings {
+    pub default_page_size: i64,
+    pub max_page_size: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogSettings {
+    pub format: LogFormat,
+    pub level: String,
+}
+
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/samverkan.db";
+pub const DEFAULT_ADDR: &str = "127.0.0.1:8080";
+
+impl Settings {
+    /// Loads the settings from `dir` and the environment.
+    pub fn load(dir: &Path) -> anyhow::Result<Settings> {
+        let mut b = config::Config::builder()
+            .add_source(config::File::from(dir.join("default.toml")).required(true));
+        if let Ok(env) = std::env::var("SAMVERKAN_ENV") {
+            b = b.add_source(config::File::from(dir.join(format!("{env}.toml"))).required(true));
+        }
+        b = b.add_source(
+            config::Environment::with_prefix("SAMVERKAN")
+                .prefix_separator("__")
+                .separator("__")
+                .try_parsing(true),
+        );
+        let raw = b
+            .build()
+            .map_err(|e| anyhow::anyhow!("configuration: {e}"))?;
+        let mut s: Settings = raw
+            .try_deserialize()
+            .map_err(|e| anyhow::anyhow!("configuration: {e}"))?;
+        s.addr = std::env::var("SAMVERKAN_ADDR").unwrap_or_else(|_| DEFAULT_ADDR.to_string());
+        s.database_url =
+            std::env::var("DATABASE_URL").unwrap_or_else(|_| DEFAULT_DATABASE_URL.to_string());
+        s.validate()?;
+        Ok(s)
+    }
+
+    /// The settings compiled into the binary, for tests and tools.
+    pub fn defaults() -> Settings {
+        Settings {
+            server: ServerSettings {
+                max_body_bytes: 262_144,
+                workers: 0,
+            },
+            database: DatabaseSettings { pool_size: 8 },
+            auth: AuthSettings {
+                mode: AuthMode::Local,
+                token_ttl_hours: 12,
+            },
+            api: ApiSettings {
+                default_page_size: 50,
+                max_page_size: 200,
+            },
+            log: LogSettings {
+                format: LogFormat::Pretty,
+                level: "info".into(),
+            },
+            addr: DEFAULT_ADDR.into(),
+            database_url: DEFAULT_DATABASE_URL.into(),
+        }
+    }
+
+    /// Checks every value, naming the key at fault.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        let fail = |key: &str, why: &str| Err(anyhow::anyhow!("configuration: {key}: {why}"));
+        if !(1024..=16 * 1024 * 1024).contains(&self.server.max_body_bytes) {
+            return fail("server.max_body_bytes", "must be between 1024 and 16777216");
+        }
+        if self.server.workers > 256 {
+            return fail("server.workers", "must be at most 256");
+        }
+        if !(1..=128).contains(&self.database.pool_size) {
+            return fail("database.pool_size", "must be between 1 and 128");
+        }
+        if !(1..=24 * 30).contains(&self.auth.token_ttl_hours) {
+            return fail("auth.token_ttl_hours", "must be between 1 and 720");
+        }
+        if self.api.max_page_size < 1 || self.api.max_page_size > 1000 {
+            return fail("api.max_page_size", "must be between 1 and 1000");
+        }
+        if self.api.default_page_size < 1 || self.api.default_page_size > self.api.max_page_size {
+            return fail(
+                "api.default_page_size",
+                "must be between 1 and api.max_page_size",
+            );
+        }
+        if tracing_subscriber::EnvFilter::try_new(&self.log.level).is_err() {
+            return fail("log.level", "is not a valid tracing filter");
+        }
+        if self.addr.parse::<SocketAddr>().is_err() {
+            return fail(
+                "SAMVERKAN_ADDR",
+                "must be an address with a port, e.g. 127.0.0.1:8080",
+            );
+        }
+        crate::db::conn::DatabaseUrl::parse(&self.database_url).map_err(anyhow::Error::msg)?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shipped_defaults_are_valid() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("config");
+        let s = Settings::load(&dir).unwrap();
+        assert_eq!(s.api.max_page_size, 200);
+    }
+
+    #[test]
+    fn a_bad_value_names_its_key() {
+        let mut s = Settings::defaults();
+        s.database.pool_size = 0;
+        let e = s.validate().unwrap_err().to_string();
+        assert!(e.contains("database.pool_size"), "{e}");
+        let mut s = Settings::defaults();
+        s.addr = "localhost".into();
+        assert!(s
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("SAMVERKAN_ADDR"));
+    }
+}

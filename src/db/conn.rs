@@ -1,0 +1,177 @@
+//! One binary, two databases: SQLite (bundled, the embedded default) or PostgreSQL, chosen by the
+//! URL scheme, behind one r2d2 pool.
+use diesel::connection::SimpleConnection;
+use diesel::pg::PgConnection;
+use diesel::sqlite::SqliteConnection;
+use diesel::Connection;
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// A connection to either database.
+#[derive(diesel::MultiConnection)]
+pub enum DbConn {
+    Postgres(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+/// Which database a URL names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    Sqlite(PathBuf),
+    Postgres(String),
+}
+
+impl DatabaseUrl {
+    /// `sqlite://relative/path.db`, `sqlite:///absolute/path.db`, or `postgres://…` /
+    /// `postgresql://…`. Anything else is refused: SQLite would accept any string as a file name,
+    /// so the scheme alone decides.
+    pub fn parse(url: &str) -> Result<DatabaseUrl, String> {
+        if let Some(path) = url.strip_prefix("sqlite://") {
+            if path.is_empty() || path.contains(":memory:") {
+                return Err(
+                    "DATABASE_URL: a SQLite URL needs a file path, e.g. sqlite://data/samverkan.db"
+                        .into(),
+                );
+            }
+            return Ok(DatabaseUrl::Sqlite(PathBuf::from(path)));
+        }
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Ok(DatabaseUrl::Postgres(url.to_string()));
+        }
+        Err("DATABASE_URL: must start with sqlite:// or postgres:// (postgresql://)".into())
+    }
+
+    pub fn backend_name(&self) -> &'static str {
+        match self {
+            DatabaseUrl::Sqlite(_) => "sqlite",
+            DatabaseUrl::Postgres(_) => "postgres",
+        }
+    }
+}
+
+/// Opens connections for the pool and prepares each one.
+#[derive(Debug, Clone)]
+pub struct ConnManager {
+    url: DatabaseUrl,
+}
+
+impl r2d2::ManageConnection for ConnManager {
+    type Connection = DbConn;
+    type Error = diesel::ConnectionError;
+
+    fn connect(&self) -> Result<DbConn, Self::Error> {
+        match &self.url {
+            DatabaseUrl::Sqlite(path) => {
+                let mut c = SqliteConnection::establish(&path.to_string_lossy())?;
+                // Foreign keys are off by default in SQLite; WAL lets readers run beside the writer.
+                c.batch_execute(
+                    "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
+                     PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+                )
+                .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+                Ok(DbConn::Sqlite(c))
+            }
+            DatabaseUrl::Postgres(url) => {
+                let mut c = PgConnection::establish(url)?;
+                c.batch_execute("SET TIME ZONE 'UTC'")
+                    .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+                Ok(DbConn::Postgres(c))
+            }
+        }
+    }
+
+    fn is_valid(&self, conn: &mut DbConn) -> Result<(), Self::Error> {
+        conn.batch_execute("SELECT 1")
+            .map_err(diesel::ConnectionError::CouldntSetupConfiguration)
+    }
+
+    fn has_broken(&self, _conn: &mut DbConn) -> bool {
+        false
+    }
+}
+
+/// The pool, and for SQLite the single-writer lock: SQLite allows one writer at a time, so writes
+/// queue here instead of failing with "database is locked" when a read transaction upgrades.
+#[derive(Clone)]
+pub struct Db {
+    pub pool: r2d2::Pool<ConnManager>,
+    pub url: DatabaseUrl,
+    write_lock: Option<Arc<Mutex<()>>>,
+}
+
+impl Db {
+    pub fn connect(url: &str, max_size: u32) -> anyhow::Result<Db> {
+        let url = DatabaseUrl::parse(url).map_err(anyhow::Error::msg)?;
+        if let DatabaseUrl::Sqlite(path) = &url {
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir).map_err(|e| {
+                    anyhow::anyhow!("DATABASE_URL: cannot create folder {}: {e}", dir.display())
+                })?;
+            }
+        }
+        let pool = r2d2::Pool::builder()
+            .max_size(max_size)
+            .connection_timeout(Duration::from_secs(10))
+            .build(ConnManager { url: url.clone() })
+            .map_err(|e| anyhow::anyhow!("cannot connect to the database: {e}"))?;
+        let write_lock = matches!(url, DatabaseUrl::Sqlite(_)).then(|| Arc::new(Mutex::new(())));
+        Ok(Db {
+            pool,
+            url,
+            write_lock,
+        })
+    }
+
+    pub fn write_lock(&self) -> Option<Arc<Mutex<()>>> {
+        self.write_lock.clone()
+    }
+}
+
+/// Applies the pending migrations of the connection's backend.
+pub fn run_migrations(conn: &mut DbConn) -> anyhow::Result<usize> {
+    let applied = match conn {
+        DbConn::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS),
+        DbConn::Postgres(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS),
+    }
+    .map_err(|e| anyhow::anyhow!("migrations failed: {e}"))?;
+    Ok(applied.len())
+}
+
+/// Whether every migration of the binary has been applied.
+pub fn migrations_applied(conn: &mut DbConn) -> anyhow::Result<bool> {
+    let pending = match conn {
+        DbConn::Sqlite(c) => c.has_pending_migration(SQLITE_MIGRATIONS),
+        DbConn::Postgres(c) => c.has_pending_migration(POSTGRES_MIGRATIONS),
+    }
+    .map_err(|e| anyhow::anyhow!("cannot read the migrations table: {e}"))?;
+    Ok(!pending)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn url_scheme_decides_the_backend() {
+        assert_eq!(
+            DatabaseUrl::parse("sqlite://data/x.db").unwrap(),
+            DatabaseUrl::Sqlite(PathBuf::from("data/x.db"))
+        );
+        assert_eq!(
+            DatabaseUrl::parse("sqlite:///tmp/x.db").unwrap(),
+            DatabaseUrl::Sqlite(PathBuf::from("/tmp/x.db"))
+        );
+        assert!(matches!(
+            DatabaseUrl::parse("postgres://u@h/db").unwrap(),
+            DatabaseUrl::Postgres(_)
+        ));
+        assert!(DatabaseUrl::parse("mysql://x").is_err());
+        assert!(DatabaseUrl::parse("data/x.db").is_err());
+        assert!(DatabaseUrl::parse("sqlite://:memory:").is_err());
+    }
+}

@@ -1,0 +1,6 @@
+//! Persistence: diesel over SQLite or PostgreSQL.
+pub mod conn;
+pub mod repo;
+pub mod schema;
+
+pub use conn::{Db, DbConn};

@@ -1,0 +1,715 @@
+//! Repositories: rows in, domain types out. No rules live here.
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use diesel::IntoSql;
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::schema::*;
+use super::DbConn;
+use crate::domain::audit::{AuditEvent, Visibility};
+use crate::domain::collaboration::Collaboration;
+use crate::domain::ids::{AccountId, CollaborationId, OrgId, RegisterId};
+use crate::domain::organisation::{Address, OrgKind, OrgNumber, Organisation, VatNumber};
+use crate::domain::register::{CpuaAssignment, Register};
+use crate::domain::role::{Actor, Role};
+
+pub type QResult<T> = Result<T, diesel::result::Error>;
+
+fn corrupt(what: &str) -> diesel::result::Error {
+    diesel::result::Error::DeserializationError(format!("stored {what} is not valid").into())
+}
+
+pub fn ts(t: DateTime<Utc>) -> NaiveDateTime {
+    crate::domain::audit::truncate_micros(t).naive_utc()
+}
+
+pub fn utc(t: NaiveDateTime) -> DateTime<Utc> {
+    t.and_utc()
+}
+
+// ---------- organisations ----------
+
+#[derive(Queryable, Insertable)]
+#[diesel(table_name = organisations)]
+struct OrgRow {
+    id: String,
+    name: String,
+    kind: String,
+    org_number: String,
+    vat_number: Option<String>,
+    address: Option<String>,
+    created_at: NaiveDateTime,
+}
+
+impl OrgRow {
+    fn into_domain(self) -> QResult<Organisation> {
+        Ok(Organisation {
+            id: OrgId::from_db(self.id),
+            name: self.name,
+            kind: OrgKind::parse(&self.kind).ok_or_else(|| corrupt("organisation kind"))?,
+            org_number: OrgNumber::parse(&self.org_number)
+                .map_err(|_| corrupt("organisation number"))?,
+            vat_number: self
+                .vat_number
+                .map(|v| VatNumber::parse(&v).map_err(|_| corrupt("VAT number")))
+                .transpose()?,
+            address: self
+                .address
+                .map(|a| serde_json::from_str::<Address>(&a).map_err(|_| corrupt("address")))
+                .transpose()?,
+        })
+    }
+}
+
+pub fn insert_organisation(conn: &mut DbConn, o: &Organisation, now: DateTime<Utc>) -> QResult<()> {
+    let row = OrgRow {
+        id: o.id.to_string(),
+        name: o.name.clone(),
+        kind: o.kind.code().to_string(),
+        org_number: o.org_number.to_string(),
+        vat_number: o.vat_number.as_ref().map(|v| v.as_str().to_string()),
+        address: o
+            .address
+            .as_ref()
+            .map(|a| serde_json::to_string(a).unwrap_or_default()),
+        created_at: ts(now),
+    };
+    diesel::insert_into(organisations::table)
+        .values(&row)
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn find_organisation(conn: &mut DbConn, id: &OrgId) -> QResult<Option<Organisation>> {
+    organisations::table
+        .find(id.as_str())
+        .first::<OrgRow>(conn)
+        .optional()?
+        .map(OrgRow::into_domain)
+        .transpose()
+}
+
+pub fn organisation_by_number(conn: &mut DbConn, n: &OrgNumber) -> QResult<Option<Organisation>> {
+    organisations::table
+        .filter(organisations::org_number.eq(n.as_str()))
+        .first::<OrgRow>(conn)
+        .optional()?
+        .map(OrgRow::into_domain)
+        .transpose()
+}
+
+pub fn list_organisations(
+    conn: &mut DbConn,
+    kind: Option<OrgKind>,
+    offset: i64,
+    limit: i64,
+) -> QResult<(Vec<Organisation>, i64)> {
+    let mut q = organisations::table.into_boxed();
+    let mut c = organisations::table.into_boxed();
+    if let Some(k) = kind {
+        q = q.filter(organisations::kind.eq(k.code()));
+        c = c.filter(organisations::kind.eq(k.code()));
+    }
+    let total: i64 = c.count().get_result(conn)?;
+    let rows: Vec<OrgRow> = q
+        .order((organisations::name.asc(), organisations::id.asc()))
+        .offset(offset)
+        .limit(limit)
+        .load(conn)?;
+    let orgs = rows
+        .into_iter()
+        .map(OrgRow::into_domain)
+        .collect::<QResult<Vec<_>>>()?;
+    Ok((orgs, total))
+}
+
+pub fn count_organisations(conn: &mut DbConn) -> QResult<i64> {
+    organisations::table.count().get_result(conn)
+}
+
+// ---------- accounts and tokens ----------
+
+#[derive(Queryable, Insertable)]
+#[diesel(table_name = accounts)]
+pub struct AccountRow {
+    pub id: String,
+    pub username: String,
+    pub display_name: String,
+    pub email: String,
+    pub role: String,
+    pub organisation_id: String,
+    pub is_demo: bool,
+    pub created_at: NaiveDateTime,
+}
+
+impl AccountRow {
+    pub fn actor(&self) -> QResult<Actor> {
+        Ok(Actor {
+            account: AccountId::from_db(self.id.clone()),
+            name: self.display_name.clone(),
+            org: OrgId::from_db(self.organisation_id.clone()),
+            role: Role::parse(&self.role).ok_or_else(|| corrupt("role"))?,
+        })
+    }
+}
+
+pub fn insert_account(conn: &mut DbConn, row: &AccountRow) -> QResult<()> {
+    diesel::insert_into(accounts::table)
+        .values(row)
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn demo_accounts(conn: &mut DbConn) -> QResult<Vec<(AccountRow, String)>> {
+    accounts::table
+        .inner_join(organisations::table)
+        .filter(accounts::is_demo.eq(true))
+        .order(accounts::username.asc())
+        .select((accounts::all_columns, organisations::name))
+        .load(conn)
+}
+
+pub fn account_by_username(conn: &mut DbConn, username: &str) -> QResult<Option<AccountRow>> {
+    accounts::table
+        .filter(accounts::username.eq(username))
+        .first(conn)
+        .optional()
+}
+
+pub fn insert_token(
+    conn: &mut DbConn,
+    hash: &str,
+    account: &str,
+    now: DateTime<Utc>,
+    expires: DateTime<Utc>,
+) -> QResult<()> {
+    diesel::insert_into(api_tokens::table)
+        .values((
+            api_tokens::token_hash.eq(hash),
+            api_tokens::account_id.eq(account),
+            api_tokens::created_at.eq(ts(now)),
+            api_tokens::expires_at.eq(ts(expires)),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn actor_by_token(conn: &mut DbConn, hash: &str, now: DateTime<Utc>) -> QResult<Option<Actor>> {
+    let row: Option<AccountRow> = api_tokens::table
+        .inner_join(accounts::table)
+        .filter(api_tokens::token_hash.eq(hash))
+        .filter(api_tokens::expires_at.gt(ts(now)))
+        .select(accounts::all_columns)
+        .first(conn)
+        .optional()?;
+    row.map(|r| r.actor()).transpose()
+}
+
+// ---------- registers ----------
+
+#[derive(Queryable, Insertable)]
+#[diesel(table_name = registers)]
+struct RegisterRow {
+    id: String,
+    code: String,
+    name: String,
+    is_example: bool,
+    created_at: NaiveDateTime,
+}
+
+impl RegisterRow {
+    fn into_domain(self) -> Register {
+        Register {
+            id: RegisterId::from_db(self.id),
+            code: self.code,
+            name: self.name,
+            is_example: self.is_example,
+        }
+    }
+}
+
+pub fn insert_register(conn: &mut DbConn, r: &Register, now: DateTime<Utc>) -> QResult<()> {
+    diesel::insert_into(registers::table)
+        .values(&RegisterRow {
+            id: r.id.to_string(),
+            code: r.code.clone(),
+            name: r.name.clone(),
+            is_example: r.is_example,
+            created_at: ts(now),
+        })
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn find_register(conn: &mut DbConn, id: &RegisterId) -> QResult<Option<Register>> {
+    Ok(registers::table
+        .find(id.as_str())
+        .first::<RegisterRow>(conn)
+        .optional()?
+        .map(RegisterRow::into_domain))
+}
+
+pub fn register_by_code(conn: &mut DbConn, code: &str) -> QResult<Option<Register>> {
+    Ok(registers::table
+        .filter(registers::code.eq(code))
+        .first::<RegisterRow>(conn)
+        .optional()?
+        .map(RegisterRow::into_domain))
+}
+
+pub fn list_registers(
+    conn: &mut DbConn,
+    cpua: Option<&OrgId>,
+    offset: i64,
+    limit: i64,
+) -> QResult<(Vec<Register>, i64)> {
+    let mut q = registers::table.into_boxed();
+    let mut c = registers::table.into_boxed();
+    if let Some(o) = cpua {
+        let ids = register_cpua::table
+            .filter(register_cpua::cpua_id.eq(o.as_str().to_string()))
+            .filter(register_cpua::valid_to.is_null())
+            .select(register_cpua::register_id);
+        q = q.filter(registers::id.eq_any(ids));
+        let ids = register_cpua::table
+            .filter(register_cpua::cpua_id.eq(o.as_str().to_string()))
+            .filter(register_cpua::valid_to.is_null())
+            .select(register_cpua::register_id);
+        c = c.filter(registers::id.eq_any(ids));
+    }
+    let total = c.count().get_result(conn)?;
+    let rows: Vec<RegisterRow> = q
+        .order((registers::name.asc(), registers::id.asc()))
+        .offset(offset)
+        .limit(limit)
+        .load(conn)?;
+    Ok((
+        rows.into_iter().map(RegisterRow::into_domain).collect(),
+        total,
+    ))
+}
+
+pub fn cpua_history(conn: &mut DbConn, register: &RegisterId) -> QResult<Vec<CpuaAssignment>> {
+    let rows: Vec<(String, String, NaiveDateTime, Option<NaiveDateTime>)> = register_cpua::table
+        .filter(register_cpua::register_id.eq(register.as_str()))
+        .order(register_cpua::id.asc())
+        .select((
+            register_cpua::register_id,
+            register_cpua::cpua_id,
+            register_cpua::valid_from,
+            register_cpua::valid_to,
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(r, c, f, t)| CpuaAssignment {
+            register: RegisterId::from_db(r),
+            cpua: OrgId::from_db(c),
+            valid_from: utc(f),
+            valid_to: t.map(utc),
+        })
+        .collect())
+}
+
+/// Ends the current assignment (if any) and starts a new one, keeping the history.
+pub fn assign_cpua(
+    conn: &mut DbConn,
+    register: &RegisterId,
+    cpua: &OrgId,
+    now: DateTime<Utc>,
+) -> QResult<()> {
+    diesel::update(
+        register_cpua::table
+            .filter(register_cpua::register_id.eq(register.as_str()))
+            .filter(register_cpua::valid_to.is_null()),
+    )
+    .set(register_cpua::valid_to.eq(Some(ts(now))))
+    .execute(conn)?;
+    diesel::insert_into(register_cpua::table)
+        .values((
+            register_cpua::register_id.eq(register.as_str()),
+            register_cpua::cpua_id.eq(cpua.as_str()),
+            register_cpua::valid_from.eq(ts(now)),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The CPUA responsible now for each of the given registers, with the CPUA's name.
+pub fn current_cpuas(
+    conn: &mut DbConn,
+    regs: &[RegisterId],
+) -> QResult<BTreeMap<RegisterId, (OrgId, String)>> {
+    let ids: Vec<&str> = regs.iter().map(RegisterId::as_str).collect();
+    let rows: Vec<(String, String, String)> = register_cpua::table
+        .inner_join(organisations::table)
+        .filter(register_cpua::register_id.eq_any(ids))
+        .filter(register_cpua::valid_to.is_null())
+        .select((
+            register_cpua::register_id,
+            register_cpua::cpua_id,
+            organisations::name,
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(r, c, n)| (RegisterId::from_db(r), (OrgId::from_db(c), n)))
+        .collect())
+}
+
+// ---------- collaborations ----------
+
+#[derive(Queryable)]
+struct CollabRow {
+    #[allow(dead_code)]
+    id: String,
+    #[allow(dead_code)]
+    reference: String,
+    #[allow(dead_code)]
+    title: String,
+    #[allow(dead_code)]
+    step: String,
+    #[allow(dead_code)]
+    company_id: String,
+    #[allow(dead_code)]
+    principal_id: Option<String>,
+    version: i64,
+    state: String,
+    #[allow(dead_code)]
+    created_at: NaiveDateTime,
+    #[allow(dead_code)]
+    updated_at: NaiveDateTime,
+}
+
+/// Takes the next number of a named counter. Runs inside the caller's transaction; on PostgreSQL
+/// the row lock of the UPDATE serialises concurrent callers.
+pub fn next_counter(conn: &mut DbConn, name: &str) -> QResult<i64> {
+    let n = diesel::update(counters::table.find(name))
+        .set(counters::value.eq(counters::value + 1))
+        .execute(conn)?;
+    if n == 0 {
+        diesel::insert_into(counters::table)
+            .values((counters::name.eq(name), counters::value.eq(1i64)))
+            .execute(conn)?;
+    }
+    counters::table
+        .find(name)
+        .select(counters::value)
+        .first(conn)
+}
+
+fn write_projections(conn: &mut DbConn, c: &Collaboration) -> QResult<()> {
+    let id = c.id.as_str();
+    diesel::delete(
+        collaboration_registers::table.filter(collaboration_registers::collaboration_id.eq(id)),
+    )
+    .execute(conn)?;
+    let regs: BTreeSet<&str> = c.registers.iter().map(RegisterId::as_str).collect();
+    // One row at a time: batch inserts do not go through diesel's MultiConnection.
+    for r in regs {
+        diesel::insert_into(collaboration_registers::table)
+            .values((
+                collaboration_registers::collaboration_id.eq(id),
+                collaboration_registers::register_id.eq(r),
+            ))
+            .execute(conn)?;
+    }
+    diesel::delete(cpua_reviews::table.filter(cpua_reviews::collaboration_id.eq(id)))
+        .execute(conn)?;
+    for r in &c.cpua_reviews {
+        diesel::insert_into(cpua_reviews::table)
+            .values((
+                cpua_reviews::collaboration_id.eq(id),
+                cpua_reviews::cpua_id.eq(r.cpua.as_str()),
+                cpua_reviews::status.eq(r.status().code()),
+                cpua_reviews::decision_due_on
+                    .eq(r.decision_due_on.filter(|_| r.decision.is_none())),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+fn state_json(c: &Collaboration) -> QResult<String> {
+    serde_json::to_string(c).map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))
+}
+
+pub fn insert_collaboration(
+    conn: &mut DbConn,
+    c: &Collaboration,
+    now: DateTime<Utc>,
+) -> QResult<()> {
+    diesel::insert_into(collaborations::table)
+        .values((
+            collaborations::id.eq(c.id.as_str()),
+            collaborations::reference.eq(&c.reference),
+            collaborations::title.eq(&c.title),
+            collaborations::step.eq(c.step.code()),
+            collaborations::company_id.eq(c.company.as_str()),
+            collaborations::principal_id.eq(c.research_principal.as_ref().map(OrgId::as_str)),
+            collaborations::version.eq(1i64),
+            collaborations::state.eq(state_json(c)?),
+            collaborations::created_at.eq(ts(now)),
+            collaborations::updated_at.eq(ts(now)),
+        ))
+        .execute(conn)?;
+    write_projections(conn, c)
+}
+
+/// Writes the new state if nobody changed the collaboration since `version`; returns false when
+/// somebody did (the caller answers 409).
+pub fn update_collaboration(
+    conn: &mut DbConn,
+    c: &Collaboration,
+    version: i64,
+    now: DateTime<Utc>,
+) -> QResult<bool> {
+    let n = diesel::update(
+        collaborations::table
+            .filter(collaborations::id.eq(c.id.as_str()))
+            .filter(collaborations::version.eq(version)),
+    )
+    .set((
+        collaborations::title.eq(&c.title),
+        collaborations::step.eq(c.step.code()),
+        collaborations::principal_id.eq(c.research_principal.as_ref().map(OrgId::as_str)),
+        collaborations::version.eq(version + 1),
+        collaborations::state.eq(state_json(c)?),
+        collaborations::updated_at.eq(ts(now)),
+    ))
+    .execute(conn)?;
+    if n == 0 {
+        return Ok(false);
+    }
+    write_projections(conn, c)?;
+    Ok(true)
+}
+
+pub fn load_collaboration(
+    conn: &mut DbConn,
+    id: &CollaborationId,
+) -> QResult<Option<(Collaboration, i64)>> {
+    let row: Option<CollabRow> = collaborations::table
+        .find(id.as_str())
+        .first(conn)
+        .optional()?;
+    row.map(|r| {
+        serde_json::from_str::<Collaboration>(&r.state)
+            .map(|c| (c, r.version))
+            .map_err(|_| corrupt("collaboration state"))
+    })
+    .transpose()
+}
+
+/// Which collaborations an actor may see, as a SQL filter (the same rule as
+/// `app::authz::can_see`).
+#[derive(Debug, Clone)]
+pub enum Visible {
+    All,
+    Company(OrgId),
+    Principal(OrgId),
+    Cpua(OrgId),
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct CollabFilter {
+    pub step: Option<String>,
+    pub cpua: Option<OrgId>,
+    pub register: Option<RegisterId>,
+    pub overdue_on: Option<NaiveDate>,
+}
+
+pub fn list_collaborations(
+    conn: &mut DbConn,
+    visible: &Visible,
+    f: &CollabFilter,
+    offset: i64,
+    limit: i64,
+) -> QResult<(Vec<(Collaboration, i64)>, i64)> {
+    macro_rules! filtered {
+        () => {{
+            let mut q = collaborations::table.into_boxed();
+            match visible {
+                Visible::All => {}
+                Visible::Company(o) => {
+                    q = q.filter(collaborations::company_id.eq(o.as_str().to_string()))
+                }
+                Visible::Principal(o) => {
+                    q = q.filter(collaborations::principal_id.eq(o.as_str().to_string()))
+                }
+                Visible::Cpua(o) => {
+                    let via_registers = collaboration_registers::table
+                        .inner_join(register_cpua::table.on(
+                            register_cpua::register_id.eq(collaboration_registers::register_id),
+                        ))
+                        .filter(register_cpua::cpua_id.eq(o.as_str().to_string()))
+                        .filter(register_cpua::valid_to.is_null())
+                        .select(collaboration_registers::collaboration_id);
+                    let via_reviews = cpua_reviews::table
+                        .filter(cpua_reviews::cpua_id.eq(o.as_str().to_string()))
+                        .select(cpua_reviews::collaboration_id);
+                    q = q.filter(
+                        collaborations::id
+                            .eq_any(via_registers)
+                            .or(collaborations::id.eq_any(via_reviews)),
+                    );
+                }
+            }
+            if let Some(s) = &f.step {
+                q = q.filter(collaborations::step.eq(s.clone()));
+            }
+            if let Some(o) = &f.cpua {
+                let via_registers =
+                    collaboration_registers::table
+                        .inner_join(register_cpua::table.on(
+                            register_cpua::register_id.eq(collaboration_registers::register_id),
+                        ))
+                        .filter(register_cpua::cpua_id.eq(o.as_str().to_string()))
+                        .filter(register_cpua::valid_to.is_null())
+                        .select(collaboration_registers::collaboration_id);
+                let via_reviews = cpua_reviews::table
+                    .filter(cpua_reviews::cpua_id.eq(o.as_str().to_string()))
+                    .select(cpua_reviews::collaboration_id);
+                q = q.filter(
+                    collaborations::id
+                        .eq_any(via_registers)
+                        .or(collaborations::id.eq_any(via_reviews)),
+                );
+            }
+            if let Some(r) = &f.register {
+                let ids = collaboration_registers::table
+                    .filter(collaboration_registers::register_id.eq(r.as_str().to_string()))
+                    .select(collaboration_registers::collaboration_id);
+                q = q.filter(collaborations::id.eq_any(ids));
+            }
+            if let Some(today) = f.overdue_on {
+                let overdue = cpua_reviews::table
+                    .filter(cpua_reviews::decision_due_on.lt(today))
+                    .filter(
+                        cpua_reviews::cpua_id
+                            .nullable()
+                            .eq(f.cpua.as_ref().map(|o| o.as_str().to_string()))
+                            .or(f.cpua.is_none().into_sql::<diesel::sql_types::Bool>()),
+                    )
+                    .select(cpua_reviews::collaboration_id);
+                q = q.filter(collaborations::id.eq_any(overdue));
+            }
+            q
+        }};
+    }
+    let total: i64 = filtered!().count().get_result(conn)?;
+    let rows: Vec<CollabRow> = filtered!()
+        .order((collaborations::created_at.desc(), collaborations::id.asc()))
+        .offset(offset)
+        .limit(limit)
+        .load(conn)?;
+    let items = rows
+        .into_iter()
+        .map(|r| {
+            serde_json::from_str::<Collaboration>(&r.state)
+                .map(|c| (c, r.version))
+                .map_err(|_| corrupt("collaboration state"))
+        })
+        .collect::<QResult<Vec<_>>>()?;
+    Ok((items, total))
+}
+
+// ---------- audit events ----------
+
+#[derive(Queryable)]
+struct EventRow {
+    #[allow(dead_code)]
+    id: i64,
+    stream: String,
+    seq: i64,
+    schema_version: i32,
+    occurred_at: NaiveDateTime,
+    actor_account: String,
+    actor_name: String,
+    actor_org: Option<String>,
+    actor_role: String,
+    command: String,
+    visibility: String,
+    before_state: Option<String>,
+    after_state: Option<String>,
+    prev_hash: String,
+    hash: String,
+}
+
+impl EventRow {
+    /// Reads a stored event. An unreadable JSON body is kept as a string so that verification
+    /// reports the broken link instead of failing.
+    fn into_domain(self) -> AuditEvent {
+        let parse = |s: Option<String>| {
+            s.map(|t| serde_json::from_str(&t).unwrap_or(serde_json::Value::String(t)))
+        };
+        AuditEvent {
+            stream: self.stream,
+            seq: self.seq,
+            schema_version: self.schema_version,
+            occurred_at: utc(self.occurred_at),
+            actor_account: self.actor_account,
+            actor_name: self.actor_name,
+            actor_org: self.actor_org,
+            actor_role: self.actor_role,
+            command: self.command,
+            visibility: if self.visibility == "internal" {
+                Visibility::Internal
+            } else {
+                Visibility::Party
+            },
+            before: parse(self.before_state),
+            after: parse(self.after_state),
+            prev_hash: self.prev_hash,
+            hash: self.hash,
+        }
+    }
+}
+
+pub fn last_event(conn: &mut DbConn, stream: &str) -> QResult<Option<(i64, String)>> {
+    audit_events::table
+        .filter(audit_events::stream.eq(stream))
+        .order(audit_events::seq.desc())
+        .select((audit_events::seq, audit_events::hash))
+        .first(conn)
+        .optional()
+}
+
+pub fn insert_event(conn: &mut DbConn, e: &AuditEvent) -> QResult<()> {
+    let json = |v: &Option<serde_json::Value>| v.as_ref().map(|x| x.to_string());
+    diesel::insert_into(audit_events::table)
+        .values((
+            audit_events::stream.eq(&e.stream),
+            audit_events::seq.eq(e.seq),
+            audit_events::schema_version.eq(e.schema_version),
+            audit_events::occurred_at.eq(ts(e.occurred_at)),
+            audit_events::actor_account.eq(&e.actor_account),
+            audit_events::actor_name.eq(&e.actor_name),
+            audit_events::actor_org.eq(&e.actor_org),
+            audit_events::actor_role.eq(&e.actor_role),
+            audit_events::command.eq(&e.command),
+            audit_events::visibility.eq(e.visibility.code()),
+            audit_events::before_state.eq(json(&e.before)),
+            audit_events::after_state.eq(json(&e.after)),
+            audit_events::prev_hash.eq(&e.prev_hash),
+            audit_events::hash.eq(&e.hash),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn stream_events(conn: &mut DbConn, stream: &str) -> QResult<Vec<AuditEvent>> {
+    let rows: Vec<EventRow> = audit_events::table
+        .filter(audit_events::stream.eq(stream))
+        .order(audit_events::seq.asc())
+        .load(conn)?;
+    Ok(rows.into_iter().map(EventRow::into_domain).collect())
+}
+
+pub fn all_streams(conn: &mut DbConn) -> QResult<Vec<String>> {
+    audit_events::table
+        .select(audit_events::stream)
+        .distinct()
+        .order(audit_events::stream.asc())
+        .load(conn)
+}

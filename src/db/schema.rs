@@ -1,0 +1,133 @@
+//! The diesel schema, one for both backends (the migrations keep the two in step).
+diesel::table! {
+    organisations (id) {
+        id -> Text,
+        name -> Text,
+        kind -> Text,
+        org_number -> Text,
+        vat_number -> Nullable<Text>,
+        address -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    accounts (id) {
+        id -> Text,
+        username -> Text,
+        display_name -> Text,
+        email -> Text,
+        role -> Text,
+        organisation_id -> Text,
+        is_demo -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    api_tokens (token_hash) {
+        token_hash -> Text,
+        account_id -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    registers (id) {
+        id -> Text,
+        code -> Text,
+        name -> Text,
+        is_example -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    register_cpua (id) {
+        id -> BigInt,
+        register_id -> Text,
+        cpua_id -> Text,
+        valid_from -> Timestamp,
+        valid_to -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    collaborations (id) {
+        id -> Text,
+        reference -> Text,
+        title -> Text,
+        step -> Text,
+        company_id -> Text,
+        principal_id -> Nullable<Text>,
+        version -> BigInt,
+        state -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    collaboration_registers (collaboration_id, register_id) {
+        collaboration_id -> Text,
+        register_id -> Text,
+    }
+}
+
+diesel::table! {
+    cpua_reviews (collaboration_id, cpua_id) {
+        collaboration_id -> Text,
+        cpua_id -> Text,
+        status -> Text,
+        decision_due_on -> Nullable<Date>,
+    }
+}
+
+diesel::table! {
+    counters (name) {
+        name -> Text,
+        value -> BigInt,
+    }
+}
+
+diesel::table! {
+    audit_events (id) {
+        id -> BigInt,
+        stream -> Text,
+        seq -> BigInt,
+        schema_version -> Integer,
+        occurred_at -> Timestamp,
+        actor_account -> Text,
+        actor_name -> Text,
+        actor_org -> Nullable<Text>,
+        actor_role -> Text,
+        command -> Text,
+        visibility -> Text,
+        before_state -> Nullable<Text>,
+        after_state -> Nullable<Text>,
+        prev_hash -> Text,
+        hash -> Text,
+    }
+}
+
+diesel::joinable!(accounts -> organisations (organisation_id));
+diesel::joinable!(api_tokens -> accounts (account_id));
+diesel::joinable!(register_cpua -> registers (register_id));
+diesel::joinable!(register_cpua -> organisations (cpua_id));
+diesel::joinable!(collaboration_registers -> collaborations (collaboration_id));
+diesel::joinable!(collaboration_registers -> registers (register_id));
+diesel::joinable!(cpua_reviews -> collaborations (collaboration_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    organisations,
+    accounts,
+    api_tokens,
+    registers,
+    register_cpua,
+    collaborations,
+    collaboration_registers,
+    cpua_reviews,
+    counters,
+    audit_events,
+);

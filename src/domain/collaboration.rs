@@ -1,0 +1,494 @@
+//! The collaboration (samverkansärende): what the parties ask for and everything recorded along the
+//! nine steps of seed 001.
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+use super::ids::{AccountId, CollaborationId, OrgId, RegisterId};
+use super::lifecycle::Step;
+use super::money::Money;
+use super::text::{CountryCode, Doi, EthicsReference};
+
+/// The kind of data a collaboration asks for (datatyp).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum DataKind {
+    /// Aggregated tables, no personal data (aggregerade data).
+    Aggregated,
+    /// Microdata with a serial number instead of identity; the CPUA keeps the key
+    /// (pseudonymiserade data).
+    Pseudonymised,
+    /// Microdata with personal identity numbers (identifierbara data): only in the most
+    /// exceptional cases (seed 000, "Hur och vilka data lämnas ut?").
+    Identifiable,
+}
+
+impl DataKind {
+    pub fn parse(s: &str) -> Option<DataKind> {
+        match s {
+            "aggregated" => Some(DataKind::Aggregated),
+            "pseudonymised" => Some(DataKind::Pseudonymised),
+            "identifiable" => Some(DataKind::Identifiable),
+            _ => None,
+        }
+    }
+
+    pub fn is_personal_data(self) -> bool {
+        !matches!(self, DataKind::Aggregated)
+    }
+}
+
+/// An authority or register the data are to be linked with (samkörning).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum LinkageTarget {
+    /// Socialstyrelsen's health-data registers.
+    Socialstyrelsen,
+    /// Statistics Sweden (SCB).
+    Scb,
+    /// The Swedish Social Insurance Agency (Försäkringskassan).
+    Forsakringskassan,
+    /// Another quality register.
+    OtherRegister,
+}
+
+impl LinkageTarget {
+    pub fn parse(s: &str) -> Option<LinkageTarget> {
+        match s {
+            "socialstyrelsen" => Some(LinkageTarget::Socialstyrelsen),
+            "scb" => Some(LinkageTarget::Scb),
+            "forsakringskassan" => Some(LinkageTarget::Forsakringskassan),
+            "other_register" => Some(LinkageTarget::OtherRegister),
+            _ => None,
+        }
+    }
+}
+
+/// The register holder's early answer (step 2): can the register deliver, roughly when and at what
+/// cost (seed 001, "2. Etablera tidig kontakt med registerhållare").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Feasibility {
+    pub feasible: bool,
+    pub estimated_weeks: Option<u32>,
+    pub estimated_cost: Option<Money>,
+    /// Extraction beyond routine work is charged (seed 000, "Ersättning för datauttag för forskning").
+    pub extraction_charged: bool,
+    pub agrees_on_type: Option<bool>,
+    pub comment: Option<String>,
+    pub recorded_at: DateTime<Utc>,
+    pub recorded_by: AccountId,
+}
+
+/// An ethics approval from the Ethical Review Authority (etikgodkännande).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EthicsApproval {
+    pub reference: EthicsReference,
+    pub decided_on: NaiveDate,
+}
+
+/// The confidentiality-review dossier (underlag för menprövning): the five items of seed 000,
+/// "Menprövning av centralt personuppgiftsansvarig myndighet (CPUA)".
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Dossier {
+    /// 1. Which research principal the data are released to.
+    pub recipient_principal: Option<String>,
+    /// 2. A project description stating the purpose.
+    pub project_description: Option<String>,
+    /// 3. The signed ethics application and the approval (where there is one).
+    pub ethics_documents: Option<String>,
+    /// 4. Which data are needed.
+    pub requested_data: Option<Vec<String>>,
+    /// 5. Who in the project has access to the personal data and how they are stored.
+    pub access_and_storage: Option<String>,
+}
+
+impl Dossier {
+    /// The dossier items still missing. The ethics item is required only where ethics approval is.
+    pub fn missing(&self, ethics_required: bool) -> Vec<&'static str> {
+        let mut m = Vec::new();
+        if self.recipient_principal.is_none() {
+            m.push("recipient_principal");
+        }
+        if self.project_description.is_none() {
+            m.push("project_description");
+        }
+        if ethics_required && self.ethics_documents.is_none() {
+            m.push("ethics_documents");
+        }
+        if self.requested_data.as_ref().is_none_or(|v| v.is_empty()) {
+            m.push("requested_data");
+        }
+        if self.access_and_storage.is_none() {
+            m.push("access_and_storage");
+        }
+        m
+    }
+
+    /// Fills the items given in `patch`; items already present are kept unless replaced.
+    pub fn merge(&mut self, patch: Dossier) {
+        if patch.recipient_principal.is_some() {
+            self.recipient_principal = patch.recipient_principal;
+        }
+        if patch.project_description.is_some() {
+            self.project_description = patch.project_description;
+        }
+        if patch.ethics_documents.is_some() {
+            self.ethics_documents = patch.ethics_documents;
+        }
+        if patch.requested_data.is_some() {
+            self.requested_data = patch.requested_data;
+        }
+        if patch.access_and_storage.is_some() {
+            self.access_and_storage = patch.access_and_storage;
+        }
+    }
+}
+
+/// The outcome of a release decision (beslut om utlämnande).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DecisionOutcome {
+    Approved,
+    /// Approved with a restrictive condition (inskränkande förbehåll).
+    ApprovedWithConditions,
+    Refused,
+}
+
+impl DecisionOutcome {
+    pub fn parse(s: &str) -> Option<DecisionOutcome> {
+        match s {
+            "approved" => Some(DecisionOutcome::Approved),
+            "approved_with_conditions" => Some(DecisionOutcome::ApprovedWithConditions),
+            "refused" => Some(DecisionOutcome::Refused),
+            _ => None,
+        }
+    }
+
+    pub fn releases_data(self) -> bool {
+        !matches!(self, DecisionOutcome::Refused)
+    }
+}
+
+/// The legal ground for a refusal or a restrictive condition (grund för avslag).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RefusalGround {
+    /// Release would harm the individual or a relative: OSL 25 ch. 1 § (menprövning).
+    HarmToIndividual,
+    /// The data asked for fall outside the ethics approval.
+    OutsideEthicsApproval,
+    /// Variables not motivated by the research question.
+    VariablesNotMotivated,
+    /// Personal identity numbers asked for without exceptional need.
+    IdentityNumbersNotJustified,
+    /// The recipient country cannot guarantee an adequate level of protection.
+    ThirdCountryTransfer,
+    /// Another ground, stated in the reasons.
+    Other,
+}
+
+/// Grounds that seed 000 names as never a reason to refuse.
+pub const FORBIDDEN_GROUNDS: [(&str, &str); 2] = [
+    (
+        "research_quality",
+        "that the research is expected to be of low quality",
+    ),
+    (
+        "duplicate_research",
+        "that other research projects address the same question",
+    ),
+];
+
+impl RefusalGround {
+    pub fn parse(s: &str) -> Option<RefusalGround> {
+        match s {
+            "harm_to_individual" => Some(RefusalGround::HarmToIndividual),
+            "outside_ethics_approval" => Some(RefusalGround::OutsideEthicsApproval),
+            "variables_not_motivated" => Some(RefusalGround::VariablesNotMotivated),
+            "identity_numbers_not_justified" => Some(RefusalGround::IdentityNumbersNotJustified),
+            "third_country_transfer" => Some(RefusalGround::ThirdCountryTransfer),
+            "other" => Some(RefusalGround::Other),
+            _ => None,
+        }
+    }
+}
+
+/// How to appeal a refusal or a restrictive condition (överklagandehänvisning).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppealInfo {
+    /// Always the administrative court of appeal (kammarrätten), seed 000.
+    pub court: String,
+    pub instructions_sv: String,
+    pub instructions_en: String,
+}
+
+impl AppealInfo {
+    /// The standard instructions: appeal to the administrative court of appeal, lodged with the
+    /// CPUA within three weeks (Förvaltningslagen 44 §).
+    pub fn standard(cpua_name: &str) -> AppealInfo {
+        AppealInfo {
+            court: "kammarrätten".into(),
+            instructions_sv: format!(
+                "Beslutet kan överklagas hos kammarrätten. Överklagandet ska vara skriftligt och ha kommit in till {cpua_name} inom tre veckor från den dag du fick del av beslutet."
+            ),
+            instructions_en: format!(
+                "The decision can be appealed to the administrative court of appeal (kammarrätten). The appeal must be in writing and reach {cpua_name} within three weeks of the day you were notified of the decision."
+            ),
+        }
+    }
+}
+
+/// A CPUA's release decision (beslut om utlämnande).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Decision {
+    pub outcome: DecisionOutcome,
+    pub decided_at: DateTime<Utc>,
+    pub decided_by: AccountId,
+    pub reasons: Option<String>,
+    pub conditions: Option<String>,
+    pub ground: Option<RefusalGround>,
+    pub dpo_consulted_on: Option<NaiveDate>,
+    pub appeal: Option<AppealInfo>,
+}
+
+/// The actual release of data by one CPUA (utlämnande, step 7).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Release {
+    pub released_on: NaiveDate,
+    pub transfer_method: String,
+    /// When the CPUA deletes the key file (nyckelfil), normally release + 3 months.
+    pub key_deletion_on: NaiveDate,
+    /// Why the key is kept longer, approved in the ethics approval (seed 000).
+    pub extended_retention_justification: Option<String>,
+    pub recorded_by: AccountId,
+}
+
+/// Where one CPUA's part of the collaboration stands (steps 4, 5 and 7 are tracked per CPUA: seed
+/// 000, "Sambearbetning av registerdata", each authority reviews on its own; seed 002 on
+/// multi-register cases).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CpuaReview {
+    pub cpua: OrgId,
+    pub cpua_name: String,
+    pub registers: Vec<RegisterId>,
+    pub application_submitted_at: Option<DateTime<Utc>>,
+    pub dossier: Dossier,
+    /// When the dossier became complete: the decision deadline counts from here.
+    pub application_complete_at: Option<DateTime<Utc>>,
+    /// Complete application + 30 days (seed 001, "5. Beslut om utlämnande").
+    pub decision_due_on: Option<NaiveDate>,
+    pub decision: Option<Decision>,
+    pub release: Option<Release>,
+}
+
+/// The state of one CPUA's review (status för CPUA-prövning).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ReviewStatus {
+    NotApplied,
+    ApplicationIncomplete,
+    UnderReview,
+    Approved,
+    Refused,
+    Released,
+}
+
+impl ReviewStatus {
+    pub fn code(self) -> &'static str {
+        match self {
+            ReviewStatus::NotApplied => "not_applied",
+            ReviewStatus::ApplicationIncomplete => "application_incomplete",
+            ReviewStatus::UnderReview => "under_review",
+            ReviewStatus::Approved => "approved",
+            ReviewStatus::Refused => "refused",
+            ReviewStatus::Released => "released",
+        }
+    }
+}
+
+impl CpuaReview {
+    pub fn status(&self) -> ReviewStatus {
+        if self.release.is_some() {
+            return ReviewStatus::Released;
+        }
+        match &self.decision {
+            Some(d) if d.outcome.releases_data() => ReviewStatus::Approved,
+            Some(_) => ReviewStatus::Refused,
+            None if self.application_complete_at.is_some() => ReviewStatus::UnderReview,
+            None if self.application_submitted_at.is_some() => ReviewStatus::ApplicationIncomplete,
+            None => ReviewStatus::NotApplied,
+        }
+    }
+
+    /// A decision is overdue when its due date has passed without a decision.
+    pub fn is_overdue(&self, today: NaiveDate) -> bool {
+        self.decision.is_none() && self.decision_due_on.is_some_and(|due| today > due)
+    }
+}
+
+/// The agreement step (avtal, step 6) as recorded; signing arrives in a later capability.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AgreementRecord {
+    pub reference: String,
+    pub signed_on: NaiveDate,
+    /// The confidentiality reservation is formalised in the agreement (sekretessförbehåll).
+    pub confidentiality_reservation: bool,
+    /// A data processing agreement is in place (personuppgiftsbiträdesavtal).
+    pub data_processing_agreement: bool,
+    pub recorded_by: AccountId,
+}
+
+/// The written agreement on extraction costs (skriftlig kostnadsöverenskommelse).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CostAgreement {
+    pub reference: String,
+    pub signed_on: NaiveDate,
+    pub estimate: Money,
+    pub hourly_rate: Option<Money>,
+    pub recorded_by: AccountId,
+}
+
+/// A publication based on the released data (publikation, step 8).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Publication {
+    pub title: String,
+    pub journal: String,
+    pub doi: Option<Doi>,
+    pub published_on: NaiveDate,
+}
+
+/// The report of results back to the register (återrapportering, step 8).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReportBack {
+    pub reported_on: NaiveDate,
+    pub summary: String,
+}
+
+/// What happened to the copies of the data (step 9).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Disposition {
+    /// Archived under the principal's archive rules (arkiverade).
+    Archived,
+    /// Deleted (raderade).
+    Deleted,
+}
+
+/// The confirmation that the copies were archived or deleted (bekräftelse, step 9).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DisposalConfirmation {
+    pub disposition: Disposition,
+    pub confirmed_on: NaiveDate,
+    pub confirmed_by_name: String,
+    pub statement: String,
+}
+
+/// The status of an amendment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AmendmentStatus {
+    Open,
+    Approved,
+    Refused,
+}
+
+/// A change of research question after release (ändring av forskningsfråga). Seed 000, "Hantering
+/// vid utlämnandet av kvalitetsregisterdata": a new research question always needs a new ethics
+/// approval and a new application to the CPUA, so it is never an in-place edit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Amendment {
+    pub number: u32,
+    pub proposed_research_question: String,
+    pub previous_research_question: String,
+    pub reason: String,
+    pub opened_at: DateTime<Utc>,
+    pub ethics: Option<EthicsApproval>,
+    pub application_submitted_at: Option<DateTime<Utc>>,
+    pub decisions: BTreeMap<OrgId, DecisionOutcome>,
+    pub status: AmendmentStatus,
+}
+
+/// An internal note by CPUA staff; never shown to the parties.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InternalNote {
+    pub org: OrgId,
+    pub written_at: DateTime<Utc>,
+    pub author: AccountId,
+    pub text: String,
+}
+
+/// A collaboration between industry and one or more quality registers (samverkansärende).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Collaboration {
+    pub id: CollaborationId,
+    /// Human-readable reference, e.g. `SAM-2026-0001` (ärendenummer).
+    pub reference: String,
+    pub title: String,
+    pub purpose: String,
+    pub research_question: Option<String>,
+    /// Whether the activity is research (forskning), which brings ethics review.
+    pub is_research: bool,
+    /// The research principal (forskningshuvudman), when identified.
+    pub research_principal: Option<OrgId>,
+    pub company: OrgId,
+    pub registers: Vec<RegisterId>,
+    pub requested_variables: Vec<String>,
+    pub data_kind: DataKind,
+    pub linkage: Vec<LinkageTarget>,
+    pub recipient_countries: Vec<CountryCode>,
+    pub step: Step,
+    pub feasibility: Option<Feasibility>,
+    pub ethics: Option<EthicsApproval>,
+    pub cpua_reviews: Vec<CpuaReview>,
+    pub agreement: Option<AgreementRecord>,
+    pub cost_agreement: Option<CostAgreement>,
+    pub publications: Vec<Publication>,
+    pub report_back: Option<ReportBack>,
+    pub disposal: Option<DisposalConfirmation>,
+    pub amendments: Vec<Amendment>,
+    pub internal_notes: Vec<InternalNote>,
+    pub withdrawal_reason: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub created_by: AccountId,
+    pub closed_at: Option<DateTime<Utc>>,
+}
+
+impl Collaboration {
+    pub fn review(&self, cpua: &OrgId) -> Option<&CpuaReview> {
+        self.cpua_reviews.iter().find(|r| &r.cpua == cpua)
+    }
+
+    pub fn review_mut(&mut self, cpua: &OrgId) -> Option<&mut CpuaReview> {
+        self.cpua_reviews.iter_mut().find(|r| &r.cpua == cpua)
+    }
+
+    pub fn open_amendment(&self) -> Option<&Amendment> {
+        self.amendments
+            .iter()
+            .find(|a| a.status == AmendmentStatus::Open)
+    }
+}

@@ -1,0 +1,98 @@
+//! Every event type, and who may see it. The match below is exhaustive: a new command kind or event
+//! type does not compile until it is declared party-visible or internal (DESIGN.md).
+use super::audit::Visibility;
+use super::lifecycle::CommandKind;
+
+/// The type of an audit event (händelsetyp).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventType {
+    CollaborationCreated,
+    Command(CommandKind),
+    OrganisationCreated,
+    RegisterCreated,
+    RegisterMoved,
+    AccountCreated,
+}
+
+impl EventType {
+    pub fn code(self) -> &'static str {
+        match self {
+            EventType::CollaborationCreated => "collaboration_created",
+            EventType::Command(k) => k.code(),
+            EventType::OrganisationCreated => "organisation_created",
+            EventType::RegisterCreated => "register_created",
+            EventType::RegisterMoved => "register_moved",
+            EventType::AccountCreated => "account_created",
+        }
+    }
+
+    pub fn visibility(self) -> Visibility {
+        use CommandKind::*;
+        match self {
+            EventType::CollaborationCreated => Visibility::Party,
+            EventType::Command(k) => match k {
+                UpdateDetails
+                | ToRegisterContact
+                | RecordFeasibility
+                | ToEthicsReview
+                | RecordEthicsApproval
+                | ToDataApplication
+                | ToReleaseDecision
+                | RecordCostAgreement
+                | ToAgreement
+                | ToDataRelease
+                | RecordPublication
+                | RecordReportBack
+                | ToResults
+                | ToArchiving
+                | ConfirmDisposal
+                | ToClosed
+                | ToWithdrawn
+                | OpenAmendment
+                | RecordAmendmentEthics
+                | SubmitAmendmentApplication
+                | DecideAmendment => Visibility::Party,
+                AddInternalNote => Visibility::Internal,
+            },
+            EventType::OrganisationCreated
+            | EventType::RegisterCreated
+            | EventType::RegisterMoved
+            | EventType::AccountCreated => Visibility::Internal,
+        }
+    }
+
+    /// Every event type there is.
+    pub fn all() -> Vec<EventType> {
+        let mut v = vec![
+            EventType::CollaborationCreated,
+            EventType::OrganisationCreated,
+            EventType::RegisterCreated,
+            EventType::RegisterMoved,
+            EventType::AccountCreated,
+        ];
+        v.extend(CommandKind::ALL.into_iter().map(EventType::Command));
+        v
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    #[test]
+    fn every_event_type_has_a_unique_code_and_a_visibility() {
+        let all = EventType::all();
+        let codes: BTreeSet<&str> = all.iter().map(|e| e.code()).collect();
+        assert_eq!(codes.len(), all.len(), "event codes must be unique");
+        // Internal notes never reach the parties.
+        assert_eq!(
+            EventType::Command(CommandKind::AddInternalNote).visibility(),
+            Visibility::Internal
+        );
+        assert_eq!(
+            EventType::Command(CommandKind::ToReleaseDecision).visibility(),
+            Visibility::Party
+        );
+    }
+}

@@ -1,0 +1,279 @@
+//! Organisations and their Swedish identifiers.
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+use super::ids::OrgId;
+
+/// The kind of an organisation (organisationstyp).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum OrgKind {
+    /// A company (företag): pharma, medtech, biotech, lab-tech.
+    Company,
+    /// A university or other state body (universitet).
+    University,
+    /// A region as care provider or research principal (region).
+    Region,
+    /// A central personal-data-controller authority of registers (CPUA-myndighet).
+    CpuaAuthority,
+    /// A register centre or regional cancer centre (registercentrum, RCC).
+    RegisterCentre,
+    /// Another private body (övrig privat aktör).
+    OtherPrivate,
+}
+
+impl OrgKind {
+    pub const ALL: [OrgKind; 6] = [
+        OrgKind::Company,
+        OrgKind::University,
+        OrgKind::Region,
+        OrgKind::CpuaAuthority,
+        OrgKind::RegisterCentre,
+        OrgKind::OtherPrivate,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            OrgKind::Company => "company",
+            OrgKind::University => "university",
+            OrgKind::Region => "region",
+            OrgKind::CpuaAuthority => "cpua_authority",
+            OrgKind::RegisterCentre => "register_centre",
+            OrgKind::OtherPrivate => "other_private",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<OrgKind> {
+        OrgKind::ALL.into_iter().find(|k| k.code() == s)
+    }
+
+    /// Whether the Public Access and Secrecy Act (OSL) binds this organisation as a recipient of
+    /// register data. Seed 000, "Hantering vid utlämnandet av kvalitetsregisterdata": OSL applies to a
+    /// research principal that is an authority (university/state or region); it does not bind a
+    /// company or other private principal.
+    pub fn bound_by_osl(self) -> bool {
+        matches!(
+            self,
+            OrgKind::University | OrgKind::Region | OrgKind::CpuaAuthority
+        )
+    }
+}
+
+/// A Swedish organisation number (organisationsnummer), ten digits with a Luhn check digit,
+/// shown as `NNNNNN-NNNN`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct OrgNumber(String);
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum OrgNumberError {
+    #[error("must be ten digits, written NNNNNN-NNNN")]
+    Format,
+    #[error("the check digit does not match (Luhn)")]
+    CheckDigit,
+    #[error("the third digit of an organisation number is at least 2")]
+    NotAnOrganisation,
+}
+
+impl OrgNumber {
+    pub fn parse(input: &str) -> Result<OrgNumber, OrgNumberError> {
+        let trimmed = input.trim();
+        let digits: String = trimmed.chars().filter(|c| *c != '-').collect();
+        let hyphens = trimmed.chars().filter(|c| *c == '-').count();
+        let hyphen_ok = hyphens == 0 || (hyphens == 1 && trimmed.find('-') == Some(6));
+        if digits.len() != 10 || !digits.chars().all(|c| c.is_ascii_digit()) || !hyphen_ok {
+            return Err(OrgNumberError::Format);
+        }
+        let d: Vec<u32> = digits.chars().filter_map(|c| c.to_digit(10)).collect();
+        // Organisation numbers have a "month" of 20 or more, so they never clash with a
+        // personal identity number.
+        if d[2] < 2 {
+            return Err(OrgNumberError::NotAnOrganisation);
+        }
+        if luhn_check_digit(&d[..9]) != d[9] {
+            return Err(OrgNumberError::CheckDigit);
+        }
+        Ok(OrgNumber(format!("{}-{}", &digits[..6], &digits[6..])))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The ten digits without the hyphen.
+    pub fn digits(&self) -> String {
+        self.0.replace('-', "")
+    }
+}
+
+/// The Luhn check digit over the given digits (the algorithm Bolagsverket uses).
+pub fn luhn_check_digit(digits: &[u32]) -> u32 {
+    let sum: u32 = digits
+        .iter()
+        .enumerate()
+        .map(|(i, &d)| {
+            let v = if i % 2 == 0 { d * 2 } else { d };
+            if v > 9 {
+                v - 9
+            } else {
+                v
+            }
+        })
+        .sum();
+    (10 - sum % 10) % 10
+}
+
+impl TryFrom<String> for OrgNumber {
+    type Error = OrgNumberError;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        OrgNumber::parse(&value)
+    }
+}
+
+impl From<OrgNumber> for String {
+    fn from(value: OrgNumber) -> Self {
+        value.0
+    }
+}
+
+impl fmt::Display for OrgNumber {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A Swedish VAT registration number (momsregistreringsnummer): `SE`, the ten digits of the
+/// organisation number, and `01`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct VatNumber(String);
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum VatNumberError {
+    #[error("must be SE, the ten digits of the organisation number, and 01 (SE NNNNNNNNNN 01)")]
+    Format,
+    #[error("the organisation number inside it is invalid: {0}")]
+    OrgNumber(OrgNumberError),
+    #[error("does not belong to organisation number {0}")]
+    Mismatch(String),
+}
+
+impl VatNumber {
+    pub fn parse(input: &str) -> Result<VatNumber, VatNumberError> {
+        let compact: String = input.chars().filter(|c| !c.is_whitespace()).collect();
+        let upper = compact.to_ascii_uppercase();
+        if upper.len() != 14 || !upper.starts_with("SE") || !upper.ends_with("01") {
+            return Err(VatNumberError::Format);
+        }
+        let digits = &upper[2..12];
+        OrgNumber::parse(digits).map_err(VatNumberError::OrgNumber)?;
+        Ok(VatNumber(upper))
+    }
+
+    /// Parses and checks that the VAT number is the one of the given organisation number.
+    pub fn parse_for(input: &str, org: &OrgNumber) -> Result<VatNumber, VatNumberError> {
+        let vat = VatNumber::parse(input)?;
+        if vat.0[2..12] != org.digits() {
+            return Err(VatNumberError::Mismatch(org.to_string()));
+        }
+        Ok(vat)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for VatNumber {
+    type Error = VatNumberError;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        VatNumber::parse(&value)
+    }
+}
+
+impl From<VatNumber> for String {
+    fn from(value: VatNumber) -> Self {
+        value.0
+    }
+}
+
+/// A postal address (postadress).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Address {
+    pub street: String,
+    pub postal_code: String,
+    pub city: String,
+    #[serde(default = "default_country")]
+    pub country: String,
+}
+
+fn default_country() -> String {
+    "SE".to_string()
+}
+
+/// An organisation taking part in collaborations (organisation).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Organisation {
+    pub id: OrgId,
+    pub name: String,
+    pub kind: OrgKind,
+    pub org_number: OrgNumber,
+    pub vat_number: Option<VatNumber>,
+    pub address: Option<Address>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepts_valid_organisation_numbers() {
+        // Region Stockholm, Västra Götalandsregionen, Region Skåne: real public numbers.
+        for n in ["232100-0016", "232100-0131", "2321000255"] {
+            assert!(OrgNumber::parse(n).is_ok(), "{n}");
+        }
+        assert_eq!(
+            OrgNumber::parse("2321000016").unwrap().as_str(),
+            "232100-0016"
+        );
+    }
+
+    #[test]
+    fn refuses_a_wrong_check_digit() {
+        assert_eq!(
+            OrgNumber::parse("232100-0017"),
+            Err(OrgNumberError::CheckDigit)
+        );
+    }
+
+    #[test]
+    fn refuses_malformed_numbers() {
+        for n in ["", "12345", "23210-00016", "232100-001a", "232100-00166"] {
+            assert_eq!(OrgNumber::parse(n), Err(OrgNumberError::Format), "{n}");
+        }
+    }
+
+    #[test]
+    fn refuses_personal_identity_numbers() {
+        // 811218-9876 is a personal identity number shape (month 12): never an organisation.
+        assert_eq!(
+            OrgNumber::parse("811218-9876"),
+            Err(OrgNumberError::NotAnOrganisation)
+        );
+    }
+
+    #[test]
+    fn vat_number_wraps_the_organisation_number() {
+        let org = OrgNumber::parse("232100-0016").unwrap();
+        assert!(VatNumber::parse_for("SE232100001601", &org).is_ok());
+        assert!(matches!(
+            VatNumber::parse_for("SE232100013101", &org),
+            Err(VatNumberError::Mismatch(_))
+        ));
+        assert_eq!(
+            VatNumber::parse("SE2321000016"),
+            Err(VatNumberError::Format)
+        );
+    }
+}

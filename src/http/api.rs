@@ -1,0 +1,524 @@
+//! Handlers. Each parses its input, calls one command or query, and maps the result.
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
+use chrono::Duration;
+use serde::{Deserialize, Serialize};
+
+use super::extract::{if_match, query_pairs, Authenticated, JsonBody, Page, Paging};
+use super::{blocking, AppState};
+use crate::app::collaborations::{
+    self as collab, ActionInput, CollaborationSummary, CollaborationView, EventView, ListQuery,
+    NewCollaborationInput, PatchInput, TransitionInput,
+};
+use crate::app::reference::{self, NewOrganisation, NewRegister, RegisterView};
+use crate::app::{audit::StreamReport, auth, AppError};
+use crate::db::{conn::migrations_applied, repo};
+use crate::domain::ids::{OrgId, RegisterId};
+use crate::domain::lifecycle::Step;
+use crate::domain::organisation::OrgKind;
+
+type Data = web::Data<AppState>;
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Health {
+    pub status: String,
+    pub database: Option<String>,
+}
+
+/// The process is up.
+#[utoipa::path(get, path = "/health/live", tag = "health", responses((status = 200, body = Health)))]
+pub async fn live() -> HttpResponse {
+    HttpResponse::Ok().json(Health {
+        status: "live".into(),
+        database: None,
+    })
+}
+
+/// The database answers and every migration is applied.
+#[utoipa::path(get, path = "/health/ready", tag = "health",
+    responses((status = 200, body = Health), (status = 503, body = super::problem::Problem)))]
+pub async fn ready(state: Data) -> Result<HttpResponse, AppError> {
+    let backend = state.svc.db.url.backend_name().to_string();
+    let s = state.clone();
+    let applied = blocking(move || {
+        let mut conn = s.svc.db.pool.get()?;
+        migrations_applied(&mut conn).map_err(|e| AppError::Unavailable(e.to_string()))
+    })
+    .await?;
+    if !applied {
+        return Err(AppError::Unavailable("migrations are pending".into()));
+    }
+    Ok(HttpResponse::Ok().json(Health {
+        status: "ready".into(),
+        database: Some(backend),
+    }))
+}
+
+pub async fn not_found(req: HttpRequest) -> Result<HttpResponse, AppError> {
+    Err(AppError::NotFound(format!(
+        "route {} {}",
+        req.method(),
+        req.path()
+    )))
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct DemoAccount {
+    pub account: String,
+    pub name: String,
+    pub role: String,
+    pub organisation: String,
+    pub organisation_id: String,
+}
+
+/// Local mode: the seeded demo accounts, one per role.
+#[utoipa::path(get, path = "/api/v1/local/accounts", tag = "local mode",
+    responses((status = 200, body = Vec<DemoAccount>)))]
+pub async fn local_accounts(state: Data) -> Result<HttpResponse, AppError> {
+    let rows = blocking(move || state.svc.read(|c| Ok(repo::demo_accounts(c)?))).await?;
+    let list: Vec<DemoAccount> = rows
+        .into_iter()
+        .map(|(a, org)| DemoAccount {
+            account: a.username,
+            name: a.display_name,
+            role: a.role,
+            organisation: org,
+            organisation_id: a.organisation_id,
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(list))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TokenRequest {
+    /// A demo account name from GET /api/v1/local/accounts.
+    pub account: String,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct TokenResponse {
+    pub token: String,
+    pub token_type: String,
+    pub expires_at: chrono::DateTime<chrono::Utc>,
+    pub role: String,
+    pub organisation_id: String,
+}
+
+/// Local mode: a bearer token for a demo account.
+#[utoipa::path(post, path = "/api/v1/local/token", tag = "local mode", request_body = TokenRequest,
+    responses((status = 200, body = TokenResponse), (status = 422, body = super::problem::Problem)))]
+pub async fn local_token(
+    state: Data,
+    body: JsonBody<TokenRequest>,
+) -> Result<HttpResponse, AppError> {
+    let ttl = Duration::hours(state.settings.auth.token_ttl_hours);
+    let (token, expires_at, actor) = blocking(move || {
+        let now = state.svc.clock.now();
+        state
+            .svc
+            .write(|c| auth::issue_local_token(c, &body.0.account, now, ttl))
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(TokenResponse {
+        token,
+        token_type: "Bearer".into(),
+        expires_at,
+        role: actor.role.code().into(),
+        organisation_id: actor.org.to_string(),
+    }))
+}
+
+/// Who am I.
+#[utoipa::path(get, path = "/api/v1/me", tag = "accounts", security(("bearer" = [])),
+    responses((status = 200, body = Object)))]
+pub async fn me(who: Authenticated) -> HttpResponse {
+    HttpResponse::Ok().json(&who.0)
+}
+
+fn org_id(s: &str) -> Result<OrgId, AppError> {
+    OrgId::parse(s).ok_or_else(|| AppError::NotFound("organisation".into()))
+}
+
+fn register_id(s: &str) -> Result<RegisterId, AppError> {
+    RegisterId::parse(s).ok_or_else(|| AppError::NotFound("register".into()))
+}
+
+/// Organisations (reference data).
+#[utoipa::path(get, path = "/api/v1/organisations", tag = "reference data", security(("bearer" = [])),
+    params(("kind" = Option<String>, Query, description = "filter by kind"),
+           ("page" = Option<i64>, Query), ("per_page" = Option<i64>, Query)),
+    responses((status = 200, body = Object)))]
+pub async fn list_organisations(
+    state: Data,
+    req: HttpRequest,
+    _who: Authenticated,
+) -> Result<HttpResponse, AppError> {
+    let pairs = query_pairs(&req, &["kind", "page", "per_page"])?;
+    let paging = Paging::parse(&pairs, &state)?;
+    let kind = match pairs.iter().find(|(k, _)| k == "kind") {
+        Some((_, v)) => Some(
+            OrgKind::parse(v)
+                .ok_or_else(|| AppError::invalid("kind", "one_of", "not an organisation kind"))?,
+        ),
+        None => None,
+    };
+    let (offset, limit, page) = (paging.offset(), paging.per_page, paging.page);
+    let (items, total) = blocking(move || {
+        state
+            .svc
+            .read(|c| Ok(repo::list_organisations(c, kind, offset, limit)?))
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(Page {
+        items,
+        page,
+        per_page: limit,
+        total,
+    }))
+}
+
+/// Add an organisation (administrator).
+#[utoipa::path(post, path = "/api/v1/organisations", tag = "reference data", security(("bearer" = [])),
+    request_body = NewOrganisation,
+    responses((status = 201, body = Object), (status = 422, body = super::problem::Problem)))]
+pub async fn create_organisation(
+    state: Data,
+    who: Authenticated,
+    body: JsonBody<NewOrganisation>,
+) -> Result<HttpResponse, AppError> {
+    crate::app::authz::require_admin(&who.0)?;
+    let org = body.0.parse()?;
+    let created = blocking(move || {
+        let now = state.svc.clock.now();
+        state
+            .svc
+            .write(|c| reference::create_organisation(c, &who.0, org, now))
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(created))
+}
+
+/// One organisation.
+#[utoipa::path(get, path = "/api/v1/organisations/{id}", tag = "reference data", security(("bearer" = [])),
+    responses((status = 200, body = Object), (status = 404, body = super::problem::Problem)))]
+pub async fn get_organisation(
+    state: Data,
+    path: web::Path<String>,
+    _who: Authenticated,
+) -> Result<HttpResponse, AppError> {
+    let id = org_id(&path)?;
+    let org = blocking(move || state.svc.read(|c| reference::get_organisation(c, &id))).await?;
+    Ok(HttpResponse::Ok().json(org))
+}
+
+/// Registers with their current CPUA.
+#[utoipa::path(get, path = "/api/v1/registers", tag = "reference data", security(("bearer" = [])),
+    params(("cpua" = Option<String>, Query), ("page" = Option<i64>, Query), ("per_page" = Option<i64>, Query)),
+    responses((status = 200, body = Object)))]
+pub async fn list_registers(
+    state: Data,
+    req: HttpRequest,
+    _who: Authenticated,
+) -> Result<HttpResponse, AppError> {
+    let pairs = query_pairs(&req, &["cpua", "page", "per_page"])?;
+    let paging = Paging::parse(&pairs, &state)?;
+    let cpua = match pairs.iter().find(|(k, _)| k == "cpua") {
+        Some((_, v)) => {
+            Some(OrgId::parse(v).ok_or_else(|| AppError::invalid("cpua", "uuid", "not an id"))?)
+        }
+        None => None,
+    };
+    let (offset, limit, page) = (paging.offset(), paging.per_page, paging.page);
+    let (items, total) = blocking(move || {
+        state.svc.read(|c| {
+            let (regs, total) = repo::list_registers(c, cpua.as_ref(), offset, limit)?;
+            let views = regs
+                .into_iter()
+                .map(|r| reference::register_view(c, r))
+                .collect::<Result<Vec<RegisterView>, AppError>>()?;
+            Ok((views, total))
+        })
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(Page {
+        items,
+        page,
+        per_page: limit,
+        total,
+    }))
+}
+
+/// Add a register under a CPUA (administrator).
+#[utoipa::path(post, path = "/api/v1/registers", tag = "reference data", security(("bearer" = [])),
+    request_body = NewRegister,
+    responses((status = 201, body = RegisterView), (status = 422, body = super::problem::Problem)))]
+pub async fn create_register(
+    state: Data,
+    who: Authenticated,
+    body: JsonBody<NewRegister>,
+) -> Result<HttpResponse, AppError> {
+    let created = blocking(move || {
+        let now = state.svc.clock.now();
+        state
+            .svc
+            .write(|c| reference::create_register(c, &who.0, body.0, now))
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(created))
+}
+
+/// One register with its CPUA history.
+#[utoipa::path(get, path = "/api/v1/registers/{id}", tag = "reference data", security(("bearer" = [])),
+    responses((status = 200, body = RegisterView), (status = 404, body = super::problem::Problem)))]
+pub async fn get_register(
+    state: Data,
+    path: web::Path<String>,
+    _who: Authenticated,
+) -> Result<HttpResponse, AppError> {
+    let id = register_id(&path)?;
+    let r = blocking(move || state.svc.read(|c| reference::get_register(c, &id))).await?;
+    Ok(HttpResponse::Ok().json(r))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MoveRegister {
+    /// The id of the CPUA authority now responsible.
+    pub cpua: String,
+}
+
+/// Move a register to another CPUA; the history is kept (administrator).
+#[utoipa::path(put, path = "/api/v1/registers/{id}/cpua", tag = "reference data", security(("bearer" = [])),
+    request_body = MoveRegister,
+    responses((status = 200, body = RegisterView), (status = 422, body = super::problem::Problem)))]
+pub async fn move_register(
+    state: Data,
+    path: web::Path<String>,
+    who: Authenticated,
+    body: JsonBody<MoveRegister>,
+) -> Result<HttpResponse, AppError> {
+    crate::app::authz::require_admin(&who.0)?;
+    let id = register_id(&path)?;
+    let r = blocking(move || {
+        let now = state.svc.clock.now();
+        state
+            .svc
+            .write(|c| reference::move_register(c, &who.0, &id, &body.0.cpua, now))
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(r))
+}
+
+/// Collaborations the caller may see, filtered and paginated.
+#[utoipa::path(get, path = "/api/v1/collaborations", tag = "collaborations", security(("bearer" = [])),
+    params(("step" = Option<String>, Query, description = "preparation … archiving, refused, withdrawn, closed"),
+           ("cpua" = Option<String>, Query), ("register" = Option<String>, Query),
+           ("overdue" = Option<bool>, Query, description = "only those with a decision past its due date"),
+           ("page" = Option<i64>, Query), ("per_page" = Option<i64>, Query, description = "at most api.max_page_size")),
+    responses((status = 200, body = Page<CollaborationSummary>), (status = 422, body = super::problem::Problem)))]
+pub async fn list_collaborations(
+    state: Data,
+    req: HttpRequest,
+    who: Authenticated,
+) -> Result<HttpResponse, AppError> {
+    let pairs = query_pairs(
+        &req,
+        &["step", "cpua", "register", "overdue", "page", "per_page"],
+    )?;
+    let paging = Paging::parse(&pairs, &state)?;
+    let mut q = ListQuery {
+        offset: paging.offset(),
+        limit: paging.per_page,
+        ..Default::default()
+    };
+    for (k, v) in &pairs {
+        match k.as_str() {
+            "step" => {
+                q.step = Some(Step::parse(v).ok_or_else(|| {
+                    AppError::invalid("step", "one_of", format!("'{v}' is not a step"))
+                })?)
+            }
+            "cpua" => {
+                q.cpua = Some(
+                    OrgId::parse(v)
+                        .ok_or_else(|| AppError::invalid("cpua", "uuid", "not an id"))?,
+                )
+            }
+            "register" => {
+                q.register = Some(
+                    RegisterId::parse(v)
+                        .ok_or_else(|| AppError::invalid("register", "uuid", "not an id"))?,
+                )
+            }
+            "overdue" => {
+                q.overdue = match v.as_str() {
+                    "true" | "1" => true,
+                    "false" | "0" => false,
+                    _ => return Err(AppError::invalid("overdue", "bool", "true or false")),
+                }
+            }
+            _ => {}
+        }
+    }
+    let page = paging.page;
+    let per_page = paging.per_page;
+    let (items, total) = blocking(move || {
+        let today = state.svc.clock.today();
+        state.svc.read(|c| collab::list(c, &who.0, &q, today))
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(Page {
+        items,
+        page,
+        per_page,
+        total,
+    }))
+}
+
+fn with_etag(status: actix_web::http::StatusCode, v: CollaborationView) -> HttpResponse {
+    HttpResponse::build(status)
+        .insert_header((header::ETAG, format!("\"{}\"", v.version)))
+        .json(v)
+}
+
+/// Start a collaboration (step 1, preparation).
+#[utoipa::path(post, path = "/api/v1/collaborations", tag = "collaborations", security(("bearer" = [])),
+    request_body = NewCollaborationInput,
+    responses((status = 201, body = CollaborationView), (status = 422, body = super::problem::Problem)))]
+pub async fn create_collaboration(
+    state: Data,
+    who: Authenticated,
+    body: JsonBody<NewCollaborationInput>,
+) -> Result<HttpResponse, AppError> {
+    let v = blocking(move || {
+        let (now, today) = (state.svc.clock.now(), state.svc.clock.today());
+        state
+            .svc
+            .write(|c| collab::create(c, &who.0, body.0, now, today))
+    })
+    .await?;
+    Ok(with_etag(actix_web::http::StatusCode::CREATED, v))
+}
+
+/// One collaboration, with what the caller may do next and which CPUA is holding it up.
+#[utoipa::path(get, path = "/api/v1/collaborations/{id}", tag = "collaborations", security(("bearer" = [])),
+    responses((status = 200, body = CollaborationView), (status = 404, body = super::problem::Problem)))]
+pub async fn get_collaboration(
+    state: Data,
+    path: web::Path<String>,
+    who: Authenticated,
+) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    let v = blocking(move || {
+        let today = state.svc.clock.today();
+        state.svc.read(|c| collab::get(c, &who.0, &id, today))
+    })
+    .await?;
+    Ok(with_etag(actix_web::http::StatusCode::OK, v))
+}
+
+async fn run_command(
+    state: Data,
+    req: HttpRequest,
+    id: String,
+    who: Authenticated,
+    cmd: crate::domain::lifecycle::Command,
+) -> Result<HttpResponse, AppError> {
+    let expected = if_match(&req)?;
+    let v = blocking(move || {
+        let (now, today) = (state.svc.clock.now(), state.svc.clock.today());
+        state
+            .svc
+            .write(|c| collab::execute(c, &who.0, &id, cmd, expected, now, today))
+    })
+    .await?;
+    Ok(with_etag(actix_web::http::StatusCode::OK, v))
+}
+
+/// Edit details while the collaboration is editable (steps 1–3). Send `If-Match` to guard against
+/// concurrent edits.
+#[utoipa::path(patch, path = "/api/v1/collaborations/{id}", tag = "collaborations", security(("bearer" = [])),
+    request_body = PatchInput,
+    responses((status = 200, body = CollaborationView), (status = 409, body = super::problem::Problem),
+              (status = 422, body = super::problem::Problem)))]
+pub async fn patch_collaboration(
+    state: Data,
+    req: HttpRequest,
+    path: web::Path<String>,
+    who: Authenticated,
+    body: JsonBody<PatchInput>,
+) -> Result<HttpResponse, AppError> {
+    let cmd = collab::patch_command(body.0)?;
+    run_command(state, req, path.into_inner(), who, cmd).await
+}
+
+/// Move to a step (`to`) with that step's data. A refused transition names the missing
+/// precondition and its source.
+#[utoipa::path(post, path = "/api/v1/collaborations/{id}/transitions", tag = "collaborations",
+    security(("bearer" = [])), request_body = TransitionInput,
+    responses((status = 200, body = CollaborationView), (status = 409, body = super::problem::Problem),
+              (status = 422, body = super::problem::Problem)))]
+pub async fn transition(
+    state: Data,
+    req: HttpRequest,
+    path: web::Path<String>,
+    who: Authenticated,
+    body: JsonBody<TransitionInput>,
+) -> Result<HttpResponse, AppError> {
+    let cmd = body.0.into_command()?;
+    run_command(state, req, path.into_inner(), who, cmd).await
+}
+
+/// Record something within a step (`action`): feasibility, ethics approval, cost agreement,
+/// publications, report back, disposal, amendments, internal notes.
+#[utoipa::path(post, path = "/api/v1/collaborations/{id}/actions", tag = "collaborations",
+    security(("bearer" = [])), request_body = ActionInput,
+    responses((status = 200, body = CollaborationView), (status = 409, body = super::problem::Problem),
+              (status = 422, body = super::problem::Problem)))]
+pub async fn action(
+    state: Data,
+    req: HttpRequest,
+    path: web::Path<String>,
+    who: Authenticated,
+    body: JsonBody<ActionInput>,
+) -> Result<HttpResponse, AppError> {
+    let cmd = body.0.into_command()?;
+    run_command(state, req, path.into_inner(), who, cmd).await
+}
+
+/// The events of a collaboration the caller may see (parties see party-visible events only).
+#[utoipa::path(get, path = "/api/v1/collaborations/{id}/events", tag = "audit", security(("bearer" = [])),
+    responses((status = 200, body = Vec<EventView>), (status = 404, body = super::problem::Problem)))]
+pub async fn events(
+    state: Data,
+    path: web::Path<String>,
+    who: Authenticated,
+) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    let (events, _) = blocking(move || state.svc.read(|c| collab::events(c, &who.0, &id))).await?;
+    Ok(HttpResponse::Ok().json(events))
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct AuditResponse {
+    pub verification: StreamReport,
+    pub events: Vec<EventView>,
+}
+
+/// The audit trail with the verdict on its hash chain: the first broken link if someone tampered.
+#[utoipa::path(get, path = "/api/v1/collaborations/{id}/audit", tag = "audit", security(("bearer" = [])),
+    responses((status = 200, body = AuditResponse), (status = 404, body = super::problem::Problem)))]
+pub async fn audit(
+    state: Data,
+    path: web::Path<String>,
+    who: Authenticated,
+) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    let (events, verification) =
+        blocking(move || state.svc.read(|c| collab::events(c, &who.0, &id))).await?;
+    Ok(HttpResponse::Ok().json(AuditResponse {
+        verification,
+        events,
+    }))
+}

@@ -1,0 +1,61 @@
+//! The OpenAPI 3.1 document, generated from the handlers, and a page that shows it with nothing
+//! loaded from the internet.
+use actix_web::HttpResponse;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use super::api;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "samverkan",
+        description = "Collaborations between industry and Swedish national quality registries: the nine steps of the SKR–industry agreement, from the first request to the deletion of the last data copy. Errors are RFC 9457 problem+json naming the field and the rule."
+    ),
+    paths(
+        api::live, api::ready, api::local_accounts, api::local_token, api::me,
+        api::list_organisations, api::create_organisation, api::get_organisation,
+        api::list_registers, api::create_register, api::get_register, api::move_register,
+        api::list_collaborations, api::create_collaboration, api::get_collaboration,
+        api::patch_collaboration, api::transition, api::action, api::events, api::audit,
+    ),
+    components(schemas(super::problem::Problem, crate::app::FieldError)),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "collaborations", description = "The nine-step lifecycle"),
+        (name = "audit", description = "The hash-chained audit trail"),
+        (name = "reference data", description = "Organisations, registers and their CPUA"),
+        (name = "local mode", description = "Demo accounts on a loopback address"),
+    )
+)]
+pub struct ApiDoc;
+
+pub fn document() -> utoipa::openapi::OpenApi {
+    ApiDoc::openapi()
+}
+
+pub async fn spec() -> HttpResponse {
+    HttpResponse::Ok().json(document())
+}
+
+pub async fn docs_page() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .insert_header((
+            "Content-Security-Policy",
+            "default-src 'none'; script-src 'self' 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'",
+        ))
+        .body(include_str!("docs.html"))
+}

@@ -1,0 +1,97 @@
+//! Builds the application on any address (port 0 in tests) with its database ready.
+use actix_web::dev::Server;
+use actix_web::middleware::from_fn;
+use actix_web::{web, App, HttpServer};
+use std::net::TcpListener;
+use std::sync::Arc;
+use tracing_actix_web::TracingLogger;
+
+use crate::app::clock::Clock;
+use crate::app::{seed, Services};
+use crate::config::{AuthMode, Settings};
+use crate::db::conn::run_migrations;
+use crate::db::Db;
+use crate::http::{authenticate, routes, AppState};
+
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+/// Connects, applies the migrations and seeds reference data (and, in local mode, demo accounts).
+pub fn prepare_database(settings: &Settings, clock: &dyn Clock) -> anyhow::Result<Db> {
+    let db = Db::connect(&settings.database_url, settings.database.pool_size)?;
+    let mut conn = db.pool.get()?;
+    let applied = run_migrations(&mut conn)?;
+    if applied > 0 {
+        tracing::info!(
+            applied,
+            backend = db.url.backend_name(),
+            "migrations applied"
+        );
+    }
+    {
+        use diesel::Connection;
+        let now = clock.now();
+        let conn: &mut crate::db::DbConn = &mut conn;
+        conn.transaction(|c| {
+            if seed::seed_reference_data(c, now)? {
+                tracing::info!(
+                    "reference data seeded: the six CPUA authorities and example registers"
+                );
+            }
+            if settings.auth.mode == AuthMode::Local {
+                seed::seed_demo_accounts(c, now)?;
+            }
+            Ok::<_, crate::app::AppError>(())
+        })
+        .map_err(|e| anyhow::anyhow!("seeding reference data: {e}"))?;
+    }
+    Ok(db)
+}
+
+impl Application {
+    pub fn build(settings: Settings, clock: Arc<dyn Clock>) -> anyhow::Result<Application> {
+        let listener = TcpListener::bind(&settings.addr).map_err(|e| {
+            anyhow::anyhow!("SAMVERKAN_ADDR: cannot listen on {}: {e}", settings.addr)
+        })?;
+        let local = listener.local_addr()?;
+        if settings.auth.mode == AuthMode::Local {
+            if !local.ip().is_loopback() {
+                anyhow::bail!(
+                    "auth.mode = \"local\" serves demo accounts without passwords and refuses to start on {local}: bind a loopback address (127.0.0.1) or configure an identity provider"
+                );
+            }
+            tracing::warn!(addr = %local, "local mode: demo accounts are served (loopback only)");
+        }
+        let db = prepare_database(&settings, clock.as_ref())?;
+        let workers = settings.server.workers;
+        let state = web::Data::new(AppState {
+            svc: Services { db, clock },
+            settings,
+        });
+        let mut server = HttpServer::new(move || {
+            App::new()
+                .app_data(state.clone())
+                .wrap(from_fn(authenticate))
+                .wrap(TracingLogger::default())
+                .configure(routes)
+        })
+        .listen(listener)?;
+        if workers > 0 {
+            server = server.workers(workers);
+        }
+        Ok(Application {
+            port: local.port(),
+            server: server.run(),
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}

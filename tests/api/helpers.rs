@@ -1,0 +1,253 @@
+use chrono::TimeZone;
+use diesel::Connection;
+use reqwest::{Response, StatusCode};
+use samverkan::app::clock::ManualClock;
+use samverkan::config::Settings;
+use samverkan::startup::Application;
+use serde_json::{json, Value};
+use std::sync::Arc;
+
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub clock: Arc<ManualClock>,
+    pub database_url: String,
+    _dir: Option<tempfile::TempDir>,
+    pg: Option<(String, String)>,
+}
+
+/// The PostgreSQL server to create per-test databases on, when set.
+pub fn pg_base() -> Option<String> {
+    std::env::var("TEST_DATABASE_URL")
+        .ok()
+        .filter(|s| !s.is_empty())
+}
+
+fn with_database(url: &str, db: &str) -> String {
+    let mut u = url::Url::parse(url).expect("TEST_DATABASE_URL is a URL");
+    u.set_path(&format!("/{db}"));
+    u.to_string()
+}
+
+impl TestApp {
+    pub async fn spawn() -> TestApp {
+        let mut settings = Settings::defaults();
+        settings.addr = "127.0.0.1:0".into();
+        settings.server.workers = 2;
+        settings.database.pool_size = 4;
+        let (dir, pg) = match pg_base() {
+            Some(base) => {
+                let name = format!("samverkan_t_{}", uuid::Uuid::new_v4().simple());
+                let mut c = diesel::PgConnection::establish(&base).expect("PostgreSQL reachable");
+                diesel::RunQueryDsl::execute(
+                    diesel::sql_query(format!("CREATE DATABASE {name}")),
+                    &mut c,
+                )
+                .expect("create test database");
+                settings.database_url = with_database(&base, &name);
+                (None, Some((base, name)))
+            }
+            None => {
+                let dir = tempfile::tempdir().expect("temp dir");
+                settings.database_url = format!("sqlite://{}/test.db", dir.path().display());
+                (Some(dir), None)
+            }
+        };
+        let clock = Arc::new(ManualClock::new(
+            chrono::Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0).unwrap(),
+        ));
+        let database_url = settings.database_url.clone();
+        let app = Application::build(settings, clock.clone()).expect("application builds");
+        let base = format!("http://127.0.0.1:{}", app.port());
+        tokio::spawn(app.run_until_stopped());
+        TestApp {
+            base,
+            client: reqwest::Client::new(),
+            clock,
+            database_url,
+            _dir: dir,
+            pg,
+        }
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        self.pg.is_some()
+    }
+
+    pub async fn token(&self, account: &str) -> String {
+        let r = self
+            .client
+            .post(format!("{}/api/v1/local/token", self.base))
+            .json(&json!({ "account": account }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK, "token for {account}");
+        r.json::<Value>().await.unwrap()["token"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> Response {
+        self.client
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn post(&self, path: &str, token: &str, body: &Value) -> Response {
+        self.client
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn patch(&self, path: &str, token: &str, body: &Value) -> Response {
+        self.client
+            .patch(format!("{}{path}", self.base))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn put(&self, path: &str, token: &str, body: &Value) -> Response {
+        self.client
+            .put(format!("{}{path}", self.base))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// The id of a seeded register by its code.
+    pub async fn register(&self, code: &str) -> String {
+        let t = self.token("admin").await;
+        let v: Value = self
+            .get("/api/v1/registers?per_page=200", &t)
+            .await
+            .json()
+            .await
+            .unwrap();
+        v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["code"] == code)
+            .unwrap_or_else(|| panic!("register {code}"))["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+
+    /// The id of an organisation by name.
+    pub async fn org(&self, name: &str) -> String {
+        let t = self.token("admin").await;
+        let v: Value = self
+            .get("/api/v1/organisations?per_page=200", &t)
+            .await
+            .json()
+            .await
+            .unwrap();
+        v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|o| o["name"] == name)
+            .unwrap_or_else(|| panic!("organisation {name}"))["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+
+    pub async fn transition(&self, id: &str, token: &str, body: Value) -> Response {
+        self.post(
+            &format!("/api/v1/collaborations/{id}/transitions"),
+            token,
+            &body,
+        )
+        .await
+    }
+
+    pub async fn action(&self, id: &str, token: &str, body: Value) -> Response {
+        self.post(
+            &format!("/api/v1/collaborations/{id}/actions"),
+            token,
+            &body,
+        )
+        .await
+    }
+
+    /// Creates a research collaboration with the university as principal on the given registers.
+    pub async fn research_collaboration(&self, registers: &[&str]) -> (String, Value) {
+        let company = self.token("company").await;
+        let mut regs = Vec::new();
+        for r in registers {
+            regs.push(self.register(r).await);
+        }
+        let principal = self.org("Exempeluniversitetet").await;
+        let r = self
+            .post(
+                "/api/v1/collaborations",
+                &company,
+                &json!({
+                    "title": "Långtidsutfall efter hjärtinfarkt",
+                    "purpose": "Att jämföra långtidsutfall mellan behandlingsstrategier.",
+                    "research_question": "Skiljer sig femårsöverlevnaden mellan strategierna?",
+                    "research_principal": principal,
+                    "registers": regs,
+                    "requested_variables": ["alder", "kon", "diagnosdatum", "behandling"],
+                    "data_kind": "pseudonymised",
+                }),
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::CREATED);
+        let v: Value = r.json().await.unwrap();
+        (v["collaboration"]["id"].as_str().unwrap().to_string(), v)
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some((base, name)) = &self.pg {
+            if let Ok(mut c) = diesel::PgConnection::establish(base) {
+                let _ = diesel::RunQueryDsl::execute(
+                    diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")),
+                    &mut c,
+                );
+            }
+        }
+    }
+}
+
+/// Asserts the status and that the body is problem+json; returns the problem.
+pub async fn problem(r: Response, status: StatusCode) -> Value {
+    assert_eq!(r.status(), status, "status");
+    let ct = r
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default();
+    assert_eq!(ct, "application/problem+json", "content type");
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["status"], status.as_u16());
+    v
+}
+
+pub async fn ok(r: Response) -> Value {
+    let status = r.status();
+    let body: Value = r.json().await.unwrap_or(Value::Null);
+    assert!(
+        status.is_success(),
+        "expected success, got {status}: {body}"
+    );
+    body
+}

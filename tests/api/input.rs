@@ -1,0 +1,270 @@
+//! Bad input gets a 4xx problem+json naming the field and the rule, and nothing is half-written.
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+use crate::helpers::{ok, problem, TestApp};
+
+async fn count(app: &TestApp, token: &str) -> i64 {
+    ok(app.get("/api/v1/collaborations", token).await).await["total"]
+        .as_i64()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn malformed_json_wrong_types_and_unknown_fields_are_refused_without_writing() {
+    let app = TestApp::spawn().await;
+    let t = app.token("company").await;
+    let url = format!("{}/api/v1/collaborations", app.base);
+    let r = app
+        .client
+        .post(&url)
+        .bearer_auth(&t)
+        .header("content-type", "application/json")
+        .body("{\"title\": ")
+        .send()
+        .await
+        .unwrap();
+    let p = problem(r, StatusCode::BAD_REQUEST).await;
+    assert!(p["detail"].as_str().unwrap().contains("not valid JSON"));
+
+    let p = problem(
+        app.post(
+            "/api/v1/collaborations",
+            &t,
+            &json!({"title": 5, "purpose": "x", "data_kind": "aggregated"}),
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert_eq!(p["field"], "title");
+    assert_eq!(p["rule"], "type");
+
+    let p = problem(
+        app.post(
+            "/api/v1/collaborations",
+            &t,
+            &json!({"title": "t", "purpose": "x", "data_kind": "aggregated", "sponsor": "yes"}),
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert_eq!(p["field"], "sponsor");
+    assert_eq!(p["rule"], "unknown_field");
+
+    let p = problem(
+        app.post(
+            "/api/v1/collaborations",
+            &t,
+            &json!({"title": "t", "purpose": "x"}),
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert_eq!(p["field"], "data_kind");
+    assert_eq!(p["rule"], "required");
+
+    let p = problem(
+        app.post(
+            "/api/v1/collaborations",
+            &t,
+            &json!({"title": "t", "purpose": "x", "data_kind": "aggregated", "recipient_countries": ["SE", "XX"]}),
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert_eq!(p["field"], "recipient_countries[1]");
+
+    let p = problem(
+        app.post(
+            "/api/v1/collaborations",
+            &t,
+            &json!({"title": "t", "purpose": "x", "data_kind": "aggregated",
+                    "registers": ["7d0b7c55-0000-4000-8000-000000000000"]}),
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert_eq!(p["field"], "registers[0]");
+    assert_eq!(p["rule"], "unknown_register");
+
+    let p = problem(
+        app.post(
+            "/api/v1/collaborations",
+            &t,
+            &json!({"title": "  ", "purpose": "x", "data_kind": "aggregated"}),
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert_eq!(p["field"], "title");
+
+    let r = app
+        .client
+        .post(&url)
+        .bearer_auth(&t)
+        .header("content-type", "text/plain")
+        .body("title=x")
+        .send()
+        .await
+        .unwrap();
+    problem(r, StatusCode::UNSUPPORTED_MEDIA_TYPE).await;
+
+    assert_eq!(count(&app, &t).await, 0, "nothing was written");
+}
+
+#[tokio::test]
+async fn oversized_bodies_are_refused() {
+    let app = TestApp::spawn().await;
+    let t = app.token("company").await;
+    let huge = "x".repeat(300_000);
+    let p = problem(
+        app.post(
+            "/api/v1/collaborations",
+            &t,
+            &json!({"title": "t", "purpose": huge, "data_kind": "aggregated"}),
+        )
+        .await,
+        StatusCode::PAYLOAD_TOO_LARGE,
+    )
+    .await;
+    assert!(p["detail"].as_str().unwrap().contains("bytes"));
+    assert_eq!(count(&app, &t).await, 0);
+}
+
+#[tokio::test]
+async fn transitions_out_of_order_and_unknown_targets_are_refused() {
+    let app = TestApp::spawn().await;
+    let (id, _) = app.research_collaboration(&["EX-HJARTA"]).await;
+    let t = app.token("company").await;
+    let p = problem(
+        app.transition(&id, &t, json!({"to": "results"})).await,
+        StatusCode::CONFLICT,
+    )
+    .await;
+    assert_eq!(p["rule"], "wrong_step");
+    let p = problem(
+        app.transition(&id, &t, json!({"to": "teleport"})).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert_eq!(p["field"], "to");
+    assert_eq!(p["rule"], "one_of");
+    let p = problem(
+        app.transition(&id, &t, json!({"to": "refused"})).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert_eq!(p["rule"], "not_a_transition");
+    let p = problem(
+        app.transition(&id, &t, json!({"to": "register_contact", "force": true}))
+            .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert_eq!(p["rule"], "unknown_field");
+    let v = ok(app.get(&format!("/api/v1/collaborations/{id}"), &t).await).await;
+    assert_eq!(v["version"], 1, "refusals write nothing");
+    let events = ok(app
+        .get(&format!("/api/v1/collaborations/{id}/events"), &t)
+        .await)
+    .await;
+    assert_eq!(events.as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn a_second_concurrent_transition_on_the_same_collaboration_is_refused() {
+    let app = TestApp::spawn().await;
+    let (id, created) = app.research_collaboration(&["EX-HJARTA"]).await;
+    let t = app.token("company").await;
+    let version = created["version"].as_i64().unwrap();
+    let send = |body: Value| {
+        let client = app.client.clone();
+        let url = format!("{}/api/v1/collaborations/{id}/transitions", app.base);
+        let t = t.clone();
+        async move {
+            client
+                .post(url)
+                .bearer_auth(t)
+                .header("If-Match", format!("\"{version}\""))
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let (a, b) = tokio::join!(
+        send(json!({"to": "register_contact"})),
+        send(json!({"to": "register_contact"}))
+    );
+    let mut statuses = vec![a.status(), b.status()];
+    statuses.sort();
+    assert_eq!(statuses, vec![StatusCode::OK, StatusCode::CONFLICT]);
+    let loser = if a.status() == StatusCode::CONFLICT {
+        a
+    } else {
+        b
+    };
+    problem(loser, StatusCode::CONFLICT).await;
+    let events = ok(app
+        .get(&format!("/api/v1/collaborations/{id}/events"), &t)
+        .await)
+    .await;
+    assert_eq!(
+        events.as_array().unwrap().len(),
+        2,
+        "exactly one transition was written"
+    );
+    // A stale If-Match is refused too.
+    let r = app
+        .client
+        .post(format!(
+            "{}/api/v1/collaborations/{id}/transitions",
+            app.base
+        ))
+        .bearer_auth(&t)
+        .header("If-Match", "\"1\"")
+        .json(&json!({"to": "ethics_review"}))
+        .send()
+        .await
+        .unwrap();
+    problem(r, StatusCode::CONFLICT).await;
+}
+
+#[tokio::test]
+async fn lists_are_paginated_with_a_hard_cap() {
+    let app = TestApp::spawn().await;
+    let t = app.token("company").await;
+    for _ in 0..3 {
+        app.research_collaboration(&["EX-HJARTA"]).await;
+    }
+    let v = ok(app
+        .get("/api/v1/collaborations?per_page=2&page=2", &t)
+        .await)
+    .await;
+    assert_eq!(v["total"], 3);
+    assert_eq!(v["items"].as_array().unwrap().len(), 1);
+    let p = problem(
+        app.get("/api/v1/collaborations?per_page=5000", &t).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert_eq!(p["field"], "per_page");
+    let p = problem(
+        app.get("/api/v1/collaborations?color=red", &t).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert_eq!(p["field"], "color");
+    let p = problem(
+        app.get("/api/v1/collaborations?step=nine", &t).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert_eq!(p["field"], "step");
+}
