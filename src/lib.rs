@@ -1,2 +1,3 @@
 //! samverkan: runs collaborations between industry and Swedish national quality registries.
 pub mod domain;
+pub mod rulebook;
