@@ -401,8 +401,12 @@ fn build(rb: &Rulebook, facts: &Facts, registers: &[RegisterInfo], base: &Base) 
                 (
                     Outcome::Classified {
                         collaboration_type: t,
-                        label_sv: def.map(|d| d.label_sv.clone()).unwrap_or_else(|| Arc::from(t.as_str())),
-                        label_en: def.map(|d| d.label_en.clone()).unwrap_or_else(|| Arc::from(t.as_str())),
+                        label_sv: def
+                            .map(|d| d.label_sv.clone())
+                            .unwrap_or_else(|| Arc::from(t.as_str())),
+                        label_en: def
+                            .map(|d| d.label_en.clone())
+                            .unwrap_or_else(|| Arc::from(t.as_str())),
                         rule_id: rule.id.clone(),
                         reason_sv: rule.reason_sv.clone(),
                         reason_en: rule.reason_en.clone(),
@@ -497,8 +501,12 @@ fn build(rb: &Rulebook, facts: &Facts, registers: &[RegisterInfo], base: &Base) 
                 }
                 obligations.push(Obligation {
                     code,
-                    label_sv: def.map(|d| d.label_sv.clone()).unwrap_or_else(|| Arc::from(code.as_str())),
-                    label_en: def.map(|d| d.label_en.clone()).unwrap_or_else(|| Arc::from(code.as_str())),
+                    label_sv: def
+                        .map(|d| d.label_sv.clone())
+                        .unwrap_or_else(|| Arc::from(code.as_str())),
+                    label_en: def
+                        .map(|d| d.label_en.clone())
+                        .unwrap_or_else(|| Arc::from(code.as_str())),
                     reason_sv: r.reason_sv.clone(),
                     reason_en: r.reason_en.clone(),
                     source: r.source.clone(),
@@ -522,7 +530,9 @@ fn build(rb: &Rulebook, facts: &Facts, registers: &[RegisterInfo], base: &Base) 
     }
     // An unclassified case always goes to legal review.
     if base.decision.obligations & ObligationCode::LegalReview.bit() != 0
-        && !obligations.iter().any(|o| o.code == ObligationCode::LegalReview)
+        && !obligations
+            .iter()
+            .any(|o| o.code == ObligationCode::LegalReview)
     {
         let def = rb.obligations[ObligationCode::LegalReview as usize].as_ref();
         if let Some(def) = def {
@@ -536,7 +546,12 @@ fn build(rb: &Rulebook, facts: &Facts, registers: &[RegisterInfo], base: &Base) 
                 reason_en,
                 source: Some(source),
                 ..
-            } => (reason_sv.clone(), reason_en.clone(), source.clone(), id.clone()),
+            } => (
+                reason_sv.clone(),
+                reason_en.clone(),
+                source.clone(),
+                id.clone(),
+            ),
             _ => (
                 rb.unclassified.reason_sv.clone(),
                 rb.unclassified.reason_en.clone(),
@@ -546,8 +561,12 @@ fn build(rb: &Rulebook, facts: &Facts, registers: &[RegisterInfo], base: &Base) 
         };
         obligations.push(Obligation {
             code: ObligationCode::LegalReview,
-            label_sv: def.map(|d| d.label_sv.clone()).unwrap_or_else(|| Arc::from("legal_review")),
-            label_en: def.map(|d| d.label_en.clone()).unwrap_or_else(|| Arc::from("legal_review")),
+            label_sv: def
+                .map(|d| d.label_sv.clone())
+                .unwrap_or_else(|| Arc::from("legal_review")),
+            label_en: def
+                .map(|d| d.label_en.clone())
+                .unwrap_or_else(|| Arc::from("legal_review")),
             reason_sv,
             reason_en,
             source,
@@ -576,8 +595,12 @@ fn build(rb: &Rulebook, facts: &Facts, registers: &[RegisterInfo], base: &Base) 
             let l = rb.clauses[c as usize].as_ref();
             ClauseItem {
                 code: c,
-                label_sv: l.map(|l| l.label_sv.clone()).unwrap_or_else(|| Arc::from(c.as_str())),
-                label_en: l.map(|l| l.label_en.clone()).unwrap_or_else(|| Arc::from(c.as_str())),
+                label_sv: l
+                    .map(|l| l.label_sv.clone())
+                    .unwrap_or_else(|| Arc::from(c.as_str())),
+                label_en: l
+                    .map(|l| l.label_en.clone())
+                    .unwrap_or_else(|| Arc::from(c.as_str())),
             }
         })
         .collect();

@@ -62,15 +62,24 @@ impl CmpOp {
 #[derive(Debug, Clone)]
 pub(crate) enum Cond {
     /// Scalar fact's value index is in the bit mask.
-    InSet { fact: FactId, mask: u32 },
+    InSet {
+        fact: FactId,
+        mask: u32,
+    },
     /// `linkage_with` shares a member with the mask.
-    LinkAny { mask: u32 },
+    LinkAny {
+        mask: u32,
+    },
     /// A list fact is empty.
     Empty(FactId),
     /// Some recipient country lies outside the EU/EEA.
     OutsideEea,
     /// Number comparison (`key_retention_months`, or distinct CPUAs of `registers`).
-    Cmp { fact: FactId, op: CmpOp, value: u32 },
+    Cmp {
+        fact: FactId,
+        op: CmpOp,
+        value: u32,
+    },
     All(Vec<Cond>),
     Any(Vec<Cond>),
     Not(Box<Cond>),
@@ -84,9 +93,7 @@ impl Cond {
             Cond::InSet { fact, mask } => leaf(env, *fact, |v| mask & (1u32 << v) != 0),
             Cond::LinkAny { mask } => leaf(env, FactId::LinkageWith, |v| v & mask != 0),
             Cond::Empty(fact) => leaf(env, *fact, |v| v == 0),
-            Cond::OutsideEea => leaf(env, FactId::RecipientCountries, |v| {
-                v == COUNTRIES_OUTSIDE
-            }),
+            Cond::OutsideEea => leaf(env, FactId::RecipientCountries, |v| v == COUNTRIES_OUTSIDE),
             Cond::Cmp { fact, op, value } => leaf(env, *fact, |v| op.apply(v, *value)),
             Cond::All(cs) => {
                 let mut unknown = 0u16;
@@ -440,7 +447,9 @@ impl Parser<'_> {
                     ) {
                         Ok(Cond::Empty(fact))
                     } else {
-                        Err(bad("a list fact (registers, linkage_with, recipient_countries)"))
+                        Err(bad(
+                            "a list fact (registers, linkage_with, recipient_countries)",
+                        ))
                     }
                 }
                 "outside_eu_eea" => {
@@ -503,7 +512,9 @@ impl Parser<'_> {
                 let mask = if negate { all & !mask } else { mask };
                 return Ok(Cond::InSet { fact, mask });
             }
-            return Err(self.error(format!("expected `=`, `!=`, `in` or `not in` after `{fact}`")));
+            return Err(self.error(format!(
+                "expected `=`, `!=`, `in` or `not in` after `{fact}`"
+            )));
         }
         match fact {
             FactId::LinkageWith => {
@@ -574,7 +585,6 @@ impl Parser<'_> {
 /// An empty environment: every fact missing.
 pub(crate) const EMPTY_ENV: Env = [MISSING; 14];
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -594,10 +604,7 @@ mod tests {
         let e = env(&[(FactId::IsResearch, 0), (FactId::PrincipalReceives, 2)]);
         assert_eq!(c.eval(&e).0, Tri::True);
         let e = env(&[(FactId::IsResearch, 0), (FactId::PrincipalReceives, 1)]);
-        assert_eq!(
-            c.eval(&e),
-            (Tri::Unknown, FactId::CompanyReceives.bit())
-        );
+        assert_eq!(c.eval(&e), (Tri::Unknown, FactId::CompanyReceives.bit()));
         let e = env(&[(FactId::IsResearch, 1)]);
         assert_eq!(c.eval(&e).0, Tri::False);
     }
@@ -609,7 +616,10 @@ mod tests {
         assert_eq!(c.eval(&env(&[(FactId::LinkageWith, 1)])).0, Tri::False);
         let c = parse("outside_eu_eea(recipient_countries) or key_retention_months > 3 or distinct_cpuas(registers) >= 2")
             .expect("parses");
-        assert_eq!(c.eval(&env(&[(FactId::RecipientCountries, 2)])).0, Tri::True);
+        assert_eq!(
+            c.eval(&env(&[(FactId::RecipientCountries, 2)])).0,
+            Tri::True
+        );
         assert_eq!(
             c.eval(&env(&[
                 (FactId::RecipientCountries, 1),

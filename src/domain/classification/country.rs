@@ -42,7 +42,9 @@ impl CountryCode {
             ));
         }
         if ISO_3166_1_ALPHA_2.binary_search(&s).is_err() {
-            return Err(format!("`{s}` is not an assigned ISO 3166-1 alpha-2 country code"));
+            return Err(format!(
+                "`{s}` is not an assigned ISO 3166-1 alpha-2 country code"
+            ));
         }
         Ok(CountryCode([b[0], b[1]]))
     }
@@ -97,9 +99,17 @@ mod tests {
         assert!(CountryCode::parse("se").is_err());
         assert!(CountryCode::parse("XX").is_err());
         assert!(CountryCode::parse("SWE").is_err());
-        assert!(CountryCode::parse("SE").map(|c| c.is_eu_eea()).unwrap_or(false));
-        assert!(CountryCode::parse("NO").map(|c| c.is_eu_eea()).unwrap_or(false));
-        assert!(!CountryCode::parse("US").map(|c| c.is_eu_eea()).unwrap_or(true));
-        assert!(!CountryCode::parse("GB").map(|c| c.is_eu_eea()).unwrap_or(true));
+        assert!(CountryCode::parse("SE")
+            .map(|c| c.is_eu_eea())
+            .unwrap_or(false));
+        assert!(CountryCode::parse("NO")
+            .map(|c| c.is_eu_eea())
+            .unwrap_or(false));
+        assert!(!CountryCode::parse("US")
+            .map(|c| c.is_eu_eea())
+            .unwrap_or(true));
+        assert!(!CountryCode::parse("GB")
+            .map(|c| c.is_eu_eea())
+            .unwrap_or(true));
     }
 }

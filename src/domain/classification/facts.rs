@@ -264,13 +264,19 @@ fn err(fact: &str, message: impl Into<String>) -> FactError {
 }
 
 fn parse_enum<E: FactEnum>(fact: &str, v: &Value) -> Result<E, FactError> {
-    let s = v
-        .as_str()
-        .ok_or_else(|| err(fact, format!("expected a string, one of: {}", E::NAMES.join(", "))))?;
+    let s = v.as_str().ok_or_else(|| {
+        err(
+            fact,
+            format!("expected a string, one of: {}", E::NAMES.join(", ")),
+        )
+    })?;
     E::from_name(s).ok_or_else(|| {
         err(
             fact,
-            format!("unknown value `{s}`; expected one of: {}", E::NAMES.join(", ")),
+            format!(
+                "unknown value `{s}`; expected one of: {}",
+                E::NAMES.join(", ")
+            ),
         )
     })
 }
@@ -281,8 +287,7 @@ fn parse_bool(fact: &str, v: &Value) -> Result<bool, FactError> {
 }
 
 fn parse_array<'a>(fact: &str, v: &'a Value) -> Result<&'a Vec<Value>, FactError> {
-    v.as_array()
-        .ok_or_else(|| err(fact, "expected an array"))
+    v.as_array().ok_or_else(|| err(fact, "expected an array"))
 }
 
 impl Facts {
@@ -343,9 +348,9 @@ impl Facts {
                 FactId::RecipientCountries => {
                     let mut list = Vec::new();
                     for item in parse_array(k, value)? {
-                        let s = item
-                            .as_str()
-                            .ok_or_else(|| err(k, "expected ISO 3166-1 alpha-2 codes as strings"))?;
+                        let s = item.as_str().ok_or_else(|| {
+                            err(k, "expected ISO 3166-1 alpha-2 codes as strings")
+                        })?;
                         let c = CountryCode::parse(s).map_err(|m| err(k, m))?;
                         if !list.contains(&c) {
                             list.push(c);

@@ -36,7 +36,7 @@ impl RulebookSet {
     /// Builds a set; two versions with the same name or the same effective date are an error.
     pub fn new(books: Vec<Rulebook>) -> Result<RulebookSet, Vec<RulebookError>> {
         let mut books: Vec<Arc<Rulebook>> = books.into_iter().map(Arc::new).collect();
-        books.sort_by(|a, b| a.effective_from.cmp(&b.effective_from));
+        books.sort_by_key(|b| b.effective_from);
         let mut errors = Vec::new();
         for (i, b) in books.iter().enumerate() {
             for a in &books[..i] {

@@ -331,10 +331,7 @@ impl Cx<'_> {
                 Arc::from("")
             }
             None => {
-                self.error(
-                    at,
-                    format!("missing translation: {owner} has no `{field}`"),
-                );
+                self.error(at, format!("missing translation: {owner} has no `{field}`"));
                 Arc::from("")
             }
         }
@@ -358,7 +355,9 @@ impl Cx<'_> {
             None => {
                 self.error(
                     at,
-                    format!("missing source: {owner} has no `source` (seed file and section heading)"),
+                    format!(
+                        "missing source: {owner} has no `source` (seed file and section heading)"
+                    ),
                 );
                 Source {
                     file: Arc::from(""),
@@ -518,7 +517,10 @@ impl Cx<'_> {
                 continue;
             };
             if types[code as usize].is_some() {
-                self.error(r.code.span().start, format!("type `{code}` is declared twice"));
+                self.error(
+                    r.code.span().start,
+                    format!("type `{code}` is declared twice"),
+                );
             }
             let owner = format!("type `{code}`");
             let instrument = Instrument::parse(r.instrument.get_ref()).unwrap_or_else(|| {
@@ -613,7 +615,8 @@ impl Cx<'_> {
             };
             let then = r.then.get_ref();
             let then_at = r.then.span().start;
-            let chosen = then.ty.is_some() as u8 + then.obligation.is_some() as u8 + then.unclassified as u8;
+            let chosen =
+                then.ty.is_some() as u8 + then.obligation.is_some() as u8 + then.unclassified as u8;
             let conclusion = if chosen != 1 {
                 self.error(
                     then_at,
@@ -836,12 +839,13 @@ pub(crate) fn describe_env(env: &Env, mask: u16) -> String {
         } else {
             match f {
                 FactId::LinkageWith => {
-                    let names: Vec<&str> = <super::facts::LinkageAuthority as super::facts::FactEnum>::NAMES
-                        .iter()
-                        .enumerate()
-                        .filter(|(i, _)| v & (1 << i) != 0)
-                        .map(|(_, n)| *n)
-                        .collect();
+                    let names: Vec<&str> =
+                        <super::facts::LinkageAuthority as super::facts::FactEnum>::NAMES
+                            .iter()
+                            .enumerate()
+                            .filter(|(i, _)| v & (1 << i) != 0)
+                            .map(|(_, n)| *n)
+                            .collect();
                     format!("[{}]", names.join(", "))
                 }
                 FactId::RecipientCountries => match v {
