@@ -905,3 +905,18 @@ pub(crate) fn enumerate(
         }
     }
 }
+
+impl fmt::Display for CheckReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}: rulebook {} (effective from {}) is sound: {} type rules, {} obligation rules, {} fact combinations checked",
+            self.file,
+            self.version,
+            self.effective_from,
+            self.type_rules,
+            self.obligation_rules,
+            self.combinations_checked
+        )
+    }
+}
