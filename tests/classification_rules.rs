@@ -50,7 +50,7 @@ fn a_broken_file_fails_the_whole_directory_with_file_and_line() {
         );
     let path = dir.join("2027-01-01.toml");
     std::fs::write(&path, &broken).expect("write");
-    let errors = load_dir(&dir).err().expect("errors");
+    let errors = load_dir(&dir).expect_err("errors");
     assert_eq!(errors.len(), 1, "{errors:?}");
     let line = broken[..broken.find("effort_beyond_routine = maybe").expect("edit")]
         .matches('\n')
@@ -62,7 +62,7 @@ fn a_broken_file_fails_the_whole_directory_with_file_and_line() {
         "{shown}"
     );
     assert!(shown.contains("unknown value `maybe`"), "{shown}");
-    let errors = check_file(&path).err().expect("errors");
+    let errors = check_file(&path).expect_err("errors");
     assert_eq!(errors[0].line, line);
     let _ = std::fs::remove_dir_all(&dir);
 }
