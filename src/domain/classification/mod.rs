@@ -20,7 +20,7 @@ pub use facts::{
     AnalysisBy, FactEnum, FactError, FactId, Facts, IsResearch, LinkageAuthority, PrincipalKind,
     Purpose, Receives, RegisterInfo, Sector,
 };
-pub use rulebook::{CheckReport, Rulebook, RulebookError, Source};
+pub use rulebook::{CheckReport, ObligationInfo, Rulebook, RulebookError, Source, TypeInfo};
 
 use chrono::NaiveDate;
 use std::sync::Arc;

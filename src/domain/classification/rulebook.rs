@@ -125,6 +125,94 @@ pub struct CheckReport {
     pub combinations_checked: u64,
 }
 
+/// What the rulebook says about a collaboration type (for pages and for a type set by legal override).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TypeInfo {
+    pub code: CollaborationType,
+    pub label_sv: Arc<str>,
+    pub label_en: Arc<str>,
+    pub instrument: Instrument,
+    pub parties: Vec<Role>,
+    /// Roles that also sign when the collaboration is research.
+    pub parties_if_research: Vec<Role>,
+    pub documents: Vec<Arc<str>>,
+    pub clauses: Vec<ClauseCode>,
+}
+
+/// What the rulebook says about an obligation (for pages and for an obligation added by legal override).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ObligationInfo {
+    pub code: ObligationCode,
+    pub label_sv: Arc<str>,
+    pub label_en: Arc<str>,
+    pub gates_step: u8,
+    pub documents: Vec<Arc<str>>,
+    pub clauses: Vec<ClauseCode>,
+}
+
+impl Rulebook {
+    fn document_codes(&self, mask: u64) -> Vec<Arc<str>> {
+        self.documents
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| mask & (1u64 << i) != 0)
+            .map(|(_, d)| d.code.clone())
+            .collect()
+    }
+
+    fn clause_codes(mask: u32) -> Vec<ClauseCode> {
+        ClauseCode::ALL
+            .iter()
+            .copied()
+            .filter(|c| mask & c.bit() != 0)
+            .collect()
+    }
+
+    /// The declaration of a collaboration type, if this rulebook declares it.
+    pub fn type_info(&self, code: CollaborationType) -> Option<TypeInfo> {
+        let d = self.types.get(code as usize)?.as_ref()?;
+        Some(TypeInfo {
+            code,
+            label_sv: d.label_sv.clone(),
+            label_en: d.label_en.clone(),
+            instrument: d.instrument,
+            parties: d.parties.clone(),
+            parties_if_research: d.parties_if_research.clone(),
+            documents: self.document_codes(d.documents),
+            clauses: Self::clause_codes(d.clauses),
+        })
+    }
+
+    /// The declaration of an obligation, if this rulebook declares it.
+    pub fn obligation_info(&self, code: ObligationCode) -> Option<ObligationInfo> {
+        let d = self.obligations.get(code as usize)?.as_ref()?;
+        Some(ObligationInfo {
+            code,
+            label_sv: d.label_sv.clone(),
+            label_en: d.label_en.clone(),
+            gates_step: d.gates_step,
+            documents: self.document_codes(d.documents),
+            clauses: Self::clause_codes(d.clauses),
+        })
+    }
+
+    /// A document's Swedish and English labels.
+    pub fn document_label(&self, code: &str) -> Option<(Arc<str>, Arc<str>)> {
+        self.documents
+            .iter()
+            .find(|d| &*d.code == code)
+            .map(|d| (d.label_sv.clone(), d.label_en.clone()))
+    }
+
+    /// A clause's Swedish and English labels.
+    pub fn clause_label(&self, code: ClauseCode) -> Option<(Arc<str>, Arc<str>)> {
+        self.clauses
+            .get(code as usize)?
+            .as_ref()
+            .map(|c| (c.label_sv.clone(), c.label_en.clone()))
+    }
+}
+
 impl Rulebook {
     /// The ids of all rules, type rules first.
     pub fn rule_ids(&self) -> impl Iterator<Item = &str> {

@@ -1033,3 +1033,37 @@ mod properties {
         }
     }
 }
+
+#[test]
+fn every_obligation_is_declared_and_concluded_by_some_rule() {
+    let rb = shipped();
+    for &code in ObligationCode::ALL {
+        let info = rb
+            .obligation_info(code)
+            .unwrap_or_else(|| panic!("{code} not declared"));
+        assert!((1..=9).contains(&info.gates_step));
+        let concluded = rb
+            .obligation_rules
+            .iter()
+            .any(|r| r.conclusion == rulebook::Conclusion::Obligation(code));
+        assert!(concluded, "no rule concludes {code}");
+    }
+    for &t in CollaborationType::ALL {
+        let info = rb
+            .type_info(t)
+            .unwrap_or_else(|| panic!("{t} not declared"));
+        assert!(
+            info.parties.contains(&Role::Cpua),
+            "{t}: the CPUA is always a party"
+        );
+        let concluded = rb
+            .type_rules
+            .iter()
+            .any(|r| r.conclusion == rulebook::Conclusion::Type(t));
+        assert!(concluded, "no rule concludes {t}");
+    }
+    for &c in ClauseCode::ALL {
+        assert!(rb.clause_label(c).is_some(), "clause {c} has no labels");
+    }
+    assert!(rb.document_label("research_plan").is_some());
+}
