@@ -1,8 +1,22 @@
 //! Collaboration classification (klassificering av samverkan): a versioned, explainable rulebook that types
-//! each collaboration and derives its obligations. Pure: no file or network I/O.
+//! each collaboration and derives its obligations. Pure: no file or network I/O (files: [`crate::rulebook`]).
 //!
-//! The rulebook itself is data under `config/rulebook/`; see [`Rulebook::parse`] for the checks and
-//! [`classify`] for what a classification returns.
+//! * [`Facts`]: the intake facts; every one optional. Parse request bodies with [`Facts::from_json`], whose
+//!   [`FactError`] names the fact (for a 4xx problem+json).
+//! * [`Rulebook::parse`]: TOML text to a compiled, checked rulebook; errors are [`RulebookError`]s shown as
+//!   `file:line: reason`. [`RulebookSet`] holds the versions and picks the one in force on a date.
+//! * [`classify`]: facts + resolved registers to a [`Classification`] that records the rulebook version.
+//!   Semantics:
+//!   - a rule fires only when the given facts make its condition true (three-valued logic: a missing fact is
+//!     unknown, never guessed);
+//!   - `outcome` is the type of the one type rule that fires; a grey-zone rule or no matching rule gives
+//!     `unclassified` (and the `legal_review` obligation); if type rules are undecided only because facts are
+//!     missing, the outcome is `unclassified` with `incomplete = true` and no legal review;
+//!   - `missing` lists the facts not given that would change the type or the obligations;
+//!   - `sensitivity` says for every fact whether another answer would change the type / the obligations.
+//!     [`classify_core`] is the same without sensitivity (cheaper; for recomputation and `diff`).
+//! * The registers passed to `classify` must be resolved by the caller (register id to current CPUA); with
+//!   register ids in the facts but no [`RegisterInfo`], the number of CPUAs counts as unknown.
 mod classify;
 mod codes;
 mod condition;
