@@ -695,7 +695,11 @@ impl Cx<'_> {
                         .iter()
                         .filter(|&&b| b == b'\n')
                         .count();
-                    let line = self.line(when_at) + extra;
+                    // A multi-line string drops the newline right after its opening delimiter.
+                    let raw = self.text.get(when_at..).unwrap_or("");
+                    let trimmed_newline = (raw.starts_with("\"\"\"") || raw.starts_with("'''"))
+                        && raw[3..].starts_with(['\n', '\r']);
+                    let line = self.line(when_at) + extra + usize::from(trimmed_newline);
                     let err = self.err_at(line, format!("{owner}: {}", e.message));
                     self.errors.push(err);
                     None

@@ -1067,3 +1067,13 @@ fn every_obligation_is_declared_and_concluded_by_some_rule() {
     }
     assert!(rb.document_label("research_plan").is_some());
 }
+
+#[test]
+fn checker_counts_lines_inside_multi_line_conditions() {
+    let text = format!(
+        "{HEADER}\n[[rule]]\nid = \"multi\"\nwhen = \"\"\"\nis_research = yes and\n  colour = red\"\"\"\nthen = {{ type = \"statistics\" }}\nreason_sv = \"sv\"\nreason_en = \"en\"\nsource = {{ file = \"f\", section = \"s\" }}\n"
+    );
+    let e = errors_of(&text);
+    assert_eq!(e.len(), 1, "{e:?}");
+    assert_eq!(e[0].line, line_of(&text, "  colour = red"));
+}
