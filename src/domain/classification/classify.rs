@@ -245,53 +245,6 @@ fn evaluate(rb: &Rulebook, env: &Env) -> Base {
     }
 }
 
-/// Re-decides with one fact changed, re-evaluating only the rules that read it.
-fn decide_with(rb: &Rulebook, base: &Base, env: &Env, fact: FactId) -> Decision {
-    let bit = fact.bit();
-    let mut type_rule = None;
-    let mut any_unknown = false;
-    if rb.type_fact_mask & bit == 0 {
-        return Decision {
-            type_key: base.decision.type_key,
-            obligations: obligation_bits(rb, base, env, bit, base.decision.type_key),
-        };
-    }
-    for (i, r) in rb.type_rules.iter().enumerate() {
-        let t = if r.mask & bit != 0 {
-            r.cond.eval(env).0
-        } else {
-            base.truths[i]
-        };
-        if t == Tri::True && type_rule.is_none() {
-            type_rule = Some(i);
-        }
-        any_unknown |= t == Tri::Unknown;
-    }
-    let key = type_key(rb, type_rule, any_unknown);
-    Decision {
-        type_key: key,
-        obligations: obligation_bits(rb, base, env, bit, key),
-    }
-}
-
-fn obligation_bits(rb: &Rulebook, base: &Base, env: &Env, bit: u16, key: u8) -> u32 {
-    let n_type = rb.type_rules.len();
-    let mut bits = 0u32;
-    for (j, r) in rb.obligation_rules.iter().enumerate() {
-        let t = if r.mask & bit != 0 {
-            r.cond.eval(env).0
-        } else {
-            base.truths[n_type + j]
-        };
-        if t == Tri::True {
-            if let Conclusion::Obligation(o) = r.conclusion {
-                bits |= o.bit();
-            }
-        }
-    }
-    add_legal_review(key, bits)
-}
-
 /// Classifies with sensitivity (the full result).
 pub fn classify(rulebook: &Rulebook, facts: &Facts, registers: &[RegisterInfo]) -> Classification {
     let env = env_of(facts, registers);
@@ -312,31 +265,82 @@ pub fn classify_core(
     build(rulebook, facts, registers, &base)
 }
 
+/// For each fact, tries every representative alternative value. Only the rules that read the fact are
+/// re-evaluated; the others keep their base truth.
 fn sensitivity(rb: &Rulebook, env: &Env, base: &Base) -> Vec<FactSensitivity> {
+    let n_type = rb.type_rules.len();
     let mut out = Vec::with_capacity(FactId::ALL.len());
-    let relevant = rb.type_fact_mask | rb.obligation_fact_mask;
     for f in FactId::ALL {
-        let given = env[f as usize] != MISSING;
+        let fi = f as usize;
+        let given = env[fi] != MISSING;
         let mut s = FactSensitivity {
             fact: f,
             given,
             changes_type: false,
             changes_obligations: false,
         };
-        if relevant & f.bit() != 0 {
-            let current = env[f as usize];
-            let mut alt = *env;
-            for &v in &rb.domains[f as usize] {
-                if v == current {
-                    continue;
+        let (type_deps, obligation_deps) = (&rb.type_deps[fi], &rb.obligation_deps[fi]);
+        if type_deps.is_empty() && obligation_deps.is_empty() {
+            out.push(s);
+            continue;
+        }
+        let bit = f.bit();
+        // What the rules that do not read the fact conclude, whatever its value.
+        let mut fixed_type = None;
+        let mut other_unknown = false;
+        for (i, r) in rb.type_rules.iter().enumerate() {
+            if r.mask & bit == 0 {
+                match base.truths[i] {
+                    Tri::True if fixed_type.is_none() => fixed_type = Some(i),
+                    Tri::Unknown => other_unknown = true,
+                    _ => {}
                 }
-                alt[f as usize] = v;
-                let d = decide_with(rb, base, &alt, f);
-                s.changes_type |= d.type_key != base.decision.type_key;
-                s.changes_obligations |= d.obligations != base.decision.obligations;
-                if s.changes_type && s.changes_obligations {
-                    break;
+            }
+        }
+        let mut other_bits = 0u32;
+        for (j, r) in rb.obligation_rules.iter().enumerate() {
+            if r.mask & bit == 0 && base.truths[n_type + j] == Tri::True {
+                if let Conclusion::Obligation(o) = r.conclusion {
+                    other_bits |= o.bit();
                 }
+            }
+        }
+        let current = env[fi];
+        let mut alt = *env;
+        for &v in &rb.domains[fi] {
+            if v == current {
+                continue;
+            }
+            alt[fi] = v;
+            let mut type_rule = fixed_type;
+            let mut any_unknown = other_unknown;
+            if type_rule.is_none() {
+                for &i in type_deps {
+                    match rb.type_rules[i].cond.eval(&alt).0 {
+                        Tri::True => {
+                            type_rule = Some(i);
+                            break;
+                        }
+                        Tri::Unknown => any_unknown = true,
+                        Tri::False => {}
+                    }
+                }
+            }
+            let key = type_key(rb, type_rule, any_unknown);
+            let mut bits = other_bits;
+            for &j in obligation_deps {
+                let r = &rb.obligation_rules[j];
+                if let Conclusion::Obligation(o) = r.conclusion {
+                    if bits & o.bit() == 0 && r.cond.eval(&alt).0 == Tri::True {
+                        bits |= o.bit();
+                    }
+                }
+            }
+            let bits = add_legal_review(key, bits);
+            s.changes_type |= key != base.decision.type_key;
+            s.changes_obligations |= bits != base.decision.obligations;
+            if s.changes_type && s.changes_obligations {
+                break;
             }
         }
         out.push(s);

@@ -108,9 +108,9 @@ pub struct Rulebook {
     pub(crate) obligation_rules: Vec<Rule>,
     /// Representative values per fact (for sensitivity and checks).
     pub(crate) domains: Vec<Vec<u32>>,
-    /// Per fact: whether any type rule / obligation rule reads it.
-    pub(crate) type_fact_mask: u16,
-    pub(crate) obligation_fact_mask: u16,
+    /// Per fact (indexed by `FactId`): the type rules and the obligation rules that read it.
+    pub(crate) type_deps: Vec<Vec<usize>>,
+    pub(crate) obligation_deps: Vec<Vec<usize>>,
 }
 
 /// What `check` found in a sound rulebook.
@@ -814,8 +814,18 @@ impl Cx<'_> {
             r.cond.constants(&mut constants);
         }
         let domains = condition::domains(&constants);
-        let type_fact_mask = type_rules.iter().fold(0, |m, r| m | r.mask);
-        let obligation_fact_mask = obligation_rules.iter().fold(0, |m, r| m | r.mask);
+        let deps = |rules: &[Rule]| -> Vec<Vec<usize>> {
+            FactId::ALL
+                .iter()
+                .map(|f| {
+                    (0..rules.len())
+                        .filter(|&i| rules[i].mask & f.bit() != 0)
+                        .collect()
+                })
+                .collect()
+        };
+        let type_deps = deps(&type_rules);
+        let obligation_deps = deps(&obligation_rules);
         Some(Rulebook {
             version,
             effective_from,
@@ -828,8 +838,8 @@ impl Cx<'_> {
             type_rules,
             obligation_rules,
             domains,
-            type_fact_mask,
-            obligation_fact_mask,
+            type_deps,
+            obligation_deps,
         })
     }
 

@@ -956,7 +956,7 @@ mod properties {
             conclusions.dedup();
             prop_assert!(conclusions.len() <= 1, "{conclusions:?}");
             let c = classify(rb, &f, &r);
-            let type_facts_given = FactId::ALL.iter().all(|&id| rb.type_fact_mask & id.bit() == 0 || f.is_given(id));
+            let type_facts_given = FactId::ALL.iter().all(|&id| rb.type_rules.iter().fold(0u16, |m, r| m | r.mask) & id.bit() == 0 || f.is_given(id));
             if type_facts_given {
                 let incomplete = matches!(c.outcome, Outcome::Unclassified { incomplete: true, .. });
                 prop_assert!(!incomplete);
