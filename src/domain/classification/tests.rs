@@ -1077,3 +1077,71 @@ fn checker_counts_lines_inside_multi_line_conditions() {
     assert_eq!(e.len(), 1, "{e:?}");
     assert_eq!(e[0].line, line_of(&text, "  colour = red"));
 }
+
+/// Exhaustive over every combination of the closed facts that decide the type (7,680 combinations, each
+/// also with all of its other facts missing): exactly one outcome, unclassified goes to legal review, a
+/// company principal brings a confidentiality reservation, and raising what either party receives to
+/// identifiable never removes an obligation.
+#[test]
+fn exhaustive_over_type_deciding_facts() {
+    let rb = shipped();
+    let mut count = 0;
+    for &kind in PrincipalKind::ALL {
+        for &research in IsResearch::ALL {
+            for &purpose in Purpose::ALL {
+                for &company in Receives::ALL {
+                    for &principal in Receives::ALL {
+                        for &analysis in AnalysisBy::ALL {
+                            count += 1;
+                            let f = Facts {
+                                research_principal_kind: Some(kind),
+                                is_research: Some(research),
+                                purpose: Some(purpose),
+                                company_receives: Some(company),
+                                principal_receives: Some(principal),
+                                analysis_by: Some(analysis),
+                                ..Facts::default()
+                            };
+                            let c = classify_core(&rb, &f, &[]);
+                            let incomplete = matches!(
+                                c.outcome,
+                                Outcome::Unclassified {
+                                    incomplete: true,
+                                    ..
+                                }
+                            );
+                            assert!(!incomplete, "{f:?}");
+                            if c.outcome.collaboration_type().is_none() {
+                                assert!(c.has_obligation(ObligationCode::LegalReview), "{f:?}");
+                            }
+                            if kind == PrincipalKind::Company {
+                                assert!(
+                                    c.has_obligation(ObligationCode::ConfidentialityReservation),
+                                    "{f:?}"
+                                );
+                            }
+                            let before = c.obligation_codes();
+                            for raised in [
+                                Facts {
+                                    company_receives: Some(Receives::Identifiable),
+                                    ..f.clone()
+                                },
+                                Facts {
+                                    principal_receives: Some(Receives::Identifiable),
+                                    ..f.clone()
+                                },
+                            ] {
+                                let after = classify_core(&rb, &raised, &[]).obligation_codes();
+                                assert!(
+                                    before.iter().all(|o| after.contains(o)),
+                                    "{f:?}: {before:?} -> {after:?}"
+                                );
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    assert_eq!(count, 7680);
+}
