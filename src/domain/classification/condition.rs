@@ -287,11 +287,10 @@ fn lex(s: &str) -> Result<Vec<(usize, Tok)>, ParseError> {
     Ok(out)
 }
 
-struct Parser<'a> {
+struct Parser {
     toks: Vec<(usize, Tok)>,
     i: usize,
     len: usize,
-    _src: &'a str,
 }
 
 /// Parses and compiles a condition.
@@ -307,7 +306,6 @@ pub(crate) fn parse(src: &str) -> Result<Cond, ParseError> {
         toks,
         i: 0,
         len: src.len(),
-        _src: src,
     };
     let c = p.expr()?;
     if p.i < p.toks.len() {
@@ -316,7 +314,7 @@ pub(crate) fn parse(src: &str) -> Result<Cond, ParseError> {
     Ok(c)
 }
 
-impl Parser<'_> {
+impl Parser {
     fn pos(&self) -> usize {
         self.toks.get(self.i).map(|t| t.0).unwrap_or(self.len)
     }
