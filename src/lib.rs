@@ -4,4 +4,5 @@ pub mod config;
 pub mod db;
 pub mod domain;
 pub mod http;
+pub mod rulebook;
 pub mod startup;

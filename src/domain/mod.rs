@@ -1,5 +1,6 @@
 //! The functional core: plain types and rules, no I/O.
 pub mod audit;
+pub mod classification;
 pub mod collaboration;
 pub mod events;
 pub mod ids;
