@@ -19,6 +19,9 @@ pub struct Settings {
     /// From `DATABASE_URL`.
     #[serde(skip)]
     pub database_url: String,
+    /// The configuration folder; the rulebook lives in its `rulebook/` folder.
+    #[serde(skip)]
+    pub config_dir: std::path::PathBuf,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -94,6 +97,7 @@ impl Settings {
         s.addr = std::env::var("SAMVERKAN_ADDR").unwrap_or_else(|_| DEFAULT_ADDR.to_string());
         s.database_url =
             std::env::var("DATABASE_URL").unwrap_or_else(|_| DEFAULT_DATABASE_URL.to_string());
+        s.config_dir = dir.to_path_buf();
         s.validate()?;
         Ok(s)
     }
@@ -120,6 +124,7 @@ impl Settings {
             },
             addr: DEFAULT_ADDR.into(),
             database_url: DEFAULT_DATABASE_URL.into(),
+            config_dir: std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config"),
         }
     }
 

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use samverkan::app::clock::SystemClock;
+use samverkan::app::clock::{Clock, SystemClock};
 use samverkan::config::{LogFormat, Settings};
 use samverkan::startup::{prepare_database, Application};
 
@@ -38,6 +38,25 @@ enum Cmd {
         #[command(subcommand)]
         command: AuditCmd,
     },
+    /// Classify the intake facts in a JSON file with the rulebook in force (nothing is stored).
+    Classify {
+        /// A JSON object of intake facts.
+        file: PathBuf,
+    },
+    /// The classification rulebook.
+    Rulebook {
+        #[command(subcommand)]
+        command: RulebookCmd,
+    },
+}
+
+#[derive(Subcommand)]
+enum RulebookCmd {
+    /// Check one rulebook file: unknown facts or values, rules that never fire, conflicting types,
+    /// missing translations or sources. Errors name file and line.
+    Check { file: PathBuf },
+    /// Which stored collaborations would change type or obligations under NEW instead of OLD.
+    Diff { old: PathBuf, new: PathBuf },
 }
 
 #[derive(Subcommand)]
@@ -76,6 +95,13 @@ async fn main() -> ExitCode {
         Cmd::Audit {
             command: AuditCmd::Verify,
         } => verify(&settings),
+        Cmd::Classify { file } => classify_file(&settings, &file),
+        Cmd::Rulebook {
+            command: RulebookCmd::Check { file },
+        } => rulebook_check(&file),
+        Cmd::Rulebook {
+            command: RulebookCmd::Diff { old, new },
+        } => rulebook_diff(&settings, &old, &new),
     };
     match result {
         Ok(code) => code,
@@ -124,4 +150,106 @@ fn verify(settings: &Settings) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::FAILURE
     })
+}
+
+fn print_rulebook_errors(errs: &[samverkan::domain::classification::RulebookError]) {
+    for e in errs {
+        eprintln!("{e}");
+    }
+}
+
+fn rulebook_check(file: &std::path::Path) -> anyhow::Result<ExitCode> {
+    match samverkan::rulebook::check_file(file) {
+        Ok(report) => {
+            println!("{report}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(errs) => {
+            print_rulebook_errors(&errs);
+            eprintln!("{}: {} error(s)", file.display(), errs.len());
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}
+
+fn rulebook_diff(
+    settings: &Settings,
+    old: &std::path::Path,
+    new: &std::path::Path,
+) -> anyhow::Result<ExitCode> {
+    let load = |p: &std::path::Path| {
+        samverkan::rulebook::load_file(p).map_err(|errs| {
+            print_rulebook_errors(&errs);
+            anyhow::anyhow!("{} has {} error(s)", p.display(), errs.len())
+        })
+    };
+    let (old, new) = (load(old)?, load(new)?);
+    let db = samverkan::db::Db::connect(&settings.database_url, 1)?;
+    let mut conn = db.pool.get()?;
+    let cases = samverkan::app::classification::stored_cases(&mut conn)
+        .map_err(|e| anyhow::anyhow!("reading the collaborations: {e}"))?;
+    let changes = samverkan::rulebook::diff(&old, &new, &cases);
+    println!(
+        "{} stored collaborations tried against {} (was {}): {} would change",
+        cases.len(),
+        new.version,
+        old.version,
+        changes.len()
+    );
+    for c in &changes {
+        let t = |t: Option<samverkan::domain::classification::CollaborationType>| {
+            t.map(|t| t.to_string())
+                .unwrap_or_else(|| "unclassified".into())
+        };
+        let codes = |v: &[samverkan::domain::classification::ObligationCode]| {
+            v.iter()
+                .map(|c| c.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        println!(
+            "{}  type {} -> {}  obligations added [{}] removed [{}]",
+            c.case_id,
+            t(c.type_old),
+            t(c.type_new),
+            codes(&c.obligations_added),
+            codes(&c.obligations_removed)
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn classify_file(settings: &Settings, file: &std::path::Path) -> anyhow::Result<ExitCode> {
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
+    let facts: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| anyhow::anyhow!("{} is not JSON: {e}", file.display()))?;
+    let rulebooks = samverkan::startup::load_rulebooks(settings)?;
+    let today = SystemClock.now().date_naive();
+    let needs_db = facts.get("registers").is_some();
+    let result = if needs_db {
+        let db = samverkan::db::Db::connect(&settings.database_url, 1)?;
+        let mut conn = db.pool.get()?;
+        samverkan::app::classification::what_if(&mut conn, &rulebooks, &facts, today)
+    } else {
+        samverkan::domain::classification::Facts::from_json(&facts)
+            .map_err(|e| samverkan::app::AppError::invalid(&e.fact, "fact", e.message))
+            .and_then(|f| {
+                let book = samverkan::app::classification::rulebook_on(&rulebooks, today)?;
+                Ok(samverkan::domain::classification::classify(book, &f, &[]))
+            })
+    };
+    match result {
+        Ok(c) => {
+            println!("{}", serde_json::to_string_pretty(&c)?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(samverkan::app::AppError::Invalid(errs)) => {
+            for e in errs {
+                eprintln!("{}: {}: {}", file.display(), e.field, e.message);
+            }
+            Ok(ExitCode::from(2))
+        }
+        Err(e) => Err(anyhow::anyhow!("{e}")),
+    }
 }

@@ -50,6 +50,22 @@ pub fn prepare_database(settings: &Settings, clock: &dyn Clock) -> anyhow::Resul
     Ok(db)
 }
 
+/// Loads and checks every rulebook version; any error stops the start with file, line and reason,
+/// so the service never runs on a half-loaded rulebook.
+pub fn load_rulebooks(
+    settings: &Settings,
+) -> anyhow::Result<crate::domain::classification::RulebookSet> {
+    let dir = settings.config_dir.join("rulebook");
+    crate::rulebook::load_dir(&dir).map_err(|errs| {
+        let lines: Vec<String> = errs.iter().map(ToString::to_string).collect();
+        anyhow::anyhow!(
+            "the classification rulebook in {} has errors:\n{}",
+            dir.display(),
+            lines.join("\n")
+        )
+    })
+}
+
 impl Application {
     pub fn build(settings: Settings, clock: Arc<dyn Clock>) -> anyhow::Result<Application> {
         let listener = TcpListener::bind(&settings.addr).map_err(|e| {
@@ -64,10 +80,15 @@ impl Application {
             }
             tracing::warn!(addr = %local, "local mode: demo accounts are served (loopback only)");
         }
+        let rulebooks = Arc::new(load_rulebooks(&settings)?);
         let db = prepare_database(&settings, clock.as_ref())?;
         let workers = settings.server.workers;
         let state = web::Data::new(AppState {
-            svc: Services { db, clock },
+            svc: Services {
+                db,
+                clock,
+                rulebooks,
+            },
             settings,
         });
         let mut server = HttpServer::new(move || {

@@ -64,7 +64,7 @@ pub fn roles_for(kind: CommandKind) -> &'static [Role] {
         | RecordAmendmentEthics
         | SubmitAmendmentApplication => PARTIES,
         RecordFeasibility => &[RegisterHolder],
-        ToReleaseDecision | DecideAmendment | ToAgreement => &[CpuaLegal],
+        ToReleaseDecision | DecideAmendment | ToAgreement | OverrideClassification => &[CpuaLegal],
         ToDataRelease => &[CpuaLegal, RegisterHolder],
         RecordCostAgreement => &[Finance, CpuaLegal],
         AddInternalNote => &[CpuaLegal, RegisterHolder, Finance],

@@ -9,12 +9,13 @@ use super::authz::{self, Scope};
 use super::{AppError, FieldError};
 use crate::db::repo::{self, CollabFilter, Visible};
 use crate::db::DbConn;
+use crate::domain::classification::{CollaborationType, ObligationCode, RulebookSet};
 use crate::domain::collaboration::*;
 use crate::domain::events::EventType;
 use crate::domain::ids::{CollaborationId, OrgId, RegisterId};
 use crate::domain::lifecycle::{
-    self, baseline_obligations, guard, holding_up, Command, CommandKind, Context, DecisionInput,
-    DetailsPatch, HoldUp, Obligations, ReleaseInput, Step, TransferMethod,
+    self, guard, holding_up, Command, CommandKind, Context, DecisionInput, DetailsPatch, HoldUp,
+    Obligations, ReleaseInput, Step, TransferMethod,
 };
 use crate::domain::money::Money;
 use crate::domain::organisation::OrgKind;
@@ -121,6 +122,11 @@ pub struct NewCollaborationInput {
     #[serde(default)]
     #[schema(value_type = Vec<String>)]
     pub recipient_countries: Vec<CountryCode>,
+    /// The intake facts of the classification (purpose, company_receives, principal_receives,
+    /// analysis_by, sector, external_processor, identity_numbers_requested, effort_beyond_routine,
+    /// key_retention_months, is_research).
+    #[schema(value_type = Option<Object>)]
+    pub intake: Option<Value>,
 }
 
 /// A change of details (PATCH); absent fields stay, `null` clears an optional one.
@@ -142,6 +148,9 @@ pub struct PatchInput {
     pub linkage: Option<Vec<LinkageTarget>>,
     #[schema(value_type = Option<Vec<String>>)]
     pub recipient_countries: Option<Vec<CountryCode>>,
+    /// Replaces the intake facts as a whole.
+    #[schema(value_type = Option<Object>)]
+    pub intake: Option<Value>,
 }
 
 /// The confidentiality-review dossier as sent with a data application.
@@ -260,6 +269,16 @@ pub enum ActionInput {
     },
     AddInternalNote {
         text: String,
+    },
+    /// CPUA legal decides the type and/or adds or waives obligations, with a written reason.
+    OverrideClassification {
+        #[serde(rename = "type")]
+        collaboration_type: Option<String>,
+        #[serde(default)]
+        add: Vec<String>,
+        #[serde(default)]
+        waive: Vec<String>,
+        reason: String,
     },
 }
 
@@ -495,6 +514,46 @@ impl ActionInput {
             ActionInput::AddInternalNote { text } => Command::AddInternalNote {
                 text: e.text("text", &text, TEXT_MAX),
             },
+            ActionInput::OverrideClassification {
+                collaboration_type,
+                add,
+                waive,
+                reason,
+            } => {
+                let t = collaboration_type.and_then(|t| {
+                    CollaborationType::parse(&t).or_else(|| {
+                        e.0.push(FieldError::new(
+                            "type",
+                            "one_of",
+                            format!("'{t}' is not a collaboration type"),
+                        ));
+                        None
+                    })
+                });
+                let mut codes = |field: &str, v: Vec<String>| -> Vec<ObligationCode> {
+                    v.iter()
+                        .enumerate()
+                        .filter_map(|(i, c)| {
+                            ObligationCode::parse(c).or_else(|| {
+                                e.0.push(FieldError::new(
+                                    format!("{field}[{i}]"),
+                                    "one_of",
+                                    format!("'{c}' is not an obligation code"),
+                                ));
+                                None
+                            })
+                        })
+                        .collect()
+                };
+                let add = codes("add", add);
+                let waive = codes("waive", waive);
+                Command::OverrideClassification {
+                    collaboration_type: t,
+                    add,
+                    waive,
+                    reason: e.text("reason", &reason, TEXT_MAX),
+                }
+            }
         };
         e.done()?;
         Ok(cmd)
@@ -550,6 +609,7 @@ fn principal(conn: &mut DbConn, field: &str, id: &str) -> Result<OrgId, AppError
 /// Creates a collaboration in step 1 (preparation).
 pub fn create(
     conn: &mut DbConn,
+    rulebooks: &RulebookSet,
     actor: &Actor,
     input: NewCollaborationInput,
     now: DateTime<Utc>,
@@ -610,9 +670,17 @@ pub fn create(
         ));
     }
     let regs = registers(conn, "registers", &input.registers)?;
+    let intake = match &input.intake {
+        Some(v) => super::classification::parse_intake(v)?,
+        None => Default::default(),
+    };
+    let principal_kind = match &research_principal {
+        Some(p) => repo::find_organisation(conn, p)?.map(|o| o.kind),
+        None => None,
+    };
     let year = today.format("%Y").to_string();
     let n = repo::next_counter(conn, &format!("collaboration-{year}"))?;
-    let c = Collaboration {
+    let mut c = Collaboration {
         id: CollaborationId::new(),
         reference: format!("SAM-{year}-{n:04}"),
         title,
@@ -626,6 +694,8 @@ pub fn create(
         data_kind: input.data_kind,
         linkage: input.linkage,
         recipient_countries: input.recipient_countries,
+        intake,
+        classification: None,
         step: Step::Preparation,
         feasibility: None,
         ethics: None,
@@ -642,6 +712,14 @@ pub fn create(
         created_by: actor.account.clone(),
         closed_at: None,
     };
+    c.classification = Some(super::classification::classify_collaboration(
+        conn,
+        rulebooks,
+        &c,
+        principal_kind,
+        today,
+        now,
+    )?);
     repo::insert_collaboration(conn, &c, now)?;
     record(
         conn,
@@ -695,14 +773,16 @@ fn load_visible(
     Ok((c, version, loaded))
 }
 
-/// The obligations that gate the lifecycle.
+/// The obligations that gate the lifecycle: the stored classification's, with legal's overrides.
 pub fn obligations(c: &Collaboration, principal_kind: Option<OrgKind>) -> Obligations {
-    baseline_obligations(c, principal_kind)
+    lifecycle::obligations(c, principal_kind)
 }
 
 /// Runs one command against a collaboration: authorize, load, domain, persist with audit.
+#[allow(clippy::too_many_arguments)]
 pub fn execute(
     conn: &mut DbConn,
+    rulebooks: &RulebookSet,
     actor: &Actor,
     id: &str,
     cmd: Command,
@@ -742,7 +822,31 @@ pub fn execute(
         register_cpuas: &loaded.register_cpuas,
         obligations: obligations(&c, loaded.principal_kind),
     };
-    let next = lifecycle::execute(&c, cmd, &ctx)?;
+    let mut next = lifecycle::execute(&c, cmd, &ctx)?;
+    // Facts changed: classify again with the rulebook in force, keeping legal's overrides.
+    let mut reclassified = None;
+    if kind == CommandKind::UpdateDetails {
+        let principal_kind = match &next.research_principal {
+            Some(p) => repo::find_organisation(conn, p)?.map(|o| o.kind),
+            None => None,
+        };
+        let rec = super::classification::classify_collaboration(
+            conn,
+            rulebooks,
+            &next,
+            principal_kind,
+            today,
+            now,
+        )?;
+        let changed = match &c.classification {
+            Some(old) => super::classification::materially_differs(old, &rec),
+            None => true,
+        };
+        if changed {
+            reclassified = Some((c.classification.clone(), rec.clone()));
+        }
+        next.classification = Some(rec);
+    }
     if !repo::update_collaboration(conn, &next, version, now)? {
         return Err(AppError::Conflict(
             "another change to this collaboration got there first; reload and try again".into(),
@@ -757,6 +861,18 @@ pub fn execute(
         Some(state_value(&next)?),
         now,
     )?;
+    if let Some((old, new)) = reclassified {
+        record(
+            conn,
+            &collaboration_stream(next.id.as_str()),
+            actor,
+            EventType::ClassificationChanged,
+            old.map(|o| serde_json::to_value(o).map_err(anyhow::Error::from))
+                .transpose()?,
+            Some(serde_json::to_value(new).map_err(anyhow::Error::from)?),
+            now,
+        )?;
+    }
     view(conn, actor, next, version + 1, today)
 }
 
@@ -794,6 +910,17 @@ pub fn patch_command(p: PatchInput) -> Result<Command, AppError> {
         data_kind: p.data_kind,
         linkage: p.linkage,
         recipient_countries: p.recipient_countries,
+        intake: match &p.intake {
+            Some(v) => match super::classification::parse_intake(v) {
+                Ok(f) => Some(f),
+                Err(AppError::Invalid(errs)) => {
+                    e.0.extend(errs);
+                    None
+                }
+                Err(other) => return Err(other),
+            },
+            None => None,
+        },
     };
     e.done()?;
     Ok(Command::UpdateDetails(patch))

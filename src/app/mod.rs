@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod auth;
 pub mod authz;
+pub mod classification;
 pub mod clock;
 pub mod collaborations;
 pub mod error;
@@ -19,6 +20,8 @@ pub use error::{AppError, FieldError};
 pub struct Services {
     pub db: Db,
     pub clock: Arc<dyn clock::Clock>,
+    /// The classification rulebooks, checked at start.
+    pub rulebooks: Arc<crate::domain::classification::RulebookSet>,
 }
 
 impl Services {

@@ -4,10 +4,12 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
+use super::classification::{Classification, CollaborationType, Facts, ObligationCode, Outcome};
 use super::ids::{AccountId, CollaborationId, OrgId, RegisterId};
 use super::lifecycle::Step;
 use super::money::Money;
 use super::text::{CountryCode, Doi, EthicsReference};
+use std::collections::BTreeSet;
 
 /// The kind of data a collaboration asks for (datatyp).
 #[derive(
@@ -441,8 +443,79 @@ pub struct InternalNote {
     pub text: String,
 }
 
-/// A collaboration between industry and one or more quality registers (samverkansärende).
+/// CPUA legal's decision on the type, overriding the rulebook (typbeslut), with its reason.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TypeOverride {
+    pub collaboration_type: CollaborationType,
+    pub reason: String,
+    pub by: AccountId,
+    pub at: DateTime<Utc>,
+}
+
+/// CPUA legal adds or waives one obligation (tillagd eller efterskänkt skyldighet), with its reason.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ObligationOverride {
+    pub code: ObligationCode,
+    /// True to waive, false to add.
+    pub waive: bool,
+    pub reason: String,
+    pub by: AccountId,
+    pub at: DateTime<Utc>,
+}
+
+/// The stored classification (klassificering) with the rulebook version it used, and legal's overrides.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClassificationRecord {
+    pub result: Classification,
+    pub classified_at: DateTime<Utc>,
+    #[serde(default)]
+    pub type_override: Option<TypeOverride>,
+    #[serde(default)]
+    pub obligation_overrides: Vec<ObligationOverride>,
+}
+
+impl ClassificationRecord {
+    /// The type in force: legal's decision, else the rulebook's.
+    pub fn effective_type(&self) -> Option<CollaborationType> {
+        self.type_override
+            .as_ref()
+            .map(|o| o.collaboration_type)
+            .or_else(|| self.result.outcome.collaboration_type())
+    }
+
+    /// The obligations in force: the rulebook's, then legal's additions and waivers in order. A type
+    /// decided by legal settles the legal review.
+    pub fn effective_obligations(&self) -> BTreeSet<ObligationCode> {
+        let mut set: BTreeSet<ObligationCode> =
+            self.result.obligation_codes().into_iter().collect();
+        for o in &self.obligation_overrides {
+            if o.waive {
+                set.remove(&o.code);
+            } else {
+                set.insert(o.code);
+            }
+        }
+        if self.type_override.is_some() {
+            set.remove(&ObligationCode::LegalReview);
+        }
+        set
+    }
+
+    /// The type is undecided only because intake facts are missing.
+    pub fn awaits_facts(&self) -> bool {
+        self.type_override.is_none()
+            && matches!(
+                self.result.outcome,
+                Outcome::Unclassified {
+                    incomplete: true,
+                    ..
+                }
+            )
+    }
+}
+
+/// A collaboration between industry and one or more quality registers (samverkansärende).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Collaboration {
     pub id: CollaborationId,
     /// Human-readable reference, e.g. `SAM-2026-0001` (ärendenummer).
@@ -460,6 +533,12 @@ pub struct Collaboration {
     pub data_kind: DataKind,
     pub linkage: Vec<LinkageTarget>,
     pub recipient_countries: Vec<CountryCode>,
+    /// The remaining intake facts of the classification (underlag för klassificering). Registers,
+    /// linkage, recipient countries and the principal's kind come from the fields above.
+    #[serde(default)]
+    pub intake: Facts,
+    #[serde(default)]
+    pub classification: Option<ClassificationRecord>,
     pub step: Step,
     pub feasibility: Option<Feasibility>,
     pub ethics: Option<EthicsApproval>,

@@ -8,6 +8,8 @@ use super::lifecycle::CommandKind;
 pub enum EventType {
     CollaborationCreated,
     Command(CommandKind),
+    /// The classification was recomputed because facts changed (old and new are recorded).
+    ClassificationChanged,
     OrganisationCreated,
     RegisterCreated,
     RegisterMoved,
@@ -18,6 +20,7 @@ impl EventType {
     pub fn code(self) -> &'static str {
         match self {
             EventType::CollaborationCreated => "collaboration_created",
+            EventType::ClassificationChanged => "classification_changed",
             EventType::Command(k) => k.code(),
             EventType::OrganisationCreated => "organisation_created",
             EventType::RegisterCreated => "register_created",
@@ -29,7 +32,7 @@ impl EventType {
     pub fn visibility(self) -> Visibility {
         use CommandKind::*;
         match self {
-            EventType::CollaborationCreated => Visibility::Party,
+            EventType::CollaborationCreated | EventType::ClassificationChanged => Visibility::Party,
             EventType::Command(k) => match k {
                 UpdateDetails
                 | ToRegisterContact
@@ -51,7 +54,8 @@ impl EventType {
                 | OpenAmendment
                 | RecordAmendmentEthics
                 | SubmitAmendmentApplication
-                | DecideAmendment => Visibility::Party,
+                | DecideAmendment
+                | OverrideClassification => Visibility::Party,
                 AddInternalNote => Visibility::Internal,
             },
             EventType::OrganisationCreated
@@ -65,6 +69,7 @@ impl EventType {
     pub fn all() -> Vec<EventType> {
         let mut v = vec![
             EventType::CollaborationCreated,
+            EventType::ClassificationChanged,
             EventType::OrganisationCreated,
             EventType::RegisterCreated,
             EventType::RegisterMoved,

@@ -8,6 +8,7 @@ use chrono::{DateTime, Months, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
+use super::classification::{CollaborationType, ObligationCode};
 use super::collaboration::*;
 use super::ids::{OrgId, RegisterId};
 use super::money::Money;
@@ -135,6 +136,30 @@ pub struct Obligations {
     pub confidentiality_reservation: bool,
     pub written_cost_agreement: bool,
     pub data_processing_agreement: bool,
+    /// A grey zone that CPUA legal must decide before the data application (seed 002).
+    pub legal_review: bool,
+}
+
+/// The obligations in force: from the stored classification (with legal's overrides) when there is
+/// one, else from the collaboration's own facts. A charged extraction in the register holder's answer
+/// always brings the written cost agreement.
+pub fn obligations(c: &Collaboration, principal_kind: Option<OrgKind>) -> Obligations {
+    let charged = c.feasibility.as_ref().is_some_and(|f| f.extraction_charged);
+    match &c.classification {
+        Some(rec) => {
+            let set = rec.effective_obligations();
+            Obligations {
+                ethics_approval: set.contains(&ObligationCode::EthicsApproval),
+                confidentiality_reservation: set
+                    .contains(&ObligationCode::ConfidentialityReservation),
+                written_cost_agreement: charged
+                    || set.contains(&ObligationCode::WrittenCostAgreement),
+                data_processing_agreement: set.contains(&ObligationCode::DataProcessingAgreement),
+                legal_review: set.contains(&ObligationCode::LegalReview),
+            }
+        }
+        None => baseline_obligations(c, principal_kind),
+    }
 }
 
 /// The obligations that follow from the collaboration's own facts.
@@ -154,6 +179,7 @@ pub fn baseline_obligations(c: &Collaboration, principal_kind: Option<OrgKind>) 
             || (personal && principal_kind.is_some_and(|k| !k.bound_by_osl())),
         written_cost_agreement: c.feasibility.as_ref().is_some_and(|f| f.extraction_charged),
         data_processing_agreement: false,
+        legal_review: false,
     }
 }
 
@@ -253,10 +279,11 @@ pub enum CommandKind {
     SubmitAmendmentApplication,
     DecideAmendment,
     AddInternalNote,
+    OverrideClassification,
 }
 
 impl CommandKind {
-    pub const ALL: [CommandKind; 22] = [
+    pub const ALL: [CommandKind; 23] = [
         CommandKind::UpdateDetails,
         CommandKind::ToRegisterContact,
         CommandKind::RecordFeasibility,
@@ -279,6 +306,7 @@ impl CommandKind {
         CommandKind::SubmitAmendmentApplication,
         CommandKind::DecideAmendment,
         CommandKind::AddInternalNote,
+        CommandKind::OverrideClassification,
     ];
 
     /// The name used in the API and in audit events.
@@ -306,6 +334,7 @@ impl CommandKind {
             CommandKind::SubmitAmendmentApplication => "submit_amendment_application",
             CommandKind::DecideAmendment => "decide_amendment",
             CommandKind::AddInternalNote => "add_internal_note",
+            CommandKind::OverrideClassification => "override_classification",
         }
     }
 
@@ -363,6 +392,7 @@ pub struct DetailsPatch {
     pub data_kind: Option<DataKind>,
     pub linkage: Option<Vec<LinkageTarget>>,
     pub recipient_countries: Option<Vec<super::text::CountryCode>>,
+    pub intake: Option<super::classification::Facts>,
 }
 
 /// How data are transferred (överföringssätt). Seed 000, "Hur och vilka data lämnas ut?": USB, DVD
@@ -476,6 +506,13 @@ pub enum Command {
     AddInternalNote {
         text: String,
     },
+    /// CPUA legal decides the type and/or adds or waives obligations, with a written reason.
+    OverrideClassification {
+        collaboration_type: Option<CollaborationType>,
+        add: Vec<ObligationCode>,
+        waive: Vec<ObligationCode>,
+        reason: String,
+    },
 }
 
 impl Command {
@@ -503,6 +540,7 @@ impl Command {
             Command::SubmitAmendmentApplication => CommandKind::SubmitAmendmentApplication,
             Command::DecideAmendment { .. } => CommandKind::DecideAmendment,
             Command::AddInternalNote { .. } => CommandKind::AddInternalNote,
+            Command::OverrideClassification { .. } => CommandKind::OverrideClassification,
         }
     }
 
@@ -603,6 +641,22 @@ pub fn guard(
                     missing.push("research_question");
                 }
             }
+            if let Some(rec) = c.classification.as_ref().filter(|r| r.awaits_facts()) {
+                let facts: Vec<String> = rec
+                    .result
+                    .missing
+                    .iter()
+                    .map(|f| format!("intake.{f}"))
+                    .collect();
+                if missing.is_empty() {
+                    return Err(Refusal::precondition(
+                        "collaboration_type_undecided",
+                        "the type of collaboration under the agreement must be identified in preparation: answer the intake facts listed as missing",
+                    )
+                    .source(SEED_001, "1. Förarbete")
+                    .missing(facts));
+                }
+            }
             if !missing.is_empty() {
                 return Err(Refusal::precondition(
                     "preparation_incomplete",
@@ -640,6 +694,31 @@ pub fn guard(
                 "applying for data",
             )?;
             feasibility_guard(c)?;
+            if let Some(rec) = &c.classification {
+                if rec.effective_type().is_none() {
+                    return Err(if ob.legal_review {
+                        Refusal::precondition(
+                            "legal_review_required",
+                            "the collaboration lies in a grey zone (research, algorithm training, database building, international sharing): CPUA legal must decide its type before the data application",
+                        )
+                        .source(SEED_002, "Utbildningens innehåll")
+                        .missing(["classification.type_override"])
+                    } else {
+                        Refusal::precondition(
+                            "collaboration_type_undecided",
+                            "the type of collaboration must be identified before applying for data",
+                        )
+                        .source(SEED_001, "1. Förarbete")
+                        .missing(
+                            rec.result
+                                .missing
+                                .iter()
+                                .map(|f| format!("intake.{f}"))
+                                .collect::<Vec<_>>(),
+                        )
+                    });
+                }
+            }
             if ob.ethics_approval && c.ethics.is_none() {
                 return Err(Refusal::precondition(
                     "ethics_approval_required",
@@ -951,6 +1030,21 @@ pub fn guard(
             Ok(())
         }
         CommandKind::AddInternalNote => Ok(()),
+        CommandKind::OverrideClassification => {
+            if c.classification.is_none() {
+                return Err(Refusal::precondition(
+                    "not_classified",
+                    "the collaboration has no classification to override",
+                ));
+            }
+            if any_released(c) {
+                return Err(Refusal::precondition(
+                    "released",
+                    "data have been released: the classification can no longer be changed",
+                ));
+            }
+            Ok(())
+        }
     }
 }
 
@@ -1010,6 +1104,9 @@ pub fn execute(c: &Collaboration, cmd: Command, ctx: &Context) -> Result<Collabo
             }
             if let Some(v) = p.recipient_countries {
                 n.recipient_countries = v;
+            }
+            if let Some(v) = p.intake {
+                n.intake = v;
             }
         }
         Command::ToRegisterContact => n.step = Step::RegisterContact,
@@ -1236,6 +1333,48 @@ pub fn execute(c: &Collaboration, cmd: Command, ctx: &Context) -> Result<Collabo
                 n.research_question = Some(q);
                 if let Some(e) = n.amendments.last().and_then(|a| a.ethics.clone()) {
                     n.ethics = Some(e);
+                }
+            }
+        }
+        Command::OverrideClassification {
+            collaboration_type,
+            add,
+            waive,
+            reason,
+        } => {
+            if collaboration_type.is_none() && add.is_empty() && waive.is_empty() {
+                return Err(Refusal::invalid(
+                    "type",
+                    "nothing_to_override",
+                    "give a type, obligations to add, or obligations to waive",
+                ));
+            }
+            if let Some(code) = add.iter().find(|c| waive.contains(c)) {
+                return Err(Refusal::invalid(
+                    "waive",
+                    "add_and_waive",
+                    format!("{code} cannot be both added and waived"),
+                ));
+            }
+            if let Some(rec) = n.classification.as_mut() {
+                if let Some(t) = collaboration_type {
+                    rec.type_override = Some(TypeOverride {
+                        collaboration_type: t,
+                        reason: reason.clone(),
+                        by: actor.clone(),
+                        at: ctx.now,
+                    });
+                }
+                for (codes, w) in [(add, false), (waive, true)] {
+                    for code in codes {
+                        rec.obligation_overrides.push(ObligationOverride {
+                            code,
+                            waive: w,
+                            reason: reason.clone(),
+                            by: actor.clone(),
+                            at: ctx.now,
+                        });
+                    }
                 }
             }
         }

@@ -395,7 +395,7 @@ pub async fn create_collaboration(
         let (now, today) = (state.svc.clock.now(), state.svc.clock.today());
         state
             .svc
-            .write(|c| collab::create(c, &who.0, body.0, now, today))
+            .write(|c| collab::create(c, &state.svc.rulebooks, &who.0, body.0, now, today))
     })
     .await?;
     Ok(with_etag(actix_web::http::StatusCode::CREATED, v))
@@ -428,9 +428,18 @@ async fn run_command(
     let expected = if_match(&req)?;
     let v = blocking(move || {
         let (now, today) = (state.svc.clock.now(), state.svc.clock.today());
-        state
-            .svc
-            .write(|c| collab::execute(c, &who.0, &id, cmd, expected, now, today))
+        state.svc.write(|c| {
+            collab::execute(
+                c,
+                &state.svc.rulebooks,
+                &who.0,
+                &id,
+                cmd,
+                expected,
+                now,
+                today,
+            )
+        })
     })
     .await?;
     Ok(with_etag(actix_web::http::StatusCode::OK, v))
@@ -521,4 +530,24 @@ pub async fn audit(
         verification,
         events,
     }))
+}
+
+/// What-if classification: intake facts in, type, obligations, documents, clauses, missing facts and
+/// sensitivity out. Nothing is stored.
+#[utoipa::path(post, path = "/api/v1/classify", tag = "classification", security(("bearer" = [])),
+    request_body(content = Object, description = "intake facts, e.g. {\"research_principal_kind\": \"company\", \"is_research\": \"yes\"}"),
+    responses((status = 200, body = Object), (status = 422, body = super::problem::Problem)))]
+pub async fn classify(
+    state: Data,
+    _who: Authenticated,
+    body: JsonBody<serde_json::Value>,
+) -> Result<HttpResponse, AppError> {
+    let result = blocking(move || {
+        let today = state.svc.clock.today();
+        state
+            .svc
+            .read(|c| crate::app::classification::what_if(c, &state.svc.rulebooks, &body.0, today))
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(result))
 }

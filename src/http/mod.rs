@@ -96,6 +96,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route("/local/accounts", web::get().to(api::local_accounts))
                 .route("/local/token", web::post().to(api::local_token))
                 .route("/me", web::get().to(api::me))
+                .route("/classify", web::post().to(api::classify))
                 .route("/organisations", web::get().to(api::list_organisations))
                 .route("/organisations", web::post().to(api::create_organisation))
                 .route("/organisations/{id}", web::get().to(api::get_organisation))

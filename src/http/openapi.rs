@@ -30,12 +30,14 @@ impl Modify for BearerAuth {
         api::list_registers, api::create_register, api::get_register, api::move_register,
         api::list_collaborations, api::create_collaboration, api::get_collaboration,
         api::patch_collaboration, api::transition, api::action, api::events, api::audit,
+        api::classify,
     ),
     components(schemas(super::problem::Problem, crate::app::FieldError)),
     modifiers(&BearerAuth),
     tags(
         (name = "collaborations", description = "The nine-step lifecycle"),
         (name = "audit", description = "The hash-chained audit trail"),
+        (name = "classification", description = "The versioned rulebook that types each collaboration"),
         (name = "reference data", description = "Organisations, registers and their CPUA"),
         (name = "local mode", description = "Demo accounts on a loopback address"),
     )

@@ -54,7 +54,7 @@ impl TestApp {
             }
         };
         let clock = Arc::new(ManualClock::new(
-            chrono::Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0).unwrap(),
+            chrono::Utc.with_ymd_and_hms(2026, 9, 1, 9, 0, 0).unwrap(),
         ));
         let database_url = settings.database_url.clone();
         let app = Application::build(settings, clock.clone()).expect("application builds");
@@ -206,6 +206,7 @@ impl TestApp {
                     "registers": regs,
                     "requested_variables": ["alder", "kon", "diagnosdatum", "behandling"],
                     "data_kind": "pseudonymised",
+                    "intake": public_research_intake(),
                 }),
             )
             .await;
@@ -226,6 +227,15 @@ impl Drop for TestApp {
             }
         }
     }
+}
+
+/// Intake facts of a research collaboration led by a public principal where the company gets results.
+pub fn public_research_intake() -> Value {
+    json!({
+        "purpose": "research", "company_receives": "aggregated", "principal_receives": "pseudonymised",
+        "analysis_by": "principal", "sector": "pharma", "external_processor": false,
+        "identity_numbers_requested": false, "effort_beyond_routine": false, "key_retention_months": 3
+    })
 }
 
 /// Asserts the status and that the body is problem+json; returns the problem.

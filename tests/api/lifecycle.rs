@@ -2,7 +2,7 @@
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use crate::helpers::{ok, problem, TestApp};
+use crate::helpers::{ok, problem, public_research_intake, TestApp};
 
 fn dossier() -> Value {
     json!({
@@ -37,7 +37,7 @@ async fn a_collaboration_walks_all_nine_steps_refused_at_each_unmet_guard() {
                 "title": "Långtidsutfall", "purpose": "Jämförelse",
                 "research_question": "Skiljer sig överlevnaden?",
                 "registers": [register], "data_kind": "pseudonymised",
-                "requested_variables": ["alder"]
+                "requested_variables": ["alder"], "intake": public_research_intake()
             }),
         )
         .await)
@@ -123,7 +123,7 @@ async fn a_collaboration_walks_all_nine_steps_refused_at_each_unmet_guard() {
         .action(
             &id,
             &company,
-            json!({"action": "record_ethics_approval", "reference": "2026-01234-01", "decided_on": "2026-02-20"}),
+            json!({"action": "record_ethics_approval", "reference": "2026-01234-01", "decided_on": "2026-08-20"}),
         )
         .await)
     .await;
@@ -168,7 +168,7 @@ async fn a_collaboration_walks_all_nine_steps_refused_at_each_unmet_guard() {
     .await;
     assert_eq!(step(&v), "release_decision");
     // Due 30 days after the complete application (seed 001, 5. Beslut om utlämnande).
-    assert_eq!(v["holding_up"][0]["due_on"], "2026-04-01");
+    assert_eq!(v["holding_up"][0]["due_on"], "2026-10-01");
 
     // A refusal needs written reasons and a lawful ground; research quality is never one.
     let p = problem(
@@ -187,7 +187,7 @@ async fn a_collaboration_walks_all_nine_steps_refused_at_each_unmet_guard() {
             &id,
             &legal,
             json!({"to": "release_decision", "cpua": uppsala, "outcome": "refused",
-                   "reasons": "Låg kvalitet", "ground": "research_quality", "dpo_consulted_on": "2026-03-01"}),
+                   "reasons": "Låg kvalitet", "ground": "research_quality", "dpo_consulted_on": "2026-08-31"}),
         )
         .await,
         StatusCode::UNPROCESSABLE_ENTITY,
@@ -205,7 +205,7 @@ async fn a_collaboration_walks_all_nine_steps_refused_at_each_unmet_guard() {
     assert_eq!(step(&v), "agreement");
 
     // Step 7 is blocked until the agreement step is complete.
-    let release = json!({"to": "data_release", "cpua": uppsala, "released_on": "2026-03-02",
+    let release = json!({"to": "data_release", "cpua": uppsala, "released_on": "2026-09-01",
                          "transfer_method": "encrypted_file", "password_sent_separately": true});
     let p = problem(
         app.transition(&id, &legal, release.clone()).await,
@@ -217,7 +217,7 @@ async fn a_collaboration_walks_all_nine_steps_refused_at_each_unmet_guard() {
         .transition(
             &id,
             &legal,
-            json!({"to": "agreement", "reference": "AVT-2026-17", "signed_on": "2026-03-02",
+            json!({"to": "agreement", "reference": "AVT-2026-17", "signed_on": "2026-09-01",
                    "confidentiality_reservation": false}),
         )
         .await)
@@ -235,14 +235,14 @@ async fn a_collaboration_walks_all_nine_steps_refused_at_each_unmet_guard() {
         .action(
             &id,
             &finance,
-            json!({"action": "record_cost_agreement", "reference": "KOST-17", "signed_on": "2026-03-02",
+            json!({"action": "record_cost_agreement", "reference": "KOST-17", "signed_on": "2026-09-01",
                    "estimate_ore": 4_500_000, "hourly_rate_ore": 95_000}),
         )
         .await)
     .await;
     // Keeping the key a year needs an ethics-approved justification.
     let mut long = release.clone();
-    long["key_deletion_on"] = json!("2027-03-02");
+    long["key_deletion_on"] = json!("2027-09-01");
     let p = problem(
         app.transition(&id, &legal, long).await,
         StatusCode::UNPROCESSABLE_ENTITY,
@@ -252,7 +252,7 @@ async fn a_collaboration_walks_all_nine_steps_refused_at_each_unmet_guard() {
     assert_eq!(p["field"], "extended_retention_justification");
     let v = ok(app.transition(&id, &legal, release).await).await;
     let rel = &v["collaboration"]["cpua_reviews"][0]["release"];
-    assert_eq!(rel["key_deletion_on"], "2026-06-02", "release + 3 months");
+    assert_eq!(rel["key_deletion_on"], "2026-12-01", "release + 3 months");
 
     // A released collaboration's research question is never edited in place.
     let p = problem(
@@ -285,7 +285,7 @@ async fn a_collaboration_walks_all_nine_steps_refused_at_each_unmet_guard() {
             &id,
             &company,
             json!({"action": "record_publication", "title": "Five-year outcomes", "journal": "Eur Heart J",
-                   "doi": "10.1093/eurheartj/ehz123", "published_on": "2026-03-01"}),
+                   "doi": "10.1093/eurheartj/ehz123", "published_on": "2026-08-31"}),
         )
         .await)
     .await;
@@ -293,7 +293,7 @@ async fn a_collaboration_walks_all_nine_steps_refused_at_each_unmet_guard() {
         .action(
             &id,
             &company,
-            json!({"action": "record_report_back", "reported_on": "2026-03-02",
+            json!({"action": "record_report_back", "reported_on": "2026-09-01",
                    "summary": "Resultaten återrapporterade till registrets styrgrupp."}),
         )
         .await)
@@ -312,7 +312,7 @@ async fn a_collaboration_walks_all_nine_steps_refused_at_each_unmet_guard() {
         .action(
             &id,
             &company,
-            json!({"action": "confirm_disposal", "disposition": "deleted", "confirmed_on": "2026-03-02",
+            json!({"action": "confirm_disposal", "disposition": "deleted", "confirmed_on": "2026-09-01",
                    "confirmed_by_name": "Per Forskare", "statement": "Alla kopior raderade."}),
         )
         .await)
@@ -333,7 +333,18 @@ async fn a_collaboration_walks_all_nine_steps_refused_at_each_unmet_guard() {
         .await)
     .await;
     assert_eq!(audit["verification"]["intact"], true);
-    assert_eq!(audit["events"].as_array().unwrap().len(), 18);
+    let events = audit["events"].as_array().unwrap();
+    assert_eq!(events.len(), 19);
+    // Naming the principal completed the facts: the classification was recomputed and audited.
+    let changed = events
+        .iter()
+        .find(|e| e["command"] == "classification_changed")
+        .expect("classification_changed event");
+    assert!(changed["before"]["result"]["outcome"]["status"] == "unclassified");
+    assert_eq!(
+        changed["after"]["result"]["outcome"]["type"],
+        "research-public-principal"
+    );
 }
 
 #[tokio::test]
@@ -363,7 +374,7 @@ async fn each_cpua_decides_on_its_own_and_one_refusal_does_not_erase_another_app
         .action(
             &id,
             &company,
-            json!({"action": "record_ethics_approval", "reference": "2026-01234-01", "decided_on": "2026-02-20"}),
+            json!({"action": "record_ethics_approval", "reference": "2026-01234-01", "decided_on": "2026-08-20"}),
         )
         .await)
     .await;
@@ -422,7 +433,7 @@ async fn each_cpua_decides_on_its_own_and_one_refusal_does_not_erase_another_app
             &legal,
             json!({"to": "release_decision", "cpua": uppsala, "outcome": "refused",
                    "reasons": "Risk för men för enskild vid så små grupper.", "ground": "harm_to_individual",
-                   "dpo_consulted_on": "2026-03-01"}),
+                   "dpo_consulted_on": "2026-08-31"}),
         )
         .await)
     .await;
@@ -477,7 +488,7 @@ async fn when_every_cpua_refuses_the_collaboration_is_refused() {
         .action(
             &id,
             &company,
-            json!({"action": "record_ethics_approval", "reference": "2026-01234-01", "decided_on": "2026-02-20"}),
+            json!({"action": "record_ethics_approval", "reference": "2026-01234-01", "decided_on": "2026-08-20"}),
         )
         .await)
     .await;
@@ -507,7 +518,7 @@ async fn when_every_cpua_refuses_the_collaboration_is_refused() {
             &id,
             &legal,
             json!({"to": "release_decision", "cpua": uppsala, "outcome": "refused",
-                   "reasons": "Risk för men.", "ground": "harm_to_individual", "dpo_consulted_on": "2026-03-01"}),
+                   "reasons": "Risk för men.", "ground": "harm_to_individual", "dpo_consulted_on": "2026-08-31"}),
         )
         .await)
     .await;
@@ -543,7 +554,7 @@ async fn overdue_decisions_are_listable() {
         .action(
             &id,
             &company,
-            json!({"action": "record_ethics_approval", "reference": "2026-01234-01", "decided_on": "2026-02-20"}),
+            json!({"action": "record_ethics_approval", "reference": "2026-01234-01", "decided_on": "2026-08-20"}),
         )
         .await)
     .await;
@@ -618,7 +629,7 @@ async fn a_new_research_question_after_release_needs_new_ethics_approval_and_app
         .action(
             &id,
             &company,
-            json!({"action": "record_ethics_approval", "reference": "2026-01234-01", "decided_on": "2026-02-20"}),
+            json!({"action": "record_ethics_approval", "reference": "2026-01234-01", "decided_on": "2026-08-20"}),
         )
         .await)
     .await;
@@ -642,7 +653,7 @@ async fn a_new_research_question_after_release_needs_new_ethics_approval_and_app
         .transition(
             &id,
             &legal,
-            json!({"to": "agreement", "reference": "AVT-1", "signed_on": "2026-03-02", "confidentiality_reservation": false}),
+            json!({"to": "agreement", "reference": "AVT-1", "signed_on": "2026-09-01", "confidentiality_reservation": false}),
         )
         .await)
     .await;
@@ -650,7 +661,7 @@ async fn a_new_research_question_after_release_needs_new_ethics_approval_and_app
         .transition(
             &id,
             &legal,
-            json!({"to": "data_release", "cpua": uppsala, "released_on": "2026-03-02",
+            json!({"to": "data_release", "cpua": uppsala, "released_on": "2026-09-01",
                    "transfer_method": "tls", "password_sent_separately": true}),
         )
         .await)
@@ -680,7 +691,7 @@ async fn a_new_research_question_after_release_needs_new_ethics_approval_and_app
         app.action(
             &id,
             &company,
-            json!({"action": "record_amendment_ethics", "reference": "2026-01234-01", "decided_on": "2026-03-01"}),
+            json!({"action": "record_amendment_ethics", "reference": "2026-01234-01", "decided_on": "2026-08-31"}),
         )
         .await,
         StatusCode::UNPROCESSABLE_ENTITY,
@@ -691,7 +702,7 @@ async fn a_new_research_question_after_release_needs_new_ethics_approval_and_app
         .action(
             &id,
             &company,
-            json!({"action": "record_amendment_ethics", "reference": "2026-05555-01", "decided_on": "2026-03-01"}),
+            json!({"action": "record_amendment_ethics", "reference": "2026-05555-01", "decided_on": "2026-08-31"}),
         )
         .await)
     .await;
@@ -742,7 +753,12 @@ async fn a_company_principal_needs_the_confidentiality_reservation_in_the_agreem
             &company,
             &json!({"title": "Företagets egen studie", "purpose": "Uppföljning",
                     "research_question": "Fråga", "research_principal": me, "registers": [reg],
-                    "data_kind": "pseudonymised"}),
+                    "data_kind": "pseudonymised",
+                    "intake": {"purpose": "research", "company_receives": "pseudonymised",
+                               "principal_receives": "pseudonymised", "analysis_by": "company",
+                               "sector": "pharma", "external_processor": false,
+                               "identity_numbers_requested": false, "effort_beyond_routine": false,
+                               "key_retention_months": 3}}),
         )
         .await)
     .await;
@@ -764,7 +780,7 @@ async fn a_company_principal_needs_the_confidentiality_reservation_in_the_agreem
         .action(
             &id,
             &company,
-            json!({"action": "record_ethics_approval", "reference": "2026-01234-01", "decided_on": "2026-02-20"}),
+            json!({"action": "record_ethics_approval", "reference": "2026-01234-01", "decided_on": "2026-08-20"}),
         )
         .await)
     .await;
@@ -788,7 +804,7 @@ async fn a_company_principal_needs_the_confidentiality_reservation_in_the_agreem
         app.transition(
             &id,
             &legal,
-            json!({"to": "agreement", "reference": "AVT-2", "signed_on": "2026-03-02", "confidentiality_reservation": false}),
+            json!({"to": "agreement", "reference": "AVT-2", "signed_on": "2026-09-01", "confidentiality_reservation": false}),
         )
         .await,
         StatusCode::UNPROCESSABLE_ENTITY,

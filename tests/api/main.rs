@@ -1,6 +1,7 @@
 //! API tests: each starts the real application on a random port with a fresh database — a SQLite
 //! file always, or its own PostgreSQL database when TEST_DATABASE_URL is set — and talks HTTP.
 mod audit;
+mod classification;
 mod helpers;
 mod input;
 mod lifecycle;

@@ -1,0 +1,214 @@
+//! Classification in the application: the intake facts of a collaboration, the rulebook in force, and
+//! the what-if endpoint. The classifier itself is pure (`domain::classification`).
+use chrono::{DateTime, NaiveDate, Utc};
+use serde_json::Value;
+
+use super::{AppError, FieldError};
+use crate::db::{repo, DbConn};
+use crate::domain::classification::{
+    classify, Classification, CountryCode as FactCountry, Facts, IsResearch, LinkageAuthority,
+    PrincipalKind, RegisterInfo, Rulebook, RulebookSet,
+};
+use crate::domain::collaboration::{ClassificationRecord, Collaboration, LinkageTarget};
+use crate::domain::ids::RegisterId;
+use crate::domain::organisation::OrgKind;
+
+/// Facts a collaboration already states in its own fields; the intake may not repeat them.
+pub const DERIVED_FACTS: [(&str, &str); 4] = [
+    ("registers", "registers"),
+    ("linkage_with", "linkage"),
+    ("recipient_countries", "recipient_countries"),
+    ("research_principal_kind", "research_principal"),
+];
+
+/// Parses the intake facts a client sends with a collaboration.
+pub fn parse_intake(v: &Value) -> Result<Facts, AppError> {
+    if let Some(obj) = v.as_object() {
+        for (fact, field) in DERIVED_FACTS {
+            if obj.contains_key(fact) {
+                return Err(AppError::invalid(
+                    &format!("intake.{fact}"),
+                    "derived_fact",
+                    format!(
+                        "this fact follows from the collaboration's `{field}` field; set it there"
+                    ),
+                ));
+            }
+        }
+    }
+    Facts::from_json(v).map_err(|e| fact_error("intake", e))
+}
+
+fn fact_error(prefix: &str, e: crate::domain::classification::FactError) -> AppError {
+    let field = if e.fact.is_empty() {
+        prefix.to_string()
+    } else {
+        format!("{prefix}.{}", e.fact)
+    };
+    AppError::invalid(&field, "fact", e.message)
+}
+
+fn principal_kind(k: OrgKind) -> PrincipalKind {
+    match k {
+        OrgKind::University => PrincipalKind::University,
+        OrgKind::Region | OrgKind::CpuaAuthority => PrincipalKind::Region,
+        OrgKind::Company => PrincipalKind::Company,
+        OrgKind::OtherPrivate | OrgKind::RegisterCentre => PrincipalKind::OtherPrivate,
+    }
+}
+
+/// The full set of facts: the intake, plus what the collaboration's own fields say.
+pub fn facts_for(c: &Collaboration, principal: Option<OrgKind>) -> Facts {
+    let mut f = c.intake.clone();
+    f.registers = Some(c.registers.iter().map(ToString::to_string).collect());
+    f.linkage_with = Some(
+        c.linkage
+            .iter()
+            .map(|l| match l {
+                LinkageTarget::Socialstyrelsen => LinkageAuthority::Socialstyrelsen,
+                LinkageTarget::Scb => LinkageAuthority::Scb,
+                LinkageTarget::Forsakringskassan => LinkageAuthority::Forsakringskassan,
+                LinkageTarget::OtherRegister => LinkageAuthority::OtherRegister,
+            })
+            .collect(),
+    );
+    f.recipient_countries = Some(
+        c.recipient_countries
+            .iter()
+            .filter_map(|cc| FactCountry::parse(cc.as_str()).ok())
+            .collect(),
+    );
+    f.research_principal_kind = match (principal, c.is_research) {
+        (Some(k), _) => Some(principal_kind(k)),
+        (None, false) => Some(PrincipalKind::None),
+        (None, true) => None,
+    };
+    if f.is_research.is_none() {
+        f.is_research = Some(if c.is_research {
+            IsResearch::Yes
+        } else {
+            IsResearch::No
+        });
+    }
+    f
+}
+
+/// Resolves register ids to their current CPUA; unknown ids are refused by position.
+pub fn register_infos(
+    conn: &mut DbConn,
+    field: &str,
+    ids: &[String],
+) -> Result<Vec<RegisterInfo>, AppError> {
+    let parsed: Vec<Option<RegisterId>> = ids.iter().map(|s| RegisterId::parse(s)).collect();
+    let known: Vec<RegisterId> = parsed.iter().flatten().cloned().collect();
+    let cpuas = repo::current_cpuas(conn, &known)?;
+    let mut errs = Vec::new();
+    let mut out = Vec::new();
+    for (i, (raw, id)) in ids.iter().zip(parsed).enumerate() {
+        match id.and_then(|id| cpuas.get(&id).map(|c| (id, c))) {
+            Some((id, (cpua, name))) => out.push(RegisterInfo {
+                id: id.to_string(),
+                cpua_id: cpua.to_string(),
+                cpua_name: name.clone(),
+            }),
+            None => errs.push(FieldError::new(
+                format!("{field}[{i}]"),
+                "unknown_register",
+                format!("no register with id '{raw}'"),
+            )),
+        }
+    }
+    if errs.is_empty() {
+        Ok(out)
+    } else {
+        Err(AppError::Invalid(errs))
+    }
+}
+
+/// The rulebook in force on a date. Before the first version's date, the first version applies.
+pub fn rulebook_on(set: &RulebookSet, day: NaiveDate) -> Result<&Rulebook, AppError> {
+    set.effective_on(day)
+        .or_else(|| set.iter().next())
+        .map(|b| b.as_ref())
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("no rulebook is loaded")))
+}
+
+/// Classifies a collaboration, keeping legal's earlier overrides.
+pub fn classify_collaboration(
+    conn: &mut DbConn,
+    set: &RulebookSet,
+    c: &Collaboration,
+    principal: Option<OrgKind>,
+    today: NaiveDate,
+    now: DateTime<Utc>,
+) -> Result<ClassificationRecord, AppError> {
+    let ids: Vec<String> = c.registers.iter().map(ToString::to_string).collect();
+    let infos = register_infos(conn, "registers", &ids)?;
+    let result = classify(rulebook_on(set, today)?, &facts_for(c, principal), &infos);
+    let (type_override, obligation_overrides) = match &c.classification {
+        Some(old) => (old.type_override.clone(), old.obligation_overrides.clone()),
+        None => (None, vec![]),
+    };
+    Ok(ClassificationRecord {
+        result,
+        classified_at: crate::domain::audit::truncate_micros(now),
+        type_override,
+        obligation_overrides,
+    })
+}
+
+/// Whether two classifications differ in what matters: version, type or obligations.
+pub fn materially_differs(a: &ClassificationRecord, b: &ClassificationRecord) -> bool {
+    a.result.rulebook_version != b.result.rulebook_version
+        || a.result.outcome.collaboration_type() != b.result.outcome.collaboration_type()
+        || a.effective_obligations() != b.effective_obligations()
+        || a.result.missing != b.result.missing
+}
+
+/// What-if: facts in, classification out, nothing stored.
+pub fn what_if(
+    conn: &mut DbConn,
+    set: &RulebookSet,
+    facts: &Value,
+    today: NaiveDate,
+) -> Result<Classification, AppError> {
+    let f = Facts::from_json(facts).map_err(|e| fact_error("facts", e))?;
+    let infos = match &f.registers {
+        Some(ids) => register_infos(conn, "facts.registers", ids)?,
+        None => vec![],
+    };
+    Ok(classify(rulebook_on(set, today)?, &f, &infos))
+}
+
+/// Every stored collaboration as a case for `rulebook diff`: its full facts and resolved registers.
+pub fn stored_cases(conn: &mut DbConn) -> Result<Vec<crate::rulebook::Case>, AppError> {
+    let mut out = Vec::new();
+    let mut offset = 0;
+    loop {
+        let (page, _) = repo::list_collaborations(
+            conn,
+            &repo::Visible::All,
+            &repo::CollabFilter::default(),
+            offset,
+            500,
+        )?;
+        if page.is_empty() {
+            break;
+        }
+        offset += page.len() as i64;
+        for (c, _) in page {
+            let kind = match &c.research_principal {
+                Some(p) => repo::find_organisation(conn, p)?.map(|o| o.kind),
+                None => None,
+            };
+            let ids: Vec<String> = c.registers.iter().map(ToString::to_string).collect();
+            let registers = register_infos(conn, "registers", &ids).unwrap_or_default();
+            out.push(crate::rulebook::Case {
+                id: c.reference.clone(),
+                facts: facts_for(&c, kind),
+                registers,
+            });
+        }
+    }
+    Ok(out)
+}
