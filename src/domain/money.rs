@@ -5,7 +5,9 @@ use std::fmt;
 use super::lang::Lang;
 
 /// An amount in Swedish kronor held as whole öre (belopp).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default,
+)]
 #[serde(transparent)]
 pub struct Money {
     ore: i64,
@@ -95,7 +97,10 @@ mod tests {
         let m = Money::from_ore(1_250_000).unwrap();
         assert_eq!(m.format(Lang::Sv), "12\u{a0}500,00\u{a0}kr");
         assert_eq!(m.format(Lang::En), "SEK\u{a0}12,500.00");
-        assert_eq!(Money::from_ore(5).unwrap().format(Lang::En), "SEK\u{a0}0.05");
+        assert_eq!(
+            Money::from_ore(5).unwrap().format(Lang::En),
+            "SEK\u{a0}0.05"
+        );
     }
 
     #[test]
