@@ -1,2 +1,4 @@
 //! samverkan: runs collaborations between industry and Swedish national quality registries.
 pub mod domain;
+pub mod render;
+pub mod templates;

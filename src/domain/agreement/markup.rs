@@ -17,24 +17,27 @@
 //! plain text                   a paragraph; lines join until a blank line or a prefixed line
 //! ```
 //!
-//! Values from the data are escaped by [`escape`] before they reach the markup: every character that
-//! could start a directive gets a backslash, so data can never create a heading, a clause or a table cell.
+//! Values from the data are escaped by [`escape`] before they reach the markup: `\\`, `|`, `{` and `}`
+//! always get a backslash, and so does a leading `#`, `§`, `+`, `-` or `@`, so data can never create a
+//! heading, a clause, a table cell or a left-over `{{`.
 //! `\` + character is that character literally; `\n` is a hard line break (from a newline in a value).
 use super::document::{Block, Clause, ClauseKind, Document, DocumentMeta, Signature};
 
-/// Characters escaped in values.
-const SPECIAL: &[char] = &[
-    '\\', '#', '§', '+', '-', '|', '@', '{', '}', '*', '_', '<', '>',
-];
+/// Characters escaped wherever they occur in a value.
+const ALWAYS: &[char] = &['\\', '|', '{', '}'];
+/// Characters escaped when they start a value (they start directives at the beginning of a line).
+const LEADING: &[char] = &['#', '§', '+', '-', '@'];
 
 /// Escapes a value for the markup (the Handlebars escape function).
 pub fn escape(value: &str) -> String {
+    let value = value.trim();
     let mut out = String::with_capacity(value.len() + 8);
-    let value = value.replace("\r\n", "\n");
-    for ch in value.trim().chars() {
+    for (i, ch) in value.chars().enumerate() {
         if ch == '\n' {
             out.push_str("\\n");
-        } else if SPECIAL.contains(&ch) {
+        } else if ch == '\r' {
+            continue;
+        } else if ALWAYS.contains(&ch) || (i == 0 && LEADING.contains(&ch)) {
             out.push('\\');
             out.push(ch);
         } else if ch.is_control() {

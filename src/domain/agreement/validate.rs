@@ -182,6 +182,16 @@ pub fn validate(d: &AgreementData) -> Vec<MissingItem> {
         }
     }
 
+    // Clauses about a data release make no sense where no microdata are released.
+    if !releases_microdata(kind) && d.has_clause("extended_key_retention") {
+        c.push(
+            "clauses.extended_key_retention",
+            1,
+            "Förlängd lagring av nyckelfil gäller bara när personuppgifter lämnas ut",
+            "Extended key retention applies only when personal data are released",
+        );
+    }
+
     // Parties. The CPUA is known from the application for data (step 4); the principal and the
     // company are identified in preparation (step 1).
     check_party(&mut c, d.party(PartyRole::Cpua), PartyRole::Cpua, 4);
