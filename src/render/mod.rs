@@ -4,6 +4,7 @@ pub mod docx;
 pub mod helpers;
 pub mod html;
 pub mod pdf;
+mod pdf_metrics;
 pub mod view;
 
 use serde::Serialize;
