@@ -336,7 +336,7 @@ impl Walker<'_> {
         }
     }
 
-    fn template(&mut self, stack: &mut Vec<String>, t: &Template) {
+    fn template(&mut self, stack: &[String], t: &Template) {
         for (i, el) in t.elements.iter().enumerate() {
             let line = t.mapping.get(i).map(|m| m.0).unwrap_or(0);
             self.element(stack, el, line);
@@ -344,7 +344,7 @@ impl Walker<'_> {
     }
 
     fn element(&mut self, stack: &[String], el: &TemplateElement, line: usize) {
-        let mut stack = stack.to_vec();
+        let stack = stack.to_vec();
         match el {
             TemplateElement::RawString(_) | TemplateElement::Comment(_) => {}
             TemplateElement::HtmlExpression(_) => {
@@ -391,10 +391,10 @@ impl Walker<'_> {
                         "with" => inner.push(first.clone().unwrap_or_default()),
                         _ => {}
                     }
-                    self.template(&mut inner, t);
+                    self.template(&inner, t);
                 }
                 if let Some(t) = &ht.inverse {
-                    self.template(&mut stack, t);
+                    self.template(&stack, t);
                 }
             }
             TemplateElement::PartialExpression(d) | TemplateElement::PartialBlock(d) => {
@@ -483,7 +483,7 @@ pub fn check_sources(sources: &[(String, String)]) -> Result<Report, Vec<Templat
                 },
                 errors: Vec::new(),
             };
-            w.template(&mut Vec::new(), &tpl);
+            w.template(&[], &tpl);
             errors.extend(w.errors);
             reports.push(w.report);
         }

@@ -17,7 +17,7 @@ table{border-collapse:collapse;width:100%;margin:.6rem 0}th,td{border:1px solid 
 .appendix{border-top:2px solid #333;margin-top:2.5rem}\
 .added{background:#e6ffec}.removed{background:#ffebe9;text-decoration:line-through}.changed{background:#fff6d5}\
 .diffline{font-family:sans-serif;font-size:.9rem;white-space:pre-wrap;margin:0;padding:.1rem .4rem}\
-@media print{.pagebreak{page-break-after:always}}";
+@media print{.pagebreak{page-break-after:always} }";
 
 /// Escapes text for HTML element content and attribute values.
 pub fn esc(s: &str) -> String {

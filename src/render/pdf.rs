@@ -249,7 +249,8 @@ impl Layout {
                 .collect();
             let n = cells.iter().map(Vec::len).max().unwrap_or(1).max(1);
             let h = n as f32 * lh + 2.0 * pad;
-            self.ensure(h);
+            // Keep a header row with the first row below it.
+            self.ensure(if head { h * 2.5 } else { h });
             let top = self.y;
             let bottom = top - h;
             let mut ops = String::new();
@@ -454,7 +455,7 @@ pub fn render(doc: &Document) -> Vec<u8> {
     let xref = out.len();
     let mut tail = format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1);
     for off in offsets {
-        let _ = write!(tail, "{off:010} 00000 n \n");
+        let _ = writeln!(tail, "{off:010} 00000 n ");
     }
     let _ = write!(
         tail,
