@@ -714,3 +714,93 @@ pub fn validate(d: &AgreementData) -> Vec<MissingItem> {
     }
     c.0
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::agreement::data::{Costs, DataRelease};
+    use crate::domain::money::Money;
+
+    fn research() -> AgreementData {
+        AgreementData {
+            collaboration_type: "research-public-principal".into(),
+            data_release: Some(DataRelease {
+                key_retention_months: Some(3),
+                pseudonymised: true,
+                password_sent_separately: true,
+                ..DataRelease::default()
+            }),
+            ..AgreementData::default()
+        }
+    }
+
+    fn has(d: &AgreementData, field: &str) -> bool {
+        validate(d).iter().any(|m| m.field == field)
+    }
+
+    /// Seed 000, "Hur och vilka data lämnas ut?": the key file is kept about 3 months; longer needs
+    /// ethics approval and a statement in the application.
+    #[test]
+    fn key_retention_beyond_three_months_needs_its_clause() {
+        let mut d = research();
+        assert!(!has(&d, "clauses.extended_key_retention"));
+        if let Some(r) = d.data_release.as_mut() {
+            r.key_retention_months = Some(6);
+        }
+        assert!(has(&d, "clauses.extended_key_retention"));
+        d.clauses.push("extended_key_retention".into());
+        assert!(!has(&d, "clauses.extended_key_retention"));
+    }
+
+    /// Seed 000, "Hur och vilka data lämnas ut?": the password is sent separately.
+    #[test]
+    fn password_must_be_sent_separately() {
+        let mut d = research();
+        if let Some(r) = d.data_release.as_mut() {
+            r.password_sent_separately = false;
+        }
+        let item = validate(&d)
+            .into_iter()
+            .find(|m| m.field == "data_release.password_sent_separately");
+        assert_eq!(item.map(|m| m.step), Some(6));
+    }
+
+    /// Seed 000, "Hur och vilka data lämnas ut?": identity numbers only in the most exceptional cases.
+    #[test]
+    fn identity_numbers_need_the_justification_clause() {
+        let mut d = research();
+        if let Some(r) = d.data_release.as_mut() {
+            r.pseudonymised = false;
+        }
+        assert!(has(&d, "clauses.identity_number_justification"));
+        d.clauses.push("identity_number_justification".into());
+        assert!(has(&d, "identity_number_justification"));
+    }
+
+    /// DOMAIN.md, "självkostnadsprincipen": the estimate is hours at the cost rate plus direct expenses.
+    #[test]
+    fn estimate_is_hours_times_rate_plus_expenses() {
+        let costs = |estimate: i64| Costs {
+            estimate: Some(Money::from_ore(estimate).unwrap()),
+            hourly_rate: Some(Money::from_kronor(1_000).unwrap()),
+            hours: Some(10),
+            ..Costs::default()
+        };
+        let mut d = research();
+        d.costs = Some(costs(1_000_000));
+        assert!(!has(&d, "costs.estimate"));
+        d.costs = Some(costs(1_500_000));
+        assert!(has(&d, "costs.estimate"));
+    }
+
+    #[test]
+    fn unknown_types_and_clauses_are_named() {
+        let d = AgreementData {
+            collaboration_type: "sponsorship".into(),
+            clauses: vec!["donation".into()],
+            ..AgreementData::default()
+        };
+        assert!(has(&d, "collaboration_type"));
+        assert!(has(&d, "clauses[0]"));
+    }
+}
