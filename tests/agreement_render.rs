@@ -435,6 +435,10 @@ fn rendering_all_formats_gives_checksums() {
         assert_eq!(f.sha256.len(), 64);
     }
     assert_eq!(r.template_version, set.version);
+    // The document is stored with the version (JSON) so later diffs need no re-rendering.
+    let json = serde_json::to_string(&r.document).unwrap();
+    let back: Document = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, r.document);
     // Rendering is deterministic: the same data give the same bytes.
     let again = render::render_agreement(&set, &data).unwrap();
     assert_eq!(

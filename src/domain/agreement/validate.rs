@@ -514,6 +514,18 @@ pub fn validate(d: &AgreementData) -> Vec<MissingItem> {
                     "Expense: description",
                 );
             }
+            let amounts = [k.estimate, k.hourly_rate]
+                .into_iter()
+                .flatten()
+                .chain(k.expenses.iter().map(|e| e.amount));
+            if amounts.into_iter().any(|m| m.ore() < 0) {
+                c.push(
+                    "costs",
+                    2,
+                    "Belopp får inte vara negativa",
+                    "Amounts must not be negative",
+                );
+            }
             // DOMAIN.md, "självkostnadsprincipen": every line is a service performed, so the estimate is
             // exactly hours at the cost rate plus direct expenses, never a lump sum.
             if let (Some(estimate), Some(total)) = (k.estimate, k.computed_total()) {
