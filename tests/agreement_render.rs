@@ -378,6 +378,10 @@ fn deviations_replace_the_clause_and_are_listed_in_an_appendix() {
     let html = String::from_utf8(render::render(&doc, Format::Html).unwrap()).unwrap();
     assert!(html.contains("class=\"deviation\""));
     assert!(html.contains("Förhandlat med företagets juridik"));
+    assert!(
+        html.contains("Mallens ursprungliga text"),
+        "the template's text stays visible for review"
+    );
     // Without deviations there is no deviation appendix.
     let plain = render::build_document(&set, &base).unwrap();
     assert!(plain.clause("appendix_deviations").is_none());
@@ -790,4 +794,32 @@ fn pdftotext_reads_every_generated_pdf() {
         );
     }
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_value_a_template_needs_but_the_data_lack_is_an_error_naming_it() {
+    // A template that uses ethics without `{{#if ethics}}`: strict mode refuses instead of a hole.
+    let mut sources: Vec<(String, String)> = templates::BUILTIN_SOURCES
+        .iter()
+        .map(|(p, s)| (p.to_string(), s.to_string()))
+        .collect();
+    for (path, text) in sources.iter_mut() {
+        if path == "sv/partials/disputes.hbs" {
+            text.push_str("\nEtik: {{ethics.reference}} {{date ethics.date}}\n");
+        }
+    }
+    let set = TemplateSet::from_sources(&sources).unwrap();
+    let data = render::example("statistics", Lang::Sv).unwrap();
+    match render::build_document(&set, &data) {
+        Err(RenderError::Template {
+            template,
+            line,
+            reason,
+        }) => {
+            assert_eq!(template, "disputes");
+            assert!(line > 0);
+            assert!(reason.contains("ethics"), "{reason}");
+        }
+        other => panic!("expected a template error, got {other:?}"),
+    }
 }

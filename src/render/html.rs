@@ -141,7 +141,13 @@ fn clause(out: &mut String, c: &Clause, labels: &Labels) {
                 text(&d.reason)
             );
             blocks(out, &c.blocks, labels);
-            out.push_str("</div>\n");
+            let _ = writeln!(
+                out,
+                "<details class=\"note\"><summary>{}</summary>",
+                esc(labels.template_text)
+            );
+            blocks(out, &d.original, labels);
+            out.push_str("</details>\n</div>\n");
         }
         None => blocks(out, &c.blocks, labels),
     }
