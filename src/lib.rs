@@ -4,5 +4,7 @@ pub mod config;
 pub mod db;
 pub mod domain;
 pub mod http;
+pub mod render;
 pub mod rulebook;
 pub mod startup;
+pub mod templates;

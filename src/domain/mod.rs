@@ -1,4 +1,5 @@
 //! The functional core: plain types and rules, no I/O.
+pub mod agreement;
 pub mod audit;
 pub mod classification;
 pub mod collaboration;
