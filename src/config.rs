@@ -22,6 +22,9 @@ pub struct Settings {
     /// The configuration folder; the rulebook lives in its `rulebook/` folder.
     #[serde(skip)]
     pub config_dir: std::path::PathBuf,
+    /// From `SAMVERKAN_TEMPLATES_DIR`: the contract templates (default `contract-templates`).
+    #[serde(skip)]
+    pub templates_dir: std::path::PathBuf,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -98,6 +101,9 @@ impl Settings {
         s.database_url =
             std::env::var("DATABASE_URL").unwrap_or_else(|_| DEFAULT_DATABASE_URL.to_string());
         s.config_dir = dir.to_path_buf();
+        s.templates_dir = std::env::var("SAMVERKAN_TEMPLATES_DIR")
+            .unwrap_or_else(|_| "contract-templates".into())
+            .into();
         s.validate()?;
         Ok(s)
     }
@@ -125,6 +131,8 @@ impl Settings {
             addr: DEFAULT_ADDR.into(),
             database_url: DEFAULT_DATABASE_URL.into(),
             config_dir: std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config"),
+            templates_dir: std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("contract-templates"),
         }
     }
 

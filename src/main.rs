@@ -48,6 +48,34 @@ enum Cmd {
         #[command(subcommand)]
         command: RulebookCmd,
     },
+    /// The contract templates.
+    Templates {
+        #[command(subcommand)]
+        command: TemplatesCmd,
+    },
+    /// Render a shipped example agreement (for template authors).
+    Render {
+        /// three-party, research-company-principal, regulatory-follow-up, statistics,
+        /// commissioned-analysis, register-development
+        #[arg(long)]
+        example: String,
+        /// sv or en
+        #[arg(long, default_value = "sv")]
+        lang: String,
+        /// The output file; its extension (.docx, .pdf, .html) chooses the format.
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum TemplatesCmd {
+    /// List, per template, every variable it uses and whether the data model provides it; fail on
+    /// unknown helpers, partials or variables with file, line and reason.
+    Check {
+        #[arg(default_value = "contract-templates")]
+        dir: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -102,6 +130,10 @@ async fn main() -> ExitCode {
         Cmd::Rulebook {
             command: RulebookCmd::Diff { old, new },
         } => rulebook_diff(&settings, &old, &new),
+        Cmd::Templates {
+            command: TemplatesCmd::Check { dir },
+        } => templates_check(&dir),
+        Cmd::Render { example, lang, out } => render_example(&example, &lang, &out),
     };
     match result {
         Ok(code) => code,
@@ -252,4 +284,37 @@ fn classify_file(settings: &Settings, file: &std::path::Path) -> anyhow::Result<
         }
         Err(e) => Err(anyhow::anyhow!("{e}")),
     }
+}
+
+fn templates_check(dir: &std::path::Path) -> anyhow::Result<ExitCode> {
+    match samverkan::templates::check(dir) {
+        Ok(report) => {
+            println!("{}", report.to_text());
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(errs) => {
+            for e in &errs {
+                eprintln!("{e}");
+            }
+            eprintln!("{}: {} error(s)", dir.display(), errs.len());
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}
+
+fn render_example(example: &str, lang: &str, out: &std::path::Path) -> anyhow::Result<ExitCode> {
+    let lang = samverkan::domain::lang::Lang::parse(lang)
+        .ok_or_else(|| anyhow::anyhow!("--lang: sv or en, not '{lang}'"))?;
+    let format = samverkan::render::Format::parse(&out.to_string_lossy())
+        .ok_or_else(|| anyhow::anyhow!("--out: the file must end in .docx, .pdf or .html"))?;
+    let bytes = samverkan::render::render_example(example, lang, format)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    // Written to a temporary file beside the target and renamed: never a half-written file.
+    let tmp = out.with_extension("partial");
+    std::fs::write(&tmp, &bytes)
+        .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", tmp.display()))?;
+    std::fs::rename(&tmp, out)
+        .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", out.display()))?;
+    println!("{} ({} bytes)", out.display(), bytes.len());
+    Ok(ExitCode::SUCCESS)
 }

@@ -66,6 +66,19 @@ pub fn load_rulebooks(
     })
 }
 
+/// Loads and checks the contract templates; a broken one stops the start with file, line and reason.
+pub fn load_templates(settings: &Settings) -> anyhow::Result<crate::templates::TemplateSet> {
+    let dir = &settings.templates_dir;
+    crate::templates::TemplateSet::load(dir).map_err(|errs| {
+        let lines: Vec<String> = errs.iter().map(ToString::to_string).collect();
+        anyhow::anyhow!(
+            "the contract templates in {} have errors:\n{}",
+            dir.display(),
+            lines.join("\n")
+        )
+    })
+}
+
 impl Application {
     pub fn build(settings: Settings, clock: Arc<dyn Clock>) -> anyhow::Result<Application> {
         let listener = TcpListener::bind(&settings.addr).map_err(|e| {
@@ -81,6 +94,7 @@ impl Application {
             tracing::warn!(addr = %local, "local mode: demo accounts are served (loopback only)");
         }
         let rulebooks = Arc::new(load_rulebooks(&settings)?);
+        let templates = Arc::new(load_templates(&settings)?);
         let db = prepare_database(&settings, clock.as_ref())?;
         let workers = settings.server.workers;
         let state = web::Data::new(AppState {
@@ -88,6 +102,7 @@ impl Application {
                 db,
                 clock,
                 rulebooks,
+                templates,
             },
             settings,
         });

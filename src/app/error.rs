@@ -7,6 +7,9 @@ pub struct FieldError {
     pub field: String,
     pub rule: String,
     pub message: String,
+    /// The lifecycle step (1–9) where a missing item is entered, when that is the fault.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub step: Option<u8>,
 }
 
 impl FieldError {
@@ -19,6 +22,7 @@ impl FieldError {
             field: field.into(),
             rule: rule.into(),
             message: message.into(),
+            step: None,
         }
     }
 }

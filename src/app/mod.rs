@@ -1,5 +1,6 @@
 //! Commands and queries: authorize, load, ask the domain, persist the change with its audit event
 //! in one transaction.
+pub mod agreements;
 pub mod audit;
 pub mod auth;
 pub mod authz;
@@ -22,6 +23,8 @@ pub struct Services {
     pub clock: Arc<dyn clock::Clock>,
     /// The classification rulebooks, checked at start.
     pub rulebooks: Arc<crate::domain::classification::RulebookSet>,
+    /// The contract templates, checked at start.
+    pub templates: Arc<crate::templates::TemplateSet>,
 }
 
 impl Services {

@@ -131,3 +131,27 @@ diesel::allow_tables_to_appear_in_same_query!(
     counters,
     audit_events,
 );
+
+diesel::table! {
+    agreement_versions (collaboration_id, number) {
+        collaboration_id -> Text,
+        number -> Integer,
+        language -> Text,
+        created_at -> Timestamp,
+        created_by -> Text,
+        template_version -> Text,
+        rulebook_version -> Text,
+        terms -> Text,
+        data -> Text,
+        document -> Text,
+        docx -> Binary,
+        pdf -> Binary,
+        html -> Binary,
+        docx_sha256 -> Text,
+        pdf_sha256 -> Text,
+        html_sha256 -> Text,
+    }
+}
+
+diesel::joinable!(agreement_versions -> collaborations (collaboration_id));
+diesel::allow_tables_to_appear_in_same_query!(agreement_versions, collaborations);

@@ -10,6 +10,10 @@ pub enum EventType {
     Command(CommandKind),
     /// The classification was recomputed because facts changed (old and new are recorded).
     ClassificationChanged,
+    /// A new immutable agreement version was rendered.
+    AgreementVersionCreated,
+    /// CPUA legal replaced a clause's text for this agreement (a new version records it).
+    AgreementDeviationAdded,
     OrganisationCreated,
     RegisterCreated,
     RegisterMoved,
@@ -21,6 +25,8 @@ impl EventType {
         match self {
             EventType::CollaborationCreated => "collaboration_created",
             EventType::ClassificationChanged => "classification_changed",
+            EventType::AgreementVersionCreated => "agreement_version_created",
+            EventType::AgreementDeviationAdded => "agreement_deviation_added",
             EventType::Command(k) => k.code(),
             EventType::OrganisationCreated => "organisation_created",
             EventType::RegisterCreated => "register_created",
@@ -32,7 +38,10 @@ impl EventType {
     pub fn visibility(self) -> Visibility {
         use CommandKind::*;
         match self {
-            EventType::CollaborationCreated | EventType::ClassificationChanged => Visibility::Party,
+            EventType::CollaborationCreated
+            | EventType::ClassificationChanged
+            | EventType::AgreementVersionCreated
+            | EventType::AgreementDeviationAdded => Visibility::Party,
             EventType::Command(k) => match k {
                 UpdateDetails
                 | ToRegisterContact
@@ -70,6 +79,8 @@ impl EventType {
         let mut v = vec![
             EventType::CollaborationCreated,
             EventType::ClassificationChanged,
+            EventType::AgreementVersionCreated,
+            EventType::AgreementDeviationAdded,
             EventType::OrganisationCreated,
             EventType::RegisterCreated,
             EventType::RegisterMoved,

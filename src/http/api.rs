@@ -551,3 +551,148 @@ pub async fn classify(
     .await?;
     Ok(HttpResponse::Ok().json(result))
 }
+
+/// Render a new immutable agreement version (DOCX, PDF, HTML) from the collaboration and the
+/// negotiated terms. A missing item answers 422 listing each with the step where it is entered.
+#[utoipa::path(post, path = "/api/v1/collaborations/{id}/agreements", tag = "agreements",
+    security(("bearer" = [])), request_body = crate::app::agreements::NewAgreementVersion,
+    responses((status = 201, body = crate::app::agreements::AgreementVersionView),
+              (status = 422, body = super::problem::Problem)))]
+pub async fn create_agreement(
+    state: Data,
+    path: web::Path<String>,
+    who: Authenticated,
+    body: JsonBody<crate::app::agreements::NewAgreementVersion>,
+) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    let v = blocking(move || {
+        let now = state.svc.clock.now();
+        state.svc.write(|c| {
+            crate::app::agreements::create_version(
+                c,
+                &state.svc.templates,
+                &who.0,
+                &id,
+                body.0,
+                now,
+            )
+        })
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(v))
+}
+
+/// The agreement versions of a collaboration.
+#[utoipa::path(get, path = "/api/v1/collaborations/{id}/agreements", tag = "agreements",
+    security(("bearer" = [])),
+    responses((status = 200, body = Vec<crate::app::agreements::AgreementVersionView>)))]
+pub async fn list_agreements(
+    state: Data,
+    path: web::Path<String>,
+    who: Authenticated,
+) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    let v = blocking(move || {
+        state
+            .svc
+            .read(|c| crate::app::agreements::list(c, &who.0, &id))
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+/// One rendered file of a version: `{n}.docx`, `{n}.pdf` or `{n}.html`, exactly as stored.
+#[utoipa::path(get, path = "/api/v1/collaborations/{id}/agreements/{file}", tag = "agreements",
+    security(("bearer" = [])), params(("file" = String, Path, description = "e.g. 1.docx, 2.pdf, 3.html")),
+    responses((status = 200, description = "the file"), (status = 404, body = super::problem::Problem)))]
+pub async fn agreement_file(
+    state: Data,
+    path: web::Path<(String, String)>,
+    who: Authenticated,
+) -> Result<HttpResponse, AppError> {
+    let (id, file) = path.into_inner();
+    let not_found = || AppError::NotFound("agreement file".into());
+    let (n, ext) = file.split_once('.').ok_or_else(not_found)?;
+    let number: i32 = n.parse().map_err(|_| not_found())?;
+    let format = crate::render::Format::parse(&format!("x.{ext}")).ok_or_else(not_found)?;
+    let (bytes, sha) = blocking(move || {
+        state
+            .svc
+            .read(|c| crate::app::agreements::file(c, &who.0, &id, number, format))
+    })
+    .await?;
+    Ok(HttpResponse::Ok()
+        .content_type(format.content_type())
+        .insert_header(("Digest", format!("sha-256={sha}")))
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"agreement-{number}.{ext}\""),
+        ))
+        .body(bytes))
+}
+
+/// A clause-by-clause comparison of two versions (HTML).
+#[utoipa::path(get, path = "/api/v1/collaborations/{id}/agreements/diff", tag = "agreements",
+    security(("bearer" = [])),
+    params(("from" = i32, Query), ("to" = i32, Query)),
+    responses((status = 200, description = "an HTML page"), (status = 404, body = super::problem::Problem)))]
+pub async fn agreement_diff(
+    state: Data,
+    req: HttpRequest,
+    path: web::Path<String>,
+    who: Authenticated,
+) -> Result<HttpResponse, AppError> {
+    let pairs = query_pairs(&req, &["from", "to"])?;
+    let num = |k: &str| -> Result<i32, AppError> {
+        pairs
+            .iter()
+            .find(|(key, _)| key == k)
+            .and_then(|(_, v)| v.parse().ok())
+            .ok_or_else(|| AppError::invalid(k, "required", "a version number"))
+    };
+    let (from, to) = (num("from")?, num("to")?);
+    let id = path.into_inner();
+    let html = blocking(move || {
+        state
+            .svc
+            .read(|c| crate::app::agreements::diff(c, &who.0, &id, from, to))
+    })
+    .await?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .body(html))
+}
+
+/// CPUA legal replaces one clause's text for this agreement, with a reason; a new version shows it
+/// highlighted and lists it in a deviation appendix.
+#[utoipa::path(post, path = "/api/v1/collaborations/{id}/agreements/{number}/deviations", tag = "agreements",
+    security(("bearer" = [])), request_body = crate::app::agreements::DeviationInput,
+    responses((status = 201, body = crate::app::agreements::AgreementVersionView),
+              (status = 422, body = super::problem::Problem)))]
+pub async fn agreement_deviation(
+    state: Data,
+    path: web::Path<(String, String)>,
+    who: Authenticated,
+    body: JsonBody<crate::app::agreements::DeviationInput>,
+) -> Result<HttpResponse, AppError> {
+    let (id, n) = path.into_inner();
+    let number: i32 = n
+        .parse()
+        .map_err(|_| AppError::NotFound("agreement version".into()))?;
+    let v = blocking(move || {
+        let now = state.svc.clock.now();
+        state.svc.write(|c| {
+            crate::app::agreements::add_deviation(
+                c,
+                &state.svc.templates,
+                &who.0,
+                &id,
+                number,
+                body.0,
+                now,
+            )
+        })
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(v))
+}

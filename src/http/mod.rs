@@ -120,7 +120,27 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 )
                 .route("/collaborations/{id}/actions", web::post().to(api::action))
                 .route("/collaborations/{id}/events", web::get().to(api::events))
-                .route("/collaborations/{id}/audit", web::get().to(api::audit)),
+                .route("/collaborations/{id}/audit", web::get().to(api::audit))
+                .route(
+                    "/collaborations/{id}/agreements",
+                    web::post().to(api::create_agreement),
+                )
+                .route(
+                    "/collaborations/{id}/agreements",
+                    web::get().to(api::list_agreements),
+                )
+                .route(
+                    "/collaborations/{id}/agreements/diff",
+                    web::get().to(api::agreement_diff),
+                )
+                .route(
+                    "/collaborations/{id}/agreements/{file}",
+                    web::get().to(api::agreement_file),
+                )
+                .route(
+                    "/collaborations/{id}/agreements/{number}/deviations",
+                    web::post().to(api::agreement_deviation),
+                ),
         )
         .default_service(web::to(api::not_found));
 }

@@ -1,5 +1,6 @@
 //! API tests: each starts the real application on a random port with a fresh database — a SQLite
 //! file always, or its own PostgreSQL database when TEST_DATABASE_URL is set — and talks HTTP.
+mod agreements;
 mod audit;
 mod classification;
 mod helpers;

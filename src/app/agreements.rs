@@ -1,0 +1,644 @@
+//! Agreement versions: the collaboration's own data plus the negotiated terms, through the contract
+//! templates to DOCX, PDF and HTML; each version immutable, with its data snapshot, the template and
+//! rulebook versions, and the SHA-256 of every file.
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+use super::audit::{collaboration_stream, record};
+use super::authz;
+use super::{AppError, FieldError};
+use crate::db::repo::{self, ts};
+use crate::db::schema::agreement_versions as av;
+use crate::db::DbConn;
+use crate::domain::agreement::data::{
+    AgreementData, Archiving, Costs, DataProtection, DataRelease, Deliverable, Deviation, Disputes,
+    EthicsApproval, Linkage, Party, PartyRole, Person, Processor, Product, Publication,
+    RegisterRelease, Term, ThirdCountry, Variable, CLAUSE_CODES,
+};
+use crate::domain::agreement::document::Document;
+use crate::domain::classification::CollaborationType;
+use crate::domain::collaboration::{Collaboration, DataKind};
+use crate::domain::events::EventType;
+use crate::domain::ids::{CollaborationId, OrgId};
+use crate::domain::lang::Lang;
+use crate::domain::organisation::{OrgKind, Organisation};
+use crate::domain::role::{Actor, Role};
+use crate::render::{self, Format, RenderError};
+use crate::templates::TemplateSet;
+
+/// One party's details for the agreement that the organisation register does not hold.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PartyTerms {
+    /// The organisation's id.
+    pub organisation: String,
+    #[serde(default)]
+    pub address: String,
+    #[serde(default)]
+    pub contact: Person,
+    #[serde(default)]
+    pub signatory: Person,
+}
+
+/// What the parties negotiate for the agreement (avtalsvillkor); everything else comes from the
+/// collaboration itself (parties, type, purpose, research question, registers and their CPUAs,
+/// variables, pseudonymisation, key retention, ethics approval, activated clauses).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AgreementTerms {
+    pub background: String,
+    pub research_plan_summary: String,
+    pub goals: Vec<String>,
+    pub deliverables: Vec<Deliverable>,
+    pub parties: Vec<PartyTerms>,
+    /// Descriptions of the requested variables, by variable name.
+    pub variable_descriptions: BTreeMap<String, String>,
+    pub period_from: Option<NaiveDate>,
+    pub period_to: Option<NaiveDate>,
+    pub transfer_method: String,
+    pub encryption: String,
+    pub password_sent_separately: bool,
+    pub data_protection: DataProtection,
+    pub publication: Publication,
+    pub report_back: String,
+    pub costs: Option<Costs>,
+    pub term: Option<Term>,
+    pub archiving: Archiving,
+    pub disputes: Disputes,
+    pub linkage: Vec<Linkage>,
+    pub identity_number_justification: Option<String>,
+    pub processor: Option<Processor>,
+    pub third_country: Option<ThirdCountry>,
+    pub product: Option<Product>,
+    /// Negotiated deviations from the template text, added by CPUA legal.
+    pub deviations: Vec<Deviation>,
+}
+
+/// A request for a new agreement version.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewAgreementVersion {
+    /// `sv` (default) or `en`.
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub language: Option<Lang>,
+    /// The negotiated terms; when absent, the previous version's terms are used again.
+    #[schema(value_type = Option<Object>)]
+    pub terms: Option<AgreementTerms>,
+}
+
+/// A negotiated deviation from one clause's template text.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeviationInput {
+    /// The clause code, e.g. `publication`.
+    pub clause: String,
+    pub text: String,
+    pub reason: String,
+}
+
+/// One stored file of a version.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct FileInfo {
+    pub format: String,
+    pub url: String,
+    pub sha256: String,
+    pub bytes: usize,
+}
+
+/// An agreement version as listed.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct AgreementVersionView {
+    pub number: i32,
+    pub language: String,
+    pub created_at: DateTime<Utc>,
+    pub created_by: String,
+    pub template_version: String,
+    pub rulebook_version: String,
+    pub collaboration_type: String,
+    pub deviations: usize,
+    pub files: Vec<FileInfo>,
+}
+
+#[derive(Queryable)]
+struct VersionRow {
+    collaboration_id: String,
+    number: i32,
+    language: String,
+    created_at: NaiveDateTime,
+    created_by: String,
+    template_version: String,
+    rulebook_version: String,
+    terms: String,
+    data: String,
+    document: String,
+    docx: Vec<u8>,
+    pdf: Vec<u8>,
+    html: Vec<u8>,
+    docx_sha256: String,
+    pdf_sha256: String,
+    html_sha256: String,
+}
+
+impl VersionRow {
+    fn view(&self) -> AgreementVersionView {
+        let data: AgreementData = serde_json::from_str(&self.data).unwrap_or_default();
+        let base = format!(
+            "/api/v1/collaborations/{}/agreements/{}",
+            self.collaboration_id, self.number
+        );
+        let file = |ext: &str, sha: &str, len: usize| FileInfo {
+            format: ext.to_string(),
+            url: format!("{base}.{ext}"),
+            sha256: sha.to_string(),
+            bytes: len,
+        };
+        AgreementVersionView {
+            number: self.number,
+            language: self.language.clone(),
+            created_at: self.created_at.and_utc(),
+            created_by: self.created_by.clone(),
+            template_version: self.template_version.clone(),
+            rulebook_version: self.rulebook_version.clone(),
+            collaboration_type: data.collaboration_type.clone(),
+            deviations: data.deviations.len(),
+            files: vec![
+                file("docx", &self.docx_sha256, self.docx.len()),
+                file("pdf", &self.pdf_sha256, self.pdf.len()),
+                file("html", &self.html_sha256, self.html.len()),
+            ],
+        }
+    }
+
+    fn document(&self) -> Result<Document, AppError> {
+        serde_json::from_str(&self.document)
+            .map_err(|e| AppError::Internal(anyhow::anyhow!("stored agreement document: {e}")))
+    }
+}
+
+fn missing_to_error(items: Vec<crate::domain::agreement::validate::MissingItem>) -> AppError {
+    AppError::Invalid(
+        items
+            .into_iter()
+            .map(|m| {
+                let mut f = FieldError::new(
+                    m.field,
+                    "missing",
+                    format!("{} (entered in step {})", m.message_en, m.step),
+                );
+                f.step = Some(m.step);
+                f
+            })
+            .collect(),
+    )
+}
+
+fn render_error(e: RenderError) -> AppError {
+    match e {
+        RenderError::Missing(items) => missing_to_error(items),
+        RenderError::UnknownDeviationClause(c) => AppError::invalid(
+            "clause",
+            "unknown_clause",
+            format!("the agreement has no clause {}", c.join(", ")),
+        ),
+        other => AppError::Internal(anyhow::anyhow!("rendering the agreement: {other}")),
+    }
+}
+
+fn party_role(c: &Collaboration, org: &Organisation) -> PartyRole {
+    if org.id == c.company {
+        PartyRole::Company
+    } else if org.kind == OrgKind::CpuaAuthority {
+        PartyRole::Cpua
+    } else {
+        PartyRole::ResearchPrincipal
+    }
+}
+
+/// Builds the agreement data from the collaboration, its organisations and registers, and the terms.
+pub fn agreement_data(
+    conn: &mut DbConn,
+    c: &Collaboration,
+    terms: &AgreementTerms,
+    number: i32,
+    lang: Lang,
+) -> Result<AgreementData, AppError> {
+    let rec = c.classification.as_ref();
+    let collaboration_type = rec
+        .and_then(|r| r.effective_type())
+        .map(CollaborationType::as_str)
+        .unwrap_or_default()
+        .to_string();
+    let register_cpuas = repo::current_cpuas(conn, &c.registers)?;
+    // The CPUAs: those applied to, else those responsible for the registers now.
+    let mut cpuas: Vec<OrgId> = c.cpua_reviews.iter().map(|r| r.cpua.clone()).collect();
+    if cpuas.is_empty() {
+        for (o, _) in register_cpuas.values() {
+            if !cpuas.contains(o) {
+                cpuas.push(o.clone());
+            }
+        }
+    }
+    let mut orgs: Vec<OrgId> = cpuas.clone();
+    if let Some(p) = &c.research_principal {
+        if p != &c.company {
+            orgs.push(p.clone());
+        }
+    }
+    orgs.push(c.company.clone());
+    let mut parties = Vec::new();
+    for id in &orgs {
+        let Some(org) = repo::find_organisation(conn, id)? else {
+            continue;
+        };
+        let t = terms
+            .parties
+            .iter()
+            .find(|p| p.organisation == org.id.as_str())
+            .cloned()
+            .unwrap_or_default();
+        let address = if t.address.trim().is_empty() {
+            org.address
+                .as_ref()
+                .map(|a| format!("{}, {} {}", a.street, a.postal_code, a.city))
+                .unwrap_or_default()
+        } else {
+            t.address
+        };
+        parties.push(Party {
+            role: party_role(c, &org),
+            also_principal: org.id == c.company && c.research_principal.as_ref() == Some(&org.id),
+            public_body: org.kind.bound_by_osl(),
+            name: org.name.clone(),
+            org_number: org.org_number.to_string(),
+            address,
+            contact: t.contact,
+            signatory: t.signatory,
+        });
+    }
+    let mut registers = Vec::new();
+    for r in &c.registers {
+        let Some(reg) = repo::find_register(conn, r)? else {
+            continue;
+        };
+        let cpua_name = register_cpuas
+            .get(r)
+            .map(|(_, n)| n.clone())
+            .unwrap_or_default();
+        registers.push(RegisterRelease {
+            name: reg.name,
+            cpua: cpua_name,
+            variables: c
+                .requested_variables
+                .iter()
+                .map(|v| Variable {
+                    name: v.clone(),
+                    description: terms
+                        .variable_descriptions
+                        .get(v)
+                        .cloned()
+                        .unwrap_or_default(),
+                })
+                .collect(),
+        });
+    }
+    let data_release = (collaboration_type != "register-development").then(|| DataRelease {
+        registers,
+        period_from: terms.period_from,
+        period_to: terms.period_to,
+        pseudonymised: c.data_kind == DataKind::Pseudonymised,
+        key_retention_months: Some(c.intake.key_retention_months.unwrap_or(3)),
+        transfer_method: terms.transfer_method.clone(),
+        encryption: terms.encryption.clone(),
+        password_sent_separately: terms.password_sent_separately,
+    });
+    let clauses: Vec<String> = rec
+        .map(|r| {
+            r.result
+                .clauses
+                .iter()
+                .map(|cl| cl.code.as_str().to_string())
+                .filter(|code| CLAUSE_CODES.contains(&code.as_str()))
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(AgreementData {
+        agreement_number: c.reference.clone(),
+        version: u32::try_from(number).unwrap_or(1),
+        language: lang,
+        collaboration_type,
+        parties,
+        background: terms.background.clone(),
+        purpose: c.purpose.clone(),
+        research_question: c.research_question.clone().unwrap_or_default(),
+        research_plan_summary: terms.research_plan_summary.clone(),
+        goals: terms.goals.clone(),
+        deliverables: terms.deliverables.clone(),
+        data_release,
+        ethics: c.ethics.as_ref().map(|e| EthicsApproval {
+            reference: e.reference.as_str().to_string(),
+            date: Some(e.decided_on),
+        }),
+        data_protection: terms.data_protection.clone(),
+        publication: terms.publication.clone(),
+        report_back: terms.report_back.clone(),
+        costs: terms.costs.clone(),
+        term: terms.term.clone(),
+        archiving: terms.archiving.clone(),
+        disputes: terms.disputes.clone(),
+        clauses,
+        deviations: terms.deviations.clone(),
+        linkage: terms.linkage.clone(),
+        identity_number_justification: terms.identity_number_justification.clone(),
+        processor: terms.processor.clone(),
+        third_country: terms.third_country.clone(),
+        product: terms.product.clone(),
+    })
+}
+
+fn load(conn: &mut DbConn, actor: &Actor, id: &str) -> Result<Collaboration, AppError> {
+    let not_found = || AppError::NotFound("collaboration".into());
+    let cid = CollaborationId::parse(id).ok_or_else(not_found)?;
+    let (c, _) = repo::load_collaboration(conn, &cid)?.ok_or_else(not_found)?;
+    let cpuas = repo::current_cpuas(conn, &c.registers)?;
+    let scope = authz::Scope::of(&c, cpuas.values().map(|(o, _)| o.clone()));
+    if !authz::can_see(actor, &scope) {
+        return Err(not_found());
+    }
+    Ok(c)
+}
+
+fn rows(conn: &mut DbConn, id: &str) -> Result<Vec<VersionRow>, AppError> {
+    Ok(av::table
+        .filter(av::collaboration_id.eq(id))
+        .order(av::number.asc())
+        .load(conn)?)
+}
+
+fn row(conn: &mut DbConn, id: &str, number: i32) -> Result<VersionRow, AppError> {
+    av::table
+        .filter(av::collaboration_id.eq(id))
+        .filter(av::number.eq(number))
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| AppError::NotFound("agreement version".into()))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn store(
+    conn: &mut DbConn,
+    actor: &Actor,
+    c: &Collaboration,
+    templates: &TemplateSet,
+    terms: &AgreementTerms,
+    lang: Lang,
+    event: EventType,
+    now: DateTime<Utc>,
+) -> Result<AgreementVersionView, AppError> {
+    let id = c.id.as_str();
+    let last: Option<i32> = av::table
+        .filter(av::collaboration_id.eq(id))
+        .select(diesel::dsl::max(av::number))
+        .first(conn)?;
+    let number = last.unwrap_or(0) + 1;
+    let data = agreement_data(conn, c, terms, number, lang)?;
+    let rendered = render::render_agreement(templates, &data).map_err(render_error)?;
+    let file = |f: Format| {
+        rendered
+            .file(f)
+            .map(|x| (x.bytes.clone(), x.sha256.clone()))
+            .ok_or_else(|| AppError::Internal(anyhow::anyhow!("no {f:?} rendered")))
+    };
+    let (docx, docx_sha) = file(Format::Docx)?;
+    let (pdf, pdf_sha) = file(Format::Pdf)?;
+    let (html, html_sha) = file(Format::Html)?;
+    let rulebook_version = c
+        .classification
+        .as_ref()
+        .map(|r| r.result.rulebook_version.clone())
+        .unwrap_or_default();
+    let json = |v: &dyn erased::Json| v.json();
+    diesel::insert_into(av::table)
+        .values((
+            av::collaboration_id.eq(id),
+            av::number.eq(number),
+            av::language.eq(lang.code()),
+            av::created_at.eq(ts(now)),
+            av::created_by.eq(actor.account.as_str()),
+            av::template_version.eq(&rendered.template_version),
+            av::rulebook_version.eq(&rulebook_version),
+            av::terms.eq(json(terms)?),
+            av::data.eq(json(&data)?),
+            av::document.eq(json(&rendered.document)?),
+            av::docx.eq(&docx),
+            av::pdf.eq(&pdf),
+            av::html.eq(&html),
+            av::docx_sha256.eq(&docx_sha),
+            av::pdf_sha256.eq(&pdf_sha),
+            av::html_sha256.eq(&html_sha),
+        ))
+        .execute(conn)?;
+    let stored = row(conn, id, number)?;
+    let view = stored.view();
+    record(
+        conn,
+        &collaboration_stream(id),
+        actor,
+        event,
+        None,
+        Some(serde_json::json!({
+            "agreement_version": view.number,
+            "language": view.language,
+            "template_version": view.template_version,
+            "rulebook_version": view.rulebook_version,
+            "sha256": {"docx": docx_sha, "pdf": pdf_sha, "html": html_sha},
+            "deviations": terms.deviations,
+        })),
+        now,
+    )?;
+    Ok(view)
+}
+
+mod erased {
+    /// Serialises any value to JSON text for storage.
+    pub trait Json {
+        fn json(&self) -> Result<String, super::AppError>;
+    }
+
+    impl<T: serde::Serialize> Json for T {
+        fn json(&self) -> Result<String, super::AppError> {
+            serde_json::to_string(self).map_err(|e| super::AppError::Internal(e.into()))
+        }
+    }
+}
+
+fn may_draft(actor: &Actor) -> Result<(), AppError> {
+    match actor.role {
+        Role::CompanyRepresentative | Role::ResearchPrincipalRepresentative | Role::CpuaLegal => {
+            Ok(())
+        }
+        _ => Err(AppError::Forbidden(
+            "agreements are drafted by the parties and CPUA legal".into(),
+        )),
+    }
+}
+
+fn draftable(c: &Collaboration) -> Result<(), AppError> {
+    if c.step.is_terminal() || c.agreement.is_some() {
+        return Err(AppError::Refused(
+            crate::domain::lifecycle::Refusal::precondition(
+                "agreement_closed",
+                "the agreement has been signed or the collaboration has ended: no new versions",
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Creates the next immutable version.
+pub fn create_version(
+    conn: &mut DbConn,
+    templates: &TemplateSet,
+    actor: &Actor,
+    id: &str,
+    req: NewAgreementVersion,
+    now: DateTime<Utc>,
+) -> Result<AgreementVersionView, AppError> {
+    let c = load(conn, actor, id)?;
+    may_draft(actor)?;
+    draftable(&c)?;
+    let previous = rows(conn, c.id.as_str())?.pop();
+    let terms = match (req.terms, &previous) {
+        (Some(mut t), prev) => {
+            // Deviations are legal's: a new draft keeps those already agreed.
+            t.deviations = prev
+                .as_ref()
+                .and_then(|p| serde_json::from_str::<AgreementTerms>(&p.terms).ok())
+                .map(|p| p.deviations)
+                .unwrap_or_default();
+            t
+        }
+        (None, Some(p)) => serde_json::from_str(&p.terms)
+            .map_err(|e| AppError::Internal(anyhow::anyhow!("stored agreement terms: {e}")))?,
+        (None, None) => {
+            return Err(AppError::invalid(
+                "terms",
+                "required",
+                "the first version needs the agreement terms",
+            ))
+        }
+    };
+    let lang = req
+        .language
+        .or_else(|| previous.as_ref().and_then(|p| Lang::parse(&p.language)))
+        .unwrap_or_default();
+    store(
+        conn,
+        actor,
+        &c,
+        templates,
+        &terms,
+        lang,
+        EventType::AgreementVersionCreated,
+        now,
+    )
+}
+
+/// CPUA legal replaces one clause's text for this agreement; a new version records it.
+pub fn add_deviation(
+    conn: &mut DbConn,
+    templates: &TemplateSet,
+    actor: &Actor,
+    id: &str,
+    number: i32,
+    input: DeviationInput,
+    now: DateTime<Utc>,
+) -> Result<AgreementVersionView, AppError> {
+    let c = load(conn, actor, id)?;
+    if actor.role != Role::CpuaLegal {
+        return Err(AppError::Forbidden(
+            "only CPUA legal negotiates deviations from the template".into(),
+        ));
+    }
+    draftable(&c)?;
+    let mut errs = Vec::new();
+    let text = crate::domain::text::parse_text(&input.text, 20_000)
+        .map_err(|m| errs.push(FieldError::new("text", "text", m)))
+        .ok();
+    let reason = crate::domain::text::parse_text(&input.reason, 5_000)
+        .map_err(|m| errs.push(FieldError::new("reason", "text", m)))
+        .ok();
+    let (Some(text), Some(reason)) = (text, reason) else {
+        return Err(AppError::Invalid(errs));
+    };
+    let base = row(conn, c.id.as_str(), number)?;
+    let mut terms: AgreementTerms = serde_json::from_str(&base.terms)
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("stored agreement terms: {e}")))?;
+    let data: AgreementData = serde_json::from_str(&base.data)
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("stored agreement data: {e}")))?;
+    let deviation = Deviation {
+        clause: input.clause,
+        text,
+        reason,
+    };
+    // Checks that the clause exists in this agreement.
+    render::apply_deviation(templates, &data, deviation.clone()).map_err(render_error)?;
+    terms.deviations.retain(|d| d.clause != deviation.clause);
+    terms.deviations.push(deviation);
+    let lang = Lang::parse(&base.language).unwrap_or_default();
+    store(
+        conn,
+        actor,
+        &c,
+        templates,
+        &terms,
+        lang,
+        EventType::AgreementDeviationAdded,
+        now,
+    )
+}
+
+pub fn list(
+    conn: &mut DbConn,
+    actor: &Actor,
+    id: &str,
+) -> Result<Vec<AgreementVersionView>, AppError> {
+    let c = load(conn, actor, id)?;
+    Ok(rows(conn, c.id.as_str())?
+        .iter()
+        .map(VersionRow::view)
+        .collect())
+}
+
+/// One rendered file of one version, exactly as stored.
+pub fn file(
+    conn: &mut DbConn,
+    actor: &Actor,
+    id: &str,
+    number: i32,
+    format: Format,
+) -> Result<(Vec<u8>, String), AppError> {
+    let c = load(conn, actor, id)?;
+    let r = row(conn, c.id.as_str(), number)?;
+    Ok(match format {
+        Format::Docx => (r.docx, r.docx_sha256),
+        Format::Pdf => (r.pdf, r.pdf_sha256),
+        Format::Html => (r.html, r.html_sha256),
+    })
+}
+
+/// A clause-by-clause comparison of two versions, as an HTML page.
+pub fn diff(
+    conn: &mut DbConn,
+    actor: &Actor,
+    id: &str,
+    from: i32,
+    to: i32,
+) -> Result<String, AppError> {
+    let c = load(conn, actor, id)?;
+    let a = row(conn, c.id.as_str(), from)?.document()?;
+    let b = row(conn, c.id.as_str(), to)?.document()?;
+    Ok(render::diff_html(&a, &b))
+}
