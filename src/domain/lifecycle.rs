@@ -1648,3 +1648,7 @@ pub fn ethics_approval(reference: &str, decided_on: NaiveDate) -> Result<EthicsA
         decided_on,
     })
 }
+
+#[cfg(test)]
+#[path = "lifecycle_tests.rs"]
+mod tests;
