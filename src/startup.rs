@@ -11,7 +11,7 @@ use crate::app::{seed, Services};
 use crate::config::{AuthMode, Settings};
 use crate::db::conn::run_migrations;
 use crate::db::Db;
-use crate::http::{authenticate, routes, AppState};
+use crate::http::{authenticate, request_id_header, routes, AppState};
 
 pub struct Application {
     port: u16,
@@ -110,6 +110,7 @@ impl Application {
             App::new()
                 .app_data(state.clone())
                 .wrap(from_fn(authenticate))
+                .wrap(from_fn(request_id_header))
                 .wrap(TracingLogger::default())
                 .configure(routes)
         })

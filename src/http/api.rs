@@ -623,7 +623,7 @@ pub async fn agreement_file(
     .await?;
     Ok(HttpResponse::Ok()
         .content_type(format.content_type())
-        .insert_header(("Digest", format!("sha-256={sha}")))
+        .insert_header(("X-Content-SHA256", sha))
         .insert_header((
             header::CONTENT_DISPOSITION,
             format!("attachment; filename=\"agreement-{number}.{ext}\""),

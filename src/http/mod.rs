@@ -4,7 +4,7 @@ pub mod extract;
 pub mod openapi;
 pub mod problem;
 
-use actix_web::body::MessageBody;
+use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
 use actix_web::{web, HttpMessage};
@@ -62,27 +62,58 @@ fn bearer(req: &ServiceRequest) -> Result<String, AppError> {
     }
 }
 
-/// Authenticates every non-public request and puts the actor in the request's extensions.
+/// Authenticates every non-public request and puts the actor in the request's extensions. A refusal
+/// is answered here, as problem+json, so the layers outside see an ordinary response.
 pub async fn authenticate(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
     if !is_public(req.path()) {
-        let token = bearer(&req)?;
-        let state = req
-            .app_data::<web::Data<AppState>>()
-            .cloned()
-            .ok_or_else(|| AppError::Internal(anyhow::anyhow!("no application state")))?;
-        let actor = blocking(move || {
-            let now = state.svc.clock.now();
-            state.svc.read(|c| auth::authenticate(c, &token, now))
-        })
-        .await?
-        .ok_or_else(|| AppError::Unauthenticated("the token is unknown or has expired".into()))?;
-        tracing::Span::current().record("actor", actor.account.as_str());
-        req.extensions_mut().insert(actor);
+        match actor_of(&req).await {
+            Ok(actor) => {
+                tracing::Span::current().record("actor", actor.account.as_str());
+                req.extensions_mut().insert(actor);
+            }
+            Err(e) => return Ok(req.error_response(e).map_into_right_body()),
+        }
     }
-    next.call(req).await
+    next.call(req)
+        .await
+        .map(ServiceResponse::map_into_left_body)
+}
+
+async fn actor_of(req: &ServiceRequest) -> Result<crate::domain::role::Actor, AppError> {
+    let token = bearer(req)?;
+    let state = req
+        .app_data::<web::Data<AppState>>()
+        .cloned()
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("no application state")))?;
+    blocking(move || {
+        let now = state.svc.clock.now();
+        state.svc.read(|c| auth::authenticate(c, &token, now))
+    })
+    .await?
+    .ok_or_else(|| AppError::Unauthenticated("the token is unknown or has expired".into()))
+}
+
+/// Returns the request id (from the tracing middleware) as `x-request-id` on every response,
+/// errors included, so a user can quote it and staff can find the log line.
+pub async fn request_id_header(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let id = req
+        .extensions()
+        .get::<tracing_actix_web::RequestId>()
+        .map(|r| r.to_string());
+    let mut res = next.call(req).await?;
+    if let Some(v) = id.and_then(|i| actix_web::http::header::HeaderValue::from_str(&i).ok()) {
+        res.headers_mut().insert(
+            actix_web::http::header::HeaderName::from_static("x-request-id"),
+            v,
+        );
+    }
+    Ok(res)
 }
 
 /// Every route of the service.
