@@ -269,3 +269,51 @@ async fn versions_are_diffed_clause_by_clause_and_legal_deviations_are_highlight
         .any(|e| e["command"] == "agreement_deviation_added" && e["actor_role"] == "cpua_legal"));
     assert_eq!(events["verification"]["intact"], true);
 }
+
+#[tokio::test]
+async fn a_broken_template_stops_the_start_with_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let shipped = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("contract-templates");
+    for entry in walk(&shipped) {
+        let rel = entry.strip_prefix(&shipped).unwrap();
+        let to = dir.path().join(rel);
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(&entry, &to).unwrap();
+    }
+    let target = dir.path().join("sv/three-party.hbs");
+    let text = std::fs::read_to_string(&target).unwrap();
+    std::fs::write(&target, format!("{text}\n{{{{no_such_helper parties}}}}\n")).unwrap();
+    let mut settings = samverkan::config::Settings::defaults();
+    settings.addr = "127.0.0.1:0".into();
+    settings.templates_dir = dir.path().to_path_buf();
+    settings.database_url = format!("sqlite://{}/x.db", dir.path().display());
+    let err = samverkan::startup::Application::build(
+        settings,
+        std::sync::Arc::new(samverkan::app::clock::SystemClock),
+    )
+    .err()
+    .expect("a broken template stops the start");
+    let msg = err.to_string();
+    assert!(msg.contains("three-party.hbs:"), "{msg}");
+    assert!(msg.contains("no_such_helper"), "{msg}");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_samverkan"))
+        .args(["templates", "check"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("three-party.hbs:"));
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}

@@ -216,6 +216,48 @@ impl TestApp {
     }
 }
 
+impl TestApp {
+    /// Walks a research collaboration through steps 2–4: register contact, the holder's feasibility
+    /// answer, the ethics approval, and a complete application to each named CPUA. Returns the view.
+    pub async fn walk_to_application(&self, id: &str, cpuas: &[&str]) -> Value {
+        let company = self.token("company").await;
+        let holder = self.token("register-holder").await;
+        ok(self
+            .transition(id, &company, json!({"to": "register_contact"}))
+            .await)
+        .await;
+        ok(self
+            .action(
+                id,
+                &holder,
+                json!({"action": "record_feasibility", "feasible": true}),
+            )
+            .await)
+        .await;
+        ok(self
+            .action(
+                id,
+                &company,
+                json!({"action": "record_ethics_approval", "reference": "2026-01234-01", "decided_on": "2026-08-20"}),
+            )
+            .await)
+        .await;
+        let mut last = Value::Null;
+        for name in cpuas {
+            let cpua = self.org(name).await;
+            last = ok(self
+                .transition(
+                    id,
+                    &company,
+                    json!({"to": "data_application", "cpua": cpua, "dossier": dossier()}),
+                )
+                .await)
+            .await;
+        }
+        last
+    }
+}
+
 impl Drop for TestApp {
     fn drop(&mut self) {
         if let Some((base, name)) = &self.pg {
@@ -227,6 +269,17 @@ impl Drop for TestApp {
             }
         }
     }
+}
+
+/// A complete confidentiality-review dossier (seed 000, the five items).
+pub fn dossier() -> Value {
+    json!({
+        "recipient_principal": "Exempeluniversitetet",
+        "project_description": "Kohortstudie av långtidsutfall, se forskningsplan v2.",
+        "ethics_documents": "Ansökan och beslut 2026-01234-01",
+        "requested_data": ["alder", "kon", "diagnosdatum", "behandling"],
+        "access_and_storage": "Två namngivna forskare; krypterad server hos huvudmannen."
+    })
 }
 
 /// Intake facts of a research collaboration led by a public principal where the company gets results.

@@ -2,17 +2,7 @@
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use crate::helpers::{ok, problem, public_research_intake, TestApp};
-
-fn dossier() -> Value {
-    json!({
-        "recipient_principal": "Exempeluniversitetet",
-        "project_description": "Kohortstudie av långtidsutfall, se forskningsplan v2.",
-        "ethics_documents": "Ansökan och beslut 2026-01234-01",
-        "requested_data": ["alder", "kon", "diagnosdatum", "behandling"],
-        "access_and_storage": "Två namngivna forskare; krypterad server hos huvudmannen."
-    })
-}
+use crate::helpers::{dossier, ok, problem, public_research_intake, TestApp};
 
 fn step(v: &Value) -> &str {
     v["collaboration"]["step"].as_str().unwrap()
@@ -352,40 +342,12 @@ async fn each_cpua_decides_on_its_own_and_one_refusal_does_not_erase_another_app
     let app = TestApp::spawn().await;
     let (id, _) = app.research_collaboration(&["EX-HJARTA", "EX-HOFT"]).await;
     let company = app.token("company").await;
-    let holder = app.token("register-holder").await;
     let legal = app.token("legal").await;
     let legal_vgr = app.token("legal-vgr").await;
     let uppsala = app.org("Region Uppsala").await;
     let vgr = app.org("Västra Götalandsregionen").await;
 
-    ok(app
-        .transition(&id, &company, json!({"to": "register_contact"}))
-        .await)
-    .await;
-    ok(app
-        .action(
-            &id,
-            &holder,
-            json!({"action": "record_feasibility", "feasible": true}),
-        )
-        .await)
-    .await;
-    ok(app
-        .action(
-            &id,
-            &company,
-            json!({"action": "record_ethics_approval", "reference": "2026-01234-01", "decided_on": "2026-08-20"}),
-        )
-        .await)
-    .await;
-    let v = ok(app
-        .transition(
-            &id,
-            &company,
-            json!({"to": "data_application", "cpua": uppsala, "dossier": dossier()}),
-        )
-        .await)
-    .await;
+    let v = app.walk_to_application(&id, &["Region Uppsala"]).await;
     // Uppsala's application is complete; VGR's is still to come and holds the case up.
     assert_eq!(step(&v), "data_application");
     let holding: Vec<(&str, &str)> = v["holding_up"]
@@ -468,38 +430,9 @@ async fn each_cpua_decides_on_its_own_and_one_refusal_does_not_erase_another_app
 async fn when_every_cpua_refuses_the_collaboration_is_refused() {
     let app = TestApp::spawn().await;
     let (id, _) = app.research_collaboration(&["EX-HJARTA"]).await;
-    let company = app.token("company").await;
-    let holder = app.token("register-holder").await;
     let legal = app.token("legal").await;
     let uppsala = app.org("Region Uppsala").await;
-    ok(app
-        .transition(&id, &company, json!({"to": "register_contact"}))
-        .await)
-    .await;
-    ok(app
-        .action(
-            &id,
-            &holder,
-            json!({"action": "record_feasibility", "feasible": true}),
-        )
-        .await)
-    .await;
-    ok(app
-        .action(
-            &id,
-            &company,
-            json!({"action": "record_ethics_approval", "reference": "2026-01234-01", "decided_on": "2026-08-20"}),
-        )
-        .await)
-    .await;
-    ok(app
-        .transition(
-            &id,
-            &company,
-            json!({"to": "data_application", "cpua": uppsala, "dossier": dossier()}),
-        )
-        .await)
-    .await;
+    app.walk_to_application(&id, &["Region Uppsala"]).await;
     // The DPO is consulted before a refusal (seed 000).
     let p = problem(
         app.transition(
@@ -534,38 +467,9 @@ async fn when_every_cpua_refuses_the_collaboration_is_refused() {
 async fn overdue_decisions_are_listable() {
     let app = TestApp::spawn().await;
     let (id, _) = app.research_collaboration(&["EX-HJARTA"]).await;
-    let company = app.token("company").await;
-    let holder = app.token("register-holder").await;
     let legal = app.token("legal").await;
     let uppsala = app.org("Region Uppsala").await;
-    ok(app
-        .transition(&id, &company, json!({"to": "register_contact"}))
-        .await)
-    .await;
-    ok(app
-        .action(
-            &id,
-            &holder,
-            json!({"action": "record_feasibility", "feasible": true}),
-        )
-        .await)
-    .await;
-    ok(app
-        .action(
-            &id,
-            &company,
-            json!({"action": "record_ethics_approval", "reference": "2026-01234-01", "decided_on": "2026-08-20"}),
-        )
-        .await)
-    .await;
-    ok(app
-        .transition(
-            &id,
-            &company,
-            json!({"to": "data_application", "cpua": uppsala, "dossier": dossier()}),
-        )
-        .await)
-    .await;
+    app.walk_to_application(&id, &["Region Uppsala"]).await;
     let overdue = |v: Value| -> Vec<String> {
         v["items"]
             .as_array()
@@ -610,37 +514,9 @@ async fn a_new_research_question_after_release_needs_new_ethics_approval_and_app
     let app = TestApp::spawn().await;
     let (id, _) = app.research_collaboration(&["EX-HJARTA"]).await;
     let company = app.token("company").await;
-    let holder = app.token("register-holder").await;
     let legal = app.token("legal").await;
     let uppsala = app.org("Region Uppsala").await;
-    ok(app
-        .transition(&id, &company, json!({"to": "register_contact"}))
-        .await)
-    .await;
-    ok(app
-        .action(
-            &id,
-            &holder,
-            json!({"action": "record_feasibility", "feasible": true}),
-        )
-        .await)
-    .await;
-    ok(app
-        .action(
-            &id,
-            &company,
-            json!({"action": "record_ethics_approval", "reference": "2026-01234-01", "decided_on": "2026-08-20"}),
-        )
-        .await)
-    .await;
-    ok(app
-        .transition(
-            &id,
-            &company,
-            json!({"to": "data_application", "cpua": uppsala, "dossier": dossier()}),
-        )
-        .await)
-    .await;
+    app.walk_to_application(&id, &["Region Uppsala"]).await;
     ok(app
         .transition(
             &id,
@@ -742,7 +618,6 @@ async fn a_new_research_question_after_release_needs_new_ethics_approval_and_app
 async fn a_company_principal_needs_the_confidentiality_reservation_in_the_agreement() {
     let app = TestApp::spawn().await;
     let company = app.token("company").await;
-    let holder = app.token("register-holder").await;
     let legal = app.token("legal").await;
     let uppsala = app.org("Region Uppsala").await;
     let me = app.org("Exempel Läkemedel AB").await;
@@ -764,34 +639,7 @@ async fn a_company_principal_needs_the_confidentiality_reservation_in_the_agreem
     .await;
     assert_eq!(v["obligations"]["confidentiality_reservation"], true);
     let id = v["collaboration"]["id"].as_str().unwrap().to_string();
-    ok(app
-        .transition(&id, &company, json!({"to": "register_contact"}))
-        .await)
-    .await;
-    ok(app
-        .action(
-            &id,
-            &holder,
-            json!({"action": "record_feasibility", "feasible": true}),
-        )
-        .await)
-    .await;
-    ok(app
-        .action(
-            &id,
-            &company,
-            json!({"action": "record_ethics_approval", "reference": "2026-01234-01", "decided_on": "2026-08-20"}),
-        )
-        .await)
-    .await;
-    ok(app
-        .transition(
-            &id,
-            &company,
-            json!({"to": "data_application", "cpua": uppsala, "dossier": dossier()}),
-        )
-        .await)
-    .await;
+    app.walk_to_application(&id, &["Region Uppsala"]).await;
     ok(app
         .transition(
             &id,
