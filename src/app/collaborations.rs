@@ -730,7 +730,7 @@ pub fn create(
         Some(state_value(&c)?),
         now,
     )?;
-    view(conn, actor, c, 1, today)
+    view(conn, actor, c, 1, now, today)
 }
 
 fn state_value(c: &Collaboration) -> Result<Value, AppError> {
@@ -873,7 +873,7 @@ pub fn execute(
             now,
         )?;
     }
-    view(conn, actor, next, version + 1, today)
+    view(conn, actor, next, version + 1, now, today)
 }
 
 /// Turns a PATCH body into the domain's patch.
@@ -967,12 +967,13 @@ fn view(
     actor: &Actor,
     c: Collaboration,
     version: i64,
+    now: DateTime<Utc>,
     today: NaiveDate,
 ) -> Result<CollaborationView, AppError> {
     let loaded = load_context(conn, &c)?;
     let ob = obligations(&c, loaded.principal_kind);
     let ctx = Context {
-        now: Utc::now(),
+        now,
         today,
         actor,
         principal_kind: loaded.principal_kind,
@@ -1025,10 +1026,11 @@ pub fn get(
     conn: &mut DbConn,
     actor: &Actor,
     id: &str,
+    now: DateTime<Utc>,
     today: NaiveDate,
 ) -> Result<CollaborationView, AppError> {
     let (c, version, _) = load_visible(conn, actor, id)?;
-    view(conn, actor, c, version, today)
+    view(conn, actor, c, version, now, today)
 }
 
 /// One line of a collaboration list.

@@ -411,8 +411,8 @@ pub async fn get_collaboration(
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
     let v = blocking(move || {
-        let today = state.svc.clock.today();
-        state.svc.read(|c| collab::get(c, &who.0, &id, today))
+        let (now, today) = (state.svc.clock.now(), state.svc.clock.today());
+        state.svc.read(|c| collab::get(c, &who.0, &id, now, today))
     })
     .await?;
     Ok(with_etag(actix_web::http::StatusCode::OK, v))
