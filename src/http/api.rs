@@ -163,19 +163,14 @@ pub async fn list_organisations(
         ),
         None => None,
     };
-    let (offset, limit, page) = (paging.offset(), paging.per_page, paging.page);
+    let (offset, limit) = (paging.offset(), paging.per_page);
     let (items, total) = blocking(move || {
         state
             .svc
             .read(|c| Ok(repo::list_organisations(c, kind, offset, limit)?))
     })
     .await?;
-    Ok(HttpResponse::Ok().json(Page {
-        items,
-        page,
-        per_page: limit,
-        total,
-    }))
+    Ok(HttpResponse::Ok().json(paging.page(items, total)))
 }
 
 /// Add an organisation (administrator).
@@ -229,7 +224,7 @@ pub async fn list_registers(
         }
         None => None,
     };
-    let (offset, limit, page) = (paging.offset(), paging.per_page, paging.page);
+    let (offset, limit) = (paging.offset(), paging.per_page);
     let (items, total) = blocking(move || {
         state.svc.read(|c| {
             let (regs, total) = repo::list_registers(c, cpua.as_ref(), offset, limit)?;
@@ -241,12 +236,7 @@ pub async fn list_registers(
         })
     })
     .await?;
-    Ok(HttpResponse::Ok().json(Page {
-        items,
-        page,
-        per_page: limit,
-        total,
-    }))
+    Ok(HttpResponse::Ok().json(paging.page(items, total)))
 }
 
 /// Add a register under a CPUA (administrator).
@@ -361,19 +351,12 @@ pub async fn list_collaborations(
             _ => {}
         }
     }
-    let page = paging.page;
-    let per_page = paging.per_page;
     let (items, total) = blocking(move || {
         let today = state.svc.clock.today();
         state.svc.read(|c| collab::list(c, &who.0, &q, today))
     })
     .await?;
-    Ok(HttpResponse::Ok().json(Page {
-        items,
-        page,
-        per_page,
-        total,
-    }))
+    Ok(HttpResponse::Ok().json(paging.page(items, total)))
 }
 
 fn with_etag(status: actix_web::http::StatusCode, v: CollaborationView) -> HttpResponse {

@@ -165,6 +165,16 @@ impl Paging {
         (self.page - 1) * self.per_page
     }
 
+    /// The page of a list, given its items and the total count.
+    pub fn page<T>(&self, items: Vec<T>, total: i64) -> Page<T> {
+        Page {
+            items,
+            page: self.page,
+            per_page: self.per_page,
+            total,
+        }
+    }
+
     pub fn parse(pairs: &[(String, String)], state: &AppState) -> Result<Paging, AppError> {
         let get = |k: &str| {
             pairs

@@ -98,34 +98,33 @@ impl TestApp {
             .unwrap()
     }
 
-    pub async fn post(&self, path: &str, token: &str, body: &Value) -> Response {
+    /// Sends a JSON body with the given method and bearer token.
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+        body: &Value,
+    ) -> Response {
         self.client
-            .post(format!("{}{path}", self.base))
+            .request(method, format!("{}{path}", self.base))
             .bearer_auth(token)
             .json(body)
             .send()
             .await
             .unwrap()
+    }
+
+    pub async fn post(&self, path: &str, token: &str, body: &Value) -> Response {
+        self.send(reqwest::Method::POST, path, token, body).await
     }
 
     pub async fn patch(&self, path: &str, token: &str, body: &Value) -> Response {
-        self.client
-            .patch(format!("{}{path}", self.base))
-            .bearer_auth(token)
-            .json(body)
-            .send()
-            .await
-            .unwrap()
+        self.send(reqwest::Method::PATCH, path, token, body).await
     }
 
     pub async fn put(&self, path: &str, token: &str, body: &Value) -> Response {
-        self.client
-            .put(format!("{}{path}", self.base))
-            .bearer_auth(token)
-            .json(body)
-            .send()
-            .await
-            .unwrap()
+        self.send(reqwest::Method::PUT, path, token, body).await
     }
 
     /// The id of a seeded register by its code.
