@@ -184,6 +184,8 @@ pub enum TransitionInput {
         /// identity_numbers_not_justified, third_country_transfer, other
         ground: Option<String>,
         dpo_consulted_on: Option<NaiveDate>,
+        /// The CPUA's own reference for the decision (diarienummer).
+        reference: Option<String>,
     },
     /// Step 6: the agreement is signed.
     Agreement {
@@ -361,6 +363,7 @@ impl TransitionInput {
                 conditions,
                 ground,
                 dpo_consulted_on,
+                reference,
             } => Command::ToReleaseDecision {
                 cpua: e.org("cpua", &cpua),
                 decision: DecisionInput {
@@ -369,6 +372,7 @@ impl TransitionInput {
                     conditions: e.opt_text("conditions", conditions.as_deref(), TEXT_MAX),
                     ground: refusal_ground(&mut e, ground),
                     dpo_consulted_on,
+                    reference: e.opt_text("reference", reference.as_deref(), 100),
                 },
             },
             TransitionInput::Agreement {

@@ -270,6 +270,9 @@ pub struct Decision {
     pub outcome: DecisionOutcome,
     pub decided_at: DateTime<Utc>,
     pub decided_by: AccountId,
+    /// The CPUA's own reference for the decision (diarienummer), cited in the agreement.
+    #[serde(default)]
+    pub reference: Option<String>,
     pub reasons: Option<String>,
     pub conditions: Option<String>,
     pub ground: Option<RefusalGround>,

@@ -433,6 +433,8 @@ pub struct DecisionInput {
     pub conditions: Option<String>,
     pub ground: Option<RefusalGround>,
     pub dpo_consulted_on: Option<NaiveDate>,
+    /// The CPUA's own reference for the decision (diarienummer).
+    pub reference: Option<String>,
 }
 
 /// A release as recorded by the CPUA.
@@ -1480,6 +1482,7 @@ fn validate_decision(
         outcome: d.outcome,
         decided_at: ctx.now,
         decided_by: ctx.actor.account.clone(),
+        reference: d.reference,
         reasons: d.reasons,
         conditions: d.conditions,
         ground: d.ground,

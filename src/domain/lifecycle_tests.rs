@@ -133,6 +133,7 @@ fn approve(cpua: &OrgId) -> Command {
             conditions: None,
             ground: None,
             dpo_consulted_on: None,
+            reference: None,
         },
     }
 }
@@ -299,6 +300,7 @@ fn a_refusal_needs_reasons_dpo_ground_and_records_the_appeal() {
                 conditions: None,
                 ground,
                 dpo_consulted_on: dpo.then(today),
+                reference: None,
             },
         }
     };
@@ -568,6 +570,7 @@ fn each_cpua_decides_on_its_own() {
             conditions: None,
             ground: Some(RefusalGround::HarmToIndividual),
             dpo_consulted_on: Some(today()),
+            reference: None,
         },
     };
     let c = run(&f, &c, refuse_b).unwrap();

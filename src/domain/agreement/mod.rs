@@ -4,6 +4,7 @@
 pub mod data;
 pub mod diff;
 pub mod document;
+pub mod evidence;
 pub mod markup;
 pub mod validate;
 
