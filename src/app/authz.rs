@@ -7,6 +7,7 @@ use super::error::AppError;
 use crate::domain::collaboration::Collaboration;
 use crate::domain::ids::OrgId;
 use crate::domain::lifecycle::CommandKind;
+use crate::domain::audit::Visibility;
 use crate::domain::role::{Actor, Role};
 
 /// The organisations a collaboration concerns.
@@ -62,12 +63,33 @@ pub fn roles_for(kind: CommandKind) -> &'static [Role] {
         | ToWithdrawn
         | OpenAmendment
         | RecordAmendmentEthics
-        | SubmitAmendmentApplication => PARTIES,
+        | SubmitAmendmentApplication
+        | RecordDataProcessingAgreement
+        | RecordIdentityNumberJustification
+        | RecordRetrospectiveConsent
+        | RecordLinkageApplication
+        | RecordLinkageDecision => PARTIES,
         RecordFeasibility => &[RegisterHolder],
-        ToReleaseDecision | DecideAmendment | ToAgreement | OverrideClassification => &[CpuaLegal],
-        ToDataRelease => &[CpuaLegal, RegisterHolder],
+        // The CPUA decides; a register holder only under a written delegation, which the domain checks
+        // (seed 000, "Menprövning av centralt personuppgiftsansvarig myndighet (CPUA)").
+        ToReleaseDecision | DecideAmendment => &[CpuaLegal, RegisterHolder],
+        RecommendDecision
+        | ReconsiderDecision
+        | RecordAppealOutcome
+        | ToAgreement
+        | RecordAmendmentAgreement
+        | RecordThirdCountryAssessment
+        | RecordCoordination
+        | OverrideClassification => &[CpuaLegal],
+        ToDataRelease | ReleaseAmendmentData => &[CpuaLegal, RegisterHolder],
         RecordCostAgreement => &[Finance, CpuaLegal],
-        AddInternalNote => &[CpuaLegal, RegisterHolder, Finance],
+        AddInternalNote => &[
+            CompanyRepresentative,
+            ResearchPrincipalRepresentative,
+            CpuaLegal,
+            RegisterHolder,
+            Finance,
+        ],
     }
 }
 
@@ -125,9 +147,13 @@ pub fn require_admin(actor: &Actor) -> Result<(), AppError> {
     }
 }
 
-/// Whether the actor sees internal events and notes.
-pub fn sees_internal(actor: &Actor) -> bool {
-    !actor.role.is_party()
+/// Whether the actor sees an event: party-visible events are seen by everyone who sees the case; an
+/// internal event only inside the organisation that wrote it. Unknown visibility is internal (fail closed).
+pub fn sees_event(actor: &Actor, visibility: Visibility, written_by: Option<&str>) -> bool {
+    match visibility {
+        Visibility::Party => true,
+        Visibility::Internal => written_by == Some(actor.org.as_str()),
+    }
 }
 
 #[cfg(test)]
@@ -182,7 +208,7 @@ mod tests {
 
     #[test]
     fn every_command_kind_has_roles() {
-        for k in CommandKind::ALL {
+        for &k in CommandKind::ALL {
             assert!(!roles_for(k).is_empty(), "{k:?}");
         }
     }

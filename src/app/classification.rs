@@ -5,12 +5,11 @@ use serde_json::Value;
 
 use super::{AppError, FieldError};
 use crate::db::{repo, DbConn};
-use crate::domain::classification::{
-    classify, Classification, CountryCode as FactCountry, Facts, IsResearch, LinkageAuthority,
-    PrincipalKind, RegisterInfo, Rulebook, RulebookSet,
-};
-use crate::domain::collaboration::{ClassificationRecord, Collaboration, LinkageTarget};
+use crate::domain::classification::{classify, Classification, Facts, RegisterInfo, Rulebook, RulebookSet};
+use crate::domain::collaboration::{ClassificationRecord, Collaboration};
 use crate::domain::ids::RegisterId;
+use crate::domain::intake;
+pub use crate::domain::intake::facts_for;
 use crate::domain::organisation::OrgKind;
 
 /// Facts a collaboration already states in its own fields; the intake may not repeat them.
@@ -46,51 +45,6 @@ fn fact_error(prefix: &str, e: crate::domain::classification::FactError) -> AppE
         format!("{prefix}.{}", e.fact)
     };
     AppError::invalid(&field, "fact", e.message)
-}
-
-fn principal_kind(k: OrgKind) -> PrincipalKind {
-    match k {
-        OrgKind::University => PrincipalKind::University,
-        OrgKind::Region | OrgKind::CpuaAuthority => PrincipalKind::Region,
-        OrgKind::Company => PrincipalKind::Company,
-        OrgKind::OtherPrivate | OrgKind::RegisterCentre => PrincipalKind::OtherPrivate,
-    }
-}
-
-/// The full set of facts: the intake, plus what the collaboration's own fields say.
-pub fn facts_for(c: &Collaboration, principal: Option<OrgKind>) -> Facts {
-    let mut f = c.intake.clone();
-    f.registers = Some(c.registers.iter().map(ToString::to_string).collect());
-    f.linkage_with = Some(
-        c.linkage
-            .iter()
-            .map(|l| match l {
-                LinkageTarget::Socialstyrelsen => LinkageAuthority::Socialstyrelsen,
-                LinkageTarget::Scb => LinkageAuthority::Scb,
-                LinkageTarget::Forsakringskassan => LinkageAuthority::Forsakringskassan,
-                LinkageTarget::OtherRegister => LinkageAuthority::OtherRegister,
-            })
-            .collect(),
-    );
-    f.recipient_countries = Some(
-        c.recipient_countries
-            .iter()
-            .filter_map(|cc| FactCountry::parse(cc.as_str()).ok())
-            .collect(),
-    );
-    f.research_principal_kind = match (principal, c.is_research) {
-        (Some(k), _) => Some(principal_kind(k)),
-        (None, false) => Some(PrincipalKind::None),
-        (None, true) => None,
-    };
-    if f.is_research.is_none() {
-        f.is_research = Some(if c.is_research {
-            IsResearch::Yes
-        } else {
-            IsResearch::No
-        });
-    }
-    f
 }
 
 /// Resolves register ids to their current CPUA; unknown ids are refused by position.
@@ -144,17 +98,13 @@ pub fn classify_collaboration(
 ) -> Result<ClassificationRecord, AppError> {
     let ids: Vec<String> = c.registers.iter().map(ToString::to_string).collect();
     let infos = register_infos(conn, "registers", &ids)?;
-    let result = classify(rulebook_on(set, today)?, &facts_for(c, principal), &infos);
-    let (type_override, obligation_overrides) = match &c.classification {
-        Some(old) => (old.type_override.clone(), old.obligation_overrides.clone()),
-        None => (None, vec![]),
-    };
-    Ok(ClassificationRecord {
-        result,
-        classified_at: crate::domain::audit::truncate_micros(now),
-        type_override,
-        obligation_overrides,
-    })
+    Ok(intake::classify_collaboration(
+        rulebook_on(set, today)?,
+        c,
+        principal,
+        &infos,
+        now,
+    ))
 }
 
 /// Whether two classifications differ in what matters: version, type or obligations.

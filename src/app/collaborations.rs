@@ -1,100 +1,32 @@
-//! Collaboration commands and queries.
+//! Collaboration commands and queries: authorize, load what the domain needs, ask the domain, and write the
+//! new state with its audit event in one transaction.
 use chrono::{DateTime, NaiveDate, Utc};
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
 use super::audit::{collaboration_stream, record};
 use super::authz::{self, Scope};
+use super::commands::{CommandInput, Errors, TEXT_MAX, TITLE_MAX};
 use super::{AppError, FieldError};
 use crate::db::repo::{self, CollabFilter, Visible};
 use crate::db::DbConn;
-use crate::domain::classification::{CollaborationType, ObligationCode, RulebookSet};
+use crate::domain::agreement::evidence::AgreementVersionEvidence;
+use crate::domain::classification::RulebookSet;
 use crate::domain::collaboration::*;
 use crate::domain::events::EventType;
 use crate::domain::ids::{CollaborationId, OrgId, RegisterId};
 use crate::domain::lifecycle::{
-    self, guard, holding_up, Command, CommandKind, Context, DecisionInput, DetailsPatch, HoldUp,
-    Obligations, ReleaseInput, Step, TransferMethod,
+    self, guard, holding_up, obligations, Advice, Command, CommandKind, Context, HoldUp,
+    Obligations, Step,
 };
-use crate::domain::money::Money;
 use crate::domain::organisation::OrgKind;
+use crate::domain::register::RegisterFacts;
 use crate::domain::role::{Actor, Role};
-use crate::domain::text::{parse_text, CountryCode, Doi};
+use crate::domain::text::CountryCode;
 
-const TITLE_MAX: usize = 300;
-const TEXT_MAX: usize = 20_000;
-const SHORT_MAX: usize = 500;
-const VARIABLES_MAX: usize = 2_000;
-
-/// Accumulates field errors so a client hears of every fault at once.
-#[derive(Default)]
-struct Errors(Vec<FieldError>);
-
-impl Errors {
-    fn text(&mut self, field: &str, v: &str, max: usize) -> String {
-        parse_text(v, max).unwrap_or_else(|m| {
-            self.0.push(FieldError::new(field, "text", m));
-            String::new()
-        })
-    }
-
-    fn opt_text(&mut self, field: &str, v: Option<&str>, max: usize) -> Option<String> {
-        v.map(|s| self.text(field, s, max))
-    }
-
-    fn org(&mut self, field: &str, v: &str) -> OrgId {
-        OrgId::parse(v).unwrap_or_else(|| {
-            self.0.push(FieldError::new(
-                field,
-                "uuid",
-                format!("'{v}' is not an id"),
-            ));
-            OrgId::from_db(v.to_string())
-        })
-    }
-
-    fn variables(&mut self, field: &str, v: &[String]) -> Vec<String> {
-        if v.len() > VARIABLES_MAX {
-            self.0.push(FieldError::new(
-                field,
-                "max_items",
-                format!("at most {VARIABLES_MAX} variables"),
-            ));
-        }
-        v.iter()
-            .enumerate()
-            .map(|(i, s)| self.text(&format!("{field}[{i}]"), s, 200))
-            .collect()
-    }
-
-    fn money(&mut self, field: &str, ore: i64) -> Money {
-        Money::from_ore(ore).unwrap_or_else(|e| {
-            self.0.push(FieldError::new(field, "money", e.to_string()));
-            Money::ZERO
-        })
-    }
-
-    fn done(self) -> Result<(), AppError> {
-        if self.0.is_empty() {
-            Ok(())
-        } else {
-            Err(AppError::Invalid(self.0))
-        }
-    }
-}
-
-fn double_option<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
-where
-    D: Deserializer<'de>,
-    T: Deserialize<'de>,
-{
-    Option::<T>::deserialize(d).map(Some)
-}
-
-fn yes() -> bool {
-    true
-}
+pub use super::commands::{ActionInput, DossierInput, PatchInput, TransitionInput};
+pub use super::commands::patch_command;
 
 /// A new collaboration as the client sends it (step 1, preparation).
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -127,441 +59,6 @@ pub struct NewCollaborationInput {
     /// key_retention_months, is_research).
     #[schema(value_type = Option<Object>)]
     pub intake: Option<Value>,
-}
-
-/// A change of details (PATCH); absent fields stay, `null` clears an optional one.
-#[derive(Debug, Deserialize, Default, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct PatchInput {
-    pub title: Option<String>,
-    pub purpose: Option<String>,
-    #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
-    pub research_question: Option<Option<String>>,
-    pub is_research: Option<bool>,
-    #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
-    pub research_principal: Option<Option<String>>,
-    pub registers: Option<Vec<String>>,
-    pub requested_variables: Option<Vec<String>>,
-    pub data_kind: Option<DataKind>,
-    pub linkage: Option<Vec<LinkageTarget>>,
-    #[schema(value_type = Option<Vec<String>>)]
-    pub recipient_countries: Option<Vec<CountryCode>>,
-    /// Replaces the intake facts as a whole.
-    #[schema(value_type = Option<Object>)]
-    pub intake: Option<Value>,
-}
-
-/// The confidentiality-review dossier as sent with a data application.
-#[derive(Debug, Deserialize, Default, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct DossierInput {
-    pub recipient_principal: Option<String>,
-    pub project_description: Option<String>,
-    pub ethics_documents: Option<String>,
-    pub requested_data: Option<Vec<String>>,
-    pub access_and_storage: Option<String>,
-}
-
-/// A transition to a step (`to`), with the data that step needs.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(tag = "to", rename_all = "snake_case", deny_unknown_fields)]
-pub enum TransitionInput {
-    /// Step 2: contact the register holder.
-    RegisterContact {},
-    /// Step 3: apply for ethics approval.
-    EthicsReview {},
-    /// Step 4: apply for data to one CPUA, with the dossier (may be sent again to complete it).
-    DataApplication { cpua: String, dossier: DossierInput },
-    /// Step 5: one CPUA's release decision.
-    ReleaseDecision {
-        cpua: String,
-        outcome: DecisionOutcome,
-        reasons: Option<String>,
-        conditions: Option<String>,
-        /// harm_to_individual, outside_ethics_approval, variables_not_motivated,
-        /// identity_numbers_not_justified, third_country_transfer, other
-        ground: Option<String>,
-        dpo_consulted_on: Option<NaiveDate>,
-        /// The CPUA's own reference for the decision (diarienummer).
-        reference: Option<String>,
-    },
-    /// Step 6: the agreement is signed.
-    Agreement {
-        reference: String,
-        signed_on: NaiveDate,
-        confidentiality_reservation: bool,
-        #[serde(default)]
-        data_processing_agreement: bool,
-    },
-    /// Step 7: one CPUA releases its data.
-    DataRelease {
-        cpua: String,
-        released_on: NaiveDate,
-        #[schema(value_type = String)]
-        transfer_method: TransferMethod,
-        password_sent_separately: bool,
-        key_deletion_on: Option<NaiveDate>,
-        extended_retention_justification: Option<String>,
-    },
-    /// Step 8: results and publication.
-    Results {},
-    /// Step 9: archiving and deletion of copies.
-    Archiving {},
-    /// Close after the disposal confirmation.
-    Closed {},
-    /// Withdraw the collaboration.
-    Withdrawn { reason: String },
-    /// Not a transition of its own: refusal is a release decision.
-    Refused {},
-}
-
-/// An action that records something without moving to another step.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(tag = "action", rename_all = "snake_case", deny_unknown_fields)]
-pub enum ActionInput {
-    RecordFeasibility {
-        feasible: bool,
-        estimated_weeks: Option<u32>,
-        estimated_cost_ore: Option<i64>,
-        #[serde(default)]
-        extraction_charged: bool,
-        agrees_on_type: Option<bool>,
-        comment: Option<String>,
-    },
-    RecordEthicsApproval {
-        reference: String,
-        decided_on: NaiveDate,
-    },
-    RecordCostAgreement {
-        reference: String,
-        signed_on: NaiveDate,
-        estimate_ore: i64,
-        hourly_rate_ore: Option<i64>,
-    },
-    RecordPublication {
-        title: String,
-        journal: String,
-        doi: Option<String>,
-        published_on: NaiveDate,
-    },
-    RecordReportBack {
-        reported_on: NaiveDate,
-        summary: String,
-    },
-    ConfirmDisposal {
-        disposition: Disposition,
-        confirmed_on: NaiveDate,
-        confirmed_by_name: String,
-        statement: String,
-    },
-    OpenAmendment {
-        research_question: String,
-        reason: String,
-    },
-    RecordAmendmentEthics {
-        reference: String,
-        decided_on: NaiveDate,
-    },
-    SubmitAmendmentApplication {},
-    DecideAmendment {
-        cpua: String,
-        approve: bool,
-    },
-    AddInternalNote {
-        text: String,
-    },
-    /// CPUA legal decides the type and/or adds or waives obligations, with a written reason.
-    OverrideClassification {
-        #[serde(rename = "type")]
-        collaboration_type: Option<String>,
-        #[serde(default)]
-        add: Vec<String>,
-        #[serde(default)]
-        waive: Vec<String>,
-        reason: String,
-    },
-}
-
-fn dossier(e: &mut Errors, d: DossierInput) -> Dossier {
-    Dossier {
-        recipient_principal: e.opt_text(
-            "dossier.recipient_principal",
-            d.recipient_principal.as_deref(),
-            SHORT_MAX,
-        ),
-        project_description: e.opt_text(
-            "dossier.project_description",
-            d.project_description.as_deref(),
-            TEXT_MAX,
-        ),
-        ethics_documents: e.opt_text(
-            "dossier.ethics_documents",
-            d.ethics_documents.as_deref(),
-            TEXT_MAX,
-        ),
-        requested_data: d
-            .requested_data
-            .map(|v| e.variables("dossier.requested_data", &v)),
-        access_and_storage: e.opt_text(
-            "dossier.access_and_storage",
-            d.access_and_storage.as_deref(),
-            TEXT_MAX,
-        ),
-    }
-}
-
-fn ethics(e: &mut Errors, reference: &str, decided_on: NaiveDate) -> Option<EthicsApproval> {
-    match lifecycle::ethics_approval(reference, decided_on) {
-        Ok(a) => Some(a),
-        Err(r) => {
-            e.0.push(FieldError::new("reference", r.rule, r.message));
-            None
-        }
-    }
-}
-
-fn refusal_ground(e: &mut Errors, g: Option<String>) -> Option<RefusalGround> {
-    let g = g?;
-    if let Some((_, why)) = FORBIDDEN_GROUNDS.iter().find(|(code, _)| *code == g) {
-        e.0.push(FieldError::new(
-            "ground",
-            "forbidden_ground",
-            format!(
-                "{why} is not a ground for refusal; tell the researcher in another way ({}, \"Menprövning av centralt personuppgiftsansvarig myndighet (CPUA)\")",
-                lifecycle::SEED_000
-            ),
-        ));
-        return None;
-    }
-    let parsed = RefusalGround::parse(&g);
-    if parsed.is_none() {
-        e.0.push(FieldError::new(
-            "ground",
-            "one_of",
-            "must be one of harm_to_individual, outside_ethics_approval, variables_not_motivated, identity_numbers_not_justified, third_country_transfer, other",
-        ));
-    }
-    parsed
-}
-
-impl TransitionInput {
-    pub fn into_command(self) -> Result<Command, AppError> {
-        let mut e = Errors::default();
-        let cmd = match self {
-            TransitionInput::RegisterContact {} => Command::ToRegisterContact,
-            TransitionInput::EthicsReview {} => Command::ToEthicsReview,
-            TransitionInput::DataApplication { cpua, dossier: d } => Command::ToDataApplication {
-                cpua: e.org("cpua", &cpua),
-                dossier: dossier(&mut e, d),
-            },
-            TransitionInput::ReleaseDecision {
-                cpua,
-                outcome,
-                reasons,
-                conditions,
-                ground,
-                dpo_consulted_on,
-                reference,
-            } => Command::ToReleaseDecision {
-                cpua: e.org("cpua", &cpua),
-                decision: DecisionInput {
-                    outcome,
-                    reasons: e.opt_text("reasons", reasons.as_deref(), TEXT_MAX),
-                    conditions: e.opt_text("conditions", conditions.as_deref(), TEXT_MAX),
-                    ground: refusal_ground(&mut e, ground),
-                    dpo_consulted_on,
-                    reference: e.opt_text("reference", reference.as_deref(), 100),
-                },
-            },
-            TransitionInput::Agreement {
-                reference,
-                signed_on,
-                confidentiality_reservation,
-                data_processing_agreement,
-            } => Command::ToAgreement {
-                reference: e.text("reference", &reference, 100),
-                signed_on,
-                confidentiality_reservation,
-                data_processing_agreement,
-            },
-            TransitionInput::DataRelease {
-                cpua,
-                released_on,
-                transfer_method,
-                password_sent_separately,
-                key_deletion_on,
-                extended_retention_justification,
-            } => Command::ToDataRelease {
-                cpua: e.org("cpua", &cpua),
-                release: ReleaseInput {
-                    released_on,
-                    transfer_method,
-                    password_sent_separately,
-                    key_deletion_on,
-                    extended_retention_justification: e.opt_text(
-                        "extended_retention_justification",
-                        extended_retention_justification.as_deref(),
-                        TEXT_MAX,
-                    ),
-                },
-            },
-            TransitionInput::Results {} => Command::ToResults,
-            TransitionInput::Archiving {} => Command::ToArchiving,
-            TransitionInput::Closed {} => Command::ToClosed,
-            TransitionInput::Withdrawn { reason } => Command::ToWithdrawn {
-                reason: e.text("reason", &reason, TEXT_MAX),
-            },
-            TransitionInput::Refused {} => {
-                return Err(AppError::invalid(
-                    "to",
-                    "not_a_transition",
-                    "a refusal is a release decision: POST {\"to\": \"release_decision\", \"outcome\": \"refused\", …} for the CPUA concerned",
-                ))
-            }
-        };
-        e.done()?;
-        Ok(cmd)
-    }
-}
-
-impl ActionInput {
-    pub fn into_command(self) -> Result<Command, AppError> {
-        let mut e = Errors::default();
-        let cmd = match self {
-            ActionInput::RecordFeasibility {
-                feasible,
-                estimated_weeks,
-                estimated_cost_ore,
-                extraction_charged,
-                agrees_on_type,
-                comment,
-            } => Command::RecordFeasibility {
-                feasible,
-                estimated_weeks,
-                estimated_cost: estimated_cost_ore.map(|o| e.money("estimated_cost_ore", o)),
-                extraction_charged,
-                agrees_on_type,
-                comment: e.opt_text("comment", comment.as_deref(), TEXT_MAX),
-            },
-            ActionInput::RecordEthicsApproval {
-                reference,
-                decided_on,
-            } => match ethics(&mut e, &reference, decided_on) {
-                Some(a) => Command::RecordEthicsApproval(a),
-                None => return Err(AppError::Invalid(e.0)),
-            },
-            ActionInput::RecordCostAgreement {
-                reference,
-                signed_on,
-                estimate_ore,
-                hourly_rate_ore,
-            } => Command::RecordCostAgreement {
-                reference: e.text("reference", &reference, 100),
-                signed_on,
-                estimate: e.money("estimate_ore", estimate_ore),
-                hourly_rate: hourly_rate_ore.map(|o| e.money("hourly_rate_ore", o)),
-            },
-            ActionInput::RecordPublication {
-                title,
-                journal,
-                doi,
-                published_on,
-            } => Command::RecordPublication(Publication {
-                title: e.text("title", &title, SHORT_MAX),
-                journal: e.text("journal", &journal, SHORT_MAX),
-                doi: doi.and_then(|d| {
-                    Doi::parse(&d)
-                        .map_err(|m| e.0.push(FieldError::new("doi", "doi", m)))
-                        .ok()
-                }),
-                published_on,
-            }),
-            ActionInput::RecordReportBack {
-                reported_on,
-                summary,
-            } => Command::RecordReportBack(ReportBack {
-                reported_on,
-                summary: e.text("summary", &summary, TEXT_MAX),
-            }),
-            ActionInput::ConfirmDisposal {
-                disposition,
-                confirmed_on,
-                confirmed_by_name,
-                statement,
-            } => Command::ConfirmDisposal(DisposalConfirmation {
-                disposition,
-                confirmed_on,
-                confirmed_by_name: e.text("confirmed_by_name", &confirmed_by_name, 200),
-                statement: e.text("statement", &statement, TEXT_MAX),
-            }),
-            ActionInput::OpenAmendment {
-                research_question,
-                reason,
-            } => Command::OpenAmendment {
-                research_question: e.text("research_question", &research_question, TEXT_MAX),
-                reason: e.text("reason", &reason, TEXT_MAX),
-            },
-            ActionInput::RecordAmendmentEthics {
-                reference,
-                decided_on,
-            } => match ethics(&mut e, &reference, decided_on) {
-                Some(a) => Command::RecordAmendmentEthics(a),
-                None => return Err(AppError::Invalid(e.0)),
-            },
-            ActionInput::SubmitAmendmentApplication {} => Command::SubmitAmendmentApplication,
-            ActionInput::DecideAmendment { cpua, approve } => Command::DecideAmendment {
-                cpua: e.org("cpua", &cpua),
-                approve,
-            },
-            ActionInput::AddInternalNote { text } => Command::AddInternalNote {
-                text: e.text("text", &text, TEXT_MAX),
-            },
-            ActionInput::OverrideClassification {
-                collaboration_type,
-                add,
-                waive,
-                reason,
-            } => {
-                let t = collaboration_type.and_then(|t| {
-                    CollaborationType::parse(&t).or_else(|| {
-                        e.0.push(FieldError::new(
-                            "type",
-                            "one_of",
-                            format!("'{t}' is not a collaboration type"),
-                        ));
-                        None
-                    })
-                });
-                let mut codes = |field: &str, v: Vec<String>| -> Vec<ObligationCode> {
-                    v.iter()
-                        .enumerate()
-                        .filter_map(|(i, c)| {
-                            ObligationCode::parse(c).or_else(|| {
-                                e.0.push(FieldError::new(
-                                    format!("{field}[{i}]"),
-                                    "one_of",
-                                    format!("'{c}' is not an obligation code"),
-                                ));
-                                None
-                            })
-                        })
-                        .collect()
-                };
-                let add = codes("add", add);
-                let waive = codes("waive", waive);
-                Command::OverrideClassification {
-                    collaboration_type: t,
-                    add,
-                    waive,
-                    reason: e.text("reason", &reason, TEXT_MAX),
-                }
-            }
-        };
-        e.done()?;
-        Ok(cmd)
-    }
 }
 
 /// Resolves register ids, refusing unknown ones by their position.
@@ -741,45 +238,101 @@ fn state_value(c: &Collaboration) -> Result<Value, AppError> {
     Ok(serde_json::to_value(c).map_err(anyhow::Error::from)?)
 }
 
-/// Loads what the domain needs besides the collaboration.
+/// What the domain needs besides the collaboration, loaded once per command or read.
 struct Loaded {
     scope: Scope,
     principal_kind: Option<OrgKind>,
-    register_cpuas: BTreeMap<RegisterId, (OrgId, String)>,
+    registers: BTreeMap<RegisterId, RegisterFacts>,
+    obligations: Obligations,
 }
 
-fn load_context(conn: &mut DbConn, c: &Collaboration) -> Result<Loaded, AppError> {
-    let register_cpuas = repo::current_cpuas(conn, &c.registers)?;
-    let scope = Scope::of(c, register_cpuas.values().map(|(o, _)| o.clone()));
+fn load_context(
+    conn: &mut DbConn,
+    rulebooks: &RulebookSet,
+    c: &Collaboration,
+) -> Result<Loaded, AppError> {
+    let cpuas = repo::current_cpuas(conn, &c.registers)?;
+    let scope = Scope::of(c, cpuas.values().map(|(o, _)| o.clone()));
     let principal_kind = match &c.research_principal {
         Some(p) => repo::find_organisation(conn, p)?.map(|o| o.kind),
         None => None,
     };
+    let delegations = repo::delegations(conn, &c.registers)?;
+    let mut registers = BTreeMap::new();
+    for r in &c.registers {
+        let (Some(reg), Some((cpua, cpua_name))) = (repo::find_register(conn, r)?, cpuas.get(r))
+        else {
+            continue;
+        };
+        registers.insert(
+            r.clone(),
+            RegisterFacts {
+                name: reg.name,
+                cpua: cpua.clone(),
+                cpua_name: cpua_name.clone(),
+                patient_information_covers_research: reg.patient_information_covers_research,
+                delegations: delegations
+                    .iter()
+                    .filter(|d| &d.register == r)
+                    .cloned()
+                    .collect(),
+            },
+        );
+    }
+    let rulebook = c
+        .classification
+        .as_ref()
+        .and_then(|rec| rulebooks.by_version(&rec.result.rulebook_version))
+        .map(|b| b.as_ref());
     Ok(Loaded {
         scope,
         principal_kind,
-        register_cpuas,
+        registers,
+        obligations: Obligations::build(c, rulebook),
     })
 }
 
 fn load_visible(
     conn: &mut DbConn,
+    rulebooks: &RulebookSet,
     actor: &Actor,
     id: &str,
 ) -> Result<(Collaboration, i64, Loaded), AppError> {
     let not_found = || AppError::NotFound("collaboration".into());
     let id = CollaborationId::parse(id).ok_or_else(not_found)?;
     let (c, version) = repo::load_collaboration(conn, &id)?.ok_or_else(not_found)?;
-    let loaded = load_context(conn, &c)?;
+    let loaded = load_context(conn, rulebooks, &c)?;
     if !authz::can_see(actor, &loaded.scope) {
         return Err(not_found());
     }
     Ok((c, version, loaded))
 }
 
-/// The obligations that gate the lifecycle: the stored classification's, with legal's overrides.
-pub fn obligations(c: &Collaboration, principal_kind: Option<OrgKind>) -> Obligations {
-    lifecycle::obligations(c, principal_kind)
+/// The organisation a command acts for, for authorization: the CPUA track, or for a feasibility answer
+/// the register's current CPUA (each register holder answers for their own register).
+fn target_org(cmd: &Command, loaded: &Loaded) -> Option<OrgId> {
+    cmd.cpua().cloned().or_else(|| {
+        cmd.register()
+            .and_then(|r| loaded.registers.get(r))
+            .map(|f| f.cpua.clone())
+    })
+}
+
+/// The agreement version a command names, as stored.
+fn named_version(
+    conn: &mut DbConn,
+    c: &Collaboration,
+    cmd: &Command,
+) -> Result<Option<AgreementVersionEvidence>, AppError> {
+    match cmd {
+        Command::ToAgreement { version, .. } | Command::RecordAmendmentAgreement { version, .. } => {
+            match i32::try_from(*version) {
+                Ok(n) => super::agreements::version_evidence(conn, c, n),
+                Err(_) => Ok(None),
+            }
+        }
+        _ => Ok(None),
+    }
 }
 
 /// Runs one command against a collaboration: authorize, load, domain, persist with audit.
@@ -789,14 +342,18 @@ pub fn execute(
     rulebooks: &RulebookSet,
     actor: &Actor,
     id: &str,
-    cmd: Command,
+    input: CommandInput,
     expected_version: Option<i64>,
     now: DateTime<Utc>,
     today: NaiveDate,
 ) -> Result<CollaborationView, AppError> {
-    let (c, version, loaded) = load_visible(conn, actor, id)?;
+    let (c, version, loaded) = load_visible(conn, rulebooks, actor, id)?;
+    let CommandInput {
+        command: cmd,
+        acknowledge,
+    } = input;
     let kind = cmd.kind();
-    authz::may(actor, kind, &loaded.scope, cmd.cpua())?;
+    authz::may(actor, kind, &loaded.scope, target_org(&cmd, &loaded).as_ref())?;
     if let Some(v) = expected_version {
         if v != version {
             return Err(AppError::Conflict(format!(
@@ -818,13 +375,16 @@ pub fn execute(
         }
         other => other,
     };
+    let version_evidence = named_version(conn, &c, &cmd)?;
     let ctx = Context {
         now,
         today,
         actor,
         principal_kind: loaded.principal_kind,
-        register_cpuas: &loaded.register_cpuas,
-        obligations: obligations(&c, loaded.principal_kind),
+        registers: &loaded.registers,
+        obligations: &loaded.obligations,
+        agreement_version: version_evidence.as_ref(),
+        acknowledged: &acknowledge,
     };
     let mut next = lifecycle::execute(&c, cmd, &ctx)?;
     // Facts changed: classify again with the rulebook in force, keeping legal's overrides.
@@ -877,57 +437,7 @@ pub fn execute(
             now,
         )?;
     }
-    view(conn, actor, next, version + 1, now, today)
-}
-
-/// Turns a PATCH body into the domain's patch.
-pub fn patch_command(p: PatchInput) -> Result<Command, AppError> {
-    let mut e = Errors::default();
-    let patch = DetailsPatch {
-        title: p.title.map(|t| e.text("title", &t, TITLE_MAX)),
-        purpose: p.purpose.map(|t| e.text("purpose", &t, TEXT_MAX)),
-        research_question: p
-            .research_question
-            .map(|q| e.opt_text("research_question", q.as_deref(), TEXT_MAX)),
-        is_research: p.is_research,
-        research_principal: p
-            .research_principal
-            .map(|o| o.map(|s| e.org("research_principal", &s))),
-        registers: p.registers.map(|v| {
-            v.iter()
-                .enumerate()
-                .map(|(i, s)| {
-                    RegisterId::parse(s).unwrap_or_else(|| {
-                        e.0.push(FieldError::new(
-                            format!("registers[{i}]"),
-                            "unknown_register",
-                            format!("no register with id '{s}'"),
-                        ));
-                        RegisterId::from_db(s.clone())
-                    })
-                })
-                .collect()
-        }),
-        requested_variables: p
-            .requested_variables
-            .map(|v| e.variables("requested_variables", &v)),
-        data_kind: p.data_kind,
-        linkage: p.linkage,
-        recipient_countries: p.recipient_countries,
-        intake: match &p.intake {
-            Some(v) => match super::classification::parse_intake(v) {
-                Ok(f) => Some(f),
-                Err(AppError::Invalid(errs)) => {
-                    e.0.extend(errs);
-                    None
-                }
-                Err(other) => return Err(other),
-            },
-            None => None,
-        },
-    };
-    e.done()?;
-    Ok(Command::UpdateDetails(patch))
+    view(conn, rulebooks, actor, next, version + 1, now, today)
 }
 
 /// One command the actor might issue next, and whether it may now (nästa steg).
@@ -940,6 +450,22 @@ pub struct NextCommand {
     pub reason: Option<String>,
     pub missing: Vec<String>,
     pub source: Option<String>,
+    /// Obligations not yet met that the command is waiting for (or, for a decision, that an approval
+    /// is waiting for), each with its evidence and source.
+    pub obligations: Vec<lifecycle::UnmetObligation>,
+    /// "Bör" warnings: the command may go on when each is passed with a reason in `acknowledge`.
+    pub warnings: Vec<Advice>,
+    /// "Gärna" prompts: welcome, never required.
+    pub prompts: Vec<Advice>,
+}
+
+/// An obligation in force and whether its evidence is there yet.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ObligationStatus {
+    #[serde(flatten)]
+    pub obligation: lifecycle::EffectiveObligation,
+    pub met: bool,
+    pub missing: Vec<String>,
 }
 
 /// A collaboration as one actor sees it.
@@ -949,56 +475,91 @@ pub struct CollaborationView {
     pub collaboration: Value,
     pub version: i64,
     pub step_number: Option<u8>,
-    #[schema(value_type = Object)]
-    pub obligations: Obligations,
+    /// The obligations in force, with the step each gates and whether it is met.
+    pub obligations: Vec<ObligationStatus>,
+    /// Agreement (avtal) or decision (beslut).
+    pub instrument: Option<String>,
     pub holding_up: Vec<HoldUp>,
     pub overdue: bool,
     pub next: Vec<NextCommand>,
 }
 
-/// Removes what the parties may not see from a state snapshot.
+/// Removes from a state snapshot what the actor may not see: internal notes of other organisations (an
+/// internal note is seen only inside the organisation that wrote it), and for the parties the CPUA's
+/// internal recommendations.
 pub fn redact_for(actor: &Actor, mut v: Value) -> Value {
-    if !authz::sees_internal(actor) {
-        if let Some(o) = v.as_object_mut() {
-            o.remove("internal_notes");
+    if let Some(o) = v.as_object_mut() {
+        if let Some(Value::Array(notes)) = o.get_mut("internal_notes") {
+            notes.retain(|n| n.get("org").and_then(Value::as_str) == Some(actor.org.as_str()));
+        }
+        if actor.role.is_party() {
+            if let Some(Value::Array(reviews)) = o.get_mut("cpua_reviews") {
+                for r in reviews.iter_mut().filter_map(Value::as_object_mut) {
+                    r.remove("recommendation");
+                }
+            }
         }
     }
     v
 }
 
+/// The newest agreement version, for what `next` says of recording the agreement.
+fn latest_version(
+    conn: &mut DbConn,
+    c: &Collaboration,
+) -> Result<Option<AgreementVersionEvidence>, AppError> {
+    match super::agreements::latest_number(conn, c)? {
+        Some(n) => super::agreements::version_evidence(conn, c, n),
+        None => Ok(None),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
 fn view(
     conn: &mut DbConn,
+    rulebooks: &RulebookSet,
     actor: &Actor,
     c: Collaboration,
     version: i64,
     now: DateTime<Utc>,
     today: NaiveDate,
 ) -> Result<CollaborationView, AppError> {
-    let loaded = load_context(conn, &c)?;
-    let ob = obligations(&c, loaded.principal_kind);
+    let loaded = load_context(conn, rulebooks, &c)?;
+    let latest = latest_version(conn, &c)?;
     let ctx = Context {
         now,
         today,
         actor,
         principal_kind: loaded.principal_kind,
-        register_cpuas: &loaded.register_cpuas,
-        obligations: ob,
+        registers: &loaded.registers,
+        obligations: &loaded.obligations,
+        agreement_version: latest.as_ref(),
+        acknowledged: &[],
     };
     let mut next = Vec::new();
-    for kind in CommandKind::ALL {
+    for &kind in CommandKind::ALL {
         if !authz::roles_for(kind).contains(&actor.role) {
             continue;
         }
         let own = (actor.role.is_cpua_staff() && kind.is_per_cpua()).then_some(&actor.org);
         let check = authz::may(actor, kind, &loaded.scope, own)
-            .map_err(|e| (e.to_string(), vec![], None))
-            .and_then(|_| guard(&c, kind, own, &ctx).map_err(|r| (r.message, r.missing, r.source)));
-        let (allowed, reason, missing, source) = match check {
-            Ok(()) => (true, None, vec![], None),
-            Err((m, miss, src)) => (false, Some(m), miss, src),
+            .map_err(|e| lifecycle::Refusal::precondition("forbidden", e.to_string()))
+            .and_then(|_| guard(&c, kind, own, &ctx));
+        let (allowed, reason, mut missing, source, mut unmet) = match check {
+            Ok(()) => (true, None, vec![], None, vec![]),
+            Err(r) => (false, Some(r.message), r.missing, r.source, r.obligations),
         };
         if kind == CommandKind::AddInternalNote && !allowed {
             continue;
+        }
+        let mut reason = reason;
+        if allowed && kind == CommandKind::ToReleaseDecision {
+            // A refusal is always possible; say what an approval still waits for.
+            unmet = obligations::unmet(&c, kind, own, &ctx);
+            if !unmet.is_empty() {
+                missing = unmet.iter().flat_map(|u| u.missing.clone()).collect();
+                reason = Some("a refusal is possible; an approval waits for the obligations listed".into());
+            }
         }
         next.push(NextCommand {
             command: kind.code().to_string(),
@@ -1012,14 +573,40 @@ fn view(
             reason,
             missing,
             source,
+            obligations: unmet,
+            warnings: if allowed {
+                lifecycle::warnings(&c, kind, own, &ctx)
+            } else {
+                vec![]
+            },
+            prompts: if allowed {
+                lifecycle::prompts(&c, kind)
+            } else {
+                vec![]
+            },
         });
     }
+    let statuses = loaded
+        .obligations
+        .in_force
+        .iter()
+        .map(|o| {
+            let kind = CommandKind::performing_step(o.gates_step).unwrap_or(CommandKind::ToDataRelease);
+            let result = obligations::evidence(o.code, &c, kind, None, &ctx);
+            ObligationStatus {
+                obligation: o.clone(),
+                met: result.is_ok(),
+                missing: result.err().unwrap_or_default(),
+            }
+        })
+        .collect();
     let holding = holding_up(&c, today);
     Ok(CollaborationView {
         overdue: holding.iter().any(|h| h.overdue),
         holding_up: holding,
         step_number: c.step.number(),
-        obligations: ob,
+        instrument: loaded.obligations.instrument.map(|i| i.as_str().to_string()),
+        obligations: statuses,
         next,
         version,
         collaboration: redact_for(actor, state_value(&c)?),
@@ -1028,13 +615,14 @@ fn view(
 
 pub fn get(
     conn: &mut DbConn,
+    rulebooks: &RulebookSet,
     actor: &Actor,
     id: &str,
     now: DateTime<Utc>,
     today: NaiveDate,
 ) -> Result<CollaborationView, AppError> {
-    let (c, version, _) = load_visible(conn, actor, id)?;
-    view(conn, actor, c, version, now, today)
+    let (c, version, _) = load_visible(conn, rulebooks, actor, id)?;
+    view(conn, rulebooks, actor, c, version, now, today)
 }
 
 /// One line of a collaboration list.
@@ -1124,19 +712,21 @@ pub struct EventView {
     pub prev_hash: String,
 }
 
-/// The collaboration's events the actor may see, and the verdict on the whole chain.
+/// The collaboration's events the actor may see, and the verdict on the whole chain. Parties see the
+/// party-visible events; an internal event is seen only inside the organisation that wrote it. The count
+/// and the broken link, if any, speak only of the events shown.
 pub fn events(
     conn: &mut DbConn,
+    rulebooks: &RulebookSet,
     actor: &Actor,
     id: &str,
 ) -> Result<(Vec<EventView>, super::audit::StreamReport), AppError> {
-    let (c, _, _) = load_visible(conn, actor, id)?;
+    let (c, _, _) = load_visible(conn, rulebooks, actor, id)?;
     let stream = collaboration_stream(c.id.as_str());
-    let report = super::audit::verify_stream(conn, &stream)?;
-    let internal = authz::sees_internal(actor);
-    let events = repo::stream_events(conn, &stream)?
+    let mut report = super::audit::verify_stream(conn, &stream)?;
+    let events: Vec<EventView> = repo::stream_events(conn, &stream)?
         .into_iter()
-        .filter(|e| internal || e.visibility == crate::domain::audit::Visibility::Party)
+        .filter(|e| authz::sees_event(actor, e.visibility, e.actor_org.as_deref()))
         .map(|e| EventView {
             seq: e.seq,
             occurred_at: e.occurred_at,
@@ -1151,5 +741,11 @@ pub fn events(
             prev_hash: e.prev_hash,
         })
         .collect();
+    report.events = events.len();
+    if let Some(b) = &report.first_broken_link {
+        if !events.iter().any(|e| e.seq == b.seq) {
+            report.first_broken_link = None;
+        }
+    }
     Ok((events, report))
 }

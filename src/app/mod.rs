@@ -7,6 +7,7 @@ pub mod authz;
 pub mod classification;
 pub mod clock;
 pub mod collaborations;
+pub mod commands;
 pub mod error;
 pub mod reference;
 pub mod seed;

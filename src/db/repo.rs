@@ -10,7 +10,7 @@ use crate::domain::audit::{AuditEvent, Visibility};
 use crate::domain::collaboration::Collaboration;
 use crate::domain::ids::{AccountId, CollaborationId, OrgId, RegisterId};
 use crate::domain::organisation::{Address, OrgKind, OrgNumber, Organisation, VatNumber};
-use crate::domain::register::{CpuaAssignment, Register};
+use crate::domain::register::{CpuaAssignment, Delegate, Delegation, Register};
 use crate::domain::role::{Actor, Role};
 
 pub type QResult<T> = Result<T, diesel::result::Error>;
@@ -215,6 +215,7 @@ struct RegisterRow {
     name: String,
     is_example: bool,
     created_at: NaiveDateTime,
+    patient_information_covers_research: bool,
 }
 
 impl RegisterRow {
@@ -224,6 +225,7 @@ impl RegisterRow {
             code: self.code,
             name: self.name,
             is_example: self.is_example,
+            patient_information_covers_research: self.patient_information_covers_research,
         }
     }
 }
@@ -236,6 +238,7 @@ pub fn insert_register(conn: &mut DbConn, r: &Register, now: DateTime<Utc>) -> Q
             name: r.name.clone(),
             is_example: r.is_example,
             created_at: ts(now),
+            patient_information_covers_research: r.patient_information_covers_research,
         })
         .execute(conn)?;
     Ok(())
@@ -398,6 +401,27 @@ pub fn next_counter(conn: &mut DbConn, name: &str) -> QResult<i64> {
         .first(conn)
 }
 
+/// Rebuilds one collaboration's projection rows (registers, CPUA reviews, step, title) from its state.
+pub fn reproject(conn: &mut DbConn, c: &Collaboration) -> QResult<()> {
+    diesel::update(collaborations::table.find(c.id.as_str()))
+        .set((
+            collaborations::title.eq(&c.title),
+            collaborations::step.eq(c.step.code()),
+            collaborations::principal_id.eq(c.research_principal.as_ref().map(OrgId::as_str)),
+        ))
+        .execute(conn)?;
+    write_projections(conn, c)
+}
+
+/// Every collaboration id, in a stable order, a page at a time.
+pub fn collaboration_ids(conn: &mut DbConn, after: Option<&str>, limit: i64) -> QResult<Vec<String>> {
+    let mut q = collaborations::table.select(collaborations::id).into_boxed();
+    if let Some(a) = after {
+        q = q.filter(collaborations::id.gt(a.to_string()));
+    }
+    q.order(collaborations::id.asc()).limit(limit).load(conn)
+}
+
 fn write_projections(conn: &mut DbConn, c: &Collaboration) -> QResult<()> {
     let id = c.id.as_str();
     diesel::delete(
@@ -494,11 +518,119 @@ pub fn load_collaboration(
         .first(conn)
         .optional()?;
     row.map(|r| {
-        serde_json::from_str::<Collaboration>(&r.state)
+        crate::domain::state::load(&r.state)
             .map(|c| (c, r.version))
-            .map_err(|_| corrupt("collaboration state"))
+            .map_err(|e| diesel::result::Error::DeserializationError(Box::new(e)))
     })
     .transpose()
+}
+
+/// Records whether a register's patient information covers research.
+pub fn set_patient_information(
+    conn: &mut DbConn,
+    register: &RegisterId,
+    covers_research: bool,
+) -> QResult<()> {
+    diesel::update(registers::table.find(register.as_str()))
+        .set(registers::patient_information_covers_research.eq(covers_research))
+        .execute(conn)?;
+    Ok(())
+}
+
+// ---------- delegations ----------
+
+pub fn insert_delegation(
+    conn: &mut DbConn,
+    d: &Delegation,
+    created_by: &str,
+    now: DateTime<Utc>,
+) -> QResult<()> {
+    let (kind, account, name) = match &d.delegate {
+        Delegate::RegisterHolder => ("register_holder", None, None),
+        Delegate::Person { account, name } => {
+            ("person", Some(account.to_string()), Some(name.clone()))
+        }
+    };
+    diesel::insert_into(release_delegations::table)
+        .values((
+            release_delegations::id.eq(&d.id),
+            release_delegations::register_id.eq(d.register.as_str()),
+            release_delegations::cpua_id.eq(d.cpua.as_str()),
+            release_delegations::delegate_kind.eq(kind),
+            release_delegations::delegate_account_id.eq(account),
+            release_delegations::delegate_name.eq(name),
+            release_delegations::delegated_on.eq(d.delegated_on),
+            release_delegations::reference.eq(&d.reference),
+            release_delegations::revoked_on.eq(d.revoked_on),
+            release_delegations::created_by.eq(created_by),
+            release_delegations::created_at.eq(ts(now)),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn revoke_delegation(conn: &mut DbConn, id: &str, on: NaiveDate) -> QResult<bool> {
+    let n = diesel::update(
+        release_delegations::table
+            .find(id)
+            .filter(release_delegations::revoked_on.is_null()),
+    )
+    .set(release_delegations::revoked_on.eq(Some(on)))
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
+type DelegationRow = (
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    NaiveDate,
+    String,
+    Option<NaiveDate>,
+);
+
+/// The delegations recorded for the given registers, oldest first.
+pub fn delegations(conn: &mut DbConn, regs: &[RegisterId]) -> QResult<Vec<Delegation>> {
+    let ids: Vec<&str> = regs.iter().map(RegisterId::as_str).collect();
+    let rows: Vec<DelegationRow> = release_delegations::table
+        .filter(release_delegations::register_id.eq_any(ids))
+        .order((release_delegations::created_at.asc(), release_delegations::id.asc()))
+        .select((
+            release_delegations::id,
+            release_delegations::register_id,
+            release_delegations::cpua_id,
+            release_delegations::delegate_kind,
+            release_delegations::delegate_account_id,
+            release_delegations::delegate_name,
+            release_delegations::delegated_on,
+            release_delegations::reference,
+            release_delegations::revoked_on,
+        ))
+        .load(conn)?;
+    rows.into_iter()
+        .map(|(id, reg, cpua, kind, account, name, on, reference, revoked)| {
+            let delegate = match (kind.as_str(), account) {
+                ("register_holder", _) => Delegate::RegisterHolder,
+                ("person", Some(a)) => Delegate::Person {
+                    account: AccountId::from_db(a),
+                    name: name.unwrap_or_default(),
+                },
+                _ => return Err(corrupt("release delegation")),
+            };
+            Ok(Delegation {
+                id,
+                register: RegisterId::from_db(reg),
+                cpua: OrgId::from_db(cpua),
+                delegate,
+                delegated_on: on,
+                reference,
+                revoked_on: revoked,
+            })
+        })
+        .collect()
 }
 
 /// Which collaborations an actor may see, as a SQL filter (the same rule as
@@ -606,9 +738,9 @@ pub fn list_collaborations(
     let items = rows
         .into_iter()
         .map(|r| {
-            serde_json::from_str::<Collaboration>(&r.state)
+            crate::domain::state::load(&r.state)
                 .map(|c| (c, r.version))
-                .map_err(|_| corrupt("collaboration state"))
+                .map_err(|e| diesel::result::Error::DeserializationError(Box::new(e)))
         })
         .collect::<QResult<Vec<_>>>()?;
     Ok((items, total))

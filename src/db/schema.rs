@@ -40,6 +40,7 @@ diesel::table! {
         name -> Text,
         is_example -> Bool,
         created_at -> Timestamp,
+        patient_information_covers_research -> Bool,
     }
 }
 
@@ -155,3 +156,19 @@ diesel::table! {
 
 diesel::joinable!(agreement_versions -> collaborations (collaboration_id));
 diesel::allow_tables_to_appear_in_same_query!(agreement_versions, collaborations);
+
+diesel::table! {
+    release_delegations (id) {
+        id -> Text,
+        register_id -> Text,
+        cpua_id -> Text,
+        delegate_kind -> Text,
+        delegate_account_id -> Nullable<Text>,
+        delegate_name -> Nullable<Text>,
+        delegated_on -> Date,
+        reference -> Text,
+        revoked_on -> Nullable<Date>,
+        created_by -> Text,
+        created_at -> Timestamp,
+    }
+}

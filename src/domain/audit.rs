@@ -20,7 +20,7 @@ pub const SCHEMA_VERSION: i32 = 1;
 pub enum Visibility {
     /// Shown to every party of the collaboration.
     Party,
-    /// Shown only to CPUA staff and administrators.
+    /// Shown only inside the organisation that wrote it (an internal note, a lawyer's recommendation).
     Internal,
 }
 

@@ -4,12 +4,18 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-use super::classification::{Classification, CollaborationType, Facts, ObligationCode, Outcome};
+use super::classification::{
+    Classification, ClauseCode, CollaborationType, Facts, ObligationCode, Outcome,
+};
 use super::ids::{AccountId, CollaborationId, OrgId, RegisterId};
-use super::lifecycle::Step;
 use super::money::Money;
+use super::step::Step;
 use super::text::{CountryCode, Doi, EthicsReference};
 use std::collections::BTreeSet;
+
+/// The shape of the stored state (tillståndsversion). Older shapes are upcast when read
+/// ([`crate::domain::state`]); stored events are never rewritten.
+pub const STATE_VERSION: u32 = 2;
 
 /// The kind of data a collaboration asks for (datatyp).
 #[derive(
@@ -79,6 +85,33 @@ pub enum LinkageTarget {
 }
 
 impl LinkageTarget {
+    pub const ALL: [LinkageTarget; 4] = [
+        LinkageTarget::Socialstyrelsen,
+        LinkageTarget::Scb,
+        LinkageTarget::Forsakringskassan,
+        LinkageTarget::OtherRegister,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            LinkageTarget::Socialstyrelsen => "socialstyrelsen",
+            LinkageTarget::Scb => "scb",
+            LinkageTarget::Forsakringskassan => "forsakringskassan",
+            LinkageTarget::OtherRegister => "other_register",
+        }
+    }
+
+    /// The register-keeping authority that reviews a linkage on its own (seed 000, "Sambearbetning av
+    /// registerdata"); another quality register is reviewed by its own CPUA through its register.
+    pub fn authority_name(self) -> Option<&'static str> {
+        match self {
+            LinkageTarget::Socialstyrelsen => Some("Socialstyrelsen"),
+            LinkageTarget::Scb => Some("Statistiska centralbyrån (SCB)"),
+            LinkageTarget::Forsakringskassan => Some("Försäkringskassan"),
+            LinkageTarget::OtherRegister => None,
+        }
+    }
+
     pub fn parse(s: &str) -> Option<LinkageTarget> {
         match s {
             "socialstyrelsen" => Some(LinkageTarget::Socialstyrelsen),
@@ -90,10 +123,12 @@ impl LinkageTarget {
     }
 }
 
-/// The register holder's early answer (step 2): can the register deliver, roughly when and at what
-/// cost (seed 001, "2. Etablera tidig kontakt med registerhållare").
+/// One register holder's early answer for their own register (step 2): can the register deliver,
+/// roughly when and at what cost (seed 001, "2. Etablera tidig kontakt med registerhållare").
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Feasibility {
+    /// The register the answer is for; each register holder answers for their own.
+    pub register: RegisterId,
     pub feasible: bool,
     pub estimated_weeks: Option<u32>,
     pub estimated_cost: Option<Money>,
@@ -110,6 +145,10 @@ pub struct Feasibility {
 pub struct EthicsApproval {
     pub reference: EthicsReference,
     pub decided_on: NaiveDate,
+    /// The key-file retention the approval covers, in months, when it approves keeping the key longer
+    /// than the normal three (seed 000, "Hur och vilka data lämnas ut?").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_retention_months: Option<u32>,
 }
 
 /// The confidentiality-review dossier (underlag för menprövning): the five items of seed 000,
@@ -129,22 +168,24 @@ pub struct Dossier {
 }
 
 impl Dossier {
-    /// The dossier items still missing. The ethics item is required only where ethics approval is.
-    pub fn missing(&self, ethics_required: bool) -> Vec<&'static str> {
+    /// The dossier items still missing. With a confidentiality review all five are needed (the ethics item
+    /// only where ethics approval is); without one (aggregated statistics, public documents) only which data
+    /// are needed.
+    pub fn missing(&self, ethics_required: bool, confidentiality_review: bool) -> Vec<&'static str> {
         let mut m = Vec::new();
-        if self.recipient_principal.is_none() {
+        if confidentiality_review && self.recipient_principal.is_none() {
             m.push("recipient_principal");
         }
-        if self.project_description.is_none() {
+        if confidentiality_review && self.project_description.is_none() {
             m.push("project_description");
         }
-        if ethics_required && self.ethics_documents.is_none() {
+        if confidentiality_review && ethics_required && self.ethics_documents.is_none() {
             m.push("ethics_documents");
         }
         if self.requested_data.as_ref().is_none_or(|v| v.is_empty()) {
             m.push("requested_data");
         }
-        if self.access_and_storage.is_none() {
+        if confidentiality_review && self.access_and_storage.is_none() {
             m.push("access_and_storage");
         }
         m
@@ -209,7 +250,13 @@ pub enum RefusalGround {
     IdentityNumbersNotJustified,
     /// The recipient country cannot guarantee an adequate level of protection.
     ThirdCountryTransfer,
-    /// Another ground, stated in the reasons.
+    /// The information given to patients did not cover research and no retrospective consent was
+    /// obtained (seed 000, "Vilka registerdata går att använda för forskning?").
+    NoPatientInformationOrConsent,
+    /// The recipient is not bound by OSL and refuses the confidentiality reservation (seed 000,
+    /// "Forskningssamarbete med industrin").
+    ReservationNotAccepted,
+    /// A ground given before grounds were a closed list (state version 1); never accepted as input.
     Other,
 }
 
@@ -233,10 +280,22 @@ impl RefusalGround {
             "variables_not_motivated" => Some(RefusalGround::VariablesNotMotivated),
             "identity_numbers_not_justified" => Some(RefusalGround::IdentityNumbersNotJustified),
             "third_country_transfer" => Some(RefusalGround::ThirdCountryTransfer),
-            "other" => Some(RefusalGround::Other),
+            "no_patient_information_or_consent" => Some(RefusalGround::NoPatientInformationOrConsent),
+            "reservation_not_accepted" => Some(RefusalGround::ReservationNotAccepted),
             _ => None,
         }
     }
+
+    /// The grounds a decision may give (every variant but the legacy `other`).
+    pub const ACCEPTED: [&'static str; 7] = [
+        "harm_to_individual",
+        "outside_ethics_approval",
+        "variables_not_motivated",
+        "identity_numbers_not_justified",
+        "third_country_transfer",
+        "no_patient_information_or_consent",
+        "reservation_not_accepted",
+    ];
 }
 
 /// How to appeal a refusal or a restrictive condition (överklagandehänvisning).
@@ -264,20 +323,113 @@ impl AppealInfo {
     }
 }
 
+/// In what capacity a decision was taken (beslutsfattare): by the CPUA itself, or by a delegate under a
+/// written delegation (seed 000, "För kvalitetsregister förekommer att CPUA-myndigheten ger skriftlig
+/// delegation …"; seed 002, roles table).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum DecidedAs {
+    /// The CPUA authority itself, through its lawyer.
+    #[default]
+    Cpua,
+    /// A delegate (the register holder or a named person) under a written delegation.
+    Delegate {
+        delegation_reference: String,
+        delegated_on: NaiveDate,
+    },
+}
+
+/// What a confidentiality review established when it approved (prövningens slutsatser), seed 002,
+/// "Sammanfattningsvis …": the need for the data, that they fall within the ethics approval, and that
+/// they can be released without risk of harm (men) under OSL.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Findings {
+    pub need_for_data: bool,
+    pub within_ethics_approval: bool,
+    pub no_risk_of_harm: bool,
+    /// The CPUA accepts the exceptional need for personal identity numbers (seed 000, "Hur och vilka data
+    /// lämnas ut?"); required where that obligation is in force.
+    #[serde(default)]
+    pub identity_numbers_necessary: bool,
+}
+
+/// A lawyer's recommendation to the decision-maker (rekommendation från regionjurist), seed 002: regional
+/// lawyers interpret the law and recommend; the formal decision is the CPUA's or its delegate's. Internal.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Recommendation {
+    pub outcome: DecisionOutcome,
+    pub text: String,
+    pub by: AccountId,
+    pub by_name: String,
+    pub at: DateTime<Utc>,
+}
+
 /// A CPUA's release decision (beslut om utlämnande).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Decision {
     pub outcome: DecisionOutcome,
     pub decided_at: DateTime<Utc>,
     pub decided_by: AccountId,
+    /// Who decided, by name, as the decision will show it years later.
+    #[serde(default)]
+    pub decided_by_name: String,
+    #[serde(default)]
+    pub decided_as: DecidedAs,
     /// The CPUA's own reference for the decision (diarienummer), cited in the agreement.
     #[serde(default)]
     pub reference: Option<String>,
     pub reasons: Option<String>,
     pub conditions: Option<String>,
-    pub ground: Option<RefusalGround>,
+    /// The structured grounds of a refusal or restrictive condition; never research quality or a
+    /// competing project (seed 000, "Menprövning av centralt personuppgiftsansvarig myndighet (CPUA)").
+    #[serde(default)]
+    pub grounds: Vec<RefusalGround>,
+    /// What an approval established (seed 002).
+    #[serde(default)]
+    pub findings: Option<Findings>,
     pub dpo_consulted_on: Option<NaiveDate>,
     pub appeal: Option<AppealInfo>,
+}
+
+/// How a decision stopped being the one in force (omprövning, överklagande).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum SupersededBy {
+    /// The CPUA reconsidered its own decision.
+    Reconsideration { at: DateTime<Utc>, by: AccountId },
+    /// A court overturned it on appeal; the track reopens for a new decision.
+    Appeal {
+        court: String,
+        ruled_on: NaiveDate,
+        reference: String,
+    },
+}
+
+/// A decision that no longer stands, kept for the record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SupersededDecision {
+    pub decision: Decision,
+    pub superseded_by: SupersededBy,
+}
+
+/// The outcome of an appeal against a refusal (överklagande till kammarrätten).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AppealOutcome {
+    /// The court upheld the refusal (avslag står fast).
+    Upheld,
+    /// The court overturned the refusal (upphävt): the CPUA decides again.
+    Overturned,
+}
+
+/// A recorded appeal ruling (domstolens avgörande).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppealRuling {
+    pub court: String,
+    pub ruled_on: NaiveDate,
+    pub reference: String,
+    pub outcome: AppealOutcome,
+    pub recorded_by: AccountId,
 }
 
 /// The actual release of data by one CPUA (utlämnande, step 7).
@@ -308,6 +460,15 @@ pub struct CpuaReview {
     pub decision_due_on: Option<NaiveDate>,
     pub decision: Option<Decision>,
     pub release: Option<Release>,
+    /// A lawyer's recommendation before the decision (internal to the CPUA).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recommendation: Option<Recommendation>,
+    /// Decisions that were reconsidered or overturned.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub history: Vec<SupersededDecision>,
+    /// Appeal rulings recorded on this track.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub appeals: Vec<AppealRuling>,
 }
 
 /// The state of one CPUA's review (status för CPUA-prövning).
@@ -355,16 +516,141 @@ impl CpuaReview {
     }
 }
 
-/// The agreement step (avtal, step 6) as recorded; signing arrives in a later capability.
+/// The agreement step (avtal, step 6) as recorded: which rendered version was signed, with its digest
+/// and the clauses it holds. Electronic signing arrives in a later capability.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AgreementRecord {
+    /// The agreement version signed (0 for an agreement recorded before versions were required).
+    pub version: u32,
+    /// SHA-256 over the version's stored file hashes.
+    pub digest: String,
+    pub signed_on: NaiveDate,
+    /// The clauses the signed version holds (e.g. the confidentiality reservation, sekretessförbehåll).
+    pub clauses: BTreeSet<ClauseCode>,
+    /// The CPUAs that are parties to the signed version.
+    #[serde(default)]
+    pub cpua_parties: BTreeSet<OrgId>,
+    /// The typed-in reference of an agreement recorded under state version 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub legacy_reference: Option<String>,
+    pub recorded_by: AccountId,
+}
+
+impl AgreementRecord {
+    pub fn holds(&self, clause: ClauseCode) -> bool {
+        self.clauses.contains(&clause)
+    }
+}
+
+/// A recorded data processing agreement (personuppgiftsbiträdesavtal, PUB-avtal), seed 000,
+/// "Hantering vid utlämnandet av kvalitetsregisterdata".
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DataProcessingAgreementRecord {
+    pub processor: String,
     pub reference: String,
     pub signed_on: NaiveDate,
-    /// The confidentiality reservation is formalised in the agreement (sekretessförbehåll).
-    pub confidentiality_reservation: bool,
-    /// A data processing agreement is in place (personuppgiftsbiträdesavtal).
-    pub data_processing_agreement: bool,
     pub recorded_by: AccountId,
+}
+
+/// The legal basis for a transfer to a third country (rättslig grund för tredjelandsöverföring).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TransferBasis {
+    /// An adequacy decision of the European Commission (GDPR art. 45).
+    AdequacyDecision,
+    /// Standard contractual clauses (GDPR art. 46.2 c).
+    StandardContractualClauses,
+    /// Binding corporate rules (GDPR art. 47).
+    BindingCorporateRules,
+    /// A derogation for a specific situation (GDPR art. 49).
+    Derogation,
+}
+
+/// CPUA legal's assessment of a transfer to third countries (bedömning av tredjelandsöverföring), seed 000,
+/// "Hantering vid utlämnandet av kvalitetsregisterdata"; seed 002 calls international sharing hard.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ThirdCountryAssessment {
+    pub countries: Vec<CountryCode>,
+    pub permitted: bool,
+    pub basis: Option<TransferBasis>,
+    pub reasons: String,
+    pub assessed_by: AccountId,
+    pub assessed_on: NaiveDate,
+}
+
+/// Why personal identity numbers are needed, as stated in the ethics application (motivering av
+/// personnummer), seed 000, "Hur och vilka data lämnas ut?".
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdentityNumberJustification {
+    pub justification: String,
+    pub stated_in_ethics_application: bool,
+    pub recorded_by: AccountId,
+}
+
+/// Who links and who keeps the identity-number key when several CPUAs or linkage take part
+/// (samordning), seed 002, "Utbildningens innehåll".
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Coordination {
+    /// The CPUA that keeps the key (kodnyckel).
+    pub key_custodian: OrgId,
+    /// The authority responsible for the linkage: a CPUA's id or a linkage authority's code.
+    pub linkage_responsible: String,
+    pub note: Option<String>,
+    pub recorded_by: AccountId,
+}
+
+/// Consent obtained afterwards from the patients of a register whose patient information did not cover
+/// research (retrospektivt samtycke), seed 000, "Vilka registerdata går att använda för forskning?".
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RetrospectiveConsent {
+    pub register: RegisterId,
+    pub description: String,
+    pub obtained_on: NaiveDate,
+    pub recorded_by: AccountId,
+}
+
+/// Evidence recorded for obligations beyond the steps' own records (underlag för skyldigheter).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct ObligationEvidence {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_processing_agreement: Option<DataProcessingAgreementRecord>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub third_country_assessment: Option<ThirdCountryAssessment>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity_number_justification: Option<IdentityNumberJustification>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub coordination: Option<Coordination>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub retrospective_consents: Vec<RetrospectiveConsent>,
+}
+
+/// A linkage authority's own decision (samkörningsbeslut), recorded as the parties received it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LinkageDecision {
+    pub approved: bool,
+    pub decided_on: NaiveDate,
+    pub reference: String,
+    pub recorded_by: AccountId,
+}
+
+/// A linkage authority's review track (samkörningsprövning): each register-keeping authority reviews on
+/// its own (seed 000, "Sambearbetning av registerdata").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LinkageReview {
+    pub authority: LinkageTarget,
+    pub applied_on: Option<NaiveDate>,
+    pub application_reference: Option<String>,
+    pub decision: Option<LinkageDecision>,
+}
+
+/// A "bör" warning the actor passed with a recorded reason (åsidosatt rekommendation).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PassedWarning {
+    pub code: String,
+    pub command: String,
+    pub reason: String,
+    pub by: AccountId,
+    pub at: DateTime<Utc>,
 }
 
 /// The written agreement on extraction costs (skriftlig kostnadsöverenskommelse).
@@ -434,10 +720,19 @@ pub struct Amendment {
     pub ethics: Option<EthicsApproval>,
     pub application_submitted_at: Option<DateTime<Utc>>,
     pub decisions: BTreeMap<OrgId, DecisionOutcome>,
+    /// Each CPUA's full decision on the amendment, with reasons, grounds and the appeal route.
+    #[serde(default)]
+    pub decision_records: BTreeMap<OrgId, Decision>,
     pub status: AmendmentStatus,
+    /// The amendment version of the agreement, once recorded.
+    #[serde(default)]
+    pub agreement: Option<AgreementRecord>,
+    /// Releases of data under the new research question, per CPUA.
+    #[serde(default)]
+    pub releases: BTreeMap<OrgId, Release>,
 }
 
-/// An internal note by CPUA staff; never shown to the parties.
+/// An internal note (intern anteckning); seen only inside the organisation that wrote it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InternalNote {
     pub org: OrgId,
@@ -520,6 +815,8 @@ impl ClassificationRecord {
 /// A collaboration between industry and one or more quality registers (samverkansärende).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Collaboration {
+    /// The shape of this stored state; see [`STATE_VERSION`].
+    pub state_version: u32,
     pub id: CollaborationId,
     /// Human-readable reference, e.g. `SAM-2026-0001` (ärendenummer).
     pub reference: String,
@@ -543,9 +840,19 @@ pub struct Collaboration {
     #[serde(default)]
     pub classification: Option<ClassificationRecord>,
     pub step: Step,
-    pub feasibility: Option<Feasibility>,
+    /// The register holders' answers, one per register at most.
+    pub feasibility: Vec<Feasibility>,
     pub ethics: Option<EthicsApproval>,
     pub cpua_reviews: Vec<CpuaReview>,
+    /// The linkage authorities' own reviews.
+    #[serde(default)]
+    pub linkage_reviews: Vec<LinkageReview>,
+    /// Evidence for obligations recorded outside the steps.
+    #[serde(default)]
+    pub evidence: ObligationEvidence,
+    /// "Bör" warnings passed with a reason.
+    #[serde(default)]
+    pub passed_warnings: Vec<PassedWarning>,
     pub agreement: Option<AgreementRecord>,
     pub cost_agreement: Option<CostAgreement>,
     pub publications: Vec<Publication>,
@@ -572,5 +879,33 @@ impl Collaboration {
         self.amendments
             .iter()
             .find(|a| a.status == AmendmentStatus::Open)
+    }
+
+    /// The register holder's answer for one register.
+    pub fn feasibility_for(&self, register: &RegisterId) -> Option<&Feasibility> {
+        self.feasibility.iter().find(|f| &f.register == register)
+    }
+
+    /// Whether any register holder said the extraction is charged.
+    pub fn extraction_charged(&self) -> bool {
+        self.feasibility.iter().any(|f| f.extraction_charged)
+    }
+
+    /// Whether any CPUA has released data.
+    pub fn any_released(&self) -> bool {
+        self.cpua_reviews.iter().any(|r| r.release.is_some())
+    }
+
+    pub fn linkage_review(&self, authority: LinkageTarget) -> Option<&LinkageReview> {
+        self.linkage_reviews.iter().find(|r| r.authority == authority)
+    }
+
+    /// The CPUAs whose review approved (or released): the CPUA parties of the agreement.
+    pub fn approving_cpuas(&self) -> BTreeSet<OrgId> {
+        self.cpua_reviews
+            .iter()
+            .filter(|r| matches!(r.status(), ReviewStatus::Approved | ReviewStatus::Released))
+            .map(|r| r.cpua.clone())
+            .collect()
     }
 }

@@ -50,7 +50,16 @@ impl EventType {
                 | RecordEthicsApproval
                 | ToDataApplication
                 | ToReleaseDecision
+                | ReconsiderDecision
+                | RecordAppealOutcome
                 | RecordCostAgreement
+                | RecordDataProcessingAgreement
+                | RecordThirdCountryAssessment
+                | RecordIdentityNumberJustification
+                | RecordCoordination
+                | RecordRetrospectiveConsent
+                | RecordLinkageApplication
+                | RecordLinkageDecision
                 | ToAgreement
                 | ToDataRelease
                 | RecordPublication
@@ -64,8 +73,11 @@ impl EventType {
                 | RecordAmendmentEthics
                 | SubmitAmendmentApplication
                 | DecideAmendment
+                | RecordAmendmentAgreement
+                | ReleaseAmendmentData
                 | OverrideClassification => Visibility::Party,
-                AddInternalNote => Visibility::Internal,
+                // A lawyer's recommendation and an internal note stay inside their organisation.
+                RecommendDecision | AddInternalNote => Visibility::Internal,
             },
             EventType::OrganisationCreated
             | EventType::RegisterCreated
@@ -86,7 +98,7 @@ impl EventType {
             EventType::RegisterMoved,
             EventType::AccountCreated,
         ];
-        v.extend(CommandKind::ALL.into_iter().map(EventType::Command));
+        v.extend(CommandKind::ALL.iter().copied().map(EventType::Command));
         v
     }
 }
@@ -104,6 +116,10 @@ mod tests {
         // Internal notes never reach the parties.
         assert_eq!(
             EventType::Command(CommandKind::AddInternalNote).visibility(),
+            Visibility::Internal
+        );
+        assert_eq!(
+            EventType::Command(CommandKind::RecommendDecision).visibility(),
             Visibility::Internal
         );
         assert_eq!(

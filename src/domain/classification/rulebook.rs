@@ -72,6 +72,7 @@ pub(crate) struct ObligationDef {
     pub label_sv: Arc<str>,
     pub label_en: Arc<str>,
     pub gates_step: u8,
+    pub waivable: bool,
     pub documents: u64,
     pub clauses: u32,
 }
@@ -146,6 +147,8 @@ pub struct ObligationInfo {
     pub label_sv: Arc<str>,
     pub label_en: Arc<str>,
     pub gates_step: u8,
+    /// CPUA legal may waive it with a written reason. Never true for a "ska" rule of the seeds.
+    pub waivable: bool,
     pub documents: Vec<Arc<str>>,
     pub clauses: Vec<ClauseCode>,
 }
@@ -191,6 +194,7 @@ impl Rulebook {
             label_sv: d.label_sv.clone(),
             label_en: d.label_en.clone(),
             gates_step: d.gates_step,
+            waivable: d.waivable,
             documents: self.document_codes(d.documents),
             clauses: Self::clause_codes(d.clauses),
         })
@@ -339,6 +343,9 @@ struct RawObligation {
     label_sv: Option<Spanned<String>>,
     label_en: Option<Spanned<String>>,
     gates_step: Spanned<i64>,
+    /// Whether CPUA legal may waive the obligation; absent means no.
+    #[serde(default)]
+    waivable: bool,
     #[serde(default)]
     documents: Vec<Spanned<String>>,
     #[serde(default)]
@@ -661,6 +668,7 @@ impl Cx<'_> {
                 label_sv: self.text(&r.label_sv, "label_sv", &owner, at),
                 label_en: self.text(&r.label_en, "label_en", &owner, at),
                 gates_step: step.clamp(1, 9) as u8,
+                waivable: r.waivable,
                 documents: self.document_mask(&r.documents, &documents),
                 clauses: self.clause_mask(&r.clauses),
             });

@@ -1,0 +1,270 @@
+//! Step 4, the application for data to each CPUA (ansökan om datauttag), with the confidentiality-review
+//! dossier of seed 000, "Menprövning av centralt personuppgiftsansvarig myndighet (CPUA)". Each CPUA of the
+//! collaboration's registers gets a track of its own (seed 000, "Sambearbetning av registerdata").
+use std::collections::BTreeMap;
+
+use super::{step_is, Advice, Context, Refusal, SEED_000, SEED_001};
+use crate::domain::classification::ObligationCode;
+use crate::domain::collaboration::{Collaboration, CpuaReview, Dossier};
+use crate::domain::ids::{OrgId, RegisterId};
+use crate::domain::step::Step;
+
+const PATIENT_INFO: &str = "Vilka registerdata går att använda för forskning?";
+
+pub(super) fn guard(c: &Collaboration, track: Option<&OrgId>, ctx: &Context) -> Result<(), Refusal> {
+    step_is(
+        c,
+        &[
+            Step::RegisterContact,
+            Step::EthicsReview,
+            Step::DataApplication,
+            Step::ReleaseDecision,
+        ],
+        "applying for data",
+    )?;
+    if let Some(rec) = &c.classification {
+        if rec.effective_type().is_none() && !ctx.obligations.has(ObligationCode::LegalReview) {
+            return Err(Refusal::precondition(
+                "collaboration_type_undecided",
+                "the type of collaboration must be identified before applying for data",
+            )
+            .source(SEED_001, "1. Förarbete")
+            .missing(rec.result.missing.iter().map(|f| format!("intake.{f}"))));
+        }
+    }
+    match track {
+        Some(cpua) => match c.review(cpua) {
+            Some(r) if r.application_complete_at.is_some() => {
+                return Err(Refusal::precondition(
+                    "application_already_complete",
+                    format!("the application to {} is already complete", r.cpua_name),
+                ))
+            }
+            Some(_) => {}
+            None if c.cpua_reviews.is_empty()
+                && c.registers.iter().any(|r| ctx.cpua_of(r).is_some_and(|(o, _)| o == cpua)) => {}
+            None => {
+                return Err(Refusal::invalid(
+                    "cpua",
+                    "not_a_cpua_of_collaboration",
+                    "this authority is not the CPUA of any register in the collaboration",
+                ))
+            }
+        },
+        None => {
+            if !c.cpua_reviews.is_empty()
+                && c.cpua_reviews.iter().all(|r| r.application_complete_at.is_some())
+            {
+                return Err(Refusal::precondition(
+                    "applications_complete",
+                    "every CPUA already has a complete application",
+                ));
+            }
+        }
+    }
+    patient_information(c, track, ctx)
+}
+
+/// The registers a track covers: its review's, or before any application those whose CPUA it is now.
+fn track_registers(c: &Collaboration, track: Option<&OrgId>, ctx: &Context) -> Vec<RegisterId> {
+    match track {
+        None => c.registers.clone(),
+        Some(o) => match c.review(o) {
+            Some(r) => r.registers.clone(),
+            None => c
+                .registers
+                .iter()
+                .filter(|r| ctx.cpua_of(r).is_some_and(|(x, _)| x == o))
+                .cloned()
+                .collect(),
+        },
+    }
+}
+
+/// Seed 000, "Vilka registerdata går att använda för forskning?": register data can be used for research
+/// only if the patients were told so when their data were reported; otherwise only with consent obtained
+/// retrospectively ("kan data … inte användas för forskningssyfte om inte samtycke inhämtas retrospektivt").
+fn patient_information(c: &Collaboration, track: Option<&OrgId>, ctx: &Context) -> Result<(), Refusal> {
+    if !c.is_research {
+        return Ok(());
+    }
+    let missing: Vec<String> = track_registers(c, track, ctx)
+        .into_iter()
+        .filter(|r| {
+            ctx.registers
+                .get(r)
+                .is_some_and(|f| !f.patient_information_covers_research)
+                && !c
+                    .evidence
+                    .retrospective_consents
+                    .iter()
+                    .any(|k| &k.register == r)
+        })
+        .map(|r| format!("evidence.retrospective_consent.{r}"))
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    Err(Refusal::precondition(
+        "patient_information_does_not_cover_research",
+        "the information given to the patients of this register did not say the data may be used for research: research needs their consent obtained retrospectively, recorded first",
+    )
+    .source(SEED_000, PATIENT_INFO)
+    .missing(missing))
+}
+
+pub(super) fn apply(
+    n: &mut Collaboration,
+    cpua: &OrgId,
+    dossier: Dossier,
+    ctx: &Context,
+) -> Result<(), Refusal> {
+    if n.cpua_reviews.is_empty() {
+        n.cpua_reviews = open_reviews(n, ctx)?;
+    }
+    let ethics = ctx.obligations.has(ObligationCode::EthicsApproval);
+    let review_needed = ctx.obligations.has(ObligationCode::ConfidentialityReview);
+    let review = n.review_mut(cpua).ok_or_else(|| {
+        Refusal::invalid(
+            "cpua",
+            "not_a_cpua_of_collaboration",
+            "this authority is not the CPUA of any register in the collaboration",
+        )
+    })?;
+    review.application_submitted_at.get_or_insert(ctx.now);
+    review.dossier.merge(dossier);
+    if review.dossier.missing(ethics, review_needed).is_empty() {
+        review.application_complete_at = Some(ctx.now);
+        // Seed 001, "5. Beslut om utlämnande": a decision should be given within 30 days, counted from
+        // the complete application.
+        review.decision_due_on = ctx.today.checked_add_days(chrono::Days::new(30));
+    }
+    Ok(())
+}
+
+fn open_reviews(c: &Collaboration, ctx: &Context) -> Result<Vec<CpuaReview>, Refusal> {
+    let mut by_cpua: BTreeMap<OrgId, (String, Vec<RegisterId>)> = BTreeMap::new();
+    for reg in &c.registers {
+        let (cpua, name) = ctx.cpua_of(reg).ok_or_else(|| {
+            Refusal::precondition(
+                "register_without_cpua",
+                format!("register {reg} has no responsible CPUA in the reference data"),
+            )
+        })?;
+        by_cpua
+            .entry(cpua.clone())
+            .or_insert_with(|| (name.to_string(), vec![]))
+            .1
+            .push(reg.clone());
+    }
+    Ok(by_cpua
+        .into_iter()
+        .map(|(cpua, (cpua_name, registers))| CpuaReview {
+            cpua,
+            cpua_name,
+            registers,
+            application_submitted_at: None,
+            dossier: Dossier::default(),
+            application_complete_at: None,
+            decision_due_on: None,
+            decision: None,
+            release: None,
+            recommendation: None,
+            history: vec![],
+            appeals: vec![],
+        })
+        .collect())
+}
+
+/// The "bör" of early contact, for the registers of this track.
+pub(super) fn warnings(c: &Collaboration, track: Option<&OrgId>, ctx: &Context) -> Vec<Advice> {
+    let regs = track_registers(c, track, ctx);
+    super::feasibility::warnings(c, Some(&regs))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testkit::*;
+    use super::super::Command;
+    use crate::domain::collaboration::ReviewStatus;
+
+    #[test]
+    fn each_cpua_gets_its_own_track_and_its_own_30_days() {
+        // Seed 000, "Sambearbetning av registerdata"; seed 001, "5. Beslut om utlämnande".
+        let k = Kit::new();
+        let c = k.walk_to_ethics(Scenario::two_cpuas());
+        let c = k.run(&c, k.application(&k.a)).unwrap();
+        assert_eq!(c.cpua_reviews.len(), 2);
+        let a = c.review(&k.a).unwrap();
+        assert_eq!(a.status(), ReviewStatus::UnderReview);
+        assert_eq!(a.decision_due_on, k.today().checked_add_days(chrono::Days::new(30)));
+        assert_eq!(c.review(&k.b).unwrap().status(), ReviewStatus::NotApplied);
+        assert_eq!(c.step, crate::domain::step::Step::DataApplication);
+        let r = k.run(&c, k.application(&k.a)).unwrap_err();
+        assert_eq!(r.rule, "application_already_complete");
+    }
+
+    #[test]
+    fn an_incomplete_dossier_leaves_the_application_incomplete() {
+        // Seed 000, "Menprövning av centralt personuppgiftsansvarig myndighet (CPUA)": five items.
+        let k = Kit::new();
+        let c = k.walk_to_ethics(Scenario::public_research());
+        let mut d = full_dossier();
+        d.access_and_storage = None;
+        let c = k
+            .run(&c, Command::ToDataApplication { cpua: k.a.clone(), dossier: d })
+            .unwrap();
+        let r = c.review(&k.a).unwrap();
+        assert_eq!(r.status(), ReviewStatus::ApplicationIncomplete);
+        assert!(r.decision_due_on.is_none());
+    }
+
+    #[test]
+    fn statistics_need_only_which_data() {
+        // DOMAIN.md, "Public documents and statistics": a decision, no confidentiality review of microdata.
+        let k = Kit::new();
+        let c = k.walk_to_register_contact(Scenario::statistics());
+        let c = k.answer_feasibility(&c);
+        let d = crate::domain::collaboration::Dossier {
+            requested_data: Some(vec!["antal".into()]),
+            ..Default::default()
+        };
+        let c = k
+            .run(&c, Command::ToDataApplication { cpua: k.a.clone(), dossier: d })
+            .unwrap();
+        assert_eq!(c.review(&k.a).unwrap().status(), ReviewStatus::UnderReview);
+    }
+
+    #[test]
+    fn research_on_a_register_without_patient_information_needs_retrospective_consent() {
+        // Seed 000, "Vilka registerdata går att använda för forskning?".
+        let k = Kit::new();
+        let mut s = Scenario::public_research();
+        s.registers = vec![2];
+        let c = k.walk_to_ethics(s);
+        let r = k.run(&c, k.application(&k.a)).unwrap_err();
+        assert_eq!(r.rule, "patient_information_does_not_cover_research");
+        assert!(r.source.as_deref().is_some_and(|s| s.contains(super::PATIENT_INFO)));
+        let c = k.run(&c, k.retrospective_consent(2)).unwrap();
+        assert!(k.run(&c, k.application(&k.a)).is_ok());
+    }
+
+    #[test]
+    fn a_register_with_patient_information_or_no_research_needs_no_consent() {
+        let k = Kit::new();
+        let c = k.walk_to_ethics(Scenario::public_research());
+        assert!(k.run(&c, k.application(&k.a)).is_ok());
+        let mut s = Scenario::statistics();
+        s.registers = vec![2];
+        let c = k.answer_feasibility(&k.walk_to_register_contact(s));
+        assert!(k.run(&c, k.application(&k.a)).is_ok());
+    }
+
+    #[test]
+    fn an_authority_that_is_no_cpua_of_the_case_is_refused() {
+        let k = Kit::new();
+        let c = k.walk_to_ethics(Scenario::public_research());
+        let r = k.run(&c, k.application(&k.b)).unwrap_err();
+        assert_eq!(r.rule, "not_a_cpua_of_collaboration");
+    }
+}

@@ -1,0 +1,72 @@
+//! Step 9, archiving and deletion of copies (arkivering och radering av kopior), seed 001, "9. Arkivering
+//! och radering av kopior": a private principal under GDPR and its own policies; a public principal also
+//! under OSL and the Archives Act. The case closes only once the disposal is confirmed.
+use super::{not_in_future, step_is, Context, Refusal, SEED_001};
+use crate::domain::collaboration::{Collaboration, DisposalConfirmation};
+use crate::domain::step::Step;
+
+pub(super) fn guard(c: &Collaboration) -> Result<(), Refusal> {
+    step_is(c, &[Step::Results], "archiving")?;
+    if c.open_amendment().is_some() {
+        return Err(Refusal::precondition(
+            "amendment_open",
+            "an amendment is still open: decide or withdraw it first",
+        ));
+    }
+    Ok(())
+}
+
+pub(super) fn guard_confirm(c: &Collaboration) -> Result<(), Refusal> {
+    step_is(c, &[Step::Archiving], "confirming disposal")
+}
+
+pub(super) fn guard_close(c: &Collaboration) -> Result<(), Refusal> {
+    step_is(c, &[Step::Archiving], "closing")?;
+    if c.disposal.is_none() {
+        return Err(Refusal::precondition(
+            "disposal_confirmation_required",
+            "the confirmation that copies were archived or deleted must be recorded before closing",
+        )
+        .source(SEED_001, "9. Arkivering och radering av kopior")
+        .missing(["disposal"]));
+    }
+    Ok(())
+}
+
+pub(super) fn apply_confirm(
+    n: &mut Collaboration,
+    d: DisposalConfirmation,
+    ctx: &Context,
+) -> Result<(), Refusal> {
+    not_in_future("confirmed_on", d.confirmed_on, ctx.today)?;
+    n.disposal = Some(d);
+    Ok(())
+}
+
+pub(super) fn apply_close(n: &mut Collaboration, ctx: &Context) {
+    n.step = Step::Closed;
+    n.closed_at = Some(ctx.now);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testkit::*;
+    use super::super::Command;
+    use crate::domain::step::Step;
+
+    #[test]
+    fn the_case_closes_only_after_disposal_is_confirmed() {
+        // Seed 001, "9. Arkivering och radering av kopior".
+        let k = Kit::new();
+        let c = k.walk_to_released(Scenario::public_research());
+        let c = k.run(&c, Command::ToResults).unwrap();
+        let c = k.run(&c, Command::ToArchiving).unwrap();
+        let r = k.run(&c, Command::ToClosed).unwrap_err();
+        assert_eq!(r.rule, "disposal_confirmation_required");
+        let c = k.run(&c, Command::ConfirmDisposal(k.disposal())).unwrap();
+        let closed = k.run(&c, Command::ToClosed).unwrap();
+        assert_eq!(closed.step, Step::Closed);
+        assert!(closed.closed_at.is_some());
+        assert_eq!(k.run(&closed, Command::ToArchiving).unwrap_err().rule, "terminal_state");
+    }
+}

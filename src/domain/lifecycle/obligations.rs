@@ -1,0 +1,503 @@
+//! Obligations drive the lifecycle (skyldigheter styr processen). The classification derives the obligations
+//! of a collaboration from the rulebook; the rulebook says which step each one gates (`gates_step`); this
+//! module says, for every obligation code, what evidence satisfies it, and refuses the command that performs
+//! a gated step until every obligation gating it is met. One generic guard, no per-obligation booleans.
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::{CommandKind, Context, Refusal};
+use crate::domain::classification::{
+    ClauseCode, Instrument, ObligationCode, Rulebook,
+};
+use crate::domain::collaboration::{AgreementRecord, Collaboration, LinkageTarget, ReviewStatus};
+use crate::domain::ids::OrgId;
+use crate::domain::lifecycle::SEED_000;
+
+/// An obligation in force for one collaboration, with the step it gates (gällande skyldighet).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct EffectiveObligation {
+    #[schema(value_type = String)]
+    pub code: ObligationCode,
+    pub label_sv: String,
+    pub label_en: String,
+    /// The step (1–9) whose performing command it blocks until met.
+    pub gates_step: u8,
+    /// CPUA legal may waive it with a reason (the rulebook says so; never a "ska").
+    pub waivable: bool,
+    pub reason_sv: String,
+    pub reason_en: String,
+    /// The seed file and section (or the override) it comes from.
+    pub source: String,
+    /// Added by CPUA legal rather than by a rule.
+    pub added_by_legal: bool,
+    /// The clauses the agreement must hold for it.
+    #[schema(value_type = Vec<String>)]
+    pub clauses: Vec<ClauseCode>,
+    /// What satisfies it, in Swedish and English.
+    pub evidence_sv: String,
+    pub evidence_en: String,
+}
+
+/// An obligation not yet met (ej uppfylld skyldighet): what is missing and where the rule comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct UnmetObligation {
+    pub code: String,
+    pub label_sv: String,
+    pub label_en: String,
+    pub evidence_sv: String,
+    pub evidence_en: String,
+    pub source: String,
+    pub missing: Vec<String>,
+}
+
+/// What the rulebook declares of one obligation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObligationDecl {
+    pub gates_step: u8,
+    pub waivable: bool,
+    pub label_sv: String,
+    pub label_en: String,
+    pub clauses: Vec<ClauseCode>,
+}
+
+/// The obligations in force for one collaboration, and the rulebook's declarations (skyldigheter).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, utoipa::ToSchema)]
+pub struct Obligations {
+    pub in_force: Vec<EffectiveObligation>,
+    /// Whether the collaboration is classified at all; without a classification nothing may proceed.
+    pub classified: bool,
+    /// `agreement` or `decision` (statistics and public documents need a decision, no agreement).
+    #[schema(value_type = Option<String>)]
+    pub instrument: Option<Instrument>,
+    #[serde(skip)]
+    #[schema(ignore)]
+    pub decls: BTreeMap<ObligationCode, ObligationDecl>,
+}
+
+impl Obligations {
+    pub fn has(&self, code: ObligationCode) -> bool {
+        self.in_force.iter().any(|o| o.code == code)
+    }
+
+    pub fn get(&self, code: ObligationCode) -> Option<&EffectiveObligation> {
+        self.in_force.iter().find(|o| o.code == code)
+    }
+
+    /// Whether the collaboration is formalised by an agreement (step 6); a decision needs none.
+    pub fn agreement_required(&self) -> bool {
+        self.instrument != Some(Instrument::Decision)
+    }
+
+    /// Whether CPUA legal may waive `code` (the rulebook marks it; a "ska" never).
+    pub fn waivable(&self, code: ObligationCode) -> bool {
+        self.decls.get(&code).is_some_and(|d| d.waivable)
+    }
+
+    /// The clauses every obligation in force requires of the agreement.
+    pub fn required_clauses(&self) -> BTreeMap<ClauseCode, ObligationCode> {
+        let mut m = BTreeMap::new();
+        for o in &self.in_force {
+            for c in &o.clauses {
+                m.entry(*c).or_insert(o.code);
+            }
+        }
+        m
+    }
+
+    /// The obligations of a collaboration: its classification's (with the rulebook version it used), legal's
+    /// additions and waivers (a waiver of an obligation the rulebook does not mark waivable is ignored, so a
+    /// "ska" stands whatever a stored override says), the legal review settled once legal decided the type,
+    /// and the written cost agreement whenever a register holder said the extraction is charged.
+    pub fn build(c: &Collaboration, rulebook: Option<&Rulebook>) -> Obligations {
+        let decls: BTreeMap<ObligationCode, ObligationDecl> = rulebook
+            .map(|rb| {
+                ObligationCode::ALL
+                    .iter()
+                    .filter_map(|code| {
+                        rb.obligation_info(*code).map(|i| {
+                            (
+                                *code,
+                                ObligationDecl {
+                                    gates_step: i.gates_step,
+                                    waivable: i.waivable,
+                                    label_sv: i.label_sv.to_string(),
+                                    label_en: i.label_en.to_string(),
+                                    clauses: i.clauses.clone(),
+                                },
+                            )
+                        })
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let Some(rec) = &c.classification else {
+            return Obligations {
+                decls,
+                ..Obligations::default()
+            };
+        };
+        let instrument = match &rec.type_override {
+            Some(o) => rulebook
+                .and_then(|rb| rb.type_info(o.collaboration_type))
+                .map(|t| t.instrument),
+            None => rec.result.parties.instrument,
+        };
+        let mut codes: BTreeSet<ObligationCode> = rec.result.obligation_codes().into_iter().collect();
+        for o in &rec.obligation_overrides {
+            if !o.waive {
+                codes.insert(o.code);
+            } else if decls.get(&o.code).is_some_and(|d| d.waivable) {
+                codes.remove(&o.code);
+            }
+        }
+        if rec.type_override.is_some() {
+            codes.remove(&ObligationCode::LegalReview);
+        }
+        if c.extraction_charged() {
+            codes.insert(ObligationCode::WrittenCostAgreement);
+        }
+        let in_force = codes
+            .into_iter()
+            .map(|code| {
+                let decl = decls.get(&code);
+                let from_rule = rec.result.obligations.iter().find(|o| o.code == code);
+                let added = rec
+                    .obligation_overrides
+                    .iter()
+                    .rev()
+                    .find(|o| o.code == code && !o.waive);
+                let (reason_sv, reason_en, source, added_by_legal) = match (from_rule, added) {
+                    (Some(o), _) => (
+                        o.reason_sv.to_string(),
+                        o.reason_en.to_string(),
+                        format!("{}, \"{}\"", o.source.file, o.source.section),
+                        false,
+                    ),
+                    (None, Some(a)) => (
+                        a.reason.clone(),
+                        a.reason.clone(),
+                        "CPUA legal (override)".to_string(),
+                        true,
+                    ),
+                    (None, None) => (
+                        "Registerhållaren har angett att datauttaget debiteras: ersättningen ska vara reglerad skriftligt innan data lämnas ut.".into(),
+                        "The register holder said the extraction is charged: the charge must be agreed in writing before data are released.".into(),
+                        format!("{SEED_000}, \"Ersättning för datauttag för forskning\""),
+                        false,
+                    ),
+                };
+                let (evidence_sv, evidence_en) = evidence_text(code);
+                EffectiveObligation {
+                    code,
+                    label_sv: decl.map(|d| d.label_sv.clone()).unwrap_or_else(|| code.to_string()),
+                    label_en: decl.map(|d| d.label_en.clone()).unwrap_or_else(|| code.to_string()),
+                    gates_step: decl
+                        .map(|d| d.gates_step)
+                        .or_else(|| from_rule.map(|o| o.gates_step))
+                        .unwrap_or(4),
+                    waivable: decl.is_some_and(|d| d.waivable),
+                    reason_sv,
+                    reason_en,
+                    source,
+                    added_by_legal,
+                    clauses: decl.map(|d| d.clauses.clone()).unwrap_or_default(),
+                    evidence_sv: evidence_sv.into(),
+                    evidence_en: evidence_en.into(),
+                }
+            })
+            .collect();
+        Obligations {
+            in_force,
+            classified: true,
+            instrument,
+            decls,
+        }
+    }
+}
+
+/// What satisfies each obligation, in Swedish and English. The match is exhaustive: a new obligation code
+/// does not compile until its evidence is declared here and in [`evidence`].
+pub fn evidence_text(code: ObligationCode) -> (&'static str, &'static str) {
+    use ObligationCode as O;
+    match code {
+        O::EthicsApproval => (
+            "Ett etikgodkännande från Etikprövningsmyndigheten (diarienummer och datum) är registrerat.",
+            "An ethics approval from the Ethical Review Authority (reference number and date) is recorded.",
+        ),
+        O::ConfidentialityReview => (
+            "Underlaget för menprövningen är komplett hos CPUA-myndigheten (de fem uppgifterna).",
+            "The confidentiality-review dossier is complete at the CPUA (the five items).",
+        ),
+        O::ConfidentialityReservation => (
+            "Den undertecknade avtalsversionen innehåller sekretessförbehållet.",
+            "The signed agreement version holds the confidentiality reservation.",
+        ),
+        O::DataProcessingAgreement => (
+            "Ett personuppgiftsbiträdesavtal (PUB-avtal) är registrerat.",
+            "A data processing agreement is recorded.",
+        ),
+        O::LinkageApplications => (
+            "Varje registerförande myndighet som samkör har fattat eget beslut om bifall.",
+            "Each register-keeping authority doing the linkage has approved it in its own decision.",
+        ),
+        O::ThirdCountryAssessment => (
+            "CPUA-myndighetens jurist har bedömt överföringen till varje tredjeland och medgett den med rättslig grund.",
+            "CPUA legal has assessed the transfer to every third country and permitted it on a legal basis.",
+        ),
+        O::IdentityNumbersJustification => (
+            "Motiveringen till personnummer är registrerad som den anges i etikansökan, och CPUA-myndigheten godtar den i sitt beslut.",
+            "The justification of identity numbers is recorded as stated in the ethics application, and the CPUA accepts it in its decision.",
+        ),
+        O::PharmaAppendix => (
+            "Avtalsversionen innehåller läkemedelsbilagan.",
+            "The agreement version holds the pharmaceutical appendix.",
+        ),
+        O::WrittenCostAgreement => (
+            "En skriftlig kostnadsöverenskommelse är registrerad.",
+            "A written cost agreement is recorded.",
+        ),
+        O::ExtendedKeyRetention => (
+            "Etikgodkännandet omfattar det förlängda sparandet av kodnyckeln.",
+            "The ethics approval covers the extended retention of the key.",
+        ),
+        O::MultiCpuaCoordination => (
+            "Det är bestämt vilken myndighet som förvarar kodnyckeln och vilken som ansvarar för samkörningen.",
+            "It is settled which authority keeps the key and which is responsible for the linkage.",
+        ),
+        O::LegalReview => (
+            "CPUA-myndighetens jurist har beslutat samverkanstypen.",
+            "CPUA legal has decided the collaboration type.",
+        ),
+    }
+}
+
+/// The agreement record a release relies on: the amendment's for an amendment release, else the original.
+fn agreement_for(c: &Collaboration, kind: CommandKind) -> Option<&AgreementRecord> {
+    if kind == CommandKind::ReleaseAmendmentData {
+        c.amendments.iter().rev().find_map(|a| a.agreement.as_ref())
+    } else {
+        c.agreement.as_ref()
+    }
+}
+
+/// The third countries (outside the EU/EEA) among the recipient countries.
+fn third_countries(c: &Collaboration) -> Vec<String> {
+    c.recipient_countries
+        .iter()
+        .filter(|cc| cc.is_third_country())
+        .map(|cc| cc.as_str().to_string())
+        .collect()
+}
+
+/// Whether one obligation is met, or what is missing. Exhaustive over the codes.
+pub fn evidence(
+    code: ObligationCode,
+    c: &Collaboration,
+    kind: CommandKind,
+    track: Option<&OrgId>,
+    ctx: &Context,
+) -> Result<(), Vec<String>> {
+    use ObligationCode as O;
+    let need = |ok: bool, item: &str| if ok { Ok(()) } else { Err(vec![item.to_string()]) };
+    match code {
+        O::EthicsApproval => need(c.ethics.is_some(), "ethics_approval"),
+        O::ConfidentialityReview => {
+            let ethics = ctx.obligations.has(O::EthicsApproval);
+            let tracks: Vec<_> = match track {
+                Some(o) => c.review(o).into_iter().collect(),
+                None => c.cpua_reviews.iter().collect(),
+            };
+            if tracks
+                .iter()
+                .any(|r| r.dossier.missing(ethics, true).is_empty())
+            {
+                Ok(())
+            } else {
+                let missing: BTreeSet<String> = tracks
+                    .iter()
+                    .flat_map(|r| r.dossier.missing(ethics, true))
+                    .map(|m| format!("dossier.{m}"))
+                    .collect();
+                Err(if missing.is_empty() {
+                    vec!["dossier".into()]
+                } else {
+                    missing.into_iter().collect()
+                })
+            }
+        }
+        O::ConfidentialityReservation => need(
+            agreement_for(c, kind).is_some_and(|a| a.holds(ClauseCode::ConfidentialityReservation)),
+            "agreement.clauses.confidentiality_reservation",
+        ),
+        O::DataProcessingAgreement => need(
+            c.evidence.data_processing_agreement.is_some(),
+            "evidence.data_processing_agreement",
+        ),
+        O::LinkageApplications => {
+            let mut missing = vec![];
+            for target in &c.linkage {
+                if target.authority_name().is_none() {
+                    // Another quality register is applied for through its own CPUA track.
+                    if c.registers.len() < 2 {
+                        missing.push("registers.linked_register".to_string());
+                    }
+                    continue;
+                }
+                let approved = c
+                    .linkage_review(*target)
+                    .and_then(|r| r.decision.as_ref())
+                    .is_some_and(|d| d.approved);
+                if !approved {
+                    missing.push(format!("linkage.{}.decision", target.code()));
+                }
+            }
+            if missing.is_empty() {
+                Ok(())
+            } else {
+                Err(missing)
+            }
+        }
+        O::ThirdCountryAssessment => {
+            let countries = third_countries(c);
+            match &c.evidence.third_country_assessment {
+                Some(a)
+                    if a.permitted
+                        && a.basis.is_some()
+                        && countries
+                            .iter()
+                            .all(|cc| a.countries.iter().any(|x| x.as_str() == cc)) =>
+                {
+                    Ok(())
+                }
+                Some(a) if !a.permitted => Err(vec!["third_country_assessment.permitted".into()]),
+                _ => Err(vec!["third_country_assessment".into()]),
+            }
+        }
+        O::IdentityNumbersJustification => need(
+            c.evidence
+                .identity_number_justification
+                .as_ref()
+                .is_some_and(|j| j.stated_in_ethics_application),
+            "evidence.identity_number_justification",
+        ),
+        O::PharmaAppendix => {
+            let in_version = ctx
+                .agreement_version
+                .is_some_and(|v| v.clauses.contains(&ClauseCode::PharmaAppendix));
+            let recorded = c
+                .agreement
+                .as_ref()
+                .is_some_and(|a| a.holds(ClauseCode::PharmaAppendix));
+            need(in_version || recorded, "agreement.clauses.pharma_appendix")
+        }
+        O::WrittenCostAgreement => need(c.cost_agreement.is_some(), "cost_agreement"),
+        O::ExtendedKeyRetention => {
+            let wanted = c.intake.key_retention_months.unwrap_or(3);
+            need(
+                c.ethics
+                    .as_ref()
+                    .and_then(|e| e.key_retention_months)
+                    .is_some_and(|m| m >= wanted),
+                "ethics_approval.key_retention_months",
+            )
+        }
+        O::MultiCpuaCoordination => need(c.evidence.coordination.is_some(), "evidence.coordination"),
+        O::LegalReview => need(
+            c.classification
+                .as_ref()
+                .is_some_and(|r| r.type_override.is_some()),
+            "classification.type_override",
+        ),
+    }
+}
+
+/// Whether `kind` performs the step an obligation gating `step` blocks. An amendment's release of data is
+/// a release (step 7) too.
+fn gates(step: u8, kind: CommandKind) -> bool {
+    CommandKind::performing_step(step) == Some(kind)
+        || (step == 7 && kind == CommandKind::ReleaseAmendmentData)
+}
+
+/// The obligations gating `kind` that are not met, each with its evidence and what is missing.
+pub fn unmet(
+    c: &Collaboration,
+    kind: CommandKind,
+    track: Option<&OrgId>,
+    ctx: &Context,
+) -> Vec<UnmetObligation> {
+    ctx.obligations
+        .in_force
+        .iter()
+        .filter(|o| gates(o.gates_step, kind))
+        .filter_map(|o| {
+            evidence(o.code, c, kind, track, ctx)
+                .err()
+                .map(|missing| UnmetObligation {
+                    code: o.code.to_string(),
+                    label_sv: o.label_sv.clone(),
+                    label_en: o.label_en.clone(),
+                    evidence_sv: o.evidence_sv.clone(),
+                    evidence_en: o.evidence_en.clone(),
+                    source: o.source.clone(),
+                    missing,
+                })
+        })
+        .collect()
+}
+
+/// Refuses `kind` while an obligation gating it is unmet, or while the collaboration is not classified.
+pub fn gate(
+    c: &Collaboration,
+    kind: CommandKind,
+    track: Option<&OrgId>,
+    ctx: &Context,
+) -> Result<(), Refusal> {
+    let performs_a_step = (2..=9).any(|s| gates(s, kind));
+    if !performs_a_step {
+        return Ok(());
+    }
+    if !ctx.obligations.classified {
+        return Err(Refusal::precondition(
+            "not_classified",
+            "the collaboration has no classification: its type and obligations must be identified first",
+        )
+        .source(super::SEED_001, "1. Förarbete")
+        .missing(["classification"]));
+    }
+    let unmet = unmet(c, kind, track, ctx);
+    if unmet.is_empty() {
+        return Ok(());
+    }
+    let names: Vec<&str> = unmet.iter().map(|u| u.code.as_str()).collect();
+    let mut r = Refusal::precondition(
+        "obligations_unmet",
+        format!(
+            "obligations gating this step are not met: {}",
+            names.join(", ")
+        ),
+    )
+    .missing(unmet.iter().flat_map(|u| u.missing.clone()));
+    if let [one] = unmet.as_slice() {
+        r.source = Some(one.source.clone());
+    }
+    r.obligations = unmet;
+    Err(r)
+}
+
+/// The CPUA tracks that count as deciding for the agreement: approved or released.
+pub fn approving(c: &Collaboration) -> BTreeSet<OrgId> {
+    c.cpua_reviews
+        .iter()
+        .filter(|r| matches!(r.status(), ReviewStatus::Approved | ReviewStatus::Released))
+        .map(|r| r.cpua.clone())
+        .collect()
+}
+
+/// Linkage targets that are authorities with a review of their own.
+pub fn linkage_authorities(c: &Collaboration) -> Vec<LinkageTarget> {
+    c.linkage
+        .iter()
+        .copied()
+        .filter(|t| t.authority_name().is_some())
+        .collect()
+}
