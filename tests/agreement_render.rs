@@ -5,7 +5,7 @@ use std::process::Command;
 
 use samverkan::domain::agreement::data::{AgreementData, Deviation, CLAUSE_CODES};
 use samverkan::domain::agreement::diff::{diff, ChangeKind};
-use samverkan::domain::agreement::{validate, ClauseKind, Document};
+use samverkan::domain::agreement::{validate, Block, ClauseKind, Document};
 use samverkan::domain::lang::Lang;
 use samverkan::domain::money::Money;
 use samverkan::render::{self, Format, RenderError};
@@ -41,8 +41,16 @@ fn applicable_clauses(kind: &str) -> Vec<String> {
 }
 
 /// Fills whatever each clause needs so any combination validates.
-fn with_clauses(mut d: AgreementData, clauses: Vec<String>) -> AgreementData {
+fn with_clauses(mut d: AgreementData, mut clauses: Vec<String>) -> AgreementData {
     let all = render::schema_sample();
+    // Linkage brings the clause on who links and keeps the key (seed 002, "Utbildningens innehåll").
+    if clauses.iter().any(|c| c == "linkage") && !clauses.iter().any(|c| c == "cpua_coordination") {
+        clauses.push("cpua_coordination".into());
+    }
+    d.coordination = Some(samverkan::domain::agreement::data::Coordination {
+        linkage_by: "Socialstyrelsen".into(),
+        key_custodian: "Socialstyrelsen".into(),
+    });
     d.identity_number_justification = all
         .identity_number_justification
         .map(|_| "Nödvändigt för samkörning.".into());
@@ -350,11 +358,27 @@ fn company_as_principal_needs_the_confidentiality_reservation() {
 }
 
 #[test]
-fn deviations_replace_the_clause_and_are_listed_in_an_appendix() {
+fn a_deviation_replaces_one_sub_clause_keeps_its_siblings_and_shows_the_original() {
+    // Issue 8, item 5: a deviation targets one numbered sub-clause; one changed sentence must never
+    // remove the others (seed 000, "Publicering, erkännanden och författarskap").
     let set = set();
     let base = render::example("three-party", Lang::Sv).unwrap();
+    let plain = render::build_document(&set, &base).unwrap();
+    let publication = plain.clause("publication").unwrap();
+    let number = publication.number;
+    assert_eq!(
+        plain.resolve_target(&format!("{number}.2")),
+        Some(("publication".to_string(), Some(2)))
+    );
+    assert_eq!(
+        plain.resolve_target("publication.2"),
+        Some(("publication".to_string(), Some(2)))
+    );
+    assert_eq!(plain.resolve_target(&format!("{number}.99")), None);
+    assert_eq!(plain.resolve_target("999.1"), None);
     let dev = Deviation {
         clause: "publication".into(),
+        sub_clause: Some(2),
         text:
             "Företaget får läsa manus 60 dagar före inlämning.\n\nI övrigt gäller mallens villkor."
                 .into(),
@@ -363,37 +387,172 @@ fn deviations_replace_the_clause_and_are_listed_in_an_appendix() {
     let data = render::apply_deviation(&set, &base, dev.clone()).unwrap();
     let doc = render::build_document(&set, &data).unwrap();
     let clause = doc.clause("publication").unwrap();
-    assert_eq!(clause.deviation.as_ref().unwrap().reason, dev.reason);
-    assert!(doc.plain_text().contains("60 dagar"));
+    assert!(clause.deviation.is_none(), "the clause as a whole is kept");
+    let text = doc.plain_text();
+    assert!(text.contains("60 dagar"));
+    // The siblings stay, word for word.
+    for kept in [
+        "enskilda personers identitet inte röjs",
+        "ICMJE:s riktlinjer",
+        "vilket register uppgifterna hämtats från",
+    ] {
+        assert!(text.contains(kept), "{kept}");
+    }
+    let deviated: Vec<&Block> = clause
+        .blocks
+        .iter()
+        .filter(|b| matches!(b, Block::Deviated { .. }))
+        .collect();
+    assert_eq!(deviated.len(), 1);
+    let Block::Deviated {
+        number: sub,
+        original,
+        blocks,
+        ..
+    } = deviated[0]
+    else {
+        unreachable!()
+    };
+    assert_eq!(sub, &format!("{number}.2"));
+    assert!(matches!(&blocks[0], Block::SubClause { number: n, .. } if n == sub));
+    let mut orig = String::new();
+    for b in original {
+        samverkan::domain::agreement::document::block_text(b, &mut orig);
+    }
+    assert!(orig.contains("30 dagar före inlämning"), "{orig}");
     let appendix = doc.clause("appendix_deviations").unwrap();
     assert_eq!(appendix.kind, ClauseKind::Appendix);
-    assert!(samverkan::domain::agreement::document::Document {
-        blocks: vec![samverkan::domain::agreement::Block::Clause(
-            appendix.clone()
-        )],
-        ..doc.clone()
+    let mut listing = String::new();
+    for b in &appendix.blocks {
+        samverkan::domain::agreement::document::block_text(b, &mut listing);
     }
-    .plain_text()
-    .contains(&dev.reason));
-    let html = String::from_utf8(render::render(&doc, Format::Html).unwrap()).unwrap();
+    assert!(listing.contains(&dev.reason));
+    assert!(listing.contains("60 dagar") && listing.contains("30 dagar före inlämning"));
+    assert!(listing.contains("Mallens ursprungliga text"));
+    let (_, html, docx, pdf) = all_outputs(&doc);
     assert!(html.contains("class=\"deviation\""));
     assert!(html.contains("Förhandlat med företagets juridik"));
+    assert!(html.contains("Mallens ursprungliga text"));
     assert!(
-        html.contains("Mallens ursprungliga text"),
-        "the template's text stays visible for review"
+        html.contains("30 dagar före inlämning"),
+        "original beside it"
     );
+    assert!(String::from_utf8_lossy(&pdf).contains("Mallens ursprungliga text"));
+    assert_zip(&docx);
     // Without deviations there is no deviation appendix.
-    let plain = render::build_document(&set, &base).unwrap();
     assert!(plain.clause("appendix_deviations").is_none());
-    // A deviation for a clause the agreement does not have is refused.
-    let bad = Deviation {
-        clause: "pharma_appendix".into(),
-        ..dev
+    // A sub-clause that does not exist, a clause the agreement does not have, or a clause with
+    // sub-clauses named as a whole, is refused.
+    for (clause, sub) in [
+        ("publication", Some(99)),
+        ("pharma_appendix", Some(1)),
+        ("no_such_clause", None),
+    ] {
+        let bad = Deviation {
+            clause: clause.into(),
+            sub_clause: sub,
+            ..dev.clone()
+        };
+        assert!(
+            matches!(
+                render::apply_deviation(&set, &base, bad),
+                Err(RenderError::UnknownDeviationClause(_))
+            ),
+            "{clause} {sub:?}"
+        );
+    }
+    let whole = Deviation {
+        sub_clause: None,
+        ..dev.clone()
     };
     assert!(matches!(
-        render::apply_deviation(&set, &base, bad),
-        Err(RenderError::UnknownDeviationClause(_))
+        render::apply_deviation(&set, &base, whole),
+        Err(RenderError::DeviationNeedsSubClause(_))
     ));
+    // A clause without sub-clauses may be deviated as a whole.
+    let background = Deviation {
+        clause: "background".into(),
+        sub_clause: None,
+        ..dev
+    };
+    assert!(render::apply_deviation(&set, &base, background).is_ok());
+}
+
+#[test]
+fn a_deviation_that_drops_a_required_sentence_is_refused_and_keeping_it_is_allowed() {
+    // Issue 8, item 5: text an obligation requires cannot be negotiated away.
+    let set = set();
+    let cases = [
+        // Seed 000, "Publicering, erkännanden och författarskap": identities are never revealed.
+        ("three-party", "publication", 1, "publication"),
+        // Seed 000, "Hantering vid utlämnandet av kvalitetsregisterdata": purpose limitation.
+        ("three-party", "data_protection", 1, "purpose_limitation"),
+        // Seed 002, "Utbildningens innehåll": who keeps the key.
+        ("three-party", "cpua_coordination", 2, "cpua_coordination"),
+        // Seed 001, "9. Arkivering och radering av kopior".
+        ("three-party", "archiving", 1, "archiving_and_deletion"),
+        // Seed 000, "Forskningssamarbete med industrin": the reservation binds the company, OSL 10:14.
+        (
+            "research-company-principal",
+            "confidentiality_reservation",
+            1,
+            "confidentiality_reservation",
+        ),
+        (
+            "research-company-principal",
+            "confidentiality_reservation",
+            2,
+            "confidentiality_reservation",
+        ),
+    ];
+    for lang in [Lang::Sv, Lang::En] {
+        for (example, clause, sub, code) in cases {
+            let base = render::example(example, lang).unwrap();
+            let weakened = Deviation {
+                clause: clause.into(),
+                sub_clause: Some(sub),
+                text: "Parterna är överens om annat.".into(),
+                reason: "Förhandlat".into(),
+            };
+            match render::apply_deviation(&set, &base, weakened) {
+                Err(RenderError::DeviationRemovesRequired {
+                    clause: c,
+                    required,
+                    ..
+                }) => {
+                    assert_eq!(c, clause);
+                    assert_eq!(required.clause, code);
+                }
+                other => panic!("{example} {clause}.{sub} {lang:?}: {other:?}"),
+            }
+            // The same sub-clause with every required sentence kept and something added is allowed.
+            let doc = render::build_document(&set, &base).unwrap();
+            let c = doc.clause(clause).unwrap();
+            let kept: Vec<String> = c
+                .blocks
+                .iter()
+                .filter_map(|b| match b {
+                    Block::SubClause { required, .. } => Some(required.clone()),
+                    _ => None,
+                })
+                .nth(sub as usize - 1)
+                .unwrap()
+                .into_iter()
+                .map(|r| r.text)
+                .collect();
+            assert!(!kept.is_empty(), "{clause}.{sub} has a required sentence");
+            let keeps = Deviation {
+                clause: clause.into(),
+                sub_clause: Some(sub),
+                text: format!("{} Därutöver gäller en tilläggstext.", kept.join(" ")),
+                reason: "Förhandlat".into(),
+            };
+            assert!(
+                render::apply_deviation(&set, &base, keeps).is_ok(),
+                "{example} {clause}.{sub} {lang:?}"
+            );
+        }
+    }
 }
 
 #[test]
@@ -603,6 +762,7 @@ fn all_documents(dir: &Path, format: Format) -> Vec<(PathBuf, AgreementData)> {
             if name == "three-party" {
                 data.deviations.push(Deviation {
                     clause: "costs".into(),
+                    sub_clause: Some(4),
                     text: "Avvikande kostnadstext.".into(),
                     reason: "Förhandlat".into(),
                 });
