@@ -983,3 +983,204 @@ fn a_value_a_template_needs_but_the_data_lack_is_an_error_naming_it() {
         other => panic!("expected a template error, got {other:?}"),
     }
 }
+
+#[test]
+fn every_clause_code_the_classification_activates_has_a_partial_in_both_languages() {
+    // Issue 8, item 2: a clause the classification activates is never left out silently. Every
+    // clause code of the shipped rulebook is either a partial switched on by `clause.<code>` or a
+    // section every agreement of its types holds (checked on the rendered examples below).
+    let sources: Vec<&str> = templates::BUILTIN_SOURCES.iter().map(|(p, _)| *p).collect();
+    for code in CLAUSE_CODES {
+        for lang in ["sv", "en"] {
+            let partial = format!("{lang}/partials/{code}.hbs");
+            assert!(sources.contains(&partial.as_str()), "{partial}");
+            let dir = templates_dir().join(&partial);
+            assert!(dir.exists(), "{}", dir.display());
+        }
+    }
+    let rulebook = samverkan::rulebook::load_dir(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("config/rulebook"),
+    )
+    .unwrap();
+    let rb = rulebook.latest().unwrap();
+    use samverkan::domain::classification::{ClauseCode, CollaborationType, ObligationCode};
+    for o in ObligationCode::ALL {
+        if let Some(info) = rb.obligation_info(*o) {
+            for c in info.clauses {
+                let is_partial = CLAUSE_CODES.contains(&c.as_str());
+                let always = matches!(c, ClauseCode::PurposeLimitation | ClauseCode::Costs);
+                assert!(
+                    is_partial || always,
+                    "{o} activates {c}, which no template renders"
+                );
+            }
+        }
+    }
+    // Each example holds every base clause its type's rulebook entry lists, after rendering.
+    for name in EXAMPLES {
+        for lang in [Lang::Sv, Lang::En] {
+            let data = render::example(name, lang).unwrap();
+            let doc = render::build_document(&set(), &data).unwrap();
+            let (present, weakened) =
+                samverkan::domain::agreement::evidence::document_clauses(&doc);
+            assert!(weakened.is_empty());
+            let t = CollaborationType::parse(&data.collaboration_type).unwrap();
+            for c in rb.type_info(t).unwrap().clauses {
+                assert!(
+                    present.contains(&c),
+                    "{name} {lang:?} lacks {c}: {present:?}"
+                );
+            }
+            for c in &data.clauses {
+                assert!(
+                    present.contains(&ClauseCode::parse(c).unwrap()),
+                    "{name} {c}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn evidence_marks_a_clause_weakened_when_a_stored_whole_clause_deviation_dropped_its_text() {
+    // A deviation stored before sub-clauses could be named replaced a whole clause; such a version
+    // still renders, and its evidence names the clause whose required text is gone.
+    let set = set();
+    let mut data = render::example("three-party", Lang::Sv).unwrap();
+    data.deviations.push(Deviation {
+        clause: "publication".into(),
+        sub_clause: None,
+        text: "Forskningshuvudmannen har rätt att publicera resultaten.".into(),
+        reason: "Äldre avvikelse".into(),
+    });
+    let doc = render::build_document(&set, &data).unwrap();
+    let (present, weakened) = samverkan::domain::agreement::evidence::document_clauses(&doc);
+    use samverkan::domain::classification::ClauseCode;
+    assert!(weakened.contains(&ClauseCode::Publication));
+    assert!(!present.contains(&ClauseCode::Publication));
+    assert!(present.contains(&ClauseCode::PurposeLimitation));
+}
+
+fn with_second_cpua(mut d: AgreementData) -> AgreementData {
+    let mut second = d
+        .party(samverkan::domain::agreement::PartyRole::Cpua)
+        .unwrap()
+        .clone();
+    second.name = "Region Uppsala".into();
+    second.org_number = "232100-0024".into();
+    second.registers = vec!["Exempelregistret för hjärtintensivvård".into()];
+    second.signatory.name = "Maria Direktör".into();
+    second.decision = Some(samverkan::domain::agreement::data::DecisionCitation {
+        date: chrono::NaiveDate::from_ymd_opt(2027, 3, 3),
+        reference: None,
+    });
+    d.parties.insert(1, second);
+    d
+}
+
+#[test]
+fn several_cpuas_are_each_a_party_with_registers_decision_and_signature() {
+    // DOMAIN.md, "Several CPUAs in one agreement".
+    let set = set();
+    for lang in [Lang::Sv, Lang::En] {
+        let d = with_second_cpua(render::example("three-party", lang).unwrap());
+        let text = render::build_document(&set, &d).unwrap().plain_text();
+        let sign = match lang {
+            Lang::Sv => "För CPUA-myndigheten, genom behörig företrädare",
+            Lang::En => "For the CPUA, by its authorised representative",
+        };
+        assert_eq!(text.matches(sign).count(), 2, "{lang:?}");
+        assert!(text.contains("Maria Direktör") && text.contains("Per Holm"));
+        let (first, second) = match lang {
+            Lang::Sv => (
+                "I enlighet med CPUA-myndighetens beslut den 20 november 2026, dnr RHS 2026-01234, lämnar Västra Götalandsregionen ut",
+                "I enlighet med CPUA-myndighetens beslut den 3 mars 2027, lämnar Region Uppsala ut",
+            ),
+            Lang::En => (
+                "In accordance with the CPUA's decision of 20 November 2026, ref. RHS 2026-01234, Västra Götalandsregionen releases",
+                "In accordance with the CPUA's decision of 3 March 2027, Region Uppsala releases",
+            ),
+        };
+        assert!(text.contains(first), "{lang:?}\n{text}");
+        assert!(text.contains(second), "{lang:?}");
+        if lang == Lang::Sv {
+            assert!(text.contains("gemensamt CPUA-myndigheterna"));
+            assert!(text.contains("i fråga om Exempelregistret för hjärtintensivvård"));
+        }
+    }
+    // Two CPUAs without the key-custody clause do not validate.
+    let mut d = with_second_cpua(render::example("three-party", Lang::Sv).unwrap());
+    d.clauses.retain(|c| c != "cpua_coordination");
+    d.clauses.retain(|c| c != "linkage");
+    let missing = validate(&d);
+    assert!(
+        missing
+            .iter()
+            .any(|m| m.field == "clauses.cpua_coordination"),
+        "{missing:?}"
+    );
+    d.clauses.push("cpua_coordination".into());
+    d.coordination = None;
+    let missing = validate(&d);
+    assert!(
+        missing.iter().any(|m| m.field == "coordination.linkage_by"),
+        "{missing:?}"
+    );
+}
+
+#[test]
+fn statistics_and_public_documents_print_no_private_principal_sentence() {
+    // DOMAIN.md, "Public documents and statistics"; seed 001, "1. Förarbete": no research principal,
+    // so no sentence about one.
+    let set = set();
+    for name in [
+        "statistics",
+        "register-development",
+        "commissioned-analysis",
+    ] {
+        for lang in [Lang::Sv, Lang::En] {
+            let d = render::example(name, lang).unwrap();
+            let text = render::build_document(&set, &d).unwrap().plain_text();
+            for needle in [
+                "privat aktör",
+                "private body",
+                "Forskningshuvudmannen är",
+                "The Research Principal is",
+            ] {
+                assert!(!text.contains(needle), "{name} {lang:?}: {needle}");
+            }
+        }
+    }
+    let d = render::example("research-company-principal", Lang::Sv).unwrap();
+    let text = render::build_document(&set, &d).unwrap().plain_text();
+    assert!(text.contains("Forskningshuvudmannen är en privat aktör"));
+}
+
+#[test]
+fn a_commissioned_analysis_that_is_research_has_the_principal_as_a_party() {
+    // Seed 000, "Forskningssamarbete med industrin"; the rulebook's parties_if_research.
+    let set = set();
+    let base = render::example("three-party", Lang::Sv).unwrap();
+    let principal = base
+        .party(samverkan::domain::agreement::PartyRole::ResearchPrincipal)
+        .unwrap()
+        .clone();
+    let mut d = render::example("commissioned-analysis", Lang::Sv).unwrap();
+    assert_eq!(render::template_name(&d), "two-party");
+    d.parties.insert(1, principal);
+    assert_eq!(render::template_name(&d), "three-party");
+    assert!(validate(&d).is_empty(), "{:?}", validate(&d));
+    let text = render::build_document(&set, &d).unwrap().plain_text();
+    assert!(text.contains("För Forskningshuvudmannen, genom behörig företrädare"));
+    assert!(text.contains("Göteborgs universitet"));
+    assert!(text.contains("inom ramen för forskning"));
+    assert!(
+        !text.contains("pseudonymiserade med löpnummer"),
+        "no microdata are released"
+    );
+    // Without its signatory the principal is named as missing.
+    d.parties[1].signatory.name.clear();
+    assert!(validate(&d)
+        .iter()
+        .any(|m| m.field == "parties.research_principal.signatory.name"));
+}
