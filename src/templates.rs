@@ -119,6 +119,7 @@ pub const BUILTIN_SOURCES: &[(&str, &str)] = builtin![
     "sv/partials/linkage.hbs",
     "sv/partials/identity_number_justification.hbs",
     "sv/partials/extended_key_retention.hbs",
+    "sv/partials/cpua_coordination.hbs",
     "en/three-party.hbs",
     "en/two-party.hbs",
     "en/partials/parties.hbs",
@@ -135,6 +136,7 @@ pub const BUILTIN_SOURCES: &[(&str, &str)] = builtin![
     "en/partials/linkage.hbs",
     "en/partials/identity_number_justification.hbs",
     "en/partials/extended_key_retention.hbs",
+    "en/partials/cpua_coordination.hbs",
 ];
 
 /// Reads every `*.hbs` under `dir` (relative paths with `/`), sorted.

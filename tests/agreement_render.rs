@@ -5,7 +5,7 @@ use std::process::Command;
 
 use samverkan::domain::agreement::data::{AgreementData, Deviation, CLAUSE_CODES};
 use samverkan::domain::agreement::diff::{diff, ChangeKind};
-use samverkan::domain::agreement::{validate, ClauseKind, Document};
+use samverkan::domain::agreement::{validate, Block, ClauseKind, Document};
 use samverkan::domain::lang::Lang;
 use samverkan::domain::money::Money;
 use samverkan::render::{self, Format, RenderError};
@@ -41,8 +41,16 @@ fn applicable_clauses(kind: &str) -> Vec<String> {
 }
 
 /// Fills whatever each clause needs so any combination validates.
-fn with_clauses(mut d: AgreementData, clauses: Vec<String>) -> AgreementData {
+fn with_clauses(mut d: AgreementData, mut clauses: Vec<String>) -> AgreementData {
     let all = render::schema_sample();
+    // Linkage brings the clause on who links and keeps the key (seed 002, "Utbildningens innehåll").
+    if clauses.iter().any(|c| c == "linkage") && !clauses.iter().any(|c| c == "cpua_coordination") {
+        clauses.push("cpua_coordination".into());
+    }
+    d.coordination = Some(samverkan::domain::agreement::data::Coordination {
+        linkage_by: "Socialstyrelsen".into(),
+        key_custodian: "Socialstyrelsen".into(),
+    });
     d.identity_number_justification = all
         .identity_number_justification
         .map(|_| "Nödvändigt för samkörning.".into());
@@ -350,11 +358,27 @@ fn company_as_principal_needs_the_confidentiality_reservation() {
 }
 
 #[test]
-fn deviations_replace_the_clause_and_are_listed_in_an_appendix() {
+fn a_deviation_replaces_one_sub_clause_keeps_its_siblings_and_shows_the_original() {
+    // Issue 8, item 5: a deviation targets one numbered sub-clause; one changed sentence must never
+    // remove the others (seed 000, "Publicering, erkännanden och författarskap").
     let set = set();
     let base = render::example("three-party", Lang::Sv).unwrap();
+    let plain = render::build_document(&set, &base).unwrap();
+    let publication = plain.clause("publication").unwrap();
+    let number = publication.number;
+    assert_eq!(
+        plain.resolve_target(&format!("{number}.2")),
+        Some(("publication".to_string(), Some(2)))
+    );
+    assert_eq!(
+        plain.resolve_target("publication.2"),
+        Some(("publication".to_string(), Some(2)))
+    );
+    assert_eq!(plain.resolve_target(&format!("{number}.99")), None);
+    assert_eq!(plain.resolve_target("999.1"), None);
     let dev = Deviation {
         clause: "publication".into(),
+        sub_clause: Some(2),
         text:
             "Företaget får läsa manus 60 dagar före inlämning.\n\nI övrigt gäller mallens villkor."
                 .into(),
@@ -363,37 +387,172 @@ fn deviations_replace_the_clause_and_are_listed_in_an_appendix() {
     let data = render::apply_deviation(&set, &base, dev.clone()).unwrap();
     let doc = render::build_document(&set, &data).unwrap();
     let clause = doc.clause("publication").unwrap();
-    assert_eq!(clause.deviation.as_ref().unwrap().reason, dev.reason);
-    assert!(doc.plain_text().contains("60 dagar"));
+    assert!(clause.deviation.is_none(), "the clause as a whole is kept");
+    let text = doc.plain_text();
+    assert!(text.contains("60 dagar"));
+    // The siblings stay, word for word.
+    for kept in [
+        "enskilda personers identitet inte röjs",
+        "ICMJE:s riktlinjer",
+        "vilket register uppgifterna hämtats från",
+    ] {
+        assert!(text.contains(kept), "{kept}");
+    }
+    let deviated: Vec<&Block> = clause
+        .blocks
+        .iter()
+        .filter(|b| matches!(b, Block::Deviated { .. }))
+        .collect();
+    assert_eq!(deviated.len(), 1);
+    let Block::Deviated {
+        number: sub,
+        original,
+        blocks,
+        ..
+    } = deviated[0]
+    else {
+        unreachable!()
+    };
+    assert_eq!(sub, &format!("{number}.2"));
+    assert!(matches!(&blocks[0], Block::SubClause { number: n, .. } if n == sub));
+    let mut orig = String::new();
+    for b in original {
+        samverkan::domain::agreement::document::block_text(b, &mut orig);
+    }
+    assert!(orig.contains("30 dagar före inlämning"), "{orig}");
     let appendix = doc.clause("appendix_deviations").unwrap();
     assert_eq!(appendix.kind, ClauseKind::Appendix);
-    assert!(samverkan::domain::agreement::document::Document {
-        blocks: vec![samverkan::domain::agreement::Block::Clause(
-            appendix.clone()
-        )],
-        ..doc.clone()
+    let mut listing = String::new();
+    for b in &appendix.blocks {
+        samverkan::domain::agreement::document::block_text(b, &mut listing);
     }
-    .plain_text()
-    .contains(&dev.reason));
-    let html = String::from_utf8(render::render(&doc, Format::Html).unwrap()).unwrap();
+    assert!(listing.contains(&dev.reason));
+    assert!(listing.contains("60 dagar") && listing.contains("30 dagar före inlämning"));
+    assert!(listing.contains("Mallens ursprungliga text"));
+    let (_, html, docx, pdf) = all_outputs(&doc);
     assert!(html.contains("class=\"deviation\""));
     assert!(html.contains("Förhandlat med företagets juridik"));
+    assert!(html.contains("Mallens ursprungliga text"));
     assert!(
-        html.contains("Mallens ursprungliga text"),
-        "the template's text stays visible for review"
+        html.contains("30 dagar före inlämning"),
+        "original beside it"
     );
+    assert!(String::from_utf8_lossy(&pdf).contains("Mallens ursprungliga text"));
+    assert_zip(&docx);
     // Without deviations there is no deviation appendix.
-    let plain = render::build_document(&set, &base).unwrap();
     assert!(plain.clause("appendix_deviations").is_none());
-    // A deviation for a clause the agreement does not have is refused.
-    let bad = Deviation {
-        clause: "pharma_appendix".into(),
-        ..dev
+    // A sub-clause that does not exist, a clause the agreement does not have, or a clause with
+    // sub-clauses named as a whole, is refused.
+    for (clause, sub) in [
+        ("publication", Some(99)),
+        ("pharma_appendix", Some(1)),
+        ("no_such_clause", None),
+    ] {
+        let bad = Deviation {
+            clause: clause.into(),
+            sub_clause: sub,
+            ..dev.clone()
+        };
+        assert!(
+            matches!(
+                render::apply_deviation(&set, &base, bad),
+                Err(RenderError::UnknownDeviationClause(_))
+            ),
+            "{clause} {sub:?}"
+        );
+    }
+    let whole = Deviation {
+        sub_clause: None,
+        ..dev.clone()
     };
     assert!(matches!(
-        render::apply_deviation(&set, &base, bad),
-        Err(RenderError::UnknownDeviationClause(_))
+        render::apply_deviation(&set, &base, whole),
+        Err(RenderError::DeviationNeedsSubClause(_))
     ));
+    // A clause without sub-clauses may be deviated as a whole.
+    let background = Deviation {
+        clause: "background".into(),
+        sub_clause: None,
+        ..dev
+    };
+    assert!(render::apply_deviation(&set, &base, background).is_ok());
+}
+
+#[test]
+fn a_deviation_that_drops_a_required_sentence_is_refused_and_keeping_it_is_allowed() {
+    // Issue 8, item 5: text an obligation requires cannot be negotiated away.
+    let set = set();
+    let cases = [
+        // Seed 000, "Publicering, erkännanden och författarskap": identities are never revealed.
+        ("three-party", "publication", 1, "publication"),
+        // Seed 000, "Hantering vid utlämnandet av kvalitetsregisterdata": purpose limitation.
+        ("three-party", "data_protection", 1, "purpose_limitation"),
+        // Seed 002, "Utbildningens innehåll": who keeps the key.
+        ("three-party", "cpua_coordination", 2, "cpua_coordination"),
+        // Seed 001, "9. Arkivering och radering av kopior".
+        ("three-party", "archiving", 1, "archiving_and_deletion"),
+        // Seed 000, "Forskningssamarbete med industrin": the reservation binds the company, OSL 10:14.
+        (
+            "research-company-principal",
+            "confidentiality_reservation",
+            1,
+            "confidentiality_reservation",
+        ),
+        (
+            "research-company-principal",
+            "confidentiality_reservation",
+            2,
+            "confidentiality_reservation",
+        ),
+    ];
+    for lang in [Lang::Sv, Lang::En] {
+        for (example, clause, sub, code) in cases {
+            let base = render::example(example, lang).unwrap();
+            let weakened = Deviation {
+                clause: clause.into(),
+                sub_clause: Some(sub),
+                text: "Parterna är överens om annat.".into(),
+                reason: "Förhandlat".into(),
+            };
+            match render::apply_deviation(&set, &base, weakened) {
+                Err(RenderError::DeviationRemovesRequired {
+                    clause: c,
+                    required,
+                    ..
+                }) => {
+                    assert_eq!(c, clause);
+                    assert_eq!(required.clause, code);
+                }
+                other => panic!("{example} {clause}.{sub} {lang:?}: {other:?}"),
+            }
+            // The same sub-clause with every required sentence kept and something added is allowed.
+            let doc = render::build_document(&set, &base).unwrap();
+            let c = doc.clause(clause).unwrap();
+            let kept: Vec<String> = c
+                .blocks
+                .iter()
+                .filter_map(|b| match b {
+                    Block::SubClause { required, .. } => Some(required.clone()),
+                    _ => None,
+                })
+                .nth(sub as usize - 1)
+                .unwrap()
+                .into_iter()
+                .map(|r| r.text)
+                .collect();
+            assert!(!kept.is_empty(), "{clause}.{sub} has a required sentence");
+            let keeps = Deviation {
+                clause: clause.into(),
+                sub_clause: Some(sub),
+                text: format!("{} Därutöver gäller en tilläggstext.", kept.join(" ")),
+                reason: "Förhandlat".into(),
+            };
+            assert!(
+                render::apply_deviation(&set, &base, keeps).is_ok(),
+                "{example} {clause}.{sub} {lang:?}"
+            );
+        }
+    }
 }
 
 #[test]
@@ -603,6 +762,7 @@ fn all_documents(dir: &Path, format: Format) -> Vec<(PathBuf, AgreementData)> {
             if name == "three-party" {
                 data.deviations.push(Deviation {
                     clause: "costs".into(),
+                    sub_clause: Some(4),
                     text: "Avvikande kostnadstext.".into(),
                     reason: "Förhandlat".into(),
                 });
@@ -822,4 +982,205 @@ fn a_value_a_template_needs_but_the_data_lack_is_an_error_naming_it() {
         }
         other => panic!("expected a template error, got {other:?}"),
     }
+}
+
+#[test]
+fn every_clause_code_the_classification_activates_has_a_partial_in_both_languages() {
+    // Issue 8, item 2: a clause the classification activates is never left out silently. Every
+    // clause code of the shipped rulebook is either a partial switched on by `clause.<code>` or a
+    // section every agreement of its types holds (checked on the rendered examples below).
+    let sources: Vec<&str> = templates::BUILTIN_SOURCES.iter().map(|(p, _)| *p).collect();
+    for code in CLAUSE_CODES {
+        for lang in ["sv", "en"] {
+            let partial = format!("{lang}/partials/{code}.hbs");
+            assert!(sources.contains(&partial.as_str()), "{partial}");
+            let dir = templates_dir().join(&partial);
+            assert!(dir.exists(), "{}", dir.display());
+        }
+    }
+    let rulebook = samverkan::rulebook::load_dir(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("config/rulebook"),
+    )
+    .unwrap();
+    let rb = rulebook.latest().unwrap();
+    use samverkan::domain::classification::{ClauseCode, CollaborationType, ObligationCode};
+    for o in ObligationCode::ALL {
+        if let Some(info) = rb.obligation_info(*o) {
+            for c in info.clauses {
+                let is_partial = CLAUSE_CODES.contains(&c.as_str());
+                let always = matches!(c, ClauseCode::PurposeLimitation | ClauseCode::Costs);
+                assert!(
+                    is_partial || always,
+                    "{o} activates {c}, which no template renders"
+                );
+            }
+        }
+    }
+    // Each example holds every base clause its type's rulebook entry lists, after rendering.
+    for name in EXAMPLES {
+        for lang in [Lang::Sv, Lang::En] {
+            let data = render::example(name, lang).unwrap();
+            let doc = render::build_document(&set(), &data).unwrap();
+            let (present, weakened) =
+                samverkan::domain::agreement::evidence::document_clauses(&doc);
+            assert!(weakened.is_empty());
+            let t = CollaborationType::parse(&data.collaboration_type).unwrap();
+            for c in rb.type_info(t).unwrap().clauses {
+                assert!(
+                    present.contains(&c),
+                    "{name} {lang:?} lacks {c}: {present:?}"
+                );
+            }
+            for c in &data.clauses {
+                assert!(
+                    present.contains(&ClauseCode::parse(c).unwrap()),
+                    "{name} {c}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn evidence_marks_a_clause_weakened_when_a_stored_whole_clause_deviation_dropped_its_text() {
+    // A deviation stored before sub-clauses could be named replaced a whole clause; such a version
+    // still renders, and its evidence names the clause whose required text is gone.
+    let set = set();
+    let mut data = render::example("three-party", Lang::Sv).unwrap();
+    data.deviations.push(Deviation {
+        clause: "publication".into(),
+        sub_clause: None,
+        text: "Forskningshuvudmannen har rätt att publicera resultaten.".into(),
+        reason: "Äldre avvikelse".into(),
+    });
+    let doc = render::build_document(&set, &data).unwrap();
+    let (present, weakened) = samverkan::domain::agreement::evidence::document_clauses(&doc);
+    use samverkan::domain::classification::ClauseCode;
+    assert!(weakened.contains(&ClauseCode::Publication));
+    assert!(!present.contains(&ClauseCode::Publication));
+    assert!(present.contains(&ClauseCode::PurposeLimitation));
+}
+
+fn with_second_cpua(mut d: AgreementData) -> AgreementData {
+    let mut second = d
+        .party(samverkan::domain::agreement::PartyRole::Cpua)
+        .unwrap()
+        .clone();
+    second.name = "Region Uppsala".into();
+    second.org_number = "232100-0024".into();
+    second.registers = vec!["Exempelregistret för hjärtintensivvård".into()];
+    second.signatory.name = "Maria Direktör".into();
+    second.decision = Some(samverkan::domain::agreement::data::DecisionCitation {
+        date: chrono::NaiveDate::from_ymd_opt(2027, 3, 3),
+        reference: None,
+    });
+    d.parties.insert(1, second);
+    d
+}
+
+#[test]
+fn several_cpuas_are_each_a_party_with_registers_decision_and_signature() {
+    // DOMAIN.md, "Several CPUAs in one agreement".
+    let set = set();
+    for lang in [Lang::Sv, Lang::En] {
+        let d = with_second_cpua(render::example("three-party", lang).unwrap());
+        let text = render::build_document(&set, &d).unwrap().plain_text();
+        let sign = match lang {
+            Lang::Sv => "För CPUA-myndigheten, genom behörig företrädare",
+            Lang::En => "For the CPUA, by its authorised representative",
+        };
+        assert_eq!(text.matches(sign).count(), 2, "{lang:?}");
+        assert!(text.contains("Maria Direktör") && text.contains("Per Holm"));
+        let (first, second) = match lang {
+            Lang::Sv => (
+                "I enlighet med CPUA-myndighetens beslut den 20 november 2026, dnr RHS 2026-01234, lämnar Västra Götalandsregionen ut",
+                "I enlighet med CPUA-myndighetens beslut den 3 mars 2027, lämnar Region Uppsala ut",
+            ),
+            Lang::En => (
+                "In accordance with the CPUA's decision of 20 November 2026, ref. RHS 2026-01234, Västra Götalandsregionen releases",
+                "In accordance with the CPUA's decision of 3 March 2027, Region Uppsala releases",
+            ),
+        };
+        assert!(text.contains(first), "{lang:?}\n{text}");
+        assert!(text.contains(second), "{lang:?}");
+        if lang == Lang::Sv {
+            assert!(text.contains("gemensamt CPUA-myndigheterna"));
+            assert!(text.contains("i fråga om Exempelregistret för hjärtintensivvård"));
+        }
+    }
+    // Two CPUAs without the key-custody clause do not validate.
+    let mut d = with_second_cpua(render::example("three-party", Lang::Sv).unwrap());
+    d.clauses.retain(|c| c != "cpua_coordination");
+    d.clauses.retain(|c| c != "linkage");
+    let missing = validate(&d);
+    assert!(
+        missing
+            .iter()
+            .any(|m| m.field == "clauses.cpua_coordination"),
+        "{missing:?}"
+    );
+    d.clauses.push("cpua_coordination".into());
+    d.coordination = None;
+    let missing = validate(&d);
+    assert!(
+        missing.iter().any(|m| m.field == "coordination.linkage_by"),
+        "{missing:?}"
+    );
+}
+
+#[test]
+fn statistics_and_public_documents_print_no_private_principal_sentence() {
+    // DOMAIN.md, "Public documents and statistics"; seed 001, "1. Förarbete": no research principal,
+    // so no sentence about one.
+    let set = set();
+    for name in [
+        "statistics",
+        "register-development",
+        "commissioned-analysis",
+    ] {
+        for lang in [Lang::Sv, Lang::En] {
+            let d = render::example(name, lang).unwrap();
+            let text = render::build_document(&set, &d).unwrap().plain_text();
+            for needle in [
+                "privat aktör",
+                "private body",
+                "Forskningshuvudmannen är",
+                "The Research Principal is",
+            ] {
+                assert!(!text.contains(needle), "{name} {lang:?}: {needle}");
+            }
+        }
+    }
+    let d = render::example("research-company-principal", Lang::Sv).unwrap();
+    let text = render::build_document(&set, &d).unwrap().plain_text();
+    assert!(text.contains("Forskningshuvudmannen är en privat aktör"));
+}
+
+#[test]
+fn a_commissioned_analysis_that_is_research_has_the_principal_as_a_party() {
+    // Seed 000, "Forskningssamarbete med industrin"; the rulebook's parties_if_research.
+    let set = set();
+    let base = render::example("three-party", Lang::Sv).unwrap();
+    let principal = base
+        .party(samverkan::domain::agreement::PartyRole::ResearchPrincipal)
+        .unwrap()
+        .clone();
+    let mut d = render::example("commissioned-analysis", Lang::Sv).unwrap();
+    assert_eq!(render::template_name(&d), "two-party");
+    d.parties.insert(1, principal);
+    assert_eq!(render::template_name(&d), "three-party");
+    assert!(validate(&d).is_empty(), "{:?}", validate(&d));
+    let text = render::build_document(&set, &d).unwrap().plain_text();
+    assert!(text.contains("För Forskningshuvudmannen, genom behörig företrädare"));
+    assert!(text.contains("Göteborgs universitet"));
+    assert!(text.contains("inom ramen för forskning"));
+    assert!(
+        !text.contains("pseudonymiserade med löpnummer"),
+        "no microdata are released"
+    );
+    // Without its signatory the principal is named as missing.
+    d.parties[1].signatory.name.clear();
+    assert!(validate(&d)
+        .iter()
+        .any(|m| m.field == "parties.research_principal.signatory.name"));
 }

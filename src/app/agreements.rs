@@ -13,16 +13,20 @@ use crate::db::repo::{self, ts};
 use crate::db::schema::agreement_versions as av;
 use crate::db::DbConn;
 use crate::domain::agreement::data::{
-    AgreementData, Archiving, Costs, DataProtection, DataRelease, Deliverable, Deviation, Disputes,
-    EthicsApproval, Linkage, Party, PartyRole, Person, Processor, Product, Publication,
-    RegisterRelease, Term, ThirdCountry, Variable, CLAUSE_CODES,
+    AgreementData, Archiving, Coordination, Costs, DataProtection, DataRelease, DecisionCitation,
+    Deliverable, Deviation, Disputes, EthicsApproval, Linkage, Party, PartyRole, Person, Processor,
+    Product, Publication, RegisterRelease, Term, ThirdCountry, Variable, CLAUSE_CODES,
 };
 use crate::domain::agreement::document::Document;
-use crate::domain::classification::CollaborationType;
-use crate::domain::collaboration::{Collaboration, DataKind};
+use crate::domain::agreement::evidence::{
+    document_clauses, required_by, version_digest, AgreementVersionEvidence,
+};
+use crate::domain::classification::{ClauseCode, CollaborationType};
+use crate::domain::collaboration::{Collaboration, DataKind, ReviewStatus};
 use crate::domain::events::EventType;
-use crate::domain::ids::{CollaborationId, OrgId};
+use crate::domain::ids::{CollaborationId, OrgId, RegisterId};
 use crate::domain::lang::Lang;
+use crate::domain::lifecycle::Refusal;
 use crate::domain::organisation::{OrgKind, Organisation};
 use crate::domain::role::{Actor, Role};
 use crate::render::{self, Format, RenderError};
@@ -72,6 +76,8 @@ pub struct AgreementTerms {
     pub processor: Option<Processor>,
     pub third_country: Option<ThirdCountry>,
     pub product: Option<Product>,
+    /// Who links the registers and who keeps the identity-number key, with several CPUAs or linkage.
+    pub coordination: Option<Coordination>,
     /// Negotiated deviations from the template text, added by CPUA legal.
     pub deviations: Vec<Deviation>,
 }
@@ -89,11 +95,14 @@ pub struct NewAgreementVersion {
     pub terms: Option<AgreementTerms>,
 }
 
-/// A negotiated deviation from one clause's template text.
+/// A negotiated deviation from one sub-clause's template text.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DeviationInput {
-    /// The clause code, e.g. `publication`.
+    /// The sub-clause by its number in the version it is made on, e.g. `7.3`; a clause without
+    /// sub-clauses by its number alone, e.g. `5`. The clause code may stand for the number:
+    /// `publication.3`. Stored by clause code and sub-clause index, so later versions keep it on the
+    /// same sub-clause even when clauses are renumbered.
     pub clause: String,
     pub text: String,
     pub reason: String,
@@ -120,6 +129,12 @@ pub struct AgreementVersionView {
     pub collaboration_type: String,
     pub deviations: usize,
     pub files: Vec<FileInfo>,
+    /// SHA-256 over the three files' hashes
+    /// (`crate::domain::agreement::evidence::version_digest`); what the agreement step names.
+    pub digest: String,
+    /// The amendment this version was drawn for, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub amendment: Option<u32>,
 }
 
 #[derive(Queryable)]
@@ -169,6 +184,8 @@ impl VersionRow {
                 file("pdf", &self.pdf_sha256, self.pdf.len()),
                 file("html", &self.html_sha256, self.html.len()),
             ],
+            digest: version_digest(&self.docx_sha256, &self.pdf_sha256, &self.html_sha256),
+            amendment: data.amendment,
         }
     }
 
@@ -203,6 +220,35 @@ fn render_error(e: RenderError) -> AppError {
             "unknown_clause",
             format!("the agreement has no clause {}", c.join(", ")),
         ),
+        RenderError::DeviationNeedsSubClause(n) => AppError::invalid(
+            "clause",
+            "sub_clause_required",
+            format!("clause {n} has numbered sub-clauses: name the one to deviate, e.g. {n}.1"),
+        ),
+        RenderError::DeviationRemovesRequired {
+            number,
+            clause,
+            required,
+        } => {
+            let why = ClauseCode::parse(&required.clause).map(required_by);
+            let obligation = why
+                .map(|w| w.obligation)
+                .unwrap_or(required.clause.as_str())
+                .to_string();
+            let mut r = Refusal::precondition(
+                "required_text",
+                format!(
+                    "sub-clause {number} ({clause}) holds text that the obligation {obligation} requires; the agreed text must keep it: \"{}\"",
+                    required.text
+                ),
+            );
+            r.field = Some("clause".into());
+            r.missing = vec![obligation];
+            if let Some(w) = why {
+                r = r.source(w.source.0, w.source.1);
+            }
+            AppError::Refused(r)
+        }
         other => AppError::Internal(anyhow::anyhow!("rendering the agreement: {other}")),
     }
 }
@@ -215,6 +261,66 @@ fn party_role(c: &Collaboration, org: &Organisation) -> PartyRole {
     } else {
         PartyRole::ResearchPrincipal
     }
+}
+
+/// One CPUA that is a party to the agreement: its registers and, once taken, its release decision.
+struct CpuaParty {
+    org: OrgId,
+    registers: Vec<RegisterId>,
+    decision: Option<DecisionCitation>,
+}
+
+/// The CPUAs that are parties (DOMAIN.md, "Several CPUAs in one agreement"; issue 8, item 3): once
+/// applications exist, every CPUA whose review has not ended in a refusal (approved, released, or still
+/// undecided while the agreement is drafted before the decisions), each with the registers it reviewed;
+/// a refusing CPUA and its registers are left out. Before any application, the registers' current CPUAs.
+fn cpua_parties(
+    c: &Collaboration,
+    register_cpuas: &BTreeMap<RegisterId, (OrgId, String)>,
+) -> Vec<CpuaParty> {
+    if !c.cpua_reviews.is_empty() {
+        return c
+            .cpua_reviews
+            .iter()
+            .filter(|r| r.status() != ReviewStatus::Refused)
+            .map(|r| CpuaParty {
+                org: r.cpua.clone(),
+                registers: r.registers.clone(),
+                decision: r
+                    .decision
+                    .as_ref()
+                    .filter(|d| d.outcome.releases_data())
+                    .map(|d| DecisionCitation {
+                        // Dates people read are Swedish dates (one clock, Europe/Stockholm).
+                        date: Some(
+                            d.decided_at
+                                .with_timezone(&chrono_tz::Europe::Stockholm)
+                                .date_naive(),
+                        ),
+                        reference: d
+                            .reference
+                            .as_ref()
+                            .map(|r| r.trim().to_string())
+                            .filter(|r| !r.is_empty()),
+                    }),
+            })
+            .collect();
+    }
+    let mut out: Vec<CpuaParty> = Vec::new();
+    for r in &c.registers {
+        let Some((org, _)) = register_cpuas.get(r) else {
+            continue;
+        };
+        match out.iter_mut().find(|p| &p.org == org) {
+            Some(p) => p.registers.push(r.clone()),
+            None => out.push(CpuaParty {
+                org: org.clone(),
+                registers: vec![r.clone()],
+                decision: None,
+            }),
+        }
+    }
+    out
 }
 
 /// Builds the agreement data from the collaboration, its organisations and registers, and the terms.
@@ -232,16 +338,16 @@ pub fn agreement_data(
         .unwrap_or_default()
         .to_string();
     let register_cpuas = repo::current_cpuas(conn, &c.registers)?;
-    // The CPUAs: those applied to, else those responsible for the registers now.
-    let mut cpuas: Vec<OrgId> = c.cpua_reviews.iter().map(|r| r.cpua.clone()).collect();
-    if cpuas.is_empty() {
-        for (o, _) in register_cpuas.values() {
-            if !cpuas.contains(o) {
-                cpuas.push(o.clone());
+    let cpuas = cpua_parties(c, &register_cpuas);
+    let mut register_names: BTreeMap<RegisterId, String> = BTreeMap::new();
+    for p in &cpuas {
+        for r in &p.registers {
+            if let Some(reg) = repo::find_register(conn, r)? {
+                register_names.insert(r.clone(), reg.name);
             }
         }
     }
-    let mut orgs: Vec<OrgId> = cpuas.clone();
+    let mut orgs: Vec<OrgId> = cpuas.iter().map(|p| p.org.clone()).collect();
     if let Some(p) = &c.research_principal {
         if p != &c.company {
             orgs.push(p.clone());
@@ -267,8 +373,10 @@ pub fn agreement_data(
         } else {
             t.address
         };
+        let as_cpua = cpuas.iter().find(|p| p.org == org.id);
         parties.push(Party {
             role: party_role(c, &org),
+            organisation: org.id.as_str().to_string(),
             also_principal: org.id == c.company && c.research_principal.as_ref() == Some(&org.id),
             public_body: org.kind.bound_by_osl(),
             name: org.name.clone(),
@@ -276,33 +384,47 @@ pub fn agreement_data(
             address,
             contact: t.contact,
             signatory: t.signatory,
+            registers: as_cpua
+                .map(|p| {
+                    p.registers
+                        .iter()
+                        .filter_map(|r| register_names.get(r).cloned())
+                        .collect()
+                })
+                .unwrap_or_default(),
+            decision: as_cpua.and_then(|p| p.decision.clone()),
         });
     }
+    // Only the registers of the CPUAs that are parties are released, each under the CPUA that
+    // decided on it (decisions taken stay with the authority that took them, DOMAIN.md).
     let mut registers = Vec::new();
-    for r in &c.registers {
-        let Some(reg) = repo::find_register(conn, r)? else {
-            continue;
-        };
-        let cpua_name = register_cpuas
-            .get(r)
-            .map(|(_, n)| n.clone())
+    for p in &cpuas {
+        let cpua_name = parties
+            .iter()
+            .find(|x| x.organisation == p.org.as_str())
+            .map(|x| x.name.clone())
             .unwrap_or_default();
-        registers.push(RegisterRelease {
-            name: reg.name,
-            cpua: cpua_name,
-            variables: c
-                .requested_variables
-                .iter()
-                .map(|v| Variable {
-                    name: v.clone(),
-                    description: terms
-                        .variable_descriptions
-                        .get(v)
-                        .cloned()
-                        .unwrap_or_default(),
-                })
-                .collect(),
-        });
+        for r in &p.registers {
+            let Some(name) = register_names.get(r) else {
+                continue;
+            };
+            registers.push(RegisterRelease {
+                name: name.clone(),
+                cpua: cpua_name.clone(),
+                variables: c
+                    .requested_variables
+                    .iter()
+                    .map(|v| Variable {
+                        name: v.clone(),
+                        description: terms
+                            .variable_descriptions
+                            .get(v)
+                            .cloned()
+                            .unwrap_or_default(),
+                    })
+                    .collect(),
+            });
+        }
     }
     let data_release = (collaboration_type != "register-development").then(|| DataRelease {
         registers,
@@ -314,7 +436,10 @@ pub fn agreement_data(
         encryption: terms.encryption.clone(),
         password_sent_separately: terms.password_sent_separately,
     });
-    let clauses: Vec<String> = rec
+    // Every clause the classification activates and the templates have a partial for; and the
+    // key-custody clause whenever two CPUAs are parties or linkage takes part (seed 002,
+    // "Utbildningens innehåll"; seed 000, "Sambearbetning av registerdata").
+    let mut clauses: Vec<String> = rec
         .map(|r| {
             r.result
                 .clauses
@@ -324,6 +449,10 @@ pub fn agreement_data(
                 .collect()
         })
         .unwrap_or_default();
+    let coordination = ClauseCode::CpuaCoordination.as_str();
+    if (cpuas.len() > 1 || !c.linkage.is_empty()) && !clauses.iter().any(|x| x == coordination) {
+        clauses.push(coordination.to_string());
+    }
     Ok(AgreementData {
         agreement_number: c.reference.clone(),
         version: u32::try_from(number).unwrap_or(1),
@@ -355,6 +484,8 @@ pub fn agreement_data(
         processor: terms.processor.clone(),
         third_country: terms.third_country.clone(),
         product: terms.product.clone(),
+        coordination: terms.coordination.clone(),
+        amendment: None,
     })
 }
 
@@ -487,12 +618,10 @@ fn may_draft(actor: &Actor) -> Result<(), AppError> {
 
 fn draftable(c: &Collaboration) -> Result<(), AppError> {
     if c.step.is_terminal() || c.agreement.is_some() {
-        return Err(AppError::Refused(
-            crate::domain::lifecycle::Refusal::precondition(
-                "agreement_closed",
-                "the agreement has been signed or the collaboration has ended: no new versions",
-            ),
-        ));
+        return Err(AppError::Refused(Refusal::precondition(
+            "agreement_closed",
+            "the agreement has been signed or the collaboration has ended: no new versions",
+        )));
     }
     Ok(())
 }
@@ -578,14 +707,31 @@ pub fn add_deviation(
         .map_err(|e| AppError::Internal(anyhow::anyhow!("stored agreement terms: {e}")))?;
     let data: AgreementData = serde_json::from_str(&base.data)
         .map_err(|e| AppError::Internal(anyhow::anyhow!("stored agreement data: {e}")))?;
+    // The place is named in the numbering of the version the deviation is made on.
+    let (clause, sub_clause) = base
+        .document()?
+        .resolve_target(&input.clause)
+        .ok_or_else(|| {
+            AppError::invalid(
+                "clause",
+                "unknown_clause",
+                format!(
+                    "version {number} has no clause or sub-clause {}",
+                    input.clause.trim()
+                ),
+            )
+        })?;
     let deviation = Deviation {
-        clause: input.clause,
+        clause,
+        sub_clause,
         text,
         reason,
     };
-    // Checks that the clause exists in this agreement.
+    // Checks the place against the template's own text and refuses dropping required sentences.
     render::apply_deviation(templates, &data, deviation.clone()).map_err(render_error)?;
-    terms.deviations.retain(|d| d.clause != deviation.clause);
+    terms
+        .deviations
+        .retain(|d| (&d.clause, d.sub_clause) != (&deviation.clause, deviation.sub_clause));
     terms.deviations.push(deviation);
     let lang = Lang::parse(&base.language).unwrap_or_default();
     store(
@@ -641,4 +787,56 @@ pub fn diff(
     let a = row(conn, c.id.as_str(), from)?.document()?;
     let b = row(conn, c.id.as_str(), to)?.document()?;
     Ok(render::diff_html(&a, &b))
+}
+
+/// What the lifecycle checks of one stored version when the agreement step names it (issue 8, item
+/// 4): its digest, the rulebook clauses its stored document holds after deviations, those a deviation
+/// weakened, the CPUAs that are parties, the amendment it was drawn for, and whether it is the newest
+/// version (the highest number of the collaboration). Reads that one version's data and document and
+/// the highest number, never any version's files. `None` when there is no such version.
+pub fn version_evidence(
+    conn: &mut DbConn,
+    c: &Collaboration,
+    number: i32,
+) -> Result<Option<AgreementVersionEvidence>, AppError> {
+    let id = c.id.as_str();
+    let found: Option<(String, String, String, String, String)> = av::table
+        .filter(av::collaboration_id.eq(id))
+        .filter(av::number.eq(number))
+        .select((
+            av::data,
+            av::document,
+            av::docx_sha256,
+            av::pdf_sha256,
+            av::html_sha256,
+        ))
+        .first(conn)
+        .optional()?;
+    let Some((data, document, docx_sha, pdf_sha, html_sha)) = found else {
+        return Ok(None);
+    };
+    let last: Option<i32> = av::table
+        .filter(av::collaboration_id.eq(id))
+        .select(diesel::dsl::max(av::number))
+        .first(conn)?;
+    let data: AgreementData = serde_json::from_str(&data)
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("stored agreement data: {e}")))?;
+    let document: Document = serde_json::from_str(&document)
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("stored agreement document: {e}")))?;
+    let (clauses, weakened_clauses) = document_clauses(&document);
+    let cpua_parties = data
+        .cpuas()
+        .filter(|p| !p.organisation.is_empty())
+        .map(|p| OrgId::from_db(p.organisation.clone()))
+        .collect();
+    Ok(Some(AgreementVersionEvidence {
+        number: u32::try_from(number)
+            .map_err(|_| AppError::Internal(anyhow::anyhow!("negative version number")))?,
+        digest: version_digest(&docx_sha, &pdf_sha, &html_sha),
+        clauses,
+        weakened_clauses,
+        cpua_parties,
+        amendment: data.amendment,
+        is_latest: last == Some(number),
+    }))
 }

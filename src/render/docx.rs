@@ -9,7 +9,7 @@ use docx_rs::{
 };
 
 use super::RenderError;
-use crate::domain::agreement::document::{Block, Clause, ClauseKind, Document, Labels};
+use crate::domain::agreement::document::{as_plain, Block, Clause, ClauseKind, Document, Labels};
 
 // docx-rs ships a default numbering with id 1; ours start at 10.
 const CLAUSE_NUMBERING: usize = 10;
@@ -159,6 +159,27 @@ impl Out {
                 self.p(text_paragraph(text).style(style).keep_next(true));
             }
             Block::Paragraph { text } => self.p(text_paragraph(text)),
+            Block::Deviated {
+                reason,
+                blocks,
+                original,
+                ..
+            } => {
+                let note = format!("{}. {}: {}", labels.deviation, labels.reason, reason);
+                self.p(Paragraph::new()
+                    .add_run(Run::new().add_text(note).italic().highlight("yellow")));
+                self.blocks(blocks, labels);
+                let head = format!("{}:", labels.template_text);
+                self.p(Paragraph::new().add_run(Run::new().add_text(head).italic()));
+                for b in original {
+                    match as_plain(b) {
+                        Block::Paragraph { text } => self.p(Paragraph::new()
+                            .style("Normal")
+                            .add_run(Run::new().add_text(text).italic().color("555555"))),
+                        other => self.block(&other, labels),
+                    }
+                }
+            }
             Block::SubClause { text, .. } => self.p(text_paragraph(text)
                 .numbering(NumberingId::new(CLAUSE_NUMBERING), IndentLevel::new(1))),
             Block::List { items } => {
@@ -249,6 +270,18 @@ impl Out {
             self.p(Paragraph::new().add_run(Run::new().add_text(note).italic().highlight("yellow")));
         }
         self.blocks(&c.blocks, labels);
+        if let Some(d) = &c.deviation {
+            let head = format!("{}:", labels.template_text);
+            self.p(Paragraph::new().add_run(Run::new().add_text(head).italic()));
+            for b in &d.original {
+                match as_plain(b) {
+                    Block::Paragraph { text } => self.p(Paragraph::new()
+                        .style("Normal")
+                        .add_run(Run::new().add_text(text).italic().color("555555"))),
+                    other => self.block(&other, labels),
+                }
+            }
+        }
     }
 }
 

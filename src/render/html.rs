@@ -3,7 +3,7 @@
 use std::fmt::Write;
 
 use crate::domain::agreement::diff::{ChangeKind, DocumentDiff, LineChange};
-use crate::domain::agreement::document::{Block, Clause, ClauseKind, Document, Labels};
+use crate::domain::agreement::document::{as_plain, Block, Clause, ClauseKind, Document, Labels};
 use crate::domain::lang::Lang;
 
 const STYLE: &str = "body{font-family:Georgia,'Times New Roman',serif;max-width:46rem;margin:2rem auto;padding:0 1rem;line-height:1.5;color:#1a1a1a}\
@@ -12,7 +12,7 @@ h1{font-size:1.6rem}h2{font-size:1.2rem;margin-top:1.8rem}h3{font-size:1.05rem}\
 table{border-collapse:collapse;width:100%;margin:.6rem 0}th,td{border:1px solid #999;padding:.3rem .5rem;text-align:left;vertical-align:top}th{background:#eee}\
 .sub{margin:.3rem 0 .3rem 2.5rem;text-indent:-2.5rem}.sub .no{display:inline-block;width:2.5rem;text-indent:0}\
 .deviation{background:#fff6d5;border-left:4px solid #e0a800;padding:.2rem .8rem;margin:.5rem 0}\
-.deviation .note{font:0.85rem sans-serif;color:#7a5c00}\
+.deviation .note{font:0.85rem sans-serif;color:#7a5c00}.deviation .original{color:#555;font-style:italic;border-top:1px dashed #e0a800}\
 .signatures{display:flex;flex-wrap:wrap;gap:2rem;margin-top:1rem}.sig{flex:1 1 12rem}.sig .line{border-bottom:1px solid #000;height:2.5rem;margin:.3rem 0}.sig small{display:block;color:#555}\
 .appendix{border-top:2px solid #333;margin-top:2.5rem}\
 .added{background:#e6ffec}.removed{background:#ffebe9;text-decoration:line-through}.changed{background:#fff6d5}\
@@ -64,7 +64,32 @@ fn block(out: &mut String, b: &Block, labels: &Labels) {
         Block::Paragraph { text: t } => {
             let _ = writeln!(out, "<p>{}</p>", text(t));
         }
-        Block::SubClause { number, text: t } => {
+        Block::Deviated {
+            reason,
+            blocks: agreed,
+            original,
+            ..
+        } => {
+            let _ = writeln!(
+                out,
+                "<div class=\"deviation\">\n<p class=\"note\">{}. {}: {}</p>",
+                esc(labels.deviation),
+                esc(labels.reason),
+                text(reason)
+            );
+            blocks(out, agreed, labels);
+            let _ = writeln!(
+                out,
+                "<div class=\"original\"><p class=\"note\">{}:</p>",
+                esc(labels.template_text)
+            );
+            let plain: Vec<Block> = original.iter().map(as_plain).collect();
+            blocks(out, &plain, labels);
+            out.push_str("</div>\n</div>\n");
+        }
+        Block::SubClause {
+            number, text: t, ..
+        } => {
             let _ = writeln!(
                 out,
                 "<p class=\"sub\"><span class=\"no\">{}</span>{}</p>",

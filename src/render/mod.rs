@@ -11,10 +11,9 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::domain::agreement::data::{
-    is_three_party, AgreementData, Deviation, Linkage, Processor, Product, ThirdCountry,
-    CLAUSE_CODES,
+    AgreementData, Coordination, Deviation, Linkage, Processor, Product, ThirdCountry, CLAUSE_CODES,
 };
-use crate::domain::agreement::document::{Document, DocumentMeta};
+use crate::domain::agreement::document::{DeviationError, Document, DocumentMeta, RequiredText};
 use crate::domain::agreement::markup::{self, MarkupError};
 use crate::domain::agreement::validate::{validate, MissingItem};
 use crate::domain::lang::Lang;
@@ -42,6 +41,16 @@ pub enum RenderError {
     /// A deviation names a clause the agreement does not have.
     #[error("deviation for a clause the agreement does not have: {}", .0.join(", "))]
     UnknownDeviationClause(Vec<String>),
+    /// A deviation names a whole clause that has sub-clauses (the clause's number).
+    #[error("clause {0} has sub-clauses: a deviation names one of them, e.g. {0}.1")]
+    DeviationNeedsSubClause(String),
+    /// A deviation would remove a sentence a rule requires.
+    #[error("sub-clause {number} ({clause}) must keep the sentence \"{}\"", .required.text)]
+    DeviationRemovesRequired {
+        number: String,
+        clause: String,
+        required: RequiredText,
+    },
     /// The templates did not load.
     #[error("templates: {}", .0.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; "))]
     Templates(Vec<TemplateError>),
@@ -94,9 +103,10 @@ impl Format {
     }
 }
 
-/// The template an agreement of this type uses.
-pub fn template_name(collaboration_type: &str) -> &'static str {
-    if is_three_party(collaboration_type) {
+/// The template an agreement uses: three-party for the research types and for a commissioned analysis
+/// that is research (it has the research principal as a party), else two-party.
+pub fn template_name(data: &AgreementData) -> &'static str {
+    if data.three_party() {
         "three-party"
     } else {
         "two-party"
@@ -109,7 +119,7 @@ pub fn render_markup(set: &TemplateSet, data: &AgreementData) -> Result<String, 
     if !missing.is_empty() {
         return Err(RenderError::Missing(missing));
     }
-    let name = template_name(&data.collaboration_type);
+    let name = template_name(data);
     set.registry(data.language)
         .render(name, &view::view(data))
         .map_err(|e| RenderError::Template {
@@ -125,11 +135,7 @@ pub fn render_markup(set: &TemplateSet, data: &AgreementData) -> Result<String, 
 /// Template + data → document model, with deviations applied and their appendix added.
 pub fn build_document(set: &TemplateSet, data: &AgreementData) -> Result<Document, RenderError> {
     let markup_text = render_markup(set, data)?;
-    let template = format!(
-        "{}/{}",
-        data.language.code(),
-        template_name(&data.collaboration_type)
-    );
+    let template = format!("{}/{}", data.language.code(), template_name(data));
     let meta = DocumentMeta {
         agreement_number: data.agreement_number.clone(),
         version: data.version,
@@ -204,15 +210,17 @@ pub fn render_agreement(
     })
 }
 
-/// Adds (or replaces) a negotiated deviation for one clause; the caller renders a new version.
-/// Fails when the clause code is not in the document the data currently produce.
+/// Adds (or replaces) a negotiated deviation for one sub-clause; the caller renders a new version.
+/// Fails when the place is not in the document the data produce without deviations, when a clause with
+/// sub-clauses is named as a whole, or when the new text drops a sentence a rule requires there.
 pub fn apply_deviation(
     set: &TemplateSet,
     data: &AgreementData,
     deviation: Deviation,
 ) -> Result<AgreementData, RenderError> {
     let mut base = data.clone();
-    base.deviations.retain(|d| d.clause != deviation.clause);
+    base.deviations
+        .retain(|d| (&d.clause, d.sub_clause) != (&deviation.clause, deviation.sub_clause));
     let doc = build_document(
         set,
         &AgreementData {
@@ -220,9 +228,19 @@ pub fn apply_deviation(
             ..base.clone()
         },
     )?;
-    if doc.clause(&deviation.clause).is_none() {
-        return Err(RenderError::UnknownDeviationClause(vec![deviation.clause]));
-    }
+    doc.check_deviation(&deviation).map_err(|e| match e {
+        DeviationError::Unknown(t) => RenderError::UnknownDeviationClause(vec![t]),
+        DeviationError::NeedsSubClause(n) => RenderError::DeviationNeedsSubClause(n),
+        DeviationError::RemovesRequired {
+            number,
+            clause,
+            required,
+        } => RenderError::DeviationRemovesRequired {
+            number,
+            clause,
+            required,
+        },
+    })?;
     base.deviations.push(deviation);
     Ok(base)
 }
@@ -301,6 +319,23 @@ pub fn schema_sample() -> AgreementData {
     d.processor.get_or_insert_with(Processor::default);
     d.third_country.get_or_insert_with(ThirdCountry::default);
     d.product.get_or_insert_with(Product::default);
+    d.coordination.get_or_insert_with(Coordination::default);
+    if let Some(cpua) = d
+        .parties
+        .iter_mut()
+        .find(|p| p.role == crate::domain::agreement::data::PartyRole::Cpua)
+    {
+        cpua.decision
+            .get_or_insert_with(crate::domain::agreement::data::DecisionCitation::default)
+            .reference
+            .get_or_insert_with(|| "x".into());
+        if let Some(dec) = cpua.decision.as_mut() {
+            dec.date.get_or_insert_with(chrono::NaiveDate::default);
+        }
+        if cpua.registers.is_empty() {
+            cpua.registers.push("x".into());
+        }
+    }
     if d.linkage.is_empty() {
         d.linkage.push(Linkage {
             authority: "x".into(),

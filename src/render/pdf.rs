@@ -5,7 +5,7 @@
 use std::fmt::Write;
 
 use super::pdf_metrics::{HELVETICA, HELVETICA_BOLD};
-use crate::domain::agreement::document::{Block, Clause, ClauseKind, Document, Labels};
+use crate::domain::agreement::document::{as_plain, Block, Clause, ClauseKind, Document, Labels};
 
 const PAGE_W: f32 = 595.28;
 const PAGE_H: f32 = 841.89;
@@ -296,7 +296,32 @@ impl Layout {
                 self.lines(MARGIN_X, Font::Regular, BODY, text, None);
                 self.gap(4.0);
             }
-            Block::SubClause { number, text } => {
+            Block::Deviated {
+                reason,
+                blocks,
+                original,
+                ..
+            } => {
+                let was = self.marker;
+                self.marker = true;
+                let note = format!("{}. {}: {}", labels.deviation, labels.reason, reason);
+                self.lines(MARGIN_X, Font::Italic, BODY - 1.0, &note, None);
+                self.gap(3.0);
+                self.blocks(blocks, labels);
+                let head = format!("{}:", labels.template_text);
+                self.lines(MARGIN_X, Font::Italic, BODY - 1.0, &head, None);
+                for b in original {
+                    match as_plain(b) {
+                        Block::Paragraph { text } => {
+                            self.lines(MARGIN_X + 30.0, Font::Italic, BODY - 1.0, &text, None);
+                            self.gap(2.0);
+                        }
+                        other => self.block(&other, labels),
+                    }
+                }
+                self.marker = was;
+            }
+            Block::SubClause { number, text, .. } => {
                 self.lines(
                     MARGIN_X + 30.0,
                     Font::Regular,
@@ -365,6 +390,17 @@ impl Layout {
             self.lines(MARGIN_X, Font::Italic, BODY - 1.0, &note, None);
             self.gap(3.0);
             self.blocks(&c.blocks, labels);
+            let head = format!("{}:", labels.template_text);
+            self.lines(MARGIN_X, Font::Italic, BODY - 1.0, &head, None);
+            for b in &d.original {
+                match as_plain(b) {
+                    Block::Paragraph { text } => {
+                        self.lines(MARGIN_X + 30.0, Font::Italic, BODY - 1.0, &text, None);
+                        self.gap(2.0);
+                    }
+                    other => self.block(&other, labels),
+                }
+            }
             self.marker = false;
         } else {
             self.blocks(&c.blocks, labels);

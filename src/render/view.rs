@@ -5,7 +5,7 @@
 use serde_json::{json, Map, Value};
 
 use crate::domain::agreement::data::{
-    is_three_party, AgreementData, PartyRole, CLAUSE_CODES, COLLABORATION_TYPES,
+    releases_microdata, AgreementData, PartyRole, CLAUSE_CODES, COLLABORATION_TYPES,
 };
 
 fn insert_money(
@@ -32,6 +32,10 @@ pub fn view(d: &AgreementData) -> Value {
     if let Some(p) = d.party(PartyRole::Cpua) {
         put("cpua", json!(p));
     }
+    // Every CPUA that is a party, each with its registers and its decision (issue 8, item 3).
+    let cpuas: Vec<&crate::domain::agreement::data::Party> = d.cpuas().collect();
+    put("multi_cpua", json!(cpuas.len() > 1));
+    put("cpuas", json!(cpuas));
     if let Some(p) = d.party(PartyRole::Company) {
         put("company", json!(p));
     }
@@ -48,7 +52,9 @@ pub fn view(d: &AgreementData) -> Value {
         .party(PartyRole::Company)
         .is_some_and(|p| p.also_principal);
     put("company_is_principal", json!(company_is_principal));
-    put("three_party", json!(is_three_party(kind)));
+    put("three_party", json!(d.three_party()));
+    // Pseudonymised or identifiable microdata go to the research principal (the research types).
+    put("microdata", json!(releases_microdata(kind)));
     let types: Map<String, Value> = COLLABORATION_TYPES
         .iter()
         .map(|t| (t.replace('-', "_"), json!(*t == kind)))

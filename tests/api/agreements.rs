@@ -64,6 +64,241 @@ fn sha(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
+/// The number of the clause with this code in a rendered review page.
+fn clause_number(html: &str, code: &str) -> u32 {
+    let at = html
+        .find(&format!("data-code=\"{code}\">"))
+        .unwrap_or_else(|| panic!("clause {code} in the page"));
+    let h2 = &html[at..];
+    let start = h2.find("<h2>").unwrap() + 4;
+    let end = start + h2[start..].find('.').unwrap();
+    h2[start..end].parse().unwrap()
+}
+
+fn count(haystack: &str, needle: &str) -> usize {
+    haystack.matches(needle).count()
+}
+
+async fn person_terms(app: &TestApp, org: &str, contact: &str, signatory: &str) -> Value {
+    json!({"organisation": app.org(org).await, "address": "Regionens hus, 405 44 Göteborg",
+           "contact": person(contact, "Registerjurist"), "signatory": person(signatory, "Regiondirektör")})
+}
+
+/// A research collaboration on two registers under two CPUAs (EX-HJARTA under Region Uppsala, EX-HOFT
+/// under Västra Götalandsregionen), with complete applications to both.
+async fn two_cpua_case(app: &TestApp) -> (String, Value) {
+    let (id, _) = app.research_collaboration(&["EX-HJARTA", "EX-HOFT"]).await;
+    app.walk_to_application(&id, &["Region Uppsala", "Västra Götalandsregionen"])
+        .await;
+    let mut terms = full_terms(app).await;
+    terms["parties"].as_array_mut().unwrap().push(
+        person_terms(
+            app,
+            "Västra Götalandsregionen",
+            "Vera Jurist",
+            "Gunnar Regiondirektör",
+        )
+        .await,
+    );
+    // Seed 002, "Utbildningens innehåll": who links and who keeps the identity-number key.
+    terms["coordination"] =
+        json!({"linkage_by": "Region Uppsala", "key_custodian": "Region Uppsala"});
+    (id, terms)
+}
+
+async fn evidence(
+    app: &TestApp,
+    id: &str,
+    number: i32,
+) -> Option<samverkan::domain::agreement::evidence::AgreementVersionEvidence> {
+    let db = samverkan::db::conn::Db::connect(&app.database_url, 1).unwrap();
+    let mut conn = db.pool.get().unwrap();
+    let cid = samverkan::domain::ids::CollaborationId::parse(id).unwrap();
+    let (c, _) = samverkan::db::repo::load_collaboration(&mut conn, &cid)
+        .unwrap()
+        .unwrap();
+    samverkan::app::agreements::version_evidence(&mut conn, &c, number).unwrap()
+}
+
+#[tokio::test]
+async fn two_cpuas_one_refuses_the_agreement_names_only_the_approving_one() {
+    // DOMAIN.md, "Several CPUAs in one agreement"; seed 000, "Sambearbetning av registerdata": each
+    // authority decides on its own; a refusing CPUA is not a party and its registers are not released.
+    let app = TestApp::spawn().await;
+    let (id, terms) = two_cpua_case(&app).await;
+    let company = app.token("company").await;
+    let path = format!("/api/v1/collaborations/{id}/agreements");
+    // Drafted before the decisions: both CPUAs are parties, each subject to its decision.
+    ok(app.post(&path, &company, &json!({"terms": terms})).await).await;
+    let html = app
+        .get(&format!("{path}/1.html"), &company)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("Region Uppsala") && html.contains("Västra Götalandsregionen"));
+    assert_eq!(count(&html, "För CPUA-myndigheten"), 2);
+    assert_eq!(
+        count(&html, "Under förutsättning av CPUA-myndighetens beslut"),
+        2
+    );
+
+    let uppsala = app.org("Region Uppsala").await;
+    let vgr = app.org("Västra Götalandsregionen").await;
+    ok(app
+        .transition(&id, &app.token("legal").await,
+            json!({"to": "release_decision", "cpua": uppsala, "outcome": "approved", "reference": "RU 2026/0815"}))
+        .await)
+    .await;
+    ok(app
+        .transition(&id, &app.token("legal-vgr").await,
+            json!({"to": "release_decision", "cpua": vgr, "outcome": "refused",
+                   "reasons": "Uppgifterna kan inte lämnas ut utan men för enskilda.", "ground": "harm_to_individual",
+                   "dpo_consulted_on": "2026-08-31"}))
+        .await)
+    .await;
+    let v = ok(app.post(&path, &company, &json!({})).await).await;
+    let html = app
+        .get(&format!("{path}/2.html"), &company)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("Region Uppsala"));
+    assert!(
+        !html.contains("Västra Götalandsregionen"),
+        "the refusing CPUA is no party"
+    );
+    assert!(
+        !html.contains("Exempelregistret för höftprotes"),
+        "nor is its register released"
+    );
+    assert!(html.contains("Exempelregistret för hjärtintensivvård"));
+    assert_eq!(count(&html, "För CPUA-myndigheten"), 1);
+    assert!(
+        html.contains("Maria Direktör"),
+        "the approving CPUA's signatory"
+    );
+    assert!(!html.contains("Gunnar Regiondirektör"));
+    // The release decision is cited with its date and the CPUA's reference.
+    assert!(
+        html.contains("I enlighet med CPUA-myndighetens beslut den 1 september 2026, dnr RU 2026/0815, lämnar Region Uppsala ut uppgifter"),
+        "decision citation"
+    );
+    let e = evidence(&app, &id, 2).await.unwrap();
+    assert_eq!(
+        e.cpua_parties
+            .iter()
+            .map(|o| o.as_str().to_string())
+            .collect::<Vec<_>>(),
+        vec![uppsala.clone()]
+    );
+    assert_eq!(e.digest, v["digest"]);
+    assert!(e.is_latest);
+    let e1 = evidence(&app, &id, 1).await.unwrap();
+    assert_eq!(e1.cpua_parties.len(), 2);
+    assert!(!e1.is_latest);
+    assert!(evidence(&app, &id, 9).await.is_none());
+}
+
+#[tokio::test]
+async fn two_cpuas_both_approve_both_sign_and_the_key_custody_clause_is_there() {
+    // Seed 002, "Utbildningens innehåll": who links and who keeps the identity-number key is settled
+    // whenever several registers under several CPUAs are linked.
+    let app = TestApp::spawn().await;
+    let (id, mut terms) = two_cpua_case(&app).await;
+    let company = app.token("company").await;
+    let path = format!("/api/v1/collaborations/{id}/agreements");
+    let uppsala = app.org("Region Uppsala").await;
+    let vgr = app.org("Västra Götalandsregionen").await;
+    ok(app
+        .transition(&id, &app.token("legal").await,
+            json!({"to": "release_decision", "cpua": uppsala, "outcome": "approved", "reference": "RU 2026/0815"}))
+        .await)
+    .await;
+    ok(app
+        .transition(
+            &id,
+            &app.token("legal-vgr").await,
+            json!({"to": "release_decision", "cpua": vgr, "outcome": "approved"}),
+        )
+        .await)
+    .await;
+    // Without the coordination the version is refused, naming what is missing and where.
+    let coordination = terms["coordination"].take();
+    let p = problem(
+        app.post(&path, &company, &json!({"terms": terms.clone()}))
+            .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert!(
+        p["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["field"] == "coordination.key_custodian"),
+        "{p}"
+    );
+    terms["coordination"] = coordination;
+    let v = ok(app.post(&path, &company, &json!({"terms": terms})).await).await;
+    let html = app
+        .get(&format!("{path}/1.html"), &company)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(count(&html, "För CPUA-myndigheten"), 2);
+    assert!(html.contains("Maria Direktör") && html.contains("Gunnar Regiondirektör"));
+    assert!(
+        html.contains("Exempelregistret för höftprotes")
+            && html.contains("Exempelregistret för hjärtintensivvård")
+    );
+    assert!(html.contains("data-code=\"cpua_coordination\""));
+    assert!(html.contains("Region Uppsala ansvarar för samkörningen av uppgifterna, och Region Uppsala förvarar kodnyckeln"));
+    assert!(html.contains("dnr RU 2026/0815, lämnar Region Uppsala"));
+    assert!(html.contains("I enlighet med CPUA-myndighetens beslut den 1 september 2026, lämnar Västra Götalandsregionen"), "no reference given: none printed");
+    // The digest in the view is the formula over the three files' hashes.
+    let files = v["files"].as_array().unwrap();
+    let f = |fmt: &str| {
+        files.iter().find(|x| x["format"] == fmt).unwrap()["sha256"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(
+        v["digest"],
+        samverkan::domain::agreement::evidence::version_digest(&f("docx"), &f("pdf"), &f("html"))
+    );
+    assert_eq!(
+        v["digest"],
+        sha(format!("docx:{}\npdf:{}\nhtml:{}\n", f("docx"), f("pdf"), f("html")).as_bytes())
+    );
+    // The evidence lists the clauses the stored document holds and both CPUAs.
+    use samverkan::domain::classification::ClauseCode as C;
+    let e = evidence(&app, &id, 1).await.unwrap();
+    for code in [
+        C::CpuaCoordination,
+        C::Publication,
+        C::PurposeLimitation,
+        C::ArchivingAndDeletion,
+        C::GoalsAndDeliverables,
+        C::Costs,
+        C::ResearchPrincipalResponsibility,
+        C::ResultsReporting,
+    ] {
+        assert!(e.clauses.contains(&code), "{code}: {:?}", e.clauses);
+    }
+    assert!(
+        !e.clauses.contains(&C::ConfidentialityReservation),
+        "a public principal needs none"
+    );
+    assert!(e.weakened_clauses.is_empty());
+    assert_eq!(e.cpua_parties.len(), 2);
+    assert_eq!(e.amendment, None);
+    assert_eq!(e.number, 1);
+}
+
 #[tokio::test]
 async fn an_agreement_version_is_rendered_stored_and_served_in_three_formats() {
     let app = TestApp::spawn().await;
@@ -222,7 +457,15 @@ async fn versions_are_diffed_clause_by_clause_and_legal_deviations_are_highlight
     let diff = r.text().await.unwrap();
     assert!(diff.contains("Stockholms tingsrätt") && diff.contains("Uppsala tingsrätt"));
 
-    let deviation = json!({"clause": "publication", "text": "Företaget får granska manuskriptet i 45 dagar före inlämning.",
+    let html2 = app
+        .get(&format!("{path}/2.html"), &company)
+        .await
+        .text()
+        .await
+        .unwrap();
+    let n = clause_number(&html2, "publication");
+    // Issue 8, item 5: a deviation names one numbered sub-clause (here n.2, the manuscript review).
+    let deviation = json!({"clause": format!("{n}.2"), "text": "Företaget får granska manuskriptet i 45 dagar före inlämning.",
                            "reason": "Förhandlat med parterna den 1 september 2026."});
     problem(
         app.post(&format!("{path}/2/deviations"), &company, &deviation)
@@ -230,17 +473,48 @@ async fn versions_are_diffed_clause_by_clause_and_legal_deviations_are_highlight
         StatusCode::FORBIDDEN,
     )
     .await;
+    for bad in ["no_such_clause", "99.1", &format!("{n}.99"), &n.to_string()] {
+        let p = problem(
+            app.post(
+                &format!("{path}/2/deviations"),
+                &legal,
+                &json!({"clause": bad, "text": "x", "reason": "y"}),
+            )
+            .await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+        assert_eq!(p["field"], "clause", "{bad}: {p}");
+    }
+    // Dropping the sentence that identities are never revealed is refused (seed 000, "Publicering,
+    // erkännanden och författarskap"), naming the clause and the rule; nothing is stored.
     let p = problem(
         app.post(
             &format!("{path}/2/deviations"),
             &legal,
-            &json!({"clause": "no_such_clause", "text": "x", "reason": "y"}),
+            &json!({"clause": format!("{n}.1"), "text": "Forskningshuvudmannen har rätt att publicera resultaten.", "reason": "Förenkling"}),
         )
         .await,
-        StatusCode::UNPROCESSABLE_ENTITY,
+        StatusCode::CONFLICT,
     )
     .await;
     assert_eq!(p["field"], "clause");
+    assert_eq!(p["rule"], "required_text");
+    assert_eq!(p["missing"], json!(["publication"]));
+    assert!(
+        p["detail"].as_str().unwrap().contains(&format!("{n}.1")),
+        "{p}"
+    );
+    assert!(p["source"].as_str().unwrap().contains("Publicering"), "{p}");
+    assert_eq!(
+        ok(app.get(&path, &company).await)
+            .await
+            .as_array()
+            .unwrap()
+            .len(),
+        2,
+        "nothing stored"
+    );
     let v = ok(app
         .post(&format!("{path}/2/deviations"), &legal, &deviation)
         .await)
@@ -258,6 +532,23 @@ async fn versions_are_diffed_clause_by_clause_and_legal_deviations_are_highlight
         html.contains("Förhandlat med parterna"),
         "listed with its reason"
     );
+    // The original stays beside it and the sibling sub-clauses are untouched.
+    assert!(
+        html.contains("30 dagar före inlämning"),
+        "the template's text"
+    );
+    assert!(html.contains("enskilda personers identitet inte röjs"));
+    assert!(html.contains("ICMJE:s riktlinjer"));
+    // A later version keeps the deviation on the same sub-clause.
+    let v4 = ok(app.post(&path, &company, &json!({})).await).await;
+    assert_eq!(v4["deviations"], 1);
+    let html4 = app
+        .get(&format!("{path}/4.html"), &company)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html4.contains("45 dagar") && html4.contains("ICMJE:s riktlinjer"));
     let events = ok(app
         .get(&format!("/api/v1/collaborations/{id}/audit"), &company)
         .await)

@@ -18,8 +18,10 @@ pub const COLLABORATION_TYPES: [&str; 6] = [
     "register-development",
 ];
 
-/// Clause codes the classifier emits (avtalsklausuler). Each activates one partial.
-pub const CLAUSE_CODES: [&str; 7] = [
+/// Clause codes the classifier emits that switch a partial on (aktiverbara avtalsklausuler). Each
+/// activates the partial of the same name in `contract-templates/<lang>/partials/`; the other clause codes
+/// of the rulebook (goals, publication, costs …) are sections every template always has.
+pub const CLAUSE_CODES: [&str; 8] = [
     "confidentiality_reservation",
     "data_processing_agreement",
     "third_country_transfer",
@@ -27,6 +29,7 @@ pub const CLAUSE_CODES: [&str; 7] = [
     "linkage",
     "identity_number_justification",
     "extended_key_retention",
+    "cpua_coordination",
 ];
 
 /// Is this a three-party agreement (CPUA, research principal, company)?
@@ -110,6 +113,37 @@ pub struct AgreementData {
     /// The medicinal product followed up (läkemedel); needed with `pharma_appendix`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub product: Option<Product>,
+    /// Who performs the linkage and who keeps the identity-number key (samordning, kodnyckel);
+    /// needed with `cpua_coordination`. Seed 002, "Utbildningens innehåll".
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub coordination: Option<Coordination>,
+    /// The amendment (ändring av forskningsfråga) this version was drawn for, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub amendment: Option<u32>,
+}
+
+/// Who links the registers and who keeps the key (samordning mellan CPUA-myndigheter). Seed 002,
+/// "Utbildningens innehåll": with several registers it must be settled which authority is responsible
+/// for the linkage and who keeps the identity-number key.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Coordination {
+    /// The authority that performs the linkage (ansvarig för samkörningen).
+    pub linkage_by: String,
+    /// The authority that keeps the identity-number key (förvarar kodnyckeln).
+    pub key_custodian: String,
+}
+
+/// A CPUA's release decision as cited in the agreement (beslut om utlämnande).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DecisionCitation {
+    /// The date of the decision in Sweden (beslutsdatum).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub date: Option<NaiveDate>,
+    /// The CPUA's reference (diarienummer), when it gave one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
 }
 
 /// The role a party has in the agreement (partsroll).
@@ -130,6 +164,9 @@ pub enum PartyRole {
 #[serde(default, deny_unknown_fields)]
 pub struct Party {
     pub role: PartyRole,
+    /// The organisation's id in samverkan (organisations-id), so the lifecycle can compare the parties
+    /// of a version with the deciding CPUAs. Empty in hand-written example data.
+    pub organisation: String,
     /// The company is also the research principal (företaget är forskningshuvudman).
     pub also_principal: bool,
     /// A public body (myndighet: university, region) bound by OSL and the Archives Act.
@@ -142,8 +179,13 @@ pub struct Party {
     pub address: String,
     /// Contact person (kontaktperson).
     pub contact: Person,
-    /// Signatory (firmatecknare).
+    /// Signatory (firmatecknare, for a region or university its behörig företrädare).
     pub signatory: Person,
+    /// For a CPUA: the names of the registers it is party for (register).
+    pub registers: Vec<String>,
+    /// For a CPUA: its release decision, once taken (beslut om utlämnande).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decision: Option<DecisionCitation>,
 }
 
 /// A person named in the agreement (person).
@@ -345,12 +387,19 @@ pub struct Disputes {
     pub venue: String,
 }
 
-/// A negotiated deviation (avvikelse): clause text replaced for one agreement.
+/// A negotiated deviation (avvikelse): the text of one numbered sub-clause replaced for one agreement,
+/// the template's text kept beside it. Stored by clause code and the sub-clause's 1-based index within
+/// that clause, so it survives clauses being renumbered in a later version. Without `sub_clause` it
+/// replaces a whole clause, which is allowed only for a clause without sub-clauses (and is how deviations
+/// of the first wave were stored).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Deviation {
-    /// The clause code replaced.
+    /// The clause code.
     pub clause: String,
+    /// The sub-clause within the clause, 1-based (7.3 → 3).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sub_clause: Option<u32>,
     /// The replacement text; blank lines separate paragraphs.
     pub text: String,
     /// Why (motivering).
@@ -398,6 +447,20 @@ impl AgreementData {
     /// The first party with this role.
     pub fn party(&self, role: PartyRole) -> Option<&Party> {
         self.parties.iter().find(|p| p.role == role)
+    }
+
+    /// Every CPUA that is a party, in order (CPUA-myndigheter).
+    pub fn cpuas(&self) -> impl Iterator<Item = &Party> {
+        self.parties.iter().filter(|p| p.role == PartyRole::Cpua)
+    }
+
+    /// Is this agreement drawn on the three-party template? The research types always are; a
+    /// commissioned analysis is when it is research and so has the research principal as a party (the
+    /// rulebook's `parties_if_research`; seed 000, "Forskningssamarbete med industrin").
+    pub fn three_party(&self) -> bool {
+        is_three_party(&self.collaboration_type)
+            || (self.collaboration_type == "commissioned-analysis"
+                && self.party(PartyRole::ResearchPrincipal).is_some())
     }
 
     /// The research principal: the principal party, or the company when it is also the principal.

@@ -32,8 +32,25 @@ pub enum Block {
     Heading { level: u8, text: String },
     /// A paragraph (stycke); `\n` inside is a hard line break.
     Paragraph { text: String },
-    /// A numbered sub-clause (punkt), e.g. `4.2`.
-    SubClause { number: String, text: String },
+    /// A numbered sub-clause (punkt), e.g. `4.2`. `required` lists the sentences in it that a rule
+    /// requires (obligatorisk text), marked in the template as `[[clause_code: sentence]]`.
+    SubClause {
+        number: String,
+        text: String,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        required: Vec<RequiredText>,
+    },
+    /// A sub-clause whose text a negotiated deviation (avvikelse) replaced: the agreed text, with the
+    /// template's original kept beside it.
+    Deviated {
+        /// The sub-clause's number, e.g. `7.3`.
+        number: String,
+        reason: String,
+        /// The agreed text; the first block is the numbered sub-clause.
+        blocks: Vec<Block>,
+        /// The template's text it replaced (the sub-clause and the lists or tables that belong to it).
+        original: Vec<Block>,
+    },
     /// A bulleted list (punktlista).
     List { items: Vec<String> },
     /// A table (tabell); the first row is the header when `header` is set.
@@ -47,6 +64,37 @@ pub enum Block {
     PageBreak,
     /// A numbered clause or appendix (klausul, bilaga) with its code.
     Clause(Clause),
+}
+
+/// A sentence a rule requires in a sub-clause (obligatorisk text); a deviation may not remove it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequiredText {
+    /// The rulebook clause code the sentence fulfils, e.g. `confidentiality_reservation`.
+    pub clause: String,
+    /// The sentence as rendered.
+    pub text: String,
+}
+
+/// Why a deviation cannot be applied (avvikelsefel).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeviationError {
+    /// The clause or sub-clause does not exist in this document; the target as given.
+    Unknown(String),
+    /// The clause has sub-clauses: a deviation names one of them (the clause's number given).
+    NeedsSubClause(String),
+    /// The new text leaves out a sentence a rule requires.
+    RemovesRequired {
+        /// The sub-clause's number, e.g. `9.1`.
+        number: String,
+        /// The document clause's code.
+        clause: String,
+        required: RequiredText,
+    },
+}
+
+/// Text compared for "is the required sentence still there": whitespace runs folded to one space.
+pub fn normalise(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// A signature block (underskriftsblock).
@@ -183,13 +231,84 @@ impl Document {
         out
     }
 
-    /// Replaces the text of each deviated clause and appends the deviation appendix.
-    /// Fails with the codes of deviations whose clause the document does not have.
+    /// Resolves what a deviation request names, in this document's numbering, to the clause code and
+    /// sub-clause index it is stored by: `7.3` (clause 7, sub-clause 3), `7` (a clause without
+    /// sub-clauses), or by code, `publication.3` / `ethics`. `None` when there is no such place.
+    pub fn resolve_target(&self, target: &str) -> Option<(String, Option<u32>)> {
+        let target = target.trim();
+        let (head, sub) = match target.split_once('.') {
+            Some((h, s)) => (h, Some(s.parse::<u32>().ok().filter(|n| *n > 0)?)),
+            None => (target, None),
+        };
+        let clause = match head.parse::<u32>() {
+            Ok(n) => self
+                .clauses()
+                .find(|c| c.kind == ClauseKind::Clause && c.number == n)?,
+            Err(_) => self.clause(head)?,
+        };
+        if let Some(i) = sub {
+            if i as usize > sub_clause_starts(&clause.blocks).len() {
+                return None;
+            }
+        }
+        Some((clause.code.clone(), sub))
+    }
+
+    /// Checks a new deviation against this document as the template renders it (without deviations):
+    /// the place exists, a clause with sub-clauses is deviated one sub-clause at a time, and the new
+    /// text keeps every sentence a rule requires there (verbatim, whitespace aside).
+    pub fn check_deviation(&self, dev: &Deviation) -> Result<(), DeviationError> {
+        let target = || match dev.sub_clause {
+            Some(i) => format!("{}.{i}", dev.clause),
+            None => dev.clause.clone(),
+        };
+        let clause = self
+            .clause(&dev.clause)
+            .ok_or_else(|| DeviationError::Unknown(target()))?;
+        let starts = sub_clause_starts(&clause.blocks);
+        let range = match dev.sub_clause {
+            None if starts.is_empty() => 0..clause.blocks.len(),
+            None => return Err(DeviationError::NeedsSubClause(clause.number.to_string())),
+            Some(i) => sub_clause_range(&clause.blocks, i)
+                .ok_or_else(|| DeviationError::Unknown(target()))?,
+        };
+        let new_text = normalise(&dev.text);
+        for b in &clause.blocks[range] {
+            if let Block::SubClause {
+                number, required, ..
+            } = b
+            {
+                if let Some(r) = required
+                    .iter()
+                    .find(|r| !new_text.contains(&normalise(&r.text)))
+                {
+                    return Err(DeviationError::RemovesRequired {
+                        number: number.clone(),
+                        clause: clause.code.clone(),
+                        required: r.clone(),
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Replaces the text of each deviated sub-clause (or whole clause without sub-clauses, or a whole
+    /// clause by a deviation stored before sub-clauses could be named), keeps the original beside it,
+    /// and appends the deviation appendix. Fails with the targets the document does not have.
     pub fn apply_deviations(&mut self, deviations: &[Deviation]) -> Result<(), Vec<String>> {
         let unknown: Vec<String> = deviations
             .iter()
-            .filter(|d| self.clause(&d.clause).is_none())
-            .map(|d| d.clause.clone())
+            .filter(|d| match self.clause(&d.clause) {
+                None => true,
+                Some(c) => d
+                    .sub_clause
+                    .is_some_and(|i| sub_clause_range(&c.blocks, i).is_none()),
+            })
+            .map(|d| match d.sub_clause {
+                Some(i) => format!("{}.{i}", d.clause),
+                None => d.clause.clone(),
+            })
             .collect();
         if !unknown.is_empty() {
             return Err(unknown);
@@ -198,35 +317,82 @@ impl Document {
             return Ok(());
         }
         let l = Labels::for_lang(self.meta.lang);
-        let mut listing = Vec::new();
-        for dev in deviations {
+        // Sub-clauses are replaced from the last to the first within a clause, so earlier indices
+        // stay valid while later ones are replaced.
+        let mut order: Vec<&Deviation> = deviations.iter().collect();
+        order.sort_by_key(|d| std::cmp::Reverse(d.sub_clause));
+        let mut listed: Vec<(u32, u32, Vec<Block>)> = Vec::new();
+        for dev in order {
             for block in &mut self.blocks {
-                if let Block::Clause(c) = block {
-                    if c.code == dev.clause {
+                let Block::Clause(c) = block else { continue };
+                if c.code != dev.clause {
+                    continue;
+                }
+                let kind = match c.kind {
+                    ClauseKind::Clause => l.clause,
+                    ClauseKind::Appendix => l.appendix,
+                };
+                let mut listing = Vec::new();
+                let original = match dev.sub_clause.and_then(|i| sub_clause_range(&c.blocks, i)) {
+                    Some(range) => {
+                        let number = match &c.blocks[range.start] {
+                            Block::SubClause { number, .. } => number.clone(),
+                            _ => format!("{}.{}", c.number, dev.sub_clause.unwrap_or(1)),
+                        };
+                        let original: Vec<Block> = c.blocks[range.clone()].to_vec();
+                        let mut agreed = text_blocks(&dev.text);
+                        if let Some(Block::Paragraph { text }) = agreed.first().cloned() {
+                            agreed[0] = Block::SubClause {
+                                number: number.clone(),
+                                text,
+                                required: Vec::new(),
+                            };
+                        }
+                        listing.push(Block::Heading {
+                            level: 2,
+                            text: format!("{kind} {number} ({} {})", c.number, c.heading),
+                        });
+                        c.blocks.splice(
+                            range,
+                            [Block::Deviated {
+                                number,
+                                reason: dev.reason.clone(),
+                                blocks: agreed,
+                                original: original.clone(),
+                            }],
+                        );
+                        original
+                    }
+                    None => {
                         let original = std::mem::replace(&mut c.blocks, text_blocks(&dev.text));
                         c.deviation = Some(AppliedDeviation {
                             reason: dev.reason.clone(),
-                            original,
+                            original: original.clone(),
                         });
-                        let kind = match c.kind {
-                            ClauseKind::Clause => l.clause,
-                            ClauseKind::Appendix => l.appendix,
-                        };
                         listing.push(Block::Heading {
                             level: 2,
                             text: format!("{kind} {} {}", c.number, c.heading),
                         });
-                        listing.push(Block::Paragraph {
-                            text: format!("{}: {}", l.reason, dev.reason),
-                        });
-                        listing.push(Block::Paragraph {
-                            text: format!("{}:", l.replaced_text),
-                        });
-                        listing.extend(text_blocks(&dev.text));
+                        original
                     }
-                }
+                };
+                listing.push(Block::Paragraph {
+                    text: format!("{}: {}", l.reason, dev.reason),
+                });
+                listing.push(Block::Paragraph {
+                    text: format!("{}:", l.replaced_text),
+                });
+                listing.extend(text_blocks(&dev.text));
+                listing.push(Block::Paragraph {
+                    text: format!("{}:", l.template_text),
+                });
+                listing.extend(original.iter().map(as_plain));
+                listed.push((c.number, dev.sub_clause.unwrap_or(0), listing));
             }
         }
+        // The appendix lists deviations in document order.
+        listed.sort_by_key(|(n, s, _)| (*n, *s));
+        let listing: Vec<Block> = listed.into_iter().flat_map(|(_, _, b)| b).collect();
         let number = self
             .clauses()
             .filter(|c| c.kind == ClauseKind::Appendix)
@@ -245,6 +411,40 @@ impl Document {
             deviation: None,
         }));
         Ok(())
+    }
+}
+
+/// Where each sub-clause starts among a clause's blocks (a replaced sub-clause counts as one).
+fn sub_clause_starts(blocks: &[Block]) -> Vec<usize> {
+    blocks
+        .iter()
+        .enumerate()
+        .filter(|(_, b)| matches!(b, Block::SubClause { .. } | Block::Deviated { .. }))
+        .map(|(i, _)| i)
+        .collect()
+}
+
+/// The blocks of sub-clause `index` (1-based): the sub-clause and the lists or tables that follow it
+/// up to the next sub-clause. `None` when there is none, or it was already replaced.
+fn sub_clause_range(blocks: &[Block], index: u32) -> Option<std::ops::Range<usize>> {
+    let starts = sub_clause_starts(blocks);
+    let i = (index as usize).checked_sub(1)?;
+    let start = *starts.get(i)?;
+    if !matches!(blocks[start], Block::SubClause { .. }) {
+        return None;
+    }
+    let end = starts.get(i + 1).copied().unwrap_or(blocks.len());
+    Some(start..end)
+}
+
+/// A block as it reads outside the numbering (the deviation appendix, the original beside a deviation):
+/// a sub-clause keeps its number as text.
+pub fn as_plain(b: &Block) -> Block {
+    match b {
+        Block::SubClause { number, text, .. } => Block::Paragraph {
+            text: format!("{number} {text}"),
+        },
+        other => other.clone(),
     }
 }
 
@@ -267,11 +467,16 @@ pub fn block_text(b: &Block, out: &mut String) {
             out.push_str(text);
             out.push('\n');
         }
-        Block::SubClause { number, text } => {
+        Block::SubClause { number, text, .. } => {
             out.push_str(number);
             out.push(' ');
             out.push_str(text);
             out.push('\n');
+        }
+        Block::Deviated { blocks, .. } => {
+            for b in blocks {
+                block_text(b, out);
+            }
         }
         Block::List { items } => {
             for i in items {

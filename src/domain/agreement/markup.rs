@@ -15,16 +15,18 @@
 //! @sign Role | Party | Name | Title   a signature block; consecutive ones are grouped
 //! @pagebreak                   a page break
 //! plain text                   a paragraph; lines join until a blank line or a prefixed line
+//! [[clause_code: sentence]]    inside a `+ ` line: a sentence a rule requires (a deviation may not drop it)
 //! ```
 //!
 //! Values from the data are escaped by [`escape`] before they reach the markup: `\\`, `|`, `{` and `}`
 //! always get a backslash, and so does a leading `#`, `§`, `+`, `-` or `@`, so data can never create a
 //! heading, a clause, a table cell or a left-over `{{`.
 //! `\` + character is that character literally; `\n` is a hard line break (from a newline in a value).
-use super::document::{Block, Clause, ClauseKind, Document, DocumentMeta, Signature};
+use super::document::{Block, Clause, ClauseKind, Document, DocumentMeta, RequiredText, Signature};
+use crate::domain::classification::ClauseCode;
 
 /// Characters escaped wherever they occur in a value.
-const ALWAYS: &[char] = &['\\', '|', '{', '}'];
+const ALWAYS: &[char] = &['\\', '|', '{', '}', '[', ']'];
 /// Characters escaped when they start a value (they start directives at the beginning of a line).
 const LEADING: &[char] = &['#', '§', '+', '-', '@'];
 
@@ -84,6 +86,63 @@ fn split_unescaped(s: &str, sep: char) -> Vec<&str> {
     }
     parts.push(&s[start..]);
     parts
+}
+
+/// Takes the `[[clause_code: sentence]]` marks out of a (still escaped) sub-clause line: the text
+/// without the marks, and each marked sentence with its code. A mark a value wrote is escaped and so
+/// never seen here.
+fn required_marks(line: &str, line_no: usize) -> Result<(String, Vec<RequiredText>), MarkupError> {
+    let err = |reason: String| MarkupError {
+        line: line_no,
+        reason,
+    };
+    let mut text = String::with_capacity(line.len());
+    let mut marks = Vec::new();
+    let mut rest = line;
+    loop {
+        let Some(open) = find_unescaped(rest, "[[") else {
+            text.push_str(rest);
+            break;
+        };
+        text.push_str(&rest[..open]);
+        let inner_start = open + 2;
+        let Some(close) = find_unescaped(&rest[inner_start..], "]]") else {
+            return Err(err("`[[` without a closing `]]`".into()));
+        };
+        let inner = &rest[inner_start..inner_start + close];
+        let Some((code, sentence)) = inner.split_once(':') else {
+            return Err(err("expected `[[clause_code: sentence]]`".into()));
+        };
+        let code = code.trim();
+        if ClauseCode::parse(code).is_none() {
+            return Err(err(format!(
+                "`{code}` in `[[{code}: …]]` is not a clause code of the rulebook"
+            )));
+        }
+        let sentence = sentence.trim();
+        text.push_str(sentence);
+        marks.push(RequiredText {
+            clause: code.to_string(),
+            text: unescape(sentence),
+        });
+        rest = &rest[inner_start + close + 2..];
+    }
+    Ok((unescape(&text), marks))
+}
+
+/// The byte offset of the first unescaped occurrence of `pat`.
+fn find_unescaped(s: &str, pat: &str) -> Option<usize> {
+    let mut escaped = false;
+    for (i, c) in s.char_indices() {
+        if escaped {
+            escaped = false;
+        } else if c == '\\' {
+            escaped = true;
+        } else if s[i..].starts_with(pat) {
+            return Some(i);
+        }
+    }
+    None
 }
 
 /// A markup error with the line of the rendered markup.
@@ -274,9 +333,11 @@ pub fn parse(markup: &str, meta: DocumentMeta) -> Result<Document, MarkupError> 
             };
             p.sub_no += 1;
             let sub = p.sub_no;
+            let (text, required) = required_marks(rest.trim(), line_no)?;
             p.push(Block::SubClause {
                 number: format!("{number}.{sub}"),
-                text: unescape(rest.trim()),
+                text,
+                required,
             });
         } else if let Some(rest) = line.strip_prefix("- ") {
             p.push(Block::List {
@@ -327,6 +388,13 @@ pub fn parse(markup: &str, meta: DocumentMeta) -> Result<Document, MarkupError> 
                 }
             }
         } else {
+            if find_unescaped(line, "[[").is_some() {
+                return Err(MarkupError {
+                    line: line_no,
+                    reason: "a required sentence (`[[code: …]]`) belongs in a sub-clause (`+ `)"
+                        .into(),
+                });
+            }
             match &mut p.para {
                 Some(text) => {
                     text.push(' ');
@@ -388,7 +456,8 @@ mod tests {
             c.blocks[1],
             Block::SubClause {
                 number: "1.2".into(),
-                text: "Andra".into()
+                text: "Andra".into(),
+                required: vec![]
             }
         );
         assert_eq!(
@@ -429,6 +498,33 @@ mod tests {
     fn leftover_braces_fail_with_the_line() {
         let err = parse("# T\n\nHej {{name}}\n", meta()).unwrap_err();
         assert_eq!(err.line, 3);
+    }
+
+    #[test]
+    fn required_sentences_are_marked_and_values_cannot_fake_a_mark() {
+        let value = escape("[[publication: falskt]]");
+        let src = format!(
+            "# T\n§ publication: P\n+ Först. [[publication: Identiteter röjs inte.]] {value}\n"
+        );
+        let doc = parse(&src, meta()).unwrap();
+        let Block::SubClause { text, required, .. } = &doc.clause("publication").unwrap().blocks[0]
+        else {
+            panic!("a sub-clause")
+        };
+        assert_eq!(
+            text,
+            "Först. Identiteter röjs inte. [[publication: falskt]]"
+        );
+        assert_eq!(
+            required,
+            &vec![RequiredText {
+                clause: "publication".into(),
+                text: "Identiteter röjs inte.".into()
+            }]
+        );
+        assert!(parse("# T\n§ a: A\n+ [[no_such_code: x]]\n", meta()).is_err());
+        assert!(parse("# T\n§ a: A\n+ [[publication: x\n", meta()).is_err());
+        assert!(parse("# T\n§ a: A\nStycke [[publication: x]]\n", meta()).is_err());
     }
 
     #[test]

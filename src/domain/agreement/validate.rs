@@ -67,7 +67,10 @@ fn role_key(role: PartyRole) -> &'static str {
 }
 
 fn check_party(c: &mut Collector, party: Option<&Party>, role: PartyRole, step: u8) {
-    let key = role_key(role);
+    check_party_as(c, party, role, role_key(role), step);
+}
+
+fn check_party_as(c: &mut Collector, party: Option<&Party>, role: PartyRole, key: &str, step: u8) {
     let (sv_name, en_name) = match role {
         PartyRole::Cpua => ("CPUA-myndigheten", "The CPUA"),
         PartyRole::ResearchPrincipal => ("Forskningshuvudmannen", "The research principal"),
@@ -194,10 +197,14 @@ pub fn validate(d: &AgreementData) -> Vec<MissingItem> {
 
     // Parties. The CPUA is known from the application for data (step 4); the principal and the
     // company are identified in preparation (step 1).
+    // Every CPUA that is a party signs for its registers (DOMAIN.md, "Several CPUAs in one agreement").
     check_party(&mut c, d.party(PartyRole::Cpua), PartyRole::Cpua, 4);
+    for (i, p) in d.cpuas().enumerate().skip(1) {
+        check_party_as(&mut c, Some(p), PartyRole::Cpua, &format!("cpua[{i}]"), 4);
+    }
     check_party(&mut c, d.party(PartyRole::Company), PartyRole::Company, 1);
     let company_principal = kind == "research-company-principal";
-    if is_three_party(kind) && !company_principal {
+    if (is_three_party(kind) || d.three_party()) && !company_principal {
         check_party(
             &mut c,
             d.party(PartyRole::ResearchPrincipal),
@@ -579,6 +586,33 @@ pub fn validate(d: &AgreementData) -> Vec<MissingItem> {
         "Venue for disputes",
     );
 
+    // Seed 002, "Utbildningens innehåll": with several registers it must be settled who links and who
+    // keeps the identity-number key; seed 000, "Sambearbetning av registerdata", for linkage.
+    if (d.cpuas().count() > 1 || d.has_clause("linkage")) && !d.has_clause("cpua_coordination") {
+        c.push(
+            "clauses.cpua_coordination",
+            4,
+            "Med flera CPUA-myndigheter eller samkörning krävs klausulen om samordning och kodnyckel",
+            "Several CPUAs or linkage need the clause on coordination and the key",
+        );
+    }
+    if d.has_clause("cpua_coordination") {
+        let co = d.coordination.clone().unwrap_or_default();
+        c.text(
+            &co.linkage_by,
+            "coordination.linkage_by",
+            4,
+            "Vem som ansvarar för samkörningen",
+            "Who is responsible for the linkage",
+        );
+        c.text(
+            &co.key_custodian,
+            "coordination.key_custodian",
+            4,
+            "Vem som förvarar kodnyckeln",
+            "Who keeps the key",
+        );
+    }
     // Clause-specific data.
     if d.has_clause("linkage") {
         if d.linkage.is_empty() {
