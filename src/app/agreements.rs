@@ -485,7 +485,7 @@ pub fn agreement_data(
         third_country: terms.third_country.clone(),
         product: terms.product.clone(),
         coordination: terms.coordination.clone(),
-        amendment: None,
+        amendment: crate::domain::lifecycle::agreement_draft(c).ok().flatten(),
     })
 }
 
@@ -617,13 +617,17 @@ fn may_draft(actor: &Actor) -> Result<(), AppError> {
 }
 
 fn draftable(c: &Collaboration) -> Result<(), AppError> {
-    if c.step.is_terminal() || c.agreement.is_some() {
-        return Err(AppError::Refused(Refusal::precondition(
-            "agreement_closed",
-            "the agreement has been signed or the collaboration has ended: no new versions",
-        )));
-    }
-    Ok(())
+    crate::domain::lifecycle::agreement_draft(c)
+        .map(|_| ())
+        .map_err(AppError::Refused)
+}
+
+/// The highest version number of a collaboration's agreement, if any version exists.
+pub fn latest_number(conn: &mut DbConn, c: &Collaboration) -> Result<Option<i32>, AppError> {
+    Ok(av::table
+        .filter(av::collaboration_id.eq(c.id.as_str()))
+        .select(diesel::dsl::max(av::number))
+        .first(conn)?)
 }
 
 /// Creates the next immutable version.

@@ -4,10 +4,10 @@
 use std::collections::BTreeSet;
 
 use super::error::AppError;
+use crate::domain::audit::Visibility;
 use crate::domain::collaboration::Collaboration;
 use crate::domain::ids::OrgId;
 use crate::domain::lifecycle::CommandKind;
-use crate::domain::audit::Visibility;
 use crate::domain::role::{Actor, Role};
 
 /// The organisations a collaboration concerns.

@@ -5,7 +5,9 @@ use serde_json::Value;
 
 use super::{AppError, FieldError};
 use crate::db::{repo, DbConn};
-use crate::domain::classification::{classify, Classification, Facts, RegisterInfo, Rulebook, RulebookSet};
+use crate::domain::classification::{
+    classify, Classification, Facts, RegisterInfo, Rulebook, RulebookSet,
+};
 use crate::domain::collaboration::{ClassificationRecord, Collaboration};
 use crate::domain::ids::RegisterId;
 use crate::domain::intake;

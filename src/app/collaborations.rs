@@ -25,8 +25,12 @@ use crate::domain::register::RegisterFacts;
 use crate::domain::role::{Actor, Role};
 use crate::domain::text::CountryCode;
 
-pub use super::commands::{ActionInput, DossierInput, PatchInput, TransitionInput};
 pub use super::commands::patch_command;
+pub use super::commands::{ActionInput, DossierInput, PatchInput, TransitionInput};
+
+fn yes() -> bool {
+    true
+}
 
 /// A new collaboration as the client sends it (step 1, preparation).
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -182,6 +186,7 @@ pub fn create(
     let year = today.format("%Y").to_string();
     let n = repo::next_counter(conn, &format!("collaboration-{year}"))?;
     let mut c = Collaboration {
+        state_version: STATE_VERSION,
         id: CollaborationId::new(),
         reference: format!("SAM-{year}-{n:04}"),
         title,
@@ -198,9 +203,12 @@ pub fn create(
         intake,
         classification: None,
         step: Step::Preparation,
-        feasibility: None,
+        feasibility: vec![],
         ethics: None,
         cpua_reviews: vec![],
+        linkage_reviews: vec![],
+        evidence: ObligationEvidence::default(),
+        passed_warnings: vec![],
         agreement: None,
         cost_agreement: None,
         publications: vec![],
@@ -231,7 +239,7 @@ pub fn create(
         Some(state_value(&c)?),
         now,
     )?;
-    view(conn, actor, c, 1, now, today)
+    view(conn, rulebooks, actor, c, 1, now, today)
 }
 
 fn state_value(c: &Collaboration) -> Result<Value, AppError> {
@@ -325,12 +333,11 @@ fn named_version(
     cmd: &Command,
 ) -> Result<Option<AgreementVersionEvidence>, AppError> {
     match cmd {
-        Command::ToAgreement { version, .. } | Command::RecordAmendmentAgreement { version, .. } => {
-            match i32::try_from(*version) {
-                Ok(n) => super::agreements::version_evidence(conn, c, n),
-                Err(_) => Ok(None),
-            }
-        }
+        Command::ToAgreement { version, .. }
+        | Command::RecordAmendmentAgreement { version, .. } => match i32::try_from(*version) {
+            Ok(n) => super::agreements::version_evidence(conn, c, n),
+            Err(_) => Ok(None),
+        },
         _ => Ok(None),
     }
 }
@@ -353,7 +360,12 @@ pub fn execute(
         acknowledge,
     } = input;
     let kind = cmd.kind();
-    authz::may(actor, kind, &loaded.scope, target_org(&cmd, &loaded).as_ref())?;
+    authz::may(
+        actor,
+        kind,
+        &loaded.scope,
+        target_org(&cmd, &loaded).as_ref(),
+    )?;
     if let Some(v) = expected_version {
         if v != version {
             return Err(AppError::Conflict(format!(
@@ -558,7 +570,9 @@ fn view(
             unmet = obligations::unmet(&c, kind, own, &ctx);
             if !unmet.is_empty() {
                 missing = unmet.iter().flat_map(|u| u.missing.clone()).collect();
-                reason = Some("a refusal is possible; an approval waits for the obligations listed".into());
+                reason = Some(
+                    "a refusal is possible; an approval waits for the obligations listed".into(),
+                );
             }
         }
         next.push(NextCommand {
@@ -591,7 +605,8 @@ fn view(
         .in_force
         .iter()
         .map(|o| {
-            let kind = CommandKind::performing_step(o.gates_step).unwrap_or(CommandKind::ToDataRelease);
+            let kind =
+                CommandKind::performing_step(o.gates_step).unwrap_or(CommandKind::ToDataRelease);
             let result = obligations::evidence(o.code, &c, kind, None, &ctx);
             ObligationStatus {
                 obligation: o.clone(),
@@ -605,7 +620,10 @@ fn view(
         overdue: holding.iter().any(|h| h.overdue),
         holding_up: holding,
         step_number: c.step.number(),
-        instrument: loaded.obligations.instrument.map(|i| i.as_str().to_string()),
+        instrument: loaded
+            .obligations
+            .instrument
+            .map(|i| i.as_str().to_string()),
         obligations: statuses,
         next,
         version,

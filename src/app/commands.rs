@@ -85,11 +85,6 @@ where
     Option::<T>::deserialize(d).map(Some)
 }
 
-fn yes() -> bool {
-    true
-}
-
-
 /// A change of details (PATCH); absent fields stay, `null` clears an optional one.
 #[derive(Debug, Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -125,7 +120,6 @@ pub struct DossierInput {
     pub access_and_storage: Option<String>,
 }
 
-
 fn dossier(e: &mut Errors, d: DossierInput) -> Dossier {
     Dossier {
         recipient_principal: e.opt_text(
@@ -153,7 +147,6 @@ fn dossier(e: &mut Errors, d: DossierInput) -> Dossier {
         ),
     }
 }
-
 
 /// A command with the "bör" warnings its sender passes (each with a reason).
 #[derive(Debug, Clone)]
@@ -403,7 +396,10 @@ pub enum ActionInput {
         signed_on: NaiveDate,
     },
     /// A release of data under the amended research question.
-    ReleaseAmendmentData { cpua: String, release: ReleaseFields },
+    ReleaseAmendmentData {
+        cpua: String,
+        release: ReleaseFields,
+    },
     AddInternalNote {
         text: String,
     },
@@ -422,7 +418,11 @@ pub enum ActionInput {
 impl Errors {
     fn register(&mut self, field: &str, v: &str) -> RegisterId {
         RegisterId::parse(v).unwrap_or_else(|| {
-            self.0.push(FieldError::new(field, "uuid", format!("'{v}' is not an id")));
+            self.0.push(FieldError::new(
+                field,
+                "uuid",
+                format!("'{v}' is not an id"),
+            ));
             RegisterId::from_db(v.to_string())
         })
     }
@@ -513,7 +513,11 @@ impl Errors {
             .collect()
     }
 
-    fn finish(self, command: Command, acknowledge: Vec<Acknowledgement>) -> Result<CommandInput, AppError> {
+    fn finish(
+        self,
+        command: Command,
+        acknowledge: Vec<Acknowledgement>,
+    ) -> Result<CommandInput, AppError> {
         self.done()?;
         Ok(CommandInput {
             command,
@@ -921,4 +925,3 @@ pub fn patch_command(p: PatchInput) -> Result<Command, AppError> {
     e.done()?;
     Ok(Command::UpdateDetails(patch))
 }
-

@@ -7,9 +7,11 @@ use super::authz::require_admin;
 use super::{AppError, FieldError};
 use crate::db::{repo, DbConn};
 use crate::domain::events::EventType;
-use crate::domain::ids::{OrgId, RegisterId};
+use crate::domain::ids::{AccountId, OrgId, RegisterId};
 use crate::domain::organisation::{Address, OrgKind, OrgNumber, Organisation, VatNumber};
-use crate::domain::register::{parse_register_code, CpuaAssignment, Register};
+use crate::domain::register::{
+    parse_register_code, CpuaAssignment, Delegate, Delegation, Register,
+};
 use crate::domain::role::Actor;
 use crate::domain::text::parse_text;
 
@@ -115,10 +117,14 @@ pub struct RegisterView {
     pub code: String,
     pub name: String,
     pub is_example: bool,
+    pub patient_information_covers_research: bool,
     pub cpua: Option<String>,
     pub cpua_name: Option<String>,
     #[schema(value_type = Vec<Object>)]
     pub cpua_history: Vec<CpuaAssignment>,
+    /// Written delegations of the release decision for this register, in force or revoked.
+    #[schema(value_type = Vec<Object>)]
+    pub delegations: Vec<Delegation>,
 }
 
 pub fn register_view(conn: &mut DbConn, r: Register) -> Result<RegisterView, AppError> {
@@ -133,6 +139,8 @@ pub fn register_view(conn: &mut DbConn, r: Register) -> Result<RegisterView, App
         code: r.code,
         name: r.name,
         is_example: r.is_example,
+        patient_information_covers_research: r.patient_information_covers_research,
+        delegations: repo::delegations(conn, std::slice::from_ref(&r.id))?,
         cpua,
         cpua_name,
     })
@@ -148,6 +156,10 @@ pub struct NewRegister {
     pub cpua: String,
     #[serde(default)]
     pub is_example: bool,
+    /// Whether the information given to patients when their data were reported said the data may be used
+    /// for research (seed 000, "Vilka registerdata går att använda för forskning?"). Unknown is no.
+    #[serde(default)]
+    pub patient_information_covers_research: bool,
 }
 
 fn cpua_org(conn: &mut DbConn, field: &str, id: &str) -> Result<OrgId, AppError> {
@@ -202,6 +214,7 @@ pub fn create_register(
         code,
         name,
         is_example: input.is_example,
+        patient_information_covers_research: input.patient_information_covers_research,
     };
     insert_register_audited(conn, actor, reg, &cpua, now)
 }
@@ -267,4 +280,181 @@ pub fn get_register(conn: &mut DbConn, id: &RegisterId) -> Result<RegisterView, 
     let reg =
         repo::find_register(conn, id)?.ok_or_else(|| AppError::NotFound("register".into()))?;
     register_view(conn, reg)
+}
+
+/// A written delegation of the release decision for a register, as CPUA legal records it.
+#[derive(Debug, Clone, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewDelegation {
+    /// `register_holder`, or `person` with `account`.
+    pub delegate: String,
+    /// The delegate's account id when `delegate` is `person`.
+    pub account: Option<String>,
+    pub delegated_on: chrono::NaiveDate,
+    /// The delegation decision's reference (dnr).
+    pub reference: String,
+}
+
+/// Whether the actor is CPUA legal of the register's current CPUA.
+fn require_register_cpua_legal(
+    conn: &mut DbConn,
+    actor: &Actor,
+    id: &RegisterId,
+) -> Result<OrgId, AppError> {
+    let current = repo::current_cpuas(conn, std::slice::from_ref(id))?;
+    let Some((cpua, _)) = current.get(id) else {
+        return Err(AppError::NotFound("register".into()));
+    };
+    if actor.role != crate::domain::role::Role::CpuaLegal || &actor.org != cpua {
+        return Err(AppError::Forbidden(
+            "only the register's CPUA, through its legal team, delegates its release decisions"
+                .into(),
+        ));
+    }
+    Ok(cpua.clone())
+}
+
+/// CPUA legal records a written delegation of release decisions for one of its registers (seed 000,
+/// "Menprövning av centralt personuppgiftsansvarig myndighet (CPUA)": "skriftlig delegation till
+/// registerhållaren eller annan").
+pub fn add_delegation(
+    conn: &mut DbConn,
+    actor: &Actor,
+    id: &RegisterId,
+    input: NewDelegation,
+    now: DateTime<Utc>,
+    today: chrono::NaiveDate,
+) -> Result<RegisterView, AppError> {
+    repo::find_register(conn, id)?.ok_or_else(|| AppError::NotFound("register".into()))?;
+    let cpua = require_register_cpua_legal(conn, actor, id)?;
+    let reference = crate::domain::text::parse_text(&input.reference, 100)
+        .map_err(|m| AppError::invalid("reference", "text", m))?;
+    if input.delegated_on > today {
+        return Err(AppError::invalid(
+            "delegated_on",
+            "date_in_future",
+            "a delegation is recorded once it has been decided",
+        ));
+    }
+    let delegate = match (input.delegate.as_str(), &input.account) {
+        ("register_holder", None) => Delegate::RegisterHolder,
+        ("person", Some(a)) => {
+            let account = AccountId::parse(a)
+                .ok_or_else(|| AppError::invalid("account", "uuid", "not an account id"))?;
+            let row = repo::account_by_id(conn, &account)?.ok_or_else(|| {
+                AppError::invalid("account", "unknown_account", "no such account")
+            })?;
+            if row.organisation_id != cpua.as_str() {
+                return Err(AppError::invalid(
+                    "account",
+                    "not_of_this_cpua",
+                    "a named delegate works for the CPUA",
+                ));
+            }
+            Delegate::Person {
+                account,
+                name: row.display_name,
+            }
+        }
+        ("person", None) => {
+            return Err(AppError::invalid(
+                "account",
+                "required",
+                "a delegation to a named person names the person's account",
+            ))
+        }
+        _ => {
+            return Err(AppError::invalid(
+                "delegate",
+                "one_of",
+                "must be register_holder (without account) or person (with account)",
+            ))
+        }
+    };
+    let before = get_register(conn, id)?;
+    let d = Delegation {
+        id: uuid::Uuid::new_v4().to_string(),
+        register: id.clone(),
+        cpua,
+        delegate,
+        delegated_on: input.delegated_on,
+        reference,
+        revoked_on: None,
+    };
+    repo::insert_delegation(conn, &d, actor.account.as_str(), now)?;
+    let after = get_register(conn, id)?;
+    record(
+        conn,
+        &format!("register:{id}"),
+        actor,
+        EventType::DelegationRecorded,
+        Some(serde_json::to_value(&before).map_err(anyhow::Error::from)?),
+        Some(serde_json::to_value(&after).map_err(anyhow::Error::from)?),
+        now,
+    )?;
+    Ok(after)
+}
+
+/// CPUA legal revokes a delegation as of today; decisions already taken under it stand.
+pub fn revoke_delegation(
+    conn: &mut DbConn,
+    actor: &Actor,
+    id: &RegisterId,
+    delegation: &str,
+    now: DateTime<Utc>,
+    today: chrono::NaiveDate,
+) -> Result<RegisterView, AppError> {
+    repo::find_register(conn, id)?.ok_or_else(|| AppError::NotFound("register".into()))?;
+    require_register_cpua_legal(conn, actor, id)?;
+    let before = get_register(conn, id)?;
+    if !before.delegations.iter().any(|d| d.id == delegation) {
+        return Err(AppError::NotFound("delegation".into()));
+    }
+    if !repo::revoke_delegation(conn, delegation, today)? {
+        return Err(AppError::Conflict(
+            "the delegation is already revoked".into(),
+        ));
+    }
+    let after = get_register(conn, id)?;
+    record(
+        conn,
+        &format!("register:{id}"),
+        actor,
+        EventType::DelegationRevoked,
+        Some(serde_json::to_value(&before).map_err(anyhow::Error::from)?),
+        Some(serde_json::to_value(&after).map_err(anyhow::Error::from)?),
+        now,
+    )?;
+    Ok(after)
+}
+
+/// Whether a register's patient information covers research, as an administrator records it.
+#[derive(Debug, Clone, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PatientInformationInput {
+    pub covers_research: bool,
+}
+
+/// An administrator records whether a register's patient information covers research (reference data).
+pub fn set_patient_information(
+    conn: &mut DbConn,
+    actor: &Actor,
+    id: &RegisterId,
+    input: PatientInformationInput,
+    now: DateTime<Utc>,
+) -> Result<RegisterView, AppError> {
+    require_admin(actor)?;
+    let before = get_register(conn, id)?;
+    repo::set_patient_information(conn, id, input.covers_research)?;
+    let after = get_register(conn, id)?;
+    record(
+        conn,
+        &format!("register:{id}"),
+        actor,
+        EventType::RegisterPatientInformationChanged,
+        Some(serde_json::to_value(&before).map_err(anyhow::Error::from)?),
+        Some(serde_json::to_value(&after).map_err(anyhow::Error::from)?),
+        now,
+    )?;
+    Ok(after)
 }

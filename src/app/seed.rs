@@ -25,13 +25,21 @@ pub const CPUAS: [(&str, &str); 6] = [
 ];
 
 /// Example registers (marked as examples), each under one of the CPUAs above by index.
-pub const EXAMPLE_REGISTERS: [(&str, &str, usize); 6] = [
-    ("EX-HJARTA", "Exempelregistret för hjärtintensivvård", 3),
-    ("EX-STROKE", "Exempelregistret för stroke", 5),
-    ("EX-HOFT", "Exempelregistret för höftprotes", 1),
-    ("EX-DIABETES", "Exempelregistret för diabetes", 1),
-    ("EX-NEONATAL", "Exempelregistret för neonatalvård", 0),
-    ("EX-CANCER", "Exempelregistret för bröstcancer", 2),
+/// Example registers: code, name, CPUA (index into `CPUAS`), and whether the patient information covers
+/// research (EX-NEONATAL does not, to show the retrospective-consent path of seed 000, "Vilka registerdata
+/// går att använda för forskning?").
+pub const EXAMPLE_REGISTERS: [(&str, &str, usize, bool); 6] = [
+    (
+        "EX-HJARTA",
+        "Exempelregistret för hjärtintensivvård",
+        3,
+        true,
+    ),
+    ("EX-STROKE", "Exempelregistret för stroke", 5, true),
+    ("EX-HOFT", "Exempelregistret för höftprotes", 1, true),
+    ("EX-DIABETES", "Exempelregistret för diabetes", 1, true),
+    ("EX-NEONATAL", "Exempelregistret för neonatalvård", 0, false),
+    ("EX-CANCER", "Exempelregistret för bröstcancer", 2, true),
 ];
 
 /// Demo organisations of local mode: a company and a university.
@@ -107,12 +115,13 @@ pub fn seed_reference_data(conn: &mut DbConn, now: DateTime<Utc>) -> Result<bool
         )?;
         cpua_ids.push(o.id);
     }
-    for (code, name, cpua) in EXAMPLE_REGISTERS {
+    for (code, name, cpua, covers) in EXAMPLE_REGISTERS {
         let reg = Register {
             id: RegisterId::new(),
             code: code.to_string(),
             name: name.to_string(),
             is_example: true,
+            patient_information_covers_research: covers,
         };
         insert_register_audited(conn, &system, reg, &cpua_ids[cpua], now)?;
     }

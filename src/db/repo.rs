@@ -169,6 +169,10 @@ pub fn demo_accounts(conn: &mut DbConn) -> QResult<Vec<(AccountRow, String)>> {
         .load(conn)
 }
 
+pub fn account_by_id(conn: &mut DbConn, id: &AccountId) -> QResult<Option<AccountRow>> {
+    accounts::table.find(id.as_str()).first(conn).optional()
+}
+
 pub fn account_by_username(conn: &mut DbConn, username: &str) -> QResult<Option<AccountRow>> {
     accounts::table
         .filter(accounts::username.eq(username))
@@ -414,8 +418,14 @@ pub fn reproject(conn: &mut DbConn, c: &Collaboration) -> QResult<()> {
 }
 
 /// Every collaboration id, in a stable order, a page at a time.
-pub fn collaboration_ids(conn: &mut DbConn, after: Option<&str>, limit: i64) -> QResult<Vec<String>> {
-    let mut q = collaborations::table.select(collaborations::id).into_boxed();
+pub fn collaboration_ids(
+    conn: &mut DbConn,
+    after: Option<&str>,
+    limit: i64,
+) -> QResult<Vec<String>> {
+    let mut q = collaborations::table
+        .select(collaborations::id)
+        .into_boxed();
     if let Some(a) = after {
         q = q.filter(collaborations::id.gt(a.to_string()));
     }
@@ -597,7 +607,10 @@ pub fn delegations(conn: &mut DbConn, regs: &[RegisterId]) -> QResult<Vec<Delega
     let ids: Vec<&str> = regs.iter().map(RegisterId::as_str).collect();
     let rows: Vec<DelegationRow> = release_delegations::table
         .filter(release_delegations::register_id.eq_any(ids))
-        .order((release_delegations::created_at.asc(), release_delegations::id.asc()))
+        .order((
+            release_delegations::created_at.asc(),
+            release_delegations::id.asc(),
+        ))
         .select((
             release_delegations::id,
             release_delegations::register_id,
@@ -611,25 +624,27 @@ pub fn delegations(conn: &mut DbConn, regs: &[RegisterId]) -> QResult<Vec<Delega
         ))
         .load(conn)?;
     rows.into_iter()
-        .map(|(id, reg, cpua, kind, account, name, on, reference, revoked)| {
-            let delegate = match (kind.as_str(), account) {
-                ("register_holder", _) => Delegate::RegisterHolder,
-                ("person", Some(a)) => Delegate::Person {
-                    account: AccountId::from_db(a),
-                    name: name.unwrap_or_default(),
-                },
-                _ => return Err(corrupt("release delegation")),
-            };
-            Ok(Delegation {
-                id,
-                register: RegisterId::from_db(reg),
-                cpua: OrgId::from_db(cpua),
-                delegate,
-                delegated_on: on,
-                reference,
-                revoked_on: revoked,
-            })
-        })
+        .map(
+            |(id, reg, cpua, kind, account, name, on, reference, revoked)| {
+                let delegate = match (kind.as_str(), account) {
+                    ("register_holder", _) => Delegate::RegisterHolder,
+                    ("person", Some(a)) => Delegate::Person {
+                        account: AccountId::from_db(a),
+                        name: name.unwrap_or_default(),
+                    },
+                    _ => return Err(corrupt("release delegation")),
+                };
+                Ok(Delegation {
+                    id,
+                    register: RegisterId::from_db(reg),
+                    cpua: OrgId::from_db(cpua),
+                    delegate,
+                    delegated_on: on,
+                    reference,
+                    revoked_on: revoked,
+                })
+            },
+        )
         .collect()
 }
 

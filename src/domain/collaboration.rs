@@ -171,7 +171,11 @@ impl Dossier {
     /// The dossier items still missing. With a confidentiality review all five are needed (the ethics item
     /// only where ethics approval is); without one (aggregated statistics, public documents) only which data
     /// are needed.
-    pub fn missing(&self, ethics_required: bool, confidentiality_review: bool) -> Vec<&'static str> {
+    pub fn missing(
+        &self,
+        ethics_required: bool,
+        confidentiality_review: bool,
+    ) -> Vec<&'static str> {
         let mut m = Vec::new();
         if confidentiality_review && self.recipient_principal.is_none() {
             m.push("recipient_principal");
@@ -280,7 +284,9 @@ impl RefusalGround {
             "variables_not_motivated" => Some(RefusalGround::VariablesNotMotivated),
             "identity_numbers_not_justified" => Some(RefusalGround::IdentityNumbersNotJustified),
             "third_country_transfer" => Some(RefusalGround::ThirdCountryTransfer),
-            "no_patient_information_or_consent" => Some(RefusalGround::NoPatientInformationOrConsent),
+            "no_patient_information_or_consent" => {
+                Some(RefusalGround::NoPatientInformationOrConsent)
+            }
             "reservation_not_accepted" => Some(RefusalGround::ReservationNotAccepted),
             _ => None,
         }
@@ -897,7 +903,9 @@ impl Collaboration {
     }
 
     pub fn linkage_review(&self, authority: LinkageTarget) -> Option<&LinkageReview> {
-        self.linkage_reviews.iter().find(|r| r.authority == authority)
+        self.linkage_reviews
+            .iter()
+            .find(|r| r.authority == authority)
     }
 
     /// The CPUAs whose review approved (or released): the CPUA parties of the agreement.

@@ -17,6 +17,12 @@ pub enum EventType {
     OrganisationCreated,
     RegisterCreated,
     RegisterMoved,
+    /// CPUA legal recorded a written delegation of release decisions for a register.
+    DelegationRecorded,
+    /// CPUA legal revoked a delegation.
+    DelegationRevoked,
+    /// An administrator recorded whether a register's patient information covers research.
+    RegisterPatientInformationChanged,
     AccountCreated,
 }
 
@@ -31,6 +37,9 @@ impl EventType {
             EventType::OrganisationCreated => "organisation_created",
             EventType::RegisterCreated => "register_created",
             EventType::RegisterMoved => "register_moved",
+            EventType::DelegationRecorded => "delegation_recorded",
+            EventType::DelegationRevoked => "delegation_revoked",
+            EventType::RegisterPatientInformationChanged => "register_patient_information_changed",
             EventType::AccountCreated => "account_created",
         }
     }
@@ -82,6 +91,9 @@ impl EventType {
             EventType::OrganisationCreated
             | EventType::RegisterCreated
             | EventType::RegisterMoved
+            | EventType::DelegationRecorded
+            | EventType::DelegationRevoked
+            | EventType::RegisterPatientInformationChanged
             | EventType::AccountCreated => Visibility::Internal,
         }
     }
@@ -96,6 +108,9 @@ impl EventType {
             EventType::OrganisationCreated,
             EventType::RegisterCreated,
             EventType::RegisterMoved,
+            EventType::DelegationRecorded,
+            EventType::DelegationRevoked,
+            EventType::RegisterPatientInformationChanged,
             EventType::AccountCreated,
         ];
         v.extend(CommandKind::ALL.iter().copied().map(EventType::Command));

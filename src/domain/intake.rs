@@ -55,7 +55,6 @@ pub fn facts_for(c: &Collaboration, principal: Option<OrgKind>) -> Facts {
     f
 }
 
-
 /// Classifies a collaboration with `rulebook`, keeping legal's earlier overrides.
 pub fn classify_collaboration(
     rulebook: &Rulebook,

@@ -10,7 +10,9 @@ use super::collaboration::{Collaboration, STATE_VERSION};
 pub enum StateError {
     #[error("stored collaboration state is not JSON: {0}")]
     NotJson(serde_json::Error),
-    #[error("stored collaboration state has version {0}, newer than this program ({STATE_VERSION})")]
+    #[error(
+        "stored collaboration state has version {0}, newer than this program ({STATE_VERSION})"
+    )]
     TooNew(u64),
     #[error("stored collaboration state (version {version}) does not match its shape: {source}")]
     Shape {

@@ -300,6 +300,75 @@ pub async fn move_register(
     Ok(HttpResponse::Ok().json(r))
 }
 
+/// Record a written delegation of release decisions for a register (CPUA legal of its CPUA).
+#[utoipa::path(post, path = "/api/v1/registers/{id}/delegations", tag = "reference data", security(("bearer" = [])),
+    params(("id" = String, Path, description = "register id")),
+    request_body = reference::NewDelegation,
+    responses((status = 200, body = RegisterView), (status = 403, body = super::problem::Problem),
+              (status = 404, body = super::problem::Problem), (status = 422, body = super::problem::Problem)))]
+pub async fn add_delegation(
+    state: Data,
+    path: web::Path<String>,
+    who: Authenticated,
+    body: JsonBody<reference::NewDelegation>,
+) -> Result<HttpResponse, AppError> {
+    let id = register_id(&path)?;
+    let r = blocking(move || {
+        let (now, today) = (state.svc.clock.now(), state.svc.clock.today());
+        state
+            .svc
+            .write(|c| reference::add_delegation(c, &who.0, &id, body.0, now, today))
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(r))
+}
+
+/// Revoke a delegation as of today (CPUA legal of the register's CPUA).
+#[utoipa::path(post, path = "/api/v1/registers/{id}/delegations/{delegation}/revoke", tag = "reference data",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "register id"), ("delegation" = String, Path)),
+    responses((status = 200, body = RegisterView), (status = 403, body = super::problem::Problem),
+              (status = 404, body = super::problem::Problem), (status = 409, body = super::problem::Problem)))]
+pub async fn revoke_delegation(
+    state: Data,
+    path: web::Path<(String, String)>,
+    who: Authenticated,
+) -> Result<HttpResponse, AppError> {
+    let (id, delegation) = path.into_inner();
+    let id = register_id(&id)?;
+    let r = blocking(move || {
+        let (now, today) = (state.svc.clock.now(), state.svc.clock.today());
+        state
+            .svc
+            .write(|c| reference::revoke_delegation(c, &who.0, &id, &delegation, now, today))
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(r))
+}
+
+/// Record whether a register's patient information covers research (administrator).
+#[utoipa::path(put, path = "/api/v1/registers/{id}/patient-information", tag = "reference data",
+    security(("bearer" = [])), params(("id" = String, Path, description = "register id")),
+    request_body = reference::PatientInformationInput,
+    responses((status = 200, body = RegisterView), (status = 403, body = super::problem::Problem),
+              (status = 404, body = super::problem::Problem)))]
+pub async fn set_patient_information(
+    state: Data,
+    path: web::Path<String>,
+    who: Authenticated,
+    body: JsonBody<reference::PatientInformationInput>,
+) -> Result<HttpResponse, AppError> {
+    let id = register_id(&path)?;
+    let r = blocking(move || {
+        let now = state.svc.clock.now();
+        state
+            .svc
+            .write(|c| reference::set_patient_information(c, &who.0, &id, body.0, now))
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(r))
+}
+
 /// Collaborations the caller may see, filtered and paginated.
 #[utoipa::path(get, path = "/api/v1/collaborations", tag = "collaborations", security(("bearer" = [])),
     params(("step" = Option<String>, Query, description = "preparation … archiving, refused, withdrawn, closed"),
@@ -395,7 +464,9 @@ pub async fn get_collaboration(
     let id = path.into_inner();
     let v = blocking(move || {
         let (now, today) = (state.svc.clock.now(), state.svc.clock.today());
-        state.svc.read(|c| collab::get(c, &who.0, &id, now, today))
+        state
+            .svc
+            .read(|c| collab::get(c, &state.svc.rulebooks, &who.0, &id, now, today))
     })
     .await?;
     Ok(with_etag(actix_web::http::StatusCode::OK, v))
@@ -406,7 +477,7 @@ async fn run_command(
     req: HttpRequest,
     id: String,
     who: Authenticated,
-    cmd: crate::domain::lifecycle::Command,
+    cmd: crate::app::commands::CommandInput,
 ) -> Result<HttpResponse, AppError> {
     let expected = if_match(&req)?;
     let v = blocking(move || {
@@ -441,7 +512,7 @@ pub async fn patch_collaboration(
     who: Authenticated,
     body: JsonBody<PatchInput>,
 ) -> Result<HttpResponse, AppError> {
-    let cmd = collab::patch_command(body.0)?;
+    let cmd = collab::patch_command(body.0)?.into();
     run_command(state, req, path.into_inner(), who, cmd).await
 }
 
@@ -488,7 +559,12 @@ pub async fn events(
     who: Authenticated,
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
-    let (events, _) = blocking(move || state.svc.read(|c| collab::events(c, &who.0, &id))).await?;
+    let (events, _) = blocking(move || {
+        state
+            .svc
+            .read(|c| collab::events(c, &state.svc.rulebooks, &who.0, &id))
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(events))
 }
 
@@ -507,8 +583,12 @@ pub async fn audit(
     who: Authenticated,
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
-    let (events, verification) =
-        blocking(move || state.svc.read(|c| collab::events(c, &who.0, &id))).await?;
+    let (events, verification) = blocking(move || {
+        state
+            .svc
+            .read(|c| collab::events(c, &state.svc.rulebooks, &who.0, &id))
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(AuditResponse {
         verification,
         events,

@@ -135,6 +135,18 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route("/registers", web::post().to(api::create_register))
                 .route("/registers/{id}", web::get().to(api::get_register))
                 .route("/registers/{id}/cpua", web::put().to(api::move_register))
+                .route(
+                    "/registers/{id}/delegations",
+                    web::post().to(api::add_delegation),
+                )
+                .route(
+                    "/registers/{id}/delegations/{delegation}/revoke",
+                    web::post().to(api::revoke_delegation),
+                )
+                .route(
+                    "/registers/{id}/patient-information",
+                    web::put().to(api::set_patient_information),
+                )
                 .route("/collaborations", web::get().to(api::list_collaborations))
                 .route("/collaborations", web::post().to(api::create_collaboration))
                 .route(

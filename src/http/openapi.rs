@@ -28,6 +28,7 @@ impl Modify for BearerAuth {
         api::live, api::ready, api::local_accounts, api::local_token, api::me,
         api::list_organisations, api::create_organisation, api::get_organisation,
         api::list_registers, api::create_register, api::get_register, api::move_register,
+        api::add_delegation, api::revoke_delegation, api::set_patient_information,
         api::list_collaborations, api::create_collaboration, api::get_collaboration,
         api::patch_collaboration, api::transition, api::action, api::events, api::audit,
         api::classify, api::create_agreement, api::list_agreements, api::agreement_file,

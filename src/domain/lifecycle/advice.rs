@@ -78,12 +78,14 @@ pub fn pass(
     raised: Vec<Advice>,
     ctx: &Context,
 ) -> Result<(), Refusal> {
-    let raised: Vec<Advice> = raised.into_iter().filter(|a| a.grade == Grade::Bor).collect();
+    let raised: Vec<Advice> = raised
+        .into_iter()
+        .filter(|a| a.grade == Grade::Bor)
+        .collect();
     let unpassed: Vec<Advice> = raised
         .iter()
         .filter(|a| {
-            !ctx
-                .acknowledged
+            !ctx.acknowledged
                 .iter()
                 .any(|k| k.code == a.code && !k.reason.trim().is_empty())
         })

@@ -11,6 +11,32 @@ use crate::domain::agreement::evidence::AgreementVersionEvidence;
 use crate::domain::collaboration::{AgreementRecord, Collaboration};
 use crate::domain::step::Step;
 
+/// Whether a new agreement version may be drawn, and for which amendment: until the agreement is recorded,
+/// an original version; after it, only an amendment version for an approved amendment whose agreement is
+/// not yet recorded.
+pub fn agreement_draft(c: &Collaboration) -> Result<Option<u32>, Refusal> {
+    let closed = || {
+        Refusal::precondition(
+            "agreement_closed",
+            "the agreement has been signed or the collaboration has ended: no new versions",
+        )
+    };
+    if c.step.is_terminal() {
+        return Err(closed());
+    }
+    if c.agreement.is_none() {
+        return Ok(None);
+    }
+    c.amendments
+        .last()
+        .filter(|a| {
+            a.status == crate::domain::collaboration::AmendmentStatus::Approved
+                && a.agreement.is_none()
+        })
+        .map(|a| Some(a.number))
+        .ok_or_else(closed)
+}
+
 pub(super) fn guard(c: &Collaboration, ctx: &Context) -> Result<(), Refusal> {
     if !ctx.obligations.agreement_required() {
         return Err(Refusal::precondition(
@@ -155,15 +181,36 @@ mod tests {
         let k = Kit::new();
         let c = k.walk_to_decided(Scenario::company_principal());
         let v = k.version_for(&c, 1);
-        let none = k.run(&c, Command::ToAgreement { version: 1, digest: v.digest.clone(), signed_on: k.today() });
+        let none = k.run(
+            &c,
+            Command::ToAgreement {
+                version: 1,
+                digest: v.digest.clone(),
+                signed_on: k.today(),
+            },
+        );
         assert_eq!(none.unwrap_err().rule, "agreement_version_unknown");
         let with = k.with_version(v.clone());
         let r = with
-            .run(&c, Command::ToAgreement { version: 1, digest: "00".into(), signed_on: k.today() })
+            .run(
+                &c,
+                Command::ToAgreement {
+                    version: 1,
+                    digest: "00".into(),
+                    signed_on: k.today(),
+                },
+            )
             .unwrap_err();
         assert_eq!(r.rule, "agreement_digest_mismatch");
         let n = with
-            .run(&c, Command::ToAgreement { version: 1, digest: v.digest.clone(), signed_on: k.today() })
+            .run(
+                &c,
+                Command::ToAgreement {
+                    version: 1,
+                    digest: v.digest.clone(),
+                    signed_on: k.today(),
+                },
+            )
             .unwrap();
         let a = n.agreement.unwrap();
         assert_eq!((a.version, a.digest), (1, v.digest));
@@ -179,15 +226,30 @@ mod tests {
         v.clauses.remove(&ClauseCode::ConfidentialityReservation);
         let r = k
             .with_version(v.clone())
-            .run(&c, Command::ToAgreement { version: 1, digest: v.digest.clone(), signed_on: k.today() })
+            .run(
+                &c,
+                Command::ToAgreement {
+                    version: 1,
+                    digest: v.digest.clone(),
+                    signed_on: k.today(),
+                },
+            )
             .unwrap_err();
         assert_eq!(r.rule, "agreement_clause_missing");
         assert!(r.message.contains("confidentiality_reservation"));
         let mut w = k.version_for(&c, 1);
-        w.weakened_clauses.insert(ClauseCode::ConfidentialityReservation);
+        w.weakened_clauses
+            .insert(ClauseCode::ConfidentialityReservation);
         let r = k
             .with_version(w.clone())
-            .run(&c, Command::ToAgreement { version: 1, digest: w.digest.clone(), signed_on: k.today() })
+            .run(
+                &c,
+                Command::ToAgreement {
+                    version: 1,
+                    digest: w.digest.clone(),
+                    signed_on: k.today(),
+                },
+            )
             .unwrap_err();
         assert_eq!(r.rule, "agreement_clause_missing");
     }
@@ -200,21 +262,42 @@ mod tests {
         v.cpua_parties.insert(k.b.clone());
         let r = k
             .with_version(v.clone())
-            .run(&c, Command::ToAgreement { version: 2, digest: v.digest.clone(), signed_on: k.today() })
+            .run(
+                &c,
+                Command::ToAgreement {
+                    version: 2,
+                    digest: v.digest.clone(),
+                    signed_on: k.today(),
+                },
+            )
             .unwrap_err();
         assert_eq!(r.rule, "agreement_parties_outdated");
         let mut old = k.version_for(&c, 2);
         old.is_latest = false;
         let r = k
             .with_version(old.clone())
-            .run(&c, Command::ToAgreement { version: 2, digest: old.digest.clone(), signed_on: k.today() })
+            .run(
+                &c,
+                Command::ToAgreement {
+                    version: 2,
+                    digest: old.digest.clone(),
+                    signed_on: k.today(),
+                },
+            )
             .unwrap_err();
         assert_eq!(r.rule, "agreement_version_superseded");
         let mut am = k.version_for(&c, 2);
         am.amendment = Some(1);
         let r = k
             .with_version(am.clone())
-            .run(&c, Command::ToAgreement { version: 2, digest: am.digest.clone(), signed_on: k.today() })
+            .run(
+                &c,
+                Command::ToAgreement {
+                    version: 2,
+                    digest: am.digest.clone(),
+                    signed_on: k.today(),
+                },
+            )
             .unwrap_err();
         assert_eq!(r.rule, "agreement_version_kind");
     }
@@ -226,7 +309,14 @@ mod tests {
         let v = k.version_for(&c, 1);
         let r = k
             .with_version(v.clone())
-            .run(&c, Command::ToAgreement { version: 1, digest: v.digest, signed_on: k.today() })
+            .run(
+                &c,
+                Command::ToAgreement {
+                    version: 1,
+                    digest: v.digest,
+                    signed_on: k.today(),
+                },
+            )
             .unwrap_err();
         assert_eq!(r.rule, "decisions_pending");
         assert_eq!(r.missing.len(), 2);
@@ -235,7 +325,14 @@ mod tests {
         let v = k.version_for(&stats, 1);
         let r = k
             .with_version(v.clone())
-            .run(&stats, Command::ToAgreement { version: 1, digest: v.digest, signed_on: k.today() })
+            .run(
+                &stats,
+                Command::ToAgreement {
+                    version: 1,
+                    digest: v.digest,
+                    signed_on: k.today(),
+                },
+            )
             .unwrap_err();
         assert_eq!(r.rule, "no_agreement_for_a_decision");
     }

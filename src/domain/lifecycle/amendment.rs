@@ -103,7 +103,10 @@ pub(super) fn apply_ethics(
     ctx: &Context,
 ) -> Result<(), Refusal> {
     not_in_future("decided_on", e.decided_on, ctx.today)?;
-    if n.ethics.as_ref().is_some_and(|old| old.reference == e.reference) {
+    if n.ethics
+        .as_ref()
+        .is_some_and(|old| old.reference == e.reference)
+    {
         return Err(Refusal::invalid(
             "reference",
             "new_ethics_approval_required",
@@ -296,12 +299,21 @@ mod tests {
         let r = k.run(&c, Command::SubmitAmendmentApplication).unwrap_err();
         assert_eq!(r.rule, "new_ethics_approval_required");
         let same = Command::RecordAmendmentEthics(c.ethics.clone().unwrap());
-        assert_eq!(k.run(&c, same).unwrap_err().rule, "new_ethics_approval_required");
-        let c = k.run(&c, Command::RecordAmendmentEthics(k.new_ethics())).unwrap();
-        let r = k.run(&c, k.decide_amendment(&k.a, DecisionInput::approval())).unwrap_err();
+        assert_eq!(
+            k.run(&c, same).unwrap_err().rule,
+            "new_ethics_approval_required"
+        );
+        let c = k
+            .run(&c, Command::RecordAmendmentEthics(k.new_ethics()))
+            .unwrap();
+        let r = k
+            .run(&c, k.decide_amendment(&k.a, DecisionInput::approval()))
+            .unwrap_err();
         assert_eq!(r.rule, "new_application_required");
         let c = k.run(&c, Command::SubmitAmendmentApplication).unwrap();
-        let c = k.run(&c, k.decide_amendment(&k.a, DecisionInput::approval())).unwrap();
+        let c = k
+            .run(&c, k.decide_amendment(&k.a, DecisionInput::approval()))
+            .unwrap();
         assert_eq!(c.amendments[0].status, AmendmentStatus::Approved);
         assert_eq!(c.research_question.as_deref(), Some("A new question"));
     }
@@ -316,7 +328,12 @@ mod tests {
         let r = k.run(&c, k.decide_amendment(&k.a, d.clone())).unwrap_err();
         assert_eq!(r.rule, "written_reasons_required");
         d.reasons = Some("outside the ethics approval".into());
-        assert_eq!(k.run(&c, k.decide_amendment(&k.a, d.clone())).unwrap_err().rule, "refusal_ground_required");
+        assert_eq!(
+            k.run(&c, k.decide_amendment(&k.a, d.clone()))
+                .unwrap_err()
+                .rule,
+            "refusal_ground_required"
+        );
         d.grounds = vec![RefusalGround::OutsideEthicsApproval];
         let n = k.run(&c, k.decide_amendment(&k.a, d)).unwrap();
         let a = &n.amendments[0];
@@ -329,13 +346,22 @@ mod tests {
     fn data_under_the_new_question_wait_for_the_amendment_agreement() {
         let k = Kit::new();
         let c = k.walk_to_amendment_submitted(Scenario::public_research());
-        let c = k.run(&c, k.decide_amendment(&k.a, DecisionInput::approval())).unwrap();
+        let c = k
+            .run(&c, k.decide_amendment(&k.a, DecisionInput::approval()))
+            .unwrap();
         let r = k.run(&c, k.amendment_release(&k.a)).unwrap_err();
         assert_eq!(r.rule, "amendment_agreement_required");
         let v = k.amendment_version_for(&c, 3, 1);
         let with = k.with_version(v.clone());
         let n = with
-            .run(&c, Command::RecordAmendmentAgreement { version: 3, digest: v.digest.clone(), signed_on: k.today() })
+            .run(
+                &c,
+                Command::RecordAmendmentAgreement {
+                    version: 3,
+                    digest: v.digest.clone(),
+                    signed_on: k.today(),
+                },
+            )
             .unwrap();
         let released = k.run(&n, k.amendment_release(&k.a)).unwrap();
         assert!(released.amendments[0].releases.contains_key(&k.a));
@@ -345,7 +371,14 @@ mod tests {
         let orig = k.version_for(&c, 3);
         let r = k
             .with_version(orig.clone())
-            .run(&c, Command::RecordAmendmentAgreement { version: 3, digest: orig.digest, signed_on: k.today() })
+            .run(
+                &c,
+                Command::RecordAmendmentAgreement {
+                    version: 3,
+                    digest: orig.digest,
+                    signed_on: k.today(),
+                },
+            )
             .unwrap_err();
         assert_eq!(r.rule, "agreement_version_kind");
     }

@@ -11,7 +11,11 @@ use crate::domain::step::Step;
 
 const PATIENT_INFO: &str = "Vilka registerdata går att använda för forskning?";
 
-pub(super) fn guard(c: &Collaboration, track: Option<&OrgId>, ctx: &Context) -> Result<(), Refusal> {
+pub(super) fn guard(
+    c: &Collaboration,
+    track: Option<&OrgId>,
+    ctx: &Context,
+) -> Result<(), Refusal> {
     step_is(
         c,
         &[
@@ -42,7 +46,9 @@ pub(super) fn guard(c: &Collaboration, track: Option<&OrgId>, ctx: &Context) -> 
             }
             Some(_) => {}
             None if c.cpua_reviews.is_empty()
-                && c.registers.iter().any(|r| ctx.cpua_of(r).is_some_and(|(o, _)| o == cpua)) => {}
+                && c.registers
+                    .iter()
+                    .any(|r| ctx.cpua_of(r).is_some_and(|(o, _)| o == cpua)) => {}
             None => {
                 return Err(Refusal::invalid(
                     "cpua",
@@ -53,7 +59,9 @@ pub(super) fn guard(c: &Collaboration, track: Option<&OrgId>, ctx: &Context) -> 
         },
         None => {
             if !c.cpua_reviews.is_empty()
-                && c.cpua_reviews.iter().all(|r| r.application_complete_at.is_some())
+                && c.cpua_reviews
+                    .iter()
+                    .all(|r| r.application_complete_at.is_some())
             {
                 return Err(Refusal::precondition(
                     "applications_complete",
@@ -84,7 +92,11 @@ fn track_registers(c: &Collaboration, track: Option<&OrgId>, ctx: &Context) -> V
 /// Seed 000, "Vilka registerdata går att använda för forskning?": register data can be used for research
 /// only if the patients were told so when their data were reported; otherwise only with consent obtained
 /// retrospectively ("kan data … inte användas för forskningssyfte om inte samtycke inhämtas retrospektivt").
-fn patient_information(c: &Collaboration, track: Option<&OrgId>, ctx: &Context) -> Result<(), Refusal> {
+fn patient_information(
+    c: &Collaboration,
+    track: Option<&OrgId>,
+    ctx: &Context,
+) -> Result<(), Refusal> {
     if !c.is_research {
         return Ok(());
     }
@@ -197,7 +209,10 @@ mod tests {
         assert_eq!(c.cpua_reviews.len(), 2);
         let a = c.review(&k.a).unwrap();
         assert_eq!(a.status(), ReviewStatus::UnderReview);
-        assert_eq!(a.decision_due_on, k.today().checked_add_days(chrono::Days::new(30)));
+        assert_eq!(
+            a.decision_due_on,
+            k.today().checked_add_days(chrono::Days::new(30))
+        );
         assert_eq!(c.review(&k.b).unwrap().status(), ReviewStatus::NotApplied);
         assert_eq!(c.step, crate::domain::step::Step::DataApplication);
         let r = k.run(&c, k.application(&k.a)).unwrap_err();
@@ -212,7 +227,13 @@ mod tests {
         let mut d = full_dossier();
         d.access_and_storage = None;
         let c = k
-            .run(&c, Command::ToDataApplication { cpua: k.a.clone(), dossier: d })
+            .run(
+                &c,
+                Command::ToDataApplication {
+                    cpua: k.a.clone(),
+                    dossier: d,
+                },
+            )
             .unwrap();
         let r = c.review(&k.a).unwrap();
         assert_eq!(r.status(), ReviewStatus::ApplicationIncomplete);
@@ -230,7 +251,13 @@ mod tests {
             ..Default::default()
         };
         let c = k
-            .run(&c, Command::ToDataApplication { cpua: k.a.clone(), dossier: d })
+            .run(
+                &c,
+                Command::ToDataApplication {
+                    cpua: k.a.clone(),
+                    dossier: d,
+                },
+            )
             .unwrap();
         assert_eq!(c.review(&k.a).unwrap().status(), ReviewStatus::UnderReview);
     }
@@ -244,7 +271,10 @@ mod tests {
         let c = k.walk_to_ethics(s);
         let r = k.run(&c, k.application(&k.a)).unwrap_err();
         assert_eq!(r.rule, "patient_information_does_not_cover_research");
-        assert!(r.source.as_deref().is_some_and(|s| s.contains(super::PATIENT_INFO)));
+        assert!(r
+            .source
+            .as_deref()
+            .is_some_and(|s| s.contains(super::PATIENT_INFO)));
         let c = k.run(&c, k.retrospective_consent(2)).unwrap();
         assert!(k.run(&c, k.application(&k.a)).is_ok());
     }

@@ -67,6 +67,9 @@ mod tests {
         let closed = k.run(&c, Command::ToClosed).unwrap();
         assert_eq!(closed.step, Step::Closed);
         assert!(closed.closed_at.is_some());
-        assert_eq!(k.run(&closed, Command::ToArchiving).unwrap_err().rule, "terminal_state");
+        assert_eq!(
+            k.run(&closed, Command::ToArchiving).unwrap_err().rule,
+            "terminal_state"
+        );
     }
 }

@@ -412,9 +412,7 @@ impl Command {
                 EvidenceInput::Coordination { .. } => K::RecordCoordination,
                 EvidenceInput::RetrospectiveConsent { .. } => K::RecordRetrospectiveConsent,
             },
-            Command::RecordLinkage(LinkageInput::Application { .. }) => {
-                K::RecordLinkageApplication
-            }
+            Command::RecordLinkage(LinkageInput::Application { .. }) => K::RecordLinkageApplication,
             Command::RecordLinkage(LinkageInput::Decision { .. }) => K::RecordLinkageDecision,
             Command::ToAgreement { .. } => K::ToAgreement,
             Command::ToDataRelease { .. } => K::ToDataRelease,

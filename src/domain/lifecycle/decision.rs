@@ -28,7 +28,11 @@ fn ready(r: &CpuaReview) -> bool {
 }
 
 /// A decision needs a complete application without a decision on that track.
-pub(super) fn guard(c: &Collaboration, track: Option<&OrgId>, ctx: &Context) -> Result<(), Refusal> {
+pub(super) fn guard(
+    c: &Collaboration,
+    track: Option<&OrgId>,
+    ctx: &Context,
+) -> Result<(), Refusal> {
     step_is(
         c,
         &[Step::DataApplication, Step::ReleaseDecision],
@@ -222,7 +226,9 @@ fn validate(
             )
             .source(SEED_002, "Sammanfattningsvis"));
         }
-        if ctx.obligations.has(ObligationCode::IdentityNumbersJustification)
+        if ctx
+            .obligations
+            .has(ObligationCode::IdentityNumbersJustification)
             && !f.is_some_and(|f| f.identity_numbers_necessary)
         {
             return Err(Refusal::invalid(
@@ -448,8 +454,13 @@ mod tests {
         }
         let mut d = DecisionInput::approval();
         d.findings = None;
-        assert_eq!(k.run(&c, k.decide(&k.a, d)).unwrap_err().rule, "findings_required");
-        let n = k.run(&c, k.decide(&k.a, DecisionInput::approval())).unwrap();
+        assert_eq!(
+            k.run(&c, k.decide(&k.a, d)).unwrap_err().rule,
+            "findings_required"
+        );
+        let n = k
+            .run(&c, k.decide(&k.a, DecisionInput::approval()))
+            .unwrap();
         let d = n.review(&k.a).unwrap().decision.as_ref().unwrap();
         assert_eq!(d.decided_as, DecidedAs::Cpua);
         assert_eq!(d.decided_by_name, k.legal_a.name);
@@ -472,13 +483,22 @@ mod tests {
         let c = k.walk_to_applied(Scenario::public_research());
         let mut d = refusal();
         d.grounds.clear();
-        assert_eq!(k.run(&c, k.decide(&k.a, d)).unwrap_err().rule, "refusal_ground_required");
+        assert_eq!(
+            k.run(&c, k.decide(&k.a, d)).unwrap_err().rule,
+            "refusal_ground_required"
+        );
         let mut d = refusal();
         d.grounds = vec![RefusalGround::Other];
-        assert_eq!(k.run(&c, k.decide(&k.a, d)).unwrap_err().rule, "ground_not_accepted");
+        assert_eq!(
+            k.run(&c, k.decide(&k.a, d)).unwrap_err().rule,
+            "ground_not_accepted"
+        );
         let mut d = refusal();
         d.reasons = None;
-        assert_eq!(k.run(&c, k.decide(&k.a, d)).unwrap_err().rule, "written_reasons_required");
+        assert_eq!(
+            k.run(&c, k.decide(&k.a, d)).unwrap_err().rule,
+            "written_reasons_required"
+        );
         let n = k.run(&c, k.decide(&k.a, refusal())).unwrap();
         let d = n.review(&k.a).unwrap().decision.as_ref().unwrap();
         assert!(d.appeal.as_ref().is_some_and(|a| a.court == "kammarrätten"));
@@ -492,10 +512,20 @@ mod tests {
         let mut d = DecisionInput::approval();
         d.outcome = DecisionOutcome::ApprovedWithConditions;
         d.reasons = Some("R".into());
-        assert_eq!(k.run(&c, k.decide(&k.a, d.clone())).unwrap_err().rule, "conditions_required");
+        assert_eq!(
+            k.run(&c, k.decide(&k.a, d.clone())).unwrap_err().rule,
+            "conditions_required"
+        );
         d.conditions = Some("only aggregated output".into());
         let n = k.run(&c, k.decide(&k.a, d)).unwrap();
-        assert!(n.review(&k.a).unwrap().decision.as_ref().unwrap().appeal.is_some());
+        assert!(n
+            .review(&k.a)
+            .unwrap()
+            .decision
+            .as_ref()
+            .unwrap()
+            .appeal
+            .is_some());
     }
 
     #[test]
@@ -506,7 +536,11 @@ mod tests {
         assert!(k.run(&c, k.decide(&k.a, refusal())).is_ok());
         let delegated = k.with_delegation(0);
         let r = delegated
-            .run_as(&c, &delegated.holder_a, delegated.decide(&delegated.a, refusal()))
+            .run_as(
+                &c,
+                &delegated.holder_a,
+                delegated.decide(&delegated.a, refusal()),
+            )
             .unwrap_err();
         assert_eq!(r.rule, "warning_needs_reason");
         assert_eq!(r.warnings[0].code, "dpo_not_consulted");
@@ -519,7 +553,9 @@ mod tests {
             )
             .unwrap();
         let d = n.review(&k.a).unwrap().decision.as_ref().unwrap();
-        assert!(matches!(&d.decided_as, DecidedAs::Delegate { delegation_reference, .. } if delegation_reference == "DEL-1"));
+        assert!(
+            matches!(&d.decided_as, DecidedAs::Delegate { delegation_reference, .. } if delegation_reference == "DEL-1")
+        );
         assert_eq!(n.passed_warnings[0].code, "dpo_not_consulted");
         let mut d = refusal();
         d.dpo_consulted_on = Some(k.today());
@@ -538,12 +574,20 @@ mod tests {
         assert_eq!(r.rule, "no_delegation");
         let revoked = k.with_revoked_delegation(0);
         let r = revoked
-            .run_as(&c, &revoked.holder_a, revoked.decide(&revoked.a, DecisionInput::approval()))
+            .run_as(
+                &c,
+                &revoked.holder_a,
+                revoked.decide(&revoked.a, DecisionInput::approval()),
+            )
             .unwrap_err();
         assert_eq!(r.rule, "no_delegation");
         let delegated = k.with_delegation(0);
         assert!(delegated
-            .run_as(&c, &delegated.holder_a, delegated.decide(&delegated.a, DecisionInput::approval()))
+            .run_as(
+                &c,
+                &delegated.holder_a,
+                delegated.decide(&delegated.a, DecisionInput::approval())
+            )
             .is_ok());
     }
 
@@ -553,12 +597,20 @@ mod tests {
         let k = Kit::new();
         let c = k.walk_to_applied(Scenario::public_research());
         let late = k.later(31);
-        let r = late.run(&c, late.decide(&late.a, DecisionInput::approval())).unwrap_err();
+        let r = late
+            .run(&c, late.decide(&late.a, DecisionInput::approval()))
+            .unwrap_err();
         assert_eq!(r.warnings[0].code, "decision_overdue");
         let on_time = k.later(30);
-        assert!(on_time.run(&c, on_time.decide(&on_time.a, DecisionInput::approval())).is_ok());
+        assert!(on_time
+            .run(&c, on_time.decide(&on_time.a, DecisionInput::approval()))
+            .is_ok());
         assert!(late
-            .run_ack(&c, late.decide(&late.a, DecisionInput::approval()), &[("decision_overdue", "waited for SCB")])
+            .run_ack(
+                &c,
+                late.decide(&late.a, DecisionInput::approval()),
+                &[("decision_overdue", "waited for SCB")]
+            )
             .is_ok());
     }
 
@@ -569,16 +621,31 @@ mod tests {
         let refused = k.run(&c, k.decide(&k.a, refusal())).unwrap();
         assert_eq!(refused.step, Step::Refused);
         let n = k
-            .run(&refused, Command::ReconsiderDecision { cpua: k.a.clone(), decision: DecisionInput::approval() })
+            .run(
+                &refused,
+                Command::ReconsiderDecision {
+                    cpua: k.a.clone(),
+                    decision: DecisionInput::approval(),
+                },
+            )
             .unwrap();
         let r = n.review(&k.a).unwrap();
         assert_eq!(r.status(), ReviewStatus::Approved);
         assert_eq!(r.history.len(), 1);
-        assert!(matches!(r.history[0].superseded_by, SupersededBy::Reconsideration { .. }));
+        assert!(matches!(
+            r.history[0].superseded_by,
+            SupersededBy::Reconsideration { .. }
+        ));
         assert_eq!(n.step, Step::Agreement);
         // An approval cannot be "reconsidered" here.
         let r = k
-            .run(&n, Command::ReconsiderDecision { cpua: k.a.clone(), decision: refusal() })
+            .run(
+                &n,
+                Command::ReconsiderDecision {
+                    cpua: k.a.clone(),
+                    decision: refusal(),
+                },
+            )
             .unwrap_err();
         assert_eq!(r.rule, "nothing_to_reconsider");
     }
@@ -603,7 +670,10 @@ mod tests {
         let n = k.run(&refused, ruling(AppealOutcome::Overturned)).unwrap();
         let r = n.review(&k.a).unwrap();
         assert_eq!(r.status(), ReviewStatus::UnderReview);
-        assert_eq!(r.decision_due_on, k.today().checked_add_days(chrono::Days::new(30)));
+        assert_eq!(
+            r.decision_due_on,
+            k.today().checked_add_days(chrono::Days::new(30))
+        );
         assert_eq!(n.step, Step::ReleaseDecision);
         assert!(k.run(&n, k.decide(&k.a, DecisionInput::approval())).is_ok());
     }
@@ -612,13 +682,24 @@ mod tests {
     fn one_cpua_refusing_leaves_another_approval_standing() {
         let k = Kit::new();
         let c = k.walk_to_applied(Scenario::two_cpuas());
-        let c = k.run(&c, k.decide(&k.a, DecisionInput::approval())).unwrap();
+        // Seed 002: with two CPUAs, who keeps the key is settled before an approval.
+        let r = k
+            .run(&c, k.decide(&k.a, DecisionInput::approval()))
+            .unwrap_err();
+        assert_eq!(r.obligations[0].code, "multi_cpua_coordination");
+        let c = k.satisfy_up_to(&c, 5, None);
+        let c = k
+            .run(&c, k.decide(&k.a, DecisionInput::approval()))
+            .unwrap();
         assert_eq!(c.step, Step::ReleaseDecision);
         let c = k.run_as(&c, &k.legal_b, k.decide(&k.b, refusal())).unwrap();
         assert_eq!(c.review(&k.a).unwrap().status(), ReviewStatus::Approved);
         assert_eq!(c.review(&k.b).unwrap().status(), ReviewStatus::Refused);
         assert_eq!(c.step, Step::Agreement);
-        assert_eq!(c.approving_cpuas().into_iter().collect::<Vec<_>>(), vec![k.a.clone()]);
+        assert_eq!(
+            c.approving_cpuas().into_iter().collect::<Vec<_>>(),
+            vec![k.a.clone()]
+        );
     }
 
     #[test]
@@ -626,12 +707,28 @@ mod tests {
         let k = Kit::new();
         let c = k.walk_to_applied(Scenario::public_research());
         let n = k
-            .run(&c, Command::RecommendDecision { cpua: k.a.clone(), outcome: DecisionOutcome::Approved, text: "bifall".into() })
+            .run(
+                &c,
+                Command::RecommendDecision {
+                    cpua: k.a.clone(),
+                    outcome: DecisionOutcome::Approved,
+                    text: "bifall".into(),
+                },
+            )
             .unwrap();
         assert!(n.review(&k.a).unwrap().recommendation.is_some());
-        let decided = k.run(&n, k.decide(&k.a, DecisionInput::approval())).unwrap();
+        let decided = k
+            .run(&n, k.decide(&k.a, DecisionInput::approval()))
+            .unwrap();
         let r = k
-            .run(&decided, Command::RecommendDecision { cpua: k.a.clone(), outcome: DecisionOutcome::Approved, text: "x".into() })
+            .run(
+                &decided,
+                Command::RecommendDecision {
+                    cpua: k.a.clone(),
+                    outcome: DecisionOutcome::Approved,
+                    text: "x".into(),
+                },
+            )
             .unwrap_err();
         assert_eq!(r.rule, "nothing_to_recommend");
     }

@@ -117,12 +117,16 @@ mod tests {
         let k = Kit::new();
         let mut c = k.collab(Scenario::public_research());
         c.research_question = None;
-        let r = k.run(&c, super::super::Command::ToRegisterContact).unwrap_err();
+        let r = k
+            .run(&c, super::super::Command::ToRegisterContact)
+            .unwrap_err();
         assert_eq!(r.rule, "preparation_incomplete");
         assert_eq!(r.missing, vec!["research_question"]);
         c.research_question = Some("Q".into());
         c.registers.clear();
-        let r = k.run(&c, super::super::Command::ToRegisterContact).unwrap_err();
+        let r = k
+            .run(&c, super::super::Command::ToRegisterContact)
+            .unwrap_err();
         assert_eq!(r.missing, vec!["registers"]);
     }
 
@@ -131,11 +135,17 @@ mod tests {
         // Seed 001, "1. Förarbete": identify the type of collaboration.
         let k = Kit::new();
         let mut s = Scenario::public_research();
-        s.facts.company_receives = None;
+        s.facts.purpose = None;
         let c = k.collab(s);
-        let r = k.run(&c, super::super::Command::ToRegisterContact).unwrap_err();
+        let r = k
+            .run(&c, super::super::Command::ToRegisterContact)
+            .unwrap_err();
         assert_eq!(r.rule, "collaboration_type_undecided");
-        assert!(r.missing.iter().any(|m| m == "intake.company_receives"), "{:?}", r.missing);
+        assert!(
+            r.missing.iter().any(|m| m == "intake.purpose"),
+            "{:?}",
+            r.missing
+        );
     }
 
     #[test]
@@ -149,7 +159,10 @@ mod tests {
         assert!(r.source.is_none());
         let released = k.walk_to_released(Scenario::public_research());
         let r = k
-            .run(&released, super::super::Command::UpdateDetails(Default::default()))
+            .run(
+                &released,
+                super::super::Command::UpdateDetails(Default::default()),
+            )
             .unwrap_err();
         assert!(r.source.is_some_and(|s| s.contains(SEED_000)));
     }

@@ -55,7 +55,10 @@ mod tests {
         assert_eq!(r.rule, "wrong_step");
         let released = k.walk_to_released(Scenario::public_research());
         let r = k
-            .run(&released, Command::RecordEthicsApproval(k.ethics_approval()))
+            .run(
+                &released,
+                Command::RecordEthicsApproval(k.ethics_approval()),
+            )
             .unwrap_err();
         assert_eq!(r.rule, "wrong_step");
     }

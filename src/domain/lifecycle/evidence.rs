@@ -1,8 +1,10 @@
 //! Evidence recorded for obligations (underlag för skyldigheter): the written cost agreement, a data
 //! processing agreement, CPUA legal's third-country assessment, the identity-number justification, who keeps
 //! the key and links, and retrospective consent. Each is what [`super::obligations::evidence`] reads.
-use super::{not_in_future, step_is, Context, CostAgreementInput, EvidenceInput, Refusal, SEED_000, SEED_002};
 use super::CommandKind;
+use super::{
+    not_in_future, step_is, Context, CostAgreementInput, EvidenceInput, Refusal, SEED_000, SEED_002,
+};
 use crate::domain::collaboration::*;
 use crate::domain::step::Step;
 
@@ -98,7 +100,10 @@ pub(super) fn apply(n: &mut Collaboration, e: EvidenceInput, ctx: &Context) -> R
                     "transfer_basis_required",
                     "a permitted transfer to a third country names its legal basis",
                 )
-                .source(SEED_000, "Hantering vid utlämnandet av kvalitetsregisterdata"));
+                .source(
+                    SEED_000,
+                    "Hantering vid utlämnandet av kvalitetsregisterdata",
+                ));
             }
             n.evidence.third_country_assessment = Some(ThirdCountryAssessment {
                 countries,
@@ -181,13 +186,17 @@ pub(super) fn apply(n: &mut Collaboration, e: EvidenceInput, ctx: &Context) -> R
                     "the collaboration does not ask for data from this register",
                 ));
             }
-            n.evidence.retrospective_consents.retain(|k| k.register != register);
-            n.evidence.retrospective_consents.push(RetrospectiveConsent {
-                register,
-                description,
-                obtained_on,
-                recorded_by: by,
-            });
+            n.evidence
+                .retrospective_consents
+                .retain(|k| k.register != register);
+            n.evidence
+                .retrospective_consents
+                .push(RetrospectiveConsent {
+                    register,
+                    description,
+                    obtained_on,
+                    recorded_by: by,
+                });
         }
     }
     Ok(())
@@ -210,7 +219,10 @@ mod tests {
                 reasons: "SCC signed".into(),
             })
         };
-        assert_eq!(k.run(&c, cmd(None)).unwrap_err().rule, "transfer_basis_required");
+        assert_eq!(
+            k.run(&c, cmd(None)).unwrap_err().rule,
+            "transfer_basis_required"
+        );
         let n = k
             .run(&c, cmd(Some(TransferBasis::StandardContractualClauses)))
             .unwrap();
@@ -218,7 +230,9 @@ mod tests {
         assert_eq!(a.countries.len(), 1);
         let local = k.collab(Scenario::public_research());
         assert_eq!(
-            k.run(&local, cmd(Some(TransferBasis::AdequacyDecision))).unwrap_err().rule,
+            k.run(&local, cmd(Some(TransferBasis::AdequacyDecision)))
+                .unwrap_err()
+                .rule,
             "no_third_country"
         );
     }
@@ -240,7 +254,10 @@ mod tests {
         let r = k.run(&c, coord(k.a.as_str())).unwrap_err();
         assert_eq!(r.rule, "socialstyrelsen_links_its_own_data");
         assert!(k.run(&c, coord("socialstyrelsen")).is_ok());
-        assert_eq!(k.run(&c, coord("scb")).unwrap_err().rule, "unknown_linkage_responsible");
+        assert_eq!(
+            k.run(&c, coord("scb")).unwrap_err().rule,
+            "unknown_linkage_responsible"
+        );
         let r = k
             .run(
                 &c,

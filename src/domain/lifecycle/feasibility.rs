@@ -10,7 +10,11 @@ use crate::domain::step::Step;
 const SECTION: &str = "2. Etablera tidig kontakt med registerhållare";
 
 /// A register holder answers in step 2, for a register of their own CPUA.
-pub(super) fn guard(c: &Collaboration, track: Option<&OrgId>, ctx: &Context) -> Result<(), Refusal> {
+pub(super) fn guard(
+    c: &Collaboration,
+    track: Option<&OrgId>,
+    ctx: &Context,
+) -> Result<(), Refusal> {
     if c.step != Step::RegisterContact {
         return Err(Refusal::wrong_step(
             c,
@@ -83,7 +87,10 @@ pub(super) fn apply(
 
 /// The "bör" of early contact, for the registers of one CPUA (or all): a register without an answer, or
 /// one whose holder said it cannot deliver.
-pub(super) fn warnings(c: &Collaboration, of: Option<&[crate::domain::ids::RegisterId]>) -> Vec<Advice> {
+pub(super) fn warnings(
+    c: &Collaboration,
+    of: Option<&[crate::domain::ids::RegisterId]>,
+) -> Vec<Advice> {
     let regs: Vec<_> = match of {
         Some(r) => r.to_vec(),
         None => c.registers.clone(),
@@ -152,7 +159,9 @@ mod tests {
         let mut f = k.feasibility_input(0);
         f.extraction_charged = true;
         f.estimated_cost = None;
-        let r = k.run_as(&c, &k.holder_a, Command::RecordFeasibility(f)).unwrap_err();
+        let r = k
+            .run_as(&c, &k.holder_a, Command::RecordFeasibility(f))
+            .unwrap_err();
         assert_eq!(r.rule, "cost_estimate_required");
     }
 
@@ -165,14 +174,22 @@ mod tests {
         assert_eq!(r.rule, "warning_needs_reason");
         assert_eq!(r.warnings[0].code, "feasibility_not_answered");
         let n = k
-            .run_ack(&c, Command::ToEthicsReview, &[("feasibility_not_answered", "asked by phone")])
+            .run_ack(
+                &c,
+                Command::ToEthicsReview,
+                &[("feasibility_not_answered", "asked by phone")],
+            )
             .unwrap();
         assert_eq!(n.passed_warnings.len(), 1);
         assert_eq!(n.passed_warnings[0].reason, "asked by phone");
         assert_eq!(n.passed_warnings[0].command, "ethics_review");
         // An empty reason does not pass it.
         let r = k
-            .run_ack(&c, Command::ToEthicsReview, &[("feasibility_not_answered", "  ")])
+            .run_ack(
+                &c,
+                Command::ToEthicsReview,
+                &[("feasibility_not_answered", "  ")],
+            )
             .unwrap_err();
         assert_eq!(r.rule, "warning_needs_reason");
     }
@@ -183,7 +200,9 @@ mod tests {
         let c = k.walk_to_register_contact(Scenario::public_research());
         let mut f = k.feasibility_input(0);
         f.feasible = false;
-        let c = k.run_as(&c, &k.holder_a, Command::RecordFeasibility(f)).unwrap();
+        let c = k
+            .run_as(&c, &k.holder_a, Command::RecordFeasibility(f))
+            .unwrap();
         let r = k.run(&c, Command::ToEthicsReview).unwrap_err();
         let codes: Vec<&str> = r.warnings.iter().map(|w| w.code).collect();
         assert_eq!(codes, vec!["register_cannot_deliver"]);

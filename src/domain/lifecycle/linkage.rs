@@ -21,7 +21,10 @@ pub(super) fn guard(c: &Collaboration, _kind: CommandKind) -> Result<(), Refusal
     Ok(())
 }
 
-fn review<'a>(n: &'a mut Collaboration, authority: LinkageTarget) -> Result<&'a mut LinkageReview, Refusal> {
+fn review<'a>(
+    n: &'a mut Collaboration,
+    authority: LinkageTarget,
+) -> Result<&'a mut LinkageReview, Refusal> {
     if authority.authority_name().is_none() || !n.linkage.contains(&authority) {
         return Err(Refusal::invalid(
             "authority",
@@ -44,7 +47,11 @@ fn review<'a>(n: &'a mut Collaboration, authority: LinkageTarget) -> Result<&'a 
         .ok_or_else(|| Refusal::precondition("no_linkage", "no such linkage review"))
 }
 
-pub(super) fn apply(n: &mut Collaboration, input: LinkageInput, ctx: &Context) -> Result<(), Refusal> {
+pub(super) fn apply(
+    n: &mut Collaboration,
+    input: LinkageInput,
+    ctx: &Context,
+) -> Result<(), Refusal> {
     match input {
         LinkageInput::Application {
             authority,
@@ -87,7 +94,11 @@ pub(super) fn apply(n: &mut Collaboration, input: LinkageInput, ctx: &Context) -
 pub(super) fn holding_up(c: &Collaboration) -> Vec<HoldUp> {
     super::obligations::linkage_authorities(c)
         .into_iter()
-        .filter(|t| c.linkage_review(*t).and_then(|r| r.decision.as_ref()).is_none())
+        .filter(|t| {
+            c.linkage_review(*t)
+                .and_then(|r| r.decision.as_ref())
+                .is_none()
+        })
         .map(|t| HoldUp {
             cpua: t.code().to_string(),
             cpua_name: t.authority_name().unwrap_or_default().to_string(),
@@ -127,11 +138,19 @@ mod tests {
             )
             .unwrap();
         let h = super::holding_up(&applied);
-        assert_eq!(h.iter().find(|h| h.cpua == "scb").unwrap().waiting_for, "linkage_decision");
-        let decided = k.run(&applied, k.linkage_decision(LinkageTarget::Scb, true)).unwrap();
+        assert_eq!(
+            h.iter().find(|h| h.cpua == "scb").unwrap().waiting_for,
+            "linkage_decision"
+        );
+        let decided = k
+            .run(&applied, k.linkage_decision(LinkageTarget::Scb, true))
+            .unwrap();
         assert_eq!(super::holding_up(&decided).len(), 1);
         let r = k
-            .run(&c, k.linkage_decision(LinkageTarget::Forsakringskassan, true))
+            .run(
+                &c,
+                k.linkage_decision(LinkageTarget::Forsakringskassan, true),
+            )
             .unwrap_err();
         assert_eq!(r.rule, "not_a_linkage_authority_of_collaboration");
     }
@@ -140,7 +159,9 @@ mod tests {
     fn without_linkage_there_is_nothing_to_record() {
         let k = Kit::new();
         let c = k.collab(Scenario::public_research());
-        let r = k.run(&c, k.linkage_decision(LinkageTarget::Scb, true)).unwrap_err();
+        let r = k
+            .run(&c, k.linkage_decision(LinkageTarget::Scb, true))
+            .unwrap_err();
         assert_eq!(r.rule, "no_linkage");
     }
 }

@@ -46,10 +46,11 @@ mod testkit;
 
 pub use super::step::Step;
 pub use advice::{Acknowledgement, Advice, Grade};
+pub use agreement::agreement_draft;
 pub use command::*;
 pub use obligations::{EffectiveObligation, Obligations, UnmetObligation};
-pub use refusal::{Refusal, RefusalKind};
 use refusal::{not_in_future, step_is};
+pub use refusal::{Refusal, RefusalKind};
 pub use release::default_key_deletion;
 
 pub const SEED_000: &str = "000_8f4d98e28584af27.txt";
@@ -201,9 +202,11 @@ pub fn execute(c: &Collaboration, cmd: Command, ctx: &Context) -> Result<Collabo
         Command::RecordCostAgreement(input) => evidence::apply_cost(&mut n, input, ctx)?,
         Command::RecordEvidence(input) => evidence::apply(&mut n, input, ctx)?,
         Command::RecordLinkage(input) => linkage::apply(&mut n, input, ctx)?,
-        Command::ToAgreement { version, digest, signed_on } => {
-            agreement::apply(&mut n, version, &digest, signed_on, ctx)?
-        }
+        Command::ToAgreement {
+            version,
+            digest,
+            signed_on,
+        } => agreement::apply(&mut n, version, &digest, signed_on, ctx)?,
         Command::ToDataRelease { cpua, release } => release::apply(&mut n, &cpua, release, ctx)?,
         Command::RecordPublication(p) => results::apply_publication(&mut n, p, ctx)?,
         Command::RecordReportBack(r) => results::apply_report_back(&mut n, r, ctx)?,

@@ -6,9 +6,7 @@ use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::{CommandKind, Context, Refusal};
-use crate::domain::classification::{
-    ClauseCode, Instrument, ObligationCode, Rulebook,
-};
+use crate::domain::classification::{ClauseCode, Instrument, ObligationCode, Rulebook};
 use crate::domain::collaboration::{AgreementRecord, Collaboration, LinkageTarget, ReviewStatus};
 use crate::domain::ids::OrgId;
 use crate::domain::lifecycle::SEED_000;
@@ -142,7 +140,8 @@ impl Obligations {
                 .map(|t| t.instrument),
             None => rec.result.parties.instrument,
         };
-        let mut codes: BTreeSet<ObligationCode> = rec.result.obligation_codes().into_iter().collect();
+        let mut codes: BTreeSet<ObligationCode> =
+            rec.result.obligation_codes().into_iter().collect();
         for o in &rec.obligation_overrides {
             if !o.waive {
                 codes.insert(o.code);
@@ -298,7 +297,13 @@ pub fn evidence(
     ctx: &Context,
 ) -> Result<(), Vec<String>> {
     use ObligationCode as O;
-    let need = |ok: bool, item: &str| if ok { Ok(()) } else { Err(vec![item.to_string()]) };
+    let need = |ok: bool, item: &str| {
+        if ok {
+            Ok(())
+        } else {
+            Err(vec![item.to_string()])
+        }
+    };
     match code {
         O::EthicsApproval => need(c.ethics.is_some(), "ethics_approval"),
         O::ConfidentialityReview => {
@@ -401,7 +406,9 @@ pub fn evidence(
                 "ethics_approval.key_retention_months",
             )
         }
-        O::MultiCpuaCoordination => need(c.evidence.coordination.is_some(), "evidence.coordination"),
+        O::MultiCpuaCoordination => {
+            need(c.evidence.coordination.is_some(), "evidence.coordination")
+        }
         O::LegalReview => need(
             c.classification
                 .as_ref()
@@ -500,4 +507,286 @@ pub fn linkage_authorities(c: &Collaboration) -> Vec<LinkageTarget> {
         .copied()
         .filter(|t| t.authority_name().is_some())
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testkit::*;
+    use super::super::{Command, CommandKind, DecisionInput};
+    use super::*;
+
+    /// A scenario whose classification brings `code` (exhaustive: a new obligation needs one).
+    fn scenario_for(code: ObligationCode) -> Scenario {
+        use ObligationCode as O;
+        let mut s = Scenario::public_research();
+        match code {
+            O::EthicsApproval | O::ConfidentialityReview => {}
+            O::ConfidentialityReservation => s = Scenario::company_principal(),
+            O::DataProcessingAgreement => s.facts.external_processor = Some(true),
+            O::LinkageApplications => s.linkage = vec![LinkageTarget::Scb],
+            O::ThirdCountryAssessment => s = Scenario::third_country(),
+            O::IdentityNumbersJustification => s.facts.identity_numbers_requested = Some(true),
+            O::PharmaAppendix => s = Scenario::pharma(),
+            O::WrittenCostAgreement => s.facts.effort_beyond_routine = Some(true),
+            O::ExtendedKeyRetention => s.facts.key_retention_months = Some(6),
+            O::MultiCpuaCoordination => s = Scenario::two_cpuas(),
+            O::LegalReview => s = Scenario::grey_zone(),
+        }
+        s
+    }
+
+    /// The command performing `step` for Region A, as the walk would send it.
+    fn perform(k: &Kit, c: &Collaboration, step: u8) -> Command {
+        match step {
+            4 => k.application(&k.a),
+            5 => {
+                let mut d = DecisionInput::approval();
+                if let Some(f) = d.findings.as_mut() {
+                    f.identity_numbers_necessary = true;
+                }
+                k.decide(&k.a, d)
+            }
+            6 => {
+                let v = k.version_for(c, 1);
+                Command::ToAgreement {
+                    version: 1,
+                    digest: v.digest,
+                    signed_on: k.today(),
+                }
+            }
+            7 => Command::ToDataRelease {
+                cpua: k.a.clone(),
+                release: k.release_input(),
+            },
+            other => panic!("no walk to step {other}"),
+        }
+    }
+
+    /// Walks `s` to just before `step`, every obligation met but `skip`.
+    fn walk_before(k: &Kit, s: Scenario, step: u8, skip: ObligationCode) -> Collaboration {
+        let c = k.walk_to_feasibility(s);
+        let c = k.run(&c, Command::ToEthicsReview).expect("ethics review");
+        let mut c = k.satisfy_up_to(&c, step.min(4), Some(skip));
+        if step == 4 {
+            return c;
+        }
+        for o in c
+            .registers
+            .iter()
+            .map(|r| k.facts[r].cpua.clone())
+            .collect::<BTreeSet<_>>()
+        {
+            let mut dossier = full_dossier();
+            if skip == ObligationCode::ConfidentialityReview {
+                dossier.access_and_storage = None;
+            }
+            c = k
+                .run(&c, Command::ToDataApplication { cpua: o, dossier })
+                .expect("application");
+        }
+        let mut c = k.satisfy_up_to(&c, step.min(5), Some(skip));
+        if step == 5 {
+            return c;
+        }
+        for o in c
+            .cpua_reviews
+            .iter()
+            .map(|r| r.cpua.clone())
+            .collect::<Vec<_>>()
+        {
+            let mut d = DecisionInput::approval();
+            d.findings.as_mut().unwrap().identity_numbers_necessary = true;
+            c = k.run(&c, k.decide(&o, d)).expect("decision");
+        }
+        let c = k.satisfy_up_to(&c, step.min(6), Some(skip));
+        if step == 6 {
+            return c;
+        }
+        let v = k.version_for(&c, 1);
+        let c = k
+            .with_version(v.clone())
+            .run(
+                &c,
+                Command::ToAgreement {
+                    version: 1,
+                    digest: v.digest,
+                    signed_on: k.today(),
+                },
+            )
+            .expect("agreement");
+        k.satisfy_up_to(&c, 7, Some(skip))
+    }
+
+    /// Records `code`'s evidence the way the lifecycle would see it.
+    fn meet(k: &Kit, c: &Collaboration, code: ObligationCode) -> (Kit, Collaboration) {
+        use ObligationCode as O;
+        match code {
+            O::ConfidentialityReservation => {
+                let mut n = c.clone();
+                if let Some(a) = n.agreement.as_mut() {
+                    a.clauses.insert(ClauseCode::ConfidentialityReservation);
+                }
+                (k.clone(), n)
+            }
+            O::PharmaAppendix => {
+                let mut v = k.version_for(c, 1);
+                v.clauses.insert(ClauseCode::PharmaAppendix);
+                (k.with_version(v), c.clone())
+            }
+            O::ConfidentialityReview => {
+                let n = k.run(c, k.application(&k.a)).expect("dossier completed");
+                (k.clone(), n)
+            }
+            _ => (k.clone(), k.satisfy(c, code)),
+        }
+    }
+
+    #[test]
+    fn every_obligation_blocks_its_step_until_its_evidence_is_recorded() {
+        // DOMAIN.md, "Rules the product enforces"; each obligation's source is in the shipped rulebook.
+        let k = Kit::new();
+        for &code in ObligationCode::ALL {
+            let decl = k
+                .rulebook
+                .obligation_info(code)
+                .unwrap_or_else(|| panic!("{code} undeclared"));
+            let kind = CommandKind::performing_step(decl.gates_step).unwrap_or_else(|| {
+                panic!(
+                    "{code} gates step {} that no command performs",
+                    decl.gates_step
+                )
+            });
+            let s = scenario_for(code);
+            let c0 = k.collab(s.clone());
+            assert!(
+                k.obligations_of(&c0).has(code),
+                "{code}: the scenario does not bring it"
+            );
+            let mut c = walk_before(&k, s, decl.gates_step, code);
+            let mut kit = k.clone();
+            match code {
+                ObligationCode::ConfidentialityReservation => {
+                    // A version without the clause cannot be recorded; a recorded agreement that lacks
+                    // it (one from before versions were required) must still stop the release.
+                    c.agreement
+                        .as_mut()
+                        .unwrap()
+                        .clauses
+                        .remove(&ClauseCode::ConfidentialityReservation);
+                }
+                ObligationCode::PharmaAppendix => {
+                    let mut v = k.version_for(&c, 1);
+                    v.clauses.remove(&ClauseCode::PharmaAppendix);
+                    kit = k.with_version(v);
+                }
+                _ => {}
+            }
+            let cmd = perform(&kit, &c, decl.gates_step);
+            assert_eq!(cmd.kind(), kind);
+            let refused = kit
+                .run(&c, cmd)
+                .expect_err(&format!("{code} did not block {kind:?}"));
+            let named = refused.obligations.iter().any(|u| u.code == code.as_str())
+                || (code == ObligationCode::ConfidentialityReview
+                    && refused.rule == "dossier_incomplete");
+            assert!(
+                named,
+                "{code}: refused for {} {:?} instead",
+                refused.rule, refused.missing
+            );
+            if let Some(u) = refused.obligations.iter().find(|u| u.code == code.as_str()) {
+                assert!(
+                    !u.source.is_empty() && !u.evidence_en.is_empty() && !u.evidence_sv.is_empty()
+                );
+            }
+            let (kit, c) = meet(&kit, &c, code);
+            let cmd = perform(&kit, &c, decl.gates_step);
+            match kit.run(&c, cmd) {
+                Ok(_) => {}
+                Err(r) => assert!(
+                    !r.obligations.iter().any(|u| u.code == code.as_str()),
+                    "{code}: still unmet after its evidence: {r:?}"
+                ),
+            }
+        }
+    }
+
+    #[test]
+    fn an_incomplete_dossier_is_the_unmet_confidentiality_review() {
+        // Seed 000, "Menprövning av centralt personuppgiftsansvarig myndighet (CPUA)".
+        let k = Kit::new();
+        let c = k.walk_to_ethics(Scenario::public_research());
+        let mut d = full_dossier();
+        d.access_and_storage = None;
+        let c = k
+            .run(
+                &c,
+                Command::ToDataApplication {
+                    cpua: k.a.clone(),
+                    dossier: d,
+                },
+            )
+            .unwrap();
+        let r = k
+            .run(&c, k.decide(&k.a, DecisionInput::approval()))
+            .unwrap_err();
+        assert_eq!(r.rule, "dossier_incomplete");
+        assert_eq!(r.missing, vec!["dossier.access_and_storage"]);
+        let ob = k.obligations_of(&c);
+        let ctx_kind = CommandKind::ToReleaseDecision;
+        let kit_ctx = |c: &Collaboration| {
+            let actor = k.legal_a.clone();
+            let acknowledged = vec![];
+            let ctx = Context {
+                now: k.now(),
+                today: k.today(),
+                actor: &actor,
+                principal_kind: None,
+                registers: &k.facts,
+                obligations: &ob,
+                agreement_version: None,
+                acknowledged: &acknowledged,
+            };
+            evidence(
+                ObligationCode::ConfidentialityReview,
+                c,
+                ctx_kind,
+                Some(&k.a),
+                &ctx,
+            )
+        };
+        assert_eq!(
+            kit_ctx(&c),
+            Err(vec!["dossier.access_and_storage".to_string()])
+        );
+    }
+
+    #[test]
+    fn without_a_classification_no_step_is_performed() {
+        let k = Kit::new();
+        let mut c = k.walk_to_feasibility(Scenario::public_research());
+        c.classification = None;
+        let r = k.run(&c, Command::ToEthicsReview).unwrap_err();
+        assert_eq!(r.rule, "not_classified");
+    }
+
+    #[test]
+    fn a_charged_extraction_brings_the_written_cost_agreement() {
+        // Seed 000, "Ersättning för datauttag för forskning".
+        let k = Kit::new();
+        let c = k.walk_to_register_contact(Scenario::public_research());
+        assert!(!k
+            .obligations_of(&c)
+            .has(ObligationCode::WrittenCostAgreement));
+        let mut f = k.feasibility_input(0);
+        f.extraction_charged = true;
+        f.estimated_cost = Some(crate::domain::money::Money::from_ore(100).unwrap());
+        let c = k.run(&c, Command::RecordFeasibility(f)).unwrap();
+        let ob = k.obligations_of(&c);
+        let o = ob
+            .get(ObligationCode::WrittenCostAgreement)
+            .expect("derived");
+        assert_eq!(o.gates_step, 7);
+        assert!(o.source.contains("Ersättning för datauttag för forskning"));
+    }
 }

@@ -94,7 +94,10 @@ mod tests {
         // ("ska … med ett sekretessförbehåll").
         let k = Kit::new();
         let c = k.collab(Scenario::company_principal());
-        for code in [ObligationCode::EthicsApproval, ObligationCode::ConfidentialityReservation] {
+        for code in [
+            ObligationCode::EthicsApproval,
+            ObligationCode::ConfidentialityReservation,
+        ] {
             let r = k.run(&c, waive(code)).unwrap_err();
             assert_eq!(r.rule, "not_waivable", "{code}");
         }
@@ -119,15 +122,17 @@ mod tests {
         // Fail closed: a waiver written before waivers were checked does not lift a "ska".
         let k = Kit::new();
         let mut c = k.collab(Scenario::company_principal());
-        c.classification.as_mut().unwrap().obligation_overrides.push(
-            crate::domain::collaboration::ObligationOverride {
+        c.classification
+            .as_mut()
+            .unwrap()
+            .obligation_overrides
+            .push(crate::domain::collaboration::ObligationOverride {
                 code: ObligationCode::EthicsApproval,
                 waive: true,
                 reason: "legacy".into(),
                 by: k.legal_a.account.clone(),
                 at: k.now(),
-            },
-        );
+            });
         assert!(k.obligations_of(&c).has(ObligationCode::EthicsApproval));
     }
 
@@ -148,9 +153,15 @@ mod tests {
             )
             .unwrap();
         assert!(!k.obligations_of(&n).has(ObligationCode::LegalReview));
-        let r = k.run(&c, Command::OverrideClassification(OverrideInput {
-            collaboration_type: None, add: vec![], waive: vec![], reason: "x".into(),
-        }));
+        let r = k.run(
+            &c,
+            Command::OverrideClassification(OverrideInput {
+                collaboration_type: None,
+                add: vec![],
+                waive: vec![],
+                reason: "x".into(),
+            }),
+        );
         assert_eq!(r.unwrap_err().rule, "nothing_to_override");
     }
 }

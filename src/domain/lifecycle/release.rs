@@ -5,7 +5,7 @@
 //! agreement, the linkage decisions, the third-country assessment) are checked by the generic gate.
 use chrono::{Months, NaiveDate};
 
-use super::{not_in_future, step_is, Context, ReleaseInput, Refusal, SEED_000};
+use super::{not_in_future, step_is, Context, Refusal, ReleaseInput, SEED_000};
 use crate::domain::collaboration::{Collaboration, Release, ReviewStatus};
 use crate::domain::ids::OrgId;
 use crate::domain::step::Step;
@@ -25,7 +25,8 @@ pub(super) fn guard(c: &Collaboration, track: Option<&OrgId>) -> Result<(), Refu
         .missing(["agreement"]));
     }
     step_is(c, &[Step::DataRelease], "releasing data")?;
-    let ready = |r: &&crate::domain::collaboration::CpuaReview| r.status() == ReviewStatus::Approved;
+    let ready =
+        |r: &&crate::domain::collaboration::CpuaReview| r.status() == ReviewStatus::Approved;
     match track.map(|o| c.review(o)) {
         Some(Some(r)) if ready(&r) => Ok(()),
         Some(Some(r)) => Err(Refusal::precondition(
@@ -167,25 +168,73 @@ mod tests {
         // Seed 000, "Hur och vilka data lämnas ut?".
         let k = Kit::new();
         let c = k.walk_to_agreement_recorded(Scenario::public_research());
-        let n = k.run(&c, Command::ToDataRelease { cpua: k.a.clone(), release: release(&k) }).unwrap();
+        let n = k
+            .run(
+                &c,
+                Command::ToDataRelease {
+                    cpua: k.a.clone(),
+                    release: release(&k),
+                },
+            )
+            .unwrap();
         let r = n.review(&k.a).unwrap().release.as_ref().unwrap();
         assert_eq!(r.key_deletion_on, super::default_key_deletion(k.today()));
         let mut long = release(&k);
         long.key_deletion_on = k.today().checked_add_months(chrono::Months::new(6));
-        let r = k.run(&c, Command::ToDataRelease { cpua: k.a.clone(), release: long.clone() }).unwrap_err();
+        let r = k
+            .run(
+                &c,
+                Command::ToDataRelease {
+                    cpua: k.a.clone(),
+                    release: long.clone(),
+                },
+            )
+            .unwrap_err();
         assert_eq!(r.rule, "extended_retention_needs_justification");
         long.extended_retention_justification = Some("follow-up".into());
-        let r = k.run(&c, Command::ToDataRelease { cpua: k.a.clone(), release: long.clone() }).unwrap_err();
+        let r = k
+            .run(
+                &c,
+                Command::ToDataRelease {
+                    cpua: k.a.clone(),
+                    release: long.clone(),
+                },
+            )
+            .unwrap_err();
         assert_eq!(r.rule, "extended_retention_needs_ethics_approval");
         let mut covered = c.clone();
         covered.ethics.as_mut().unwrap().key_retention_months = Some(6);
-        assert!(k.run(&covered, Command::ToDataRelease { cpua: k.a.clone(), release: long.clone() }).is_ok());
+        assert!(k
+            .run(
+                &covered,
+                Command::ToDataRelease {
+                    cpua: k.a.clone(),
+                    release: long.clone()
+                }
+            )
+            .is_ok());
         long.key_deletion_on = k.today().checked_add_months(chrono::Months::new(7));
-        assert!(k.run(&covered, Command::ToDataRelease { cpua: k.a.clone(), release: long }).is_err());
+        assert!(k
+            .run(
+                &covered,
+                Command::ToDataRelease {
+                    cpua: k.a.clone(),
+                    release: long
+                }
+            )
+            .is_err());
         // Exactly three months needs nothing more.
         let mut three = release(&k);
         three.key_deletion_on = Some(super::default_key_deletion(k.today()));
-        assert!(k.run(&c, Command::ToDataRelease { cpua: k.a.clone(), release: three }).is_ok());
+        assert!(k
+            .run(
+                &c,
+                Command::ToDataRelease {
+                    cpua: k.a.clone(),
+                    release: three
+                }
+            )
+            .is_ok());
     }
 
     #[test]
@@ -195,19 +244,43 @@ mod tests {
         let mut r = release(&k);
         r.password_sent_separately = false;
         assert_eq!(
-            k.run(&c, Command::ToDataRelease { cpua: k.a.clone(), release: r }).unwrap_err().rule,
+            k.run(
+                &c,
+                Command::ToDataRelease {
+                    cpua: k.a.clone(),
+                    release: r
+                }
+            )
+            .unwrap_err()
+            .rule,
             "password_separately"
         );
         let mut r = release(&k);
         r.released_on = k.today().pred_opt().unwrap();
         assert_eq!(
-            k.run(&c, Command::ToDataRelease { cpua: k.a.clone(), release: r }).unwrap_err().rule,
+            k.run(
+                &c,
+                Command::ToDataRelease {
+                    cpua: k.a.clone(),
+                    release: r
+                }
+            )
+            .unwrap_err()
+            .rule,
             "release_before_decision"
         );
         let mut r = release(&k);
         r.key_deletion_on = k.today().pred_opt();
         assert_eq!(
-            k.run(&c, Command::ToDataRelease { cpua: k.a.clone(), release: r }).unwrap_err().rule,
+            k.run(
+                &c,
+                Command::ToDataRelease {
+                    cpua: k.a.clone(),
+                    release: r
+                }
+            )
+            .unwrap_err()
+            .rule,
             "key_deletion_before_release"
         );
     }
@@ -216,11 +289,35 @@ mod tests {
     fn no_release_before_the_agreement_and_only_by_an_approving_cpua() {
         let k = Kit::new();
         let c = k.walk_to_decided(Scenario::public_research());
-        let r = k.run(&c, Command::ToDataRelease { cpua: k.a.clone(), release: release(&k) }).unwrap_err();
+        let r = k
+            .run(
+                &c,
+                Command::ToDataRelease {
+                    cpua: k.a.clone(),
+                    release: release(&k),
+                },
+            )
+            .unwrap_err();
         assert_eq!(r.rule, "agreement_required");
         let c = k.walk_to_agreement_recorded(Scenario::public_research());
-        let n = k.run(&c, Command::ToDataRelease { cpua: k.a.clone(), release: release(&k) }).unwrap();
-        let r = k.run(&n, Command::ToDataRelease { cpua: k.a.clone(), release: release(&k) }).unwrap_err();
+        let n = k
+            .run(
+                &c,
+                Command::ToDataRelease {
+                    cpua: k.a.clone(),
+                    release: release(&k),
+                },
+            )
+            .unwrap();
+        let r = k
+            .run(
+                &n,
+                Command::ToDataRelease {
+                    cpua: k.a.clone(),
+                    release: release(&k),
+                },
+            )
+            .unwrap_err();
         assert_eq!(r.rule, "not_releasable");
         assert_eq!(n.step, Step::DataRelease);
     }
@@ -230,6 +327,14 @@ mod tests {
         // DOMAIN.md, "Public documents and statistics": a decision, no research agreement.
         let k = Kit::new();
         let c = k.walk_to_decided(Scenario::statistics());
-        assert!(k.run(&c, Command::ToDataRelease { cpua: k.a.clone(), release: release(&k) }).is_ok());
+        assert!(k
+            .run(
+                &c,
+                Command::ToDataRelease {
+                    cpua: k.a.clone(),
+                    release: release(&k)
+                }
+            )
+            .is_ok());
     }
 }

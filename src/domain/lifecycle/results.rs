@@ -85,11 +85,20 @@ mod tests {
         let k = Kit::new();
         let c = k.walk_to_released(Scenario::public_research());
         let c = k.run(&c, Command::ToResults).unwrap();
-        assert_eq!(prompts(&c, CommandKind::ToArchiving)[0].code, "report_back_welcome");
+        assert_eq!(
+            prompts(&c, CommandKind::ToArchiving)[0].code,
+            "report_back_welcome"
+        );
         let archived = k.run(&c, Command::ToArchiving).unwrap();
         assert_eq!(archived.step, Step::Archiving);
         let reported = k
-            .run(&c, Command::RecordReportBack(ReportBack { reported_on: k.today(), summary: "S".into() }))
+            .run(
+                &c,
+                Command::RecordReportBack(ReportBack {
+                    reported_on: k.today(),
+                    summary: "S".into(),
+                }),
+            )
             .unwrap();
         assert!(prompts(&reported, CommandKind::ToArchiving).is_empty());
     }
@@ -111,7 +120,13 @@ mod tests {
         let k = Kit::new();
         let c = k.walk_to_agreement_recorded(Scenario::public_research());
         let r = k
-            .run(&c, Command::RecordReportBack(ReportBack { reported_on: k.today(), summary: "S".into() }))
+            .run(
+                &c,
+                Command::RecordReportBack(ReportBack {
+                    reported_on: k.today(),
+                    summary: "S".into(),
+                }),
+            )
             .unwrap_err();
         assert_eq!(r.rule, "nothing_released");
     }

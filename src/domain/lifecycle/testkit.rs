@@ -254,7 +254,11 @@ impl Kit {
             is_research: s.is_research,
             research_principal: self.principal_of(&s),
             company: self.company.clone(),
-            registers: s.registers.iter().map(|i| self.registers[*i].clone()).collect(),
+            registers: s
+                .registers
+                .iter()
+                .map(|i| self.registers[*i].clone())
+                .collect(),
             requested_variables: vec!["alder".into()],
             data_kind: s.data_kind,
             linkage: s.linkage.clone(),
@@ -397,7 +401,12 @@ impl Kit {
         self.exec(c, &actor, cmd, acks)
     }
 
-    pub fn run_as(&self, c: &Collaboration, actor: &Actor, cmd: Command) -> Result<Collaboration, Refusal> {
+    pub fn run_as(
+        &self,
+        c: &Collaboration,
+        actor: &Actor,
+        cmd: Command,
+    ) -> Result<Collaboration, Refusal> {
         self.exec(c, actor, cmd, &[])
     }
 
@@ -650,15 +659,25 @@ impl Kit {
     }
 
     /// Meets every obligation in force that gates a step up to `step`, except `skip`.
-    pub fn satisfy_up_to(&self, c: &Collaboration, step: u8, skip: Option<ObligationCode>) -> Collaboration {
+    pub fn satisfy_up_to(
+        &self,
+        c: &Collaboration,
+        step: u8,
+        skip: Option<ObligationCode>,
+    ) -> Collaboration {
         let mut n = c.clone();
         // Settle the type first: it can change the obligations.
-        if self.obligations_of(&n).has(ObligationCode::LegalReview) && skip != Some(ObligationCode::LegalReview) {
+        if self.obligations_of(&n).has(ObligationCode::LegalReview)
+            && skip != Some(ObligationCode::LegalReview)
+        {
             n = self.satisfy(&n, ObligationCode::LegalReview);
         }
         let ob = self.obligations_of(&n);
-        let mut codes: Vec<&EffectiveObligation> =
-            ob.in_force.iter().filter(|o| o.gates_step <= step).collect();
+        let mut codes: Vec<&EffectiveObligation> = ob
+            .in_force
+            .iter()
+            .filter(|o| o.gates_step <= step)
+            .collect();
         // Record ethics before the extended retention, which replaces it with a covering approval.
         codes.sort_by_key(|o| o.code != ObligationCode::EthicsApproval);
         for o in codes {
@@ -708,11 +727,18 @@ impl Kit {
             self.walk_to_ethics(s)
         };
         for (i, r) in self.registers.clone().iter().enumerate() {
-            if c.registers.contains(r) && c.is_research && !self.facts[r].patient_information_covers_research {
+            if c.registers.contains(r)
+                && c.is_research
+                && !self.facts[r].patient_information_covers_research
+            {
                 c = self.ok(&c, self.retrospective_consent(i));
             }
         }
-        let cpuas: BTreeSet<OrgId> = c.registers.iter().map(|r| self.facts[r].cpua.clone()).collect();
+        let cpuas: BTreeSet<OrgId> = c
+            .registers
+            .iter()
+            .map(|r| self.facts[r].cpua.clone())
+            .collect();
         for o in cpuas {
             c = self.ok(&c, self.application(&o));
         }
@@ -723,8 +749,15 @@ impl Kit {
     pub fn walk_to_decided(&self, s: Scenario) -> Collaboration {
         let c = self.walk_to_applied(s);
         let mut c = self.satisfy_up_to(&c, 5, None);
-        let identity = self.obligations_of(&c).has(ObligationCode::IdentityNumbersJustification);
-        for o in c.cpua_reviews.iter().map(|r| r.cpua.clone()).collect::<Vec<_>>() {
+        let identity = self
+            .obligations_of(&c)
+            .has(ObligationCode::IdentityNumbersJustification);
+        for o in c
+            .cpua_reviews
+            .iter()
+            .map(|r| r.cpua.clone())
+            .collect::<Vec<_>>()
+        {
             let mut d = DecisionInput::approval();
             if identity {
                 if let Some(f) = d.findings.as_mut() {

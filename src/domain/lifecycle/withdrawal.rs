@@ -35,7 +35,14 @@ mod tests {
     fn withdrawal_before_release_ends_the_case() {
         let k = Kit::new();
         let c = k.walk_to_decided(Scenario::public_research());
-        let n = k.run(&c, Command::ToWithdrawn { reason: "no budget".into() }).unwrap();
+        let n = k
+            .run(
+                &c,
+                Command::ToWithdrawn {
+                    reason: "no budget".into(),
+                },
+            )
+            .unwrap();
         assert_eq!(n.step, Step::Withdrawn);
         assert!(n.closed_at.is_some());
     }
@@ -45,12 +52,29 @@ mod tests {
         // DOMAIN.md, "Withdrawal after release"; seed 001, step 9.
         let k = Kit::new();
         let c = k.walk_to_released(Scenario::public_research());
-        let n = k.run(&c, Command::ToWithdrawn { reason: "stopped".into() }).unwrap();
+        let n = k
+            .run(
+                &c,
+                Command::ToWithdrawn {
+                    reason: "stopped".into(),
+                },
+            )
+            .unwrap();
         assert_eq!(n.step, Step::Archiving);
         assert!(n.closed_at.is_none());
-        assert_eq!(k.run(&n, Command::ToClosed).unwrap_err().rule, "disposal_confirmation_required");
         assert_eq!(
-            k.run(&n, Command::ToWithdrawn { reason: "again".into() }).unwrap_err().rule,
+            k.run(&n, Command::ToClosed).unwrap_err().rule,
+            "disposal_confirmation_required"
+        );
+        assert_eq!(
+            k.run(
+                &n,
+                Command::ToWithdrawn {
+                    reason: "again".into()
+                }
+            )
+            .unwrap_err()
+            .rule,
             "already_archiving"
         );
         let n = k.run(&n, Command::ConfirmDisposal(k.disposal())).unwrap();
