@@ -799,7 +799,7 @@ pub fn execute(
     authz::may(actor, kind, &loaded.scope, cmd.cpua())?;
     if let Some(v) = expected_version {
         if v != version {
-            return Err(AppError::Conflict(format!(
+            return Err(AppError::PreconditionFailed(format!(
                 "the collaboration has changed (version {version}, you sent {v}); reload and try again"
             )));
         }
