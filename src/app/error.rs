@@ -109,3 +109,46 @@ impl From<Refusal> for AppError {
         AppError::Refused(r)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Info;
+    impl diesel::result::DatabaseErrorInformation for Info {
+        fn message(&self) -> &str {
+            "duplicate key value violates unique constraint \"agreement_versions_pkey\""
+        }
+        fn details(&self) -> Option<&str> {
+            None
+        }
+        fn hint(&self) -> Option<&str> {
+            None
+        }
+        fn table_name(&self) -> Option<&str> {
+            Some("agreement_versions")
+        }
+        fn column_name(&self) -> Option<&str> {
+            None
+        }
+        fn constraint_name(&self) -> Option<&str> {
+            Some("agreement_versions_pkey")
+        }
+        fn statement_position(&self) -> Option<i32> {
+            None
+        }
+    }
+
+    #[test]
+    fn a_unique_violation_answers_in_our_words_without_the_constraint_name() {
+        let e = AppError::from(diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::UniqueViolation,
+            Box::new(Info),
+        ));
+        let AppError::Conflict(m) = e else {
+            panic!("a conflict")
+        };
+        assert!(!m.contains("pkey") && !m.contains("constraint"), "{m}");
+        assert!(m.contains("try again"), "{m}");
+    }
+}
