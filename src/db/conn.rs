@@ -113,6 +113,12 @@ impl Db {
                     anyhow::anyhow!("DATABASE_URL: cannot create folder {}: {e}", dir.display())
                 })?;
             }
+            // WAL is a property of the file: switch it once, before the pool opens its
+            // connections side by side (switching needs the file to itself).
+            let mut c = SqliteConnection::establish(&path.to_string_lossy())
+                .map_err(|e| anyhow::anyhow!("cannot open the SQLite database: {e}"))?;
+            c.batch_execute("PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL;")
+                .map_err(|e| anyhow::anyhow!("cannot switch the SQLite database to WAL: {e}"))?;
         }
         let pool = r2d2::Pool::builder()
             .max_size(max_size)
