@@ -1,6 +1,7 @@
-//! Typed settings: `config/default.toml`, an optional `config/<SAMVERKAN_ENV>.toml`, then
+//! Typed settings: the `config/default.toml` compiled into the binary, then that file in the
+//! configuration folder if there is one, an optional `<folder>/<SAMVERKAN_ENV>.toml`, then
 //! `SAMVERKAN__SECTION__KEY` environment overrides, checked at start with an error that names the
-//! key and the problem.
+//! key and the problem. The binary therefore starts from any folder.
 use serde::Deserialize;
 use std::net::SocketAddr;
 use std::path::Path;
@@ -32,6 +33,9 @@ pub struct Settings {
 pub struct ServerSettings {
     pub max_body_bytes: usize,
     pub workers: usize,
+    /// Origins (scheme://host[:port]) a browser may call the API from; empty: CORS closed.
+    #[serde(default)]
+    pub cors_origins: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -51,6 +55,8 @@ pub enum AuthMode {
 pub struct AuthSettings {
     pub mode: AuthMode,
     pub token_ttl_hours: i64,
+    /// Token requests one client (IP address) may make per minute; more get 429 with Retry-After.
+    pub token_requests_per_minute: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -77,11 +83,19 @@ pub struct LogSettings {
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/samverkan.db";
 pub const DEFAULT_ADDR: &str = "127.0.0.1:8080";
 
+/// `config/default.toml`, compiled into the binary: the base layer of every start.
+pub const EMBEDDED_DEFAULT_TOML: &str = include_str!("../config/default.toml");
+
 impl Settings {
-    /// Loads the settings from `dir` and the environment.
+    /// Loads the settings: the embedded defaults, then `dir/default.toml` if it exists, then
+    /// `dir/<SAMVERKAN_ENV>.toml` (required when the variable is set), then the environment.
     pub fn load(dir: &Path) -> anyhow::Result<Settings> {
         let mut b = config::Config::builder()
-            .add_source(config::File::from(dir.join("default.toml")).required(true));
+            .add_source(config::File::from_str(
+                EMBEDDED_DEFAULT_TOML,
+                config::FileFormat::Toml,
+            ))
+            .add_source(config::File::from(dir.join("default.toml")).required(false));
         if let Ok(env) = std::env::var("SAMVERKAN_ENV") {
             b = b.add_source(config::File::from(dir.join(format!("{env}.toml"))).required(true));
         }
@@ -89,6 +103,8 @@ impl Settings {
             config::Environment::with_prefix("SAMVERKAN")
                 .prefix_separator("__")
                 .separator("__")
+                .list_separator(",")
+                .with_list_parse_key("server.cors_origins")
                 .try_parsing(true),
         );
         let raw = b
@@ -114,11 +130,13 @@ impl Settings {
             server: ServerSettings {
                 max_body_bytes: 262_144,
                 workers: 0,
+                cors_origins: vec![],
             },
             database: DatabaseSettings { pool_size: 8 },
             auth: AuthSettings {
                 mode: AuthMode::Local,
                 token_ttl_hours: 12,
+                token_requests_per_minute: 30,
             },
             api: ApiSettings {
                 default_page_size: 50,
@@ -150,6 +168,27 @@ impl Settings {
         }
         if !(1..=24 * 30).contains(&self.auth.token_ttl_hours) {
             return fail("auth.token_ttl_hours", "must be between 1 and 720");
+        }
+        if !(1..=100_000).contains(&self.auth.token_requests_per_minute) {
+            return fail(
+                "auth.token_requests_per_minute",
+                "must be between 1 and 100000",
+            );
+        }
+        for o in &self.server.cors_origins {
+            let ok = url::Url::parse(o).is_ok_and(|u| {
+                matches!(u.scheme(), "http" | "https")
+                    && u.host().is_some()
+                    && u.path() == "/"
+                    && u.query().is_none()
+                    && !o.ends_with('/')
+            });
+            if !ok {
+                return fail(
+                    "server.cors_origins",
+                    "each origin must be scheme://host[:port], e.g. https://portal.example.se, with no path or trailing slash",
+                );
+            }
         }
         if self.api.max_page_size < 1 || self.api.max_page_size > 1000 {
             return fail("api.max_page_size", "must be between 1 and 1000");
@@ -183,6 +222,54 @@ mod tests {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("config");
         let s = Settings::load(&dir).unwrap();
         assert_eq!(s.api.max_page_size, 200);
+    }
+
+    #[test]
+    fn the_embedded_defaults_load_from_a_folder_without_configuration() {
+        let empty = std::env::temp_dir().join(format!("samverkan-empty-{}", std::process::id()));
+        std::fs::create_dir_all(&empty).unwrap();
+        let s = Settings::load(&empty).unwrap();
+        let d = Settings::defaults();
+        assert_eq!(s.server.max_body_bytes, d.server.max_body_bytes);
+        assert_eq!(s.auth.token_ttl_hours, d.auth.token_ttl_hours);
+        assert_eq!(
+            s.auth.token_requests_per_minute,
+            d.auth.token_requests_per_minute
+        );
+        assert_eq!(s.server.cors_origins, d.server.cors_origins);
+        assert_eq!(s.api.default_page_size, d.api.default_page_size);
+        std::fs::remove_dir_all(&empty).ok();
+    }
+
+    #[test]
+    fn a_folder_default_toml_overrides_the_embedded_one() {
+        let dir = std::env::temp_dir().join(format!("samverkan-over-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("default.toml"), "[api]\nmax_page_size = 300\n").unwrap();
+        let s = Settings::load(&dir).unwrap();
+        assert_eq!(s.api.max_page_size, 300);
+        assert_eq!(
+            s.api.default_page_size, 50,
+            "the rest comes from the embedded file"
+        );
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[test]
+    fn cors_origins_must_be_bare_origins() {
+        let mut s = Settings::defaults();
+        s.server.cors_origins = vec!["https://portal.example.se".into()];
+        assert!(s.validate().is_ok());
+        for bad in [
+            "*",
+            "https://portal.example.se/",
+            "portal.example.se",
+            "https://x.se/app",
+        ] {
+            s.server.cors_origins = vec![bad.into()];
+            let e = s.validate().unwrap_err().to_string();
+            assert!(e.contains("server.cors_origins"), "{bad}: {e}");
+        }
     }
 
     #[test]

@@ -62,6 +62,30 @@ pub fn load_dir(path: &Path) -> Result<RulebookSet, Vec<RulebookError>> {
     RulebookSet::new(books)
 }
 
+/// The shipped rulebook versions, compiled into the binary so it starts from any folder; a
+/// `rulebook/` folder in the configuration folder replaces them as a whole. A test checks that
+/// every `config/rulebook/*.toml` is listed here.
+pub const EMBEDDED: &[(&str, &str)] = &[(
+    "2026-07-01.toml",
+    include_str!("../config/rulebook/2026-07-01.toml"),
+)];
+
+/// The embedded rulebook versions, checked like files on disk (errors name `embedded:<file>`).
+pub fn load_embedded() -> Result<RulebookSet, Vec<RulebookError>> {
+    let mut books = Vec::new();
+    let mut errors = Vec::new();
+    for (name, text) in EMBEDDED {
+        match Rulebook::parse(&format!("embedded:config/rulebook/{name}"), text) {
+            Ok(b) => books.push(b),
+            Err(e) => errors.extend(e),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    RulebookSet::new(books)
+}
+
 /// A stored collaboration to try a rulebook against: its id, intake facts and resolved registers.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Case {
@@ -112,4 +136,34 @@ pub fn diff(old: &Rulebook, new: &Rulebook, cases: &[Case]) -> Vec<CaseChange> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod embedded_tests {
+    use super::*;
+
+    #[test]
+    fn every_shipped_rulebook_file_is_embedded_byte_for_byte() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/rulebook");
+        let mut on_disk: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name().to_string_lossy().to_string())
+            .filter(|n| n.ends_with(".toml"))
+            .collect();
+        on_disk.sort();
+        let embedded: Vec<String> = EMBEDDED.iter().map(|(n, _)| n.to_string()).collect();
+        assert_eq!(
+            on_disk, embedded,
+            "add the new version to rulebook::EMBEDDED"
+        );
+        for (name, text) in EMBEDDED {
+            assert_eq!(std::fs::read_to_string(dir.join(name)).unwrap(), *text);
+        }
+    }
+
+    #[test]
+    fn the_embedded_rulebooks_load() {
+        assert!(load_embedded().is_ok());
+    }
 }

@@ -9,8 +9,9 @@ use tracing_actix_web::TracingLogger;
 use crate::app::clock::Clock;
 use crate::app::{seed, Services};
 use crate::config::{AuthMode, Settings};
-use crate::db::conn::run_migrations;
+use crate::db::conn::{run_migrations, under_start_lock};
 use crate::db::Db;
+use crate::http::headers::{cors, security_headers};
 use crate::http::{authenticate, request_id_header, routes, AppState};
 
 pub struct Application {
@@ -18,49 +19,59 @@ pub struct Application {
     server: Server,
 }
 
-/// Connects, applies the migrations and seeds reference data (and, in local mode, demo accounts).
+/// Connects, applies the migrations and seeds reference data (and, in local mode, demo accounts),
+/// all under the start lock (a PostgreSQL advisory lock; SQLite's write lock), so that instances
+/// starting together on one database take turns instead of colliding.
 pub fn prepare_database(settings: &Settings, clock: &dyn Clock) -> anyhow::Result<Db> {
     let db = Db::connect(&settings.database_url, settings.database.pool_size)?;
     let mut conn = db.pool.get()?;
-    let applied = run_migrations(&mut conn)?;
-    if applied > 0 {
-        tracing::info!(
-            applied,
-            backend = db.url.backend_name(),
-            "migrations applied"
-        );
-    }
-    {
-        use diesel::Connection;
-        let now = clock.now();
-        let conn: &mut crate::db::DbConn = &mut conn;
-        conn.transaction(|c| {
-            if seed::seed_reference_data(c, now)? {
-                tracing::info!(
-                    "reference data seeded: the six CPUA authorities and example registers"
-                );
-            }
-            if settings.auth.mode == AuthMode::Local {
-                seed::seed_demo_accounts(c, now)?;
-            }
-            Ok::<_, crate::app::AppError>(())
-        })
-        .map_err(|e| anyhow::anyhow!("seeding reference data: {e}"))?;
-    }
+    let now = clock.now();
+    let backend = db.url.backend_name();
+    let local = settings.auth.mode == AuthMode::Local;
+    under_start_lock(&mut conn, |c| {
+        let applied = run_migrations(c)?;
+        if applied > 0 {
+            tracing::info!(applied, backend, "migrations applied");
+        }
+        if seed::seed_reference_data(c, now)
+            .map_err(|e| anyhow::anyhow!("seeding reference data: {e}"))?
+        {
+            tracing::info!("reference data seeded: the six CPUA authorities and example registers");
+        }
+        if local {
+            seed::seed_demo_accounts(c, now)
+                .map_err(|e| anyhow::anyhow!("seeding demo accounts: {e}"))?;
+        }
+        let purged = crate::db::repo::purge_expired_tokens(c, now)
+            .map_err(|e| anyhow::anyhow!("purging expired tokens: {e}"))?;
+        if purged > 0 {
+            tracing::info!(purged, "expired tokens purged");
+        }
+        Ok(())
+    })?;
     Ok(db)
 }
 
-/// Loads and checks every rulebook version; any error stops the start with file, line and reason,
-/// so the service never runs on a half-loaded rulebook.
+/// Loads and checks every rulebook version: from the configuration folder's `rulebook/` when it
+/// exists, else the versions compiled into the binary. Any error stops the start with file, line
+/// and reason, so the service never runs on a half-loaded rulebook.
 pub fn load_rulebooks(
     settings: &Settings,
 ) -> anyhow::Result<crate::domain::classification::RulebookSet> {
     let dir = settings.config_dir.join("rulebook");
-    crate::rulebook::load_dir(&dir).map_err(|errs| {
+    let (from, loaded) = if dir.is_dir() {
+        (dir.display().to_string(), crate::rulebook::load_dir(&dir))
+    } else {
+        (
+            "the binary (embedded)".to_string(),
+            crate::rulebook::load_embedded(),
+        )
+    };
+    tracing::debug!(from = %from, "classification rulebook");
+    loaded.map_err(|errs| {
         let lines: Vec<String> = errs.iter().map(ToString::to_string).collect();
         anyhow::anyhow!(
-            "the classification rulebook in {} has errors:\n{}",
-            dir.display(),
+            "the classification rulebook in {from} has errors:\n{}",
             lines.join("\n")
         )
     })
@@ -97,19 +108,21 @@ impl Application {
         let templates = Arc::new(load_templates(&settings)?);
         let db = prepare_database(&settings, clock.as_ref())?;
         let workers = settings.server.workers;
-        let state = web::Data::new(AppState {
-            svc: Services {
+        let state = web::Data::new(AppState::new(
+            Services {
                 db,
                 clock,
                 rulebooks,
                 templates,
             },
             settings,
-        });
+        ));
         let mut server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
                 .wrap(from_fn(authenticate))
+                .wrap(from_fn(cors))
+                .wrap(from_fn(security_headers))
                 .wrap(from_fn(request_id_header))
                 .wrap(TracingLogger::default())
                 .configure(routes)

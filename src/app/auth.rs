@@ -18,6 +18,8 @@ pub fn issue_local_token(
     now: DateTime<Utc>,
     ttl: Duration,
 ) -> Result<(String, DateTime<Utc>, Actor), AppError> {
+    // Expired tokens go as new ones come, so the table holds only live tokens.
+    repo::purge_expired_tokens(conn, now)?;
     let account = repo::account_by_username(conn, username)?
         .filter(|a| a.is_demo)
         .ok_or_else(|| {

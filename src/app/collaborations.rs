@@ -368,7 +368,7 @@ pub fn execute(
     )?;
     if let Some(v) = expected_version {
         if v != version {
-            return Err(AppError::Conflict(format!(
+            return Err(AppError::PreconditionFailed(format!(
                 "the collaboration has changed (version {version}, you sent {v}); reload and try again"
             )));
         }

@@ -41,6 +41,18 @@ pub enum AppError {
     Refused(Refusal),
     #[error("{0}")]
     Conflict(String),
+    /// The route exists but not with this method (HTTP 405).
+    #[error("{0}")]
+    MethodNotAllowed(String),
+    /// The client's `If-Match` names a version that is no longer current (HTTP 412).
+    #[error("{0}")]
+    PreconditionFailed(String),
+    /// Too many requests from one client; retry after the given number of seconds (HTTP 429).
+    #[error("{message}")]
+    TooManyRequests {
+        message: String,
+        retry_after_secs: u64,
+    },
     #[error("{0}")]
     PayloadTooLarge(String),
     #[error("{0}")]
@@ -65,10 +77,12 @@ impl From<diesel::result::Error> for AppError {
         match e {
             Error::NotFound => AppError::NotFound("record".into()),
             Error::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
-                AppError::Conflict(format!(
-                    "a record with the same unique value exists ({})",
-                    info.message()
-                ))
+                // The constraint name is for the log, never for the client.
+                tracing::warn!(constraint = ?info.constraint_name(), detail = %info.message(), "unique violation");
+                AppError::Conflict(
+                    "this was recorded at the same moment by another request; reload and try again"
+                        .into(),
+                )
             }
             Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => {
                 AppError::Conflict("a concurrent change got there first; try again".into())
@@ -93,5 +107,48 @@ impl From<r2d2::Error> for AppError {
 impl From<Refusal> for AppError {
     fn from(r: Refusal) -> Self {
         AppError::Refused(r)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Info;
+    impl diesel::result::DatabaseErrorInformation for Info {
+        fn message(&self) -> &str {
+            "duplicate key value violates unique constraint \"agreement_versions_pkey\""
+        }
+        fn details(&self) -> Option<&str> {
+            None
+        }
+        fn hint(&self) -> Option<&str> {
+            None
+        }
+        fn table_name(&self) -> Option<&str> {
+            Some("agreement_versions")
+        }
+        fn column_name(&self) -> Option<&str> {
+            None
+        }
+        fn constraint_name(&self) -> Option<&str> {
+            Some("agreement_versions_pkey")
+        }
+        fn statement_position(&self) -> Option<i32> {
+            None
+        }
+    }
+
+    #[test]
+    fn a_unique_violation_answers_in_our_words_without_the_constraint_name() {
+        let e = AppError::from(diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::UniqueViolation,
+            Box::new(Info),
+        ));
+        let AppError::Conflict(m) = e else {
+            panic!("a conflict")
+        };
+        assert!(!m.contains("pkey") && !m.contains("constraint"), "{m}");
+        assert!(m.contains("try again"), "{m}");
     }
 }

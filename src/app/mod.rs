@@ -29,19 +29,18 @@ pub struct Services {
 }
 
 impl Services {
-    /// Runs `f` in one write transaction. On SQLite, writers queue for the single writer first.
+    /// Runs `f` in one write transaction. On SQLite, writers queue for the single writer first
+    /// (in this process on the lock, across processes on `BEGIN IMMEDIATE`).
     pub fn write<T>(
         &self,
         f: impl FnOnce(&mut DbConn) -> Result<T, AppError>,
     ) -> Result<T, AppError> {
-        use diesel::Connection;
         let lock = self.db.write_lock();
         let _guard = lock
             .as_ref()
             .map(|l| l.lock().unwrap_or_else(|p| p.into_inner()));
         let mut conn = self.db.pool.get()?;
-        let conn: &mut DbConn = &mut conn;
-        conn.transaction(f)
+        crate::db::conn::write_transaction(&mut conn, f)
     }
 
     /// Runs `f` in one read transaction, so a query sees one consistent state.

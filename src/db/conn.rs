@@ -113,6 +113,12 @@ impl Db {
                     anyhow::anyhow!("DATABASE_URL: cannot create folder {}: {e}", dir.display())
                 })?;
             }
+            // WAL is a property of the file: switch it once, before the pool opens its
+            // connections side by side (switching needs the file to itself).
+            let mut c = SqliteConnection::establish(&path.to_string_lossy())
+                .map_err(|e| anyhow::anyhow!("cannot open the SQLite database: {e}"))?;
+            c.batch_execute("PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL;")
+                .map_err(|e| anyhow::anyhow!("cannot switch the SQLite database to WAL: {e}"))?;
         }
         let pool = r2d2::Pool::builder()
             .max_size(max_size)
@@ -130,6 +136,86 @@ impl Db {
     pub fn write_lock(&self) -> Option<Arc<Mutex<()>>> {
         self.write_lock.clone()
     }
+}
+
+/// The PostgreSQL advisory-lock key under which migrations and reference-data seeding run
+/// ("samv" in ASCII), so that instances starting together take turns.
+pub const START_LOCK_KEY: i64 = 0x7361_6d76;
+
+/// Runs `f` (migrations, seeding) in one transaction that holds the start lock, so two instances
+/// starting at once on the same database never apply a migration or seed twice: on PostgreSQL a
+/// transaction-scoped advisory lock, on SQLite a `BEGIN IMMEDIATE` write transaction (the second
+/// instance waits for the first on the busy timeout). Everything `f` does commits together or not
+/// at all; diesel runs each migration in a savepoint inside.
+pub fn under_start_lock<T>(
+    conn: &mut DbConn,
+    f: impl FnOnce(&mut DbConn) -> anyhow::Result<T>,
+) -> anyhow::Result<T> {
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    use diesel::RunQueryDsl;
+    if matches!(conn, DbConn::Postgres(_)) {
+        return conn.transaction(|c| {
+            diesel::sql_query(format!("SELECT pg_advisory_xact_lock({START_LOCK_KEY})"))
+                .execute(c)
+                .map_err(|e| anyhow::anyhow!("taking the start lock: {e}"))?;
+            f(c)
+        });
+    }
+    if let DbConn::Sqlite(c) = conn {
+        AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")
+            .map_err(|e| anyhow::anyhow!("taking the start lock: {e}"))?;
+    }
+    let result = f(conn);
+    if let DbConn::Sqlite(c) = conn {
+        match &result {
+            Ok(_) => AnsiTransactionManager::commit_transaction(c)
+                .map_err(|e| anyhow::anyhow!("committing the migrations: {e}"))?,
+            Err(_) => {
+                if let Err(e) = AnsiTransactionManager::rollback_transaction(c) {
+                    tracing::error!(error = %e, "rolling back the failed start");
+                }
+            }
+        }
+    }
+    result
+}
+
+/// Runs `f` in one write transaction. On SQLite it begins `IMMEDIATE`, taking the database's write
+/// lock at the start: a deferred transaction that reads and then writes fails at once with
+/// "database is locked" when another process (a second instance on the same file) wrote in
+/// between, whereas an immediate one waits its turn on the busy timeout. On PostgreSQL an ordinary
+/// transaction (row locks and the upserts serialise writers).
+pub fn write_transaction<T, E>(
+    conn: &mut DbConn,
+    f: impl FnOnce(&mut DbConn) -> Result<T, E>,
+) -> Result<T, E>
+where
+    E: From<diesel::result::Error>,
+{
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    if matches!(conn, DbConn::Postgres(_)) {
+        return conn.transaction(f);
+    }
+    if let DbConn::Sqlite(c) = conn {
+        AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?;
+    }
+    let result = f(conn);
+    if let DbConn::Sqlite(c) = conn {
+        match result {
+            Ok(v) => match AnsiTransactionManager::commit_transaction(c) {
+                Ok(()) => return Ok(v),
+                Err(e) => {
+                    let _ = AnsiTransactionManager::rollback_transaction(c);
+                    return Err(e.into());
+                }
+            },
+            Err(e) => {
+                AnsiTransactionManager::rollback_transaction(c)?;
+                return Err(e);
+            }
+        }
+    }
+    result
 }
 
 /// Applies the pending migrations of the connection's backend.

@@ -198,6 +198,12 @@ pub fn insert_token(
     Ok(())
 }
 
+/// Deletes every token that has expired by `now`; returns how many. Runs when a token is issued and
+/// at start, so expired tokens do not pile up.
+pub fn purge_expired_tokens(conn: &mut DbConn, now: DateTime<Utc>) -> QResult<usize> {
+    diesel::delete(api_tokens::table.filter(api_tokens::expires_at.le(ts(now)))).execute(conn)
+}
+
 pub fn actor_by_token(conn: &mut DbConn, hash: &str, now: DateTime<Utc>) -> QResult<Option<Actor>> {
     let row: Option<AccountRow> = api_tokens::table
         .inner_join(accounts::table)
@@ -388,21 +394,28 @@ struct CollabRow {
     updated_at: NaiveDateTime,
 }
 
-/// Takes the next number of a named counter. Runs inside the caller's transaction; on PostgreSQL
-/// the row lock of the UPDATE serialises concurrent callers.
+/// Takes the next number of a named counter, in one statement: an upsert that inserts 1 or adds 1
+/// and returns the new value. Runs inside the caller's transaction. On PostgreSQL the upsert takes
+/// the row lock (or waits on the conflicting insert), so concurrent callers on any number of
+/// instances get distinct, gapless numbers; an update-then-insert let two first callers of a new
+/// name both insert, and one failed on `counters_pkey`. On SQLite the single writer serialises.
 pub fn next_counter(conn: &mut DbConn, name: &str) -> QResult<i64> {
-    let n = diesel::update(counters::table.find(name))
-        .set(counters::value.eq(counters::value + 1))
-        .execute(conn)?;
-    if n == 0 {
-        diesel::insert_into(counters::table)
+    match conn {
+        DbConn::Postgres(c) => diesel::insert_into(counters::table)
             .values((counters::name.eq(name), counters::value.eq(1i64)))
-            .execute(conn)?;
+            .on_conflict(counters::name)
+            .do_update()
+            .set(counters::value.eq(counters::value + 1))
+            .returning(counters::value)
+            .get_result(c),
+        DbConn::Sqlite(c) => diesel::insert_into(counters::table)
+            .values((counters::name.eq(name), counters::value.eq(1i64)))
+            .on_conflict(counters::name)
+            .do_update()
+            .set(counters::value.eq(counters::value + 1))
+            .returning(counters::value)
+            .get_result(c),
     }
-    counters::table
-        .find(name)
-        .select(counters::value)
-        .first(conn)
 }
 
 /// Rebuilds one collaboration's projection rows (registers, CPUA reviews, step, title) from its state.

@@ -197,19 +197,142 @@ impl From<VatNumber> for String {
     }
 }
 
-/// A postal address (postadress).
+/// A postal address (postadress), checked when it is read: street and city are single lines of
+/// bounded length, the country an assigned ISO 3166-1 alpha-2 code (SE by default), and a Swedish
+/// postal code (postnummer) five digits, stored as `NNN NN`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
+#[serde(try_from = "RawAddress")]
 pub struct Address {
+    /// Street and number, or a box address (gatuadress, box); at most 200 characters.
     pub street: String,
+    /// For Sweden five digits, `NNN NN` or `NNNNN`; elsewhere at most 12 letters, digits, spaces
+    /// or hyphens.
     pub postal_code: String,
+    /// The postal town (postort); at most 100 characters.
     pub city: String,
-    #[serde(default = "default_country")]
+    /// ISO 3166-1 alpha-2, e.g. SE.
     pub country: String,
+}
+
+/// An address as sent, before it is checked.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAddress {
+    #[serde(deserialize_with = "street")]
+    street: String,
+    postal_code: String,
+    #[serde(deserialize_with = "city")]
+    city: String,
+    #[serde(default = "default_country", deserialize_with = "country")]
+    country: String,
+}
+
+// Each part checked where it is read, so that an error names `address.street`, not `address`.
+fn street<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    let s = String::deserialize(d)?;
+    super::text::parse_line(&s, STREET_MAX).map_err(serde::de::Error::custom)
+}
+
+fn city<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    let s = String::deserialize(d)?;
+    super::text::parse_line(&s, CITY_MAX).map_err(serde::de::Error::custom)
+}
+
+fn country<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    let s = String::deserialize(d)?;
+    super::classification::CountryCode::parse(s.trim())
+        .map(|c| c.as_str().to_string())
+        .map_err(serde::de::Error::custom)
 }
 
 fn default_country() -> String {
     "SE".to_string()
+}
+
+pub const STREET_MAX: usize = 200;
+pub const CITY_MAX: usize = 100;
+
+impl TryFrom<RawAddress> for Address {
+    type Error = String;
+    fn try_from(r: RawAddress) -> Result<Self, Self::Error> {
+        Address::parse(&r.street, &r.postal_code, &r.city, &r.country).map_err(|errs| {
+            errs.into_iter()
+                .map(|(field, why)| format!("{field}: {why}"))
+                .collect::<Vec<_>>()
+                .join("; ")
+        })
+    }
+}
+
+impl Address {
+    /// Parses every part, returning each fault as (part, reason).
+    pub fn parse(
+        street: &str,
+        postal_code: &str,
+        city: &str,
+        country: &str,
+    ) -> Result<Address, Vec<(&'static str, String)>> {
+        use super::classification::CountryCode;
+        use super::text::parse_line;
+        let mut errs = Vec::new();
+        let street = parse_line(street, STREET_MAX)
+            .map_err(|m| errs.push(("street", m)))
+            .unwrap_or_default();
+        let city = parse_line(city, CITY_MAX)
+            .map_err(|m| errs.push(("city", m)))
+            .unwrap_or_default();
+        let country = CountryCode::parse(country.trim())
+            .map_err(|m| errs.push(("country", m)))
+            .ok();
+        let postal_code = match country.map(|c| c.as_str() == "SE") {
+            Some(true) => parse_swedish_postal_code(postal_code)
+                .map_err(|m| errs.push(("postal_code", m)))
+                .unwrap_or_default(),
+            _ => {
+                let t = postal_code.trim();
+                let ok = !t.is_empty()
+                    && t.chars().count() <= 12
+                    && t.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == ' ' || c == '-');
+                if !ok {
+                    errs.push((
+                        "postal_code",
+                        "must be at most 12 letters, digits, spaces or hyphens".to_string(),
+                    ));
+                }
+                t.to_string()
+            }
+        };
+        if !errs.is_empty() {
+            return Err(errs);
+        }
+        Ok(Address {
+            street,
+            postal_code,
+            city,
+            country: country.map(|c| c.as_str().to_string()).unwrap_or_default(),
+        })
+    }
+}
+
+/// A Swedish postal code (postnummer): five digits, the first not 0, written `NNN NN` (PostNord's
+/// form) or `NNNNN`; returned as `NNN NN`.
+pub fn parse_swedish_postal_code(s: &str) -> Result<String, String> {
+    let t = s.trim();
+    let digits: String = t.chars().filter(|c| *c != ' ').collect();
+    let spaces = t.chars().filter(|c| *c == ' ').count();
+    let spacing_ok = spaces == 0 || (spaces == 1 && t.find(' ') == Some(3));
+    if digits.len() != 5
+        || !digits.chars().all(|c| c.is_ascii_digit())
+        || digits.starts_with('0')
+        || !spacing_ok
+    {
+        return Err(format!(
+            "'{}' is not a Swedish postal code: five digits, e.g. 111 22",
+            t.chars().take(20).collect::<String>().escape_debug()
+        ));
+    }
+    Ok(format!("{} {}", &digits[..3], &digits[3..]))
 }
 
 /// An organisation taking part in collaborations (organisation).
@@ -261,6 +384,37 @@ mod tests {
             OrgNumber::parse("811218-9876"),
             Err(OrgNumberError::NotAnOrganisation)
         );
+    }
+
+    #[test]
+    fn addresses_are_checked_part_by_part() {
+        let a = Address::parse("Storgatan 1", "11122", "Stockholm", "SE").unwrap();
+        assert_eq!(a.postal_code, "111 22");
+        assert!(Address::parse("Storgatan 1", "111 22", "Stockholm", "SE").is_ok());
+        for bad in ["1112", "111222", "011 22", "11 122", "abcde"] {
+            let e = Address::parse("Storgatan 1", bad, "Stockholm", "SE").unwrap_err();
+            assert_eq!(e[0].0, "postal_code", "{bad}");
+        }
+        let e = Address::parse("Storgatan 1", "111 22", "Stockholm", "ZZZ").unwrap_err();
+        assert_eq!(e[0].0, "country");
+        assert!(Address::parse("Storgatan 1", "111 22", "Stockholm", "XX").is_err());
+        let long = "x".repeat(STREET_MAX + 1);
+        assert_eq!(
+            Address::parse(&long, "111 22", "Stockholm", "SE").unwrap_err()[0].0,
+            "street"
+        );
+        assert!(Address::parse("Storgatan\n1", "111 22", "Stockholm", "SE").is_err());
+        assert!(Address::parse("1 Main St", "SW1A 1AA", "London", "GB").is_ok());
+        let json = r#"{"street":"Storgatan 1","postal_code":"11122","city":"Stockholm"}"#;
+        let a: Address = serde_json::from_str(json).unwrap();
+        assert_eq!(
+            (a.country.as_str(), a.postal_code.as_str()),
+            ("SE", "111 22")
+        );
+        assert!(serde_json::from_str::<Address>(
+            r#"{"street":"Storgatan 1","postal_code":"1","city":"Stockholm"}"#
+        )
+        .is_err());
     }
 
     #[test]

@@ -2,8 +2,53 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-/// Trimmed, non-empty text of at most `max` characters.
+/// The longest text any field takes (a clause text, a project description), in characters. The
+/// JSON extractor refuses longer strings anywhere in a body before any field is parsed.
+pub const MAX_TEXT_CHARS: usize = 20_000;
+
+/// The most items any list in a request takes (requested variables); the JSON extractor refuses
+/// longer lists anywhere in a body.
+pub const MAX_LIST_ITEMS: usize = 2_000;
+
+/// The earliest and latest year of a date the service takes (ethics decisions, signatures,
+/// releases, publications, agreement periods): a date outside 1990–2100 is a typing error, never
+/// a fact of a collaboration under the 2020 agreement or its 2012 predecessor.
+pub const MIN_YEAR: i32 = 1990;
+pub const MAX_YEAR: i32 = 2100;
+
+/// Why a text is refused by [`check_characters`].
+pub fn control_character_message(multi_line: bool) -> &'static str {
+    if multi_line {
+        "must not contain control characters (only line breaks and tabs)"
+    } else {
+        "must not contain control characters or line breaks"
+    }
+}
+
+/// Whether a text holds only printable characters: no NUL, no other C0 or C1 control character and
+/// no DEL; a multi-line text may hold line breaks (`\n`, `\r`) and tabs.
+pub fn check_characters(value: &str, multi_line: bool) -> Result<(), &'static str> {
+    let allowed = |c: char| multi_line && matches!(c, '\n' | '\r' | '\t');
+    if value.chars().any(|c| c.is_control() && !allowed(c)) {
+        Err(control_character_message(multi_line))
+    } else {
+        Ok(())
+    }
+}
+
+/// Trimmed, non-empty text of at most `max` characters; line breaks and tabs are allowed, other
+/// control characters (NUL included) are refused.
 pub fn parse_text(value: &str, max: usize) -> Result<String, String> {
+    bounded(value, max, true)
+}
+
+/// A single-line text (a name, a title, a street): trimmed, non-empty, at most `max` characters,
+/// with no control character at all (no line break, no tab, no NUL).
+pub fn parse_line(value: &str, max: usize) -> Result<String, String> {
+    bounded(value, max, false)
+}
+
+fn bounded(value: &str, max: usize, multi_line: bool) -> Result<String, String> {
     let t = value.trim();
     if t.is_empty() {
         return Err("must not be empty".into());
@@ -11,12 +56,20 @@ pub fn parse_text(value: &str, max: usize) -> Result<String, String> {
     if t.chars().count() > max {
         return Err(format!("must be at most {max} characters"));
     }
-    if t.chars()
-        .any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r')
-    {
-        return Err("must not contain control characters".into());
-    }
+    check_characters(t, multi_line).map_err(str::to_string)?;
     Ok(t.to_string())
+}
+
+/// Whether a date lies in the plausible range, [`MIN_YEAR`]–[`MAX_YEAR`].
+pub fn check_date_range(d: NaiveDate) -> Result<NaiveDate, String> {
+    use chrono::Datelike;
+    if (MIN_YEAR..=MAX_YEAR).contains(&d.year()) {
+        Ok(d)
+    } else {
+        Err(format!(
+            "{d} is outside the plausible range: a date must lie between {MIN_YEAR}-01-01 and {MAX_YEAR}-12-31"
+        ))
+    }
 }
 
 /// ISO 3166-1 alpha-2 country codes (landskod).
@@ -169,10 +222,11 @@ impl From<Doi> for String {
     }
 }
 
-/// Parses an ISO 8601 calendar date, `YYYY-MM-DD`.
+/// Parses an ISO 8601 calendar date, `YYYY-MM-DD`, in the plausible range (1990–2100).
 pub fn parse_date(s: &str) -> Result<NaiveDate, String> {
-    NaiveDate::parse_from_str(s, "%Y-%m-%d")
-        .map_err(|_| format!("'{s}' is not a date in the form YYYY-MM-DD"))
+    let d = NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .map_err(|_| format!("'{s}' is not a date in the form YYYY-MM-DD"))?;
+    check_date_range(d)
 }
 
 #[cfg(test)]
@@ -212,5 +266,35 @@ mod tests {
         assert!(parse_text("  ", 10).is_err());
         assert!(parse_text("abcdefghijk", 10).is_err());
         assert_eq!(parse_text(" ok ", 10).unwrap(), "ok");
+    }
+
+    #[test]
+    fn nul_and_control_characters_are_refused_line_breaks_only_in_multi_line_text() {
+        for bad in [
+            "com\u{0}pany",
+            "a\u{7}b",
+            "a\u{1b}[31mb",
+            "a\u{7f}b",
+            "a\u{85}b",
+        ] {
+            assert!(parse_text(bad, 100).is_err(), "{bad:?}");
+            assert!(parse_line(bad, 100).is_err(), "{bad:?}");
+        }
+        assert_eq!(
+            parse_text("rad ett\nrad två\tflik", 100).unwrap(),
+            "rad ett\nrad två\tflik"
+        );
+        assert!(parse_line("rad ett\nrad två", 100).is_err());
+        assert!(parse_line("namn\tflik", 100).is_err());
+        assert_eq!(parse_line(" Storgatan 1 ", 100).unwrap(), "Storgatan 1");
+    }
+
+    #[test]
+    fn dates_outside_1990_to_2100_are_refused() {
+        assert!(parse_date("0000-01-01").is_err());
+        assert!(parse_date("1989-12-31").is_err());
+        assert!(parse_date("1990-01-01").is_ok());
+        assert!(parse_date("2100-12-31").is_ok());
+        assert!(parse_date("2101-01-01").is_err());
     }
 }

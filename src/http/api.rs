@@ -107,11 +107,26 @@ pub struct TokenResponse {
 
 /// Local mode: a bearer token for a demo account.
 #[utoipa::path(post, path = "/api/v1/local/token", tag = "local mode", request_body = TokenRequest,
-    responses((status = 200, body = TokenResponse), (status = 422, body = super::problem::Problem)))]
+    responses((status = 200, body = TokenResponse), (status = 422, body = super::problem::Problem),
+              (status = 429, body = super::problem::Problem)))]
 pub async fn local_token(
     state: Data,
+    req: HttpRequest,
     body: JsonBody<TokenRequest>,
 ) -> Result<HttpResponse, AppError> {
+    // Per client: the peer address (a reverse proxy in front must then limit per client itself).
+    if let Some(ip) = req.peer_addr().map(|a| a.ip()) {
+        state
+            .token_limiter
+            .check(ip)
+            .map_err(|secs| AppError::TooManyRequests {
+                message: format!(
+                    "too many token requests from this client; at most {} a minute, try again in {secs} s",
+                    state.settings.auth.token_requests_per_minute
+                ),
+                retry_after_secs: secs,
+            })?;
+    }
     let ttl = Duration::hours(state.settings.auth.token_ttl_hours);
     let (token, expires_at, actor) = blocking(move || {
         let now = state.svc.clock.now();

@@ -1,13 +1,16 @@
 //! Extractors at the edge: the acting principal, JSON bodies with field-named errors, paging.
 use actix_web::dev::Payload;
 use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
+use chrono::NaiveDate;
 use futures_util::future::LocalBoxFuture;
 use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
+use serde_json::Value;
 use std::future::{ready, Ready};
 
 use crate::app::{AppError, FieldError};
 use crate::domain::role::Actor;
+use crate::domain::text::{check_characters, check_date_range, MAX_LIST_ITEMS, MAX_TEXT_CHARS};
 use crate::http::AppState;
 
 /// The authenticated principal, put in place by the authentication middleware.
@@ -77,6 +80,251 @@ fn serde_error(path: String, e: serde_json::Error) -> AppError {
     }
 }
 
+/// The checks every JSON body passes before it is read into its type, so that every text field
+/// and every list of every endpoint obeys one validation, whatever handler it reaches:
+///
+/// - no string (value or key) holds NUL or another control character other than line break and
+///   tab (`control_characters`; single-line fields refuse those too, in [`parse_line`]);
+/// - no string is longer than [`MAX_TEXT_CHARS`] (`max_length`);
+/// - no list has more than [`MAX_LIST_ITEMS`] items (`max_items`), and a list of texts names each
+///   value once (`duplicate`: 40,000 × "US" is not a list of recipient countries);
+/// - every string that is an ISO date (`YYYY-MM-DD`) lies in 1990–2100 (`date_range`): this is
+///   the one place where every date the API takes is checked, whatever field carries it.
+///
+/// Each fault names its field by path (`recipient_countries[1]`, `dossier.requested_data[0]`).
+///
+/// [`parse_line`]: crate::domain::text::parse_line
+pub fn check_body(v: &Value) -> Vec<FieldError> {
+    let mut errs = Vec::new();
+    walk(v, &mut String::new(), &mut errs);
+    errs
+}
+
+const MAX_ERRORS: usize = 50;
+
+fn field_name(path: &str) -> String {
+    if path.is_empty() {
+        "body".into()
+    } else {
+        path.to_string()
+    }
+}
+
+fn walk(v: &Value, path: &mut String, errs: &mut Vec<FieldError>) {
+    if errs.len() >= MAX_ERRORS {
+        return;
+    }
+    match v {
+        Value::String(s) => check_string(s, path, errs),
+        Value::Array(items) => {
+            if items.len() > MAX_LIST_ITEMS {
+                errs.push(FieldError::new(
+                    field_name(path),
+                    "max_items",
+                    format!("at most {MAX_LIST_ITEMS} items"),
+                ));
+                return;
+            }
+            let mut seen = std::collections::HashSet::new();
+            for (i, item) in items.iter().enumerate() {
+                let len = path.len();
+                path.push_str(&format!("[{i}]"));
+                if let Value::String(s) = item {
+                    if !seen.insert(s.as_str()) {
+                        errs.push(FieldError::new(
+                            path.clone(),
+                            "duplicate",
+                            format!("'{}' is already in the list; name each item once", short(s)),
+                        ));
+                    }
+                }
+                walk(item, path, errs);
+                path.truncate(len);
+            }
+        }
+        Value::Object(map) => {
+            for (k, item) in map {
+                let len = path.len();
+                if !path.is_empty() {
+                    path.push('.');
+                }
+                path.push_str(k);
+                if check_characters(k, false).is_err() {
+                    errs.push(FieldError::new(
+                        field_name(&path.escape_debug().to_string()),
+                        "control_characters",
+                        "a field name must not contain control characters",
+                    ));
+                } else {
+                    walk(item, path, errs);
+                }
+                path.truncate(len);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn short(s: &str) -> String {
+    let t: String = s.chars().take(40).collect();
+    t.escape_debug().to_string()
+}
+
+fn check_string(s: &str, path: &str, errs: &mut Vec<FieldError>) {
+    if let Err(m) = check_characters(s, true) {
+        errs.push(FieldError::new(field_name(path), "control_characters", m));
+        return;
+    }
+    if s.chars().count() > MAX_TEXT_CHARS {
+        errs.push(FieldError::new(
+            field_name(path),
+            "max_length",
+            format!("must be at most {MAX_TEXT_CHARS} characters"),
+        ));
+        return;
+    }
+    // A date in any field: chrono reads `YYYY-MM-DD` (and wider years such as `+12345-01-01`).
+    if s.len() <= 16
+        && s.contains('-')
+        && s.bytes()
+            .next()
+            .is_some_and(|b| b.is_ascii_digit() || b == b'+')
+    {
+        if let Ok(d) = s.parse::<NaiveDate>() {
+            if let Err(m) = check_date_range(d) {
+                errs.push(FieldError::new(field_name(path), "date_range", m));
+            }
+        }
+    }
+}
+
+/// How many trial reads [`locate`] may spend to name the field of an error serde reports at the
+/// root, and the largest body it tries them on: the search runs only on refused input, bounded.
+const LOCATE_BUDGET: usize = 120;
+const LOCATE_MAX_BODY: usize = 64 * 1024;
+
+fn read<T: DeserializeOwned>(v: Value) -> Result<T, (String, serde_json::Error)> {
+    serde_path_to_error::deserialize::<_, T>(v).map_err(|e| {
+        let path = e.path().to_string();
+        (path, e.into_inner())
+    })
+}
+
+fn message_of<T: DeserializeOwned>(v: &Value) -> Option<String> {
+    read::<T>(v.clone()).err().map(|(_, e)| e.to_string())
+}
+
+fn node_mut<'a>(v: &'a mut Value, at: &[Seg]) -> Option<&'a mut Value> {
+    let mut cur = v;
+    for s in at {
+        cur = match (s, cur) {
+            (Seg::Key(k), Value::Object(m)) => m.get_mut(k)?,
+            (Seg::Index(i), Value::Array(a)) => a.get_mut(*i)?,
+            _ => return None,
+        };
+    }
+    Some(cur)
+}
+
+#[derive(Clone)]
+enum Seg {
+    Key(String),
+    Index(usize),
+}
+
+fn render_path(at: &[Seg]) -> String {
+    let mut s = String::new();
+    for seg in at {
+        match seg {
+            Seg::Key(k) => {
+                if !s.is_empty() {
+                    s.push('.');
+                }
+                s.push_str(k);
+            }
+            Seg::Index(i) => s.push_str(&format!("[{i}]")),
+        }
+    }
+    s
+}
+
+/// Names the field of an error that serde reports without a path. Inside an internally tagged
+/// enum (`{"action": "record_ethics_approval", "decided_on": …}`) serde buffers the body and
+/// loses the path, so a wrong type would name `body`. The search removes one key at a time: the
+/// key whose removal changes the error is at fault, unless it is the tag (removing the tag
+/// changes the error too, but removing the tag together with the field at fault still gives the
+/// tag's error). It then descends into that key's value; lists are cut after each item.
+fn locate<T: DeserializeOwned>(root: &Value, msg: &str) -> Option<String> {
+    let mut budget = LOCATE_BUDGET;
+    let mut at: Vec<Seg> = Vec::new();
+    loop {
+        let mut probe = root.clone();
+        let node = node_mut(&mut probe, &at)?.clone();
+        let found = match node {
+            Value::Object(map) if !map.is_empty() && map.len() <= 64 => {
+                let mut changed: Vec<(String, Option<String>)> = Vec::new();
+                for k in map.keys() {
+                    if budget == 0 {
+                        return None;
+                    }
+                    budget -= 1;
+                    let mut v = root.clone();
+                    if let Some(Value::Object(m)) = node_mut(&mut v, &at) {
+                        m.remove(k);
+                    }
+                    let e = message_of::<T>(&v);
+                    if e.as_deref() != Some(msg) {
+                        changed.push((k.clone(), e));
+                    }
+                }
+                match changed.len() {
+                    0 => None,
+                    1 => Some(Seg::Key(changed.remove(0).0)),
+                    _ => {
+                        budget = budget.checked_sub(1)?;
+                        let mut v = root.clone();
+                        if let Some(Value::Object(m)) = node_mut(&mut v, &at) {
+                            for (k, _) in &changed {
+                                m.remove(k);
+                            }
+                        }
+                        let all = message_of::<T>(&v);
+                        let culprits: Vec<&String> = changed
+                            .iter()
+                            .filter(|(_, e)| *e != all)
+                            .map(|(k, _)| k)
+                            .collect();
+                        (culprits.len() == 1).then(|| Seg::Key(culprits[0].clone()))
+                    }
+                }
+            }
+            Value::Array(items) if !items.is_empty() => {
+                let mut hit = None;
+                for i in 0..items.len() {
+                    if budget == 0 {
+                        return None;
+                    }
+                    budget -= 1;
+                    let mut v = root.clone();
+                    if let Some(Value::Array(a)) = node_mut(&mut v, &at) {
+                        a.truncate(i + 1);
+                    }
+                    if message_of::<T>(&v).as_deref() == Some(msg) {
+                        hit = Some(Seg::Index(i));
+                        break;
+                    }
+                }
+                hit
+            }
+            _ => None,
+        };
+        match found {
+            Some(seg) => at.push(seg),
+            None => return (!at.is_empty()).then(|| render_path(&at)),
+        }
+    }
+}
+
 impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
     type Error = AppError;
     type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
@@ -117,15 +365,26 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
                 }
                 body.extend_from_slice(&chunk);
             }
-            let mut de = serde_json::Deserializer::from_slice(&body);
-            match serde_path_to_error::deserialize::<_, T>(&mut de) {
-                Ok(v) => {
-                    de.end().map_err(|e| serde_error(".".into(), e))?;
-                    Ok(JsonBody(v))
-                }
-                Err(e) => {
-                    let path = e.path().to_string();
-                    Err(serde_error(path, e.into_inner()))
+            let value: Value =
+                serde_json::from_slice(&body).map_err(|e| serde_error(".".into(), e))?;
+            let errs = check_body(&value);
+            if !errs.is_empty() {
+                return Err(AppError::Invalid(errs));
+            }
+            let small = body.len() <= LOCATE_MAX_BODY;
+            match read::<T>(value.clone()) {
+                Ok(v) => Ok(JsonBody(v)),
+                Err((path, e)) => {
+                    let msg = e.to_string();
+                    // Missing and unknown fields name themselves in the message.
+                    let named =
+                        msg.starts_with("missing field") || msg.starts_with("unknown field");
+                    let root = (path.is_empty() || path == ".") && !named;
+                    let path = match (root, small, value.is_object()) {
+                        (true, true, true) => locate::<T>(&value, &msg).unwrap_or(path),
+                        _ => path,
+                    };
+                    Err(serde_error(path, e))
                 }
             }
         })

@@ -1,8 +1,10 @@
 //! The HTTP edge: thin handlers that parse input, call one command or query, and map the result.
 pub mod api;
 pub mod extract;
+pub mod headers;
 pub mod openapi;
 pub mod problem;
+pub mod ratelimit;
 
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -16,6 +18,20 @@ use crate::config::Settings;
 pub struct AppState {
     pub svc: Services,
     pub settings: Settings,
+    /// Token requests per client (`auth.token_requests_per_minute`).
+    pub token_limiter: ratelimit::RateLimiter,
+}
+
+impl AppState {
+    pub fn new(svc: Services, settings: Settings) -> AppState {
+        let token_limiter =
+            ratelimit::RateLimiter::per_minute(settings.auth.token_requests_per_minute);
+        AppState {
+            svc,
+            settings,
+            token_limiter,
+        }
+    }
 }
 
 /// Runs blocking database work off the async workers, keeping the request's tracing span.
@@ -37,6 +53,8 @@ pub fn is_public(path: &str) -> bool {
             | "/health/ready"
             | "/api/openapi.json"
             | "/api/docs"
+            | "/api/docs/docs.js"
+            | "/api/docs/docs.css"
             | "/api/v1/local/accounts"
             | "/api/v1/local/token"
     )
@@ -116,73 +134,76 @@ pub async fn request_id_header(
     Ok(res)
 }
 
+/// One resource with its routes; a method it does not serve answers 405 with `Allow` naming the
+/// ones it does, as problem+json.
+macro_rules! resource {
+    ($path:expr, $($method:ident => $handler:expr),+ $(,)?) => {{
+        let allow: &'static str = concat!($(stringify!($method), ", "),+);
+        let allow = allow.trim_end_matches(", ").to_ascii_uppercase();
+        web::resource($path)
+            $(.route(web::$method().to($handler)))+
+            .default_service(web::to(move || {
+                let allow = allow.clone();
+                async move { method_not_allowed(&allow) }
+            }))
+    }};
+}
+
+fn method_not_allowed(allow: &str) -> actix_web::HttpResponse {
+    let mut res = actix_web::ResponseError::error_response(&AppError::MethodNotAllowed(format!(
+        "this resource answers {allow}"
+    )));
+    if let Ok(v) = actix_web::http::header::HeaderValue::from_str(allow) {
+        res.headers_mut().insert(actix_web::http::header::ALLOW, v);
+    }
+    res
+}
+
 /// Every route of the service.
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/health/live", web::get().to(api::live))
-        .route("/health/ready", web::get().to(api::ready))
-        .route("/api/openapi.json", web::get().to(openapi::spec))
-        .route("/api/docs", web::get().to(openapi::docs_page))
+    cfg.service(resource!("/health/live", get => api::live))
+        .service(resource!("/health/ready", get => api::ready))
+        .service(resource!("/api/openapi.json", get => openapi::spec))
+        .service(resource!("/api/docs", get => openapi::docs_page))
+        .service(resource!("/api/docs/docs.js", get => openapi::docs_script))
+        .service(resource!("/api/docs/docs.css", get => openapi::docs_style))
         .service(
             web::scope("/api/v1")
-                .route("/local/accounts", web::get().to(api::local_accounts))
-                .route("/local/token", web::post().to(api::local_token))
-                .route("/me", web::get().to(api::me))
-                .route("/classify", web::post().to(api::classify))
-                .route("/organisations", web::get().to(api::list_organisations))
-                .route("/organisations", web::post().to(api::create_organisation))
-                .route("/organisations/{id}", web::get().to(api::get_organisation))
-                .route("/registers", web::get().to(api::list_registers))
-                .route("/registers", web::post().to(api::create_register))
-                .route("/registers/{id}", web::get().to(api::get_register))
-                .route("/registers/{id}/cpua", web::put().to(api::move_register))
-                .route(
-                    "/registers/{id}/delegations",
-                    web::post().to(api::add_delegation),
+                .service(resource!("/local/accounts", get => api::local_accounts))
+                .service(resource!("/local/token", post => api::local_token))
+                .service(resource!("/me", get => api::me))
+                .service(resource!("/classify", post => api::classify))
+                .service(resource!("/organisations",
+                    get => api::list_organisations, post => api::create_organisation))
+                .service(resource!("/organisations/{id}", get => api::get_organisation))
+                .service(resource!("/registers",
+                    get => api::list_registers, post => api::create_register))
+                .service(resource!("/registers/{id}", get => api::get_register))
+                .service(resource!("/registers/{id}/cpua", put => api::move_register))
+                .service(resource!("/registers/{id}/delegations", post => api::add_delegation))
+                .service(resource!("/registers/{id}/delegations/{delegation}/revoke",
+                    post => api::revoke_delegation))
+                .service(resource!("/registers/{id}/patient-information",
+                    put => api::set_patient_information))
+                .service(resource!("/collaborations",
+                    get => api::list_collaborations, post => api::create_collaboration))
+                .service(resource!("/collaborations/{id}",
+                    get => api::get_collaboration, patch => api::patch_collaboration))
+                .service(resource!("/collaborations/{id}/transitions", post => api::transition))
+                .service(resource!("/collaborations/{id}/actions", post => api::action))
+                .service(resource!("/collaborations/{id}/events", get => api::events))
+                .service(resource!("/collaborations/{id}/audit", get => api::audit))
+                .service(resource!("/collaborations/{id}/agreements",
+                    post => api::create_agreement, get => api::list_agreements))
+                .service(
+                    resource!("/collaborations/{id}/agreements/diff", get => api::agreement_diff),
                 )
-                .route(
-                    "/registers/{id}/delegations/{delegation}/revoke",
-                    web::post().to(api::revoke_delegation),
+                .service(
+                    resource!("/collaborations/{id}/agreements/{file}", get => api::agreement_file),
                 )
-                .route(
-                    "/registers/{id}/patient-information",
-                    web::put().to(api::set_patient_information),
-                )
-                .route("/collaborations", web::get().to(api::list_collaborations))
-                .route("/collaborations", web::post().to(api::create_collaboration))
-                .route(
-                    "/collaborations/{id}",
-                    web::get().to(api::get_collaboration),
-                )
-                .route(
-                    "/collaborations/{id}",
-                    web::patch().to(api::patch_collaboration),
-                )
-                .route(
-                    "/collaborations/{id}/transitions",
-                    web::post().to(api::transition),
-                )
-                .route("/collaborations/{id}/actions", web::post().to(api::action))
-                .route("/collaborations/{id}/events", web::get().to(api::events))
-                .route("/collaborations/{id}/audit", web::get().to(api::audit))
-                .route(
-                    "/collaborations/{id}/agreements",
-                    web::post().to(api::create_agreement),
-                )
-                .route(
-                    "/collaborations/{id}/agreements",
-                    web::get().to(api::list_agreements),
-                )
-                .route(
-                    "/collaborations/{id}/agreements/diff",
-                    web::get().to(api::agreement_diff),
-                )
-                .route(
-                    "/collaborations/{id}/agreements/{file}",
-                    web::get().to(api::agreement_file),
-                )
-                .route(
-                    "/collaborations/{id}/agreements/{number}/deviations",
-                    web::post().to(api::agreement_deviation),
+                .service(
+                    resource!("/collaborations/{id}/agreements/{number}/deviations",
+                    post => api::agreement_deviation),
                 ),
         )
         .default_service(web::to(api::not_found));

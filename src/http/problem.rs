@@ -115,6 +115,24 @@ fn problem_of(e: &AppError) -> Problem {
         AppError::Conflict(m) => {
             Problem::new(StatusCode::CONFLICT, "conflict", "Conflict", m.clone())
         }
+        AppError::MethodNotAllowed(m) => Problem::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            "Method not allowed",
+            m.clone(),
+        ),
+        AppError::PreconditionFailed(m) => Problem::new(
+            StatusCode::PRECONDITION_FAILED,
+            "precondition_failed",
+            "The collaboration has changed",
+            m.clone(),
+        ),
+        AppError::TooManyRequests { message, .. } => Problem::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_requests",
+            "Too many requests",
+            message.clone(),
+        ),
         AppError::PayloadTooLarge(m) => Problem::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             "payload_too_large",
@@ -159,6 +177,26 @@ impl ResponseError for AppError {
             AppError::Unavailable(m) => tracing::warn!(reason = %m, "unavailable"),
             _ => {}
         }
-        problem_of(self).response()
+        let mut res = problem_of(self).response();
+        let headers = res.headers_mut();
+        match self {
+            AppError::Unauthenticated(_) => {
+                headers.insert(
+                    actix_web::http::header::WWW_AUTHENTICATE,
+                    actix_web::http::header::HeaderValue::from_static("Bearer realm=\"samverkan\""),
+                );
+            }
+            AppError::TooManyRequests {
+                retry_after_secs, ..
+            } => {
+                if let Ok(v) = actix_web::http::header::HeaderValue::from_str(
+                    &retry_after_secs.max(&1).to_string(),
+                ) {
+                    headers.insert(actix_web::http::header::RETRY_AFTER, v);
+                }
+            }
+            _ => {}
+        }
+        res
     }
 }

@@ -6,7 +6,7 @@ use crate::domain::agreement::diff::{ChangeKind, DocumentDiff, LineChange};
 use crate::domain::agreement::document::{as_plain, Block, Clause, ClauseKind, Document, Labels};
 use crate::domain::lang::Lang;
 
-const STYLE: &str = "body{font-family:Georgia,'Times New Roman',serif;max-width:46rem;margin:2rem auto;padding:0 1rem;line-height:1.5;color:#1a1a1a}\
+pub const STYLE: &str = "body{font-family:Georgia,'Times New Roman',serif;max-width:46rem;margin:2rem auto;padding:0 1rem;line-height:1.5;color:#1a1a1a}\
 header.doc{border-bottom:1px solid #999;font:0.85rem sans-serif;color:#555;padding-bottom:.3rem;margin-bottom:1.5rem}\
 h1{font-size:1.6rem}h2{font-size:1.2rem;margin-top:1.8rem}h3{font-size:1.05rem}\
 table{border-collapse:collapse;width:100%;margin:.6rem 0}th,td{border:1px solid #999;padding:.3rem .5rem;text-align:left;vertical-align:top}th{background:#eee}\

@@ -12,8 +12,7 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub clock: Arc<ManualClock>,
     pub database_url: String,
-    _dir: Option<tempfile::TempDir>,
-    pg: Option<(String, String)>,
+    _db: Option<TestDb>,
 }
 
 /// The PostgreSQL server to create per-test databases on, when set.
@@ -29,13 +28,17 @@ fn with_database(url: &str, db: &str) -> String {
     u.to_string()
 }
 
-impl TestApp {
-    pub async fn spawn() -> TestApp {
-        let mut settings = Settings::defaults();
-        settings.addr = "127.0.0.1:0".into();
-        settings.server.workers = 2;
-        settings.database.pool_size = 4;
-        let (dir, pg) = match pg_base() {
+/// A fresh database for one test: a SQLite file in a temporary folder, or its own PostgreSQL
+/// database when TEST_DATABASE_URL is set (dropped with this value).
+pub struct TestDb {
+    pub url: String,
+    _dir: Option<tempfile::TempDir>,
+    pg: Option<(String, String)>,
+}
+
+impl TestDb {
+    pub fn create() -> TestDb {
+        match pg_base() {
             Some(base) => {
                 let name = format!("samverkan_t_{}", uuid::Uuid::new_v4().simple());
                 let mut c = diesel::PgConnection::establish(&base).expect("PostgreSQL reachable");
@@ -44,34 +47,88 @@ impl TestApp {
                     &mut c,
                 )
                 .expect("create test database");
-                settings.database_url = with_database(&base, &name);
-                (None, Some((base, name)))
+                TestDb {
+                    url: with_database(&base, &name),
+                    _dir: None,
+                    pg: Some((base, name)),
+                }
             }
             None => {
                 let dir = tempfile::tempdir().expect("temp dir");
-                settings.database_url = format!("sqlite://{}/test.db", dir.path().display());
-                (Some(dir), None)
+                TestDb {
+                    url: format!("sqlite://{}/test.db", dir.path().display()),
+                    _dir: Some(dir),
+                    pg: None,
+                }
             }
-        };
-        let clock = Arc::new(ManualClock::new(
-            chrono::Utc.with_ymd_and_hms(2026, 9, 1, 9, 0, 0).unwrap(),
-        ));
-        let database_url = settings.database_url.clone();
+        }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some((base, name)) = &self.pg {
+            if let Ok(mut c) = diesel::PgConnection::establish(base) {
+                let _ = diesel::RunQueryDsl::execute(
+                    diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")),
+                    &mut c,
+                );
+            }
+        }
+    }
+}
+
+/// The settings every test application starts with, on the given database.
+pub fn test_settings(database_url: &str) -> Settings {
+    let mut settings = Settings::defaults();
+    settings.addr = "127.0.0.1:0".into();
+    settings.server.workers = 2;
+    settings.database.pool_size = 4;
+    // The helpers ask for a token per call; the rate limit has its own test (hardening.rs).
+    settings.auth.token_requests_per_minute = 100_000;
+    settings.database_url = database_url.to_string();
+    settings
+}
+
+/// The test clock: 1 September 2026, 09:00 UTC.
+pub fn test_clock() -> Arc<ManualClock> {
+    Arc::new(ManualClock::new(
+        chrono::Utc.with_ymd_and_hms(2026, 9, 1, 9, 0, 0).unwrap(),
+    ))
+}
+
+impl TestApp {
+    pub async fn spawn() -> TestApp {
+        TestApp::spawn_with(|_| {}).await
+    }
+
+    /// Like [`TestApp::spawn`], with settings changed by `configure` first.
+    pub async fn spawn_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
+        let db = TestDb::create();
+        let mut settings = test_settings(&db.url);
+        configure(&mut settings);
+        let clock = test_clock();
         let app = Application::build(settings, clock.clone()).expect("application builds");
+        let mut t = TestApp::serve(app, clock, &db.url);
+        t._db = Some(db);
+        t
+    }
+
+    /// Serves an application already built on `database_url` (which the caller owns).
+    pub fn serve(app: Application, clock: Arc<ManualClock>, database_url: &str) -> TestApp {
         let base = format!("http://127.0.0.1:{}", app.port());
         tokio::spawn(app.run_until_stopped());
         TestApp {
             base,
             client: reqwest::Client::new(),
             clock,
-            database_url,
-            _dir: dir,
-            pg,
+            database_url: database_url.to_string(),
+            _db: None,
         }
     }
 
     pub fn is_postgres(&self) -> bool {
-        self.pg.is_some()
+        self.database_url.starts_with("postgres")
     }
 
     pub async fn token(&self, account: &str) -> String {
@@ -254,19 +311,6 @@ impl TestApp {
             .await;
         }
         last
-    }
-}
-
-impl Drop for TestApp {
-    fn drop(&mut self) {
-        if let Some((base, name)) = &self.pg {
-            if let Ok(mut c) = diesel::PgConnection::establish(base) {
-                let _ = diesel::RunQueryDsl::execute(
-                    diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")),
-                    &mut c,
-                );
-            }
-        }
     }
 }
 

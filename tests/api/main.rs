@@ -3,6 +3,7 @@
 mod agreements;
 mod audit;
 mod classification;
+mod hardening;
 mod helpers;
 mod input;
 mod lifecycle;

@@ -1,31 +1,4 @@
-<!doctype html>
-<html lang="sv">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>samverkan – API</title>
-<style>
-  body { font-family: system-ui, sans-serif; margin: 0; color: #1d2733; background: #f6f7f9; }
-  header { background: #1f4e79; color: #fff; padding: 1rem 2rem; }
-  header p { margin: .25rem 0 0; opacity: .85; }
-  main { max-width: 70rem; margin: 0 auto; padding: 1rem 2rem 3rem; }
-  h2 { margin-top: 2rem; border-bottom: 1px solid #ccd; padding-bottom: .25rem; }
-  details { background: #fff; border: 1px solid #d5d9e0; border-radius: 6px; margin: .5rem 0; }
-  summary { cursor: pointer; padding: .6rem .8rem; display: flex; gap: .8rem; align-items: baseline; }
-  .m { font-weight: 700; min-width: 4.5rem; text-transform: uppercase; font-family: monospace; }
-  .get { color: #1a7f37; } .post { color: #0550ae; } .patch, .put { color: #9a6700; } .delete { color: #cf222e; }
-  code, pre { font-family: ui-monospace, monospace; font-size: .85rem; }
-  pre { background: #f1f3f6; padding: .6rem; overflow: auto; border-radius: 4px; margin: .4rem .8rem .8rem; }
-  .body { padding: 0 .8rem .6rem; }
-</style>
-</head>
-<body>
-<header>
-  <h1>samverkan API</h1>
-  <p>Dokumentation genererad ur koden · Documentation generated from the code · <a style="color:#fff" href="/api/openapi.json">openapi.json</a></p>
-</header>
-<main id="main"><p>Läser in… / Loading…</p></main>
-<script>
+// The API docs page, served as /api/docs/docs.js (no inline script: see the CSP).
 (async function () {
   const main = document.getElementById('main');
   const el = (tag, props, ...kids) => { const e = document.createElement(tag); Object.assign(e, props || {}); kids.forEach(k => e.append(k)); return e; };
@@ -66,6 +39,3 @@
     }
   }
 })();
-</script>
-</body>
-</html>
