@@ -33,6 +33,9 @@ enum Cmd {
     Serve,
     /// Apply the database migrations and seed the reference data, then exit.
     Migrate,
+    /// Rebuild the list projections (registers, CPUA reviews, due dates, step) from every stored
+    /// collaboration state, upcasting older state versions as they are read.
+    Reproject,
     /// The audit trail.
     Audit {
         #[command(subcommand)]
@@ -120,6 +123,7 @@ async fn main() -> ExitCode {
             println!("migrations applied and reference data in place");
             ExitCode::SUCCESS
         }),
+        Cmd::Reproject => reproject(&settings),
         Cmd::Audit {
             command: AuditCmd::Verify,
         } => verify(&settings),
@@ -150,6 +154,20 @@ async fn serve(settings: Settings) -> anyhow::Result<ExitCode> {
     let app = Application::build(settings, Arc::new(SystemClock))?;
     tracing::info!(%addr, port = app.port(), "samverkan serving; API docs at /api/docs");
     app.run_until_stopped().await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn reproject(settings: &Settings) -> anyhow::Result<ExitCode> {
+    let db = prepare_database(settings, &SystemClock)?;
+    let svc_write = || -> anyhow::Result<usize> {
+        let mut conn = db.pool.get()?;
+        samverkan::db::conn::write_transaction(&mut conn, |c| {
+            samverkan::app::collaborations::reproject_all(c)
+        })
+        .map_err(|e| anyhow::anyhow!("rebuilding the projections: {e}"))
+    };
+    let n = svc_write()?;
+    println!("{n} collaborations reprojected from their stored state");
     Ok(ExitCode::SUCCESS)
 }
 

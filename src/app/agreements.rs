@@ -247,7 +247,7 @@ fn render_error(e: RenderError) -> AppError {
             if let Some(w) = why {
                 r = r.source(w.source.0, w.source.1);
             }
-            AppError::Refused(r)
+            AppError::Refused(Box::new(r))
         }
         other => AppError::Internal(anyhow::anyhow!("rendering the agreement: {other}")),
     }
@@ -619,7 +619,7 @@ fn may_draft(actor: &Actor) -> Result<(), AppError> {
 fn draftable(c: &Collaboration) -> Result<(), AppError> {
     crate::domain::lifecycle::agreement_draft(c)
         .map(|_| ())
-        .map_err(AppError::Refused)
+        .map_err(AppError::from)
 }
 
 /// The highest version number of a collaboration's agreement, if any version exists.

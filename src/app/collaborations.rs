@@ -554,9 +554,10 @@ fn view(
             continue;
         }
         let own = (actor.role.is_cpua_staff() && kind.is_per_cpua()).then_some(&actor.org);
-        let check = authz::may(actor, kind, &loaded.scope, own)
-            .map_err(|e| lifecycle::Refusal::precondition("forbidden", e.to_string()))
-            .and_then(|_| guard(&c, kind, own, &ctx));
+        let check = match authz::may(actor, kind, &loaded.scope, own) {
+            Err(e) => Err(lifecycle::Refusal::precondition("forbidden", e.to_string())),
+            Ok(()) => guard(&c, kind, own, &ctx),
+        };
         let (allowed, reason, mut missing, source, mut unmet) = match check {
             Ok(()) => (true, None, vec![], None, vec![]),
             Err(r) => (false, Some(r.message), r.missing, r.source, r.obligations),
@@ -766,4 +767,27 @@ pub fn events(
         }
     }
     Ok((events, report))
+}
+
+/// Rebuilds every collaboration's projection rows (registers, CPUA reviews and due dates, step, title)
+/// from its stored state, upcasting older state versions as it reads them. Returns how many were rebuilt.
+/// The state itself and the audit trail are left as they are.
+pub fn reproject_all(conn: &mut DbConn) -> Result<usize, AppError> {
+    let mut after: Option<String> = None;
+    let mut n = 0;
+    loop {
+        let ids = repo::collaboration_ids(conn, after.as_deref(), 500)?;
+        let Some(last) = ids.last().cloned() else {
+            break;
+        };
+        for id in ids {
+            let cid = CollaborationId::from_db(id);
+            if let Some((c, _)) = repo::load_collaboration(conn, &cid)? {
+                repo::reproject(conn, &c)?;
+                n += 1;
+            }
+        }
+        after = Some(last);
+    }
+    Ok(n)
 }

@@ -38,7 +38,7 @@ pub enum AppError {
     #[error("invalid input")]
     Invalid(Vec<FieldError>),
     #[error("{}", .0.message)]
-    Refused(Refusal),
+    Refused(Box<Refusal>),
     #[error("{0}")]
     Conflict(String),
     /// The route exists but not with this method (HTTP 405).
@@ -106,7 +106,7 @@ impl From<r2d2::Error> for AppError {
 
 impl From<Refusal> for AppError {
     fn from(r: Refusal) -> Self {
-        AppError::Refused(r)
+        AppError::Refused(Box::new(r))
     }
 }
 

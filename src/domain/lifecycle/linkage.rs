@@ -21,10 +21,7 @@ pub(super) fn guard(c: &Collaboration, _kind: CommandKind) -> Result<(), Refusal
     Ok(())
 }
 
-fn review<'a>(
-    n: &'a mut Collaboration,
-    authority: LinkageTarget,
-) -> Result<&'a mut LinkageReview, Refusal> {
+fn review(n: &mut Collaboration, authority: LinkageTarget) -> Result<&mut LinkageReview, Refusal> {
     if authority.authority_name().is_none() || !n.linkage.contains(&authority) {
         return Err(Refusal::invalid(
             "authority",
