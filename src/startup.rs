@@ -78,8 +78,20 @@ pub fn load_rulebooks(
 }
 
 /// Loads and checks the contract templates; a broken one stops the start with file, line and reason.
+/// Without the configured folder the templates compiled into the binary are used, so the binary starts
+/// from any folder; a folder that exists replaces them as a whole.
 pub fn load_templates(settings: &Settings) -> anyhow::Result<crate::templates::TemplateSet> {
     let dir = &settings.templates_dir;
+    if !dir.is_dir() {
+        tracing::debug!(dir = %dir.display(), "no contract-template folder: using the embedded templates");
+        return crate::templates::TemplateSet::builtin().map_err(|errs| {
+            let lines: Vec<String> = errs.iter().map(ToString::to_string).collect();
+            anyhow::anyhow!(
+                "the embedded contract templates have errors:\n{}",
+                lines.join("\n")
+            )
+        });
+    }
     crate::templates::TemplateSet::load(dir).map_err(|errs| {
         let lines: Vec<String> = errs.iter().map(ToString::to_string).collect();
         anyhow::anyhow!(

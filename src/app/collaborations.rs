@@ -553,7 +553,10 @@ fn view(
         if !authz::roles_for(kind).contains(&actor.role) {
             continue;
         }
-        let own = (actor.role.is_cpua_staff() && kind.is_per_cpua()).then_some(&actor.org);
+        // A CPUA's staff act on their own track; a register holder answers for their own registers.
+        let own = (actor.role.is_cpua_staff()
+            && (kind.is_per_cpua() || kind == CommandKind::RecordFeasibility))
+            .then_some(&actor.org);
         let check = match authz::may(actor, kind, &loaded.scope, own) {
             Err(e) => Err(lifecycle::Refusal::precondition("forbidden", e.to_string())),
             Ok(()) => guard(&c, kind, own, &ctx),

@@ -127,7 +127,7 @@ pub(super) fn check_version<'a>(
         }
     }
     if !lacking.is_empty() {
-        return Err(Refusal::precondition(
+        let mut r = Refusal::precondition(
             "agreement_clause_missing",
             format!(
                 "version {number} lacks clauses the obligations require: {} (for {})",
@@ -135,7 +135,28 @@ pub(super) fn check_version<'a>(
                 obligations.join(", ")
             ),
         )
-        .missing(lacking));
+        .missing(lacking.clone());
+        r.obligations = obligations
+            .iter()
+            .zip(&lacking)
+            .filter_map(|(code, clause)| {
+                let o = ctx
+                    .obligations
+                    .in_force
+                    .iter()
+                    .find(|o| o.code.as_str() == code)?;
+                Some(super::UnmetObligation {
+                    code: code.clone(),
+                    label_sv: o.label_sv.clone(),
+                    label_en: o.label_en.clone(),
+                    evidence_sv: o.evidence_sv.clone(),
+                    evidence_en: o.evidence_en.clone(),
+                    source: o.source.clone(),
+                    missing: vec![clause.clone()],
+                })
+            })
+            .collect();
+        return Err(r);
     }
     Ok(v)
 }
@@ -237,6 +258,8 @@ mod tests {
             .unwrap_err();
         assert_eq!(r.rule, "agreement_clause_missing");
         assert!(r.message.contains("confidentiality_reservation"));
+        assert_eq!(r.missing, vec!["clause.confidentiality_reservation"]);
+        assert_eq!(r.obligations[0].code, "confidentiality_reservation");
         let mut w = k.version_for(&c, 1);
         w.weakened_clauses
             .insert(ClauseCode::ConfidentialityReservation);
