@@ -29,6 +29,12 @@ pub struct Problem {
     /// The seed file and section the rule comes from.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
+    /// Each obligation not yet met: its code, labels, evidence, source and what is missing.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub obligations: Vec<crate::domain::lifecycle::UnmetObligation>,
+    /// "Bör" warnings to pass with a reason in `acknowledge`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<crate::domain::lifecycle::Advice>,
 }
 
 impl Problem {
@@ -43,6 +49,8 @@ impl Problem {
             errors: vec![],
             missing: vec![],
             source: None,
+            obligations: vec![],
+            warnings: vec![],
         }
     }
 
@@ -110,6 +118,8 @@ fn problem_of(e: &AppError) -> Problem {
             }
             p.missing = r.missing.clone();
             p.source = r.source.clone();
+            p.obligations = r.obligations.clone();
+            p.warnings = r.warnings.clone();
             p
         }
         AppError::Conflict(m) => {

@@ -521,3 +521,21 @@ pub async fn ok(r: Response) -> Value {
     );
     body
 }
+
+/// The obligation with this code in a view's `obligations` list, if in force.
+pub fn obligation<'a>(view: &'a Value, code: &str) -> Option<&'a Value> {
+    view["obligations"]
+        .as_array()
+        .and_then(|a| a.iter().find(|o| o["code"] == code))
+}
+
+/// The codes of the unmet obligations a 409 `obligations_unmet` names.
+pub fn unmet_codes(problem: &Value) -> Vec<String> {
+    assert_eq!(problem["rule"], "obligations_unmet", "{problem}");
+    problem["obligations"]
+        .as_array()
+        .unwrap_or_else(|| panic!("obligations in {problem}"))
+        .iter()
+        .map(|o| o["code"].as_str().unwrap().to_string())
+        .collect()
+}
