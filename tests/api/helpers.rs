@@ -539,3 +539,29 @@ pub fn unmet_codes(problem: &Value) -> Vec<String> {
         .map(|o| o["code"].as_str().unwrap().to_string())
         .collect()
 }
+
+impl TestApp {
+    /// Draws an agreement version after the decisions (with the full terms of `agreements.rs` the first
+    /// time) and records it as signed by naming its number and digest (seed 001, "6. Avtal upprättas"). Returns
+    /// the view after the agreement step.
+    pub async fn sign_agreement(&self, id: &str) -> Value {
+        let company = self.token("company").await;
+        let legal = self.token("legal").await;
+        let path = format!("/api/v1/collaborations/{id}/agreements");
+        let listed = ok(self.get(&path, &company).await).await;
+        let body = if listed.as_array().is_some_and(|a| a.is_empty()) {
+            json!({"terms": crate::agreements::full_terms(self).await})
+        } else {
+            json!({})
+        };
+        let (version, digest) = self.draw_agreement(id, &company, &body).await;
+        ok(self
+            .transition(
+                id,
+                &legal,
+                json!({"to": "agreement", "version": version, "digest": digest, "signed_on": "2026-09-01"}),
+            )
+            .await)
+        .await
+    }
+}
