@@ -230,11 +230,7 @@ async fn two_cpuas_both_approve_both_sign_and_the_key_custody_clause_is_there() 
         .await)
     .await;
     ok(app
-        .transition(
-            &id,
-            &app.token("legal-vgr").await,
-            approval(&vgr),
-        )
+        .transition(&id, &app.token("legal-vgr").await, approval(&vgr))
         .await)
     .await;
     // Without the coordination the version is refused, naming what is missing and where.

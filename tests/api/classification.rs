@@ -292,7 +292,11 @@ async fn statistics_need_no_ethics_approval_because_the_stored_obligations_say_s
         v["collaboration"]["classification"]["result"]["outcome"]["type"],
         "statistics"
     );
-    assert!(obligation(&v, "ethics_approval").is_none(), "{}", v["obligations"]);
+    assert!(
+        obligation(&v, "ethics_approval").is_none(),
+        "{}",
+        v["obligations"]
+    );
     let id = v["collaboration"]["id"].as_str().unwrap().to_string();
     ok(app
         .transition(&id, &company, json!({"to": "register_contact"}))

@@ -434,7 +434,11 @@ impl TestApp {
     /// Draws an agreement version (with `terms` the first time, `{}` after) and returns (number, digest).
     pub async fn draw_agreement(&self, id: &str, token: &str, body: &Value) -> (u64, String) {
         let v = ok(self
-            .post(&format!("/api/v1/collaborations/{id}/agreements"), token, body)
+            .post(
+                &format!("/api/v1/collaborations/{id}/agreements"),
+                token,
+                body,
+            )
             .await)
         .await;
         (

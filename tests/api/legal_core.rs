@@ -122,7 +122,10 @@ async fn one_cpua_refuses_the_agreement_names_only_the_approving_one_and_is_reco
         .await
         .unwrap();
     assert!(html.contains("Region Uppsala"));
-    assert!(!html.contains("Västra Götalandsregionen"), "the refusing CPUA is no party");
+    assert!(
+        !html.contains("Västra Götalandsregionen"),
+        "the refusing CPUA is no party"
+    );
     assert!(!html.contains("Exempelregistret för höftprotes"));
     assert_eq!(html.matches("För CPUA-myndigheten").count(), 1);
     let v = ok(app
@@ -212,9 +215,7 @@ async fn the_agreement_step_names_an_existing_newest_version_with_its_digest_and
     .await;
     app.walk_to_application(&id, &["Region Uppsala"]).await;
     ok(app.transition(&id, &legal, approval(&uppsala)).await).await;
-    let record = |n: u64, d: &str| {
-        json!({"to": "agreement", "version": n, "digest": d, "signed_on": "2026-09-01"})
-    };
+    let record = |n: u64, d: &str| json!({"to": "agreement", "version": n, "digest": d, "signed_on": "2026-09-01"});
     let before = version(&app, &id).await;
     // No version at all.
     let p = problem(
@@ -236,7 +237,8 @@ async fn the_agreement_step_names_an_existing_newest_version_with_its_digest_and
     assert_eq!(p["rule"], "agreement_version_unknown", "{p}");
     // The wrong digest.
     let p = problem(
-        app.transition(&id, &legal, record(n, &"ab".repeat(32))).await,
+        app.transition(&id, &legal, record(n, &"ab".repeat(32)))
+            .await,
         StatusCode::CONFLICT,
     )
     .await;
@@ -351,7 +353,8 @@ async fn obligations_gate_their_steps_and_the_refusal_lists_them() {
     // Socialstyrelsen links its own data (seed 002, "Utbildningens innehåll").
     ok(app.transition(&id, &legal, approval(&uppsala)).await).await;
     let mut terms = full_terms(&app).await;
-    terms["linkage"] = json!([{"authority": "Socialstyrelsen", "registers": ["Dödsorsaksregistret"]}]);
+    terms["linkage"] =
+        json!([{"authority": "Socialstyrelsen", "registers": ["Dödsorsaksregistret"]}]);
     terms["coordination"] =
         json!({"linkage_by": "Socialstyrelsen", "key_custodian": "Region Uppsala"});
     let (n, digest) = app
@@ -373,14 +376,20 @@ async fn obligations_gate_their_steps_and_the_refusal_lists_them() {
     .await;
     let mut codes = unmet_codes(&p);
     codes.sort();
-    assert_eq!(codes, vec!["linkage_applications", "written_cost_agreement"]);
+    assert_eq!(
+        codes,
+        vec!["linkage_applications", "written_cost_agreement"]
+    );
     let linkage = p["obligations"]
         .as_array()
         .unwrap()
         .iter()
         .find(|o| o["code"] == "linkage_applications")
         .unwrap();
-    assert_eq!(linkage["missing"], json!(["linkage.socialstyrelsen.decision"]));
+    assert_eq!(
+        linkage["missing"],
+        json!(["linkage.socialstyrelsen.decision"])
+    );
     assert_eq!(version(&app, &id).await, before, "nothing half-written");
     ok(app
         .action(
@@ -432,14 +441,12 @@ async fn obligations_gate_their_steps_and_the_refusal_lists_them() {
         .await)
     .await;
     let v = ok(app.transition(&id, &legal, release(&uppsala)).await).await;
-    assert_eq!(
-        obligation(&v, "linkage_applications").unwrap()["met"],
-        true
-    );
+    assert_eq!(obligation(&v, "linkage_applications").unwrap()["met"], true);
 }
 
 #[tokio::test]
-async fn a_company_principal_cannot_receive_data_before_the_reservation_is_in_the_signed_agreement() {
+async fn a_company_principal_cannot_receive_data_before_the_reservation_is_in_the_signed_agreement()
+{
     // Seed 000, "Hantering vid utlämnandet av kvalitetsregisterdata": data to a company principal only
     // with a confidentiality reservation formalised in the agreement — a "ska" nobody can waive.
     let app = TestApp::spawn().await;
@@ -521,7 +528,11 @@ async fn withdrawal_after_release_leads_to_archiving_and_closes_only_after_dispo
     let (early, _) = app.research_collaboration(&["EX-HJARTA"]).await;
     app.walk_to_application(&early, &["Region Uppsala"]).await;
     let v = ok(app
-        .transition(&early, &company, json!({"to": "withdrawn", "reason": "Finansieringen föll bort."}))
+        .transition(
+            &early,
+            &company,
+            json!({"to": "withdrawn", "reason": "Finansieringen föll bort."}),
+        )
         .await)
     .await;
     assert_eq!(step(&v), "withdrawn");
@@ -532,10 +543,18 @@ async fn withdrawal_after_release_leads_to_archiving_and_closes_only_after_dispo
     app.sign_agreement(&id).await;
     ok(app.transition(&id, &legal, release(&uppsala)).await).await;
     let v = ok(app
-        .transition(&id, &company, json!({"to": "withdrawn", "reason": "Studien avbryts."}))
+        .transition(
+            &id,
+            &company,
+            json!({"to": "withdrawn", "reason": "Studien avbryts."}),
+        )
         .await)
     .await;
-    assert_eq!(step(&v), "archiving", "released data must still be disposed of");
+    assert_eq!(
+        step(&v),
+        "archiving",
+        "released data must still be disposed of"
+    );
     assert_eq!(v["collaboration"]["withdrawal_reason"], "Studien avbryts.");
     let before = version(&app, &id).await;
     let p = problem(
@@ -566,7 +585,8 @@ async fn withdrawal_after_release_leads_to_archiving_and_closes_only_after_dispo
 }
 
 #[tokio::test]
-async fn a_register_whose_patient_information_does_not_cover_research_needs_retrospective_consent() {
+async fn a_register_whose_patient_information_does_not_cover_research_needs_retrospective_consent()
+{
     // Seed 000, "Vilka registerdata går att använda för forskning?": EX-NEONATAL's patient information
     // does not cover research, so a research application needs consent obtained afterwards.
     let app = TestApp::spawn().await;
@@ -600,8 +620,14 @@ async fn a_register_whose_patient_information_does_not_cover_research_needs_retr
         StatusCode::CONFLICT,
     )
     .await;
-    assert_eq!(p["rule"], "patient_information_does_not_cover_research", "{p}");
-    assert!(p["source"].as_str().unwrap().contains("000_8f4d98e28584af27.txt"));
+    assert_eq!(
+        p["rule"], "patient_information_does_not_cover_research",
+        "{p}"
+    );
+    assert!(p["source"]
+        .as_str()
+        .unwrap()
+        .contains("000_8f4d98e28584af27.txt"));
     assert_eq!(version(&app, &id).await, before, "nothing half-written");
     // Consent in the future is refused; then recorded for this register.
     problem(
@@ -675,14 +701,22 @@ async fn a_register_holder_decides_only_under_a_written_delegation_and_passes_th
     // Only CPUA legal of the register's own CPUA delegates.
     for t in [&holder, &legal_vgr] {
         problem(
-            app.post(&format!("/api/v1/registers/{reg}/delegations"), t, &delegation)
-                .await,
+            app.post(
+                &format!("/api/v1/registers/{reg}/delegations"),
+                t,
+                &delegation,
+            )
+            .await,
             StatusCode::FORBIDDEN,
         )
         .await;
     }
     ok(app
-        .post(&format!("/api/v1/registers/{reg}/delegations"), &legal, &delegation)
+        .post(
+            &format!("/api/v1/registers/{reg}/delegations"),
+            &legal,
+            &delegation,
+        )
         .await)
     .await;
     // Refusing without the DPO: a "bör", refused until passed with a reason.
@@ -705,7 +739,10 @@ async fn a_register_holder_decides_only_under_a_written_delegation_and_passes_th
     assert_eq!(step(&v), "refused");
     let d = &v["collaboration"]["cpua_reviews"][0]["decision"];
     assert_eq!(d["decided_as"]["kind"], "delegate", "{d}");
-    assert_eq!(d["decided_as"]["delegation_reference"], "RU 2026/0042", "{d}");
+    assert_eq!(
+        d["decided_as"]["delegation_reference"], "RU 2026/0042",
+        "{d}"
+    );
     assert_eq!(d["decided_by_name"], "Rita Registerhållare");
     let passed = &v["collaboration"]["passed_warnings"][0];
     assert_eq!(passed["code"], "dpo_not_consulted");
@@ -902,24 +939,42 @@ async fn another_cpuas_internal_note_is_invisible_to_the_other_cpuas_staff() {
         ));
     }
     ok(app
-        .action(&id, &legal_vgr, json!({"action": "add_internal_note", "text": note}))
+        .action(
+            &id,
+            &legal_vgr,
+            json!({"action": "add_internal_note", "text": note}),
+        )
         .await)
     .await;
     for ((who, t), before) in others.iter().zip(counts) {
         let v = app.view(&id, t).await;
-        assert!(!v.to_string().contains(note), "{who} sees the note in the state");
+        assert!(
+            !v.to_string().contains(note),
+            "{who} sees the note in the state"
+        );
         let events = ok(app
             .get(&format!("/api/v1/collaborations/{id}/events"), t)
             .await)
         .await;
-        assert!(!events.to_string().contains(note), "{who} sees it in the events");
+        assert!(
+            !events.to_string().contains(note),
+            "{who} sees it in the events"
+        );
         assert!(!events.to_string().contains("add_internal_note"), "{who}");
         let audit = ok(app
             .get(&format!("/api/v1/collaborations/{id}/audit"), t)
             .await)
         .await;
-        assert_eq!(audit_count(&audit), before, "{who}: the count reveals nothing");
-        assert_eq!(audit["verification"]["events"], before as u64, "{who}: {}", audit["verification"]);
+        assert_eq!(
+            audit_count(&audit),
+            before,
+            "{who}: the count reveals nothing"
+        );
+        assert_eq!(
+            audit["verification"]["events"], before as u64,
+            "{who}: {}",
+            audit["verification"]
+        );
         assert!(!audit.to_string().contains(note), "{who}");
     }
     // Inside VGR the note is seen, by its lawyer and its register holder.
@@ -943,7 +998,6 @@ async fn the_next_list_says_for_each_role_what_it_may_do_and_what_is_missing() {
     let company = app.token("company").await;
     let holder = app.token("register-holder").await;
     let legal = app.token("legal").await;
-    let finance = app.token("finance").await;
     let uppsala = app.org("Region Uppsala").await;
 
     // Step 1, preparation.
@@ -951,7 +1005,10 @@ async fn the_next_list_says_for_each_role_what_it_may_do_and_what_is_missing() {
     assert_eq!(next(&v, "register_contact")["allowed"], true);
     assert_eq!(next(&v, "data_application")["allowed"], false);
     let v = app.view(&id, &holder).await;
-    assert!(!has_next(&v, "register_contact"), "the holder does not contact itself");
+    assert!(
+        !has_next(&v, "register_contact"),
+        "the holder does not contact itself"
+    );
     let n = next(&v, "record_feasibility");
     assert_eq!(n["allowed"], false, "not before the contact: {n}");
 
@@ -965,9 +1022,15 @@ async fn the_next_list_says_for_each_role_what_it_may_do_and_what_is_missing() {
     let v = app.view(&id, &company).await;
     let n = next(&v, "ethics_review");
     assert_eq!(n["warnings"][0]["code"], "feasibility_not_answered", "{n}");
-    assert!(!has_next(&v, "record_feasibility"), "only the register holder answers");
+    assert!(
+        !has_next(&v, "record_feasibility"),
+        "only the register holder answers"
+    );
     let v = app.view(&id, &legal).await;
-    assert!(!has_next(&v, "record_ethics_approval") || next(&v, "record_ethics_approval")["allowed"] == false);
+    assert!(
+        !has_next(&v, "record_ethics_approval")
+            || next(&v, "record_ethics_approval")["allowed"] == false
+    );
     let n = next(&v, "release_decision");
     assert_eq!(n["allowed"], false);
 
@@ -1004,7 +1067,10 @@ async fn the_next_list_says_for_each_role_what_it_may_do_and_what_is_missing() {
     );
     assert_eq!(next(&v, "recommend_decision")["allowed"], true);
     let v = app.view(&id, &company).await;
-    assert!(!has_next(&v, "release_decision"), "the company never decides");
+    assert!(
+        !has_next(&v, "release_decision"),
+        "the company never decides"
+    );
     // After 30 days the decision carries the overdue warning (seed 001, "5. Beslut om utlämnande").
     app.clock.advance(chrono::Duration::days(31));
     let legal = app.token("legal").await;
@@ -1025,7 +1091,8 @@ async fn the_next_list_says_for_each_role_what_it_may_do_and_what_is_missing() {
     .await;
     assert_eq!(p["warnings"][0]["code"], "decision_overdue");
     let mut body = approval(&uppsala);
-    body["acknowledge"] = json!([{"code": "decision_overdue", "reason": "Kompletteringar dröjde."}]);
+    body["acknowledge"] =
+        json!([{"code": "decision_overdue", "reason": "Kompletteringar dröjde."}]);
     ok(app.transition(&id, &legal, body).await).await;
     let company = app.token("company").await;
     let finance = app.token("finance").await;
@@ -1072,7 +1139,11 @@ async fn an_amendment_needs_its_own_decision_agreement_version_and_release() {
         .await)
     .await;
     ok(app
-        .action(&id, &company, json!({"action": "submit_amendment_application"}))
+        .action(
+            &id,
+            &company,
+            json!({"action": "submit_amendment_application"}),
+        )
         .await)
     .await;
     // An amendment refusal carries reasons and grounds like any refusal.
@@ -1122,11 +1193,18 @@ async fn an_amendment_needs_its_own_decision_agreement_version_and_release() {
     .await;
     assert_eq!(p["rule"], "agreement_version_kind", "{p}");
     let v = ok(app
-        .post(&format!("/api/v1/collaborations/{id}/agreements"), &company, &json!({}))
+        .post(
+            &format!("/api/v1/collaborations/{id}/agreements"),
+            &company,
+            &json!({}),
+        )
         .await)
     .await;
     assert_eq!(v["amendment"], 1);
-    let (n, digest) = (v["number"].as_u64().unwrap(), v["digest"].as_str().unwrap().to_string());
+    let (n, digest) = (
+        v["number"].as_u64().unwrap(),
+        v["digest"].as_str().unwrap().to_string(),
+    );
     ok(app
         .action(
             &id,

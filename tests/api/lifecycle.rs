@@ -3,7 +3,8 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 use crate::helpers::{
-    approval, dossier, findings, obligation, ok, problem, public_research_intake, unmet_codes, TestApp,
+    approval, dossier, findings, obligation, ok, problem, public_research_intake, unmet_codes,
+    TestApp,
 };
 
 fn step(v: &Value) -> &str {
@@ -343,7 +344,10 @@ async fn a_collaboration_walks_all_nine_steps_refused_at_each_unmet_guard() {
         .collect();
     // 18 commands, the reclassification, and the agreement version drawn before the agreement step.
     assert_eq!(events.len(), 20, "{commands:?}");
-    assert!(commands.contains(&"agreement_version_created"), "{commands:?}");
+    assert!(
+        commands.contains(&"agreement_version_created"),
+        "{commands:?}"
+    );
     // Naming the principal completed the facts: the classification was recomputed and audited.
     let changed = events
         .iter()
@@ -676,7 +680,9 @@ async fn a_company_principal_needs_the_confidentiality_reservation_in_the_agreem
     .await;
     assert_eq!(p["rule"], "agreement_required");
     let v = app.sign_agreement(&id).await;
-    let clauses = v["collaboration"]["agreement"]["clauses"].as_array().unwrap();
+    let clauses = v["collaboration"]["agreement"]["clauses"]
+        .as_array()
+        .unwrap();
     assert!(
         clauses.iter().any(|c| c == "confidentiality_reservation"),
         "{clauses:?}"
@@ -691,6 +697,9 @@ async fn a_company_principal_needs_the_confidentiality_reservation_in_the_agreem
         .await
         .unwrap();
     assert!(html.contains("data-code=\"confidentiality_reservation\""));
-    assert!(html.contains("10 kap. 14 §"), "the reservation cites OSL 10 kap. 14 §");
+    assert!(
+        html.contains("10 kap. 14 §"),
+        "the reservation cites OSL 10 kap. 14 §"
+    );
     ok(app.transition(&id, &legal, release).await).await;
 }
