@@ -4,7 +4,7 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
-use crate::helpers::{ok, problem, TestApp};
+use crate::helpers::{approval, findings, ok, problem, TestApp};
 
 fn person(name: &str, title: &str) -> Value {
     json!({"name": name, "title": title, "email": format!("{}@example.se", name.split(' ').next().unwrap().to_lowercase())})
@@ -103,6 +103,17 @@ async fn two_cpua_case(app: &TestApp) -> (String, Value) {
     // Seed 002, "Utbildningens innehåll": who links and who keeps the identity-number key.
     terms["coordination"] =
         json!({"linkage_by": "Region Uppsala", "key_custodian": "Region Uppsala"});
+    // The same settled in the case: multi_cpua_coordination gates an approval (step 5).
+    let uppsala = app.org("Region Uppsala").await;
+    ok(app
+        .action(
+            &id,
+            &app.token("legal").await,
+            json!({"action": "record_coordination", "key_custodian": uppsala,
+                   "linkage_responsible": uppsala}),
+        )
+        .await)
+    .await;
     (id, terms)
 }
 
@@ -147,13 +158,14 @@ async fn two_cpuas_one_refuses_the_agreement_names_only_the_approving_one() {
     let vgr = app.org("Västra Götalandsregionen").await;
     ok(app
         .transition(&id, &app.token("legal").await,
-            json!({"to": "release_decision", "cpua": uppsala, "outcome": "approved", "reference": "RU 2026/0815"}))
+            json!({"to": "release_decision", "cpua": uppsala, "outcome": "approved", "reference": "RU 2026/0815",
+                   "findings": findings()}))
         .await)
     .await;
     ok(app
         .transition(&id, &app.token("legal-vgr").await,
             json!({"to": "release_decision", "cpua": vgr, "outcome": "refused",
-                   "reasons": "Uppgifterna kan inte lämnas ut utan men för enskilda.", "ground": "harm_to_individual",
+                   "reasons": "Uppgifterna kan inte lämnas ut utan men för enskilda.", "grounds": ["harm_to_individual"],
                    "dpo_consulted_on": "2026-08-31"}))
         .await)
     .await;
@@ -213,15 +225,12 @@ async fn two_cpuas_both_approve_both_sign_and_the_key_custody_clause_is_there() 
     let vgr = app.org("Västra Götalandsregionen").await;
     ok(app
         .transition(&id, &app.token("legal").await,
-            json!({"to": "release_decision", "cpua": uppsala, "outcome": "approved", "reference": "RU 2026/0815"}))
+            json!({"to": "release_decision", "cpua": uppsala, "outcome": "approved", "reference": "RU 2026/0815",
+                   "findings": findings()}))
         .await)
     .await;
     ok(app
-        .transition(
-            &id,
-            &app.token("legal-vgr").await,
-            json!({"to": "release_decision", "cpua": vgr, "outcome": "approved"}),
-        )
+        .transition(&id, &app.token("legal-vgr").await, approval(&vgr))
         .await)
     .await;
     // Without the coordination the version is refused, naming what is missing and where.

@@ -273,23 +273,119 @@ impl TestApp {
 }
 
 impl TestApp {
-    /// Walks a research collaboration through steps 2–4: register contact, the holder's feasibility
-    /// answer, the ethics approval, and a complete application to each named CPUA. Returns the view.
+    /// Adds a demo account (so `token(username)` works) with the role code (`register_holder`,
+    /// `finance`, `cpua_legal`, …) in the named organisation. The seeded demo accounts have one register
+    /// holder and one finance officer, both at Region Uppsala; tests needing those roles at another CPUA
+    /// add them here. Returns the account id.
+    pub async fn add_account(&self, username: &str, role: &str, org_name: &str) -> String {
+        let org = self.org(org_name).await;
+        let id = uuid::Uuid::new_v4().to_string();
+        let db = samverkan::db::conn::Db::connect(&self.database_url, 1).expect("database");
+        let mut conn = db.pool.get().expect("connection");
+        let row = samverkan::db::repo::AccountRow {
+            id: id.clone(),
+            username: username.to_string(),
+            display_name: format!("Test {username}"),
+            email: format!("{username}@test.samverkan.invalid"),
+            role: role.to_string(),
+            organisation_id: org,
+            is_demo: true,
+            created_at: samverkan::db::repo::ts(self.clock_now()),
+        };
+        samverkan::db::repo::insert_account(&mut conn, &row).expect("insert account");
+        id
+    }
+
+    fn clock_now(&self) -> chrono::DateTime<chrono::Utc> {
+        samverkan::app::clock::Clock::now(self.clock.as_ref())
+    }
+
+    /// A token of a register holder at the named CPUA: the seeded one at Region Uppsala, an added
+    /// account elsewhere (created on first use).
+    pub async fn holder_of(&self, cpua_name: &str) -> String {
+        if cpua_name == "Region Uppsala" {
+            return self.token("register-holder").await;
+        }
+        let username = format!("holder-{}", slug(cpua_name));
+        if !self.has_account(&username).await {
+            self.add_account(&username, "register_holder", cpua_name)
+                .await;
+        }
+        self.token(&username).await
+    }
+
+    async fn has_account(&self, username: &str) -> bool {
+        let v: Value = self
+            .client
+            .get(format!("{}/api/v1/local/accounts", self.base))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        v.to_string().contains(&format!("\"{username}\""))
+    }
+
+    /// The seeded registers: (id, code, CPUA name).
+    pub async fn registers(&self) -> Vec<(String, String, String)> {
+        let t = self.token("admin").await;
+        let v: Value = self
+            .get("/api/v1/registers?per_page=200", &t)
+            .await
+            .json()
+            .await
+            .unwrap();
+        v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                (
+                    r["id"].as_str().unwrap().to_string(),
+                    r["code"].as_str().unwrap().to_string(),
+                    r["cpua_name"].as_str().unwrap_or_default().to_string(),
+                )
+            })
+            .collect()
+    }
+
+    /// Each register of the collaboration gets a feasible answer from the holder of its own CPUA
+    /// (seed 001, "2. Kontakt med registerhållare").
+    pub async fn answer_feasibility(&self, id: &str) {
+        let admin = self.token("admin").await;
+        let c = ok(self
+            .get(&format!("/api/v1/collaborations/{id}"), &admin)
+            .await)
+        .await;
+        let all = self.registers().await;
+        for reg in c["collaboration"]["registers"].as_array().unwrap() {
+            let (rid, _, cpua) = all
+                .iter()
+                .find(|(r, _, _)| r == reg.as_str().unwrap())
+                .expect("a seeded register");
+            let holder = self.holder_of(cpua).await;
+            ok(self
+                .action(
+                    id,
+                    &holder,
+                    json!({"action": "record_feasibility", "register": rid, "feasible": true}),
+                )
+                .await)
+            .await;
+        }
+    }
+
+    /// Walks a research collaboration through steps 2–4: register contact, each register holder's
+    /// feasibility answer for their own register, the ethics approval, and a complete application to
+    /// each named CPUA. Returns the view.
     pub async fn walk_to_application(&self, id: &str, cpuas: &[&str]) -> Value {
         let company = self.token("company").await;
-        let holder = self.token("register-holder").await;
         ok(self
             .transition(id, &company, json!({"to": "register_contact"}))
             .await)
         .await;
-        ok(self
-            .action(
-                id,
-                &holder,
-                json!({"action": "record_feasibility", "feasible": true}),
-            )
-            .await)
-        .await;
+        self.answer_feasibility(id).await;
         ok(self
             .action(
                 id,
@@ -312,6 +408,78 @@ impl TestApp {
         }
         last
     }
+
+    /// The newest agreement version: (number, digest).
+    pub async fn latest_agreement(&self, id: &str, token: &str) -> (u64, String) {
+        let v = ok(self
+            .get(&format!("/api/v1/collaborations/{id}/agreements"), token)
+            .await)
+        .await;
+        let items = v
+            .get("items")
+            .and_then(Value::as_array)
+            .or_else(|| v.as_array())
+            .cloned()
+            .unwrap_or_default();
+        let newest = items
+            .iter()
+            .max_by_key(|i| i["number"].as_u64().unwrap_or(0))
+            .expect("an agreement version");
+        (
+            newest["number"].as_u64().unwrap(),
+            newest["digest"].as_str().unwrap().to_string(),
+        )
+    }
+
+    /// Draws an agreement version (with `terms` the first time, `{}` after) and returns (number, digest).
+    pub async fn draw_agreement(&self, id: &str, token: &str, body: &Value) -> (u64, String) {
+        let v = ok(self
+            .post(
+                &format!("/api/v1/collaborations/{id}/agreements"),
+                token,
+                body,
+            )
+            .await)
+        .await;
+        (
+            v["number"].as_u64().unwrap(),
+            v["digest"].as_str().unwrap().to_string(),
+        )
+    }
+
+    /// The collaboration as the caller sees it.
+    pub async fn view(&self, id: &str, token: &str) -> Value {
+        ok(self
+            .get(&format!("/api/v1/collaborations/{id}"), token)
+            .await)
+        .await
+    }
+}
+
+/// An approval with seed 002's three findings ("Sammanfattningsvis …": the need for the data, within
+/// the ethics approval, no risk of harm).
+pub fn approval(cpua: &str) -> Value {
+    json!({"to": "release_decision", "cpua": cpua, "outcome": "approved", "findings": findings()})
+}
+
+/// Seed 002's three findings of an approval.
+pub fn findings() -> Value {
+    json!({"need_for_data": true, "within_ethics_approval": true, "no_risk_of_harm": true})
+}
+
+/// A lawful refusal: written reasons (seed 001, "5. Beslut om utlämnande") and a structured ground
+/// (seed 000, "Menprövning av centralt personuppgiftsansvarig myndighet (CPUA)").
+pub fn refusal(cpua: &str) -> Value {
+    json!({"to": "release_decision", "cpua": cpua, "outcome": "refused",
+           "reasons": "Uppgifterna kan inte lämnas ut utan men för enskilda.",
+           "grounds": ["harm_to_individual"]})
+}
+
+fn slug(s: &str) -> String {
+    s.chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .collect::<String>()
+        .to_lowercase()
 }
 
 /// A complete confidentiality-review dossier (seed 000, the five items).
@@ -356,4 +524,48 @@ pub async fn ok(r: Response) -> Value {
         "expected success, got {status}: {body}"
     );
     body
+}
+
+/// The obligation with this code in a view's `obligations` list, if in force.
+pub fn obligation<'a>(view: &'a Value, code: &str) -> Option<&'a Value> {
+    view["obligations"]
+        .as_array()
+        .and_then(|a| a.iter().find(|o| o["code"] == code))
+}
+
+/// The codes of the unmet obligations a 409 `obligations_unmet` names.
+pub fn unmet_codes(problem: &Value) -> Vec<String> {
+    assert_eq!(problem["rule"], "obligations_unmet", "{problem}");
+    problem["obligations"]
+        .as_array()
+        .unwrap_or_else(|| panic!("obligations in {problem}"))
+        .iter()
+        .map(|o| o["code"].as_str().unwrap().to_string())
+        .collect()
+}
+
+impl TestApp {
+    /// Draws an agreement version after the decisions (with the full terms of `agreements.rs` the first
+    /// time) and records it as signed by naming its number and digest (seed 001, "6. Avtal upprättas"). Returns
+    /// the view after the agreement step.
+    pub async fn sign_agreement(&self, id: &str) -> Value {
+        let company = self.token("company").await;
+        let legal = self.token("legal").await;
+        let path = format!("/api/v1/collaborations/{id}/agreements");
+        let listed = ok(self.get(&path, &company).await).await;
+        let body = if listed.as_array().is_some_and(|a| a.is_empty()) {
+            json!({"terms": crate::agreements::full_terms(self).await})
+        } else {
+            json!({})
+        };
+        let (version, digest) = self.draw_agreement(id, &company, &body).await;
+        ok(self
+            .transition(
+                id,
+                &legal,
+                json!({"to": "agreement", "version": version, "digest": digest, "signed_on": "2026-09-01"}),
+            )
+            .await)
+        .await
+    }
 }

@@ -2,7 +2,10 @@
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use crate::helpers::{dossier, ok, problem, public_research_intake, TestApp};
+use crate::helpers::{
+    approval, dossier, findings, obligation, ok, problem, public_research_intake, unmet_codes,
+    TestApp,
+};
 
 fn step(v: &Value) -> &str {
     v["collaboration"]["step"].as_str().unwrap()
@@ -62,20 +65,22 @@ async fn a_collaboration_walks_all_nine_steps_refused_at_each_unmet_guard() {
     .await;
     assert_eq!(step(&v), "register_contact");
 
-    // Step 3 needs the register holder's feasibility answer (step 2).
+    // Step 3 without the register holder's feasibility answer (step 2): a "bör" (seed 001, "2. Etablera
+    // tidig kontakt med registerhållare"), refused until passed with a reason.
     let p = problem(
         app.transition(&id, &company, json!({"to": "ethics_review"}))
             .await,
         StatusCode::CONFLICT,
     )
     .await;
-    assert_eq!(p["rule"], "feasibility_required");
+    assert_eq!(p["rule"], "warning_needs_reason");
+    assert_eq!(p["warnings"][0]["code"], "feasibility_not_answered", "{p}");
     // Only the register holder records it.
     problem(
         app.action(
             &id,
             &company,
-            json!({"action": "record_feasibility", "feasible": true}),
+            json!({"action": "record_feasibility", "register": register, "feasible": true}),
         )
         .await,
         StatusCode::FORBIDDEN,
@@ -85,7 +90,7 @@ async fn a_collaboration_walks_all_nine_steps_refused_at_each_unmet_guard() {
         .action(
             &id,
             &holder,
-            json!({"action": "record_feasibility", "feasible": true, "estimated_weeks": 6,
+            json!({"action": "record_feasibility", "register": register, "feasible": true, "estimated_weeks": 6,
                    "estimated_cost_ore": 4_500_000, "extraction_charged": true}),
         )
         .await)
@@ -102,8 +107,11 @@ async fn a_collaboration_walks_all_nine_steps_refused_at_each_unmet_guard() {
         StatusCode::CONFLICT,
     )
     .await;
-    assert_eq!(p["rule"], "ethics_approval_required");
-    assert!(p["source"].as_str().unwrap().contains("Etikprövning"));
+    assert_eq!(unmet_codes(&p), vec!["ethics_approval"]);
+    assert!(p["obligations"][0]["source"]
+        .as_str()
+        .unwrap()
+        .contains("Etikprövning"));
 
     ok(app
         .transition(&id, &company, json!({"to": "ethics_review"}))
@@ -135,12 +143,7 @@ async fn a_collaboration_walks_all_nine_steps_refused_at_each_unmet_guard() {
     assert_eq!(step(&v), "data_application");
     assert_eq!(v["holding_up"][0]["waiting_for"], "complete_dossier");
     let p = problem(
-        app.transition(
-            &id,
-            &legal,
-            json!({"to": "release_decision", "cpua": uppsala, "outcome": "approved"}),
-        )
-        .await,
+        app.transition(&id, &legal, approval(&uppsala)).await,
         StatusCode::CONFLICT,
     )
     .await;
@@ -177,21 +180,27 @@ async fn a_collaboration_walks_all_nine_steps_refused_at_each_unmet_guard() {
             &id,
             &legal,
             json!({"to": "release_decision", "cpua": uppsala, "outcome": "refused",
-                   "reasons": "Låg kvalitet", "ground": "research_quality", "dpo_consulted_on": "2026-08-31"}),
+                   "reasons": "Låg kvalitet", "grounds": ["research_quality"], "dpo_consulted_on": "2026-08-31"}),
         )
         .await,
         StatusCode::UNPROCESSABLE_ENTITY,
     )
     .await;
     assert_eq!(p["rule"], "forbidden_ground");
-    let v = ok(app
-        .transition(
+    assert_eq!(p["field"], "grounds[0]");
+    // An approval records seed 002's three findings ("Sammanfattningsvis …").
+    let p = problem(
+        app.transition(
             &id,
             &legal,
             json!({"to": "release_decision", "cpua": uppsala, "outcome": "approved"}),
         )
-        .await)
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
     .await;
+    assert_eq!(p["rule"], "findings_required", "{p}");
+    let v = ok(app.transition(&id, &legal, approval(&uppsala)).await).await;
     assert_eq!(step(&v), "agreement");
 
     // Step 7 is blocked until the agreement step is complete.
@@ -203,15 +212,8 @@ async fn a_collaboration_walks_all_nine_steps_refused_at_each_unmet_guard() {
     )
     .await;
     assert_eq!(p["rule"], "agreement_required");
-    let v = ok(app
-        .transition(
-            &id,
-            &legal,
-            json!({"to": "agreement", "reference": "AVT-2026-17", "signed_on": "2026-09-01",
-                   "confidentiality_reservation": false}),
-        )
-        .await)
-    .await;
+    // The agreement step names a rendered version (seed 001, "6. Avtal upprättas").
+    let v = app.sign_agreement(&id).await;
     assert_eq!(step(&v), "data_release");
 
     // The extraction is charged: a written cost agreement first (seed 000, Ersättning …).
@@ -220,7 +222,8 @@ async fn a_collaboration_walks_all_nine_steps_refused_at_each_unmet_guard() {
         StatusCode::CONFLICT,
     )
     .await;
-    assert_eq!(p["rule"], "cost_agreement_required");
+    assert_eq!(unmet_codes(&p), vec!["written_cost_agreement"], "{p}");
+    assert_eq!(p["obligations"][0]["missing"], json!(["cost_agreement"]));
     ok(app
         .action(
             &id,
@@ -263,13 +266,24 @@ async fn a_collaboration_walks_all_nine_steps_refused_at_each_unmet_guard() {
         .await)
     .await;
     assert_eq!(step(&v), "results");
-    let p = problem(
-        app.transition(&id, &company, json!({"to": "archiving"}))
-            .await,
-        StatusCode::CONFLICT,
-    )
-    .await;
-    assert_eq!(p["rule"], "report_back_required");
+    // Reporting back is welcome ("Återkoppla gärna", seed 001, "8. Resultat och redovisning/publicering"):
+    // a prompt beside archiving, never a block.
+    let archiving = v["next"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["command"] == "archiving")
+        .expect("archiving in next")
+        .clone();
+    assert_eq!(archiving["allowed"], true, "{archiving}");
+    assert!(
+        archiving["prompts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["code"] == "report_back_welcome" && p["grade"] == "garna"),
+        "{archiving}"
+    );
     ok(app
         .action(
             &id,
@@ -324,7 +338,16 @@ async fn a_collaboration_walks_all_nine_steps_refused_at_each_unmet_guard() {
     .await;
     assert_eq!(audit["verification"]["intact"], true);
     let events = audit["events"].as_array().unwrap();
-    assert_eq!(events.len(), 19);
+    let commands: Vec<&str> = events
+        .iter()
+        .map(|e| e["command"].as_str().unwrap())
+        .collect();
+    // 18 commands, the reclassification, and the agreement version drawn before the agreement step.
+    assert_eq!(events.len(), 20, "{commands:?}");
+    assert!(
+        commands.contains(&"agreement_version_created"),
+        "{commands:?}"
+    );
     // Naming the principal completed the facts: the classification was recomputed and audited.
     let changed = events
         .iter()
@@ -380,12 +403,7 @@ async fn each_cpua_decides_on_its_own_and_one_refusal_does_not_erase_another_app
 
     // A CPUA decides only on its own track.
     problem(
-        app.transition(
-            &id,
-            &legal,
-            json!({"to": "release_decision", "cpua": vgr, "outcome": "approved"}),
-        )
-        .await,
+        app.transition(&id, &legal, approval(&vgr)).await,
         StatusCode::FORBIDDEN,
     )
     .await;
@@ -394,19 +412,21 @@ async fn each_cpua_decides_on_its_own_and_one_refusal_does_not_erase_another_app
             &id,
             &legal,
             json!({"to": "release_decision", "cpua": uppsala, "outcome": "refused",
-                   "reasons": "Risk för men för enskild vid så små grupper.", "ground": "harm_to_individual",
+                   "reasons": "Risk för men för enskild vid så små grupper.", "grounds": ["harm_to_individual"],
                    "dpo_consulted_on": "2026-08-31"}),
         )
         .await)
     .await;
-    let v = ok(app
-        .transition(
+    // Two CPUAs: who keeps the key is settled before an approval (seed 002, "Utbildningens innehåll").
+    ok(app
+        .action(
             &id,
-            &legal_vgr,
-            json!({"to": "release_decision", "cpua": vgr, "outcome": "approved"}),
+            &legal,
+            json!({"action": "record_coordination", "key_custodian": uppsala, "linkage_responsible": uppsala}),
         )
         .await)
     .await;
+    let v = ok(app.transition(&id, &legal_vgr, approval(&vgr)).await).await;
     assert_eq!(
         step(&v),
         "agreement",
@@ -433,29 +453,46 @@ async fn when_every_cpua_refuses_the_collaboration_is_refused() {
     let legal = app.token("legal").await;
     let uppsala = app.org("Region Uppsala").await;
     app.walk_to_application(&id, &["Region Uppsala"]).await;
-    // The DPO is consulted before a refusal (seed 000).
+    // A refusal names its grounds from the list (seed 000, "Menprövning av centralt
+    // personuppgiftsansvarig myndighet (CPUA)").
     let p = problem(
         app.transition(
             &id,
             &legal,
-            json!({"to": "release_decision", "cpua": uppsala, "outcome": "refused",
-                   "reasons": "Risk för men.", "ground": "harm_to_individual"}),
+            json!({"to": "release_decision", "cpua": uppsala, "outcome": "refused", "reasons": "Risk för men."}),
         )
         .await,
         StatusCode::UNPROCESSABLE_ENTITY,
     )
     .await;
-    assert_eq!(p["rule"], "dpo_consultation_required");
+    assert_eq!(p["rule"], "refusal_ground_required");
+    let p = problem(
+        app.transition(
+            &id,
+            &legal,
+            json!({"to": "release_decision", "cpua": uppsala, "outcome": "refused",
+                   "reasons": "Risk för men.", "grounds": ["other"]}),
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    // `other` is no ground: the list is closed.
+    assert_eq!(p["field"], "grounds[0]");
+    assert_eq!(p["rule"], "one_of");
+    // The DPO consultation is a "bör" for a delegate (seed 000, same section), not a block for CPUA legal
+    // itself: the CPUA refuses without a DPO date and no warning is passed.
     let v = ok(app
         .transition(
             &id,
             &legal,
             json!({"to": "release_decision", "cpua": uppsala, "outcome": "refused",
-                   "reasons": "Risk för men.", "ground": "harm_to_individual", "dpo_consulted_on": "2026-08-31"}),
+                   "reasons": "Risk för men.", "grounds": ["harm_to_individual"]}),
         )
         .await)
     .await;
     assert_eq!(step(&v), "refused");
+    assert_eq!(v["collaboration"]["passed_warnings"], json!([]));
     let appeal = &v["collaboration"]["cpua_reviews"][0]["decision"]["appeal"];
     assert!(appeal["instructions_sv"]
         .as_str()
@@ -517,22 +554,8 @@ async fn a_new_research_question_after_release_needs_new_ethics_approval_and_app
     let legal = app.token("legal").await;
     let uppsala = app.org("Region Uppsala").await;
     app.walk_to_application(&id, &["Region Uppsala"]).await;
-    ok(app
-        .transition(
-            &id,
-            &legal,
-            json!({"to": "release_decision", "cpua": uppsala, "outcome": "approved"}),
-        )
-        .await)
-    .await;
-    ok(app
-        .transition(
-            &id,
-            &legal,
-            json!({"to": "agreement", "reference": "AVT-1", "signed_on": "2026-09-01", "confidentiality_reservation": false}),
-        )
-        .await)
-    .await;
+    ok(app.transition(&id, &legal, approval(&uppsala)).await).await;
+    app.sign_agreement(&id).await;
     ok(app
         .transition(
             &id,
@@ -586,7 +609,8 @@ async fn a_new_research_question_after_release_needs_new_ethics_approval_and_app
         app.action(
             &id,
             &legal,
-            json!({"action": "decide_amendment", "cpua": uppsala, "approve": true}),
+            json!({"action": "decide_amendment", "cpua": uppsala,
+                   "decision": {"outcome": "approved", "findings": findings()}}),
         )
         .await,
         StatusCode::CONFLICT,
@@ -605,7 +629,8 @@ async fn a_new_research_question_after_release_needs_new_ethics_approval_and_app
         .action(
             &id,
             &legal,
-            json!({"action": "decide_amendment", "cpua": uppsala, "approve": true}),
+            json!({"action": "decide_amendment", "cpua": uppsala,
+                   "decision": {"outcome": "approved", "findings": findings()}}),
         )
         .await)
     .await;
@@ -628,6 +653,7 @@ async fn a_company_principal_needs_the_confidentiality_reservation_in_the_agreem
             &company,
             &json!({"title": "Företagets egen studie", "purpose": "Uppföljning",
                     "research_question": "Fråga", "research_principal": me, "registers": [reg],
+                    "requested_variables": ["alder", "kon", "diagnosdatum", "behandling"],
                     "data_kind": "pseudonymised",
                     "intake": {"purpose": "research", "company_receives": "pseudonymised",
                                "principal_receives": "pseudonymised", "analysis_by": "company",
@@ -637,30 +663,43 @@ async fn a_company_principal_needs_the_confidentiality_reservation_in_the_agreem
         )
         .await)
     .await;
-    assert_eq!(v["obligations"]["confidentiality_reservation"], true);
+    let reservation = obligation(&v, "confidentiality_reservation").expect("the reservation");
+    assert_eq!(reservation["gates_step"], 7);
+    assert_eq!(reservation["waivable"], false, "a \"ska\" of seed 000");
     let id = v["collaboration"]["id"].as_str().unwrap().to_string();
     app.walk_to_application(&id, &["Region Uppsala"]).await;
-    ok(app
-        .transition(
-            &id,
-            &legal,
-            json!({"to": "release_decision", "cpua": uppsala, "outcome": "approved"}),
-        )
-        .await)
-    .await;
+    ok(app.transition(&id, &legal, approval(&uppsala)).await).await;
+    // Data are released only under an agreement holding the reservation (seed 000, "Hantering vid
+    // utlämnandet av kvalitetsregisterdata"): the version drawn for this type carries the clause.
+    let release = json!({"to": "data_release", "cpua": uppsala, "released_on": "2026-09-01",
+                         "transfer_method": "encrypted_file", "password_sent_separately": true});
     let p = problem(
-        app.transition(
-            &id,
-            &legal,
-            json!({"to": "agreement", "reference": "AVT-2", "signed_on": "2026-09-01", "confidentiality_reservation": false}),
-        )
-        .await,
-        StatusCode::UNPROCESSABLE_ENTITY,
+        app.transition(&id, &legal, release.clone()).await,
+        StatusCode::CONFLICT,
     )
     .await;
-    assert_eq!(p["rule"], "confidentiality_reservation_required");
-    assert!(p["source"]
-        .as_str()
-        .unwrap()
-        .contains("Forskningssamarbete med industrin"));
+    assert_eq!(p["rule"], "agreement_required");
+    let v = app.sign_agreement(&id).await;
+    let clauses = v["collaboration"]["agreement"]["clauses"]
+        .as_array()
+        .unwrap();
+    assert!(
+        clauses.iter().any(|c| c == "confidentiality_reservation"),
+        "{clauses:?}"
+    );
+    let html = app
+        .get(
+            &format!("/api/v1/collaborations/{id}/agreements/1.html"),
+            &company,
+        )
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("data-code=\"confidentiality_reservation\""));
+    assert!(
+        html.contains("10 kap. 14 §"),
+        "the reservation cites OSL 10 kap. 14 §"
+    );
+    ok(app.transition(&id, &legal, release).await).await;
 }

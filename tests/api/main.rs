@@ -6,6 +6,7 @@ mod classification;
 mod hardening;
 mod helpers;
 mod input;
+mod legal_core;
 mod lifecycle;
 mod reference;
 mod security;

@@ -136,7 +136,11 @@ async fn internal_notes_are_never_shown_to_the_parties() {
         .get(&format!("/api/v1/collaborations/{id}"), &company)
         .await)
     .await;
-    assert!(party["collaboration"].get("internal_notes").is_none());
+    // An internal note is seen only inside the organisation that wrote it (issue 8, item 9).
+    assert!(party["collaboration"]["internal_notes"]
+        .as_array()
+        .is_none_or(|a| a.is_empty()));
+    assert!(!party.to_string().contains("Kontrollera variabellistan"));
     let events = ok(app
         .get(&format!("/api/v1/collaborations/{id}/events"), &company)
         .await)
