@@ -1221,7 +1221,6 @@ async fn an_amendment_needs_its_own_decision_agreement_version_and_release() {
 }
 
 #[tokio::test]
-#[ignore = "bug: `next` offers release_decision as allowed to a register holder without a delegation; the command is then refused 409 no_delegation (decision::guard does not check decided_as)"]
 async fn the_next_list_does_not_offer_a_decision_to_a_holder_without_delegation() {
     // Seed 000, "Menprövning av centralt personuppgiftsansvarig myndighet (CPUA)": only the CPUA decides,
     // or a delegate under a written delegation.
@@ -1244,7 +1243,6 @@ async fn the_next_list_does_not_offer_a_decision_to_a_holder_without_delegation(
 }
 
 #[tokio::test]
-#[ignore = "bug: naming a version that does not exist answers obligations_unmet (pharma_appendix) instead of agreement_version_unknown when the pharma appendix gates step 6: the obligation gate reads the named version before the version is checked"]
 async fn an_unknown_version_is_named_as_unknown_even_when_the_pharma_appendix_gates_the_step() {
     // Issue 8, "Bad input": recording an agreement version that does not exist is 409
     // agreement_version_unknown.

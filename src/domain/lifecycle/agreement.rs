@@ -63,12 +63,10 @@ pub(super) fn guard(c: &Collaboration, ctx: &Context) -> Result<(), Refusal> {
     })
 }
 
-/// Checks that a stored version may be recorded as the signed agreement (or amendment agreement).
-pub(super) fn check_version<'a>(
-    c: &Collaboration,
+/// The named version exists and carries the named digest.
+pub(super) fn check_named<'a>(
     number: u32,
     digest: &str,
-    amendment: Option<u32>,
     ctx: &'a Context,
 ) -> Result<&'a AgreementVersionEvidence, Refusal> {
     let v = ctx
@@ -87,6 +85,18 @@ pub(super) fn check_version<'a>(
             format!("the digest does not match agreement version {number}: the signed document must be exactly the stored one"),
         ));
     }
+    Ok(v)
+}
+
+/// Checks that a stored version may be recorded as the signed agreement (or amendment agreement).
+pub(super) fn check_version<'a>(
+    c: &Collaboration,
+    number: u32,
+    digest: &str,
+    amendment: Option<u32>,
+    ctx: &'a Context,
+) -> Result<&'a AgreementVersionEvidence, Refusal> {
+    let v = check_named(number, digest, ctx)?;
     if v.amendment != amendment {
         return Err(Refusal::precondition(
             "agreement_version_kind",

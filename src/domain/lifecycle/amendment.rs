@@ -135,7 +135,11 @@ fn deciders(c: &Collaboration) -> BTreeSet<OrgId> {
         .collect()
 }
 
-pub(super) fn guard_decide(c: &Collaboration, track: Option<&OrgId>) -> Result<(), Refusal> {
+pub(super) fn guard_decide(
+    c: &Collaboration,
+    track: Option<&OrgId>,
+    ctx: &Context,
+) -> Result<(), Refusal> {
     let Some(a) = c.open_amendment() else {
         return Err(Refusal::precondition(
             "no_open_amendment",
@@ -163,6 +167,9 @@ pub(super) fn guard_decide(c: &Collaboration, track: Option<&OrgId>) -> Result<(
                 "not_a_cpua_of_collaboration",
                 "this authority has released no data in this collaboration",
             ));
+        }
+        if let Some(r) = c.review(o) {
+            super::decision::decided_as(r, ctx)?;
         }
     }
     Ok(())

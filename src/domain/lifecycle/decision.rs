@@ -41,7 +41,8 @@ pub(super) fn guard(
     let review_needed = ctx.obligations.has(ObligationCode::ConfidentialityReview);
     let ethics = ctx.obligations.has(ObligationCode::EthicsApproval);
     match track.map(|o| c.review(o)) {
-        Some(Some(r)) if ready(r) => Ok(()),
+        // The decision-maker is the CPUA or a delegate for every register of the track.
+        Some(Some(r)) if ready(r) => decided_as(r, ctx).map(|_| ()),
         Some(Some(r)) if r.decision.is_some() => Err(Refusal::precondition(
             "already_decided",
             format!("{} has already decided", r.cpua_name),
@@ -101,9 +102,9 @@ pub(super) fn prompts() -> Vec<Advice> {
     )]
 }
 
-/// In which capacity the actor decides for this track: CPUA legal as the CPUA; a register holder (or named
+/// In which capacity the actor decides for this track (pub(super) for the amendment decision): CPUA legal as the CPUA; a register holder (or named
 /// person) only under a written delegation in force for every register of the track.
-fn decided_as(r: &CpuaReview, ctx: &Context) -> Result<DecidedAs, Refusal> {
+pub(super) fn decided_as(r: &CpuaReview, ctx: &Context) -> Result<DecidedAs, Refusal> {
     if ctx.actor.role == Role::CpuaLegal {
         return Ok(DecidedAs::Cpua);
     }

@@ -96,6 +96,31 @@ pub fn guard(
     track: Option<&OrgId>,
     ctx: &Context,
 ) -> Result<(), Refusal> {
+    guard_state(c, kind, track, ctx)?;
+    gate(c, kind, track, ctx)
+}
+
+/// The obligations that gate this step, each by its evidence. An approval is gated in its effect, since
+/// a refusal is always possible.
+fn gate(
+    c: &Collaboration,
+    kind: CommandKind,
+    track: Option<&OrgId>,
+    ctx: &Context,
+) -> Result<(), Refusal> {
+    if kind == CommandKind::ToReleaseDecision {
+        return Ok(());
+    }
+    obligations::gate(c, kind, track, ctx)
+}
+
+/// The command's own preconditions in the current state, before the obligations gating its step.
+fn guard_state(
+    c: &Collaboration,
+    kind: CommandKind,
+    track: Option<&OrgId>,
+    ctx: &Context,
+) -> Result<(), Refusal> {
     if c.step.is_terminal() && !kind.allowed_when_terminal(c.step) {
         return Err(Refusal::precondition(
             "terminal_state",
@@ -136,18 +161,12 @@ pub fn guard(
         K::RecordAmendmentEthics | K::SubmitAmendmentApplication => {
             amendment::guard_application(c, kind)
         }
-        K::DecideAmendment => amendment::guard_decide(c, track),
+        K::DecideAmendment => amendment::guard_decide(c, track, ctx),
         K::RecordAmendmentAgreement => amendment::guard_agreement(c),
         K::ReleaseAmendmentData => amendment::guard_release(c, track),
         K::AddInternalNote => Ok(()),
         K::OverrideClassification => overrides::guard(c),
-    }?;
-    // The obligations that gate this step, each by its evidence. An approval is gated in its effect, since
-    // a refusal is always possible.
-    if kind != K::ToReleaseDecision {
-        obligations::gate(c, kind, track, ctx)?;
     }
-    Ok(())
 }
 
 /// The "bör" warnings that apply to a command now, before its data are known (for `next`).
@@ -178,7 +197,18 @@ pub fn prompts(c: &Collaboration, kind: CommandKind) -> Vec<Advice> {
 /// reason. Returns the new state; the caller persists it together with the audit event.
 pub fn execute(c: &Collaboration, cmd: Command, ctx: &Context) -> Result<Collaboration, Refusal> {
     let kind = cmd.kind();
-    guard(c, kind, cmd.cpua(), ctx)?;
+    guard_state(c, kind, cmd.cpua(), ctx)?;
+    // A command naming an agreement version hears first whether that version exists as named.
+    if let Command::ToAgreement {
+        version, digest, ..
+    }
+    | Command::RecordAmendmentAgreement {
+        version, digest, ..
+    } = &cmd
+    {
+        agreement::check_named(*version, digest, ctx)?;
+    }
+    gate(c, kind, cmd.cpua(), ctx)?;
     let mut raised = warnings(c, kind, cmd.cpua(), ctx);
     let mut n = c.clone();
     match cmd {
