@@ -83,7 +83,7 @@ pub struct AgreementTerms {
 }
 
 /// A request for a new agreement version.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewAgreementVersion {
     /// `sv` (default) or `en`.
@@ -639,6 +639,10 @@ pub fn create_version(
     req: NewAgreementVersion,
     now: DateTime<Utc>,
 ) -> Result<AgreementVersionView, AppError> {
+    // Drafts of one collaboration queue on its row, so each takes the next number.
+    if let Some(cid) = CollaborationId::parse(id) {
+        repo::lock_collaboration(conn, &cid)?;
+    }
     let c = load(conn, actor, id)?;
     may_draft(actor)?;
     draftable(&c)?;

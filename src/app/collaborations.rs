@@ -354,6 +354,9 @@ pub fn execute(
     now: DateTime<Utc>,
     today: NaiveDate,
 ) -> Result<CollaborationView, AppError> {
+    if let Some(cid) = CollaborationId::parse(id) {
+        repo::lock_collaboration(conn, &cid)?;
+    }
     let (c, version, loaded) = load_visible(conn, rulebooks, actor, id)?;
     let CommandInput {
         command: cmd,
@@ -424,7 +427,7 @@ pub fn execute(
         next.classification = Some(rec);
     }
     if !repo::update_collaboration(conn, &next, version, now)? {
-        return Err(AppError::Conflict(
+        return Err(AppError::RaceLost(
             "another change to this collaboration got there first; reload and try again".into(),
         ));
     }

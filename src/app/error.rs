@@ -41,6 +41,11 @@ pub enum AppError {
     Refused(Box<Refusal>),
     #[error("{0}")]
     Conflict(String),
+    /// A concurrent writer got there first (an optimistic version check or a unique number lost the
+    /// race); nothing was written. Answered 409; a caller who sent no precondition is retried inside the
+    /// server ([`super::Services::write_retrying`]).
+    #[error("{0}")]
+    RaceLost(String),
     /// The route exists but not with this method (HTTP 405).
     #[error("{0}")]
     MethodNotAllowed(String),
@@ -79,19 +84,19 @@ impl From<diesel::result::Error> for AppError {
             Error::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
                 // The constraint name is for the log, never for the client.
                 tracing::warn!(constraint = ?info.constraint_name(), detail = %info.message(), "unique violation");
-                AppError::Conflict(
+                AppError::RaceLost(
                     "this was recorded at the same moment by another request; reload and try again"
                         .into(),
                 )
             }
             Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => {
-                AppError::Conflict("a concurrent change got there first; try again".into())
+                AppError::RaceLost("a concurrent change got there first; try again".into())
             }
             Error::DatabaseError(_, ref info)
                 if info.message().contains("database is locked")
                     || info.message().contains("busy") =>
             {
-                AppError::Conflict("a concurrent change got there first; try again".into())
+                AppError::RaceLost("a concurrent change got there first; try again".into())
             }
             other => AppError::Internal(anyhow::Error::new(other).context("database error")),
         }
@@ -145,8 +150,8 @@ mod tests {
             diesel::result::DatabaseErrorKind::UniqueViolation,
             Box::new(Info),
         ));
-        let AppError::Conflict(m) = e else {
-            panic!("a conflict")
+        let AppError::RaceLost(m) = e else {
+            panic!("a lost race")
         };
         assert!(!m.contains("pkey") && !m.contains("constraint"), "{m}");
         assert!(m.contains("try again"), "{m}");

@@ -43,6 +43,29 @@ impl Services {
         crate::db::conn::write_transaction(&mut conn, f)
     }
 
+    /// Runs `f` in one write transaction, again from the start (a fresh read) when a concurrent writer
+    /// got there first, at most `attempts` times in all. For commands whose caller sent no precondition
+    /// (no `If-Match`): they asked for the change whatever the current version is.
+    pub fn write_retrying<T>(
+        &self,
+        attempts: u32,
+        mut f: impl FnMut(&mut DbConn) -> Result<T, AppError>,
+    ) -> Result<T, AppError> {
+        let mut left = attempts.max(1);
+        loop {
+            match self.write(&mut f) {
+                Err(AppError::RaceLost(_)) if left > 1 => {
+                    left -= 1;
+                    // A short, growing pause lets the winner commit.
+                    std::thread::sleep(std::time::Duration::from_millis(
+                        u64::from(attempts - left) * 3,
+                    ));
+                }
+                other => return other,
+            }
+        }
+    }
+
     /// Runs `f` in one read transaction, so a query sees one consistent state.
     pub fn read<T>(
         &self,

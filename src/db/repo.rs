@@ -548,6 +548,21 @@ pub fn load_collaboration(
     .transpose()
 }
 
+/// Takes the row lock of one collaboration for the rest of the transaction, so that concurrent commands
+/// on it queue instead of losing an optimistic race (PostgreSQL `FOR UPDATE`; SQLite has one writer
+/// already). Call it before loading the state that the command will change.
+pub fn lock_collaboration(conn: &mut DbConn, id: &CollaborationId) -> QResult<()> {
+    if let DbConn::Postgres(pg) = conn {
+        collaborations::table
+            .find(id.as_str())
+            .select(collaborations::id)
+            .for_update()
+            .first::<String>(pg)
+            .optional()?;
+    }
+    Ok(())
+}
+
 /// Records whether a register's patient information covers research.
 pub fn set_patient_information(
     conn: &mut DbConn,

@@ -19,6 +19,9 @@ use crate::domain::organisation::OrgKind;
 
 type Data = web::Data<AppState>;
 
+/// How often a write without a precondition is tried when concurrent writers keep winning.
+const WRITE_ATTEMPTS: u32 = 8;
+
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct Health {
     pub status: String,
@@ -495,15 +498,21 @@ async fn run_command(
     cmd: crate::app::commands::CommandInput,
 ) -> Result<HttpResponse, AppError> {
     let expected = if_match(&req)?;
+    // Without If-Match the caller asked for the change whatever the version: a lost race is retried.
+    let attempts = if expected.is_some() {
+        1
+    } else {
+        WRITE_ATTEMPTS
+    };
     let v = blocking(move || {
         let (now, today) = (state.svc.clock.now(), state.svc.clock.today());
-        state.svc.write(|c| {
+        state.svc.write_retrying(attempts, |c| {
             collab::execute(
                 c,
                 &state.svc.rulebooks,
                 &who.0,
                 &id,
-                cmd,
+                cmd.clone(),
                 expected,
                 now,
                 today,
@@ -645,13 +654,14 @@ pub async fn create_agreement(
     let id = path.into_inner();
     let v = blocking(move || {
         let now = state.svc.clock.now();
-        state.svc.write(|c| {
+        // Two drafts at the same moment race for the next number: the loser draws again.
+        state.svc.write_retrying(WRITE_ATTEMPTS, |c| {
             crate::app::agreements::create_version(
                 c,
                 &state.svc.templates,
                 &who.0,
                 &id,
-                body.0,
+                body.0.clone(),
                 now,
             )
         })

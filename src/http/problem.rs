@@ -122,7 +122,7 @@ fn problem_of(e: &AppError) -> Problem {
             p.warnings = r.warnings.clone();
             p
         }
-        AppError::Conflict(m) => {
+        AppError::Conflict(m) | AppError::RaceLost(m) => {
             Problem::new(StatusCode::CONFLICT, "conflict", "Conflict", m.clone())
         }
         AppError::MethodNotAllowed(m) => Problem::new(

@@ -394,3 +394,56 @@ async fn expired_tokens_are_purged_when_new_ones_are_issued() {
     );
     ok(app.get("/api/v1/me", &fresh).await).await;
 }
+
+/// Commands sent without If-Match asked for the change whatever the version: a lost optimistic race is
+/// retried inside the server. Twenty simultaneous internal notes all land (before: 4–8 of 20 on
+/// PostgreSQL), and ten simultaneous agreement drafts get the numbers 1..10 (before: 3 of 10).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_commands_without_if_match_all_land_and_agreement_numbers_are_unique() {
+    let app = TestApp::spawn_with(|s| s.database.pool_size = 8).await;
+    let (id, _) = app.research_collaboration(&["EX-HJARTA"]).await;
+    let legal = app.token("legal").await;
+    let notes = (0..20).map(|i| {
+        let (app, id, legal) = (&app, id.clone(), legal.clone());
+        async move {
+            app.action(
+                &id,
+                &legal,
+                json!({"action": "add_internal_note", "text": format!("note {i}")}),
+            )
+            .await
+            .status()
+        }
+    });
+    let statuses = futures_util::future::join_all(notes).await;
+    assert!(
+        statuses.iter().all(|s| *s == StatusCode::OK),
+        "every note lands: {statuses:?}"
+    );
+    let v = ok(app
+        .get(&format!("/api/v1/collaborations/{id}"), &legal)
+        .await)
+    .await;
+    assert_eq!(
+        v["collaboration"]["internal_notes"]
+            .as_array()
+            .unwrap()
+            .len(),
+        20
+    );
+
+    app.walk_to_application(&id, &["Region Uppsala"]).await;
+    let company = app.token("company").await;
+    let terms = crate::agreements::full_terms(&app).await;
+    let path = format!("/api/v1/collaborations/{id}/agreements");
+    let drafts = (0..10).map(|_| {
+        let (app, path, company, terms) = (&app, path.clone(), company.clone(), terms.clone());
+        async move { app.post(&path, &company, &json!({"terms": terms})).await }
+    });
+    let mut numbers = BTreeSet::new();
+    for r in futures_util::future::join_all(drafts).await {
+        let v = ok(r).await;
+        numbers.insert(v["number"].as_i64().unwrap());
+    }
+    assert_eq!(numbers, (1..=10).collect::<BTreeSet<i64>>());
+}

@@ -291,6 +291,41 @@ mod tests {
     }
 
     #[test]
+    fn applying_without_the_register_holders_answer_is_a_warning_per_track() {
+        // DOMAIN.md grades early contact with the register holder "bör"; seed 001, step 2.
+        let k = Kit::new();
+        let c = k.walk_to_register_contact(Scenario::two_cpuas());
+        // Only Region A's holder answers.
+        let c = k.run(&c, k.feasibility(0)).unwrap();
+        let c = k
+            .run_ack(
+                &c,
+                Command::ToEthicsReview,
+                &[("feasibility_not_answered", "B answers later")],
+            )
+            .unwrap();
+        let c = k.satisfy_up_to(&c, 4, None);
+        assert!(
+            k.run(&c, k.application(&k.a)).is_ok(),
+            "A's register is answered"
+        );
+        let r = k.run(&c, k.application(&k.b)).unwrap_err();
+        assert_eq!(r.rule, "warning_needs_reason");
+        assert_eq!(r.warnings[0].code, "feasibility_not_answered");
+        let n = k
+            .run_ack(
+                &c,
+                k.application(&k.b),
+                &[("feasibility_not_answered", "by phone")],
+            )
+            .unwrap();
+        assert_eq!(
+            n.passed_warnings.last().unwrap().command,
+            "data_application"
+        );
+    }
+
+    #[test]
     fn an_authority_that_is_no_cpua_of_the_case_is_refused() {
         let k = Kit::new();
         let c = k.walk_to_ethics(Scenario::public_research());
