@@ -352,3 +352,76 @@ pub fn holding_up(c: &Collaboration, today: NaiveDate) -> Vec<HoldUp> {
     out.extend(linkage::holding_up(c));
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::testkit::*;
+    use super::*;
+
+    #[test]
+    fn the_slowest_cpua_holds_the_case_up_and_says_until_when() {
+        // Seed 001, "5. Beslut om utlämnande": the decision within 30 days of the complete application.
+        let k = Kit::new();
+        let c = k.walk_to_ethics(Scenario::two_cpuas());
+        let c = k.run(&c, k.application(&k.a)).unwrap();
+        let h = holding_up(&c, k.today());
+        let a = h.iter().find(|x| x.cpua == k.a.to_string()).unwrap();
+        let b = h.iter().find(|x| x.cpua == k.b.to_string()).unwrap();
+        assert_eq!(a.waiting_for, "decision");
+        assert_eq!(a.due_on, k.today().checked_add_days(chrono::Days::new(30)));
+        assert!(!a.overdue);
+        assert_eq!(b.waiting_for, "application");
+        let late = k.today().checked_add_days(chrono::Days::new(31)).unwrap();
+        assert!(holding_up(&c, late).iter().any(|x| x.overdue));
+        let on_time = k.today().checked_add_days(chrono::Days::new(30)).unwrap();
+        assert!(!holding_up(&c, on_time).iter().any(|x| x.overdue));
+        // A closed case holds nobody up.
+        let mut closed = c.clone();
+        closed.step = Step::Withdrawn;
+        assert!(holding_up(&closed, k.today()).is_empty());
+    }
+
+    #[test]
+    fn a_decision_prompts_for_the_formal_refusal_on_request() {
+        // Seed 000, "Menprövning …": the researcher "kan be om" a formal refusal decision.
+        let k = Kit::new();
+        let c = k.walk_to_applied(Scenario::public_research());
+        let p = prompts(&c, CommandKind::ToReleaseDecision);
+        assert_eq!(p.len(), 1);
+        assert_eq!(p[0].code, "formal_refusal_on_request");
+        assert_eq!(p[0].grade, Grade::Garna);
+        assert!(prompts(&c, CommandKind::ToDataRelease).is_empty());
+    }
+
+    #[test]
+    fn warnings_for_next_name_the_commands_they_concern() {
+        let k = Kit::new();
+        let c = k.walk_to_register_contact(Scenario::public_research());
+        let ob = k.obligations_of(&c);
+        let ctx = Context {
+            now: k.now(),
+            today: k.today(),
+            actor: &k.company_rep,
+            principal_kind: None,
+            registers: &k.facts,
+            obligations: &ob,
+            agreement_version: None,
+            acknowledged: &[],
+        };
+        let codes = |kind| -> Vec<&str> {
+            warnings(&c, kind, None, &ctx)
+                .iter()
+                .map(|w| w.code)
+                .collect()
+        };
+        assert_eq!(
+            codes(CommandKind::ToEthicsReview),
+            vec!["feasibility_not_answered"]
+        );
+        assert_eq!(
+            codes(CommandKind::ToDataApplication),
+            vec!["feasibility_not_answered"]
+        );
+        assert!(codes(CommandKind::ToRegisterContact).is_empty());
+    }
+}
