@@ -107,6 +107,10 @@ impl Obligations {
     /// "ska" stands whatever a stored override says), the legal review settled once legal decided the type,
     /// and the written cost agreement whenever a register holder said the extraction is charged.
     pub fn build(c: &Collaboration, rulebook: Option<&Rulebook>) -> Obligations {
+        // Unclassified, nothing is in force and no step may be performed (see `gate`).
+        let Some(rec) = &c.classification else {
+            return Obligations::default();
+        };
         let decls: BTreeMap<ObligationCode, ObligationDecl> = rulebook
             .map(|rb| {
                 ObligationCode::ALL
@@ -128,12 +132,6 @@ impl Obligations {
                     .collect()
             })
             .unwrap_or_default();
-        let Some(rec) = &c.classification else {
-            return Obligations {
-                decls,
-                ..Obligations::default()
-            };
-        };
         let instrument = match &rec.type_override {
             Some(o) => rulebook
                 .and_then(|rb| rb.type_info(o.collaboration_type))
@@ -788,5 +786,159 @@ mod tests {
             .expect("derived");
         assert_eq!(o.gates_step, 7);
         assert!(o.source.contains("Ersättning för datauttag för forskning"));
+    }
+
+    fn check(k: &Kit, c: &Collaboration, code: ObligationCode) -> Result<(), Vec<String>> {
+        let ob = k.obligations_of(c);
+        let ctx = Context {
+            now: k.now(),
+            today: k.today(),
+            actor: &k.company_rep,
+            principal_kind: None,
+            registers: &k.facts,
+            obligations: &ob,
+            agreement_version: None,
+            acknowledged: &[],
+        };
+        evidence(code, c, CommandKind::ToDataRelease, None, &ctx)
+    }
+
+    #[test]
+    fn a_third_country_transfer_is_met_only_when_permitted_on_a_basis_for_every_country() {
+        // Seed 000, "Hantering vid utlämnandet av kvalitetsregisterdata"; seed 002 calls it hard.
+        use crate::domain::collaboration::{ThirdCountryAssessment, TransferBasis};
+        use crate::domain::text::CountryCode;
+        let k = Kit::new();
+        let mut c = k.collab(Scenario::third_country());
+        let code = ObligationCode::ThirdCountryAssessment;
+        assert_eq!(
+            check(&k, &c, code),
+            Err(vec!["third_country_assessment".to_string()])
+        );
+        let us = CountryCode::parse("US").unwrap();
+        let assessment =
+            |permitted: bool, basis: Option<TransferBasis>, countries: Vec<CountryCode>| {
+                Some(ThirdCountryAssessment {
+                    countries,
+                    permitted,
+                    basis,
+                    reasons: "R".into(),
+                    assessed_by: k.legal_a.account.clone(),
+                    assessed_on: k.today(),
+                })
+            };
+        c.evidence.third_country_assessment = assessment(
+            true,
+            Some(TransferBasis::AdequacyDecision),
+            vec![us.clone()],
+        );
+        assert_eq!(check(&k, &c, code), Ok(()));
+        c.evidence.third_country_assessment = assessment(true, None, vec![us.clone()]);
+        assert_eq!(
+            check(&k, &c, code),
+            Err(vec!["third_country_assessment".to_string()])
+        );
+        c.evidence.third_country_assessment = assessment(
+            false,
+            Some(TransferBasis::AdequacyDecision),
+            vec![us.clone()],
+        );
+        assert_eq!(
+            check(&k, &c, code),
+            Err(vec!["third_country_assessment.permitted".to_string()])
+        );
+        // A country added after the assessment is not covered by it.
+        c.evidence.third_country_assessment =
+            assessment(true, Some(TransferBasis::AdequacyDecision), vec![us]);
+        c.recipient_countries
+            .push(CountryCode::parse("CN").unwrap());
+        assert_eq!(
+            check(&k, &c, code),
+            Err(vec!["third_country_assessment".to_string()])
+        );
+        // An EU country needs no assessment of its own.
+        c.recipient_countries.pop();
+        c.recipient_countries
+            .push(CountryCode::parse("DE").unwrap());
+        assert_eq!(check(&k, &c, code), Ok(()));
+    }
+
+    #[test]
+    fn linkage_with_another_register_needs_that_register_in_the_case() {
+        // Seed 000, "Sambearbetning av registerdata": the other register's CPUA reviews on its own.
+        let k = Kit::new();
+        let mut s = Scenario::public_research();
+        s.linkage = vec![LinkageTarget::OtherRegister];
+        let c = k.collab(s);
+        assert_eq!(
+            check(&k, &c, ObligationCode::LinkageApplications),
+            Err(vec!["registers.linked_register".to_string()])
+        );
+        let mut s = Scenario::two_cpuas();
+        s.linkage = vec![LinkageTarget::OtherRegister];
+        let c = k.collab(s);
+        assert_eq!(check(&k, &c, ObligationCode::LinkageApplications), Ok(()));
+    }
+
+    #[test]
+    fn an_obligation_added_by_legal_carries_legals_reason() {
+        let k = Kit::new();
+        let c = k.collab(Scenario::public_research());
+        assert!(!k
+            .obligations_of(&c)
+            .has(ObligationCode::DataProcessingAgreement));
+        let n = k
+            .run(
+                &c,
+                Command::OverrideClassification(super::super::OverrideInput {
+                    collaboration_type: None,
+                    add: vec![ObligationCode::DataProcessingAgreement],
+                    waive: vec![],
+                    reason: "the principal uses a cloud processor".into(),
+                }),
+            )
+            .unwrap();
+        let ob = k.obligations_of(&n);
+        let o = ob
+            .get(ObligationCode::DataProcessingAgreement)
+            .expect("added");
+        assert!(o.added_by_legal);
+        assert_eq!(o.reason_en, "the principal uses a cloud processor");
+        assert_eq!(o.source, "CPUA legal (override)");
+        assert_eq!(o.gates_step, 7);
+        // A rule's obligation is not marked as legal's.
+        let e = ob.get(ObligationCode::EthicsApproval).unwrap();
+        assert!(!e.added_by_legal);
+        assert!(e.source.contains("Etikprövning"));
+        // Waiving an added waivable obligation removes it again; adding then waiving pharma leaves it out.
+        let p = k
+            .run(
+                &n,
+                Command::OverrideClassification(super::super::OverrideInput {
+                    collaboration_type: None,
+                    add: vec![ObligationCode::PharmaAppendix],
+                    waive: vec![],
+                    reason: "pharma after all".into(),
+                }),
+            )
+            .unwrap();
+        assert!(k
+            .obligations_of(&p)
+            .get(ObligationCode::PharmaAppendix)
+            .is_some_and(|o| o.added_by_legal));
+    }
+
+    #[test]
+    fn every_obligation_states_its_own_evidence_in_both_languages() {
+        let mut seen = std::collections::BTreeSet::new();
+        for &code in ObligationCode::ALL {
+            let (sv, en) = evidence_text(code);
+            assert!(sv.len() > 20 && en.len() > 20, "{code}");
+            assert_ne!(sv, en, "{code}: the Swedish text is Swedish");
+            assert!(
+                seen.insert(en),
+                "{code}: its evidence text is another obligation's"
+            );
+        }
     }
 }
