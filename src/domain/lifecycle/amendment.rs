@@ -389,4 +389,42 @@ mod tests {
             .unwrap_err();
         assert_eq!(r.rule, "agreement_version_kind");
     }
+
+    #[test]
+    fn a_release_under_the_new_question_is_gated_like_any_release() {
+        // Seed 000, "Forskningssamarbete med industrin": the reservation formalised in the agreement
+        // before any data are released, the amendment's release included.
+        let k = Kit::new();
+        let c = k.walk_to_amendment_submitted(Scenario::company_principal());
+        let c = k
+            .run(&c, k.decide_amendment(&k.a, DecisionInput::approval()))
+            .unwrap();
+        let v = k.amendment_version_for(&c, 3, 1);
+        let mut c = k
+            .with_version(v.clone())
+            .run(
+                &c,
+                Command::RecordAmendmentAgreement {
+                    version: 3,
+                    digest: v.digest,
+                    signed_on: k.today(),
+                },
+            )
+            .unwrap();
+        // The amendment agreement, not the original one, is what this release relies on.
+        c.amendments[0]
+            .agreement
+            .as_mut()
+            .unwrap()
+            .clauses
+            .remove(&crate::domain::classification::ClauseCode::ConfidentialityReservation);
+        let r = k.run(&c, k.amendment_release(&k.a)).unwrap_err();
+        assert_eq!(r.rule, "obligations_unmet");
+        assert_eq!(r.obligations[0].code, "confidentiality_reservation");
+        assert!(c
+            .agreement
+            .as_ref()
+            .unwrap()
+            .holds(crate::domain::classification::ClauseCode::ConfidentialityReservation));
+    }
 }

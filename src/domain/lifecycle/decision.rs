@@ -733,4 +733,73 @@ mod tests {
             .unwrap_err();
         assert_eq!(r.rule, "nothing_to_recommend");
     }
+
+    #[test]
+    fn a_named_delegate_decides_and_no_one_else_under_that_delegation() {
+        // Seed 000: "skriftlig delegation till registerhållaren eller annan".
+        let k = Kit::new();
+        let c = k.walk_to_applied(Scenario::public_research());
+        let mut named = k.holder_a.clone();
+        named.account = crate::domain::ids::AccountId::new();
+        named.name = "Named Delegate".into();
+        let kit = k.with_person_delegation(0, &named);
+        let n = kit
+            .run_as(&c, &named, kit.decide(&kit.a, DecisionInput::approval()))
+            .unwrap();
+        let d = n.review(&k.a).unwrap().decision.as_ref().unwrap();
+        assert!(
+            matches!(&d.decided_as, DecidedAs::Delegate { delegation_reference, .. } if delegation_reference == "DEL-2")
+        );
+        assert_eq!(d.decided_by_name, "Named Delegate");
+        let r = kit
+            .run_as(
+                &c,
+                &kit.holder_a,
+                kit.decide(&kit.a, DecisionInput::approval()),
+            )
+            .unwrap_err();
+        assert_eq!(r.rule, "no_delegation");
+    }
+
+    #[test]
+    fn a_track_decides_once() {
+        let k = Kit::new();
+        let c = k.walk_to_applied(Scenario::two_cpuas());
+        let c = k.satisfy_up_to(&c, 5, None);
+        let c = k
+            .run(&c, k.decide(&k.a, DecisionInput::approval()))
+            .unwrap();
+        let r = k
+            .run(&c, k.decide(&k.a, DecisionInput::approval()))
+            .unwrap_err();
+        assert_eq!(r.rule, "already_decided");
+        // Without a named track, the guard asks whether any application awaits its decision.
+        let kind = super::super::CommandKind::ToReleaseDecision;
+        assert!(k.guard(&c, &k.legal_b, kind, None).is_ok());
+        let c = k
+            .run_as(&c, &k.legal_b, k.decide(&k.b, DecisionInput::approval()))
+            .unwrap();
+        assert_eq!(
+            k.guard(&c, &k.legal_b, kind, None).unwrap_err().rule,
+            "wrong_step"
+        );
+        let applied = k.walk_to_ethics(Scenario::public_research());
+        let mut d = full_dossier();
+        d.access_and_storage = None;
+        let incomplete = k
+            .run(
+                &applied,
+                Command::ToDataApplication {
+                    cpua: k.a.clone(),
+                    dossier: d,
+                },
+            )
+            .unwrap();
+        assert_eq!(
+            k.guard(&incomplete, &k.legal_a, kind, None)
+                .unwrap_err()
+                .rule,
+            "dossier_incomplete"
+        );
+    }
 }

@@ -489,15 +489,6 @@ pub fn gate(
     Err(r)
 }
 
-/// The CPUA tracks that count as deciding for the agreement: approved or released.
-pub fn approving(c: &Collaboration) -> BTreeSet<OrgId> {
-    c.cpua_reviews
-        .iter()
-        .filter(|r| matches!(r.status(), ReviewStatus::Approved | ReviewStatus::Released))
-        .map(|r| r.cpua.clone())
-        .collect()
-}
-
 /// Linkage targets that are authorities with a review of their own.
 pub fn linkage_authorities(c: &Collaboration) -> Vec<LinkageTarget> {
     c.linkage

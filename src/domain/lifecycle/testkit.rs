@@ -217,6 +217,26 @@ impl Kit {
         k
     }
 
+    /// Region A delegated the release decision for register `i` to the named person `to`.
+    pub fn with_person_delegation(&self, i: usize, to: &Actor) -> Kit {
+        let mut k = self.clone();
+        let reg = k.registers[i].clone();
+        let f = k.facts.get_mut(&reg).expect("register");
+        f.delegations.push(Delegation {
+            id: "d2".into(),
+            register: reg.clone(),
+            cpua: f.cpua.clone(),
+            delegate: Delegate::Person {
+                account: to.account.clone(),
+                name: to.name.clone(),
+            },
+            delegated_on: self.today(),
+            reference: "DEL-2".into(),
+            revoked_on: None,
+        });
+        k
+    }
+
     /// Region A delegated the release decision for register `i` to its register holder.
     pub fn with_delegation(&self, i: usize) -> Kit {
         self.delegated(i, false)
