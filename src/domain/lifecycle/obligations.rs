@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::{CommandKind, Context, Refusal};
 use crate::domain::classification::{ClauseCode, Instrument, ObligationCode, Rulebook};
-use crate::domain::collaboration::{AgreementRecord, Collaboration, LinkageTarget, ReviewStatus};
+use crate::domain::collaboration::{AgreementRecord, Collaboration, LinkageTarget};
 use crate::domain::ids::OrgId;
 use crate::domain::lifecycle::SEED_000;
 
