@@ -369,4 +369,53 @@ mod tests {
             .unwrap_err();
         assert_eq!(r.rule, "no_agreement_for_a_decision");
     }
+
+    #[test]
+    fn versions_are_drawn_until_the_agreement_is_signed_then_only_for_an_approved_amendment() {
+        use super::agreement_draft;
+        let k = Kit::new();
+        let c = k.walk_to_decided(Scenario::public_research());
+        assert_eq!(agreement_draft(&c), Ok(None));
+        let signed = k.walk_to_released(Scenario::public_research());
+        assert_eq!(
+            agreement_draft(&signed).unwrap_err().rule,
+            "agreement_closed"
+        );
+        let c = k.walk_to_amendment_submitted(Scenario::public_research());
+        assert_eq!(
+            agreement_draft(&c).unwrap_err().rule,
+            "agreement_closed",
+            "not yet approved"
+        );
+        let approved = k
+            .run(
+                &c,
+                k.decide_amendment(&k.a, super::super::DecisionInput::approval()),
+            )
+            .unwrap();
+        assert_eq!(agreement_draft(&approved), Ok(Some(1)));
+        let v = k.amendment_version_for(&approved, 3, 1);
+        let recorded = k
+            .with_version(v.clone())
+            .run(
+                &approved,
+                Command::RecordAmendmentAgreement {
+                    version: 3,
+                    digest: v.digest,
+                    signed_on: k.today(),
+                },
+            )
+            .unwrap();
+        assert_eq!(
+            agreement_draft(&recorded).unwrap_err().rule,
+            "agreement_closed"
+        );
+        let mut ended = c.clone();
+        ended.step = Step::Closed;
+        ended.agreement = None;
+        assert_eq!(
+            agreement_draft(&ended).unwrap_err().rule,
+            "agreement_closed"
+        );
+    }
 }

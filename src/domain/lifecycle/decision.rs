@@ -665,6 +665,29 @@ mod tests {
                 outcome,
             },
         };
+        // An approval is not appealed here, and a ruling cannot precede the decision.
+        let approved = k
+            .run(&c, k.decide(&k.a, DecisionInput::approval()))
+            .unwrap();
+        assert_eq!(
+            k.run(&approved, ruling(AppealOutcome::Overturned))
+                .unwrap_err()
+                .rule,
+            "nothing_appealed"
+        );
+        let early = Command::RecordAppealOutcome {
+            cpua: k.a.clone(),
+            ruling: super::super::AppealInput {
+                court: "Kammarrätten i Stockholm".into(),
+                ruled_on: k.today().pred_opt().unwrap(),
+                reference: "Mål 1-26".into(),
+                outcome: AppealOutcome::Overturned,
+            },
+        };
+        assert_eq!(
+            k.run(&refused, early).unwrap_err().rule,
+            "ruling_before_decision"
+        );
         let upheld = k.run(&refused, ruling(AppealOutcome::Upheld)).unwrap();
         assert_eq!(upheld.step, Step::Refused);
         assert_eq!(upheld.review(&k.a).unwrap().appeals.len(), 1);
