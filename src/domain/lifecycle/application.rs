@@ -332,4 +332,40 @@ mod tests {
         let r = k.run(&c, k.application(&k.b)).unwrap_err();
         assert_eq!(r.rule, "not_a_cpua_of_collaboration");
     }
+
+    #[test]
+    fn the_guard_knows_which_authorities_may_still_receive_an_application() {
+        let k = Kit::new();
+        let kind = super::super::CommandKind::ToDataApplication;
+        let c = k.walk_to_ethics(Scenario::public_research());
+        // Before any application: Region A is the register's CPUA, Region B is not.
+        assert!(k.guard(&c, &k.company_rep, kind, Some(&k.a)).is_ok());
+        assert_eq!(
+            k.guard(&c, &k.company_rep, kind, Some(&k.b))
+                .unwrap_err()
+                .rule,
+            "not_a_cpua_of_collaboration"
+        );
+        assert!(k.guard(&c, &k.company_rep, kind, None).is_ok());
+        // Once the tracks are open, only their CPUAs count, and a complete set is complete.
+        let c = k.run(&c, k.application(&k.a)).unwrap();
+        assert_eq!(
+            k.guard(&c, &k.company_rep, kind, Some(&k.b))
+                .unwrap_err()
+                .rule,
+            "not_a_cpua_of_collaboration"
+        );
+        assert_eq!(
+            k.guard(&c, &k.company_rep, kind, None).unwrap_err().rule,
+            "applications_complete"
+        );
+        let two = k.walk_to_ethics(Scenario::two_cpuas());
+        let two = k.satisfy_up_to(&two, 4, None);
+        let two = k.run(&two, k.application(&k.a)).unwrap();
+        assert!(
+            k.guard(&two, &k.company_rep, kind, None).is_ok(),
+            "Region B still to apply to"
+        );
+        assert!(k.guard(&two, &k.company_rep, kind, Some(&k.b)).is_ok());
+    }
 }
