@@ -913,10 +913,17 @@ mod tests {
                 }),
             )
             .unwrap();
-        assert!(k
-            .obligations_of(&p)
+        let ob = k.obligations_of(&p);
+        assert!(ob
             .get(ObligationCode::PharmaAppendix)
             .is_some_and(|o| o.added_by_legal));
+        // Each added obligation keeps its own reason, not the latest override's.
+        assert_eq!(
+            ob.get(ObligationCode::DataProcessingAgreement)
+                .unwrap()
+                .reason_en,
+            "the principal uses a cloud processor"
+        );
     }
 
     #[test]
