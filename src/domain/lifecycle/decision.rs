@@ -741,9 +741,16 @@ mod tests {
             )
             .unwrap();
         assert!(n.review(&k.a).unwrap().recommendation.is_some());
+        // Without a named track, the guard asks whether any application awaits its decision.
+        let kind = super::super::CommandKind::RecommendDecision;
+        assert!(k.guard(&n, &k.legal_a, kind, None).is_ok());
         let decided = k
             .run(&n, k.decide(&k.a, DecisionInput::approval()))
             .unwrap();
+        assert_eq!(
+            k.guard(&decided, &k.legal_a, kind, None).unwrap_err().rule,
+            "nothing_to_recommend"
+        );
         let r = k
             .run(
                 &decided,
