@@ -270,6 +270,13 @@ mod tests {
         assert!(r.message.contains("confidentiality_reservation"));
         assert_eq!(r.missing, vec!["clause.confidentiality_reservation"]);
         assert_eq!(r.obligations[0].code, "confidentiality_reservation");
+        assert!(
+            r.obligations[0]
+                .label_en
+                .starts_with("Confidentiality reservation"),
+            "{}",
+            r.obligations[0].label_en
+        );
         let mut w = k.version_for(&c, 1);
         w.weakened_clauses
             .insert(ClauseCode::ConfidentialityReservation);
