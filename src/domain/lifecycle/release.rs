@@ -337,4 +337,34 @@ mod tests {
             )
             .is_ok());
     }
+
+    #[test]
+    fn the_release_guard_without_a_named_track_asks_for_any_approved_cpua() {
+        let k = Kit::new();
+        let kind = super::super::CommandKind::ToDataRelease;
+        let c = k.walk_to_agreement_recorded(Scenario::public_research());
+        assert!(k.guard(&c, &k.legal_a, kind, None).is_ok());
+        let n = k.release(&c, &k.a);
+        assert_eq!(
+            k.guard(&n, &k.legal_a, kind, None).unwrap_err().rule,
+            "not_releasable"
+        );
+    }
+
+    #[test]
+    fn the_key_may_be_deleted_on_the_release_day_but_not_before() {
+        let k = Kit::new();
+        let c = k.walk_to_agreement_recorded(Scenario::public_research());
+        let mut same_day = release(&k);
+        same_day.key_deletion_on = Some(k.today());
+        assert!(k
+            .run(
+                &c,
+                Command::ToDataRelease {
+                    cpua: k.a.clone(),
+                    release: same_day
+                }
+            )
+            .is_ok());
+    }
 }
