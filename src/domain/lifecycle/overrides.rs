@@ -164,4 +164,20 @@ mod tests {
         );
         assert_eq!(r.unwrap_err().rule, "nothing_to_override");
     }
+
+    #[test]
+    fn the_classification_is_settled_once_data_are_released() {
+        let k = Kit::new();
+        let released = k.walk_to_released(Scenario::pharma());
+        let r = k
+            .run(&released, waive(ObligationCode::PharmaAppendix))
+            .unwrap_err();
+        assert_eq!(r.rule, "released");
+        let mut unclassified = k.collab(Scenario::pharma());
+        unclassified.classification = None;
+        let r = k
+            .run(&unclassified, waive(ObligationCode::PharmaAppendix))
+            .unwrap_err();
+        assert_eq!(r.rule, "not_classified");
+    }
 }
