@@ -150,18 +150,8 @@ pub(super) fn apply(
 #[cfg(test)]
 mod tests {
     use super::super::testkit::*;
-    use super::super::{Command, ReleaseInput, TransferMethod};
+    use super::super::Command;
     use crate::domain::step::Step;
-
-    fn release(k: &Kit) -> ReleaseInput {
-        ReleaseInput {
-            released_on: k.today(),
-            transfer_method: TransferMethod::EncryptedFile,
-            password_sent_separately: true,
-            key_deletion_on: None,
-            extended_retention_justification: None,
-        }
-    }
 
     #[test]
     fn the_key_is_kept_three_months_unless_the_ethics_approval_covers_longer() {
@@ -173,13 +163,13 @@ mod tests {
                 &c,
                 Command::ToDataRelease {
                     cpua: k.a.clone(),
-                    release: release(&k),
+                    release: k.release_input(),
                 },
             )
             .unwrap();
         let r = n.review(&k.a).unwrap().release.as_ref().unwrap();
         assert_eq!(r.key_deletion_on, super::default_key_deletion(k.today()));
-        let mut long = release(&k);
+        let mut long = k.release_input();
         long.key_deletion_on = k.today().checked_add_months(chrono::Months::new(6));
         let r = k
             .run(
@@ -224,7 +214,7 @@ mod tests {
             )
             .is_err());
         // Exactly three months needs nothing more.
-        let mut three = release(&k);
+        let mut three = k.release_input();
         three.key_deletion_on = Some(super::default_key_deletion(k.today()));
         assert!(k
             .run(
@@ -241,7 +231,7 @@ mod tests {
     fn the_password_is_sent_separately_and_release_follows_the_decision() {
         let k = Kit::new();
         let c = k.walk_to_agreement_recorded(Scenario::public_research());
-        let mut r = release(&k);
+        let mut r = k.release_input();
         r.password_sent_separately = false;
         assert_eq!(
             k.run(
@@ -255,7 +245,7 @@ mod tests {
             .rule,
             "password_separately"
         );
-        let mut r = release(&k);
+        let mut r = k.release_input();
         r.released_on = k.today().pred_opt().unwrap();
         assert_eq!(
             k.run(
@@ -269,7 +259,7 @@ mod tests {
             .rule,
             "release_before_decision"
         );
-        let mut r = release(&k);
+        let mut r = k.release_input();
         r.key_deletion_on = k.today().pred_opt();
         assert_eq!(
             k.run(
@@ -294,7 +284,7 @@ mod tests {
                 &c,
                 Command::ToDataRelease {
                     cpua: k.a.clone(),
-                    release: release(&k),
+                    release: k.release_input(),
                 },
             )
             .unwrap_err();
@@ -305,7 +295,7 @@ mod tests {
                 &c,
                 Command::ToDataRelease {
                     cpua: k.a.clone(),
-                    release: release(&k),
+                    release: k.release_input(),
                 },
             )
             .unwrap();
@@ -314,7 +304,7 @@ mod tests {
                 &n,
                 Command::ToDataRelease {
                     cpua: k.a.clone(),
-                    release: release(&k),
+                    release: k.release_input(),
                 },
             )
             .unwrap_err();
@@ -332,7 +322,7 @@ mod tests {
                 &c,
                 Command::ToDataRelease {
                     cpua: k.a.clone(),
-                    release: release(&k)
+                    release: k.release_input()
                 }
             )
             .is_ok());
@@ -355,7 +345,7 @@ mod tests {
     fn the_key_may_be_deleted_on_the_release_day_but_not_before() {
         let k = Kit::new();
         let c = k.walk_to_agreement_recorded(Scenario::public_research());
-        let mut same_day = release(&k);
+        let mut same_day = k.release_input();
         same_day.key_deletion_on = Some(k.today());
         assert!(k
             .run(
