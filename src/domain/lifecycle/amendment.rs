@@ -326,6 +326,22 @@ mod tests {
     }
 
     #[test]
+    fn an_amendment_is_opened_only_after_release_and_one_at_a_time() {
+        // Seed 000, "Hantering vid utlämnandet av kvalitetsregisterdata": the amendment concerns released
+        // data; before release the details themselves are edited.
+        let k = Kit::new();
+        let agreed = k.walk_to_agreement_recorded(Scenario::public_research());
+        let agreed = k.satisfy_up_to(&agreed, 7, None);
+        assert!(!agreed.any_released());
+        let r = k.run(&agreed, k.open_amendment()).unwrap_err();
+        assert_eq!(r.rule, "nothing_released");
+        let released = k.walk_to_released(Scenario::public_research());
+        let open = k.run(&released, k.open_amendment()).unwrap();
+        let r = k.run(&open, k.open_amendment()).unwrap_err();
+        assert_eq!(r.rule, "amendment_open");
+    }
+
+    #[test]
     fn an_amendment_refusal_carries_reasons_grounds_and_appeal() {
         let k = Kit::new();
         let c = k.walk_to_amendment_submitted(Scenario::public_research());

@@ -382,6 +382,33 @@ mod tests {
     }
 
     #[test]
+    fn a_track_says_what_it_waits_for_at_each_stage() {
+        // Seed 001, "4. Ansökan om utlämnande": an application not yet complete waits for the dossier;
+        // an approved track holds the case up only while its data are still to be released.
+        let k = Kit::new();
+        let applied = k.walk_to_applied(Scenario::public_research());
+        let mut incomplete = applied.clone();
+        for r in &mut incomplete.cpua_reviews {
+            r.application_complete_at = None;
+        }
+        let waits: Vec<String> = holding_up(&incomplete, k.today())
+            .into_iter()
+            .map(|h| h.waiting_for)
+            .collect();
+        assert_eq!(waits, vec!["complete_dossier".to_string()]);
+        let decided = k.walk_to_decided(Scenario::public_research());
+        assert_ne!(decided.step, Step::DataRelease);
+        assert!(holding_up(&decided, k.today()).is_empty());
+        let agreed = k.walk_to_agreement_recorded(Scenario::public_research());
+        assert_eq!(agreed.step, Step::DataRelease);
+        let waits: Vec<String> = holding_up(&agreed, k.today())
+            .into_iter()
+            .map(|h| h.waiting_for)
+            .collect();
+        assert_eq!(waits, vec!["release".to_string()]);
+    }
+
+    #[test]
     fn a_decision_prompts_for_the_formal_refusal_on_request() {
         // Seed 000, "Menprövning …": the researcher "kan be om" a formal refusal decision.
         let k = Kit::new();
