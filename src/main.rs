@@ -283,7 +283,12 @@ fn classify_file(settings: &Settings, file: &std::path::Path) -> anyhow::Result<
         samverkan::app::classification::what_if(&mut conn, &rulebooks, &facts, today)
     } else {
         samverkan::domain::classification::Facts::from_json(&facts)
-            .map_err(|e| samverkan::app::AppError::invalid(&e.fact, "fact", e.message))
+            .map_err(|e| {
+                samverkan::app::AppError::invalid(
+                    &e.fact,
+                    samverkan::msg!("fact", reason = e.message),
+                )
+            })
             .and_then(|f| {
                 let book = samverkan::app::classification::rulebook_on(&rulebooks, today)?;
                 Ok(samverkan::domain::classification::classify(book, &f, &[]))

@@ -116,6 +116,13 @@ impl Application {
             }
             tracing::warn!(addr = %local, "local mode: demo accounts are served (loopback only)");
         }
+        let message_errors = crate::domain::messages::check_embedded();
+        if !message_errors.is_empty() {
+            anyhow::bail!(
+                "the message catalogues have errors:\n{}",
+                message_errors.join("\n")
+            );
+        }
         let rulebooks = Arc::new(load_rulebooks(&settings)?);
         let templates = Arc::new(load_templates(&settings)?);
         let db = prepare_database(&settings, clock.as_ref())?;
@@ -133,9 +140,11 @@ impl Application {
             App::new()
                 .app_data(state.clone())
                 .wrap(from_fn(authenticate))
+                .wrap(from_fn(crate::http::problem::localize))
                 .wrap(from_fn(cors))
                 .wrap(from_fn(security_headers))
                 .wrap(from_fn(request_id_header))
+                .wrap(from_fn(crate::http::metrics::track))
                 .wrap(TracingLogger::default())
                 .configure(routes)
         })

@@ -202,8 +202,11 @@ fn missing_to_error(items: Vec<crate::domain::agreement::validate::MissingItem>)
             .map(|m| {
                 let mut f = FieldError::new(
                     m.field,
-                    "missing",
-                    format!("{} (entered in step {})", m.message_en, m.step),
+                    crate::msg!(
+                        "missing",
+                        item = crate::domain::messages::Arg::both(m.message_sv, m.message_en),
+                        step = m.step
+                    ),
                 );
                 f.step = Some(m.step);
                 f
@@ -217,14 +220,14 @@ fn render_error(e: RenderError) -> AppError {
         RenderError::Missing(items) => missing_to_error(items),
         RenderError::UnknownDeviationClause(c) => AppError::invalid(
             "clause",
-            "unknown_clause",
-            format!("the agreement has no clause {}", c.join(", ")),
+            crate::msg!(
+                "unknown_clause",
+                clauses = crate::domain::messages::Arg::all_of(c)
+            ),
         ),
-        RenderError::DeviationNeedsSubClause(n) => AppError::invalid(
-            "clause",
-            "sub_clause_required",
-            format!("clause {n} has numbered sub-clauses: name the one to deviate, e.g. {n}.1"),
-        ),
+        RenderError::DeviationNeedsSubClause(n) => {
+            AppError::invalid("clause", crate::msg!("sub_clause_required", n = n))
+        }
         RenderError::DeviationRemovesRequired {
             number,
             clause,
@@ -235,13 +238,13 @@ fn render_error(e: RenderError) -> AppError {
                 .map(|w| w.obligation)
                 .unwrap_or(required.clause.as_str())
                 .to_string();
-            let mut r = Refusal::precondition(
+            let mut r = Refusal::precondition(crate::msg!(
                 "required_text",
-                format!(
-                    "sub-clause {number} ({clause}) holds text that the obligation {obligation} requires; the agreed text must keep it: \"{}\"",
-                    required.text
-                ),
-            );
+                number = number,
+                clause = clause,
+                obligation = &obligation,
+                text = required.text
+            ));
             r.field = Some("clause".into());
             r.missing = vec![obligation];
             if let Some(w) = why {
@@ -659,13 +662,7 @@ pub fn create_version(
         }
         (None, Some(p)) => serde_json::from_str(&p.terms)
             .map_err(|e| AppError::Internal(anyhow::anyhow!("stored agreement terms: {e}")))?,
-        (None, None) => {
-            return Err(AppError::invalid(
-                "terms",
-                "required",
-                "the first version needs the agreement terms",
-            ))
-        }
+        (None, None) => return Err(AppError::invalid("terms", crate::msg!("required.terms"))),
     };
     let lang = req
         .language
@@ -702,10 +699,10 @@ pub fn add_deviation(
     draftable(&c)?;
     let mut errs = Vec::new();
     let text = crate::domain::text::parse_text(&input.text, 20_000)
-        .map_err(|m| errs.push(FieldError::new("text", "text", m)))
+        .map_err(|m| errs.push(FieldError::new("text", crate::msg!("text", reason = m))))
         .ok();
     let reason = crate::domain::text::parse_text(&input.reason, 5_000)
-        .map_err(|m| errs.push(FieldError::new("reason", "text", m)))
+        .map_err(|m| errs.push(FieldError::new("reason", crate::msg!("text", reason = m))))
         .ok();
     let (Some(text), Some(reason)) = (text, reason) else {
         return Err(AppError::Invalid(errs));
@@ -722,10 +719,10 @@ pub fn add_deviation(
         .ok_or_else(|| {
             AppError::invalid(
                 "clause",
-                "unknown_clause",
-                format!(
-                    "version {number} has no clause or sub-clause {}",
-                    input.clause.trim()
+                crate::msg!(
+                    "unknown_clause.in_version",
+                    number = number,
+                    clause = input.clause.trim()
                 ),
             )
         })?;

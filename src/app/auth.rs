@@ -25,10 +25,7 @@ pub fn issue_local_token(
         .ok_or_else(|| {
             AppError::invalid(
                 "account",
-                "unknown_account",
-                format!(
-                    "'{username}' is not a demo account; GET /api/v1/local/accounts lists them"
-                ),
+                crate::msg!("unknown_account", username = username),
             )
         })?;
     let mut bytes = [0u8; 32];

@@ -29,10 +29,7 @@ pub fn parse_intake(v: &Value) -> Result<Facts, AppError> {
             if obj.contains_key(fact) {
                 return Err(AppError::invalid(
                     &format!("intake.{fact}"),
-                    "derived_fact",
-                    format!(
-                        "this fact follows from the collaboration's `{field}` field; set it there"
-                    ),
+                    crate::msg!("derived_fact", field = field),
                 ));
             }
         }
@@ -46,7 +43,7 @@ fn fact_error(prefix: &str, e: crate::domain::classification::FactError) -> AppE
     } else {
         format!("{prefix}.{}", e.fact)
     };
-    AppError::invalid(&field, "fact", e.message)
+    AppError::invalid(&field, crate::msg!("fact", reason = e.message))
 }
 
 /// Resolves register ids to their current CPUA; unknown ids are refused by position.
@@ -69,8 +66,7 @@ pub fn register_infos(
             }),
             None => errs.push(FieldError::new(
                 format!("{field}[{i}]"),
-                "unknown_register",
-                format!("no register with id '{raw}'"),
+                crate::msg!("unknown_register", id = raw),
             )),
         }
     }

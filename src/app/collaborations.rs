@@ -78,8 +78,7 @@ fn registers(conn: &mut DbConn, field: &str, ids: &[String]) -> Result<Vec<Regis
             }
             _ => errs.push(FieldError::new(
                 format!("{field}[{i}]"),
-                "unknown_register",
-                format!("no register with id '{s}'"),
+                crate::msg!("unknown_register", id = s),
             )),
         }
     }
@@ -94,18 +93,11 @@ fn principal(conn: &mut DbConn, field: &str, id: &str) -> Result<OrgId, AppError
         .map(|o| repo::find_organisation(conn, &o))
         .transpose()?
         .flatten()
-        .ok_or_else(|| {
-            AppError::invalid(
-                field,
-                "unknown_organisation",
-                format!("no organisation '{id}'"),
-            )
-        })?;
+        .ok_or_else(|| AppError::invalid(field, crate::msg!("unknown_organisation", id = id)))?;
     if matches!(org.kind, OrgKind::CpuaAuthority | OrgKind::RegisterCentre) {
         return Err(AppError::invalid(
             field,
-            "research_principal_kind",
-            "a research principal is a university, a region, a company or another private body",
+            crate::msg!("research_principal_kind"),
         ));
     }
     Ok(org.id)
@@ -134,30 +126,23 @@ pub fn create(
     let company = match (&input.company, actor.role) {
         (None, Role::CompanyRepresentative) => actor.org.clone(),
         (Some(c), Role::CompanyRepresentative) if c != actor.org.as_str() => {
-            return Err(AppError::invalid(
-                "company",
-                "own_company",
-                "a company representative starts collaborations for their own company",
-            ))
+            return Err(AppError::invalid("company", crate::msg!("own_company")))
         }
         (Some(c), _) => OrgId::parse(c)
-            .ok_or_else(|| AppError::invalid("company", "uuid", format!("'{c}' is not an id")))?,
+            .ok_or_else(|| AppError::invalid("company", crate::msg!("uuid", value = c)))?,
         (None, _) => {
             return Err(AppError::invalid(
                 "company",
-                "required",
-                "name the company taking part",
+                crate::msg!("required.company"),
             ))
         }
     };
-    let company_org = repo::find_organisation(conn, &company)?.ok_or_else(|| {
-        AppError::invalid("company", "unknown_organisation", "no such organisation")
-    })?;
+    let company_org = repo::find_organisation(conn, &company)?
+        .ok_or_else(|| AppError::invalid("company", crate::msg!("unknown_organisation.no_such")))?;
     if company_org.kind != OrgKind::Company {
         return Err(AppError::invalid(
             "company",
-            "company_kind",
-            format!("{} is not a company", company_org.name),
+            crate::msg!("company_kind", name = company_org.name),
         ));
     }
     let research_principal = input
@@ -170,8 +155,7 @@ pub fn create(
     {
         return Err(AppError::invalid(
             "research_principal",
-            "own_organisation",
-            "a research-principal representative starts collaborations with their own organisation as principal",
+            crate::msg!("own_organisation"),
         ));
     }
     let regs = registers(conn, "registers", &input.registers)?;
@@ -462,9 +446,12 @@ pub struct NextCommand {
     /// `transition` (POST …/transitions with `to`) or `action` (POST …/actions with `action`).
     pub kind: String,
     pub allowed: bool,
-    pub reason: Option<String>,
+    /// The rule that refuses it now, as a stable code.
+    pub rule: Option<&'static str>,
+    /// Why it is refused (or, for a decision, what an approval waits for), in Swedish and English.
+    pub reason: Option<crate::domain::lang::Bilingual>,
     pub missing: Vec<String>,
-    pub source: Option<String>,
+    pub source: Option<crate::domain::sources::Source>,
     /// Obligations not yet met that the command is waiting for (or, for a decision, that an approval
     /// is waiting for), each with its evidence and source.
     pub obligations: Vec<lifecycle::UnmetObligation>,
@@ -561,12 +548,22 @@ fn view(
             && (kind.is_per_cpua() || kind == CommandKind::RecordFeasibility))
             .then_some(&actor.org);
         let check = match authz::may(actor, kind, &loaded.scope, own) {
-            Err(e) => Err(lifecycle::Refusal::precondition("forbidden", e.to_string())),
+            Err(e) => Err(lifecycle::Refusal::precondition(crate::msg!(
+                "forbidden",
+                reason = e.to_string()
+            ))),
             Ok(()) => guard(&c, kind, own, &ctx),
         };
-        let (allowed, reason, mut missing, source, mut unmet) = match check {
-            Ok(()) => (true, None, vec![], None, vec![]),
-            Err(r) => (false, Some(r.message), r.missing, r.source, r.obligations),
+        let (allowed, rule, reason, mut missing, source, mut unmet) = match check {
+            Ok(()) => (true, None, None, vec![], None, vec![]),
+            Err(r) => (
+                false,
+                Some(r.rule),
+                Some(r.message.bilingual()),
+                r.missing,
+                r.source,
+                r.obligations,
+            ),
         };
         if kind == CommandKind::AddInternalNote && !allowed {
             continue;
@@ -577,9 +574,7 @@ fn view(
             unmet = obligations::unmet(&c, kind, own, &ctx);
             if !unmet.is_empty() {
                 missing = unmet.iter().flat_map(|u| u.missing.clone()).collect();
-                reason = Some(
-                    "a refusal is possible; an approval waits for the obligations listed".into(),
-                );
+                reason = Some(crate::msg!("approval_waits").bilingual());
             }
         }
         next.push(NextCommand {
@@ -591,6 +586,7 @@ fn view(
             }
             .into(),
             allowed,
+            rule,
             reason,
             missing,
             source,

@@ -27,7 +27,8 @@ pub(crate) struct Errors(pub(crate) Vec<FieldError>);
 impl Errors {
     pub(crate) fn text(&mut self, field: &str, v: &str, max: usize) -> String {
         parse_text(v, max).unwrap_or_else(|m| {
-            self.0.push(FieldError::new(field, "text", m));
+            self.0
+                .push(FieldError::new(field, crate::msg!("text", reason = m)));
             String::new()
         })
     }
@@ -38,11 +39,8 @@ impl Errors {
 
     pub(crate) fn org(&mut self, field: &str, v: &str) -> OrgId {
         OrgId::parse(v).unwrap_or_else(|| {
-            self.0.push(FieldError::new(
-                field,
-                "uuid",
-                format!("'{v}' is not an id"),
-            ));
+            self.0
+                .push(FieldError::new(field, crate::msg!("uuid", value = v)));
             OrgId::from_db(v.to_string())
         })
     }
@@ -51,8 +49,7 @@ impl Errors {
         if v.len() > VARIABLES_MAX {
             self.0.push(FieldError::new(
                 field,
-                "max_items",
-                format!("at most {VARIABLES_MAX} variables"),
+                crate::msg!("max_items.variables", max = VARIABLES_MAX),
             ));
         }
         v.iter()
@@ -63,7 +60,10 @@ impl Errors {
 
     pub(crate) fn money(&mut self, field: &str, ore: i64) -> Money {
         Money::from_ore(ore).unwrap_or_else(|e| {
-            self.0.push(FieldError::new(field, "money", e.to_string()));
+            self.0.push(FieldError::new(
+                field,
+                crate::msg!("money", reason = e.to_string()),
+            ));
             Money::ZERO
         })
     }
@@ -418,11 +418,8 @@ pub enum ActionInput {
 impl Errors {
     fn register(&mut self, field: &str, v: &str) -> RegisterId {
         RegisterId::parse(v).unwrap_or_else(|| {
-            self.0.push(FieldError::new(
-                field,
-                "uuid",
-                format!("'{v}' is not an id"),
-            ));
+            self.0
+                .push(FieldError::new(field, crate::msg!("uuid", value = v)));
             RegisterId::from_db(v.to_string())
         })
     }
@@ -436,7 +433,7 @@ impl Errors {
         match lifecycle::ethics_approval(reference, decided_on, months) {
             Ok(a) => Some(a),
             Err(r) => {
-                self.0.push(FieldError::new("reference", r.rule, r.message));
+                self.0.push(FieldError::new("reference", r.message));
                 None
             }
         }
@@ -448,23 +445,23 @@ impl Errors {
             .enumerate()
             .filter_map(|(i, g)| {
                 let f = format!("{field}[{i}]");
-                if let Some((_, why)) = FORBIDDEN_GROUNDS.iter().find(|(code, _)| code == g) {
-                    self.0.push(FieldError::new(
-                        f,
-                        "forbidden_ground",
-                        format!(
-                            "{why} is not a ground for refusal; tell the researcher in another way ({}, \"Menprövning av centralt personuppgiftsansvarig myndighet (CPUA)\")",
-                            lifecycle::SEED_000
-                        ),
-                    ));
+                if let Some((code, _)) = FORBIDDEN_GROUNDS.iter().find(|(code, _)| code == g) {
+                    let m = if *code == "research_quality" {
+                        crate::msg!("forbidden_ground.research_quality")
+                    } else {
+                        crate::msg!("forbidden_ground.duplicate_research")
+                    };
+                    self.0.push(FieldError::new(f, m));
                     return None;
                 }
                 let parsed = RefusalGround::parse(g);
                 if parsed.is_none() {
                     self.0.push(FieldError::new(
                         f,
-                        "one_of",
-                        format!("must be one of {}", RefusalGround::ACCEPTED.join(", ")),
+                        crate::msg!(
+                            "one_of.refusal_ground",
+                            values = crate::domain::messages::Arg::any_of(RefusalGround::ACCEPTED)
+                        ),
                     ));
                 }
                 parsed
@@ -605,11 +602,7 @@ impl TransitionInput {
                 reason: e.text("reason", &reason, TEXT_MAX),
             },
             TransitionInput::Refused {} => {
-                return Err(AppError::invalid(
-                    "to",
-                    "not_a_transition",
-                    "a refusal is a release decision: POST {\"to\": \"release_decision\", \"outcome\": \"refused\", …} for the CPUA concerned",
-                ))
+                return Err(AppError::invalid("to", crate::msg!("not_a_transition")))
             }
         };
         e.finish(cmd, acks)
@@ -765,7 +758,9 @@ impl ActionInput {
                 journal: e.text("journal", &journal, SHORT_MAX),
                 doi: doi.and_then(|d| {
                     Doi::parse(&d)
-                        .map_err(|m| e.0.push(FieldError::new("doi", "doi", m)))
+                        .map_err(|m| {
+                            e.0.push(FieldError::new("doi", crate::msg!("doi", reason = m)))
+                        })
                         .ok()
                 }),
                 published_on,
@@ -841,8 +836,7 @@ impl ActionInput {
                     CollaborationType::parse(&t).or_else(|| {
                         e.0.push(FieldError::new(
                             "type",
-                            "one_of",
-                            format!("'{t}' is not a collaboration type"),
+                            crate::msg!("one_of.collaboration_type", value = t),
                         ));
                         None
                     })
@@ -854,8 +848,7 @@ impl ActionInput {
                             ObligationCode::parse(c).or_else(|| {
                                 e.0.push(FieldError::new(
                                     format!("{field}[{i}]"),
-                                    "one_of",
-                                    format!("'{c}' is not an obligation code"),
+                                    crate::msg!("one_of.obligation_code", value = c),
                                 ));
                                 None
                             })
@@ -896,8 +889,7 @@ pub fn patch_command(p: PatchInput) -> Result<Command, AppError> {
                     RegisterId::parse(s).unwrap_or_else(|| {
                         e.0.push(FieldError::new(
                             format!("registers[{i}]"),
-                            "unknown_register",
-                            format!("no register with id '{s}'"),
+                            crate::msg!("unknown_register", id = s),
                         ));
                         RegisterId::from_db(s.clone())
                     })

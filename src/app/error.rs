@@ -1,27 +1,25 @@
 //! The application's error, mapped once to RFC 9457 problem+json at the HTTP edge.
 use crate::domain::lifecycle::Refusal;
+use crate::domain::messages::Message;
 
-/// One invalid input field.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+/// One invalid input field: the field, the rule and the catalogue message with its parameters. The
+/// text is rendered at the edge in the request's language (`http::problem`).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldError {
     pub field: String,
-    pub rule: String,
-    pub message: String,
+    /// The stable rule code, e.g. `max_length`.
+    pub rule: &'static str,
+    pub message: Message,
     /// The lifecycle step (1–9) where a missing item is entered, when that is the fault.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub step: Option<u8>,
 }
 
 impl FieldError {
-    pub fn new(
-        field: impl Into<String>,
-        rule: impl Into<String>,
-        message: impl Into<String>,
-    ) -> Self {
+    pub fn new(field: impl Into<String>, message: Message) -> Self {
         FieldError {
             field: field.into(),
-            rule: rule.into(),
-            message: message.into(),
+            rule: message.rule(),
+            message,
             step: None,
         }
     }
@@ -71,8 +69,8 @@ pub enum AppError {
 }
 
 impl AppError {
-    pub fn invalid(field: &str, rule: &str, message: impl Into<String>) -> AppError {
-        AppError::Invalid(vec![FieldError::new(field, rule, message)])
+    pub fn invalid(field: &str, message: Message) -> AppError {
+        AppError::Invalid(vec![FieldError::new(field, message)])
     }
 }
 

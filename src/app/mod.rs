@@ -9,6 +9,7 @@ pub mod clock;
 pub mod collaborations;
 pub mod commands;
 pub mod error;
+pub mod metrics;
 pub mod reference;
 pub mod seed;
 

@@ -34,22 +34,31 @@ impl NewOrganisation {
     pub fn parse(self) -> Result<Organisation, AppError> {
         let mut errs = Vec::new();
         let name = parse_text(&self.name, 200)
-            .map_err(|m| errs.push(FieldError::new("name", "text", m)))
+            .map_err(|m| errs.push(FieldError::new("name", crate::msg!("text", reason = m))))
             .ok();
         let kind = OrgKind::parse(&self.kind);
         if kind.is_none() {
             errs.push(FieldError::new(
                 "kind",
-                "one_of",
-                "must be one of company, university, region, cpua_authority, register_centre, other_private",
+                crate::msg!("one_of.organisation_kind"),
             ));
         }
         let org_number = OrgNumber::parse(&self.org_number)
-            .map_err(|e| errs.push(FieldError::new("org_number", "org_number", e.to_string())))
+            .map_err(|e| {
+                errs.push(FieldError::new(
+                    "org_number",
+                    crate::msg!("org_number", reason = e.to_string()),
+                ))
+            })
             .ok();
         let vat_number = match (&self.vat_number, &org_number) {
             (Some(v), Some(o)) => VatNumber::parse_for(v, o)
-                .map_err(|e| errs.push(FieldError::new("vat_number", "vat_number", e.to_string())))
+                .map_err(|e| {
+                    errs.push(FieldError::new(
+                        "vat_number",
+                        crate::msg!("vat_number", reason = e.to_string()),
+                    ))
+                })
                 .ok(),
             _ => None,
         };
@@ -86,11 +95,7 @@ pub fn insert_organisation_audited(
     if repo::organisation_by_number(conn, &org.org_number)?.is_some() {
         return Err(AppError::invalid(
             "org_number",
-            "unique",
-            format!(
-                "an organisation with number {} exists already",
-                org.org_number
-            ),
+            crate::msg!("unique.org_number", number = org.org_number.to_string()),
         ));
     }
     repo::insert_organisation(conn, &org, now)?;
@@ -167,18 +172,11 @@ fn cpua_org(conn: &mut DbConn, field: &str, id: &str) -> Result<OrgId, AppError>
         .map(|o| repo::find_organisation(conn, &o))
         .transpose()?
         .flatten()
-        .ok_or_else(|| {
-            AppError::invalid(
-                field,
-                "unknown_organisation",
-                format!("no organisation '{id}'"),
-            )
-        })?;
+        .ok_or_else(|| AppError::invalid(field, crate::msg!("unknown_organisation", id = id)))?;
     if org.kind != OrgKind::CpuaAuthority {
         return Err(AppError::invalid(
             field,
-            "cpua_authority",
-            format!("{} is not a CPUA authority", org.name),
+            crate::msg!("cpua_authority", name = org.name),
         ));
     }
     Ok(org.id)
@@ -193,10 +191,15 @@ pub fn create_register(
     require_admin(actor)?;
     let mut errs = Vec::new();
     let code = parse_register_code(&input.code)
-        .map_err(|m| errs.push(FieldError::new("code", "register_code", m)))
+        .map_err(|m| {
+            errs.push(FieldError::new(
+                "code",
+                crate::msg!("register_code", reason = m),
+            ))
+        })
         .ok();
     let name = parse_text(&input.name, 200)
-        .map_err(|m| errs.push(FieldError::new("name", "text", m)))
+        .map_err(|m| errs.push(FieldError::new("name", crate::msg!("text", reason = m))))
         .ok();
     let (Some(code), Some(name)) = (code, name) else {
         return Err(AppError::Invalid(errs));
@@ -205,8 +208,7 @@ pub fn create_register(
     if repo::register_by_code(conn, &code)?.is_some() {
         return Err(AppError::invalid(
             "code",
-            "unique",
-            format!("a register with code {code} exists already"),
+            crate::msg!("unique.register_code", code = &code),
         ));
     }
     let reg = Register {
@@ -256,11 +258,7 @@ pub fn move_register(
     let cpua = cpua_org(conn, "cpua", cpua)?;
     let before = register_view(conn, reg.clone())?;
     if before.cpua.as_deref() == Some(cpua.as_str()) {
-        return Err(AppError::invalid(
-            "cpua",
-            "unchanged",
-            "the register is already under this CPUA",
-        ));
+        return Err(AppError::invalid("cpua", crate::msg!("unchanged.cpua")));
     }
     repo::assign_cpua(conn, id, &cpua, now)?;
     let after = register_view(conn, reg)?;
@@ -328,27 +326,25 @@ pub fn add_delegation(
     repo::find_register(conn, id)?.ok_or_else(|| AppError::NotFound("register".into()))?;
     let cpua = require_register_cpua_legal(conn, actor, id)?;
     let reference = crate::domain::text::parse_text(&input.reference, 100)
-        .map_err(|m| AppError::invalid("reference", "text", m))?;
+        .map_err(|m| AppError::invalid("reference", crate::msg!("text", reason = m)))?;
     if input.delegated_on > today {
         return Err(AppError::invalid(
             "delegated_on",
-            "date_in_future",
-            "a delegation is recorded once it has been decided",
+            crate::msg!("date_in_future.delegation"),
         ));
     }
     let delegate = match (input.delegate.as_str(), &input.account) {
         ("register_holder", None) => Delegate::RegisterHolder,
         ("person", Some(a)) => {
             let account = AccountId::parse(a)
-                .ok_or_else(|| AppError::invalid("account", "uuid", "not an account id"))?;
+                .ok_or_else(|| AppError::invalid("account", crate::msg!("uuid.account")))?;
             let row = repo::account_by_id(conn, &account)?.ok_or_else(|| {
-                AppError::invalid("account", "unknown_account", "no such account")
+                AppError::invalid("account", crate::msg!("unknown_account.no_such"))
             })?;
             if row.organisation_id != cpua.as_str() {
                 return Err(AppError::invalid(
                     "account",
-                    "not_of_this_cpua",
-                    "a named delegate works for the CPUA",
+                    crate::msg!("not_of_this_cpua"),
                 ));
             }
             Delegate::Person {
@@ -359,15 +355,13 @@ pub fn add_delegation(
         ("person", None) => {
             return Err(AppError::invalid(
                 "account",
-                "required",
-                "a delegation to a named person names the person's account",
+                crate::msg!("required.delegate_account"),
             ))
         }
         _ => {
             return Err(AppError::invalid(
                 "delegate",
-                "one_of",
-                "must be register_holder (without account) or person (with account)",
+                crate::msg!("one_of.delegate"),
             ))
         }
     };

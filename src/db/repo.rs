@@ -888,3 +888,12 @@ pub fn all_streams(conn: &mut DbConn) -> QResult<Vec<String>> {
         .order(audit_events::stream.asc())
         .load(conn)
 }
+
+/// How many CPUA reviews have a decision due before `today` (the due date is stored only while the
+/// decision is not made).
+pub fn count_overdue_reviews(conn: &mut DbConn, today: NaiveDate) -> QueryResult<i64> {
+    cpua_reviews::table
+        .filter(cpua_reviews::decision_due_on.lt(today))
+        .count()
+        .get_result(conn)
+}

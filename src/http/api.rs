@@ -174,13 +174,13 @@ pub async fn list_organisations(
 ) -> Result<HttpResponse, AppError> {
     let pairs = query_pairs(&req, &["kind", "page", "per_page"])?;
     let paging = Paging::parse(&pairs, &state)?;
-    let kind = match pairs.iter().find(|(k, _)| k == "kind") {
-        Some((_, v)) => Some(
-            OrgKind::parse(v)
-                .ok_or_else(|| AppError::invalid("kind", "one_of", "not an organisation kind"))?,
-        ),
-        None => None,
-    };
+    let kind =
+        match pairs.iter().find(|(k, _)| k == "kind") {
+            Some((_, v)) => Some(OrgKind::parse(v).ok_or_else(|| {
+                AppError::invalid("kind", crate::msg!("one_of.organisation_kind"))
+            })?),
+            None => None,
+        };
     let (offset, limit) = (paging.offset(), paging.per_page);
     let (items, total) = blocking(move || {
         state
@@ -237,9 +237,10 @@ pub async fn list_registers(
     let pairs = query_pairs(&req, &["cpua", "page", "per_page"])?;
     let paging = Paging::parse(&pairs, &state)?;
     let cpua = match pairs.iter().find(|(k, _)| k == "cpua") {
-        Some((_, v)) => {
-            Some(OrgId::parse(v).ok_or_else(|| AppError::invalid("cpua", "uuid", "not an id"))?)
-        }
+        Some((_, v)) => Some(
+            OrgId::parse(v)
+                .ok_or_else(|| AppError::invalid("cpua", crate::msg!("uuid.not_an_id")))?,
+        ),
         None => None,
     };
     let (offset, limit) = (paging.offset(), paging.per_page);
@@ -413,26 +414,26 @@ pub async fn list_collaborations(
         match k.as_str() {
             "step" => {
                 q.step = Some(Step::parse(v).ok_or_else(|| {
-                    AppError::invalid("step", "one_of", format!("'{v}' is not a step"))
+                    AppError::invalid("step", crate::msg!("one_of.step", value = v))
                 })?)
             }
             "cpua" => {
                 q.cpua = Some(
                     OrgId::parse(v)
-                        .ok_or_else(|| AppError::invalid("cpua", "uuid", "not an id"))?,
+                        .ok_or_else(|| AppError::invalid("cpua", crate::msg!("uuid.not_an_id")))?,
                 )
             }
             "register" => {
-                q.register = Some(
-                    RegisterId::parse(v)
-                        .ok_or_else(|| AppError::invalid("register", "uuid", "not an id"))?,
-                )
+                q.register =
+                    Some(RegisterId::parse(v).ok_or_else(|| {
+                        AppError::invalid("register", crate::msg!("uuid.not_an_id"))
+                    })?)
             }
             "overdue" => {
                 q.overdue = match v.as_str() {
                     "true" | "1" => true,
                     "false" | "0" => false,
-                    _ => return Err(AppError::invalid("overdue", "bool", "true or false")),
+                    _ => return Err(AppError::invalid("overdue", crate::msg!("bool"))),
                 }
             }
             _ => {}
@@ -736,7 +737,7 @@ pub async fn agreement_diff(
             .iter()
             .find(|(key, _)| key == k)
             .and_then(|(_, v)| v.parse().ok())
-            .ok_or_else(|| AppError::invalid(k, "required", "a version number"))
+            .ok_or_else(|| AppError::invalid(k, crate::msg!("required.version")))
     };
     let (from, to) = (num("from")?, num("to")?);
     let id = path.into_inner();

@@ -49,7 +49,7 @@ fn serde_error(path: String, e: serde_json::Error) -> AppError {
             let msg = msg.split(" at line ").next().unwrap_or(&msg).to_string();
             let base = if path == "." { String::new() } else { path };
             let named = |m: &str| m.split('`').nth(1).map(str::to_string);
-            let (field, rule) = if msg.starts_with("missing field") {
+            let (field, message) = if msg.starts_with("missing field") {
                 let f = named(&msg).unwrap_or_default();
                 (
                     if base.is_empty() {
@@ -57,25 +57,28 @@ fn serde_error(path: String, e: serde_json::Error) -> AppError {
                     } else {
                         format!("{base}.{f}")
                     },
-                    "required",
+                    crate::msg!("required.field"),
                 )
             } else if msg.starts_with("unknown field") {
-                // The path already ends with the unknown key.
+                // The path already ends with the unknown key; serde's text lists the known ones.
                 let f = named(&msg).unwrap_or_default();
-                (if base.is_empty() { f } else { base }, "unknown_field")
+                (
+                    if base.is_empty() { f } else { base },
+                    crate::msg!("unknown_field", reason = msg),
+                )
             } else if msg.starts_with("unknown variant") {
-                (base, "one_of")
+                (base, crate::msg!("one_of.variant", reason = msg))
             } else if msg.starts_with("invalid type") {
-                (base, "type")
+                (base, crate::msg!("type", reason = msg))
             } else {
-                (base, "invalid")
+                (base, crate::msg!("invalid", reason = msg))
             };
             let field = if field.is_empty() {
                 "body".into()
             } else {
                 field
             };
-            AppError::Invalid(vec![FieldError::new(field, rule, msg)])
+            AppError::Invalid(vec![FieldError::new(field, message)])
         }
     }
 }
@@ -120,8 +123,7 @@ fn walk(v: &Value, path: &mut String, errs: &mut Vec<FieldError>) {
             if items.len() > MAX_LIST_ITEMS {
                 errs.push(FieldError::new(
                     field_name(path),
-                    "max_items",
-                    format!("at most {MAX_LIST_ITEMS} items"),
+                    crate::msg!("max_items", max = MAX_LIST_ITEMS),
                 ));
                 return;
             }
@@ -133,8 +135,7 @@ fn walk(v: &Value, path: &mut String, errs: &mut Vec<FieldError>) {
                     if !seen.insert(s.as_str()) {
                         errs.push(FieldError::new(
                             path.clone(),
-                            "duplicate",
-                            format!("'{}' is already in the list; name each item once", short(s)),
+                            crate::msg!("duplicate", value = short(s)),
                         ));
                     }
                 }
@@ -152,8 +153,7 @@ fn walk(v: &Value, path: &mut String, errs: &mut Vec<FieldError>) {
                 if check_characters(k, false).is_err() {
                     errs.push(FieldError::new(
                         field_name(&path.escape_debug().to_string()),
-                        "control_characters",
-                        "a field name must not contain control characters",
+                        crate::msg!("control_characters.field_name"),
                     ));
                 } else {
                     walk(item, path, errs);
@@ -172,14 +172,16 @@ fn short(s: &str) -> String {
 
 fn check_string(s: &str, path: &str, errs: &mut Vec<FieldError>) {
     if let Err(m) = check_characters(s, true) {
-        errs.push(FieldError::new(field_name(path), "control_characters", m));
+        errs.push(FieldError::new(
+            field_name(path),
+            crate::msg!("control_characters", reason = m),
+        ));
         return;
     }
     if s.chars().count() > MAX_TEXT_CHARS {
         errs.push(FieldError::new(
             field_name(path),
-            "max_length",
-            format!("must be at most {MAX_TEXT_CHARS} characters"),
+            crate::msg!("max_length", max = MAX_TEXT_CHARS),
         ));
         return;
     }
@@ -192,7 +194,10 @@ fn check_string(s: &str, path: &str, errs: &mut Vec<FieldError>) {
     {
         if let Ok(d) = s.parse::<NaiveDate>() {
             if let Err(m) = check_date_range(d) {
-                errs.push(FieldError::new(field_name(path), "date_range", m));
+                errs.push(FieldError::new(
+                    field_name(path),
+                    crate::msg!("date_range", reason = m),
+                ));
             }
         }
     }
@@ -402,8 +407,10 @@ pub fn query_pairs(req: &HttpRequest, allowed: &[&str]) -> Result<Vec<(String, S
         .map(|(k, _)| {
             FieldError::new(
                 k.clone(),
-                "unknown_parameter",
-                format!("unknown query parameter; allowed: {}", allowed.join(", ")),
+                crate::msg!(
+                    "unknown_parameter",
+                    allowed = crate::domain::messages::Arg::all_of(allowed.iter().copied())
+                ),
             )
         })
         .collect();
@@ -448,9 +455,7 @@ impl Paging {
                 .parse::<i64>()
                 .ok()
                 .filter(|p| (1..=1_000_000).contains(p))
-                .ok_or_else(|| {
-                    AppError::invalid("page", "range", "must be a whole number from 1")
-                })?,
+                .ok_or_else(|| AppError::invalid("page", crate::msg!("range")))?,
         };
         let per_page = match get("per_page") {
             None => state.settings.api.default_page_size,
@@ -458,13 +463,7 @@ impl Paging {
                 .parse::<i64>()
                 .ok()
                 .filter(|p| (1..=max).contains(p))
-                .ok_or_else(|| {
-                    AppError::invalid(
-                        "per_page",
-                        "max",
-                        format!("must be a whole number from 1 to {max}"),
-                    )
-                })?,
+                .ok_or_else(|| AppError::invalid("per_page", crate::msg!("max", max = max)))?,
         };
         Ok(Paging { page, per_page })
     }
@@ -492,11 +491,5 @@ pub fn if_match(req: &HttpRequest) -> Result<Option<i64>, AppError> {
         .trim_matches('"')
         .parse::<i64>()
         .map(Some)
-        .map_err(|_| {
-            AppError::invalid(
-                "If-Match",
-                "etag",
-                "must be the ETag of the collaboration, e.g. \"3\"",
-            )
-        })
+        .map_err(|_| AppError::invalid("If-Match", crate::msg!("etag")))
 }

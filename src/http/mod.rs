@@ -2,6 +2,7 @@
 pub mod api;
 pub mod extract;
 pub mod headers;
+pub mod metrics;
 pub mod openapi;
 pub mod problem;
 pub mod ratelimit;
@@ -20,6 +21,8 @@ pub struct AppState {
     pub settings: Settings,
     /// Token requests per client (`auth.token_requests_per_minute`).
     pub token_limiter: ratelimit::RateLimiter,
+    /// Request counts and latency per route, for `/metrics`.
+    pub metrics: std::sync::Arc<metrics::Metrics>,
 }
 
 impl AppState {
@@ -30,6 +33,7 @@ impl AppState {
             svc,
             settings,
             token_limiter,
+            metrics: std::sync::Arc::new(metrics::Metrics::new()),
         }
     }
 }
@@ -167,6 +171,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(resource!("/api/docs", get => openapi::docs_page))
         .service(resource!("/api/docs/docs.js", get => openapi::docs_script))
         .service(resource!("/api/docs/docs.css", get => openapi::docs_style))
+        .service(resource!("/metrics", get => metrics::metrics))
         .service(
             web::scope("/api/v1")
                 .service(resource!("/local/accounts", get => api::local_accounts))

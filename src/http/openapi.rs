@@ -34,7 +34,7 @@ impl Modify for BearerAuth {
         api::classify, api::create_agreement, api::list_agreements, api::agreement_file,
         api::agreement_diff, api::agreement_deviation,
     ),
-    components(schemas(super::problem::Problem, crate::app::FieldError)),
+    components(schemas(super::problem::Problem, super::problem::FieldProblem)),
     modifiers(&BearerAuth),
     tags(
         (name = "collaborations", description = "The nine-step lifecycle"),

@@ -1,10 +1,19 @@
-//! RFC 9457 problem details: every error leaves as `application/problem+json`.
+//! RFC 9457 problem details: every error leaves as `application/problem+json`, its title and detail
+//! rendered from the message catalogues in the request's language (Swedish unless `Accept-Language`
+//! prefers English), with `Content-Language` saying which.
+use actix_web::body::{EitherBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;
+use actix_web::middleware::Next;
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 
 use crate::app::{AppError, FieldError};
+use crate::domain::lang::Lang;
 use crate::domain::lifecycle::RefusalKind;
+use crate::domain::messages::Message;
+use crate::domain::sources::Source;
 
 /// A problem details object (RFC 9457), with the rule and field at fault.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -13,8 +22,9 @@ pub struct Problem {
     pub type_: String,
     pub title: String,
     pub status: u16,
+    /// What went wrong, in the language of `Content-Language`.
     pub detail: String,
-    /// The rule that refused, e.g. `ethics_approval_required`.
+    /// The rule that refused, e.g. `ethics_approval_required`: a stable code in every language.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rule: Option<String>,
     /// The field at fault, when there is one.
@@ -22,13 +32,13 @@ pub struct Problem {
     pub field: Option<String>,
     /// Every invalid field, when the input was at fault.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub errors: Vec<FieldError>,
+    pub errors: Vec<FieldProblem>,
     /// Preconditions still missing.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub missing: Vec<String>,
-    /// The seed file and section the rule comes from.
+    /// The document (file and title) and section the rule comes from.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub source: Option<String>,
+    pub source: Option<Source>,
     /// Each obligation not yet met: its code, labels, evidence, source and what is missing.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub obligations: Vec<crate::domain::lifecycle::UnmetObligation>,
@@ -37,11 +47,33 @@ pub struct Problem {
     pub warnings: Vec<crate::domain::lifecycle::Advice>,
 }
 
+/// One invalid field as the client sees it: field, rule code and the message in the response's language.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct FieldProblem {
+    pub field: String,
+    pub rule: String,
+    pub message: String,
+    /// The lifecycle step (1–9) where a missing item is entered, when that is the fault.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub step: Option<u8>,
+}
+
+impl FieldProblem {
+    fn of(f: &FieldError, lang: Lang) -> FieldProblem {
+        FieldProblem {
+            field: f.field.clone(),
+            rule: f.rule.to_string(),
+            message: f.message.render(lang),
+            step: f.step,
+        }
+    }
+}
+
 impl Problem {
-    pub fn new(status: StatusCode, code: &str, title: &str, detail: String) -> Problem {
+    pub fn new(status: StatusCode, code: &str, title: String, detail: String) -> Problem {
         Problem {
             type_: format!("urn:samverkan:problem:{code}"),
-            title: title.to_string(),
+            title,
             status: status.as_u16(),
             detail,
             rule: None,
@@ -54,131 +86,211 @@ impl Problem {
         }
     }
 
-    pub fn response(&self) -> HttpResponse {
+    /// The response, with `Content-Language` naming `lang`.
+    pub fn response(&self, lang: Lang) -> HttpResponse {
         HttpResponse::build(StatusCode::from_u16(self.status).unwrap_or(StatusCode::BAD_REQUEST))
             .content_type("application/problem+json")
+            .insert_header((header::CONTENT_LANGUAGE, lang.code()))
+            .insert_header((header::VARY, "Accept-Language"))
             .json(self)
     }
 }
 
-fn problem_of(e: &AppError) -> Problem {
+fn problem_of(e: &AppError, lang: Lang) -> Problem {
+    let p = |status: StatusCode, code: &str, title: Message, detail: String| {
+        Problem::new(status, code, title.render(lang), detail)
+    };
     match e {
-        AppError::Unauthenticated(m) => Problem::new(
+        AppError::Unauthenticated(m) => p(
             StatusCode::UNAUTHORIZED,
             "unauthenticated",
-            "Authentication required",
+            crate::msg!("problem.unauthenticated"),
             m.clone(),
         ),
-        AppError::Forbidden(m) => {
-            Problem::new(StatusCode::FORBIDDEN, "forbidden", "Not allowed", m.clone())
-        }
-        AppError::NotFound(what) => Problem::new(
+        AppError::Forbidden(m) => p(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            crate::msg!("problem.forbidden"),
+            m.clone(),
+        ),
+        AppError::NotFound(what) => p(
             StatusCode::NOT_FOUND,
             "not_found",
-            "Not found",
-            format!("no such {what}"),
+            crate::msg!("problem.not_found"),
+            crate::msg!("problem.not_found.detail", what = what).render(lang),
         ),
         AppError::Invalid(errors) => {
+            let errors: Vec<FieldProblem> =
+                errors.iter().map(|f| FieldProblem::of(f, lang)).collect();
             let detail = errors
                 .iter()
                 .map(|f| format!("{}: {}", f.field, f.message))
                 .collect::<Vec<_>>()
                 .join("; ");
-            let mut p = Problem::new(
+            let mut pr = p(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "invalid_input",
-                "Invalid input",
+                crate::msg!("problem.invalid_input"),
                 detail,
             );
             if let Some(first) = errors.first() {
-                p.field = Some(first.field.clone());
-                p.rule = Some(first.rule.clone());
+                pr.field = Some(first.field.clone());
+                pr.rule = Some(first.rule.clone());
             }
-            p.errors = errors.clone();
-            p
+            pr.errors = errors;
+            pr
         }
         AppError::Refused(r) => {
             let (status, code, title) = match r.kind {
                 RefusalKind::Precondition => (
                     StatusCode::CONFLICT,
                     "precondition_not_met",
-                    "The collaboration is not ready for this",
+                    crate::msg!("problem.precondition_not_met"),
                 ),
                 RefusalKind::Invalid => (
                     StatusCode::UNPROCESSABLE_ENTITY,
                     "rule_broken",
-                    "A rule refuses this",
+                    crate::msg!("problem.rule_broken"),
                 ),
             };
-            let mut p = Problem::new(status, code, title, r.message.clone());
-            p.rule = Some(r.rule.to_string());
-            p.field = r.field.clone();
+            let text = r.text(lang);
+            let mut pr = p(status, code, title, text.clone());
+            pr.rule = Some(r.rule.to_string());
+            pr.field = r.field.clone();
             if let Some(f) = &r.field {
-                p.errors = vec![FieldError::new(f.clone(), r.rule, r.message.clone())];
+                pr.errors = vec![FieldProblem {
+                    field: f.clone(),
+                    rule: r.rule.to_string(),
+                    message: text,
+                    step: None,
+                }];
             }
-            p.missing = r.missing.clone();
-            p.source = r.source.clone();
-            p.obligations = r.obligations.clone();
-            p.warnings = r.warnings.clone();
-            p
+            pr.missing = r.missing.clone();
+            pr.source = r.source.clone();
+            pr.obligations = r.obligations.clone();
+            pr.warnings = r.warnings.clone();
+            pr
         }
-        AppError::Conflict(m) | AppError::RaceLost(m) => {
-            Problem::new(StatusCode::CONFLICT, "conflict", "Conflict", m.clone())
-        }
-        AppError::MethodNotAllowed(m) => Problem::new(
+        AppError::Conflict(m) | AppError::RaceLost(m) => p(
+            StatusCode::CONFLICT,
+            "conflict",
+            crate::msg!("problem.conflict"),
+            m.clone(),
+        ),
+        AppError::MethodNotAllowed(m) => p(
             StatusCode::METHOD_NOT_ALLOWED,
             "method_not_allowed",
-            "Method not allowed",
+            crate::msg!("problem.method_not_allowed"),
             m.clone(),
         ),
-        AppError::PreconditionFailed(m) => Problem::new(
+        AppError::PreconditionFailed(m) => p(
             StatusCode::PRECONDITION_FAILED,
             "precondition_failed",
-            "The collaboration has changed",
+            crate::msg!("problem.precondition_failed"),
             m.clone(),
         ),
-        AppError::TooManyRequests { message, .. } => Problem::new(
+        AppError::TooManyRequests { message, .. } => p(
             StatusCode::TOO_MANY_REQUESTS,
             "too_many_requests",
-            "Too many requests",
+            crate::msg!("problem.too_many_requests"),
             message.clone(),
         ),
-        AppError::PayloadTooLarge(m) => Problem::new(
+        AppError::PayloadTooLarge(m) => p(
             StatusCode::PAYLOAD_TOO_LARGE,
             "payload_too_large",
-            "Request body too large",
+            crate::msg!("problem.payload_too_large"),
             m.clone(),
         ),
-        AppError::UnsupportedMediaType(m) => Problem::new(
+        AppError::UnsupportedMediaType(m) => p(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "unsupported_media_type",
-            "Unsupported media type",
+            crate::msg!("problem.unsupported_media_type"),
             m.clone(),
         ),
-        AppError::BadRequest(m) => Problem::new(
+        AppError::BadRequest(m) => p(
             StatusCode::BAD_REQUEST,
             "malformed_request",
-            "Malformed request",
+            crate::msg!("problem.malformed_request"),
             m.clone(),
         ),
-        AppError::Unavailable(m) => Problem::new(
+        AppError::Unavailable(m) => p(
             StatusCode::SERVICE_UNAVAILABLE,
             "unavailable",
-            "Service unavailable",
+            crate::msg!("problem.unavailable"),
             m.clone(),
         ),
-        AppError::Internal(_) => Problem::new(
+        AppError::Internal(_) => p(
             StatusCode::INTERNAL_SERVER_ERROR,
             "internal",
-            "Internal error",
-            "something went wrong on our side; it has been logged".into(),
+            crate::msg!("problem.internal"),
+            crate::msg!("problem.internal.detail").render(lang),
         ),
     }
 }
 
+/// The error as a problem+json response in `lang`, with the headers its kind needs.
+pub fn response_in(e: &AppError, lang: Lang) -> HttpResponse {
+    let mut res = problem_of(e, lang).response(lang);
+    let headers = res.headers_mut();
+    match e {
+        AppError::Unauthenticated(_) => {
+            headers.insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"samverkan\""),
+            );
+        }
+        AppError::TooManyRequests {
+            retry_after_secs, ..
+        } => {
+            if let Ok(v) = HeaderValue::from_str(&retry_after_secs.max(&1).to_string()) {
+                headers.insert(header::RETRY_AFTER, v);
+            }
+        }
+        _ => {}
+    }
+    res
+}
+
+/// The request's language, from its `Accept-Language` (Swedish when it names neither).
+pub fn request_lang(req: &actix_web::HttpRequest) -> Lang {
+    req.headers()
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .map(Lang::negotiate)
+        .unwrap_or_default()
+}
+
+/// Renders every error response in the request's language. An error leaves its handler (or an
+/// extractor, or the authentication) rendered in Swedish; when the client prefers English this
+/// renders it again from the same error, keeping the headers set on the way.
+pub async fn localize(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
+    let lang = request_lang(req.request());
+    let res = next.call(req).await?;
+    let again = match (lang, res.response().error()) {
+        (Lang::Sv, _) | (_, None) => None,
+        (_, Some(e)) => e.as_error::<AppError>().map(|e| response_in(e, lang)),
+    };
+    let Some(fresh) = again else {
+        return Ok(res.map_into_left_body());
+    };
+    // Keep the response itself (its error, for the log, and the headers set on the way); swap the
+    // body and the headers that describe it.
+    let (head, body) = fresh.into_parts();
+    let res = res.map_body(|_, _| body);
+    let (req, mut out) = res.into_parts();
+    for (k, v) in head.headers() {
+        out.headers_mut().insert(k.clone(), v.clone());
+    }
+    Ok(ServiceResponse::new(req, out).map_into_right_body())
+}
+
 impl ResponseError for AppError {
     fn status_code(&self) -> StatusCode {
-        StatusCode::from_u16(problem_of(self).status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+        StatusCode::from_u16(problem_of(self, Lang::Sv).status)
+            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
     }
 
     fn error_response(&self) -> HttpResponse {
@@ -187,26 +299,7 @@ impl ResponseError for AppError {
             AppError::Unavailable(m) => tracing::warn!(reason = %m, "unavailable"),
             _ => {}
         }
-        let mut res = problem_of(self).response();
-        let headers = res.headers_mut();
-        match self {
-            AppError::Unauthenticated(_) => {
-                headers.insert(
-                    actix_web::http::header::WWW_AUTHENTICATE,
-                    actix_web::http::header::HeaderValue::from_static("Bearer realm=\"samverkan\""),
-                );
-            }
-            AppError::TooManyRequests {
-                retry_after_secs, ..
-            } => {
-                if let Ok(v) = actix_web::http::header::HeaderValue::from_str(
-                    &retry_after_secs.max(&1).to_string(),
-                ) {
-                    headers.insert(actix_web::http::header::RETRY_AFTER, v);
-                }
-            }
-            _ => {}
-        }
-        res
+        // Swedish first; `localize` renders it again when the request prefers English.
+        response_in(self, Lang::Sv)
     }
 }

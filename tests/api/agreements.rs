@@ -514,7 +514,13 @@ async fn versions_are_diffed_clause_by_clause_and_legal_deviations_are_highlight
         p["detail"].as_str().unwrap().contains(&format!("{n}.1")),
         "{p}"
     );
-    assert!(p["source"].as_str().unwrap().contains("Publicering"), "{p}");
+    assert!(
+        p["source"]["section"]
+            .as_str()
+            .unwrap()
+            .contains("Publicering"),
+        "{p}"
+    );
     assert_eq!(
         ok(app.get(&path, &company).await)
             .await

@@ -212,7 +212,7 @@ async fn a_grey_zone_waits_for_legal_who_overrides_only_with_a_reason() {
     .await;
     // The grey zone waits for legal: the legal_review obligation gates the application (step 4).
     assert_eq!(unmet_codes(&p), vec!["legal_review"]);
-    assert!(p["obligations"][0]["source"]
+    assert!(p["obligations"][0]["source"]["file"]
         .as_str()
         .unwrap()
         .contains("002_f476663c34a527d0.txt"));

@@ -8,5 +8,7 @@ mod helpers;
 mod input;
 mod legal_core;
 mod lifecycle;
+mod messages;
+mod metrics;
 mod reference;
 mod security;

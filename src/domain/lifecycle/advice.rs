@@ -26,8 +26,8 @@ pub struct Advice {
     pub grade: Grade,
     pub message_sv: String,
     pub message_en: String,
-    /// The seed file and section.
-    pub source: String,
+    /// The document and section.
+    pub source: crate::domain::sources::Source,
 }
 
 impl Advice {
@@ -43,7 +43,7 @@ impl Advice {
             grade: Grade::Bor,
             message_sv: sv.into(),
             message_en: en.into(),
-            source: format!("{seed}, \"{section}\""),
+            source: crate::domain::sources::Source::new(seed, section),
         }
     }
 
@@ -93,13 +93,10 @@ pub fn pass(
         .collect();
     if !unpassed.is_empty() {
         let codes: Vec<&str> = unpassed.iter().map(|a| a.code).collect();
-        let mut r = Refusal::precondition(
+        let mut r = Refusal::precondition(crate::msg!(
             "warning_needs_reason",
-            format!(
-                "the seeds recommend otherwise (\"bör\"): {}; to go on, send each code in `acknowledge` with your reason",
-                codes.join(", ")
-            ),
-        )
+            codes = crate::domain::messages::Arg::all_of(codes.iter().copied())
+        ))
         .missing(codes.iter().map(|c| format!("acknowledge.{c}")));
         r.field = Some("acknowledge".into());
         r.warnings = unpassed;

@@ -15,12 +15,7 @@ use crate::domain::step::Step;
 /// an original version; after it, only an amendment version for an approved amendment whose agreement is
 /// not yet recorded.
 pub fn agreement_draft(c: &Collaboration) -> Result<Option<u32>, Refusal> {
-    let closed = || {
-        Refusal::precondition(
-            "agreement_closed",
-            "the agreement has been signed or the collaboration has ended: no new versions",
-        )
-    };
+    let closed = || Refusal::precondition(crate::msg!("agreement_closed"));
     if c.step.is_terminal() {
         return Err(closed());
     }
@@ -39,24 +34,20 @@ pub fn agreement_draft(c: &Collaboration) -> Result<Option<u32>, Refusal> {
 
 pub(super) fn guard(c: &Collaboration, ctx: &Context) -> Result<(), Refusal> {
     if !ctx.obligations.agreement_required() {
-        return Err(Refusal::precondition(
-            "no_agreement_for_a_decision",
-            "this collaboration is formalised by the CPUA's decision: no research agreement is drawn",
-        ));
+        return Err(Refusal::precondition(crate::msg!(
+            "no_agreement_for_a_decision"
+        )));
     }
-    step_is(c, &[Step::Agreement], "completing the agreement").map_err(|r| {
+    step_is(c, &[Step::Agreement], crate::msg!("what.agreement")).map_err(|r| {
         if matches!(c.step, Step::DataApplication | Step::ReleaseDecision) {
-            Refusal::precondition(
-                "decisions_pending",
-                "the agreement follows the release decisions: every CPUA must have decided first",
-            )
-            .source(SEED_001, "6. Avtal upprättas")
-            .missing(
-                c.cpua_reviews
-                    .iter()
-                    .filter(|r| r.decision.is_none())
-                    .map(|r| format!("decision by {}", r.cpua_name)),
-            )
+            Refusal::precondition(crate::msg!("decisions_pending"))
+                .source(SEED_001, "6. Avtal upprättas")
+                .missing(
+                    c.cpua_reviews
+                        .iter()
+                        .filter(|r| r.decision.is_none())
+                        .map(|r| format!("decision by {}", r.cpua_name)),
+                )
         } else {
             r
         }
@@ -73,17 +64,14 @@ pub(super) fn check_named<'a>(
         .agreement_version
         .filter(|v| v.number == number)
         .ok_or_else(|| {
-            Refusal::precondition(
-                "agreement_version_unknown",
-                format!("there is no agreement version {number}: render it first"),
-            )
-            .missing(["agreement_version"])
+            Refusal::precondition(crate::msg!("agreement_version_unknown", number = number))
+                .missing(["agreement_version"])
         })?;
     if v.digest != digest {
-        return Err(Refusal::precondition(
+        return Err(Refusal::precondition(crate::msg!(
             "agreement_digest_mismatch",
-            format!("the digest does not match agreement version {number}: the signed document must be exactly the stored one"),
-        ));
+            number = number
+        )));
     }
     Ok(v)
 }
@@ -98,35 +86,31 @@ pub(super) fn check_version<'a>(
 ) -> Result<&'a AgreementVersionEvidence, Refusal> {
     let v = check_named(number, digest, ctx)?;
     if v.amendment != amendment {
-        return Err(Refusal::precondition(
-            "agreement_version_kind",
-            match amendment {
-                Some(a) => format!("version {number} is not drawn for amendment {a}"),
-                None => format!("version {number} is an amendment version"),
-            },
-        ));
+        return Err(Refusal::precondition(match amendment {
+            Some(a) => crate::msg!("agreement_version_kind", number = number, amendment = a),
+            None => crate::msg!("agreement_version_kind.amendment_version", number = number),
+        }));
     }
     if !v.is_latest {
-        return Err(Refusal::precondition(
+        return Err(Refusal::precondition(crate::msg!(
             "agreement_version_superseded",
-            format!("version {number} has been superseded by a newer version"),
-        ));
+            number = number
+        )));
     }
     let approving = c.approving_cpuas();
     if v.cpua_parties != approving {
         let extra: BTreeSet<_> = v.cpua_parties.difference(&approving).collect();
         let missing: BTreeSet<_> = approving.difference(&v.cpua_parties).collect();
-        return Err(Refusal::precondition(
-            "agreement_parties_outdated",
-            "the version's CPUA parties are not the CPUAs that approved: draw a new version",
-        )
-        .source(SEED_000, "Forskningssamarbete med industrin")
-        .missing(
-            missing
-                .iter()
-                .map(|o| format!("party.{o}"))
-                .chain(extra.iter().map(|o| format!("not_a_party.{o}"))),
-        ));
+        return Err(
+            Refusal::precondition(crate::msg!("agreement_parties_outdated"))
+                .source(SEED_000, "Forskningssamarbete med industrin")
+                .missing(
+                    missing
+                        .iter()
+                        .map(|o| format!("party.{o}"))
+                        .chain(extra.iter().map(|o| format!("not_a_party.{o}"))),
+                ),
+        );
     }
     let mut lacking = vec![];
     let mut obligations = vec![];
@@ -137,14 +121,12 @@ pub(super) fn check_version<'a>(
         }
     }
     if !lacking.is_empty() {
-        let mut r = Refusal::precondition(
+        let mut r = Refusal::precondition(crate::msg!(
             "agreement_clause_missing",
-            format!(
-                "version {number} lacks clauses the obligations require: {} (for {})",
-                lacking.join(", "),
-                obligations.join(", ")
-            ),
-        )
+            number = number,
+            clauses = crate::domain::messages::Arg::all_of(lacking.clone()),
+            obligations = crate::domain::messages::Arg::all_of(obligations.clone())
+        ))
         .missing(lacking.clone());
         r.obligations = obligations
             .iter()
@@ -267,7 +249,9 @@ mod tests {
             )
             .unwrap_err();
         assert_eq!(r.rule, "agreement_clause_missing");
-        assert!(r.message.contains("confidentiality_reservation"));
+        assert!(r
+            .text(crate::domain::lang::Lang::En)
+            .contains("confidentiality_reservation"));
         assert_eq!(r.missing, vec!["clause.confidentiality_reservation"]);
         assert_eq!(r.obligations[0].code, "confidentiality_reservation");
         assert!(

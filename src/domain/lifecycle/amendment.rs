@@ -18,18 +18,18 @@ use crate::domain::step::Step;
 const SECTION: &str = "Hantering vid utlämnandet av kvalitetsregisterdata";
 
 pub(super) fn guard_open(c: &Collaboration) -> Result<(), Refusal> {
-    step_is(c, &[Step::DataRelease, Step::Results], "an amendment")?;
+    step_is(
+        c,
+        &[Step::DataRelease, Step::Results],
+        crate::msg!("what.amendment"),
+    )?;
     if !c.any_released() {
-        return Err(Refusal::precondition(
-            "nothing_released",
-            "before release the details can be edited: an amendment is for a released collaboration",
-        ));
+        return Err(Refusal::precondition(crate::msg!(
+            "nothing_released.amendment"
+        )));
     }
     if c.open_amendment().is_some() {
-        return Err(Refusal::precondition(
-            "amendment_open",
-            "an amendment is already open",
-        ));
+        return Err(Refusal::precondition(crate::msg!("amendment_open")));
     }
     Ok(())
 }
@@ -43,8 +43,7 @@ pub(super) fn apply_open(
     if n.research_question.as_deref() == Some(research_question.as_str()) {
         return Err(Refusal::invalid(
             "research_question",
-            "unchanged",
-            "the proposed research question is the current one",
+            crate::msg!("unchanged.research_question"),
         ));
     }
     let number = u32::try_from(n.amendments.len()).unwrap_or(u32::MAX) + 1;
@@ -67,25 +66,18 @@ pub(super) fn apply_open(
 
 pub(super) fn guard_application(c: &Collaboration, kind: CommandKind) -> Result<(), Refusal> {
     let Some(a) = c.open_amendment() else {
-        return Err(Refusal::precondition(
-            "no_open_amendment",
-            "there is no open amendment",
-        ));
+        return Err(Refusal::precondition(crate::msg!("no_open_amendment")));
     };
     if kind == CommandKind::SubmitAmendmentApplication {
         if a.ethics.is_none() {
-            return Err(Refusal::precondition(
-                "new_ethics_approval_required",
-                "a new research question needs a new ethics approval before the new application",
-            )
-            .source(SEED_000, SECTION)
-            .missing(["amendment.ethics"]));
+            return Err(
+                Refusal::precondition(crate::msg!("new_ethics_approval_required"))
+                    .source(SEED_000, SECTION)
+                    .missing(["amendment.ethics"]),
+            );
         }
         if a.application_submitted_at.is_some() {
-            return Err(Refusal::precondition(
-                "already_submitted",
-                "the amendment application has already been submitted",
-            ));
+            return Err(Refusal::precondition(crate::msg!("already_submitted")));
         }
     }
     Ok(())
@@ -109,8 +101,7 @@ pub(super) fn apply_ethics(
     {
         return Err(Refusal::invalid(
             "reference",
-            "new_ethics_approval_required",
-            "a new research question needs a new ethics approval, not the existing one",
+            crate::msg!("new_ethics_approval_required.not_the_existing"),
         )
         .source(SEED_000, SECTION));
     }
@@ -141,31 +132,25 @@ pub(super) fn guard_decide(
     ctx: &Context,
 ) -> Result<(), Refusal> {
     let Some(a) = c.open_amendment() else {
-        return Err(Refusal::precondition(
-            "no_open_amendment",
-            "there is no open amendment",
-        ));
+        return Err(Refusal::precondition(crate::msg!("no_open_amendment")));
     };
     if a.application_submitted_at.is_none() {
-        return Err(Refusal::precondition(
-            "new_application_required",
-            "a new research question needs a new application to the CPUA before it can be decided",
-        )
-        .source(SEED_000, SECTION)
-        .missing(["amendment.application"]));
+        return Err(
+            Refusal::precondition(crate::msg!("new_application_required"))
+                .source(SEED_000, SECTION)
+                .missing(["amendment.application"]),
+        );
     }
     if let Some(o) = track {
         if a.decisions.contains_key(o) {
-            return Err(Refusal::precondition(
-                "already_decided",
-                "this CPUA has already decided on the amendment",
-            ));
+            return Err(Refusal::precondition(crate::msg!(
+                "already_decided.amendment"
+            )));
         }
         if !deciders(c).contains(o) {
             return Err(Refusal::invalid(
                 "cpua",
-                "not_a_cpua_of_collaboration",
-                "this authority has released no data in this collaboration",
+                crate::msg!("not_a_cpua_of_collaboration.nothing_released"),
             ));
         }
         if let Some(r) = c.review(o) {
@@ -215,14 +200,10 @@ fn approved(c: &Collaboration) -> Option<&Amendment> {
 pub(super) fn guard_agreement(c: &Collaboration) -> Result<(), Refusal> {
     match approved(c) {
         Some(a) if a.agreement.is_none() => Ok(()),
-        Some(_) => Err(Refusal::precondition(
-            "amendment_agreement_recorded",
-            "the amendment agreement is already recorded",
-        )),
-        None => Err(Refusal::precondition(
-            "no_approved_amendment",
-            "an amendment agreement follows an approved amendment",
-        )),
+        Some(_) => Err(Refusal::precondition(crate::msg!(
+            "amendment_agreement_recorded"
+        ))),
+        None => Err(Refusal::precondition(crate::msg!("no_approved_amendment"))),
     }
 }
 
@@ -244,32 +225,26 @@ pub(super) fn apply_agreement(
 
 pub(super) fn guard_release(c: &Collaboration, track: Option<&OrgId>) -> Result<(), Refusal> {
     let Some(a) = approved(c) else {
-        return Err(Refusal::precondition(
-            "no_approved_amendment",
-            "data under a new research question are released only after the amendment is approved",
-        )
-        .source(SEED_000, SECTION));
+        return Err(
+            Refusal::precondition(crate::msg!("no_approved_amendment.release"))
+                .source(SEED_000, SECTION),
+        );
     };
     if a.agreement.is_none() {
-        return Err(Refusal::precondition(
-            "amendment_agreement_required",
-            "data under the new research question are released only once the amendment agreement is recorded",
-        )
-        .missing(["amendment.agreement"]));
+        return Err(
+            Refusal::precondition(crate::msg!("amendment_agreement_required"))
+                .missing(["amendment.agreement"]),
+        );
     }
     if let Some(o) = track {
         if !a.decisions.contains_key(o) {
             return Err(Refusal::invalid(
                 "cpua",
-                "not_a_cpua_of_collaboration",
-                "this authority did not decide on the amendment",
+                crate::msg!("not_a_cpua_of_collaboration.amendment_decision"),
             ));
         }
         if a.releases.contains_key(o) {
-            return Err(Refusal::precondition(
-                "already_released",
-                "this CPUA has already released data under the amendment",
-            ));
+            return Err(Refusal::precondition(crate::msg!("already_released")));
         }
     }
     Ok(())

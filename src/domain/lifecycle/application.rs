@@ -24,25 +24,24 @@ pub(super) fn guard(
             Step::DataApplication,
             Step::ReleaseDecision,
         ],
-        "applying for data",
+        crate::msg!("what.data_application"),
     )?;
     if let Some(rec) = &c.classification {
         if rec.effective_type().is_none() && !ctx.obligations.has(ObligationCode::LegalReview) {
-            return Err(Refusal::precondition(
-                "collaboration_type_undecided",
-                "the type of collaboration must be identified before applying for data",
-            )
-            .source(SEED_001, "1. Förarbete")
-            .missing(rec.result.missing.iter().map(|f| format!("intake.{f}"))));
+            return Err(
+                Refusal::precondition(crate::msg!("collaboration_type_undecided"))
+                    .source(SEED_001, "1. Förarbete")
+                    .missing(rec.result.missing.iter().map(|f| format!("intake.{f}"))),
+            );
         }
     }
     match track {
         Some(cpua) => match c.review(cpua) {
             Some(r) if r.application_complete_at.is_some() => {
-                return Err(Refusal::precondition(
+                return Err(Refusal::precondition(crate::msg!(
                     "application_already_complete",
-                    format!("the application to {} is already complete", r.cpua_name),
-                ))
+                    cpua_name = &r.cpua_name
+                )))
             }
             Some(_) => {}
             None if c.cpua_reviews.is_empty()
@@ -52,8 +51,7 @@ pub(super) fn guard(
             None => {
                 return Err(Refusal::invalid(
                     "cpua",
-                    "not_a_cpua_of_collaboration",
-                    "this authority is not the CPUA of any register in the collaboration",
+                    crate::msg!("not_a_cpua_of_collaboration.no_register"),
                 ))
             }
         },
@@ -63,10 +61,7 @@ pub(super) fn guard(
                     .iter()
                     .all(|r| r.application_complete_at.is_some())
             {
-                return Err(Refusal::precondition(
-                    "applications_complete",
-                    "every CPUA already has a complete application",
-                ));
+                return Err(Refusal::precondition(crate::msg!("applications_complete")));
             }
         }
     }
@@ -117,12 +112,11 @@ fn patient_information(
     if missing.is_empty() {
         return Ok(());
     }
-    Err(Refusal::precondition(
-        "patient_information_does_not_cover_research",
-        "the information given to the patients of this register did not say the data may be used for research: research needs their consent obtained retrospectively, recorded first",
+    Err(
+        Refusal::precondition(crate::msg!("patient_information_does_not_cover_research"))
+            .source(SEED_000, PATIENT_INFO)
+            .missing(missing),
     )
-    .source(SEED_000, PATIENT_INFO)
-    .missing(missing))
 }
 
 pub(super) fn apply(
@@ -139,8 +133,7 @@ pub(super) fn apply(
     let review = n.review_mut(cpua).ok_or_else(|| {
         Refusal::invalid(
             "cpua",
-            "not_a_cpua_of_collaboration",
-            "this authority is not the CPUA of any register in the collaboration",
+            crate::msg!("not_a_cpua_of_collaboration.no_register"),
         )
     })?;
     review.application_submitted_at.get_or_insert(ctx.now);
@@ -158,10 +151,7 @@ fn open_reviews(c: &Collaboration, ctx: &Context) -> Result<Vec<CpuaReview>, Ref
     let mut by_cpua: BTreeMap<OrgId, (String, Vec<RegisterId>)> = BTreeMap::new();
     for reg in &c.registers {
         let (cpua, name) = ctx.cpua_of(reg).ok_or_else(|| {
-            Refusal::precondition(
-                "register_without_cpua",
-                format!("register {reg} has no responsible CPUA in the reference data"),
-            )
+            Refusal::precondition(crate::msg!("register_without_cpua", reg = reg.to_string()))
         })?;
         by_cpua
             .entry(cpua.clone())
@@ -273,8 +263,8 @@ mod tests {
         assert_eq!(r.rule, "patient_information_does_not_cover_research");
         assert!(r
             .source
-            .as_deref()
-            .is_some_and(|s| s.contains(super::PATIENT_INFO)));
+            .as_ref()
+            .is_some_and(|s| s.section == super::PATIENT_INFO));
         let c = k.run(&c, k.retrospective_consent(2)).unwrap();
         assert!(k.run(&c, k.application(&k.a)).is_ok());
     }

@@ -6,29 +6,27 @@ use crate::domain::collaboration::{Collaboration, DisposalConfirmation};
 use crate::domain::step::Step;
 
 pub(super) fn guard(c: &Collaboration) -> Result<(), Refusal> {
-    step_is(c, &[Step::Results], "archiving")?;
+    step_is(c, &[Step::Results], crate::msg!("what.archiving"))?;
     if c.open_amendment().is_some() {
-        return Err(Refusal::precondition(
-            "amendment_open",
-            "an amendment is still open: decide or withdraw it first",
-        ));
+        return Err(Refusal::precondition(crate::msg!(
+            "amendment_open.still_open"
+        )));
     }
     Ok(())
 }
 
 pub(super) fn guard_confirm(c: &Collaboration) -> Result<(), Refusal> {
-    step_is(c, &[Step::Archiving], "confirming disposal")
+    step_is(c, &[Step::Archiving], crate::msg!("what.confirm_disposal"))
 }
 
 pub(super) fn guard_close(c: &Collaboration) -> Result<(), Refusal> {
-    step_is(c, &[Step::Archiving], "closing")?;
+    step_is(c, &[Step::Archiving], crate::msg!("what.close"))?;
     if c.disposal.is_none() {
-        return Err(Refusal::precondition(
-            "disposal_confirmation_required",
-            "the confirmation that copies were archived or deleted must be recorded before closing",
-        )
-        .source(SEED_001, "9. Arkivering och radering av kopior")
-        .missing(["disposal"]));
+        return Err(
+            Refusal::precondition(crate::msg!("disposal_confirmation_required"))
+                .source(SEED_001, "9. Arkivering och radering av kopior")
+                .missing(["disposal"]),
+        );
     }
     Ok(())
 }

@@ -464,8 +464,12 @@ pub fn ethics_approval(
     decided_on: NaiveDate,
     key_retention_months: Option<u32>,
 ) -> Result<EthicsApproval, Refusal> {
-    let reference = EthicsReference::parse(reference)
-        .map_err(|m| Refusal::invalid("reference", "ethics_reference_format", m))?;
+    let reference = EthicsReference::parse(reference).map_err(|m| {
+        Refusal::invalid(
+            "reference",
+            crate::msg!("ethics_reference_format", reason = m),
+        )
+    })?;
     Ok(EthicsApproval {
         reference,
         decided_on,

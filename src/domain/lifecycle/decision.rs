@@ -36,21 +36,21 @@ pub(super) fn guard(
     step_is(
         c,
         &[Step::DataApplication, Step::ReleaseDecision],
-        "a release decision",
+        crate::msg!("what.release_decision"),
     )?;
     let review_needed = ctx.obligations.has(ObligationCode::ConfidentialityReview);
     let ethics = ctx.obligations.has(ObligationCode::EthicsApproval);
     match track.map(|o| c.review(o)) {
         // The decision-maker is the CPUA or a delegate for every register of the track.
         Some(Some(r)) if ready(r) => decided_as(r, ctx).map(|_| ()),
-        Some(Some(r)) if r.decision.is_some() => Err(Refusal::precondition(
+        Some(Some(r)) if r.decision.is_some() => Err(Refusal::precondition(crate::msg!(
             "already_decided",
-            format!("{} has already decided", r.cpua_name),
-        )),
-        Some(Some(r)) => Err(Refusal::precondition(
+            cpua_name = &r.cpua_name
+        ))),
+        Some(Some(r)) => Err(Refusal::precondition(crate::msg!(
             "dossier_incomplete",
-            format!("the application to {} is not complete", r.cpua_name),
-        )
+            cpua_name = &r.cpua_name
+        ))
         .source(SEED_000, REVIEW)
         .missing(
             r.dossier
@@ -60,15 +60,12 @@ pub(super) fn guard(
         )),
         Some(None) => Err(Refusal::invalid(
             "cpua",
-            "not_a_cpua_of_collaboration",
-            "no application has been made to this authority",
+            crate::msg!("not_a_cpua_of_collaboration.no_application"),
         )),
         None if c.cpua_reviews.iter().any(ready) => Ok(()),
-        None => Err(Refusal::precondition(
-            "dossier_incomplete",
-            "no CPUA has a complete application to decide on",
-        )
-        .source(SEED_000, REVIEW)),
+        None => Err(
+            Refusal::precondition(crate::msg!("dossier_incomplete.none")).source(SEED_000, REVIEW),
+        ),
     }
 }
 
@@ -123,21 +120,13 @@ pub(super) fn decided_as(r: &CpuaReview, ctx: &Context) -> Result<DecidedAs, Ref
         match d {
             Some(d) => found = Some(d),
             None => {
-                return Err(Refusal::precondition(
-                    "no_delegation",
-                    "only the CPUA decides, or a delegate under a written delegation for every register of this application: none is recorded for you",
-                )
-                .source(
-                    SEED_000,
-                    REVIEW,
-                )
-                .missing([format!("delegation.{reg}")]))
+                return Err(Refusal::precondition(crate::msg!("no_delegation"))
+                    .source(SEED_000, REVIEW)
+                    .missing([format!("delegation.{reg}")]))
             }
         }
     }
-    let d = found.ok_or_else(|| {
-        Refusal::precondition("no_delegation", "the application covers no register")
-    })?;
+    let d = found.ok_or_else(|| Refusal::precondition(crate::msg!("no_delegation.no_register")))?;
     Ok(DecidedAs::Delegate {
         delegation_reference: d.reference.clone(),
         delegated_on: d.delegated_on,
@@ -157,8 +146,7 @@ fn validate(
     let r = c.review(cpua).ok_or_else(|| {
         Refusal::invalid(
             "cpua",
-            "not_a_cpua_of_collaboration",
-            "no application has been made to this authority",
+            crate::msg!("not_a_cpua_of_collaboration.no_application"),
         )
     })?;
     let decided_as = decided_as(r, ctx)?;
@@ -168,12 +156,10 @@ fn validate(
     }
     if restrictive {
         if d.reasons.is_none() {
-            return Err(Refusal::invalid(
-                "reasons",
-                "written_reasons_required",
-                "a refusal or a restrictive condition needs written reasons",
-            )
-            .source(SEED_001, DECISION));
+            return Err(
+                Refusal::invalid("reasons", crate::msg!("written_reasons_required"))
+                    .source(SEED_001, DECISION),
+            );
         }
         if matches!(decided_as, DecidedAs::Delegate { .. }) && d.dpo_consulted_on.is_none() {
             raised.push(Advice::bor(
@@ -188,27 +174,22 @@ fn validate(
     match d.outcome {
         DecisionOutcome::Refused => {
             if d.grounds.is_empty() {
-                return Err(Refusal::invalid(
-                    "grounds",
-                    "refusal_ground_required",
-                    "a refusal names its legal grounds from the list; research quality or a competing project is never one",
-                )
-                .source(SEED_000, REVIEW));
+                return Err(
+                    Refusal::invalid("grounds", crate::msg!("refusal_ground_required"))
+                        .source(SEED_000, REVIEW),
+                );
             }
             if d.grounds.contains(&RefusalGround::Other) {
-                return Err(Refusal::invalid(
-                    "grounds",
-                    "ground_not_accepted",
-                    "`other` is not a ground: name the legal ground; research quality or a competing project is never one",
-                )
-                .source(SEED_000, REVIEW));
+                return Err(
+                    Refusal::invalid("grounds", crate::msg!("ground_not_accepted"))
+                        .source(SEED_000, REVIEW),
+                );
             }
         }
         DecisionOutcome::ApprovedWithConditions if d.conditions.is_none() => {
             return Err(Refusal::invalid(
                 "conditions",
-                "conditions_required",
-                "an approval with conditions states the conditions",
+                crate::msg!("conditions_required"),
             ))
         }
         _ => {}
@@ -220,12 +201,10 @@ fn validate(
             f.need_for_data && f.no_risk_of_harm && (!ethics || f.within_ethics_approval)
         });
         if !established {
-            return Err(Refusal::invalid(
-                "findings",
-                "findings_required",
-                "an approval records what the review established: the need for the data, that they fall within the ethics approval, and that they can be released without risk of harm",
-            )
-            .source(SEED_002, "Sammanfattningsvis"));
+            return Err(
+                Refusal::invalid("findings", crate::msg!("findings_required"))
+                    .source(SEED_002, "Sammanfattningsvis"),
+            );
         }
         if ctx
             .obligations
@@ -234,8 +213,7 @@ fn validate(
         {
             return Err(Refusal::invalid(
                 "findings.identity_numbers_necessary",
-                "identity_numbers_not_accepted",
-                "personal identity numbers are released only in the most exceptional cases: an approval must accept that they are necessary, or the decision restricts or refuses them",
+                crate::msg!("identity_numbers_not_accepted"),
             )
             .source(SEED_000, "Hur och vilka data lämnas ut?"));
         }
@@ -286,16 +264,10 @@ pub(super) fn guard_recommend(c: &Collaboration, track: Option<&OrgId>) -> Resul
     match track {
         Some(o) => match c.review(o) {
             Some(r) if ready(r) => Ok(()),
-            _ => Err(Refusal::precondition(
-                "nothing_to_recommend",
-                "a recommendation is for a complete application awaiting its decision",
-            )),
+            _ => Err(Refusal::precondition(crate::msg!("nothing_to_recommend"))),
         },
         None if c.cpua_reviews.iter().any(ready) => Ok(()),
-        None => Err(Refusal::precondition(
-            "nothing_to_recommend",
-            "a recommendation is for a complete application awaiting its decision",
-        )),
+        None => Err(Refusal::precondition(crate::msg!("nothing_to_recommend"))),
     }
 }
 
@@ -332,12 +304,9 @@ fn restrictive_track<'a>(c: &'a Collaboration, track: Option<&OrgId>) -> Option<
 
 /// A refusal or a restrictive condition can be reconsidered by the CPUA before any release.
 pub(super) fn guard_reconsider(c: &Collaboration, track: Option<&OrgId>) -> Result<(), Refusal> {
-    restrictive_track(c, track).map(|_| ()).ok_or_else(|| {
-        Refusal::precondition(
-            "nothing_to_reconsider",
-            "only a refusal or a restrictive condition, before release, can be reconsidered",
-        )
-    })
+    restrictive_track(c, track)
+        .map(|_| ())
+        .ok_or_else(|| Refusal::precondition(crate::msg!("nothing_to_reconsider")))
 }
 
 pub(super) fn apply_reconsider(
@@ -365,12 +334,9 @@ pub(super) fn apply_reconsider(
 
 /// An appeal ruling is recorded on a track with a refusal or a restrictive condition.
 pub(super) fn guard_appeal(c: &Collaboration, track: Option<&OrgId>) -> Result<(), Refusal> {
-    restrictive_track(c, track).map(|_| ()).ok_or_else(|| {
-        Refusal::precondition(
-            "nothing_appealed",
-            "an appeal ruling is recorded against a refusal or a restrictive condition",
-        )
-    })
+    restrictive_track(c, track)
+        .map(|_| ())
+        .ok_or_else(|| Refusal::precondition(crate::msg!("nothing_appealed")))
 }
 
 /// A ruling that overturns the refusal reopens the track: the old decision goes to the history and the CPUA
@@ -389,8 +355,7 @@ pub(super) fn apply_appeal(
     if decided.is_some_and(|d| a.ruled_on < d) {
         return Err(Refusal::invalid(
             "ruled_on",
-            "ruling_before_decision",
-            "the ruling cannot precede the decision it rules on",
+            crate::msg!("ruling_before_decision"),
         ));
     }
     if let Some(r) = n.review_mut(cpua) {

@@ -11,16 +11,14 @@ pub(super) fn guard(c: &Collaboration) -> Result<(), Refusal> {
         return Ok(());
     }
     if c.any_released() {
-        return Err(Refusal::precondition(
-            "not_editable",
-            "the collaboration's data have been released: a changed research question needs an amendment with a new ethics approval and a new application (open_amendment), never an in-place edit",
-        )
-        .source(SEED_000, "Hantering vid utlämnandet av kvalitetsregisterdata"));
+        return Err(
+            Refusal::precondition(crate::msg!("not_editable.released")).source(
+                SEED_000,
+                "Hantering vid utlämnandet av kvalitetsregisterdata",
+            ),
+        );
     }
-    Err(Refusal::precondition(
-        "not_editable",
-        "the details can no longer be edited once the data application has been made",
-    ))
+    Err(Refusal::precondition(crate::msg!("not_editable")))
 }
 
 pub(super) fn apply(n: &mut Collaboration, p: DetailsPatch) {
@@ -69,7 +67,7 @@ pub(super) fn guard_register_contact(c: &Collaboration) -> Result<(), Refusal> {
         return Err(Refusal::wrong_step(
             c,
             &[Step::Preparation],
-            "contacting the register holder",
+            crate::msg!("what.register_contact"),
         ));
     }
     let mut missing = Vec::new();
@@ -85,21 +83,17 @@ pub(super) fn guard_register_contact(c: &Collaboration) -> Result<(), Refusal> {
         }
     }
     if !missing.is_empty() {
-        return Err(Refusal::precondition(
+        return Err(Refusal::precondition(crate::msg!(
             "preparation_incomplete",
-            format!(
-                "preparation (step 1) is not complete: {} must be given first",
-                missing.join(", ")
-            ),
-        )
+            missing = crate::domain::messages::Arg::all_of(missing.clone())
+        ))
         .source(SEED_001, "1. Förarbete")
         .missing(missing));
     }
     if let Some(rec) = c.classification.as_ref().filter(|r| r.awaits_facts()) {
-        return Err(Refusal::precondition(
-            "collaboration_type_undecided",
-            "the type of collaboration under the agreement must be identified in preparation: answer the intake facts listed as missing",
-        )
+        return Err(Refusal::precondition(crate::msg!(
+            "collaboration_type_undecided.in_preparation"
+        ))
         .source(SEED_001, "1. Förarbete")
         .missing(rec.result.missing.iter().map(|f| format!("intake.{f}"))));
     }
@@ -164,7 +158,7 @@ mod tests {
                 super::super::Command::UpdateDetails(Default::default()),
             )
             .unwrap_err();
-        assert!(r.source.is_some_and(|s| s.contains(SEED_000)));
+        assert!(r.source.is_some_and(|s| s.file == SEED_000));
     }
 
     #[test]

@@ -7,14 +7,18 @@ use crate::domain::step::Step;
 
 /// Applying for ethics approval follows the contact with the register holder (seed 001, step 3).
 pub(super) fn guard_review(c: &Collaboration) -> Result<(), Refusal> {
-    step_is(c, &[Step::RegisterContact], "applying for ethics approval")
+    step_is(
+        c,
+        &[Step::RegisterContact],
+        crate::msg!("what.ethics_application"),
+    )
 }
 
 pub(super) fn guard_record(c: &Collaboration) -> Result<(), Refusal> {
     step_is(
         c,
         &[Step::Preparation, Step::RegisterContact, Step::EthicsReview],
-        "recording the ethics approval",
+        crate::msg!("what.ethics_approval"),
     )
 }
 

@@ -22,13 +22,12 @@ const OPEN: [Step; 7] = [
 /// The written cost agreement must be made before any data are released (seed 000, "Ersättning för
 /// datauttag för forskning": "måste … vara reglerat skriftligt innan data lämnas ut").
 pub(super) fn guard_cost(c: &Collaboration) -> Result<(), Refusal> {
-    step_is(c, &OPEN[1..], "recording the written cost agreement")?;
+    step_is(c, &OPEN[1..], crate::msg!("what.cost_agreement"))?;
     if c.any_released() {
-        return Err(Refusal::precondition(
-            "cost_agreement_after_release",
-            "the cost agreement must be made in writing before any data are released",
-        )
-        .source(SEED_000, "Ersättning för datauttag för forskning"));
+        return Err(
+            Refusal::precondition(crate::msg!("cost_agreement_after_release"))
+                .source(SEED_000, "Ersättning för datauttag för forskning"),
+        );
     }
     Ok(())
 }
@@ -50,12 +49,9 @@ pub(super) fn apply_cost(
 }
 
 pub(super) fn guard(c: &Collaboration, kind: CommandKind, _ctx: &Context) -> Result<(), Refusal> {
-    step_is(c, &OPEN, "recording evidence for an obligation")?;
+    step_is(c, &OPEN, crate::msg!("what.evidence"))?;
     if c.any_released() && kind != CommandKind::RecordRetrospectiveConsent {
-        return Err(Refusal::precondition(
-            "evidence_after_release",
-            "data have been released: the evidence the release relied on can no longer change",
-        ));
+        return Err(Refusal::precondition(crate::msg!("evidence_after_release")));
     }
     Ok(())
 }
@@ -90,20 +86,16 @@ pub(super) fn apply(n: &mut Collaboration, e: EvidenceInput, ctx: &Context) -> R
             if countries.is_empty() {
                 return Err(Refusal::invalid(
                     "countries",
-                    "no_third_country",
-                    "no recipient country lies outside the EU/EEA",
+                    crate::msg!("no_third_country"),
                 ));
             }
             if permitted && basis.is_none() {
-                return Err(Refusal::invalid(
-                    "basis",
-                    "transfer_basis_required",
-                    "a permitted transfer to a third country names its legal basis",
-                )
-                .source(
-                    SEED_000,
-                    "Hantering vid utlämnandet av kvalitetsregisterdata",
-                ));
+                return Err(
+                    Refusal::invalid("basis", crate::msg!("transfer_basis_required")).source(
+                        SEED_000,
+                        "Hantering vid utlämnandet av kvalitetsregisterdata",
+                    ),
+                );
             }
             n.evidence.third_country_assessment = Some(ThirdCountryAssessment {
                 countries,
@@ -140,8 +132,7 @@ pub(super) fn apply(n: &mut Collaboration, e: EvidenceInput, ctx: &Context) -> R
             if !cpuas.contains(&key_custodian) {
                 return Err(Refusal::invalid(
                     "key_custodian",
-                    "not_a_cpua_of_collaboration",
-                    "the key is kept by one of the collaboration's CPUAs",
+                    crate::msg!("not_a_cpua_of_collaboration.key_custodian"),
                 ));
             }
             let authority = LinkageTarget::parse(&linkage_responsible)
@@ -150,8 +141,7 @@ pub(super) fn apply(n: &mut Collaboration, e: EvidenceInput, ctx: &Context) -> R
             if authority.is_none() && !is_cpua {
                 return Err(Refusal::invalid(
                     "linkage_responsible",
-                    "unknown_linkage_responsible",
-                    "the linkage is the responsibility of one of the collaboration's CPUAs or of a linkage authority it links with",
+                    crate::msg!("unknown_linkage_responsible"),
                 ));
             }
             // Seed 002, "Utbildningens innehåll": Socialstyrelsen considers itself always responsible when it
@@ -161,8 +151,7 @@ pub(super) fn apply(n: &mut Collaboration, e: EvidenceInput, ctx: &Context) -> R
             {
                 return Err(Refusal::invalid(
                     "linkage_responsible",
-                    "socialstyrelsen_links_its_own_data",
-                    "Socialstyrelsen is always responsible when its health-data registers are linked with others",
+                    crate::msg!("socialstyrelsen_links_its_own_data"),
                 )
                 .source(SEED_002, "Utbildningens innehåll"));
             }
@@ -182,8 +171,7 @@ pub(super) fn apply(n: &mut Collaboration, e: EvidenceInput, ctx: &Context) -> R
             if !n.registers.contains(&register) {
                 return Err(Refusal::invalid(
                     "register",
-                    "not_a_register_of_collaboration",
-                    "the collaboration does not ask for data from this register",
+                    crate::msg!("not_a_register_of_collaboration"),
                 ));
             }
             n.evidence

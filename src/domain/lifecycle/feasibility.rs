@@ -19,7 +19,7 @@ pub(super) fn guard(
         return Err(Refusal::wrong_step(
             c,
             &[Step::RegisterContact],
-            "recording the feasibility answer",
+            crate::msg!("what.feasibility"),
         ));
     }
     if let Some(org) = track {
@@ -28,11 +28,8 @@ pub(super) fn guard(
             .iter()
             .any(|r| ctx.registers.get(r).is_some_and(|f| &f.cpua == org));
         if !own {
-            return Err(Refusal::precondition(
-                "no_register_of_yours",
-                "none of the collaboration's registers is your authority's: each register holder answers for their own register",
-            )
-            .source(SEED_001, SECTION));
+            return Err(Refusal::precondition(crate::msg!("no_register_of_yours"))
+                .source(SEED_001, SECTION));
         }
     }
     Ok(())
@@ -46,8 +43,7 @@ pub(super) fn apply(
     if !n.registers.contains(&f.register) {
         return Err(Refusal::invalid(
             "register",
-            "not_a_register_of_collaboration",
-            "the collaboration does not ask for data from this register",
+            crate::msg!("not_a_register_of_collaboration"),
         ));
     }
     let own = ctx
@@ -55,20 +51,16 @@ pub(super) fn apply(
         .get(&f.register)
         .is_some_and(|facts| facts.cpua == ctx.actor.org);
     if !own {
-        return Err(Refusal::invalid(
-            "register",
-            "not_your_register",
-            "each register holder answers for their own register: this register belongs to another CPUA",
-        )
-        .source(SEED_001, SECTION));
+        return Err(
+            Refusal::invalid("register", crate::msg!("not_your_register"))
+                .source(SEED_001, SECTION),
+        );
     }
     if f.extraction_charged && f.estimated_cost.is_none() {
-        return Err(Refusal::invalid(
-            "estimated_cost",
-            "cost_estimate_required",
-            "a charged extraction needs an approximate total cost",
-        )
-        .source(SEED_001, SECTION));
+        return Err(
+            Refusal::invalid("estimated_cost", crate::msg!("cost_estimate_required"))
+                .source(SEED_001, SECTION),
+        );
     }
     n.feasibility.retain(|x| x.register != f.register);
     n.feasibility.push(Feasibility {

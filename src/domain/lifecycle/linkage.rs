@@ -7,16 +7,10 @@ use crate::domain::collaboration::{Collaboration, LinkageDecision, LinkageReview
 
 pub(super) fn guard(c: &Collaboration, _kind: CommandKind) -> Result<(), Refusal> {
     if super::obligations::linkage_authorities(c).is_empty() {
-        return Err(Refusal::precondition(
-            "no_linkage",
-            "the collaboration links with no register-keeping authority",
-        ));
+        return Err(Refusal::precondition(crate::msg!("no_linkage")));
     }
     if c.any_released() {
-        return Err(Refusal::precondition(
-            "linkage_after_release",
-            "data have been released: the linkage decisions the release relied on can no longer change",
-        ));
+        return Err(Refusal::precondition(crate::msg!("linkage_after_release")));
     }
     Ok(())
 }
@@ -25,8 +19,7 @@ fn review(n: &mut Collaboration, authority: LinkageTarget) -> Result<&mut Linkag
     if authority.authority_name().is_none() || !n.linkage.contains(&authority) {
         return Err(Refusal::invalid(
             "authority",
-            "not_a_linkage_authority_of_collaboration",
-            "the collaboration does not link with this authority",
+            crate::msg!("not_a_linkage_authority_of_collaboration"),
         )
         .source(SEED_000, "Sambearbetning av registerdata"));
     }
@@ -41,7 +34,7 @@ fn review(n: &mut Collaboration, authority: LinkageTarget) -> Result<&mut Linkag
     n.linkage_reviews
         .iter_mut()
         .find(|r| r.authority == authority)
-        .ok_or_else(|| Refusal::precondition("no_linkage", "no such linkage review"))
+        .ok_or_else(|| Refusal::precondition(crate::msg!("no_linkage.no_review")))
 }
 
 pub(super) fn apply(
@@ -72,8 +65,7 @@ pub(super) fn apply(
             if r.applied_on.is_some_and(|a| decided_on < a) {
                 return Err(Refusal::invalid(
                     "decided_on",
-                    "decision_before_application",
-                    "the authority's decision cannot precede the application",
+                    crate::msg!("decision_before_application"),
                 ));
             }
             r.decision = Some(LinkageDecision {

@@ -122,13 +122,10 @@ fn guard_state(
     ctx: &Context,
 ) -> Result<(), Refusal> {
     if c.step.is_terminal() && !kind.allowed_when_terminal(c.step) {
-        return Err(Refusal::precondition(
+        return Err(Refusal::precondition(crate::msg!(
             "terminal_state",
-            format!(
-                "the collaboration is {} and takes no further commands",
-                c.step.code()
-            ),
-        ));
+            step = c.step
+        )));
     }
     use CommandKind as K;
     match kind {

@@ -2,6 +2,7 @@
 //! of a collaboration from the rulebook; the rulebook says which step each one gates (`gates_step`); this
 //! module says, for every obligation code, what evidence satisfies it, and refuses the command that performs
 //! a gated step until every obligation gating it is met. One generic guard, no per-obligation booleans.
+use crate::domain::sources::Source;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -24,8 +25,8 @@ pub struct EffectiveObligation {
     pub waivable: bool,
     pub reason_sv: String,
     pub reason_en: String,
-    /// The seed file and section (or the override) it comes from.
-    pub source: String,
+    /// The document and section it comes from; none when CPUA legal added it (`added_by_legal`).
+    pub source: Option<Source>,
     /// Added by CPUA legal rather than by a rule.
     pub added_by_legal: bool,
     /// The clauses the agreement must hold for it.
@@ -44,7 +45,8 @@ pub struct UnmetObligation {
     pub label_en: String,
     pub evidence_sv: String,
     pub evidence_en: String,
-    pub source: String,
+    /// The document and section it comes from; none when CPUA legal added it.
+    pub source: Option<Source>,
     pub missing: Vec<String>,
 }
 
@@ -167,19 +169,19 @@ impl Obligations {
                     (Some(o), _) => (
                         o.reason_sv.to_string(),
                         o.reason_en.to_string(),
-                        format!("{}, \"{}\"", o.source.file, o.source.section),
+                        Some(Source::new(&o.source.file, &o.source.section)),
                         false,
                     ),
                     (None, Some(a)) => (
                         a.reason.clone(),
                         a.reason.clone(),
-                        "CPUA legal (override)".to_string(),
+                        None,
                         true,
                     ),
                     (None, None) => (
                         "Registerhållaren har angett att datauttaget debiteras: ersättningen ska vara reglerad skriftligt innan data lämnas ut.".into(),
                         "The register holder said the extraction is charged: the charge must be agreed in writing before data are released.".into(),
-                        format!("{SEED_000}, \"Ersättning för datauttag för forskning\""),
+                        Some(Source::new(SEED_000, "Ersättning för datauttag för forskning")),
                         false,
                     ),
                 };
@@ -462,28 +464,22 @@ pub fn gate(
         return Ok(());
     }
     if !ctx.obligations.classified {
-        return Err(Refusal::precondition(
-            "not_classified",
-            "the collaboration has no classification: its type and obligations must be identified first",
-        )
-        .source(super::SEED_001, "1. Förarbete")
-        .missing(["classification"]));
+        return Err(Refusal::precondition(crate::msg!("not_classified"))
+            .source(super::SEED_001, "1. Förarbete")
+            .missing(["classification"]));
     }
     let unmet = unmet(c, kind, track, ctx);
     if unmet.is_empty() {
         return Ok(());
     }
     let names: Vec<&str> = unmet.iter().map(|u| u.code.as_str()).collect();
-    let mut r = Refusal::precondition(
+    let mut r = Refusal::precondition(crate::msg!(
         "obligations_unmet",
-        format!(
-            "obligations gating this step are not met: {}",
-            names.join(", ")
-        ),
-    )
+        obligations = crate::domain::messages::Arg::all_of(names)
+    ))
     .missing(unmet.iter().flat_map(|u| u.missing.clone()));
     if let [one] = unmet.as_slice() {
-        r.source = Some(one.source.clone());
+        r.source = one.source.clone();
     }
     r.obligations = unmet;
     Err(r)
@@ -685,7 +681,7 @@ mod tests {
             );
             if let Some(u) = refused.obligations.iter().find(|u| u.code == code.as_str()) {
                 assert!(
-                    !u.source.is_empty() && !u.evidence_en.is_empty() && !u.evidence_sv.is_empty()
+                    u.source.is_some() && !u.evidence_en.is_empty() && !u.evidence_sv.is_empty()
                 );
             }
             let (kit, c) = meet(&kit, &c, code);
@@ -776,7 +772,10 @@ mod tests {
             .get(ObligationCode::WrittenCostAgreement)
             .expect("derived");
         assert_eq!(o.gates_step, 7);
-        assert!(o.source.contains("Ersättning för datauttag för forskning"));
+        assert!(o
+            .source
+            .as_ref()
+            .is_some_and(|s| s.section == "Ersättning för datauttag för forskning"));
     }
 
     fn check(k: &Kit, c: &Collaboration, code: ObligationCode) -> Result<(), Vec<String>> {
@@ -895,12 +894,15 @@ mod tests {
             .expect("added");
         assert!(o.added_by_legal);
         assert_eq!(o.reason_en, "the principal uses a cloud processor");
-        assert_eq!(o.source, "CPUA legal (override)");
+        assert!(o.source.is_none() && o.added_by_legal);
         assert_eq!(o.gates_step, 7);
         // A rule's obligation is not marked as legal's.
         let e = ob.get(ObligationCode::EthicsApproval).unwrap();
         assert!(!e.added_by_legal);
-        assert!(e.source.contains("Etikprövning"));
+        assert!(e
+            .source
+            .as_ref()
+            .is_some_and(|s| s.section.contains("Etikprövning")));
         // Waiving an added waivable obligation removes it again; adding then waiving pharma leaves it out.
         let p = k
             .run(

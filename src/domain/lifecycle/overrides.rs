@@ -6,33 +6,24 @@ use crate::domain::collaboration::{Collaboration, ObligationOverride, TypeOverri
 
 pub(super) fn guard(c: &Collaboration) -> Result<(), Refusal> {
     if c.classification.is_none() {
-        return Err(Refusal::precondition(
-            "not_classified",
-            "the collaboration has no classification to override",
-        ));
+        return Err(Refusal::precondition(crate::msg!(
+            "not_classified.override"
+        )));
     }
     if c.any_released() {
-        return Err(Refusal::precondition(
-            "released",
-            "data have been released: the classification can no longer be changed",
-        ));
+        return Err(Refusal::precondition(crate::msg!("released")));
     }
     Ok(())
 }
 
 pub(super) fn apply(n: &mut Collaboration, o: OverrideInput, ctx: &Context) -> Result<(), Refusal> {
     if o.collaboration_type.is_none() && o.add.is_empty() && o.waive.is_empty() {
-        return Err(Refusal::invalid(
-            "type",
-            "nothing_to_override",
-            "give a type, obligations to add, or obligations to waive",
-        ));
+        return Err(Refusal::invalid("type", crate::msg!("nothing_to_override")));
     }
     if let Some(code) = o.add.iter().find(|c| o.waive.contains(c)) {
         return Err(Refusal::invalid(
             "waive",
-            "add_and_waive",
-            format!("{code} cannot be both added and waived"),
+            crate::msg!("add_and_waive", code = code.to_string()),
         ));
     }
     if let Some((i, code)) = o
@@ -43,8 +34,7 @@ pub(super) fn apply(n: &mut Collaboration, o: OverrideInput, ctx: &Context) -> R
     {
         return Err(Refusal::invalid(
             &format!("waive[{i}]"),
-            "not_waivable",
-            format!("{code} comes from a rule the seeds state as \"ska\": it cannot be waived"),
+            crate::msg!("not_waivable", code = code.to_string()),
         )
         .source("DOMAIN.md", "How strongly each rule binds"));
     }

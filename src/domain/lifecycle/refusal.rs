@@ -1,20 +1,24 @@
 //! Why a command was refused (skäl för vägran).
-use serde::Serialize;
-
 use super::advice::Advice;
 use super::obligations::UnmetObligation;
+use crate::domain::lang::Lang;
+use crate::domain::messages::{Arg, Message};
+use crate::domain::sources::Source;
 
-/// Why a command was refused: the rule, what is missing, and where the rule comes from.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// Why a command was refused: the rule, what is missing, and where the rule comes from. The text is
+/// not here: `message` is the catalogue id with its parameters, rendered at the edge in the reader's
+/// language ([`Refusal::text`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Refusal {
     pub kind: RefusalKind,
     /// A stable code of the rule, e.g. `feasibility_required`.
     pub rule: &'static str,
     /// The input field at fault, when it is one.
     pub field: Option<String>,
-    pub message: String,
-    /// The seed file and section the rule comes from.
-    pub source: Option<String>,
+    /// The catalogue message, keyed by the rule code.
+    pub message: Message,
+    /// The document, title and section the rule comes from.
+    pub source: Option<Source>,
     /// The preconditions still missing.
     pub missing: Vec<String>,
     /// Each obligation not yet met, with its evidence and source.
@@ -24,7 +28,7 @@ pub struct Refusal {
 }
 
 /// Whether the state or the input is at fault.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RefusalKind {
     /// A precondition of the current state is not met (409).
@@ -34,12 +38,12 @@ pub enum RefusalKind {
 }
 
 impl Refusal {
-    pub fn precondition(rule: &'static str, message: impl Into<String>) -> Refusal {
+    pub fn precondition(message: Message) -> Refusal {
         Refusal {
             kind: RefusalKind::Precondition,
-            rule,
+            rule: message.rule(),
             field: None,
-            message: message.into(),
+            message,
             source: None,
             missing: vec![],
             obligations: vec![],
@@ -47,16 +51,17 @@ impl Refusal {
         }
     }
 
-    pub fn invalid(field: &str, rule: &'static str, message: impl Into<String>) -> Refusal {
+    pub fn invalid(field: &str, message: Message) -> Refusal {
         Refusal {
             field: Some(field.to_string()),
             kind: RefusalKind::Invalid,
-            ..Refusal::precondition(rule, message)
+            ..Refusal::precondition(message)
         }
     }
 
+    /// Cites the seed file and section heading the rule comes from; the title is the seed index's.
     pub fn source(mut self, seed: &str, section: &str) -> Refusal {
-        self.source = Some(format!("{seed}, \"{section}\""));
+        self.source = Some(Source::new(seed, section));
         self
     }
 
@@ -64,24 +69,27 @@ impl Refusal {
         self.missing = items.into_iter().map(Into::into).collect();
         self
     }
+
+    /// The refusal's text in `lang`.
+    pub fn text(&self, lang: Lang) -> String {
+        self.message.render(lang)
+    }
 }
 
 impl Refusal {
-    /// The command is possible only in the given steps.
+    /// The command is possible only in the given steps; `what` names the command (a `what.*` message).
     pub fn wrong_step(
         c: &crate::domain::collaboration::Collaboration,
         allowed: &[crate::domain::step::Step],
-        what: &str,
+        what: Message,
     ) -> Refusal {
         let names: Vec<&str> = allowed.iter().map(|s| s.code()).collect();
-        Refusal::precondition(
+        Refusal::precondition(crate::msg!(
             "wrong_step",
-            format!(
-                "{what} is possible only in step {}; the collaboration is in step {}",
-                names.join(" or "),
-                c.step.code()
-            ),
-        )
+            what = what,
+            allowed = Arg::any_of(allowed.iter().copied()),
+            step = c.step
+        ))
         .missing([format!("step {}", names.join(" or "))])
     }
 }
@@ -90,7 +98,7 @@ impl Refusal {
 pub fn step_is(
     c: &crate::domain::collaboration::Collaboration,
     allowed: &[crate::domain::step::Step],
-    what: &str,
+    what: Message,
 ) -> Result<(), Refusal> {
     if allowed.contains(&c.step) {
         Ok(())
@@ -108,8 +116,7 @@ pub fn not_in_future(
     if d > today {
         return Err(Refusal::invalid(
             field,
-            "date_in_future",
-            format!("{d} lies in the future"),
+            crate::msg!("date_in_future", date = d),
         ));
     }
     Ok(d)

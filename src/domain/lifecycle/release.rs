@@ -17,36 +17,26 @@ pub(super) fn guard(c: &Collaboration, track: Option<&OrgId>) -> Result<(), Refu
         c.step,
         Step::DataApplication | Step::ReleaseDecision | Step::Agreement
     ) {
-        return Err(Refusal::precondition(
-            "agreement_required",
-            "data are released only after every decision and, where an agreement is drawn, after it is recorded",
-        )
-        .source(SEED_000, "Forskningssamarbete med industrin")
-        .missing(["agreement"]));
+        return Err(Refusal::precondition(crate::msg!("agreement_required"))
+            .source(SEED_000, "Forskningssamarbete med industrin")
+            .missing(["agreement"]));
     }
-    step_is(c, &[Step::DataRelease], "releasing data")?;
+    step_is(c, &[Step::DataRelease], crate::msg!("what.data_release"))?;
     let ready =
         |r: &&crate::domain::collaboration::CpuaReview| r.status() == ReviewStatus::Approved;
     match track.map(|o| c.review(o)) {
         Some(Some(r)) if ready(&r) => Ok(()),
-        Some(Some(r)) => Err(Refusal::precondition(
-            "not_releasable",
-            format!(
-                "{} cannot release: its review is {}",
-                r.cpua_name,
-                r.status().code()
-            ),
-        )),
+        Some(Some(r)) => Err(Refusal::precondition(crate::msg!(
+            "not_releasable.review",
+            cpua_name = &r.cpua_name,
+            status = r.status().code()
+        ))),
         Some(None) => Err(Refusal::invalid(
             "cpua",
-            "not_a_cpua_of_collaboration",
-            "no application has been made to this authority",
+            crate::msg!("not_a_cpua_of_collaboration.no_application"),
         )),
         None if c.cpua_reviews.iter().any(|r| ready(&r)) => Ok(()),
-        None => Err(Refusal::precondition(
-            "not_releasable",
-            "no approved CPUA is waiting to release",
-        )),
+        None => Err(Refusal::precondition(crate::msg!("not_releasable"))),
     }
 }
 
@@ -68,15 +58,13 @@ pub(super) fn validate(
     if let Some(decided) = decided_on.filter(|d| r.released_on < *d) {
         return Err(Refusal::invalid(
             "released_on",
-            "release_before_decision",
-            format!("the release date lies before the decision ({decided})"),
+            crate::msg!("release_before_decision", decided = decided),
         ));
     }
     if !r.password_sent_separately {
         return Err(Refusal::invalid(
             "password_sent_separately",
-            "password_separately",
-            "the password to encrypted data must be sent separately",
+            crate::msg!("password_separately"),
         )
         .source(SEED_000, HOW));
     }
@@ -85,8 +73,7 @@ pub(super) fn validate(
     if key_deletion_on < r.released_on {
         return Err(Refusal::invalid(
             "key_deletion_on",
-            "key_deletion_before_release",
-            "the key file cannot be deleted before the release",
+            crate::msg!("key_deletion_before_release"),
         ));
     }
     let extended = key_deletion_on > default;
@@ -95,10 +82,7 @@ pub(super) fn validate(
         if r.extended_retention_justification.is_none() {
             return Err(Refusal::invalid(
                 "extended_retention_justification",
-                "extended_retention_needs_justification",
-                format!(
-                    "keeping the key file beyond {default} (release + 3 months) needs a justification approved in the ethics approval"
-                ),
+                crate::msg!("extended_retention_needs_justification", default = default),
             )
             .source(SEED_000, HOW));
         }
@@ -111,8 +95,7 @@ pub(super) fn validate(
         if !covered {
             return Err(Refusal::invalid(
                 "key_deletion_on",
-                "extended_retention_needs_ethics_approval",
-                "keeping the key file longer than 3 months needs an ethics approval that covers that retention; none is recorded",
+                crate::msg!("extended_retention_needs_ethics_approval"),
             )
             .source(SEED_000, HOW));
         }

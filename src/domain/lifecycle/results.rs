@@ -8,19 +8,20 @@ use crate::domain::step::Step;
 const RESULTS: &str = "8. Resultat och redovisning/publicering";
 
 pub(super) fn guard_record(c: &Collaboration) -> Result<(), Refusal> {
-    step_is(c, &[Step::DataRelease, Step::Results], "recording results")?;
+    step_is(
+        c,
+        &[Step::DataRelease, Step::Results],
+        crate::msg!("what.results"),
+    )?;
     if !c.any_released() {
-        return Err(Refusal::precondition(
-            "nothing_released",
-            "results can be recorded only after data have been released",
-        ));
+        return Err(Refusal::precondition(crate::msg!("nothing_released")));
     }
     Ok(())
 }
 
 /// Results follow once every approving CPUA has released.
 pub(super) fn guard(c: &Collaboration) -> Result<(), Refusal> {
-    step_is(c, &[Step::DataRelease], "moving to results")?;
+    step_is(c, &[Step::DataRelease], crate::msg!("what.to_results"))?;
     let waiting: Vec<String> = c
         .cpua_reviews
         .iter()
@@ -28,11 +29,7 @@ pub(super) fn guard(c: &Collaboration) -> Result<(), Refusal> {
         .map(|r| format!("release by {}", r.cpua_name))
         .collect();
     if !waiting.is_empty() {
-        return Err(Refusal::precondition(
-            "releases_pending",
-            "every approving CPUA must have released its data first",
-        )
-        .missing(waiting));
+        return Err(Refusal::precondition(crate::msg!("releases_pending")).missing(waiting));
     }
     Ok(())
 }

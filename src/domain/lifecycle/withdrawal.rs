@@ -7,10 +7,7 @@ use crate::domain::step::Step;
 
 pub(super) fn guard(c: &Collaboration) -> Result<(), Refusal> {
     if c.step == Step::Archiving {
-        return Err(Refusal::precondition(
-            "already_archiving",
-            "the collaboration is already in archiving: confirm the disposal and close it",
-        ));
+        return Err(Refusal::precondition(crate::msg!("already_archiving")));
     }
     Ok(())
 }

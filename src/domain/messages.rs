@@ -1,0 +1,760 @@
+//! Messages (meddelanden): every refusal and error text comes from a catalogue keyed by rule code,
+//! Swedish (`config/messages/sv.toml`) and English (`config/messages/en.toml`), compiled into the binary.
+//!
+//! The code never formats a sentence. It names a message id and its parameters with [`msg!`]:
+//! `msg!("wrong_step", what = …, allowed = …, step = …)`. The id is the rule code, or `rule.variant`
+//! when one rule is refused for several reasons. [`MESSAGES`] declares every id with the parameters its
+//! template takes, and `msg!` checks at compile time that the id is declared and that exactly those
+//! parameters are given. The tests below check that both catalogues hold every declared id, that each
+//! template uses only declared parameters, and that no catalogue entry or declared id is unused. The text
+//! is rendered at the edge, in the request's language ([`Message::render`]).
+use std::collections::BTreeMap;
+use std::sync::LazyLock;
+
+use super::lang::Lang;
+use super::step::Step;
+
+/// A message the code can emit (meddelande): its id and the parameters its template takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MessageDecl {
+    pub id: &'static str,
+    pub params: &'static [&'static str],
+}
+
+const fn m(id: &'static str, params: &'static [&'static str]) -> MessageDecl {
+    MessageDecl { id, params }
+}
+
+const fn str_eq(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+const fn contains(list: &[&str], s: &str) -> bool {
+    let mut i = 0;
+    while i < list.len() {
+        if str_eq(list[i], s) {
+            return true;
+        }
+        i += 1;
+    }
+    false
+}
+
+/// Compile-time check behind [`msg!`]: `id` is declared in [`MESSAGES`] and `given` names exactly its
+/// parameters, each once. A mistake stops the build at the call.
+pub const fn check(id: &str, given: &[&str]) {
+    let mut i = 0;
+    while i < MESSAGES.len() {
+        if str_eq(MESSAGES[i].id, id) {
+            let params = MESSAGES[i].params;
+            if params.len() != given.len() {
+                panic!("msg!: the parameters given are not the ones MESSAGES declares for this id");
+            }
+            let mut j = 0;
+            while j < given.len() {
+                if !contains(params, given[j]) {
+                    panic!("msg!: a parameter given is not declared for this id in MESSAGES");
+                }
+                j += 1;
+            }
+            return;
+        }
+        i += 1;
+    }
+    panic!("msg!: this message id is not declared in MESSAGES");
+}
+
+/// A message with its parameters: `msg!("id", name = value, …)`. The id and the parameter names are
+/// checked against [`MESSAGES`] at compile time; a value is anything with `Into<Arg>`.
+#[macro_export]
+macro_rules! msg {
+    ($id:literal $(, $k:ident = $v:expr)* $(,)?) => {{
+        const _: () = $crate::domain::messages::check($id, &[$(stringify!($k)),*]);
+        $crate::domain::messages::Message::new(
+            $id,
+            vec![$((stringify!($k), $crate::domain::messages::Arg::from($v))),*],
+        )
+    }};
+}
+
+/// A parameter of a message: plain text (a name, a number, a date), or something rendered in the
+/// message's language (a step, another message, a list).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Arg {
+    /// Shown as given: names, ids, numbers, dates, codes.
+    Text(String),
+    /// A step of the process, by its name in the language.
+    Step(Step),
+    /// Another message, e.g. the action a step refusal is about.
+    Msg(Box<Message>),
+    /// "a, b or c".
+    AnyOf(Vec<Arg>),
+    /// "a, b and c".
+    AllOf(Vec<Arg>),
+    /// A text that comes in both languages, e.g. a label from the rulebook.
+    Both { sv: String, en: String },
+}
+
+impl Arg {
+    pub fn both(sv: impl Into<String>, en: impl Into<String>) -> Arg {
+        Arg::Both {
+            sv: sv.into(),
+            en: en.into(),
+        }
+    }
+
+    pub fn any_of<T: Into<Arg>>(items: impl IntoIterator<Item = T>) -> Arg {
+        Arg::AnyOf(items.into_iter().map(Into::into).collect())
+    }
+
+    pub fn all_of<T: Into<Arg>>(items: impl IntoIterator<Item = T>) -> Arg {
+        Arg::AllOf(items.into_iter().map(Into::into).collect())
+    }
+
+    fn render(&self, cat: &Catalogue, out: &mut String) {
+        match self {
+            Arg::Text(s) => out.push_str(s),
+            Arg::Step(s) => out.push_str(cat.template(&step_id(*s)).unwrap_or(s.code())),
+            Arg::Msg(m) => out.push_str(&m.render_in(cat)),
+            Arg::Both { sv, en } => out.push_str(match cat.lang {
+                Lang::Sv => sv,
+                Lang::En => en,
+            }),
+            Arg::AnyOf(items) | Arg::AllOf(items) => {
+                let word = if matches!(self, Arg::AnyOf(_)) {
+                    &cat.or
+                } else {
+                    &cat.and
+                };
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        if i + 1 == items.len() {
+                            out.push(' ');
+                            out.push_str(word);
+                            out.push(' ');
+                        } else {
+                            out.push_str(", ");
+                        }
+                    }
+                    item.render(cat, out);
+                }
+            }
+        }
+    }
+}
+
+macro_rules! text_arg {
+    ($($t:ty),*) => {$(
+        impl From<$t> for Arg {
+            fn from(v: $t) -> Arg {
+                Arg::Text(v.to_string())
+            }
+        }
+    )*};
+}
+text_arg!(
+    String,
+    &str,
+    &String,
+    u8,
+    u16,
+    u32,
+    u64,
+    usize,
+    i32,
+    i64,
+    chrono::NaiveDate,
+    &crate::domain::ids::OrgId
+);
+
+impl From<Step> for Arg {
+    fn from(s: Step) -> Arg {
+        Arg::Step(s)
+    }
+}
+
+impl From<Message> for Arg {
+    fn from(m: Message) -> Arg {
+        Arg::Msg(Box::new(m))
+    }
+}
+
+fn step_id(s: Step) -> String {
+    format!("step.{}", s.code())
+}
+
+/// A message id with its parameters, rendered at the edge in the reader's language.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    id: &'static str,
+    args: Vec<(&'static str, Arg)>,
+}
+
+impl Message {
+    /// Use [`msg!`], which checks the id and the parameters at compile time.
+    #[doc(hidden)]
+    pub fn new(id: &'static str, args: Vec<(&'static str, Arg)>) -> Message {
+        Message { id, args }
+    }
+
+    /// The id: the rule code, or `rule.variant`.
+    pub fn id(&self) -> &'static str {
+        self.id
+    }
+
+    /// The stable rule code: the id up to its first dot.
+    pub fn rule(&self) -> &'static str {
+        self.id.split_once('.').map_or(self.id, |(r, _)| r)
+    }
+
+    pub fn arg(&self, name: &str) -> Option<&Arg> {
+        self.args.iter().find(|(k, _)| *k == name).map(|(_, v)| v)
+    }
+
+    /// The text in both languages, for a client that chooses itself.
+    pub fn bilingual(&self) -> super::lang::Bilingual {
+        super::lang::Bilingual {
+            sv: self.render(Lang::Sv),
+            en: self.render(Lang::En),
+        }
+    }
+
+    /// The text in `lang`; falls back to English, then to the id, so a text is never lost.
+    pub fn render(&self, lang: Lang) -> String {
+        match catalogues() {
+            Ok(c) => {
+                let cat = c.get(lang);
+                if cat.messages.contains_key(self.id) {
+                    self.render_in(cat)
+                } else {
+                    self.render_in(&c.en)
+                }
+            }
+            Err(_) => self.fallback(),
+        }
+    }
+
+    fn render_in(&self, cat: &Catalogue) -> String {
+        let Some(t) = cat.template(self.id) else {
+            return self.fallback();
+        };
+        let mut out = String::with_capacity(t.len() + 32);
+        for piece in pieces(t) {
+            match piece {
+                Piece::Text(s) => out.push_str(s),
+                Piece::Param(name) => match self.arg(name) {
+                    Some(a) => a.render(cat, &mut out),
+                    None => {
+                        out.push('{');
+                        out.push_str(name);
+                        out.push('}');
+                    }
+                },
+            }
+        }
+        out
+    }
+
+    fn fallback(&self) -> String {
+        let args: Vec<String> = self
+            .args
+            .iter()
+            .map(|(k, v)| {
+                let mut s = String::new();
+                if let Ok(c) = catalogues() {
+                    v.render(&c.en, &mut s);
+                }
+                format!("{k}={s}")
+            })
+            .collect();
+        format!("{} ({})", self.id, args.join(", "))
+    }
+}
+
+impl std::fmt::Display for Message {
+    /// English, for logs and the command line; responses render in the request's language.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.render(Lang::En))
+    }
+}
+
+/// One language's catalogue: message id → template.
+#[derive(Debug)]
+pub struct Catalogue {
+    pub lang: Lang,
+    pub messages: BTreeMap<String, String>,
+    or: String,
+    and: String,
+}
+
+impl Catalogue {
+    fn template(&self, id: &str) -> Option<&str> {
+        self.messages.get(id).map(String::as_str)
+    }
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CatalogueFile {
+    lang: Lang,
+    words: Words,
+    messages: BTreeMap<String, String>,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Words {
+    or: String,
+    and: String,
+}
+
+/// Both catalogues.
+#[derive(Debug)]
+pub struct Catalogues {
+    pub sv: Catalogue,
+    pub en: Catalogue,
+}
+
+impl Catalogues {
+    pub fn get(&self, lang: Lang) -> &Catalogue {
+        match lang {
+            Lang::Sv => &self.sv,
+            Lang::En => &self.en,
+        }
+    }
+
+    fn parse_one(name: &str, text: &str, lang: Lang) -> Result<Catalogue, String> {
+        let f: CatalogueFile = toml::from_str(text).map_err(|e| format!("{name}: {e}"))?;
+        if f.lang != lang {
+            return Err(format!("{name}: lang is {:?}, expected {lang:?}", f.lang));
+        }
+        Ok(Catalogue {
+            lang,
+            messages: f.messages,
+            or: f.words.or,
+            and: f.words.and,
+        })
+    }
+
+    pub fn parse(sv: &str, en: &str) -> Result<Catalogues, String> {
+        Ok(Catalogues {
+            sv: Catalogues::parse_one("sv.toml", sv, Lang::Sv)?,
+            en: Catalogues::parse_one("en.toml", en, Lang::En)?,
+        })
+    }
+}
+
+const SV: &str = include_str!("../../config/messages/sv.toml");
+const EN: &str = include_str!("../../config/messages/en.toml");
+
+static EMBEDDED: LazyLock<Result<Catalogues, String>> = LazyLock::new(|| Catalogues::parse(SV, EN));
+
+/// The catalogues compiled into the binary (read once; the start checks them, see [`check_embedded`]).
+pub fn catalogues() -> Result<&'static Catalogues, &'static str> {
+    EMBEDDED.as_ref().map_err(String::as_str)
+}
+
+enum Piece<'a> {
+    Text(&'a str),
+    Param(&'a str),
+}
+
+/// A template cut into text and `{name}` parameters; `{{` and `}}` are literal braces.
+fn pieces(template: &str) -> Vec<Piece<'_>> {
+    let mut out = Vec::new();
+    let mut rest = template;
+    while !rest.is_empty() {
+        let Some(i) = rest.find(['{', '}']) else {
+            out.push(Piece::Text(rest));
+            break;
+        };
+        if i > 0 {
+            out.push(Piece::Text(&rest[..i]));
+        }
+        let after = &rest[i + 1..];
+        if rest[i..].starts_with("{{") || rest[i..].starts_with("}}") {
+            out.push(Piece::Text(&rest[i..i + 1]));
+            rest = &after[1..];
+        } else if rest[i..].starts_with('{') {
+            match after.find('}') {
+                Some(close) => {
+                    out.push(Piece::Param(&after[..close]));
+                    rest = &after[close + 1..];
+                }
+                None => {
+                    out.push(Piece::Text(&rest[i..]));
+                    break;
+                }
+            }
+        } else {
+            out.push(Piece::Text(&rest[i..i + 1]));
+            rest = after;
+        }
+    }
+    out
+}
+
+/// The parameters a template uses, in order.
+pub fn placeholders(template: &str) -> Vec<&str> {
+    pieces(template)
+        .into_iter()
+        .filter_map(|p| match p {
+            Piece::Param(n) => Some(n),
+            Piece::Text(_) => None,
+        })
+        .collect()
+}
+
+/// Every problem found in the embedded catalogues: a missing or extra entry, or a placeholder the
+/// message does not declare. Empty when they are sound; the start refuses otherwise.
+pub fn check_embedded() -> Vec<String> {
+    let cats = match catalogues() {
+        Ok(c) => c,
+        Err(e) => return vec![e.to_string()],
+    };
+    let mut errs = Vec::new();
+    let declared: BTreeMap<&str, &MessageDecl> = MESSAGES.iter().map(|d| (d.id, d)).collect();
+    if declared.len() != MESSAGES.len() {
+        errs.push("MESSAGES declares an id twice".to_string());
+    }
+    let steps: Vec<String> = Step::ALL.iter().map(|s| step_id(*s)).collect();
+    for cat in [&cats.sv, &cats.en] {
+        let name = cat.lang.code();
+        for d in MESSAGES {
+            match cat.messages.get(d.id) {
+                None => errs.push(format!("{name}.toml lacks {}", d.id)),
+                Some(t) => {
+                    if t.trim().is_empty() {
+                        errs.push(format!("{name}.toml: {} is empty", d.id));
+                    }
+                    for p in placeholders(t) {
+                        if !d.params.contains(&p) {
+                            errs.push(format!(
+                                "{name}.toml: {} uses {{{p}}}, which the code does not give",
+                                d.id
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+        for s in &steps {
+            if !cat.messages.contains_key(s.as_str()) {
+                errs.push(format!("{name}.toml lacks {s}"));
+            }
+        }
+        for k in cat.messages.keys() {
+            if !declared.contains_key(k.as_str()) && !steps.contains(k) {
+                errs.push(format!("{name}.toml: {k} is no message the code emits"));
+            }
+        }
+    }
+    errs
+}
+
+/// Every message id the code can emit, with the parameters its template takes. `msg!` refuses an id
+/// that is not here. Step names (`step.<code>`) are in the catalogues too, one per [`Step`].
+pub const MESSAGES: &[MessageDecl] = &[
+    m("add_and_waive", &["code"]),
+    m(
+        "agreement_clause_missing",
+        &["number", "clauses", "obligations"],
+    ),
+    m("agreement_closed", &[]),
+    m("agreement_digest_mismatch", &["number"]),
+    m("agreement_parties_outdated", &[]),
+    m("agreement_required", &[]),
+    m("agreement_version_kind", &["number", "amendment"]),
+    m("agreement_version_kind.amendment_version", &["number"]),
+    m("agreement_version_superseded", &["number"]),
+    m("agreement_version_unknown", &["number"]),
+    m("already_archiving", &[]),
+    m("already_decided", &["cpua_name"]),
+    m("already_decided.amendment", &[]),
+    m("already_released", &[]),
+    m("already_submitted", &[]),
+    m("amendment_agreement_recorded", &[]),
+    m("amendment_agreement_required", &[]),
+    m("amendment_open", &[]),
+    m("amendment_open.still_open", &[]),
+    m("application_already_complete", &["cpua_name"]),
+    m("applications_complete", &[]),
+    m("approval_waits", &[]),
+    m("bool", &[]),
+    m("collaboration_type_undecided", &[]),
+    m("collaboration_type_undecided.in_preparation", &[]),
+    m("company_kind", &["name"]),
+    m("conditions_required", &[]),
+    m("control_characters", &["reason"]),
+    m("control_characters.field_name", &[]),
+    m("cost_agreement_after_release", &[]),
+    m("cost_estimate_required", &[]),
+    m("cpua_authority", &["name"]),
+    m("date_in_future", &["date"]),
+    m("date_in_future.delegation", &[]),
+    m("date_range", &["reason"]),
+    m("decision_before_application", &[]),
+    m("decisions_pending", &[]),
+    m("derived_fact", &["field"]),
+    m("disposal_confirmation_required", &[]),
+    m("doi", &["reason"]),
+    m("dossier_incomplete", &["cpua_name"]),
+    m("dossier_incomplete.none", &[]),
+    m("duplicate", &["value"]),
+    m("etag", &[]),
+    m("ethics_reference_format", &["reason"]),
+    m("evidence_after_release", &[]),
+    m("extended_retention_needs_ethics_approval", &[]),
+    m("extended_retention_needs_justification", &["default"]),
+    m("fact", &["reason"]),
+    m("findings_required", &[]),
+    m("forbidden", &["reason"]),
+    m("forbidden_ground.duplicate_research", &[]),
+    m("forbidden_ground.research_quality", &[]),
+    m("ground_not_accepted", &[]),
+    m("identity_numbers_not_accepted", &[]),
+    m("invalid", &["reason"]),
+    m("key_deletion_before_release", &[]),
+    m("linkage_after_release", &[]),
+    m("max", &["max"]),
+    m("max_items", &["max"]),
+    m("max_items.variables", &["max"]),
+    m("max_length", &["max"]),
+    m("missing", &["item", "step"]),
+    m("money", &["reason"]),
+    m("new_application_required", &[]),
+    m("new_ethics_approval_required", &[]),
+    m("new_ethics_approval_required.not_the_existing", &[]),
+    m("no_agreement_for_a_decision", &[]),
+    m("no_approved_amendment", &[]),
+    m("no_approved_amendment.release", &[]),
+    m("no_delegation", &[]),
+    m("no_delegation.no_register", &[]),
+    m("no_linkage", &[]),
+    m("no_linkage.no_review", &[]),
+    m("no_open_amendment", &[]),
+    m("no_register_of_yours", &[]),
+    m("no_third_country", &[]),
+    m("not_a_cpua_of_collaboration.amendment_decision", &[]),
+    m("not_a_cpua_of_collaboration.key_custodian", &[]),
+    m("not_a_cpua_of_collaboration.no_application", &[]),
+    m("not_a_cpua_of_collaboration.no_register", &[]),
+    m("not_a_cpua_of_collaboration.nothing_released", &[]),
+    m("not_a_linkage_authority_of_collaboration", &[]),
+    m("not_a_register_of_collaboration", &[]),
+    m("not_a_transition", &[]),
+    m("not_classified", &[]),
+    m("not_classified.override", &[]),
+    m("not_editable", &[]),
+    m("not_editable.released", &[]),
+    m("not_of_this_cpua", &[]),
+    m("not_releasable", &[]),
+    m("not_releasable.review", &["cpua_name", "status"]),
+    m("not_waivable", &["code"]),
+    m("not_your_register", &[]),
+    m("nothing_appealed", &[]),
+    m("nothing_released", &[]),
+    m("nothing_released.amendment", &[]),
+    m("nothing_to_override", &[]),
+    m("nothing_to_recommend", &[]),
+    m("nothing_to_reconsider", &[]),
+    m("obligations_unmet", &["obligations"]),
+    m("one_of.collaboration_type", &["value"]),
+    m("one_of.delegate", &[]),
+    m("one_of.obligation_code", &["value"]),
+    m("one_of.organisation_kind", &[]),
+    m("one_of.refusal_ground", &["values"]),
+    m("one_of.step", &["value"]),
+    m("one_of.variant", &["reason"]),
+    m("org_number", &["reason"]),
+    m("own_company", &[]),
+    m("own_organisation", &[]),
+    m("password_separately", &[]),
+    m("patient_information_does_not_cover_research", &[]),
+    m("preparation_incomplete", &["missing"]),
+    m("problem.conflict", &[]),
+    m("problem.forbidden", &[]),
+    m("problem.internal", &[]),
+    m("problem.internal.detail", &[]),
+    m("problem.invalid_input", &[]),
+    m("problem.malformed_request", &[]),
+    m("problem.method_not_allowed", &[]),
+    m("problem.not_found", &[]),
+    m("problem.not_found.detail", &["what"]),
+    m("problem.payload_too_large", &[]),
+    m("problem.precondition_failed", &[]),
+    m("problem.precondition_not_met", &[]),
+    m("problem.rule_broken", &[]),
+    m("problem.too_many_requests", &[]),
+    m("problem.unauthenticated", &[]),
+    m("problem.unavailable", &[]),
+    m("problem.unsupported_media_type", &[]),
+    m("range", &[]),
+    m("refusal_ground_required", &[]),
+    m("register_code", &["reason"]),
+    m("register_without_cpua", &["reg"]),
+    m("release_before_decision", &["decided"]),
+    m("released", &[]),
+    m("releases_pending", &[]),
+    m("required.company", &[]),
+    m("required.delegate_account", &[]),
+    m("required.field", &[]),
+    m("required.terms", &[]),
+    m("required.version", &[]),
+    m("required_text", &["number", "clause", "obligation", "text"]),
+    m("research_principal_kind", &[]),
+    m("ruling_before_decision", &[]),
+    m("socialstyrelsen_links_its_own_data", &[]),
+    m("sub_clause_required", &["n"]),
+    m("terminal_state", &["step"]),
+    m("text", &["reason"]),
+    m("transfer_basis_required", &[]),
+    m("type", &["reason"]),
+    m("unchanged.cpua", &[]),
+    m("unchanged.research_question", &[]),
+    m("unique.org_number", &["number"]),
+    m("unique.register_code", &["code"]),
+    m("unknown_account", &["username"]),
+    m("unknown_account.no_such", &[]),
+    m("unknown_clause", &["clauses"]),
+    m("unknown_clause.in_version", &["number", "clause"]),
+    m("unknown_field", &["reason"]),
+    m("unknown_linkage_responsible", &[]),
+    m("unknown_organisation", &["id"]),
+    m("unknown_organisation.no_such", &[]),
+    m("unknown_parameter", &["allowed"]),
+    m("unknown_register", &["id"]),
+    m("uuid", &["value"]),
+    m("uuid.account", &[]),
+    m("uuid.not_an_id", &[]),
+    m("vat_number", &["reason"]),
+    m("warning_needs_reason", &["codes"]),
+    m("what.agreement", &[]),
+    m("what.amendment", &[]),
+    m("what.archiving", &[]),
+    m("what.close", &[]),
+    m("what.confirm_disposal", &[]),
+    m("what.cost_agreement", &[]),
+    m("what.data_application", &[]),
+    m("what.data_release", &[]),
+    m("what.ethics_application", &[]),
+    m("what.ethics_approval", &[]),
+    m("what.evidence", &[]),
+    m("what.feasibility", &[]),
+    m("what.register_contact", &[]),
+    m("what.release_decision", &[]),
+    m("what.results", &[]),
+    m("what.to_results", &[]),
+    m("written_reasons_required", &[]),
+    m("wrong_step", &["what", "allowed", "step"]),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_catalogues_hold_every_message_with_only_the_parameters_the_code_gives() {
+        let errs = check_embedded();
+        assert!(errs.is_empty(), "{}", errs.join("\n"));
+    }
+
+    #[test]
+    fn every_declared_message_is_emitted_somewhere_in_the_code() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut text = String::new();
+        let mut dirs = vec![root];
+        while let Some(d) = dirs.pop() {
+            for e in std::fs::read_dir(&d).expect("src is readable") {
+                let p = e.expect("a directory entry").path();
+                if p.is_dir() {
+                    dirs.push(p);
+                } else if p.extension().is_some_and(|x| x == "rs")
+                    && !p.ends_with("domain/messages.rs")
+                {
+                    let src = std::fs::read_to_string(&p).expect("a source file");
+                    // `msg!(` followed by a line break and indentation counts as `msg!(`.
+                    for (i, part) in src.split("msg!(").enumerate() {
+                        if i > 0 {
+                            text.push_str("msg!(");
+                            text.push_str(part.trim_start());
+                        } else {
+                            text.push_str(part);
+                        }
+                    }
+                }
+            }
+        }
+        let unused: Vec<&str> = MESSAGES
+            .iter()
+            .map(|d| d.id)
+            .filter(|id| !text.contains(&format!("msg!(\"{id}\"")))
+            .collect();
+        assert!(unused.is_empty(), "declared but never emitted: {unused:?}");
+    }
+
+    #[test]
+    fn a_message_renders_in_swedish_and_english_with_its_parameters() {
+        let m = msg!(
+            "wrong_step",
+            what = msg!("what.archiving"),
+            allowed = Arg::any_of([Step::Results, Step::Archiving]),
+            step = Step::Preparation
+        );
+        assert_eq!(m.rule(), "wrong_step");
+        let sv = m.render(Lang::Sv);
+        let en = m.render(Lang::En);
+        assert!(sv.contains("eller") && sv.contains("förarbete"), "{sv}");
+        assert!(en.contains(" or ") && en.contains("preparation"), "{en}");
+        assert!(!sv.contains('{') && !en.contains('{'), "{sv} / {en}");
+    }
+
+    #[test]
+    fn a_variant_keeps_the_rule_code_before_its_dot() {
+        let m = msg!("not_editable.released");
+        assert_eq!(m.rule(), "not_editable");
+        assert_eq!(m.id(), "not_editable.released");
+    }
+
+    #[test]
+    fn a_template_with_a_placeholder_the_code_does_not_give_is_found() {
+        let sv = "lang = \"sv\"\n[words]\nor = \"eller\"\nand = \"och\"\n[messages]\nwrong_step = \"{nope}\"\n";
+        let c = Catalogues::parse(sv, EN).expect("parses");
+        let t = c.sv.template("wrong_step").expect("present");
+        let decl = MESSAGES
+            .iter()
+            .find(|d| d.id == "wrong_step")
+            .expect("declared");
+        assert!(placeholders(t).iter().any(|p| !decl.params.contains(p)));
+    }
+
+    #[test]
+    fn double_braces_are_literal_and_not_parameters() {
+        assert_eq!(placeholders("POST {{\"to\": 1}} to {x}"), vec!["x"]);
+        let c = catalogues().expect("embedded catalogues parse");
+        let en = msg!("not_a_transition").render_in(&c.en);
+        assert!(en.contains("POST {\"to\": \"release_decision\""), "{en}");
+    }
+
+    #[test]
+    fn lists_join_with_the_language_s_word() {
+        let c = catalogues().expect("embedded catalogues parse");
+        let mut sv = String::new();
+        Arg::all_of(["a", "b", "c"]).render(&c.sv, &mut sv);
+        assert_eq!(sv, "a, b och c");
+        let mut en = String::new();
+        Arg::any_of(["a"]).render(&c.en, &mut en);
+        assert_eq!(en, "a");
+    }
+}
