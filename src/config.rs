@@ -14,6 +14,7 @@ pub struct Settings {
     pub auth: AuthSettings,
     pub api: ApiSettings,
     pub log: LogSettings,
+    pub audit: AuditSettings,
     /// From `SAMVERKAN_ADDR`.
     #[serde(skip)]
     pub addr: String,
@@ -78,6 +79,48 @@ pub enum LogFormat {
 pub struct LogSettings {
     pub format: LogFormat,
     pub level: String,
+}
+
+/// The audit trail's signed checkpoints (`[audit]`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditSettings {
+    /// The Ed25519 signing key (PKCS#8 PEM). Empty: `audit-signing-key.pem` in `data_dir`,
+    /// generated there on first start.
+    #[serde(default)]
+    pub signing_key_file: String,
+    /// Where a generated signing key is kept. Empty: beside the SQLite database file; with
+    /// PostgreSQL there is no default folder (checkpoints are off until this or the key is set).
+    #[serde(default)]
+    pub data_dir: String,
+    /// Minutes between the server's own checkpoints of every stream's head; 0: off.
+    pub checkpoint_interval_minutes: u64,
+}
+
+/// The name of a generated signing key in the data folder.
+pub const SIGNING_KEY_FILE_NAME: &str = "audit-signing-key.pem";
+
+impl Settings {
+    /// Where the audit signing key is (or is generated): `audit.signing_key_file`, else
+    /// `audit.data_dir`/audit-signing-key.pem, else beside the SQLite file. `None` on PostgreSQL
+    /// with neither set.
+    pub fn signing_key_path(&self) -> Option<std::path::PathBuf> {
+        if !self.audit.signing_key_file.is_empty() {
+            return Some(self.audit.signing_key_file.clone().into());
+        }
+        if !self.audit.data_dir.is_empty() {
+            return Some(Path::new(&self.audit.data_dir).join(SIGNING_KEY_FILE_NAME));
+        }
+        match crate::db::conn::DatabaseUrl::parse(&self.database_url).ok()? {
+            crate::db::conn::DatabaseUrl::Sqlite(p) => Some(
+                p.parent()
+                    .filter(|d| !d.as_os_str().is_empty())
+                    .unwrap_or(Path::new("."))
+                    .join(SIGNING_KEY_FILE_NAME),
+            ),
+            crate::db::conn::DatabaseUrl::Postgres(_) => None,
+        }
+    }
 }
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/samverkan.db";
@@ -146,6 +189,11 @@ impl Settings {
                 format: LogFormat::Pretty,
                 level: "info".into(),
             },
+            audit: AuditSettings {
+                signing_key_file: String::new(),
+                data_dir: String::new(),
+                checkpoint_interval_minutes: 60,
+            },
             addr: DEFAULT_ADDR.into(),
             database_url: DEFAULT_DATABASE_URL.into(),
             config_dir: std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config"),
@@ -197,6 +245,12 @@ impl Settings {
             return fail(
                 "api.default_page_size",
                 "must be between 1 and api.max_page_size",
+            );
+        }
+        if self.audit.checkpoint_interval_minutes > 7 * 24 * 60 {
+            return fail(
+                "audit.checkpoint_interval_minutes",
+                "must be between 0 (off) and 10080 (a week)",
             );
         }
         if tracing_subscriber::EnvFilter::try_new(&self.log.level).is_err() {
@@ -270,6 +324,35 @@ mod tests {
             let e = s.validate().unwrap_err().to_string();
             assert!(e.contains("server.cors_origins"), "{bad}: {e}");
         }
+    }
+
+    #[test]
+    fn the_signing_key_lives_beside_the_sqlite_file_unless_configured() {
+        let mut s = Settings::defaults();
+        s.database_url = "sqlite:///srv/samverkan/data.db".into();
+        assert_eq!(
+            s.signing_key_path(),
+            Some("/srv/samverkan/audit-signing-key.pem".into())
+        );
+        s.database_url = "postgres://db/samverkan".into();
+        assert_eq!(
+            s.signing_key_path(),
+            None,
+            "no default folder for PostgreSQL"
+        );
+        s.audit.data_dir = "/var/lib/samverkan".into();
+        assert_eq!(
+            s.signing_key_path(),
+            Some("/var/lib/samverkan/audit-signing-key.pem".into())
+        );
+        s.audit.signing_key_file = "/etc/samverkan/key.pem".into();
+        assert_eq!(s.signing_key_path(), Some("/etc/samverkan/key.pem".into()));
+        s.audit.checkpoint_interval_minutes = 20_000;
+        assert!(s
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("audit.checkpoint_interval_minutes"));
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! The `samverkan` command: serve (the default), migrate, audit verify.
+//! The `samverkan` command: serve (the default), migrate, audit verify/checkpoint/export-heads,
+//! backup.
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -40,6 +41,12 @@ enum Cmd {
     Audit {
         #[command(subcommand)]
         command: AuditCmd,
+    },
+    /// Write a consistent copy of the SQLite database to FILE while the server may run (for
+    /// PostgreSQL, prints the pg_dump and pg_restore commands to use instead).
+    Backup {
+        /// The new file; it must not exist yet.
+        file: PathBuf,
     },
     /// Classify the intake facts in a JSON file with the rulebook in force (nothing is stored).
     Classify {
@@ -92,8 +99,23 @@ enum RulebookCmd {
 
 #[derive(Subcommand)]
 enum AuditCmd {
-    /// Verify every hash chain; exits 1 and names the first broken link if someone tampered.
-    Verify,
+    /// Verify every hash chain, each collaboration's state and agreement files against it, and the
+    /// signed checkpoints; exits 1 and names each failed check (stream, event, check) if someone
+    /// tampered.
+    Verify {
+        /// Also check the database against heads exported earlier (`audit export-heads`) and kept
+        /// outside.
+        #[arg(long)]
+        heads: Option<PathBuf>,
+    },
+    /// Sign the head of every stream that moved since its last checkpoint.
+    Checkpoint,
+    /// Write the newest signed head of every stream as JSON lines, for an outside system to keep.
+    ExportHeads {
+        /// The file to write (default: standard output).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
 }
 
 fn init_tracing(settings: &Settings) {
@@ -125,8 +147,15 @@ async fn main() -> ExitCode {
         }),
         Cmd::Reproject => reproject(&settings),
         Cmd::Audit {
-            command: AuditCmd::Verify,
-        } => verify(&settings),
+            command: AuditCmd::Verify { heads },
+        } => verify(&settings, heads.as_deref()),
+        Cmd::Audit {
+            command: AuditCmd::Checkpoint,
+        } => checkpoint(&settings),
+        Cmd::Audit {
+            command: AuditCmd::ExportHeads { out },
+        } => export_heads(&settings, out.as_deref()),
+        Cmd::Backup { file } => backup(&settings, &file),
         Cmd::Classify { file } => classify_file(&settings, &file),
         Cmd::Rulebook {
             command: RulebookCmd::Check { file },
@@ -171,28 +200,69 @@ fn reproject(settings: &Settings) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn verify(settings: &Settings) -> anyhow::Result<ExitCode> {
+/// The configured signing key, read but never generated (verification changes nothing).
+fn configured_key(
+    settings: &Settings,
+) -> anyhow::Result<Option<samverkan::app::checkpoint::SigningKeyPair>> {
+    match settings.signing_key_path() {
+        Some(p) => samverkan::app::checkpoint::SigningKeyPair::load(&p),
+        None => Ok(None),
+    }
+}
+
+fn verify(settings: &Settings, heads: Option<&std::path::Path>) -> anyhow::Result<ExitCode> {
+    let exported = match heads {
+        Some(p) => {
+            let text = std::fs::read_to_string(p)
+                .map_err(|e| anyhow::anyhow!("--heads: cannot read {}: {e}", p.display()))?;
+            Some(
+                samverkan::app::checkpoint::parse_heads(&text)
+                    .map_err(|e| anyhow::anyhow!("--heads: {}: {e}", p.display()))?,
+            )
+        }
+        None => None,
+    };
+    let key = configured_key(settings)?.map(|k| k.public());
     let db = samverkan::db::Db::connect(&settings.database_url, 1)?;
     let mut conn = db.pool.get()?;
-    let reports = samverkan::app::audit::verify_all(&mut conn)
+    let reports = samverkan::app::audit::verify_all(&mut conn, key.as_ref())
         .map_err(|e| anyhow::anyhow!("reading the audit trail: {e}"))?;
     let mut broken = 0;
     let mut events = 0;
+    let mut show = |b: &samverkan::domain::audit::BrokenLink| {
+        broken += 1;
+        println!(
+            "BROKEN  {}  event {}  [{}]: {}",
+            b.stream, b.seq, b.check, b.reason
+        );
+    };
     for r in &reports {
         events += r.events;
-        if let Some(b) = &r.first_broken_link {
-            broken += 1;
-            println!("BROKEN  {}  event {}: {}", b.stream, b.seq, b.reason);
-        }
+        r.findings.iter().for_each(&mut show);
     }
+    if let Some(h) = &exported {
+        samverkan::app::checkpoint::verify_heads(&mut conn, h)
+            .map_err(|e| anyhow::anyhow!("reading the audit trail: {e}"))?
+            .iter()
+            .for_each(&mut show);
+    }
+    let checkpointed = reports
+        .iter()
+        .filter(|r| r.checkpoint_seq.is_some())
+        .count();
     println!(
-        "{} streams, {} events checked: {}",
+        "{} streams, {} events checked, {} with a signed checkpoint{}: {}",
         reports.len(),
         events,
+        checkpointed,
+        exported
+            .as_ref()
+            .map(|h| format!(", {} exported heads", h.len()))
+            .unwrap_or_default(),
         if broken == 0 {
             "every chain is intact".to_string()
         } else {
-            format!("{broken} broken")
+            format!("{broken} problems")
         }
     );
     Ok(if broken == 0 {
@@ -200,6 +270,91 @@ fn verify(settings: &Settings) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::FAILURE
     })
+}
+
+fn checkpoint(settings: &Settings) -> anyhow::Result<ExitCode> {
+    let key = samverkan::startup::audit_signing_key(settings)?.ok_or_else(|| {
+        anyhow::anyhow!("no audit signing key: set audit.data_dir or audit.signing_key_file")
+    })?;
+    let db = samverkan::db::Db::connect(&settings.database_url, 1)?;
+    let mut conn = db.pool.get()?;
+    let now = SystemClock.now();
+    let n = samverkan::db::conn::write_transaction(&mut conn, |c| {
+        samverkan::app::checkpoint::checkpoint_all(c, &key, now)
+    })
+    .map_err(|e| anyhow::anyhow!("signing the audit heads: {e}"))?;
+    println!("{n} stream heads signed with key {}", key.public().key_id());
+    Ok(ExitCode::SUCCESS)
+}
+
+fn export_heads(settings: &Settings, out: Option<&std::path::Path>) -> anyhow::Result<ExitCode> {
+    let key = configured_key(settings)?
+        .ok_or_else(|| anyhow::anyhow!("no audit signing key found to export the heads of"))?;
+    let db = samverkan::db::Db::connect(&settings.database_url, 1)?;
+    let mut conn = db.pool.get()?;
+    let heads = samverkan::app::checkpoint::export_heads(&mut conn, &key.public())
+        .map_err(|e| anyhow::anyhow!("reading the checkpoints: {e}"))?;
+    let mut text = String::new();
+    for h in &heads {
+        text.push_str(&serde_json::to_string(h)?);
+        text.push('\n');
+    }
+    match out {
+        Some(p) => {
+            let tmp = p.with_extension("partial");
+            std::fs::write(&tmp, &text)
+                .and_then(|()| std::fs::rename(&tmp, p))
+                .map_err(|e| anyhow::anyhow!("--out: cannot write {}: {e}", p.display()))?;
+            println!("{} heads written to {}", heads.len(), p.display());
+        }
+        None => print!("{text}"),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn backup(settings: &Settings, file: &std::path::Path) -> anyhow::Result<ExitCode> {
+    use samverkan::db::conn::DatabaseUrl;
+    match DatabaseUrl::parse(&settings.database_url).map_err(anyhow::Error::msg)? {
+        DatabaseUrl::Postgres(_) => {
+            println!("samverkan backup copies SQLite databases; for PostgreSQL use its own tools:");
+            println!(
+                "  pg_dump --format=custom --file={} \"$DATABASE_URL\"",
+                file.display()
+            );
+            println!(
+                "  createdb NEW && pg_restore --no-owner --dbname=postgres://…/NEW {}",
+                file.display()
+            );
+            println!("then `DATABASE_URL=postgres://…/NEW samverkan audit verify`.");
+            Ok(ExitCode::from(2))
+        }
+        DatabaseUrl::Sqlite(_) => {
+            if file.exists() {
+                anyhow::bail!("{} exists already: choose a new file", file.display());
+            }
+            let target = file
+                .to_str()
+                .ok_or_else(|| anyhow::anyhow!("{}: the path is not UTF-8", file.display()))?;
+            let db = samverkan::db::Db::connect(&settings.database_url, 1)?;
+            let mut conn = db.pool.get()?;
+            // VACUUM INTO writes a consistent snapshot (one read transaction) while others write.
+            diesel::RunQueryDsl::execute(
+                diesel::sql_query(format!("VACUUM INTO '{}'", target.replace('\'', "''"))),
+                &mut *conn,
+            )
+            .map_err(|e| anyhow::anyhow!("backing up to {}: {e}", file.display()))?;
+            let size = std::fs::metadata(file).map(|m| m.len()).unwrap_or(0);
+            println!(
+                "{} written ({size} bytes); keep the audit signing key ({}) with it",
+                file.display(),
+                settings
+                    .signing_key_path()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_else(|| "not configured".into())
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+    }
 }
 
 fn print_rulebook_errors(errs: &[samverkan::domain::classification::RulebookError]) {

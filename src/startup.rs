@@ -17,6 +17,24 @@ use crate::http::{authenticate, request_id_header, routes, AppState};
 pub struct Application {
     port: u16,
     server: Server,
+    /// The server's own audit checkpoints; stops when the application is dropped.
+    _checkpointer: Option<crate::app::checkpoint::Checkpointer>,
+}
+
+/// The audit signing key at its configured place (generated there on first start), or `None` with a
+/// warning when there is no place for it (PostgreSQL without `audit.data_dir`/`signing_key_file`).
+pub fn audit_signing_key(
+    settings: &Settings,
+) -> anyhow::Result<Option<Arc<crate::app::checkpoint::SigningKeyPair>>> {
+    match settings.signing_key_path() {
+        Some(path) => Ok(Some(Arc::new(
+            crate::app::checkpoint::SigningKeyPair::load_or_generate(&path)?,
+        ))),
+        None => {
+            tracing::warn!("no audit signing key: set audit.data_dir or audit.signing_key_file to sign checkpoints of the audit trail");
+            Ok(None)
+        }
+    }
 }
 
 /// Connects, applies the migrations and seeds reference data (and, in local mode, demo accounts),
@@ -127,15 +145,23 @@ impl Application {
         let templates = Arc::new(load_templates(&settings)?);
         let db = prepare_database(&settings, clock.as_ref())?;
         let workers = settings.server.workers;
-        let state = web::Data::new(AppState::new(
-            Services {
-                db,
-                clock,
-                rulebooks,
-                templates,
-            },
-            settings,
-        ));
+        let key = audit_signing_key(&settings)?;
+        let svc = Services {
+            db,
+            clock,
+            rulebooks,
+            templates,
+            audit_key: key.as_ref().map(|k| Arc::new(k.public())),
+        };
+        let minutes = settings.audit.checkpoint_interval_minutes;
+        let checkpointer = key.filter(|_| minutes > 0).map(|k| {
+            crate::app::checkpoint::Checkpointer::start(
+                svc.clone(),
+                k,
+                std::time::Duration::from_secs(minutes * 60),
+            )
+        });
+        let state = web::Data::new(AppState::new(svc, settings));
         let mut server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
@@ -155,6 +181,7 @@ impl Application {
         Ok(Application {
             port: local.port(),
             server: server.run(),
+            _checkpointer: checkpointer,
         })
     }
 

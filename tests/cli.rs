@@ -237,3 +237,138 @@ fn the_binary_serves_from_an_empty_folder_with_its_embedded_defaults() {
         "nothing written to the working folder"
     );
 }
+
+fn samverkan_env(db_url: &str, envs: &[(&str, &str)], args: &[&str]) -> std::process::Output {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_samverkan"));
+    c.args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("DATABASE_URL", db_url)
+        .env("RUST_LOG", "error");
+    for (k, v) in envs {
+        c.env(k, v);
+    }
+    c.output().expect("run samverkan")
+}
+
+fn text(o: &std::process::Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+/// A collaboration with its events and a signed checkpoint, made through the app as the server would.
+fn made_data(db: &TestDb, key_dir: &std::path::Path) -> String {
+    let key_env = [(
+        "SAMVERKAN__AUDIT__DATA_DIR",
+        key_dir.to_str().expect("path"),
+    )];
+    let out = samverkan_env(&db.url, &key_env, &["migrate"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let settings = Settings::defaults();
+    let rulebooks = samverkan::startup::load_rulebooks(&settings).expect("rulebooks");
+    let pool = samverkan::db::Db::connect(&db.url, 1).expect("connect");
+    let mut conn = pool.pool.get().expect("connection");
+    let now = chrono::Utc.with_ymd_and_hms(2026, 9, 1, 9, 0, 0).unwrap();
+    samverkan::app::seed::seed_demo_accounts(&mut conn, now).expect("demo accounts");
+    let actor = repo::account_by_username(&mut conn, "company")
+        .expect("query")
+        .expect("demo company account")
+        .actor()
+        .expect("actor");
+    let register = repo::register_by_code(&mut conn, "EX-HJARTA")
+        .expect("query")
+        .expect("seeded register");
+    let input: NewCollaborationInput = serde_json::from_value(serde_json::json!({
+        "title": "Säkerhetskopia",
+        "purpose": "P",
+        "is_research": false,
+        "registers": [register.id.to_string()],
+        "data_kind": "aggregated",
+        "intake": {"purpose": "statistics", "company_receives": "aggregated", "principal_receives": "nothing"}
+    }))
+    .expect("input");
+    let view = collaborations::create(&mut conn, &rulebooks, &actor, input, now, now.date_naive())
+        .expect("created");
+    let out = samverkan_env(&db.url, &key_env, &["audit", "checkpoint"]);
+    assert!(out.status.success(), "{}", text(&out));
+    view.collaboration["id"].as_str().expect("id").to_string()
+}
+
+/// The restored copy verifies intact with the original key and serves the data.
+fn restored_verifies(url: &str, key_dir: &std::path::Path, id: &str) {
+    let key_env = [(
+        "SAMVERKAN__AUDIT__DATA_DIR",
+        key_dir.to_str().expect("path"),
+    )];
+    let out = samverkan_env(url, &key_env, &["audit", "verify"]);
+    let t = text(&out);
+    assert!(out.status.success(), "{t}");
+    assert!(t.contains("every chain is intact"), "{t}");
+    assert!(!t.contains(" 0 with a signed checkpoint"), "{t}");
+    let pool = samverkan::db::Db::connect(url, 1).expect("connect to the copy");
+    let mut conn = pool.pool.get().expect("connection");
+    let cid = samverkan::domain::ids::CollaborationId::parse(id).expect("id");
+    let (c, _) = repo::load_collaboration(&mut conn, &cid)
+        .expect("loads")
+        .expect("the collaboration is in the copy");
+    assert_eq!(c.title, "Säkerhetskopia");
+}
+
+#[test]
+fn a_backup_restores_into_a_new_database_that_verifies_intact() {
+    if std::env::var("TEST_DATABASE_URL").is_ok_and(|s| !s.is_empty()) {
+        return a_postgres_dump_restores_into_a_new_database_that_verifies_intact();
+    }
+    let db = TestDb::new();
+    let keys = tempfile::tempdir().expect("temp dir");
+    let id = made_data(&db, keys.path());
+    let backups = tempfile::tempdir().expect("temp dir");
+    let copy = backups.path().join("copy.db");
+    let out = samverkan_env(&db.url, &[], &["backup", copy.to_str().expect("path")]);
+    assert!(out.status.success(), "{}", text(&out));
+    // A second backup to the same file is refused, never overwritten.
+    let out = samverkan_env(&db.url, &[], &["backup", copy.to_str().expect("path")]);
+    assert!(!out.status.success());
+    assert!(text(&out).contains("exists already"), "{}", text(&out));
+    restored_verifies(&format!("sqlite://{}", copy.display()), keys.path(), &id);
+}
+
+/// PostgreSQL: `samverkan backup` names the tools; pg_dump into a file and pg_restore into an empty
+/// database give a copy that verifies intact.
+fn a_postgres_dump_restores_into_a_new_database_that_verifies_intact() {
+    for tool in ["pg_dump", "pg_restore"] {
+        let found = Command::new(tool).arg("--version").output().is_ok();
+        assert!(
+            found,
+            "{tool} must be on PATH for the PostgreSQL backup test"
+        );
+    }
+    let db = TestDb::new();
+    let keys = tempfile::tempdir().expect("temp dir");
+    let id = made_data(&db, keys.path());
+    let dump = keys.path().join("samverkan.dump");
+    let out = samverkan_env(&db.url, &[], &["backup", dump.to_str().expect("path")]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        text(&out).contains("pg_dump --format=custom"),
+        "{}",
+        text(&out)
+    );
+    let out = Command::new("pg_dump")
+        .args(["--format=custom", "--file"])
+        .arg(&dump)
+        .arg(&db.url)
+        .output()
+        .expect("pg_dump runs");
+    assert!(out.status.success(), "{}", text(&out));
+    let fresh = TestDb::new();
+    let out = Command::new("pg_restore")
+        .args(["--no-owner", "--exit-on-error", "--dbname", &fresh.url])
+        .arg(&dump)
+        .output()
+        .expect("pg_restore runs");
+    assert!(out.status.success(), "{}", text(&out));
+    restored_verifies(&fresh.url, keys.path(), &id);
+}

@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-use super::audit::{collaboration_stream, record};
+use super::audit::collaboration_stream;
 use super::authz;
 use super::{AppError, FieldError};
 use crate::db::repo::{self, ts};
@@ -576,20 +576,29 @@ fn store(
         .execute(conn)?;
     let stored = row(conn, id, number)?;
     let view = stored.view();
-    record(
+    let files = [("docx", &docx_sha), ("pdf", &pdf_sha), ("html", &html_sha)]
+        .into_iter()
+        .map(|(f, h)| (super::audit::agreement_file_name(number, f), h.clone()))
+        .collect();
+    let state = super::audit::stored_state(conn, id)?;
+    super::audit::record_payload(
         conn,
         &collaboration_stream(id),
         actor,
         event,
-        None,
-        Some(serde_json::json!({
+        crate::domain::audit::Payload {
+            before: None,
+            after: Some(serde_json::json!({
             "agreement_version": view.number,
             "language": view.language,
             "template_version": view.template_version,
             "rulebook_version": view.rulebook_version,
             "sha256": {"docx": docx_sha, "pdf": pdf_sha, "html": html_sha},
             "deviations": terms.deviations,
-        })),
+            })),
+            state,
+            files,
+        },
         now,
     )?;
     Ok(view)

@@ -425,14 +425,19 @@ pub fn execute(
         now,
     )?;
     if let Some((old, new)) = reclassified {
-        record(
+        super::audit::record_payload(
             conn,
             &collaboration_stream(next.id.as_str()),
             actor,
             EventType::ClassificationChanged,
-            old.map(|o| serde_json::to_value(o).map_err(anyhow::Error::from))
-                .transpose()?,
-            Some(serde_json::to_value(new).map_err(anyhow::Error::from)?),
+            crate::domain::audit::Payload {
+                before: old
+                    .map(|o| serde_json::to_value(o).map_err(anyhow::Error::from))
+                    .transpose()?,
+                after: Some(serde_json::to_value(new).map_err(anyhow::Error::from)?),
+                state: Some(state_value(&next)?),
+                files: Default::default(),
+            },
             now,
         )?;
     }
@@ -725,10 +730,16 @@ pub struct EventView {
     pub actor_org: Option<String>,
     pub command: String,
     pub visibility: String,
-    #[schema(value_type = Option<Object>)]
-    pub before: Option<Value>,
-    #[schema(value_type = Option<Object>)]
-    pub after: Option<Value>,
+    /// The event schema version (1: the first release's full snapshots, converted when read).
+    pub schema_version: i32,
+    /// What the event changed: an RFC 6902 JSON patch from the value before to the value after
+    /// (creation is one `add` at the root path `""`), redacted for the reader.
+    #[schema(value_type = Vec<Object>)]
+    pub change: Value,
+    /// SHA-256 of the collaboration's state after the event (version 2).
+    pub state_hash: Option<String>,
+    /// Every file the event stored: name → SHA-256 (version 2).
+    pub files: std::collections::BTreeMap<String, String>,
     pub hash: String,
     pub prev_hash: String,
 }
@@ -741,14 +752,16 @@ pub fn events(
     rulebooks: &RulebookSet,
     actor: &Actor,
     id: &str,
+    key: Option<&super::checkpoint::PublicKey>,
 ) -> Result<(Vec<EventView>, super::audit::StreamReport), AppError> {
     let (c, _, _) = load_visible(conn, rulebooks, actor, id)?;
     let stream = collaboration_stream(c.id.as_str());
-    let mut report = super::audit::verify_stream(conn, &stream)?;
+    let mut report = super::audit::verify_stream(conn, &stream, key)?;
     let events: Vec<EventView> = repo::stream_events(conn, &stream)?
         .into_iter()
         .filter(|e| authz::sees_event(actor, e.visibility, e.actor_org.as_deref()))
         .map(|e| EventView {
+            change: crate::domain::audit::change::redact(&e.change_ops(), |v| redact_for(actor, v)),
             seq: e.seq,
             occurred_at: e.occurred_at,
             actor_name: e.actor_name,
@@ -756,18 +769,20 @@ pub fn events(
             actor_org: e.actor_org,
             command: e.command,
             visibility: e.visibility.code().to_string(),
-            before: e.before.map(|v| redact_for(actor, v)),
-            after: e.after.map(|v| redact_for(actor, v)),
+            schema_version: e.schema_version,
+            state_hash: e.state_hash,
+            files: e.files,
             hash: e.hash,
             prev_hash: e.prev_hash,
         })
         .collect();
     report.events = events.len();
-    if let Some(b) = &report.first_broken_link {
-        if !events.iter().any(|e| e.seq == b.seq) {
-            report.first_broken_link = None;
-        }
-    }
+    // A broken link of the chain is named only at an event shown; what the chain vouches for (state,
+    // files, checkpoints) concerns the whole collaboration.
+    report
+        .findings
+        .retain(|b| b.check != "chain" || events.iter().any(|e| e.seq == b.seq));
+    report.first_broken_link = report.findings.first().cloned();
     Ok((events, report))
 }
 

@@ -4,6 +4,7 @@ pub mod agreements;
 pub mod audit;
 pub mod auth;
 pub mod authz;
+pub mod checkpoint;
 pub mod classification;
 pub mod clock;
 pub mod collaborations;
@@ -27,6 +28,8 @@ pub struct Services {
     pub rulebooks: Arc<crate::domain::classification::RulebookSet>,
     /// The contract templates, checked at start.
     pub templates: Arc<crate::templates::TemplateSet>,
+    /// The public half of the audit signing key, to check checkpoints with (`None`: no key).
+    pub audit_key: Option<Arc<checkpoint::PublicKey>>,
 }
 
 impl Services {

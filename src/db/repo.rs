@@ -809,14 +809,25 @@ struct EventRow {
     after_state: Option<String>,
     prev_hash: String,
     hash: String,
+    change_patch: Option<String>,
+    state_hash: Option<String>,
+    files: Option<String>,
 }
 
 impl EventRow {
     /// Reads a stored event. An unreadable JSON body is kept as a string so that verification
-    /// reports the broken link instead of failing.
+    /// reports the broken link instead of failing; an unknown visibility is read as internal (fail
+    /// closed), which breaks the hash if the stored value was changed.
     fn into_domain(self) -> AuditEvent {
         let parse = |s: Option<String>| {
             s.map(|t| serde_json::from_str(&t).unwrap_or(serde_json::Value::String(t)))
+        };
+        let files = match &self.files {
+            None => BTreeMap::new(),
+            Some(t) => serde_json::from_str::<BTreeMap<String, String>>(t).unwrap_or_else(|_| {
+                // Kept under a name no event writes, so the hash no longer matches.
+                BTreeMap::from([("(unreadable)".to_string(), t.clone())])
+            }),
         };
         AuditEvent {
             stream: self.stream,
@@ -828,13 +839,16 @@ impl EventRow {
             actor_org: self.actor_org,
             actor_role: self.actor_role,
             command: self.command,
-            visibility: if self.visibility == "internal" {
-                Visibility::Internal
-            } else {
+            visibility: if self.visibility == "party" {
                 Visibility::Party
+            } else {
+                Visibility::Internal
             },
             before: parse(self.before_state),
             after: parse(self.after_state),
+            change: parse(self.change_patch),
+            state_hash: self.state_hash,
+            files,
             prev_hash: self.prev_hash,
             hash: self.hash,
         }
@@ -852,6 +866,10 @@ pub fn last_event(conn: &mut DbConn, stream: &str) -> QResult<Option<(i64, Strin
 
 pub fn insert_event(conn: &mut DbConn, e: &AuditEvent) -> QResult<()> {
     let json = |v: &Option<serde_json::Value>| v.as_ref().map(|x| x.to_string());
+    let files = (e.schema_version >= 2)
+        .then(|| serde_json::to_string(&e.files))
+        .transpose()
+        .map_err(|x| diesel::result::Error::SerializationError(Box::new(x)))?;
     diesel::insert_into(audit_events::table)
         .values((
             audit_events::stream.eq(&e.stream),
@@ -868,6 +886,9 @@ pub fn insert_event(conn: &mut DbConn, e: &AuditEvent) -> QResult<()> {
             audit_events::after_state.eq(json(&e.after)),
             audit_events::prev_hash.eq(&e.prev_hash),
             audit_events::hash.eq(&e.hash),
+            audit_events::change_patch.eq(json(&e.change)),
+            audit_events::state_hash.eq(&e.state_hash),
+            audit_events::files.eq(files),
         ))
         .execute(conn)?;
     Ok(())
@@ -881,11 +902,81 @@ pub fn stream_events(conn: &mut DbConn, stream: &str) -> QResult<Vec<AuditEvent>
     Ok(rows.into_iter().map(EventRow::into_domain).collect())
 }
 
+/// Every stream that has events or checkpoints, in order.
 pub fn all_streams(conn: &mut DbConn) -> QResult<Vec<String>> {
-    audit_events::table
+    let mut s: BTreeSet<String> = audit_events::table
         .select(audit_events::stream)
         .distinct()
-        .order(audit_events::stream.asc())
+        .load::<String>(conn)?
+        .into_iter()
+        .collect();
+    s.extend(
+        audit_checkpoints::table
+            .select(audit_checkpoints::stream)
+            .distinct()
+            .load::<String>(conn)?,
+    );
+    Ok(s.into_iter().collect())
+}
+
+#[derive(QueryableByName)]
+struct HeadRow {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    stream: String,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    seq: i64,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    hash: String,
+}
+
+/// The head (last event: seq and hash) of every stream whose head has no checkpoint yet.
+pub fn heads_without_checkpoint(conn: &mut DbConn) -> QResult<Vec<(String, i64, String)>> {
+    let rows: Vec<HeadRow> = diesel::sql_query(
+        "SELECT e.stream AS stream, e.seq AS seq, e.hash AS hash FROM audit_events e \
+         WHERE e.seq = (SELECT MAX(m.seq) FROM audit_events m WHERE m.stream = e.stream) \
+         AND NOT EXISTS (SELECT 1 FROM audit_checkpoints c \
+                         WHERE c.stream = e.stream AND c.seq = e.seq AND c.hash = e.hash) \
+         ORDER BY e.stream",
+    )
+    .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.stream, r.seq, r.hash))
+        .collect())
+}
+
+/// A signed checkpoint of a stream's head (kontrollpunkt).
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Insertable)]
+#[diesel(table_name = audit_checkpoints)]
+pub struct CheckpointRow {
+    pub stream: String,
+    pub seq: i64,
+    pub hash: String,
+    pub signed_at: NaiveDateTime,
+    pub key_id: String,
+    pub signature: String,
+}
+
+pub fn insert_checkpoint(conn: &mut DbConn, c: &CheckpointRow) -> QResult<()> {
+    diesel::insert_into(audit_checkpoints::table)
+        .values(c)
+        .execute(conn)?;
+    Ok(())
+}
+
+/// A stream's checkpoints, oldest first.
+pub fn stream_checkpoints(conn: &mut DbConn, stream: &str) -> QResult<Vec<CheckpointRow>> {
+    audit_checkpoints::table
+        .filter(audit_checkpoints::stream.eq(stream))
+        .order((audit_checkpoints::seq.asc(), audit_checkpoints::id.asc()))
+        .select((
+            audit_checkpoints::stream,
+            audit_checkpoints::seq,
+            audit_checkpoints::hash,
+            audit_checkpoints::signed_at,
+            audit_checkpoints::key_id,
+            audit_checkpoints::signature,
+        ))
         .load(conn)
 }
 
@@ -896,4 +987,72 @@ pub fn count_overdue_reviews(conn: &mut DbConn, today: NaiveDate) -> QueryResult
         .filter(cpua_reviews::decision_due_on.lt(today))
         .count()
         .get_result(conn)
+}
+
+/// The newest checkpoint of every stream, in stream order.
+pub fn latest_checkpoints(conn: &mut DbConn) -> QResult<Vec<CheckpointRow>> {
+    let rows: Vec<(i64, CheckpointRow)> = audit_checkpoints::table
+        .order((audit_checkpoints::stream.asc(), audit_checkpoints::id.asc()))
+        .select((
+            audit_checkpoints::id,
+            (
+                audit_checkpoints::stream,
+                audit_checkpoints::seq,
+                audit_checkpoints::hash,
+                audit_checkpoints::signed_at,
+                audit_checkpoints::key_id,
+                audit_checkpoints::signature,
+            ),
+        ))
+        .load(conn)?;
+    let mut latest: BTreeMap<String, CheckpointRow> = BTreeMap::new();
+    for (_, r) in rows {
+        let newer = latest.get(&r.stream).is_none_or(|l| r.seq >= l.seq);
+        if newer {
+            latest.insert(r.stream.clone(), r);
+        }
+    }
+    Ok(latest.into_values().collect())
+}
+
+/// The stored state of a collaboration, as JSON exactly as written (no upcast), if the row exists.
+pub fn collaboration_state(conn: &mut DbConn, id: &str) -> QResult<Option<String>> {
+    collaborations::table
+        .find(id)
+        .select(collaborations::state)
+        .first(conn)
+        .optional()
+}
+
+/// One stored agreement version's files with the hashes in their columns.
+#[derive(Debug, Clone)]
+pub struct StoredFiles {
+    pub number: i32,
+    /// (format, bytes, the hash column)
+    pub files: Vec<(&'static str, Vec<u8>, String)>,
+}
+
+/// The files of every agreement version of a collaboration, oldest first.
+pub fn agreement_files(conn: &mut DbConn, collaboration: &str) -> QResult<Vec<StoredFiles>> {
+    type Row = (i32, Vec<u8>, Vec<u8>, Vec<u8>, String, String, String);
+    let rows: Vec<Row> = agreement_versions::table
+        .filter(agreement_versions::collaboration_id.eq(collaboration))
+        .order(agreement_versions::number.asc())
+        .select((
+            agreement_versions::number,
+            agreement_versions::docx,
+            agreement_versions::pdf,
+            agreement_versions::html,
+            agreement_versions::docx_sha256,
+            agreement_versions::pdf_sha256,
+            agreement_versions::html_sha256,
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(number, docx, pdf, html, ds, ps, hs)| StoredFiles {
+            number,
+            files: vec![("docx", docx, ds), ("pdf", pdf, ps), ("html", html, hs)],
+        })
+        .collect())
 }

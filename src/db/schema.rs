@@ -109,6 +109,21 @@ diesel::table! {
         after_state -> Nullable<Text>,
         prev_hash -> Text,
         hash -> Text,
+        change_patch -> Nullable<Text>,
+        state_hash -> Nullable<Text>,
+        files -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    audit_checkpoints (id) {
+        id -> BigInt,
+        stream -> Text,
+        seq -> BigInt,
+        hash -> Text,
+        signed_at -> Timestamp,
+        key_id -> Text,
+        signature -> Text,
     }
 }
 
@@ -131,6 +146,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     cpua_reviews,
     counters,
     audit_events,
+    audit_checkpoints,
 );
 
 diesel::table! {

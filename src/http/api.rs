@@ -585,9 +585,15 @@ pub async fn events(
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
     let (events, _) = blocking(move || {
-        state
-            .svc
-            .read(|c| collab::events(c, &state.svc.rulebooks, &who.0, &id))
+        state.svc.read(|c| {
+            collab::events(
+                c,
+                &state.svc.rulebooks,
+                &who.0,
+                &id,
+                state.svc.audit_key.as_deref(),
+            )
+        })
     })
     .await?;
     Ok(HttpResponse::Ok().json(events))
@@ -609,9 +615,15 @@ pub async fn audit(
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
     let (events, verification) = blocking(move || {
-        state
-            .svc
-            .read(|c| collab::events(c, &state.svc.rulebooks, &who.0, &id))
+        state.svc.read(|c| {
+            collab::events(
+                c,
+                &state.svc.rulebooks,
+                &who.0,
+                &id,
+                state.svc.audit_key.as_deref(),
+            )
+        })
     })
     .await?;
     Ok(HttpResponse::Ok().json(AuditResponse {

@@ -441,7 +441,11 @@ async fn an_agreement_version_is_rendered_stored_and_served_in_three_formats() {
         .collect();
     assert_eq!(created.len(), 2);
     assert_eq!(
-        created[0]["after"]["sha256"]["docx"],
+        created[0]["change"][0]["value"]["sha256"]["docx"],
+        v["files"][0]["sha256"]
+    );
+    assert_eq!(
+        created[0]["files"]["agreement_version/1/docx"],
         v["files"][0]["sha256"]
     );
 }

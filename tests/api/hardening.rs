@@ -103,7 +103,7 @@ async fn two_instances_started_together_share_one_database_with_unique_gapless_r
     let reports = tokio::task::spawn_blocking(move || {
         let db = samverkan::db::Db::connect(&url, 1).unwrap();
         let mut conn = db.pool.get().unwrap();
-        samverkan::app::audit::verify_all(&mut conn).unwrap()
+        samverkan::app::audit::verify_all(&mut conn, None).unwrap()
     })
     .await
     .unwrap();
