@@ -136,6 +136,8 @@ impl Application {
                 .wrap(from_fn(cors))
                 .wrap(from_fn(security_headers))
                 .wrap(from_fn(request_id_header))
+                // gzip when the client sends Accept-Encoding: gzip.
+                .wrap(actix_web::middleware::Compress::default())
                 .wrap(TracingLogger::default())
                 .configure(routes)
         })

@@ -20,6 +20,8 @@ pub struct AppState {
     pub settings: Settings,
     /// Token requests per client (`auth.token_requests_per_minute`).
     pub token_limiter: ratelimit::RateLimiter,
+    /// Recently authenticated tokens (`auth::TOKEN_CACHE_SECONDS`).
+    pub token_cache: auth::TokenCache,
 }
 
 impl AppState {
@@ -30,6 +32,7 @@ impl AppState {
             svc,
             settings,
             token_limiter,
+            token_cache: auth::TokenCache::new(),
         }
     }
 }
@@ -106,9 +109,16 @@ async fn actor_of(req: &ServiceRequest) -> Result<crate::domain::role::Actor, Ap
         .app_data::<web::Data<AppState>>()
         .cloned()
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("no application state")))?;
+    let now = state.svc.clock.now();
+    // A token seen within the last seconds needs no database round trip.
+    let (hash, hit) = auth::cached_actor(&state.token_cache, &token, now);
+    if let Some(actor) = hit {
+        return Ok(actor);
+    }
     blocking(move || {
-        let now = state.svc.clock.now();
-        state.svc.read(|c| auth::authenticate(c, &token, now))
+        state
+            .svc
+            .read(|c| auth::authenticate_hash(c, &state.token_cache, &hash, now))
     })
     .await?
     .ok_or_else(|| AppError::Unauthenticated("the token is unknown or has expired".into()))

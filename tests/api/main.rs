@@ -8,5 +8,6 @@ mod helpers;
 mod input;
 mod legal_core;
 mod lifecycle;
+mod lists;
 mod reference;
 mod security;
