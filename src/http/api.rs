@@ -193,7 +193,7 @@ pub async fn list_organisations(
     );
     let after = match paging.after(&fingerprint, 2) {
         Ok(a) => a,
-        Err(res) => return Ok(res),
+        Err(res) => return Ok(*res),
     };
     let limit = paging.per_page;
     let (mut items, total) = blocking(move || {
@@ -272,7 +272,7 @@ pub async fn list_registers(
     );
     let after = match paging.after(&fingerprint, 2) {
         Ok(a) => a,
-        Err(res) => return Ok(res),
+        Err(res) => return Ok(*res),
     };
     let limit = paging.per_page;
     let (mut items, total) = blocking(move || {
@@ -520,12 +520,12 @@ pub async fn list_collaborations(
                 ))
             }
         },
-        Err(res) => return Ok(res),
+        Err(res) => return Ok(*res),
     };
     // A bounded number of lists run at once, so slow ones cannot take every connection.
     let permit = match enter_list_gate(&state.svc.db.list_gate).await {
         Ok(p) => p,
-        Err(busy) => return Ok(busy),
+        Err(busy) => return Ok(*busy),
     };
     let abandoned = Abandoned::new();
     let gone = abandoned.flag();

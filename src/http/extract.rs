@@ -478,28 +478,28 @@ impl Paging {
         &self,
         fingerprint: &str,
         parts: usize,
-    ) -> Result<Option<Vec<String>>, actix_web::HttpResponse> {
+    ) -> Result<Option<Vec<String>>, Box<actix_web::HttpResponse>> {
         use base64::Engine;
         let Some(raw) = &self.cursor else {
             return Ok(None);
         };
         let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
             .decode(raw.trim_end_matches('='))
-            .map_err(|_| bad_cursor("malformed", "not a cursor from this service"))?;
+            .map_err(|_| Box::new(bad_cursor("malformed", "not a cursor from this service")))?;
         let body: CursorBody = serde_json::from_slice(&bytes)
-            .map_err(|_| bad_cursor("malformed", "not a cursor from this service"))?;
+            .map_err(|_| Box::new(bad_cursor("malformed", "not a cursor from this service")))?;
         if body.k.len() != parts {
-            return Err(bad_cursor(
+            return Err(Box::new(bad_cursor(
                 "other_list",
                 "this cursor belongs to another list",
-            ));
+            )));
         }
         if body.c != cursor_check(fingerprint, &body.k) {
-            return Err(bad_cursor(
+            return Err(Box::new(bad_cursor(
                 "other_list",
                 "this cursor was changed or belongs to another list (other filters, sort or caller); \
                  start again without a cursor",
-            ));
+            )));
         }
         Ok(Some(body.k))
     }
@@ -608,7 +608,7 @@ pub const LIST_GATE_WAIT: std::time::Duration = std::time::Duration::from_millis
 /// [`LIST_GATE_WAIT`]; when none frees up, the 503 answer to send (with `Retry-After: 1`).
 pub async fn enter_list_gate(
     gate: &std::sync::Arc<crate::db::conn::ListGate>,
-) -> Result<crate::db::conn::ListPermit, actix_web::HttpResponse> {
+) -> Result<crate::db::conn::ListPermit, Box<actix_web::HttpResponse>> {
     let deadline = std::time::Instant::now() + LIST_GATE_WAIT;
     loop {
         if let Some(p) = gate.try_enter() {
@@ -630,7 +630,7 @@ pub async fn enter_list_gate(
                 actix_web::http::header::RETRY_AFTER,
                 actix_web::http::header::HeaderValue::from_static("1"),
             );
-            return Err(res);
+            return Err(Box::new(res));
         }
         actix_web::rt::time::sleep(std::time::Duration::from_millis(10)).await;
     }
