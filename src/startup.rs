@@ -171,6 +171,8 @@ impl Application {
                 .wrap(from_fn(security_headers))
                 .wrap(from_fn(request_id_header))
                 .wrap(from_fn(crate::http::metrics::track))
+                // gzip when the client sends Accept-Encoding: gzip.
+                .wrap(actix_web::middleware::Compress::default())
                 .wrap(TracingLogger::default())
                 .configure(routes)
         })

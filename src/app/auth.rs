@@ -44,3 +44,114 @@ pub fn authenticate(
 ) -> Result<Option<Actor>, AppError> {
     Ok(repo::actor_by_token(conn, &hash_token(token), now)?)
 }
+
+/// How long an authenticated token is trusted without asking the database again. A token deleted or
+/// expired in the database, or an account changed, takes effect within this time (README,
+/// "Authentication").
+pub const TOKEN_CACHE_SECONDS: i64 = 30;
+
+/// The most tokens kept; when full, the expired ones go, and if that is not enough, all of them.
+const TOKEN_CACHE_MAX: usize = 50_000;
+
+/// Recently authenticated tokens, by their SHA-256 (never the token itself), each with the actor and
+/// until when the entry may be used: [`TOKEN_CACHE_SECONDS`] after the lookup, never past the token's
+/// own expiry. Times come from the injected clock.
+#[derive(Default)]
+pub struct TokenCache {
+    entries: std::sync::Mutex<std::collections::HashMap<String, (Actor, DateTime<Utc>)>>,
+}
+
+impl TokenCache {
+    pub fn new() -> TokenCache {
+        TokenCache::default()
+    }
+
+    fn entries(
+        &self,
+    ) -> std::sync::MutexGuard<'_, std::collections::HashMap<String, (Actor, DateTime<Utc>)>> {
+        self.entries.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The cached actor for a token hash, if the entry is still fresh at `now`.
+    pub fn get(&self, hash: &str, now: DateTime<Utc>) -> Option<Actor> {
+        let mut entries = self.entries();
+        match entries.get(hash) {
+            Some((actor, until)) if now < *until => Some(actor.clone()),
+            Some(_) => {
+                entries.remove(hash);
+                None
+            }
+            None => None,
+        }
+    }
+
+    /// Remembers a lookup made at `now` of a token that expires at `expires`.
+    pub fn put(&self, hash: String, actor: Actor, expires: DateTime<Utc>, now: DateTime<Utc>) {
+        let until = (now + Duration::seconds(TOKEN_CACHE_SECONDS)).min(expires);
+        let mut entries = self.entries();
+        if entries.len() >= TOKEN_CACHE_MAX {
+            entries.retain(|_, (_, u)| now < *u);
+            if entries.len() >= TOKEN_CACHE_MAX {
+                entries.clear();
+            }
+        }
+        entries.insert(hash, (actor, until));
+    }
+}
+
+/// A bearer token's hash, and its actor when a lookup within the last [`TOKEN_CACHE_SECONDS`] found
+/// it; otherwise the caller asks [`authenticate_hash`] (blocking work, run where the caller decides).
+pub fn cached_actor(
+    cache: &TokenCache,
+    token: &str,
+    now: DateTime<Utc>,
+) -> (String, Option<Actor>) {
+    let hash = hash_token(token);
+    let hit = cache.get(&hash, now);
+    (hash, hit)
+}
+
+/// Looks a token hash up in the database and caches what it finds.
+pub fn authenticate_hash(
+    conn: &mut DbConn,
+    cache: &TokenCache,
+    hash: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<Actor>, AppError> {
+    Ok(match repo::actor_and_expiry_by_token(conn, hash, now)? {
+        Some((actor, expires)) => {
+            cache.put(hash.to_string(), actor.clone(), expires, now);
+            Some(actor)
+        }
+        None => None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::ids::{AccountId, OrgId};
+    use crate::domain::role::Role;
+    use chrono::TimeZone;
+
+    fn actor() -> Actor {
+        Actor {
+            account: AccountId::new(),
+            name: "x".into(),
+            org: OrgId::new(),
+            role: Role::CpuaLegal,
+        }
+    }
+
+    #[test]
+    fn a_cached_token_is_trusted_for_thirty_seconds_and_never_past_its_expiry() {
+        let cache = TokenCache::new();
+        let now = Utc.with_ymd_and_hms(2026, 9, 1, 9, 0, 0).unwrap();
+        cache.put("h".into(), actor(), now + Duration::hours(1), now);
+        assert!(cache.get("h", now + Duration::seconds(29)).is_some());
+        assert!(cache.get("h", now + Duration::seconds(30)).is_none());
+        cache.put("e".into(), actor(), now + Duration::seconds(5), now);
+        assert!(cache.get("e", now + Duration::seconds(4)).is_some());
+        assert!(cache.get("e", now + Duration::seconds(5)).is_none());
+    }
+}

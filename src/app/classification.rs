@@ -131,20 +131,21 @@ pub fn what_if(
 /// Every stored collaboration as a case for `rulebook diff`: its full facts and resolved registers.
 pub fn stored_cases(conn: &mut DbConn) -> Result<Vec<crate::rulebook::Case>, AppError> {
     let mut out = Vec::new();
-    let mut offset = 0;
+    let mut after: Option<repo::ListKey> = None;
     loop {
-        let (page, _) = repo::list_collaborations(
+        let page = repo::list_collaborations(
             conn,
             &repo::Visible::All,
             &repo::CollabFilter::default(),
-            offset,
+            repo::CollabSort::Newest,
+            after.as_ref(),
             500,
         )?;
-        if page.is_empty() {
+        let Some((_, _, last)) = page.last() else {
             break;
-        }
-        offset += page.len() as i64;
-        for (c, _) in page {
+        };
+        after = Some(last.clone());
+        for (c, _, _) in page {
             let kind = match &c.research_principal {
                 Some(p) => repo::find_organisation(conn, p)?.map(|o| o.kind),
                 None => None,

@@ -9,7 +9,7 @@ use super::audit::{collaboration_stream, record};
 use super::authz::{self, Scope};
 use super::commands::{CommandInput, Errors, TEXT_MAX, TITLE_MAX};
 use super::{AppError, FieldError};
-use crate::db::repo::{self, CollabFilter, Visible};
+use crate::db::repo::{self, CollabFilter, CollabSort, ListKey, Visible};
 use crate::db::DbConn;
 use crate::domain::agreement::evidence::AgreementVersionEvidence;
 use crate::domain::classification::RulebookSet;
@@ -250,10 +250,15 @@ fn load_context(
         None => None,
     };
     let delegations = repo::delegations(conn, &c.registers)?;
+    // All the registers in one query, whatever their number.
+    let mut found: BTreeMap<RegisterId, crate::domain::register::Register> =
+        repo::find_registers(conn, &c.registers)?
+            .into_iter()
+            .map(|r| (r.id.clone(), r))
+            .collect();
     let mut registers = BTreeMap::new();
     for r in &c.registers {
-        let (Some(reg), Some((cpua, cpua_name))) = (repo::find_register(conn, r)?, cpuas.get(r))
-        else {
+        let (Some(reg), Some((cpua, cpua_name))) = (found.remove(r), cpuas.get(r)) else {
             continue;
         };
         registers.insert(
@@ -532,6 +537,21 @@ fn view(
     today: NaiveDate,
 ) -> Result<CollaborationView, AppError> {
     let loaded = load_context(conn, rulebooks, &c)?;
+    view_loaded(conn, actor, c, version, loaded, now, today)
+}
+
+/// The view of a collaboration whose context is already loaded (a read loads it once, to authorize
+/// and to build the view).
+#[allow(clippy::too_many_arguments)]
+fn view_loaded(
+    conn: &mut DbConn,
+    actor: &Actor,
+    c: Collaboration,
+    version: i64,
+    loaded: Loaded,
+    now: DateTime<Utc>,
+    today: NaiveDate,
+) -> Result<CollaborationView, AppError> {
     let latest = latest_version(conn, &c)?;
     let ctx = Context {
         now,
@@ -647,8 +667,8 @@ pub fn get(
     now: DateTime<Utc>,
     today: NaiveDate,
 ) -> Result<CollaborationView, AppError> {
-    let (c, version, _) = load_visible(conn, rulebooks, actor, id)?;
-    view(conn, rulebooks, actor, c, version, now, today)
+    let (c, version, loaded) = load_visible(conn, rulebooks, actor, id)?;
+    view_loaded(conn, actor, c, version, loaded, now, today)
 }
 
 /// One line of a collaboration list.
@@ -668,39 +688,127 @@ pub struct CollaborationSummary {
     pub version: i64,
 }
 
-/// The filters of the list endpoint.
-#[derive(Debug, Clone, Default)]
+/// The filters, order and position of the list endpoint.
+#[derive(Debug, Clone)]
 pub struct ListQuery {
     pub step: Option<Step>,
     pub cpua: Option<OrgId>,
     pub register: Option<RegisterId>,
     pub overdue: bool,
-    pub offset: i64,
+    pub sort: CollabSort,
+    /// The sort key of the last row of the previous page.
+    pub after: Option<ListKey>,
     pub limit: i64,
 }
 
+impl Default for ListQuery {
+    fn default() -> Self {
+        ListQuery {
+            step: None,
+            cpua: None,
+            register: None,
+            overdue: false,
+            sort: CollabSort::Newest,
+            after: None,
+            limit: 50,
+        }
+    }
+}
+
+/// What the actor may see, as the list's filter (the rule of `authz::can_see`).
+fn visible_to(actor: &Actor) -> Visible {
+    match actor.role {
+        Role::Administrator => Visible::All,
+        Role::CompanyRepresentative => Visible::Company(actor.org.clone()),
+        Role::ResearchPrincipalRepresentative => Visible::Principal(actor.org.clone()),
+        Role::RegisterHolder | Role::CpuaLegal | Role::Finance => Visible::Cpua(actor.org.clone()),
+    }
+}
+
+impl ListQuery {
+    /// Names the list a cursor belongs to: the order, every filter, and whose view it is (role and
+    /// organisation decide what is visible). The day matters for `overdue`.
+    pub fn fingerprint(&self, actor: &Actor, today: NaiveDate) -> String {
+        format!(
+            "collaborations|sort={}|step={}|cpua={}|register={}|overdue={}|role={}|org={}",
+            self.sort.code(),
+            self.step.map(|s| s.code()).unwrap_or(""),
+            self.cpua.as_ref().map(OrgId::as_str).unwrap_or(""),
+            self.register.as_ref().map(RegisterId::as_str).unwrap_or(""),
+            if self.overdue {
+                today.to_string()
+            } else {
+                String::new()
+            },
+            actor.role.code(),
+            actor.org.as_str(),
+        )
+    }
+
+    /// How many strings a cursor of this list carries.
+    pub const KEY_PARTS: usize = 2;
+
+    /// The sort key from a cursor's strings; `None` when they do not fit this list's order.
+    pub fn key_from(&self, parts: &[String]) -> Option<ListKey> {
+        let [a, id] = parts else { return None };
+        CollaborationId::parse(id)?;
+        match self.sort {
+            CollabSort::Newest => chrono::NaiveDateTime::parse_from_str(a, "%Y-%m-%dT%H:%M:%S%.f")
+                .ok()
+                .map(|at| ListKey::Created { at, id: id.clone() }),
+            CollabSort::Due => a
+                .parse::<NaiveDate>()
+                .ok()
+                .map(|on| ListKey::Due { on, id: id.clone() }),
+        }
+    }
+
+    /// A sort key as a cursor's strings.
+    pub fn key_parts(key: &ListKey) -> Vec<String> {
+        match key {
+            ListKey::Created { at, id } => {
+                vec![at.format("%Y-%m-%dT%H:%M:%S%.6f").to_string(), id.clone()]
+            }
+            ListKey::Due { on, id } => vec![on.to_string(), id.clone()],
+        }
+    }
+}
+
+/// One page of the collaborations the actor may see, the count (up to the cap + 1), and the sort key
+/// of the last row when another page follows.
 pub fn list(
     conn: &mut DbConn,
     actor: &Actor,
     q: &ListQuery,
     today: NaiveDate,
-) -> Result<(Vec<CollaborationSummary>, i64), AppError> {
-    let visible = match actor.role {
-        Role::Administrator => Visible::All,
-        Role::CompanyRepresentative => Visible::Company(actor.org.clone()),
-        Role::ResearchPrincipalRepresentative => Visible::Principal(actor.org.clone()),
-        Role::RegisterHolder | Role::CpuaLegal | Role::Finance => Visible::Cpua(actor.org.clone()),
-    };
+) -> Result<(Vec<CollaborationSummary>, i64, Option<ListKey>), AppError> {
+    let visible = visible_to(actor);
     let filter = CollabFilter {
         step: q.step.map(|s| s.code().to_string()),
         cpua: q.cpua.clone(),
         register: q.register.clone(),
         overdue_on: q.overdue.then_some(today),
     };
-    let (rows, total) = repo::list_collaborations(conn, &visible, &filter, q.offset, q.limit)?;
+    // One row more than the page says whether another page follows.
+    let mut rows = repo::list_collaborations(
+        conn,
+        &visible,
+        &filter,
+        q.sort,
+        q.after.as_ref(),
+        q.limit + 1,
+    )?;
+    let more = rows.len() as i64 > q.limit;
+    rows.truncate(q.limit.max(0) as usize);
+    let next = if more {
+        rows.last().map(|(_, _, k)| k.clone())
+    } else {
+        None
+    };
+    let total = crate::db::lists::count_collaborations(conn, &visible, &filter, q.sort)?;
     let items = rows
         .into_iter()
-        .map(|(c, version)| {
+        .map(|(c, version, _)| {
             let holding = holding_up(&c, today);
             CollaborationSummary {
                 id: c.id.to_string(),
@@ -717,7 +825,7 @@ pub fn list(
             }
         })
         .collect();
-    Ok((items, total))
+    Ok((items, total, next))
 }
 
 /// An audit event as shown through the API.

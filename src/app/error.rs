@@ -62,6 +62,12 @@ pub enum AppError {
     UnsupportedMediaType(String),
     #[error("{0}")]
     BadRequest(String),
+    /// A query parameter that cannot be used as sent, e.g. a changed cursor (HTTP 400, naming it).
+    #[error("bad parameter {}", .0.field)]
+    BadParameter(FieldError),
+    /// Every place for a list query is taken; retry in a second (HTTP 503 with Retry-After).
+    #[error("{max} lists are running")]
+    ListsBusy { max: usize },
     #[error("service unavailable: {0}")]
     Unavailable(String),
     #[error(transparent)]

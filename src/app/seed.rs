@@ -138,7 +138,7 @@ pub fn seed_demo_accounts(conn: &mut DbConn, now: DateTime<Utc>) -> Result<(), A
             insert_organisation_audited(conn, &system, org(name, kind, number)?, now)?;
         }
     }
-    let (orgs, _) = repo::list_organisations(conn, None, 0, 10_000)?;
+    let (orgs, _) = repo::list_organisations(conn, None, None, 10_000)?;
     for (username, display, role, org_name) in DEMO_ACCOUNTS {
         if repo::account_by_username(conn, username)?.is_some() {
             continue;

@@ -6,6 +6,7 @@ use diesel::sqlite::SqliteConnection;
 use diesel::Connection;
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -102,6 +103,79 @@ pub struct Db {
     pub pool: r2d2::Pool<ConnManager>,
     pub url: DatabaseUrl,
     write_lock: Option<Arc<Mutex<()>>>,
+    /// Bounds how many list queries run at once, so slow lists never hold every connection.
+    pub list_gate: Arc<ListGate>,
+}
+
+/// How many list queries may run at once: the pool's size less two (at least one), so that two
+/// connections always stay free for cheap reads and for writes however many lists are waiting.
+pub struct ListGate {
+    in_use: AtomicUsize,
+    max: usize,
+}
+
+/// A place in the [`ListGate`], given back when dropped.
+pub struct ListPermit(Arc<ListGate>);
+
+impl ListGate {
+    pub fn new(pool_size: u32) -> ListGate {
+        ListGate {
+            in_use: AtomicUsize::new(0),
+            max: (pool_size as usize).saturating_sub(2).max(1),
+        }
+    }
+
+    pub fn max(&self) -> usize {
+        self.max
+    }
+
+    /// A place if one is free now.
+    pub fn try_enter(self: &Arc<Self>) -> Option<ListPermit> {
+        self.in_use
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < self.max).then_some(n + 1)
+            })
+            .ok()
+            .map(|_| ListPermit(self.clone()))
+    }
+}
+
+impl Drop for ListPermit {
+    fn drop(&mut self) {
+        self.0.in_use.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// How long one list statement may run on PostgreSQL before the server cancels it.
+pub const LIST_STATEMENT_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Runs a list query in one read transaction. On PostgreSQL with `SET LOCAL statement_timeout`
+/// ([`LIST_STATEMENT_TIMEOUT`]), so a list that turns out slow is cancelled by the server and its
+/// connection returns to the pool. SQLite has no per-statement timeout that diesel exposes (the
+/// progress handler needs the raw handle); there every list is bounded by construction instead: one
+/// index range in order, at most a page plus one row, and a count that stops at the cap.
+pub fn list_transaction<T, E>(
+    conn: &mut DbConn,
+    f: impl FnOnce(&mut DbConn) -> Result<T, E>,
+) -> Result<T, E>
+where
+    E: From<diesel::result::Error>,
+{
+    conn.transaction(|c| {
+        if matches!(c, DbConn::Postgres(_)) {
+            c.batch_execute(&format!(
+                "SET LOCAL statement_timeout = {}",
+                LIST_STATEMENT_TIMEOUT.as_millis()
+            ))?;
+        }
+        f(c)
+    })
+}
+
+/// Whether a database error is PostgreSQL cancelling a statement that ran past its timeout.
+pub fn is_statement_timeout(e: &diesel::result::Error) -> bool {
+    matches!(e, diesel::result::Error::DatabaseError(_, info)
+        if info.message().contains("statement timeout"))
 }
 
 impl Db {
@@ -130,6 +204,7 @@ impl Db {
             pool,
             url,
             write_lock,
+            list_gate: Arc::new(ListGate::new(max_size)),
         })
     }
 
@@ -241,6 +316,21 @@ pub fn migrations_applied(conn: &mut DbConn) -> anyhow::Result<bool> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_list_gate_leaves_two_connections_free() {
+        let gate = Arc::new(ListGate::new(8));
+        let permits: Vec<ListPermit> = std::iter::from_fn(|| gate.try_enter()).take(100).collect();
+        assert_eq!(permits.len(), 6);
+        assert!(gate.try_enter().is_none());
+        drop(permits);
+        assert!(gate.try_enter().is_some());
+        assert_eq!(
+            ListGate::new(2).max(),
+            1,
+            "a tiny pool still serves one list at a time"
+        );
+    }
 
     #[test]
     fn url_scheme_decides_the_backend() {

@@ -1,7 +1,6 @@
 //! Repositories: rows in, domain types out. No rules live here.
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
-use diesel::IntoSql;
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::schema::*;
@@ -29,7 +28,7 @@ pub fn utc(t: NaiveDateTime) -> DateTime<Utc> {
 
 // ---------- organisations ----------
 
-#[derive(Queryable, Insertable)]
+#[derive(Queryable, QueryableByName, Insertable)]
 #[diesel(table_name = organisations)]
 struct OrgRow {
     id: String,
@@ -98,24 +97,18 @@ pub fn organisation_by_number(conn: &mut DbConn, n: &OrgNumber) -> QResult<Optio
         .transpose()
 }
 
+/// One page of organisations in name order (then id), after the `(name, id)` of the last one shown,
+/// with their number counted up to [`super::lists::COUNT_CAP`] + 1.
 pub fn list_organisations(
     conn: &mut DbConn,
     kind: Option<OrgKind>,
-    offset: i64,
+    after: Option<(&str, &str)>,
     limit: i64,
 ) -> QResult<(Vec<Organisation>, i64)> {
-    let mut q = organisations::table.into_boxed();
-    let mut c = organisations::table.into_boxed();
-    if let Some(k) = kind {
-        q = q.filter(organisations::kind.eq(k.code()));
-        c = c.filter(organisations::kind.eq(k.code()));
-    }
-    let total: i64 = c.count().get_result(conn)?;
-    let rows: Vec<OrgRow> = q
-        .order((organisations::name.asc(), organisations::id.asc()))
-        .offset(offset)
-        .limit(limit)
-        .load(conn)?;
+    let kind = kind.map(|k| k.code());
+    let sql = super::lists::organisation_list_sql(kind, after, limit);
+    let rows: Vec<OrgRow> = super::lists::load(conn, &sql)?;
+    let total = super::lists::count_organisations(conn, kind)?;
     let orgs = rows
         .into_iter()
         .map(OrgRow::into_domain)
@@ -205,14 +198,23 @@ pub fn purge_expired_tokens(conn: &mut DbConn, now: DateTime<Utc>) -> QResult<us
 }
 
 pub fn actor_by_token(conn: &mut DbConn, hash: &str, now: DateTime<Utc>) -> QResult<Option<Actor>> {
-    let row: Option<AccountRow> = api_tokens::table
+    Ok(actor_and_expiry_by_token(conn, hash, now)?.map(|(a, _)| a))
+}
+
+/// The actor behind a live token and when the token expires.
+pub fn actor_and_expiry_by_token(
+    conn: &mut DbConn,
+    hash: &str,
+    now: DateTime<Utc>,
+) -> QResult<Option<(Actor, DateTime<Utc>)>> {
+    let row: Option<(AccountRow, NaiveDateTime)> = api_tokens::table
         .inner_join(accounts::table)
         .filter(api_tokens::token_hash.eq(hash))
         .filter(api_tokens::expires_at.gt(ts(now)))
-        .select(accounts::all_columns)
+        .select((accounts::all_columns, api_tokens::expires_at))
         .first(conn)
         .optional()?;
-    row.map(|r| r.actor()).transpose()
+    row.map(|(r, e)| r.actor().map(|a| (a, utc(e)))).transpose()
 }
 
 // ---------- registers ----------
@@ -262,6 +264,17 @@ pub fn find_register(conn: &mut DbConn, id: &RegisterId) -> QResult<Option<Regis
         .map(RegisterRow::into_domain))
 }
 
+/// The registers with the given ids (those that exist), in one query.
+pub fn find_registers(conn: &mut DbConn, ids: &[RegisterId]) -> QResult<Vec<Register>> {
+    let ids: Vec<&str> = ids.iter().map(RegisterId::as_str).collect();
+    Ok(registers::table
+        .filter(registers::id.eq_any(ids))
+        .load::<RegisterRow>(conn)?
+        .into_iter()
+        .map(RegisterRow::into_domain)
+        .collect())
+}
+
 pub fn register_by_code(conn: &mut DbConn, code: &str) -> QResult<Option<Register>> {
     Ok(registers::table
         .filter(registers::code.eq(code))
@@ -270,14 +283,17 @@ pub fn register_by_code(conn: &mut DbConn, code: &str) -> QResult<Option<Registe
         .map(RegisterRow::into_domain))
 }
 
+/// One page of registers in name order (then id), after the `(name, id)` of the last one shown, with
+/// their number counted up to [`super::lists::COUNT_CAP`] + 1. Registers are a few dozen rows, so the
+/// keyset condition is written plainly.
 pub fn list_registers(
     conn: &mut DbConn,
     cpua: Option<&OrgId>,
-    offset: i64,
+    after: Option<(&str, &str)>,
     limit: i64,
 ) -> QResult<(Vec<Register>, i64)> {
     let mut q = registers::table.into_boxed();
-    let mut c = registers::table.into_boxed();
+    let mut c = registers::table.select(registers::id).into_boxed();
     if let Some(o) = cpua {
         let ids = register_cpua::table
             .filter(register_cpua::cpua_id.eq(o.as_str().to_string()))
@@ -290,15 +306,21 @@ pub fn list_registers(
             .select(register_cpua::register_id);
         c = c.filter(registers::id.eq_any(ids));
     }
-    let total = c.count().get_result(conn)?;
+    if let Some((name, id)) = after {
+        q = q.filter(
+            registers::name.gt(name.to_string()).or(registers::name
+                .eq(name.to_string())
+                .and(registers::id.gt(id.to_string()))),
+        );
+    }
+    let counted: Vec<String> = c.limit(super::lists::COUNT_CAP + 1).load(conn)?;
     let rows: Vec<RegisterRow> = q
         .order((registers::name.asc(), registers::id.asc()))
-        .offset(offset)
         .limit(limit)
         .load(conn)?;
     Ok((
         rows.into_iter().map(RegisterRow::into_domain).collect(),
-        total,
+        counted.len() as i64,
     ))
 }
 
@@ -345,7 +367,11 @@ pub fn assign_cpua(
             register_cpua::valid_from.eq(ts(now)),
         ))
         .execute(conn)?;
-    Ok(())
+    // Who sees the register's collaborations changes with their CPUA.
+    super::lists::rebuild_access(
+        conn,
+        super::lists::AccessScope::OfRegister(register.as_str()),
+    )
 }
 
 /// The CPUA responsible now for each of the given registers, with the CPUA's name.
@@ -458,6 +484,7 @@ fn write_projections(conn: &mut DbConn, c: &Collaboration) -> QResult<()> {
             .values((
                 collaboration_registers::collaboration_id.eq(id),
                 collaboration_registers::register_id.eq(r),
+                collaboration_registers::created_at.eq(Some(ts(c.created_at))),
             ))
             .execute(conn)?;
     }
@@ -474,7 +501,7 @@ fn write_projections(conn: &mut DbConn, c: &Collaboration) -> QResult<()> {
             ))
             .execute(conn)?;
     }
-    Ok(())
+    super::lists::rebuild_access(conn, super::lists::AccessScope::One(id))
 }
 
 fn state_json(c: &Collaboration) -> QResult<String> {
@@ -676,117 +703,18 @@ pub fn delegations(conn: &mut DbConn, regs: &[RegisterId]) -> QResult<Vec<Delega
         .collect()
 }
 
-/// Which collaborations an actor may see, as a SQL filter (the same rule as
-/// `app::authz::can_see`).
-#[derive(Debug, Clone)]
-pub enum Visible {
-    All,
-    Company(OrgId),
-    Principal(OrgId),
-    Cpua(OrgId),
-}
+pub use super::lists::{CollabFilter, CollabSort, ListKey, Visible};
 
-#[derive(Debug, Clone, Default)]
-pub struct CollabFilter {
-    pub step: Option<String>,
-    pub cpua: Option<OrgId>,
-    pub register: Option<RegisterId>,
-    pub overdue_on: Option<NaiveDate>,
-}
-
+/// One page of the collaboration list, in keyset order (see [`super::lists`]).
 pub fn list_collaborations(
     conn: &mut DbConn,
     visible: &Visible,
     f: &CollabFilter,
-    offset: i64,
+    sort: CollabSort,
+    after: Option<&ListKey>,
     limit: i64,
-) -> QResult<(Vec<(Collaboration, i64)>, i64)> {
-    macro_rules! filtered {
-        () => {{
-            let mut q = collaborations::table.into_boxed();
-            match visible {
-                Visible::All => {}
-                Visible::Company(o) => {
-                    q = q.filter(collaborations::company_id.eq(o.as_str().to_string()))
-                }
-                Visible::Principal(o) => {
-                    q = q.filter(collaborations::principal_id.eq(o.as_str().to_string()))
-                }
-                Visible::Cpua(o) => {
-                    let via_registers = collaboration_registers::table
-                        .inner_join(register_cpua::table.on(
-                            register_cpua::register_id.eq(collaboration_registers::register_id),
-                        ))
-                        .filter(register_cpua::cpua_id.eq(o.as_str().to_string()))
-                        .filter(register_cpua::valid_to.is_null())
-                        .select(collaboration_registers::collaboration_id);
-                    let via_reviews = cpua_reviews::table
-                        .filter(cpua_reviews::cpua_id.eq(o.as_str().to_string()))
-                        .select(cpua_reviews::collaboration_id);
-                    q = q.filter(
-                        collaborations::id
-                            .eq_any(via_registers)
-                            .or(collaborations::id.eq_any(via_reviews)),
-                    );
-                }
-            }
-            if let Some(s) = &f.step {
-                q = q.filter(collaborations::step.eq(s.clone()));
-            }
-            if let Some(o) = &f.cpua {
-                let via_registers =
-                    collaboration_registers::table
-                        .inner_join(register_cpua::table.on(
-                            register_cpua::register_id.eq(collaboration_registers::register_id),
-                        ))
-                        .filter(register_cpua::cpua_id.eq(o.as_str().to_string()))
-                        .filter(register_cpua::valid_to.is_null())
-                        .select(collaboration_registers::collaboration_id);
-                let via_reviews = cpua_reviews::table
-                    .filter(cpua_reviews::cpua_id.eq(o.as_str().to_string()))
-                    .select(cpua_reviews::collaboration_id);
-                q = q.filter(
-                    collaborations::id
-                        .eq_any(via_registers)
-                        .or(collaborations::id.eq_any(via_reviews)),
-                );
-            }
-            if let Some(r) = &f.register {
-                let ids = collaboration_registers::table
-                    .filter(collaboration_registers::register_id.eq(r.as_str().to_string()))
-                    .select(collaboration_registers::collaboration_id);
-                q = q.filter(collaborations::id.eq_any(ids));
-            }
-            if let Some(today) = f.overdue_on {
-                let overdue = cpua_reviews::table
-                    .filter(cpua_reviews::decision_due_on.lt(today))
-                    .filter(
-                        cpua_reviews::cpua_id
-                            .nullable()
-                            .eq(f.cpua.as_ref().map(|o| o.as_str().to_string()))
-                            .or(f.cpua.is_none().into_sql::<diesel::sql_types::Bool>()),
-                    )
-                    .select(cpua_reviews::collaboration_id);
-                q = q.filter(collaborations::id.eq_any(overdue));
-            }
-            q
-        }};
-    }
-    let total: i64 = filtered!().count().get_result(conn)?;
-    let rows: Vec<CollabRow> = filtered!()
-        .order((collaborations::created_at.desc(), collaborations::id.asc()))
-        .offset(offset)
-        .limit(limit)
-        .load(conn)?;
-    let items = rows
-        .into_iter()
-        .map(|r| {
-            crate::domain::state::load(&r.state)
-                .map(|c| (c, r.version))
-                .map_err(|e| diesel::result::Error::DeserializationError(Box::new(e)))
-        })
-        .collect::<QResult<Vec<_>>>()?;
-    Ok((items, total))
+) -> QResult<super::lists::CollabPage> {
+    super::lists::list_collaborations(conn, visible, f, sort, after, limit)
 }
 
 // ---------- audit events ----------

@@ -73,6 +73,20 @@ diesel::table! {
     collaboration_registers (collaboration_id, register_id) {
         collaboration_id -> Text,
         register_id -> Text,
+        /// The collaboration's `created_at`, copied so the list by register reads one index in order.
+        created_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    /// Who may see a collaboration (the rule of `app::authz::can_see`), one row per organisation.
+    collaboration_access (org_id, collaboration_id) {
+        org_id -> Text,
+        collaboration_id -> Text,
+        created_at -> Timestamp,
+        is_company -> Integer,
+        is_principal -> Integer,
+        is_cpua -> Integer,
     }
 }
 
@@ -143,6 +157,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     register_cpua,
     collaborations,
     collaboration_registers,
+    collaboration_access,
     cpua_reviews,
     counters,
     audit_events,

@@ -466,6 +466,13 @@ pub fn check_embedded() -> Vec<String> {
 /// Every message id the code can emit, with the parameters its template takes. `msg!` refuses an id
 /// that is not here. Step names (`step.<code>`) are in the catalogues too, one per [`Step`].
 pub const MESSAGES: &[MessageDecl] = &[
+    m("malformed_cursor", &[]),
+    m("other_list", &[]),
+    m("one_of.sort", &["value"]),
+    m("due_with_overdue", &[]),
+    m("lists_busy", &["max"]),
+    m("problem.invalid_cursor", &[]),
+    m("problem.lists_busy", &[]),
     m("add_and_waive", &["code"]),
     m(
         "agreement_clause_missing",

@@ -4,7 +4,10 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::Duration;
 use serde::{Deserialize, Serialize};
 
-use super::extract::{if_match, query_pairs, Authenticated, JsonBody, Page, Paging};
+use super::extract::{
+    encode_cursor, enter_list_gate, if_match, query_pairs, Abandoned, Authenticated, JsonBody,
+    Page, Paging,
+};
 use super::{blocking, AppState};
 use crate::app::collaborations::{
     self as collab, ActionInput, CollaborationSummary, CollaborationView, EventView, ListQuery,
@@ -12,7 +15,9 @@ use crate::app::collaborations::{
 };
 use crate::app::reference::{self, NewOrganisation, NewRegister, RegisterView};
 use crate::app::{audit::StreamReport, auth, AppError};
-use crate::db::{conn::migrations_applied, repo};
+use crate::db::conn::{list_transaction, migrations_applied};
+use crate::db::lists::COUNT_CAP;
+use crate::db::repo::{self, CollabSort};
 use crate::domain::ids::{OrgId, RegisterId};
 use crate::domain::lifecycle::Step;
 use crate::domain::organisation::OrgKind;
@@ -165,14 +170,15 @@ fn register_id(s: &str) -> Result<RegisterId, AppError> {
 /// Organisations (reference data).
 #[utoipa::path(get, path = "/api/v1/organisations", tag = "reference data", security(("bearer" = [])),
     params(("kind" = Option<String>, Query, description = "filter by kind"),
-           ("page" = Option<i64>, Query), ("per_page" = Option<i64>, Query)),
-    responses((status = 200, body = Object)))]
+           ("cursor" = Option<String>, Query, description = "next_cursor of the previous page"),
+           ("per_page" = Option<i64>, Query)),
+    responses((status = 200, body = Object), (status = 400, body = super::problem::Problem)))]
 pub async fn list_organisations(
     state: Data,
     req: HttpRequest,
     _who: Authenticated,
 ) -> Result<HttpResponse, AppError> {
-    let pairs = query_pairs(&req, &["kind", "page", "per_page"])?;
+    let pairs = query_pairs(&req, &["kind", "per_page", "cursor"])?;
     let paging = Paging::parse(&pairs, &state)?;
     let kind =
         match pairs.iter().find(|(k, _)| k == "kind") {
@@ -181,14 +187,27 @@ pub async fn list_organisations(
             })?),
             None => None,
         };
-    let (offset, limit) = (paging.offset(), paging.per_page);
-    let (items, total) = blocking(move || {
-        state
-            .svc
-            .read(|c| Ok(repo::list_organisations(c, kind, offset, limit)?))
+    let fingerprint = format!(
+        "organisations|kind={}",
+        kind.map(|k| k.code()).unwrap_or("")
+    );
+    let after = paging.after(&fingerprint, 2)?;
+    let limit = paging.per_page;
+    let (mut items, total) = blocking(move || {
+        state.svc.read(|c| {
+            let after = after.as_ref().map(|k| (k[0].as_str(), k[1].as_str()));
+            Ok(repo::list_organisations(c, kind, after, limit + 1)?)
+        })
     })
     .await?;
-    Ok(HttpResponse::Ok().json(paging.page(items, total)))
+    let next = (items.len() as i64 > limit).then(|| {
+        items.truncate(limit as usize);
+        items
+            .last()
+            .map(|o| encode_cursor(&fingerprint, vec![o.name.clone(), o.id.to_string()]))
+    });
+    let page = paging.page(&req, items, total, COUNT_CAP, next.flatten());
+    Ok(HttpResponse::Ok().json(page))
 }
 
 /// Add an organisation (administrator).
@@ -227,14 +246,16 @@ pub async fn get_organisation(
 
 /// Registers with their current CPUA.
 #[utoipa::path(get, path = "/api/v1/registers", tag = "reference data", security(("bearer" = [])),
-    params(("cpua" = Option<String>, Query), ("page" = Option<i64>, Query), ("per_page" = Option<i64>, Query)),
+    params(("cpua" = Option<String>, Query),
+           ("cursor" = Option<String>, Query, description = "next_cursor of the previous page"),
+           ("per_page" = Option<i64>, Query)),
     responses((status = 200, body = Object)))]
 pub async fn list_registers(
     state: Data,
     req: HttpRequest,
     _who: Authenticated,
 ) -> Result<HttpResponse, AppError> {
-    let pairs = query_pairs(&req, &["cpua", "page", "per_page"])?;
+    let pairs = query_pairs(&req, &["cpua", "per_page", "cursor"])?;
     let paging = Paging::parse(&pairs, &state)?;
     let cpua = match pairs.iter().find(|(k, _)| k == "cpua") {
         Some((_, v)) => Some(
@@ -243,10 +264,16 @@ pub async fn list_registers(
         ),
         None => None,
     };
-    let (offset, limit) = (paging.offset(), paging.per_page);
-    let (items, total) = blocking(move || {
+    let fingerprint = format!(
+        "registers|cpua={}",
+        cpua.as_ref().map(OrgId::as_str).unwrap_or("")
+    );
+    let after = paging.after(&fingerprint, 2)?;
+    let limit = paging.per_page;
+    let (mut items, total) = blocking(move || {
         state.svc.read(|c| {
-            let (regs, total) = repo::list_registers(c, cpua.as_ref(), offset, limit)?;
+            let after = after.as_ref().map(|k| (k[0].as_str(), k[1].as_str()));
+            let (regs, total) = repo::list_registers(c, cpua.as_ref(), after, limit + 1)?;
             let views = regs
                 .into_iter()
                 .map(|r| reference::register_view(c, r))
@@ -255,7 +282,14 @@ pub async fn list_registers(
         })
     })
     .await?;
-    Ok(HttpResponse::Ok().json(paging.page(items, total)))
+    let next = (items.len() as i64 > limit).then(|| {
+        items.truncate(limit as usize);
+        items
+            .last()
+            .map(|r| encode_cursor(&fingerprint, vec![r.name.clone(), r.id.clone()]))
+    });
+    let page = paging.page(&req, items, total, COUNT_CAP, next.flatten());
+    Ok(HttpResponse::Ok().json(page))
 }
 
 /// Add a register under a CPUA (administrator).
@@ -393,8 +427,11 @@ pub async fn set_patient_information(
     params(("step" = Option<String>, Query, description = "preparation … archiving, refused, withdrawn, closed"),
            ("cpua" = Option<String>, Query), ("register" = Option<String>, Query),
            ("overdue" = Option<bool>, Query, description = "only those with a decision past its due date"),
-           ("page" = Option<i64>, Query), ("per_page" = Option<i64>, Query, description = "at most api.max_page_size")),
-    responses((status = 200, body = Page<CollaborationSummary>), (status = 422, body = super::problem::Problem)))]
+           ("sort" = Option<String>, Query, description = "newest (the default) or due: earliest undecided CPUA decision first; overdue lists are in due order"),
+           ("cursor" = Option<String>, Query, description = "next_cursor of the previous page, with the same filters and sort"),
+           ("per_page" = Option<i64>, Query, description = "at most api.max_page_size")),
+    responses((status = 200, body = Page<CollaborationSummary>), (status = 400, body = super::problem::Problem),
+              (status = 422, body = super::problem::Problem), (status = 503, body = super::problem::Problem)))]
 pub async fn list_collaborations(
     state: Data,
     req: HttpRequest,
@@ -402,14 +439,16 @@ pub async fn list_collaborations(
 ) -> Result<HttpResponse, AppError> {
     let pairs = query_pairs(
         &req,
-        &["step", "cpua", "register", "overdue", "page", "per_page"],
+        &[
+            "step", "cpua", "register", "overdue", "sort", "per_page", "cursor",
+        ],
     )?;
     let paging = Paging::parse(&pairs, &state)?;
     let mut q = ListQuery {
-        offset: paging.offset(),
         limit: paging.per_page,
         ..Default::default()
     };
+    let mut sort = None;
     for (k, v) in &pairs {
         match k.as_str() {
             "step" => {
@@ -436,15 +475,52 @@ pub async fn list_collaborations(
                     _ => return Err(AppError::invalid("overdue", crate::msg!("bool"))),
                 }
             }
+            "sort" => {
+                sort = Some(match v.as_str() {
+                    "newest" => CollabSort::Newest,
+                    "due" => CollabSort::Due,
+                    _ => {
+                        return Err(AppError::invalid(
+                            "sort",
+                            crate::msg!("one_of.sort", value = v.as_str()),
+                        ))
+                    }
+                })
+            }
             _ => {}
         }
     }
-    let (items, total) = blocking(move || {
-        let today = state.svc.clock.today();
-        state.svc.read(|c| collab::list(c, &who.0, &q, today))
+    // Overdue is a work queue: in due order, most overdue first.
+    q.sort = match (sort, q.overdue) {
+        (Some(CollabSort::Newest), true) => {
+            return Err(AppError::invalid("sort", crate::msg!("due_with_overdue")))
+        }
+        (None, true) => CollabSort::Due,
+        (s, _) => s.unwrap_or(CollabSort::Newest),
+    };
+    let today = state.svc.clock.today();
+    let fingerprint = q.fingerprint(&who.0, today);
+    q.after = match paging.after(&fingerprint, ListQuery::KEY_PARTS)? {
+        None => None,
+        Some(parts) => Some(q.key_from(&parts).ok_or_else(super::extract::other_list)?),
+    };
+    // A bounded number of lists run at once, so slow ones cannot take every connection.
+    let permit = enter_list_gate(&state.svc.db.list_gate).await?;
+    let abandoned = Abandoned::new();
+    let gone = abandoned.flag();
+    let result = blocking(move || {
+        let _permit = permit;
+        if gone.load(std::sync::atomic::Ordering::Acquire) {
+            return Err(AppError::Unavailable("the client went away".into()));
+        }
+        let mut conn = state.svc.db.pool.get()?;
+        list_transaction(&mut conn, |c| collab::list(c, &who.0, &q, today))
     })
-    .await?;
-    Ok(HttpResponse::Ok().json(paging.page(items, total)))
+    .await;
+    abandoned.disarm();
+    let (items, total, next) = result?;
+    let next = next.map(|k| encode_cursor(&fingerprint, ListQuery::key_parts(&k)));
+    Ok(HttpResponse::Ok().json(paging.page(&req, items, total, COUNT_CAP, next)))
 }
 
 fn with_etag(status: actix_web::http::StatusCode, v: CollaborationView) -> HttpResponse {

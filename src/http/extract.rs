@@ -420,24 +420,99 @@ pub fn query_pairs(req: &HttpRequest, allowed: &[&str]) -> Result<Vec<(String, S
     Ok(pairs)
 }
 
-/// Page number and size, with the hard cap from the settings.
+/// Page size and position of a keyset-paginated list: `per_page` (at most `api.max_page_size`) and
+/// the opaque `cursor` from the previous page's `next_cursor`.
 pub struct Paging {
-    pub page: i64,
     pub per_page: i64,
+    pub cursor: Option<String>,
+}
+
+/// A cursor whose key does not fit the list: answered 400 naming `cursor`.
+pub fn other_list() -> AppError {
+    AppError::BadParameter(FieldError::new("cursor", crate::msg!("other_list")))
+}
+
+fn malformed_cursor() -> AppError {
+    AppError::BadParameter(FieldError::new("cursor", crate::msg!("malformed_cursor")))
+}
+
+/// The check that binds a cursor to its list: the first 16 hex digits of SHA-256 over the list's
+/// filter fingerprint and the key. It is an integrity check, not a secret: a cursor only says where a
+/// page starts, and every row is still filtered by what the actor may see.
+fn cursor_check(fingerprint: &str, key: &[String]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(b"samverkan-cursor-v1\0");
+    h.update(fingerprint.as_bytes());
+    for k in key {
+        h.update(b"\0");
+        h.update(k.as_bytes());
+    }
+    hex::encode(&h.finalize()[..8])
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct CursorBody {
+    /// The sort key of the last row shown.
+    k: Vec<String>,
+    /// [`cursor_check`] of the filter fingerprint and `k`.
+    c: String,
+}
+
+/// An opaque cursor for the page after the row with sort key `key`, in the list named by
+/// `fingerprint` (the sort and every filter, and who asks).
+pub fn encode_cursor(fingerprint: &str, key: Vec<String>) -> String {
+    use base64::Engine;
+    let c = cursor_check(fingerprint, &key);
+    let body = serde_json::to_vec(&CursorBody { k: key, c }).unwrap_or_default();
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(body)
 }
 
 impl Paging {
-    pub fn offset(&self) -> i64 {
-        (self.page - 1) * self.per_page
+    /// The sort key the cursor carries, if there is one. A cursor that is not ours, was changed, or
+    /// belongs to another list (other filters, sort or caller) is answered 400 naming `cursor`.
+    pub fn after(&self, fingerprint: &str, parts: usize) -> Result<Option<Vec<String>>, AppError> {
+        use base64::Engine;
+        let Some(raw) = &self.cursor else {
+            return Ok(None);
+        };
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(raw.trim_end_matches('='))
+            .map_err(|_| malformed_cursor())?;
+        let body: CursorBody = serde_json::from_slice(&bytes).map_err(|_| malformed_cursor())?;
+        if body.k.len() != parts || body.c != cursor_check(fingerprint, &body.k) {
+            return Err(other_list());
+        }
+        Ok(Some(body.k))
     }
 
-    /// The page of a list, given its items and the total count.
-    pub fn page<T>(&self, items: Vec<T>, total: i64) -> Page<T> {
+    /// The page of a list: its items, the total counted up to `cap` + 1, and the cursor of the next
+    /// page when there is one. `next` is the request's own path and query with that cursor.
+    pub fn page<T>(
+        &self,
+        req: &HttpRequest,
+        items: Vec<T>,
+        counted: i64,
+        cap: i64,
+        next_cursor: Option<String>,
+    ) -> Page<T> {
+        let next = next_cursor.as_ref().map(|c| {
+            let mut q = url::form_urlencoded::Serializer::new(String::new());
+            for (k, v) in url::form_urlencoded::parse(req.query_string().as_bytes()) {
+                if k != "cursor" {
+                    q.append_pair(&k, &v);
+                }
+            }
+            q.append_pair("cursor", c);
+            format!("{}?{}", req.path(), q.finish())
+        });
         Page {
             items,
-            page: self.page,
             per_page: self.per_page,
-            total,
+            total: counted.min(cap),
+            total_exact: counted <= cap,
+            next_cursor,
+            next,
         }
     }
 
@@ -449,14 +524,6 @@ impl Paging {
                 .map(|(_, v)| v.as_str())
         };
         let max = state.settings.api.max_page_size;
-        let page = match get("page") {
-            None => 1,
-            Some(v) => v
-                .parse::<i64>()
-                .ok()
-                .filter(|p| (1..=1_000_000).contains(p))
-                .ok_or_else(|| AppError::invalid("page", crate::msg!("range")))?,
-        };
         let per_page = match get("per_page") {
             None => state.settings.api.default_page_size,
             Some(v) => v
@@ -465,17 +532,26 @@ impl Paging {
                 .filter(|p| (1..=max).contains(p))
                 .ok_or_else(|| AppError::invalid("per_page", crate::msg!("max", max = max)))?,
         };
-        Ok(Paging { page, per_page })
+        let cursor = get("cursor").map(str::to_string);
+        Ok(Paging { per_page, cursor })
     }
 }
 
-/// A page of a list.
+/// A page of a list. Follow `next` (or send `cursor=<next_cursor>` with the same filters) for the
+/// page after; there is none when `next` is null. Pages are keyset pages: a page costs the same
+/// however deep it is, and rows added meanwhile never shift a page.
 #[derive(Debug, serde::Serialize, utoipa::ToSchema)]
 pub struct Page<T> {
     pub items: Vec<T>,
-    pub page: i64,
     pub per_page: i64,
+    /// How many rows the list has, counted up to a cap (1000): exact when `total_exact` is true,
+    /// otherwise "at least this many".
     pub total: i64,
+    pub total_exact: bool,
+    /// The cursor of the next page, if there is one.
+    pub next_cursor: Option<String>,
+    /// The path and query of the next page, if there is one.
+    pub next: Option<String>,
 }
 
 /// The version a client expects, from `If-Match: "N"`.
@@ -492,4 +568,65 @@ pub fn if_match(req: &HttpRequest) -> Result<Option<i64>, AppError> {
         .parse::<i64>()
         .map(Some)
         .map_err(|_| AppError::invalid("If-Match", crate::msg!("etag")))
+}
+
+/// How long a list request waits for a place among the running list queries before it is answered
+/// 503 with `Retry-After`.
+pub const LIST_GATE_WAIT: std::time::Duration = std::time::Duration::from_millis(250);
+
+/// A place among the running list queries (see [`crate::db::conn::ListGate`]), waiting up to
+/// [`LIST_GATE_WAIT`]; when none frees up, the 503 answer to send (with `Retry-After: 1`).
+pub async fn enter_list_gate(
+    gate: &std::sync::Arc<crate::db::conn::ListGate>,
+) -> Result<crate::db::conn::ListPermit, AppError> {
+    let deadline = std::time::Instant::now() + LIST_GATE_WAIT;
+    loop {
+        if let Some(p) = gate.try_enter() {
+            return Ok(p);
+        }
+        if std::time::Instant::now() >= deadline {
+            return Err(AppError::ListsBusy { max: gate.max() });
+        }
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+}
+
+/// Set when the request is dropped before its answer is ready (the client went away): the blocking
+/// work checks it before each statement and stops, so an abandoned list does not run on.
+pub struct Abandoned {
+    flag: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    armed: bool,
+}
+
+impl Abandoned {
+    pub fn new() -> Abandoned {
+        Abandoned {
+            flag: Default::default(),
+            armed: true,
+        }
+    }
+
+    /// The flag the blocking work reads.
+    pub fn flag(&self) -> std::sync::Arc<std::sync::atomic::AtomicBool> {
+        self.flag.clone()
+    }
+
+    /// The answer is ready: dropping no longer means the client left.
+    pub fn disarm(mut self) {
+        self.armed = false;
+    }
+}
+
+impl Default for Abandoned {
+    fn default() -> Self {
+        Abandoned::new()
+    }
+}
+
+impl Drop for Abandoned {
+    fn drop(&mut self) {
+        if self.armed {
+            self.flag.store(true, std::sync::atomic::Ordering::Release);
+        }
+    }
 }

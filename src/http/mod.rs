@@ -23,6 +23,8 @@ pub struct AppState {
     pub token_limiter: ratelimit::RateLimiter,
     /// Request counts and latency per route, for `/metrics`.
     pub metrics: std::sync::Arc<metrics::Metrics>,
+    /// Recently authenticated tokens (`auth::TOKEN_CACHE_SECONDS`).
+    pub token_cache: auth::TokenCache,
 }
 
 impl AppState {
@@ -34,6 +36,7 @@ impl AppState {
             settings,
             token_limiter,
             metrics: std::sync::Arc::new(metrics::Metrics::new()),
+            token_cache: auth::TokenCache::new(),
         }
     }
 }
@@ -110,9 +113,16 @@ async fn actor_of(req: &ServiceRequest) -> Result<crate::domain::role::Actor, Ap
         .app_data::<web::Data<AppState>>()
         .cloned()
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("no application state")))?;
+    let now = state.svc.clock.now();
+    // A token seen within the last seconds needs no database round trip.
+    let (hash, hit) = auth::cached_actor(&state.token_cache, &token, now);
+    if let Some(actor) = hit {
+        return Ok(actor);
+    }
     blocking(move || {
-        let now = state.svc.clock.now();
-        state.svc.read(|c| auth::authenticate(c, &token, now))
+        state
+            .svc
+            .read(|c| auth::authenticate_hash(c, &state.token_cache, &hash, now))
     })
     .await?
     .ok_or_else(|| AppError::Unauthenticated("the token is unknown or has expired".into()))

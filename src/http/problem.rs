@@ -213,6 +213,25 @@ fn problem_of(e: &AppError, lang: Lang) -> Problem {
             crate::msg!("problem.malformed_request"),
             m.clone(),
         ),
+        AppError::BadParameter(f) => {
+            let fp = FieldProblem::of(f, lang);
+            let mut pr = p(
+                StatusCode::BAD_REQUEST,
+                "invalid_cursor",
+                crate::msg!("problem.invalid_cursor"),
+                format!("{}: {}", fp.field, fp.message),
+            );
+            pr.field = Some(fp.field.clone());
+            pr.rule = Some(fp.rule.clone());
+            pr.errors = vec![fp];
+            pr
+        }
+        AppError::ListsBusy { max } => p(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "lists_busy",
+            crate::msg!("problem.lists_busy"),
+            crate::msg!("lists_busy", max = max.to_string()).render(lang),
+        ),
         AppError::Unavailable(m) => p(
             StatusCode::SERVICE_UNAVAILABLE,
             "unavailable",
@@ -245,6 +264,9 @@ pub fn response_in(e: &AppError, lang: Lang) -> HttpResponse {
             if let Ok(v) = HeaderValue::from_str(&retry_after_secs.max(&1).to_string()) {
                 headers.insert(header::RETRY_AFTER, v);
             }
+        }
+        AppError::ListsBusy { .. } => {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
         }
         _ => {}
     }

@@ -8,6 +8,7 @@ mod helpers;
 mod input;
 mod legal_core;
 mod lifecycle;
+mod lists;
 mod messages;
 mod metrics;
 mod reference;

@@ -1,0 +1,10 @@
+DROP INDEX organisations_kind_list;
+DROP INDEX organisations_list;
+DROP INDEX cpua_reviews_cpua_due;
+DROP INDEX cpua_reviews_due;
+DROP INDEX collaborations_step_list;
+CREATE INDEX collaborations_step ON collaborations (step);
+DROP INDEX collaborations_list;
+DROP INDEX collaboration_registers_list;
+ALTER TABLE collaboration_registers DROP COLUMN created_at;
+DROP TABLE collaboration_access;

@@ -1,0 +1,604 @@
+//! Lists that do not grow with the table (issue 10). Every shipped list reads one index range in
+//! its order and stops after a page: keyset pagination (the sort key of the last row of the previous
+//! page) instead of OFFSET, visibility through the `collaboration_access` projection instead of an OR
+//! over three relations, and a total counted only up to [`COUNT_CAP`].
+//!
+//! The SQL is built here as text with `?` placeholders and typed binds, one builder for production and
+//! for the query-plan test (`tests/query_plans.rs` asks [`collaboration_list_sql`] for the very statement
+//! the list runs), so the two cannot drift apart. PostgreSQL gets `$1 … $n` in place of `?`.
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::pg::Pg;
+use diesel::query_builder::BoxedSqlQuery;
+use diesel::sql_types::{BigInt, Date, Nullable, Text, Timestamp};
+use diesel::sqlite::Sqlite;
+use diesel::{QueryableByName, RunQueryDsl};
+
+use super::DbConn;
+use crate::domain::ids::{OrgId, RegisterId};
+
+pub type QResult<T> = Result<T, diesel::result::Error>;
+
+/// Totals are counted up to this many rows; past it the total says "at least" (`total_exact: false`).
+pub const COUNT_CAP: i64 = 1000;
+
+/// A value bound to a placeholder.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Bind {
+    Text(String),
+    Timestamp(NaiveDateTime),
+    Date(NaiveDate),
+    Int(i64),
+}
+
+/// One statement: SQL with `?` placeholders and its binds, in order.
+#[derive(Debug, Clone, Default)]
+pub struct Sql {
+    pub text: String,
+    pub binds: Vec<Bind>,
+}
+
+impl Sql {
+    fn push(&mut self, s: &str) -> &mut Self {
+        self.text.push_str(s);
+        self
+    }
+
+    fn bind(&mut self, s: &str, b: Bind) -> &mut Self {
+        self.text.push_str(s);
+        self.binds.push(b);
+        self
+    }
+
+    /// The text for PostgreSQL: `$1 … $n` in place of each `?` (the builder never writes `?` inside a
+    /// literal).
+    pub fn postgres_text(&self) -> String {
+        let mut out = String::with_capacity(self.text.len() + 16);
+        let mut n = 0;
+        for ch in self.text.chars() {
+            if ch == '?' {
+                n += 1;
+                out.push('$');
+                out.push_str(&n.to_string());
+            } else {
+                out.push(ch);
+            }
+        }
+        out
+    }
+
+    /// The text for the given connection's backend.
+    pub fn text_for(&self, conn: &DbConn) -> String {
+        match conn {
+            DbConn::Postgres(_) => self.postgres_text(),
+            DbConn::Sqlite(_) => self.text.clone(),
+        }
+    }
+}
+
+macro_rules! bound {
+    ($q:expr, $binds:expr) => {{
+        let mut q = $q;
+        for b in $binds {
+            q = match b {
+                Bind::Text(s) => q.bind::<Text, _>(s.clone()),
+                Bind::Timestamp(t) => q.bind::<Timestamp, _>(*t),
+                Bind::Date(d) => q.bind::<Date, _>(*d),
+                Bind::Int(i) => q.bind::<BigInt, _>(*i),
+            };
+        }
+        q
+    }};
+}
+
+fn pg_query(sql: &Sql) -> BoxedSqlQuery<'static, Pg, diesel::query_builder::SqlQuery> {
+    bound!(
+        diesel::sql_query(sql.postgres_text()).into_boxed::<Pg>(),
+        &sql.binds
+    )
+}
+
+fn sqlite_query(sql: &Sql) -> BoxedSqlQuery<'static, Sqlite, diesel::query_builder::SqlQuery> {
+    bound!(
+        diesel::sql_query(sql.text.clone()).into_boxed::<Sqlite>(),
+        &sql.binds
+    )
+}
+
+/// Runs a query built here and reads its rows.
+pub fn load<R>(conn: &mut DbConn, sql: &Sql) -> QResult<Vec<R>>
+where
+    R: QueryableByName<Pg> + QueryableByName<Sqlite> + 'static,
+{
+    match conn {
+        DbConn::Postgres(c) => pg_query(sql).load(c),
+        DbConn::Sqlite(c) => sqlite_query(sql).load(c),
+    }
+}
+
+/// Runs a statement built here; returns the rows it touched.
+pub fn execute(conn: &mut DbConn, sql: &Sql) -> QResult<usize> {
+    match conn {
+        DbConn::Postgres(c) => pg_query(sql).execute(c),
+        DbConn::Sqlite(c) => sqlite_query(sql).execute(c),
+    }
+}
+
+// ---------- who may see what ----------
+
+/// Which collaborations an actor may see, as a SQL filter: the same rule as `app::authz::can_see`,
+/// read from `collaboration_access`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Visible {
+    /// An administrator.
+    All,
+    /// A company representative: the company's own collaborations.
+    Company(OrgId),
+    /// A research-principal representative: where the organisation is principal or company.
+    Principal(OrgId),
+    /// CPUA staff (legal, register holders, finance): where the authority is a CPUA now (of a
+    /// register) or was applied to.
+    Cpua(OrgId),
+}
+
+impl Visible {
+    /// The organisation whose access rows decide, and the relation rule on alias `a`.
+    fn org_and_rule(&self, a: &str) -> Option<(&OrgId, String)> {
+        match self {
+            Visible::All => None,
+            Visible::Company(o) => Some((o, format!("{a}.is_company = 1"))),
+            Visible::Principal(o) => {
+                Some((o, format!("({a}.is_company = 1 OR {a}.is_principal = 1)")))
+            }
+            Visible::Cpua(o) => Some((o, format!("{a}.is_cpua = 1"))),
+        }
+    }
+}
+
+/// Which collaborations the rebuild covers.
+pub enum AccessScope<'a> {
+    One(&'a str),
+    OfRegister(&'a str),
+}
+
+/// Rebuilds the `collaboration_access` rows of the collaborations in scope from their stored rows
+/// (company, principal), the current CPUA of each register, and every CPUA applied to. Call it after
+/// the collaboration's row and projection rows are written, or after a register moved CPUA.
+pub fn rebuild_access(conn: &mut DbConn, scope: AccessScope<'_>) -> QResult<()> {
+    let (pred, bind) = match scope {
+        AccessScope::One(id) => ("c.id = ?", id),
+        AccessScope::OfRegister(r) => (
+            "c.id IN (SELECT cr0.collaboration_id FROM collaboration_registers cr0 WHERE cr0.register_id = ?)",
+            r,
+        ),
+    };
+    let mut del = Sql::default();
+    match scope {
+        AccessScope::One(id) => {
+            del.bind(
+                "DELETE FROM collaboration_access WHERE collaboration_id = ?",
+                Bind::Text(id.into()),
+            );
+        }
+        AccessScope::OfRegister(r) => {
+            del.bind(
+                "DELETE FROM collaboration_access WHERE collaboration_id IN \
+                 (SELECT cr0.collaboration_id FROM collaboration_registers cr0 WHERE cr0.register_id = ?)",
+                Bind::Text(r.into()),
+            );
+        }
+    }
+    execute(conn, &del)?;
+    let mut ins = Sql::default();
+    ins.push(
+        "INSERT INTO collaboration_access \
+         (org_id, collaboration_id, created_at, is_company, is_principal, is_cpua) \
+         SELECT org_id, collaboration_id, MAX(created_at), MAX(is_company), MAX(is_principal), \
+         MAX(is_cpua) FROM (\
+         SELECT c.company_id AS org_id, c.id AS collaboration_id, c.created_at AS created_at, \
+         1 AS is_company, 0 AS is_principal, 0 AS is_cpua FROM collaborations c WHERE ",
+    );
+    ins.bind(pred, Bind::Text(bind.into()));
+    ins.push(
+        " UNION ALL SELECT c.principal_id, c.id, c.created_at, 0, 1, 0 FROM collaborations c \
+         WHERE c.principal_id IS NOT NULL AND ",
+    );
+    ins.bind(pred, Bind::Text(bind.into()));
+    ins.push(
+        " UNION ALL SELECT rc.cpua_id, c.id, c.created_at, 0, 0, 1 FROM collaborations c \
+         JOIN collaboration_registers cr ON cr.collaboration_id = c.id \
+         JOIN register_cpua rc ON rc.register_id = cr.register_id AND rc.valid_to IS NULL WHERE ",
+    );
+    ins.bind(pred, Bind::Text(bind.into()));
+    ins.push(
+        " UNION ALL SELECT r.cpua_id, c.id, c.created_at, 0, 0, 1 FROM collaborations c \
+         JOIN cpua_reviews r ON r.collaboration_id = c.id WHERE ",
+    );
+    ins.bind(pred, Bind::Text(bind.into()));
+    ins.push(") x GROUP BY org_id, collaboration_id");
+    execute(conn, &ins)?;
+    Ok(())
+}
+
+// ---------- the collaboration list ----------
+
+/// The filters of the collaboration list.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CollabFilter {
+    pub step: Option<String>,
+    pub cpua: Option<OrgId>,
+    pub register: Option<RegisterId>,
+    /// Only collaborations with an undecided CPUA decision due before this day.
+    pub overdue_on: Option<NaiveDate>,
+}
+
+/// How a collaboration list is ordered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CollabSort {
+    /// Newest first: `created_at` descending, then id descending.
+    Newest,
+    /// Work-queue order: the earliest undecided CPUA decision due date first, then id. Only
+    /// collaborations with an undecided, dated CPUA review are listed (of the `cpua` filter's authority
+    /// when there is one; otherwise each collaboration once, by its earliest such date).
+    Due,
+}
+
+impl CollabSort {
+    pub fn code(self) -> &'static str {
+        match self {
+            CollabSort::Newest => "newest",
+            CollabSort::Due => "due",
+        }
+    }
+}
+
+/// The sort key of one row: where the next page starts after it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ListKey {
+    Created { at: NaiveDateTime, id: String },
+    Due { on: NaiveDate, id: String },
+}
+
+/// Which table drives a list: the one whose index delivers the rows in order.
+enum Driver {
+    Collaborations,
+    Register,
+    Access,
+    CpuaFilter,
+    Reviews,
+    CpuaReviews,
+}
+
+struct Built {
+    from: Sql,
+    conds: Sql,
+    order: &'static str,
+    key_cols: &'static str,
+    keyset_cols: &'static str,
+}
+
+fn built(visible: &Visible, f: &CollabFilter, sort: CollabSort) -> Built {
+    let driver = match sort {
+        CollabSort::Due if f.cpua.is_some() => Driver::CpuaReviews,
+        CollabSort::Due => Driver::Reviews,
+        CollabSort::Newest if f.register.is_some() => Driver::Register,
+        CollabSort::Newest if f.cpua.is_some() => Driver::CpuaFilter,
+        CollabSort::Newest if *visible != Visible::All => Driver::Access,
+        CollabSort::Newest => Driver::Collaborations,
+    };
+    let mut from = Sql::default();
+    let mut conds = Sql::default();
+    // Every condition starts with " AND "; the driver's own come first.
+    conds.push("1 = 1");
+    let (order, key_cols, keyset_cols) = match driver {
+        Driver::Collaborations => {
+            from.push("collaborations c");
+            (
+                "c.created_at DESC, c.id DESC",
+                "c.created_at AS key_at, CAST(NULL AS DATE) AS key_on, c.id AS key_id",
+                "(c.created_at, c.id) < ",
+            )
+        }
+        Driver::Register => {
+            from.push(
+                "collaboration_registers d JOIN collaborations c ON c.id = d.collaboration_id",
+            );
+            let r = f.register.as_ref().map(|r| r.as_str().to_string());
+            conds.bind(" AND d.register_id = ?", Bind::Text(r.unwrap_or_default()));
+            (
+                "d.created_at DESC, d.collaboration_id DESC",
+                "d.created_at AS key_at, CAST(NULL AS DATE) AS key_on, d.collaboration_id AS key_id",
+                "(d.created_at, d.collaboration_id) < ",
+            )
+        }
+        Driver::Access | Driver::CpuaFilter => {
+            from.push("collaboration_access d JOIN collaborations c ON c.id = d.collaboration_id");
+            if matches!(driver, Driver::CpuaFilter) {
+                let o = f.cpua.as_ref().map(|o| o.as_str().to_string());
+                conds.bind(
+                    " AND d.org_id = ? AND d.is_cpua = 1",
+                    Bind::Text(o.unwrap_or_default()),
+                );
+            } else if let Some((o, rule)) = visible.org_and_rule("d") {
+                conds.bind(" AND d.org_id = ?", Bind::Text(o.as_str().into()));
+                conds.push(" AND ");
+                conds.push(&rule);
+            }
+            (
+                "d.created_at DESC, d.collaboration_id DESC",
+                "d.created_at AS key_at, CAST(NULL AS DATE) AS key_on, d.collaboration_id AS key_id",
+                "(d.created_at, d.collaboration_id) < ",
+            )
+        }
+        Driver::Reviews | Driver::CpuaReviews => {
+            from.push("cpua_reviews d JOIN collaborations c ON c.id = d.collaboration_id");
+            if let Some(o) = &f.cpua {
+                conds.bind(" AND d.cpua_id = ?", Bind::Text(o.as_str().into()));
+            }
+            conds.push(" AND d.decision_due_on IS NOT NULL");
+            if matches!(driver, Driver::Reviews) {
+                // Each collaboration once: by its earliest undecided due date (then the lowest CPUA id).
+                conds.push(
+                    " AND NOT EXISTS (SELECT 1 FROM cpua_reviews e \
+                     WHERE e.collaboration_id = d.collaboration_id AND e.decision_due_on IS NOT NULL \
+                     AND (e.decision_due_on < d.decision_due_on \
+                     OR (e.decision_due_on = d.decision_due_on AND e.cpua_id < d.cpua_id)))",
+                );
+            }
+            (
+                "d.decision_due_on ASC, d.collaboration_id ASC",
+                "CAST(NULL AS TIMESTAMP) AS key_at, d.decision_due_on AS key_on, d.collaboration_id AS key_id",
+                "(d.decision_due_on, d.collaboration_id) > ",
+            )
+        }
+    };
+    if let Some(day) = f.overdue_on {
+        // Overdue lists are always in due order (the handler sees to it), so `d` is a review.
+        conds.bind(" AND d.decision_due_on < ?", Bind::Date(day));
+    }
+    // The other conditions name the driver's collaboration id, so the planner may join their index
+    // ranges with the driver's without reading collaborations.
+    let idcol = if matches!(driver, Driver::Collaborations) {
+        "c.id"
+    } else {
+        "d.collaboration_id"
+    };
+    // Visibility, unless the driver is the actor's own access rows, or the CPUA filter names the
+    // actor's own authority (its access rows as CPUA, and every CPUA applied to has such rows).
+    let own_cpua = matches!((visible, &f.cpua), (Visible::Cpua(v), Some(o)) if v == o)
+        && matches!(driver, Driver::CpuaFilter | Driver::CpuaReviews);
+    if !matches!(driver, Driver::Access) && !own_cpua {
+        if let Some((o, rule)) = visible.org_and_rule("v") {
+            conds.bind(
+                &format!(
+                    " AND EXISTS (SELECT 1 FROM collaboration_access v WHERE v.org_id = ? \
+                     AND v.collaboration_id = {idcol} AND "
+                ),
+                Bind::Text(o.as_str().into()),
+            );
+            conds.push(&rule);
+            conds.push(")");
+        }
+    }
+    if let Some(o) = &f.cpua {
+        if !matches!(driver, Driver::CpuaFilter | Driver::CpuaReviews) {
+            conds.bind(
+                &format!(
+                    " AND EXISTS (SELECT 1 FROM collaboration_access x WHERE x.org_id = ? \
+                     AND x.collaboration_id = {idcol} AND x.is_cpua = 1)"
+                ),
+                Bind::Text(o.as_str().into()),
+            );
+        }
+    }
+    if let Some(r) = &f.register {
+        if !matches!(driver, Driver::Register) {
+            conds.bind(
+                &format!(
+                    " AND EXISTS (SELECT 1 FROM collaboration_registers r \
+                     WHERE r.collaboration_id = {idcol} AND r.register_id = ?)"
+                ),
+                Bind::Text(r.as_str().into()),
+            );
+        }
+    }
+    if let Some(s) = &f.step {
+        conds.bind(" AND c.step = ?", Bind::Text(s.clone()));
+    }
+    Built {
+        from,
+        conds,
+        order,
+        key_cols,
+        keyset_cols,
+    }
+}
+
+fn append(into: &mut Sql, part: &Sql) {
+    into.text.push_str(&part.text);
+    into.binds.extend(part.binds.iter().cloned());
+}
+
+/// The statement of one page of the collaboration list: `limit` rows after `after`.
+pub fn collaboration_list_sql(
+    visible: &Visible,
+    f: &CollabFilter,
+    sort: CollabSort,
+    after: Option<&ListKey>,
+    limit: i64,
+) -> Sql {
+    let b = built(visible, f, sort);
+    let mut sql = Sql::default();
+    sql.push("SELECT c.version AS version, c.state AS state, ");
+    sql.push(b.key_cols);
+    sql.push(" FROM ");
+    append(&mut sql, &b.from);
+    sql.push(" WHERE ");
+    append(&mut sql, &b.conds);
+    match after {
+        Some(ListKey::Created { at, id }) => {
+            sql.push(" AND ");
+            sql.push(b.keyset_cols);
+            sql.bind("(?, ", Bind::Timestamp(*at));
+            sql.bind("?)", Bind::Text(id.clone()));
+        }
+        Some(ListKey::Due { on, id }) => {
+            sql.push(" AND ");
+            sql.push(b.keyset_cols);
+            sql.bind("(?, ", Bind::Date(*on));
+            sql.bind("?)", Bind::Text(id.clone()));
+        }
+        None => {}
+    }
+    sql.push(" ORDER BY ");
+    sql.push(b.order);
+    sql.bind(" LIMIT ?", Bind::Int(limit));
+    sql
+}
+
+/// The statement that counts the list's rows up to [`COUNT_CAP`] + 1.
+pub fn collaboration_count_sql(visible: &Visible, f: &CollabFilter, sort: CollabSort) -> Sql {
+    let b = built(visible, f, sort);
+    let mut sql = Sql::default();
+    sql.push("SELECT COUNT(*) AS n FROM (SELECT 1 AS one FROM ");
+    append(&mut sql, &b.from);
+    sql.push(" WHERE ");
+    append(&mut sql, &b.conds);
+    sql.bind(" LIMIT ?) t", Bind::Int(COUNT_CAP + 1));
+    sql
+}
+
+#[derive(QueryableByName)]
+struct ListRow {
+    #[diesel(sql_type = BigInt)]
+    version: i64,
+    #[diesel(sql_type = Text)]
+    state: String,
+    #[diesel(sql_type = Nullable<Timestamp>)]
+    key_at: Option<NaiveDateTime>,
+    #[diesel(sql_type = Nullable<Date>)]
+    key_on: Option<NaiveDate>,
+    #[diesel(sql_type = Text)]
+    key_id: String,
+}
+
+#[derive(QueryableByName)]
+struct CountRow {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+/// A page of collaborations: each with its version and sort key, in list order.
+pub type CollabPage = Vec<(crate::domain::collaboration::Collaboration, i64, ListKey)>;
+
+/// One page of the collaboration list (`limit` rows after `after`).
+pub fn list_collaborations(
+    conn: &mut DbConn,
+    visible: &Visible,
+    f: &CollabFilter,
+    sort: CollabSort,
+    after: Option<&ListKey>,
+    limit: i64,
+) -> QResult<CollabPage> {
+    let rows: Vec<ListRow> = load(
+        conn,
+        &collaboration_list_sql(visible, f, sort, after, limit),
+    )?;
+    rows.into_iter()
+        .map(|r| {
+            let key = match (r.key_at, r.key_on) {
+                (Some(at), _) => ListKey::Created { at, id: r.key_id },
+                (None, Some(on)) => ListKey::Due { on, id: r.key_id },
+                (None, None) => {
+                    return Err(diesel::result::Error::DeserializationError(
+                        "a list row without its sort key".into(),
+                    ))
+                }
+            };
+            let c = crate::domain::state::load(&r.state)
+                .map_err(|e| diesel::result::Error::DeserializationError(Box::new(e)))?;
+            Ok((c, r.version, key))
+        })
+        .collect()
+}
+
+/// How many rows the list has, counted up to [`COUNT_CAP`] + 1 (so "more than the cap" is known).
+pub fn count_collaborations(
+    conn: &mut DbConn,
+    visible: &Visible,
+    f: &CollabFilter,
+    sort: CollabSort,
+) -> QResult<i64> {
+    let rows: Vec<CountRow> = load(conn, &collaboration_count_sql(visible, f, sort))?;
+    Ok(rows.first().map(|r| r.n).unwrap_or(0))
+}
+
+// ---------- organisations ----------
+
+/// The statement of one page of organisations in name order (then id), optionally of one kind.
+pub fn organisation_list_sql(kind: Option<&str>, after: Option<(&str, &str)>, limit: i64) -> Sql {
+    let mut sql = Sql::default();
+    sql.push(
+        "SELECT o.id, o.name, o.kind, o.org_number, o.vat_number, o.address, o.created_at \
+         FROM organisations o WHERE 1 = 1",
+    );
+    if let Some(k) = kind {
+        sql.bind(" AND o.kind = ?", Bind::Text(k.into()));
+    }
+    if let Some((name, id)) = after {
+        sql.bind(" AND (o.name, o.id) > (?, ", Bind::Text(name.into()));
+        sql.bind("?)", Bind::Text(id.into()));
+    }
+    sql.bind(" ORDER BY o.name ASC, o.id ASC LIMIT ?", Bind::Int(limit));
+    sql
+}
+
+/// How many organisations (of a kind) there are, counted up to [`COUNT_CAP`] + 1.
+pub fn count_organisations(conn: &mut DbConn, kind: Option<&str>) -> QResult<i64> {
+    let mut sql = Sql::default();
+    sql.push("SELECT COUNT(*) AS n FROM (SELECT 1 AS one FROM organisations o WHERE 1 = 1");
+    if let Some(k) = kind {
+        sql.bind(" AND o.kind = ?", Bind::Text(k.into()));
+    }
+    sql.bind(" LIMIT ?) t", Bind::Int(COUNT_CAP + 1));
+    let rows: Vec<CountRow> = load(conn, &sql)?;
+    Ok(rows.first().map(|r| r.n).unwrap_or(0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn postgres_placeholders_are_numbered_in_order() {
+        let mut s = Sql::default();
+        s.bind("a = ?", Bind::Int(1))
+            .bind(" AND b = ?", Bind::Int(2));
+        assert_eq!(s.postgres_text(), "a = $1 AND b = $2");
+    }
+
+    #[test]
+    fn every_placeholder_has_its_bind() {
+        let o = OrgId::new();
+        let f = CollabFilter {
+            step: Some("preparation".into()),
+            cpua: Some(OrgId::new()),
+            register: Some(RegisterId::new()),
+            overdue_on: NaiveDate::from_ymd_opt(2026, 9, 1),
+        };
+        for v in [
+            Visible::All,
+            Visible::Company(o.clone()),
+            Visible::Principal(o.clone()),
+            Visible::Cpua(o),
+        ] {
+            let key = ListKey::Due {
+                on: NaiveDate::from_ymd_opt(2026, 9, 1).unwrap(),
+                id: "x".into(),
+            };
+            let s = collaboration_list_sql(&v, &f, CollabSort::Due, Some(&key), 10);
+            assert_eq!(s.text.matches('?').count(), s.binds.len(), "{}", s.text);
+            let c = collaboration_count_sql(&v, &CollabFilter::default(), CollabSort::Newest);
+            assert_eq!(c.text.matches('?').count(), c.binds.len(), "{}", c.text);
+        }
+    }
+}

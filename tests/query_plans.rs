@@ -1,0 +1,411 @@
+//! The query plan of every shipped list, on the database the suite runs on (a SQLite file, or
+//! PostgreSQL when TEST_DATABASE_URL is set): with 20,000 collaborations seeded and statistics taken,
+//! no list reads the collaborations (or its projections) in full and none sorts in a temporary
+//! structure; each reads one index range in its order and stops after the page. The statements come
+//! from `samverkan::db::lists`, the builder the list endpoint runs, so the test cannot drift from
+//! production.
+use chrono::NaiveDate;
+use diesel::connection::SimpleConnection;
+use diesel::sql_types::Text;
+use diesel::{Connection, QueryableByName, RunQueryDsl};
+use samverkan::db::conn::run_migrations;
+use samverkan::db::lists::{
+    self, collaboration_count_sql, collaboration_list_sql, AccessScope, CollabFilter, CollabSort,
+    ListKey, Sql, Visible, COUNT_CAP,
+};
+use samverkan::db::{Db, DbConn};
+use samverkan::domain::ids::{OrgId, RegisterId};
+
+const N: i64 = 20_000;
+/// The page the plans are taken for (50 and the one that says whether another page follows).
+const PAGE: i64 = 51;
+
+struct TestDb {
+    url: String,
+    _dir: Option<tempfile::TempDir>,
+    pg: Option<(String, String)>,
+}
+
+impl TestDb {
+    fn create() -> TestDb {
+        match std::env::var("TEST_DATABASE_URL")
+            .ok()
+            .filter(|s| !s.is_empty())
+        {
+            Some(base) => {
+                let name = format!("samverkan_plan_{}", uuid::Uuid::new_v4().simple());
+                let mut c = diesel::PgConnection::establish(&base).expect("PostgreSQL reachable");
+                diesel::sql_query(format!("CREATE DATABASE {name}"))
+                    .execute(&mut c)
+                    .expect("create database");
+                let mut u = url::Url::parse(&base).expect("a URL");
+                u.set_path(&format!("/{name}"));
+                TestDb {
+                    url: u.to_string(),
+                    _dir: None,
+                    pg: Some((base, name)),
+                }
+            }
+            None => {
+                let dir = tempfile::tempdir().expect("temp dir");
+                TestDb {
+                    url: format!("sqlite://{}/plans.db", dir.path().display()),
+                    _dir: Some(dir),
+                    pg: None,
+                }
+            }
+        }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some((base, name)) = &self.pg {
+            if let Ok(mut c) = diesel::PgConnection::establish(base) {
+                let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .execute(&mut c);
+            }
+        }
+    }
+}
+
+fn org(prefix: &str, i: i64) -> String {
+    // Ids are UUID-shaped, as in production.
+    format!(
+        "00000000-0000-4000-8000-{}{:0>width$}",
+        prefix,
+        i,
+        width = 12 - prefix.len()
+    )
+}
+
+/// Seeds 20 companies, 5 principals, 6 CPUAs with 2 registers each, and N collaborations spread over
+/// them, most closed, every other step at 1 %, and a review (half of them dated) for each fifth collaboration, in a few
+/// INSERT … SELECT statements; then the access projection and statistics.
+fn seed(conn: &mut DbConn) {
+    let pg = matches!(conn, DbConn::Postgres(_));
+    let mut sql = String::new();
+    for (prefix, n, kind) in [
+        ("a", 20, "company"),
+        ("b", 5, "university"),
+        ("c", 6, "cpua_authority"),
+    ] {
+        for i in 0..n {
+            sql.push_str(&format!(
+                "INSERT INTO organisations (id, name, kind, org_number, created_at) \
+                 VALUES ('{}', '{prefix} {i}', '{kind}', '{prefix}{i:09}', '2026-01-01 00:00:00');\n",
+                org(prefix, i)
+            ));
+        }
+    }
+    for r in 0..12 {
+        sql.push_str(&format!(
+            "INSERT INTO registers (id, code, name, is_example, created_at) \
+             VALUES ('{}', 'R{r}', 'Register {r}', {f}, '2026-01-01 00:00:00');\n\
+             INSERT INTO register_cpua (register_id, cpua_id, valid_from) \
+             VALUES ('{}', '{}', '2026-01-01 00:00:00');\n",
+            org("d", r),
+            org("d", r),
+            org("c", r % 6),
+            f = if pg { "false" } else { "0" },
+        ));
+    }
+    let (num, at, day) = if pg {
+        (
+            "LPAD(CAST(i AS TEXT), 12, '0')",
+            "TIMESTAMP '2026-01-01 00:00:00' + i * INTERVAL '1 minute'",
+            "DATE '2026-01-01' + CAST(i % 400 AS INTEGER)",
+        )
+    } else {
+        (
+            "printf('%012d', i)",
+            "datetime('2026-01-01 00:00:00', '+' || i || ' minutes')",
+            "date('2026-01-01', '+' || (i % 400) || ' days')",
+        )
+    };
+    let series =
+        format!("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {N})");
+    let cid = format!("'00000000-0000-4000-8000-' || {num}");
+    // Organisation ids by number, as SQL: the prefix then the number padded to fill 12 digits.
+    let org_of = |p: &str, modulo: i64| {
+        let pad = if pg {
+            format!("LPAD(CAST(i % {modulo} AS TEXT), {}, '0')", 12 - p.len())
+        } else {
+            format!("printf('%0{}d', i % {modulo})", 12 - p.len())
+        };
+        format!("'00000000-0000-4000-8000-{p}' || {pad}")
+    };
+    // As in a service that has run a while: most collaborations are closed, each active step is 1 %.
+    let steps = "CASE i % 100 WHEN 0 THEN 'preparation' WHEN 1 THEN 'register_contact' \
+                 WHEN 2 THEN 'ethics_review' WHEN 3 THEN 'data_application' \
+                 WHEN 4 THEN 'release_decision' WHEN 5 THEN 'agreement' \
+                 WHEN 6 THEN 'data_release' ELSE 'closed' END";
+    sql.push_str(&format!(
+        "INSERT INTO collaborations (id, reference, title, step, company_id, principal_id, version, \
+         state, created_at, updated_at) {series} SELECT {cid}, 'SAM-' || {num}, 'T', {steps}, \
+         {}, {}, 1, '{{}}', {at}, {at} FROM n;\n",
+        org_of("a", 20),
+        org_of("b", 5),
+    ));
+    sql.push_str(&format!(
+        "INSERT INTO collaboration_registers (collaboration_id, register_id, created_at) \
+         {series} SELECT {cid}, {}, {at} FROM n;\n",
+        org_of("d", 12),
+    ));
+    sql.push_str(&format!(
+        "INSERT INTO cpua_reviews (collaboration_id, cpua_id, status, decision_due_on) \
+         {series} SELECT {cid}, {}, 'pending', CASE WHEN i % 2 = 0 THEN {day} ELSE NULL END \
+         FROM n WHERE i % 5 = 0;\n",
+        org_of("c", 6),
+    ));
+    conn.batch_execute(&sql).expect("seed");
+    for r in 0..12 {
+        lists::rebuild_access(conn, AccessScope::OfRegister(&org("d", r))).expect("access");
+    }
+    conn.batch_execute("ANALYZE").expect("analyze");
+}
+
+#[derive(QueryableByName)]
+struct SqlitePlanRow {
+    #[diesel(sql_type = Text)]
+    detail: String,
+}
+
+#[derive(QueryableByName)]
+struct PgPlanRow {
+    #[diesel(sql_type = Text, column_name = "QUERY PLAN")]
+    line: String,
+}
+
+/// The plan's lines (SQLite's `EXPLAIN QUERY PLAN` details, PostgreSQL's `EXPLAIN` text).
+fn plan(conn: &mut DbConn, sql: &Sql) -> Vec<String> {
+    let explained = Sql {
+        text: if matches!(conn, DbConn::Postgres(_)) {
+            format!("EXPLAIN {}", sql.text)
+        } else {
+            format!("EXPLAIN QUERY PLAN {}", sql.text)
+        },
+        binds: sql.binds.clone(),
+    };
+    match conn {
+        DbConn::Postgres(_) => lists::load::<PgPlanRow>(conn, &explained)
+            .expect("explain")
+            .into_iter()
+            .map(|r| r.line)
+            .collect(),
+        DbConn::Sqlite(_) => lists::load::<SqlitePlanRow>(conn, &explained)
+            .expect("explain")
+            .into_iter()
+            .map(|r| r.detail)
+            .collect(),
+    }
+}
+
+const BIG: [&str; 4] = [
+    "collaborations",
+    "collaboration_access",
+    "collaboration_registers",
+    "cpua_reviews",
+];
+
+/// Fails when the plan reads a big table in full or sorts. `ordered_scan` names the one index a
+/// list may read from its start (the whole list in its own order, stopped by LIMIT).
+fn assert_no_scan_no_sort(name: &str, lines: &[String], ordered_scan: Option<&str>, pg: bool) {
+    let all = lines.join("\n");
+    if std::env::var_os("SHOW_PLANS").is_some() {
+        eprintln!("--- {name}\n{all}");
+    }
+    for l in lines {
+        let t = l.trim().trim_start_matches("->").trim();
+        if pg {
+            for table in BIG {
+                assert!(
+                    !t.starts_with(&format!("Seq Scan on {table}")),
+                    "{name}: reads {table} in full:\n{all}"
+                );
+            }
+            if t.starts_with("Sort  ") || t.starts_with("Incremental Sort  ") {
+                // PostgreSQL sorts only when it estimates the whole rest of the range smaller than a
+                // page (a late page of a narrow window); a sort of more rows than a page fails.
+                let rows: i64 = t
+                    .split("rows=")
+                    .nth(1)
+                    .and_then(|r| r.split(' ').next())
+                    .and_then(|r| r.parse().ok())
+                    .unwrap_or(i64::MAX);
+                assert!(rows <= PAGE, "{name}: sorts {rows} rows:\n{all}");
+            }
+            if t.starts_with("Index Scan") || t.starts_with("Index Only Scan") {
+                // An index read without a condition reads the whole index: only the ordered list itself.
+                let next_is_cond = lines
+                    .iter()
+                    .skip_while(|x| *x != l)
+                    .nth(1)
+                    .is_some_and(|n| n.contains("Index Cond"));
+                if !next_is_cond {
+                    let ok = ordered_scan.is_some_and(|i| t.contains(&format!(" {i} ")));
+                    assert!(ok, "{name}: reads an index from its start:\n{all}");
+                }
+            }
+        } else {
+            assert!(!t.contains("TEMP B-TREE"), "{name}: sorts:\n{all}");
+            if t.starts_with("SCAN ") {
+                let ok = ordered_scan.is_some_and(|i| t.contains(&format!("INDEX {i}")));
+                assert!(ok, "{name}: scans:\n{all}");
+            }
+        }
+    }
+}
+
+#[test]
+fn every_shipped_list_reads_one_index_range_in_order() {
+    let db = TestDb::create();
+    let pool = Db::connect(&db.url, 2).expect("database");
+    let mut conn = pool.pool.get().expect("connection");
+    run_migrations(&mut conn).expect("migrations");
+    seed(&mut conn);
+    let pg = matches!(*conn, DbConn::Postgres(_));
+    let company = OrgId::from_db(org("a", 3));
+    let principal = OrgId::from_db(org("b", 1));
+    let cpua = OrgId::from_db(org("c", 2));
+    // A register of that CPUA (register r belongs to CPUA r mod 6), as its staff would filter by.
+    let register = RegisterId::from_db(org("d", 2));
+    let today = NaiveDate::from_ymd_opt(2026, 6, 1).unwrap();
+    let viewers = [
+        ("admin", Visible::All),
+        ("company", Visible::Company(company)),
+        ("principal", Visible::Principal(principal)),
+        ("cpua", Visible::Cpua(cpua.clone())),
+    ];
+    let filters: Vec<(&str, CollabFilter, CollabSort)> = vec![
+        ("all", CollabFilter::default(), CollabSort::Newest),
+        (
+            "by step",
+            CollabFilter {
+                step: Some("release_decision".into()),
+                ..Default::default()
+            },
+            CollabSort::Newest,
+        ),
+        (
+            "by register",
+            CollabFilter {
+                register: Some(register),
+                ..Default::default()
+            },
+            CollabSort::Newest,
+        ),
+        (
+            "legal queue by CPUA",
+            CollabFilter {
+                cpua: Some(cpua.clone()),
+                ..Default::default()
+            },
+            CollabSort::Newest,
+        ),
+        (
+            "legal queue by CPUA, due order",
+            CollabFilter {
+                cpua: Some(cpua.clone()),
+                ..Default::default()
+            },
+            CollabSort::Due,
+        ),
+        (
+            "overdue at a CPUA",
+            CollabFilter {
+                cpua: Some(cpua.clone()),
+                overdue_on: Some(today),
+                ..Default::default()
+            },
+            CollabSort::Due,
+        ),
+        (
+            "overdue",
+            CollabFilter {
+                overdue_on: Some(today),
+                ..Default::default()
+            },
+            CollabSort::Due,
+        ),
+    ];
+    let mut checked = 0;
+    for (who, visible) in &viewers {
+        for (what, f, sort) in &filters {
+            // Claimed: every list of the administrator, each party's and each CPUA's own list, and a
+            // CPUA's queues by its own authority. A non-administrator narrowing its own list by a
+            // further relation (step, register, another CPUA, due date) intersects two index ranges;
+            // both planners may then hash-join or sort at this size, so that is not claimed here (a
+            // gap named in the issue note).
+            let own_queue = matches!(visible, Visible::Cpua(o) if f.cpua.as_ref() == Some(o));
+            if !(*visible == Visible::All || *what == "all" || own_queue) {
+                continue;
+            }
+            // The admin's whole list and the all-CPUA due queue are their index read in order.
+            let ordered = match (visible, what, sort) {
+                (Visible::All, &"all", _) => Some("collaborations_list"),
+                (Visible::All, &"overdue", _) => Some("cpua_reviews_due"),
+                (_, &"overdue", _) => Some("cpua_reviews_due"),
+                _ => None,
+            };
+            let first = collaboration_list_sql(visible, f, *sort, None, PAGE);
+            let name = format!("{who}: {what}, first page");
+            assert_no_scan_no_sort(&name, &plan(&mut conn, &first), ordered, pg);
+            // A later page: the keyset condition continues the same index range.
+            let key = match sort {
+                CollabSort::Newest => ListKey::Created {
+                    at: NaiveDate::from_ymd_opt(2026, 1, 8)
+                        .unwrap()
+                        .and_hms_opt(0, 0, 0)
+                        .unwrap(),
+                    id: "00000000-0000-4000-8000-000000010000".into(),
+                },
+                CollabSort::Due => ListKey::Due {
+                    on: NaiveDate::from_ymd_opt(2026, 3, 1).unwrap(),
+                    id: "00000000-0000-4000-8000-000000010000".into(),
+                },
+            };
+            let later = collaboration_list_sql(visible, f, *sort, Some(&key), PAGE);
+            let name = format!("{who}: {what}, later page");
+            assert_no_scan_no_sort(&name, &plan(&mut conn, &later), ordered, pg);
+            checked += 2;
+        }
+    }
+    // The administrator's 7 lists, the 3 others' own lists, the CPUA's 3 queues; two pages each.
+    assert_eq!(checked, (7 + 3 + 3) * 2);
+}
+
+/// The total of a list is counted only up to the cap (one past it, to know there are more).
+#[test]
+fn the_total_stops_counting_at_the_cap() {
+    let db = TestDb::create();
+    let pool = Db::connect(&db.url, 2).expect("database");
+    let mut conn = pool.pool.get().expect("connection");
+    run_migrations(&mut conn).expect("migrations");
+    seed(&mut conn);
+    let n = lists::count_collaborations(
+        &mut conn,
+        &Visible::All,
+        &CollabFilter::default(),
+        CollabSort::Newest,
+    )
+    .expect("count");
+    assert_eq!(n, COUNT_CAP + 1, "counted one past the cap, not all {N}");
+    let company = Visible::Company(OrgId::from_db(org("a", 3)));
+    let step = CollabFilter {
+        step: Some("register_contact".into()),
+        ..Default::default()
+    };
+    // Company 3 (i ≡ 3 mod 20) is never at register contact (i ≡ 1 mod 100).
+    let n = lists::count_collaborations(&mut conn, &company, &step, CollabSort::Newest).unwrap();
+    assert_eq!(n, 0);
+    let step = CollabFilter {
+        step: Some("closed".into()),
+        ..Default::default()
+    };
+    // Closed (i mod 100 ≥ 7) meets company 3 at i ≡ 23, 43, 63, 83 (mod 100): 800 of 20,000.
+    let n = lists::count_collaborations(&mut conn, &company, &step, CollabSort::Newest).unwrap();
+    assert_eq!(n, 800);
+    let sql = collaboration_count_sql(&company, &step, CollabSort::Newest);
+    assert!(sql.binds.contains(&lists::Bind::Int(COUNT_CAP + 1)));
+}
