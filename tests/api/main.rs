@@ -8,5 +8,6 @@ mod helpers;
 mod input;
 mod legal_core;
 mod lifecycle;
+mod openapi;
 mod reference;
 mod security;
