@@ -37,8 +37,14 @@ pub enum Access {
 struct Entry {
     operation_id: &'static str,
     access: Access,
-    route: fn(Method) -> actix_web::Route,
+    route: MakeRoute,
 }
+
+/// Makes a handler's actix route for a method.
+type MakeRoute = fn(Method) -> actix_web::Route;
+
+/// A registered route with the function that makes its actix route.
+type Resolved = (RouteInfo, MakeRoute);
 
 /// A registered route, as the router serves it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -128,8 +134,8 @@ fn actix_method(m: &HttpMethod) -> Method {
 }
 
 /// Each table entry with the method and path its documentation gives, in table order.
-fn resolved() -> &'static [(RouteInfo, fn(Method) -> actix_web::Route)] {
-    static ROUTES: OnceLock<Vec<(RouteInfo, fn(Method) -> actix_web::Route)>> = OnceLock::new();
+fn resolved() -> &'static [Resolved] {
+    static ROUTES: OnceLock<Vec<Resolved>> = OnceLock::new();
     ROUTES.get_or_init(|| {
         let doc = TablePaths::openapi();
         let mut out = Vec::new();
@@ -222,8 +228,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         }
     }
     for path in paths {
-        let here: Vec<&(RouteInfo, fn(Method) -> actix_web::Route)> =
-            resolved().iter().filter(|(r, _)| r.path == path).collect();
+        let here: Vec<&Resolved> = resolved().iter().filter(|(r, _)| r.path == path).collect();
         let allow = here
             .iter()
             .map(|(r, _)| r.method.as_str())
