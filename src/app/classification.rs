@@ -161,3 +161,114 @@ pub fn stored_cases(conn: &mut DbConn) -> Result<Vec<crate::rulebook::Case>, App
     }
     Ok(out)
 }
+
+/// The schema of the intake facts a collaboration carries in its `intake` field: every fact except
+/// those it states in its own fields ([`DERIVED_FACTS`]). Built from [`FactId`] and its value names,
+/// so the documentation cannot drift from the parser ([`Facts::from_json`]).
+///
+/// [`FactId`]: crate::domain::classification::FactId
+pub struct IntakeFacts;
+
+/// The schema of the facts the what-if classification takes: every fact.
+pub struct WhatIfFacts;
+
+fn facts_schema(description: &str, derived_excluded: bool) -> utoipa::openapi::Schema {
+    use crate::domain::classification::{FactEnum, FactId};
+    use crate::domain::text::MAX_LIST_ITEMS;
+    use utoipa::openapi::schema::{
+        AdditionalProperties, ArrayBuilder, ObjectBuilder, SchemaType, Type,
+    };
+    let nullable = |t: Type| SchemaType::from_iter([t, Type::Null]);
+    let one_of = |names: &[&str]| {
+        let mut values: Vec<Value> = names.iter().map(|n| Value::from(*n)).collect();
+        values.push(Value::Null);
+        ObjectBuilder::new()
+            .schema_type(nullable(Type::String))
+            .enum_values(Some(values))
+    };
+    let list = |items: ObjectBuilder| {
+        ArrayBuilder::new()
+            .schema_type(nullable(Type::Array))
+            .items(items.build())
+            .unique_items(true)
+            .max_items(Some(MAX_LIST_ITEMS))
+    };
+    let mut o = ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .description(Some(format!(
+            "{description} Every fact is optional; `null` or an absent fact means \"not given\", and the classification never guesses it."
+        )))
+        .additional_properties(Some(AdditionalProperties::FreeForm(false)));
+    for fact in FactId::ALL {
+        if derived_excluded && DERIVED_FACTS.iter().any(|(f, _)| *f == fact.name()) {
+            continue;
+        }
+        // No wildcard: a new fact does not compile until it has a schema here.
+        let schema: utoipa::openapi::RefOr<utoipa::openapi::Schema> = match fact {
+            FactId::ResearchPrincipalKind
+            | FactId::IsResearch
+            | FactId::Purpose
+            | FactId::CompanyReceives
+            | FactId::PrincipalReceives
+            | FactId::AnalysisBy
+            | FactId::Sector => one_of(fact.value_names().unwrap_or_default()).into(),
+            FactId::ExternalProcessor
+            | FactId::IdentityNumbersRequested
+            | FactId::EffortBeyondRoutine => ObjectBuilder::new()
+                .schema_type(nullable(Type::Boolean))
+                .into(),
+            FactId::KeyRetentionMonths => ObjectBuilder::new()
+                .schema_type(nullable(Type::Integer))
+                .minimum(Some(0))
+                .maximum(Some(u32::MAX))
+                .description(Some("months the CPUA keeps the key file"))
+                .into(),
+            FactId::Registers => list(
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .pattern(Some(r"\S")),
+            )
+            .description(Some("register ids"))
+            .into(),
+            FactId::LinkageWith => list(one_of(
+                crate::domain::classification::LinkageAuthority::NAMES,
+            ))
+            .into(),
+            FactId::RecipientCountries => list(
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .pattern(Some("^[A-Z]{2}$")),
+            )
+            .description(Some("ISO 3166-1 alpha-2 codes"))
+            .into(),
+        };
+        o = o.property(fact.name(), schema);
+    }
+    o.examples([serde_json::json!({
+        "purpose": "research", "company_receives": "aggregated",
+        "principal_receives": "pseudonymised", "analysis_by": "principal", "sector": "pharma",
+        "external_processor": false, "identity_numbers_requested": false,
+        "effort_beyond_routine": false, "key_retention_months": 3
+    })])
+    .into()
+}
+
+impl utoipa::PartialSchema for IntakeFacts {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::Schema> {
+        facts_schema(
+            "The intake facts of a collaboration's classification. The register, linkage, recipient-country and principal facts follow from the collaboration's own fields and may not be given here.",
+            true,
+        )
+        .into()
+    }
+}
+
+impl utoipa::ToSchema for IntakeFacts {}
+
+impl utoipa::PartialSchema for WhatIfFacts {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::Schema> {
+        facts_schema("Intake facts for a what-if classification.", false).into()
+    }
+}
+
+impl utoipa::ToSchema for WhatIfFacts {}

@@ -61,7 +61,7 @@ pub struct NewCollaborationInput {
     /// The intake facts of the classification (purpose, company_receives, principal_receives,
     /// analysis_by, sector, external_processor, identity_numbers_requested, effort_beyond_routine,
     /// key_retention_months, is_research).
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<crate::app::classification::IntakeFacts>)]
     pub intake: Option<Value>,
 }
 

@@ -105,7 +105,7 @@ pub struct PatchInput {
     #[schema(value_type = Option<Vec<String>>)]
     pub recipient_countries: Option<Vec<CountryCode>>,
     /// Replaces the intake facts as a whole.
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<crate::app::classification::IntakeFacts>)]
     pub intake: Option<Value>,
 }
 
@@ -199,7 +199,6 @@ pub struct DecisionFields {
 #[serde(deny_unknown_fields)]
 pub struct ReleaseFields {
     pub released_on: NaiveDate,
-    #[schema(value_type = String)]
     pub transfer_method: TransferMethod,
     pub password_sent_separately: bool,
     pub key_deletion_on: Option<NaiveDate>,
@@ -250,7 +249,6 @@ pub enum TransitionInput {
     DataRelease {
         cpua: String,
         released_on: NaiveDate,
-        #[schema(value_type = String)]
         transfer_method: TransferMethod,
         password_sent_separately: bool,
         key_deletion_on: Option<NaiveDate>,

@@ -607,7 +607,6 @@ pub const MESSAGES: &[MessageDecl] = &[
     m("problem.unauthenticated", &[]),
     m("problem.unavailable", &[]),
     m("problem.unsupported_media_type", &[]),
-    m("range", &[]),
     m("refusal_ground_required", &[]),
     m("register_code", &["reason"]),
     m("register_without_cpua", &["reg"]),

@@ -336,12 +336,16 @@ pub fn parse_swedish_postal_code(s: &str) -> Result<String, String> {
 }
 
 /// An organisation taking part in collaborations (organisation).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Organisation {
+    #[schema(value_type = String)]
     pub id: OrgId,
     pub name: String,
     pub kind: OrgKind,
+    /// `NNNNNN-NNNN`.
+    #[schema(value_type = String)]
     pub org_number: OrgNumber,
+    #[schema(value_type = Option<String>)]
     pub vat_number: Option<VatNumber>,
     pub address: Option<Address>,
 }

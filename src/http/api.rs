@@ -20,7 +20,7 @@ use crate::db::lists::COUNT_CAP;
 use crate::db::repo::{self, CollabSort};
 use crate::domain::ids::{OrgId, RegisterId};
 use crate::domain::lifecycle::Step;
-use crate::domain::organisation::OrgKind;
+use crate::domain::organisation::{OrgKind, Organisation};
 
 type Data = web::Data<AppState>;
 
@@ -44,7 +44,8 @@ pub async fn live() -> HttpResponse {
 
 /// The database answers and every migration is applied.
 #[utoipa::path(get, path = "/health/ready", tag = "health",
-    responses((status = 200, body = Health), (status = 503, body = super::problem::Problem)))]
+    responses((status = 200, body = Health),
+              (status = 503, description = "The database does not answer or migrations are pending")))]
 pub async fn ready(state: Data) -> Result<HttpResponse, AppError> {
     let backend = state.svc.db.url.backend_name().to_string();
     let s = state.clone();
@@ -114,9 +115,11 @@ pub struct TokenResponse {
 }
 
 /// Local mode: a bearer token for a demo account.
-#[utoipa::path(post, path = "/api/v1/local/token", tag = "local mode", request_body = TokenRequest,
-    responses((status = 200, body = TokenResponse), (status = 422, body = super::problem::Problem),
-              (status = 429, body = super::problem::Problem)))]
+#[utoipa::path(post, path = "/api/v1/local/token", tag = "local mode",
+    request_body(content = TokenRequest, example = json!({"account": "company"})),
+    responses((status = 200, body = TokenResponse),
+              (status = 422, description = "No demo account of that name"),
+              (status = 429, description = "Too many token requests from this client (`Retry-After`)")))]
 pub async fn local_token(
     state: Data,
     req: HttpRequest,
@@ -152,11 +155,26 @@ pub async fn local_token(
     }))
 }
 
+/// The caller: account, name, organisation and role.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Me {
+    pub account: String,
+    pub name: String,
+    /// The organisation's id.
+    pub org: String,
+    pub role: crate::domain::role::Role,
+}
+
 /// Who am I.
-#[utoipa::path(get, path = "/api/v1/me", tag = "accounts", security(("bearer" = [])),
-    responses((status = 200, body = Object)))]
+#[utoipa::path(get, path = "/api/v1/me", tag = "accounts", responses((status = 200, body = Me)))]
 pub async fn me(who: Authenticated) -> HttpResponse {
-    HttpResponse::Ok().json(&who.0)
+    let a = who.0;
+    HttpResponse::Ok().json(Me {
+        account: a.account.to_string(),
+        name: a.name,
+        org: a.org.to_string(),
+        role: a.role,
+    })
 }
 
 fn org_id(s: &str) -> Result<OrgId, AppError> {
@@ -168,11 +186,12 @@ fn register_id(s: &str) -> Result<RegisterId, AppError> {
 }
 
 /// Organisations (reference data).
-#[utoipa::path(get, path = "/api/v1/organisations", tag = "reference data", security(("bearer" = [])),
-    params(("kind" = Option<String>, Query, description = "filter by kind"),
-           ("cursor" = Option<String>, Query, description = "next_cursor of the previous page"),
-           ("per_page" = Option<i64>, Query)),
-    responses((status = 200, body = Object), (status = 400, body = super::problem::Problem)))]
+#[utoipa::path(get, path = "/api/v1/organisations", tag = "reference data",
+    params(("kind" = Option<OrgKind>, Query, description = "filter by kind"),
+           ("cursor" = Option<String>, Query, description = "next_cursor of the previous page, with the same filters"),
+           ("per_page" = Option<i64>, Query, minimum = 1)),
+    responses((status = 200, body = Page<Organisation>),
+              (status = 400, body = super::problem::Problem, content_type = "application/problem+json")))]
 pub async fn list_organisations(
     state: Data,
     req: HttpRequest,
@@ -211,9 +230,11 @@ pub async fn list_organisations(
 }
 
 /// Add an organisation (administrator).
-#[utoipa::path(post, path = "/api/v1/organisations", tag = "reference data", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/organisations", tag = "reference data",
     request_body = NewOrganisation,
-    responses((status = 201, body = Object), (status = 422, body = super::problem::Problem)))]
+    responses((status = 201, body = Organisation),
+              (status = 403, description = "Only an administrator adds organisations"),
+              (status = 409, description = "An organisation with this number exists")))]
 pub async fn create_organisation(
     state: Data,
     who: Authenticated,
@@ -232,8 +253,8 @@ pub async fn create_organisation(
 }
 
 /// One organisation.
-#[utoipa::path(get, path = "/api/v1/organisations/{id}", tag = "reference data", security(("bearer" = [])),
-    responses((status = 200, body = Object), (status = 404, body = super::problem::Problem)))]
+#[utoipa::path(get, path = "/api/v1/organisations/{id}", tag = "reference data", params(("id" = String, Path, description = "organisation id")),
+    responses((status = 200, body = Organisation)))]
 pub async fn get_organisation(
     state: Data,
     path: web::Path<String>,
@@ -245,11 +266,12 @@ pub async fn get_organisation(
 }
 
 /// Registers with their current CPUA.
-#[utoipa::path(get, path = "/api/v1/registers", tag = "reference data", security(("bearer" = [])),
-    params(("cpua" = Option<String>, Query),
-           ("cursor" = Option<String>, Query, description = "next_cursor of the previous page"),
-           ("per_page" = Option<i64>, Query)),
-    responses((status = 200, body = Object)))]
+#[utoipa::path(get, path = "/api/v1/registers", tag = "reference data",
+    params(("cpua" = Option<String>, Query, description = "the CPUA's organisation id"),
+           ("cursor" = Option<String>, Query, description = "next_cursor of the previous page, with the same filters"),
+           ("per_page" = Option<i64>, Query, minimum = 1)),
+    responses((status = 200, body = Page<RegisterView>),
+              (status = 400, body = super::problem::Problem, content_type = "application/problem+json")))]
 pub async fn list_registers(
     state: Data,
     req: HttpRequest,
@@ -293,9 +315,11 @@ pub async fn list_registers(
 }
 
 /// Add a register under a CPUA (administrator).
-#[utoipa::path(post, path = "/api/v1/registers", tag = "reference data", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/registers", tag = "reference data",
     request_body = NewRegister,
-    responses((status = 201, body = RegisterView), (status = 422, body = super::problem::Problem)))]
+    responses((status = 201, body = RegisterView),
+              (status = 403, description = "Only an administrator adds registers"),
+              (status = 409, description = "A register with this code exists")))]
 pub async fn create_register(
     state: Data,
     who: Authenticated,
@@ -312,8 +336,8 @@ pub async fn create_register(
 }
 
 /// One register with its CPUA history.
-#[utoipa::path(get, path = "/api/v1/registers/{id}", tag = "reference data", security(("bearer" = [])),
-    responses((status = 200, body = RegisterView), (status = 404, body = super::problem::Problem)))]
+#[utoipa::path(get, path = "/api/v1/registers/{id}", tag = "reference data", params(("id" = String, Path, description = "register id")),
+    responses((status = 200, body = RegisterView)))]
 pub async fn get_register(
     state: Data,
     path: web::Path<String>,
@@ -332,9 +356,10 @@ pub struct MoveRegister {
 }
 
 /// Move a register to another CPUA; the history is kept (administrator).
-#[utoipa::path(put, path = "/api/v1/registers/{id}/cpua", tag = "reference data", security(("bearer" = [])),
+#[utoipa::path(put, path = "/api/v1/registers/{id}/cpua", tag = "reference data", params(("id" = String, Path, description = "register id")),
     request_body = MoveRegister,
-    responses((status = 200, body = RegisterView), (status = 422, body = super::problem::Problem)))]
+    responses((status = 200, body = RegisterView),
+              (status = 403, description = "Only an administrator moves registers")))]
 pub async fn move_register(
     state: Data,
     path: web::Path<String>,
@@ -354,11 +379,10 @@ pub async fn move_register(
 }
 
 /// Record a written delegation of release decisions for a register (CPUA legal of its CPUA).
-#[utoipa::path(post, path = "/api/v1/registers/{id}/delegations", tag = "reference data", security(("bearer" = [])),
-    params(("id" = String, Path, description = "register id")),
+#[utoipa::path(post, path = "/api/v1/registers/{id}/delegations", tag = "reference data", params(("id" = String, Path, description = "register id")),
     request_body = reference::NewDelegation,
-    responses((status = 200, body = RegisterView), (status = 403, body = super::problem::Problem),
-              (status = 404, body = super::problem::Problem), (status = 422, body = super::problem::Problem)))]
+    responses((status = 200, body = RegisterView),
+              (status = 403, description = "Only CPUA legal of the register's CPUA delegates")))]
 pub async fn add_delegation(
     state: Data,
     path: web::Path<String>,
@@ -378,10 +402,10 @@ pub async fn add_delegation(
 
 /// Revoke a delegation as of today (CPUA legal of the register's CPUA).
 #[utoipa::path(post, path = "/api/v1/registers/{id}/delegations/{delegation}/revoke", tag = "reference data",
-    security(("bearer" = [])),
-    params(("id" = String, Path, description = "register id"), ("delegation" = String, Path)),
-    responses((status = 200, body = RegisterView), (status = 403, body = super::problem::Problem),
-              (status = 404, body = super::problem::Problem), (status = 409, body = super::problem::Problem)))]
+    params(("id" = String, Path, description = "register id"), ("delegation" = String, Path, description = "delegation id")),
+    responses((status = 200, body = RegisterView),
+              (status = 403, description = "Only CPUA legal of the register's CPUA revokes"),
+              (status = 409, description = "The delegation is already revoked")))]
 pub async fn revoke_delegation(
     state: Data,
     path: web::Path<(String, String)>,
@@ -400,11 +424,10 @@ pub async fn revoke_delegation(
 }
 
 /// Record whether a register's patient information covers research (administrator).
-#[utoipa::path(put, path = "/api/v1/registers/{id}/patient-information", tag = "reference data",
-    security(("bearer" = [])), params(("id" = String, Path, description = "register id")),
+#[utoipa::path(put, path = "/api/v1/registers/{id}/patient-information", tag = "reference data", params(("id" = String, Path, description = "register id")),
     request_body = reference::PatientInformationInput,
-    responses((status = 200, body = RegisterView), (status = 403, body = super::problem::Problem),
-              (status = 404, body = super::problem::Problem)))]
+    responses((status = 200, body = RegisterView),
+              (status = 403, description = "Only an administrator records this")))]
 pub async fn set_patient_information(
     state: Data,
     path: web::Path<String>,
@@ -423,15 +446,17 @@ pub async fn set_patient_information(
 }
 
 /// Collaborations the caller may see, filtered and paginated.
-#[utoipa::path(get, path = "/api/v1/collaborations", tag = "collaborations", security(("bearer" = [])),
-    params(("step" = Option<String>, Query, description = "preparation … archiving, refused, withdrawn, closed"),
-           ("cpua" = Option<String>, Query), ("register" = Option<String>, Query),
+#[utoipa::path(get, path = "/api/v1/collaborations", tag = "collaborations",
+    params(("step" = Option<Step>, Query, description = "preparation … archiving, refused, withdrawn, closed"),
+           ("cpua" = Option<String>, Query, description = "a CPUA's organisation id"),
+           ("register" = Option<String>, Query, description = "a register id"),
            ("overdue" = Option<bool>, Query, description = "only those with a decision past its due date"),
            ("sort" = Option<String>, Query, description = "newest (the default) or due: earliest undecided CPUA decision first; overdue lists are in due order"),
            ("cursor" = Option<String>, Query, description = "next_cursor of the previous page, with the same filters and sort"),
-           ("per_page" = Option<i64>, Query, description = "at most api.max_page_size")),
-    responses((status = 200, body = Page<CollaborationSummary>), (status = 400, body = super::problem::Problem),
-              (status = 422, body = super::problem::Problem), (status = 503, body = super::problem::Problem)))]
+           ("per_page" = Option<i64>, Query, minimum = 1, description = "at most api.max_page_size")),
+    responses((status = 200, body = Page<CollaborationSummary>),
+              (status = 400, body = super::problem::Problem, content_type = "application/problem+json"),
+              (status = 503, body = super::problem::Problem, content_type = "application/problem+json")))]
 pub async fn list_collaborations(
     state: Data,
     req: HttpRequest,
@@ -530,9 +555,10 @@ fn with_etag(status: actix_web::http::StatusCode, v: CollaborationView) -> HttpR
 }
 
 /// Start a collaboration (step 1, preparation).
-#[utoipa::path(post, path = "/api/v1/collaborations", tag = "collaborations", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/collaborations", tag = "collaborations",
     request_body = NewCollaborationInput,
-    responses((status = 201, body = CollaborationView), (status = 422, body = super::problem::Problem)))]
+    responses((status = 201, body = CollaborationView, headers(("ETag" = String, description = "the version, for If-Match"))),
+              (status = 403, description = "The caller's role does not start collaborations")))]
 pub async fn create_collaboration(
     state: Data,
     who: Authenticated,
@@ -549,8 +575,9 @@ pub async fn create_collaboration(
 }
 
 /// One collaboration, with what the caller may do next and which CPUA is holding it up.
-#[utoipa::path(get, path = "/api/v1/collaborations/{id}", tag = "collaborations", security(("bearer" = [])),
-    responses((status = 200, body = CollaborationView), (status = 404, body = super::problem::Problem)))]
+#[utoipa::path(get, path = "/api/v1/collaborations/{id}", tag = "collaborations",
+    params(("id" = String, Path, description = "collaboration id")),
+    responses((status = 200, body = CollaborationView, headers(("ETag" = String, description = "the version, for If-Match")))))]
 pub async fn get_collaboration(
     state: Data,
     path: web::Path<String>,
@@ -602,10 +629,14 @@ async fn run_command(
 
 /// Edit details while the collaboration is editable (steps 1–3). Send `If-Match` to guard against
 /// concurrent edits.
-#[utoipa::path(patch, path = "/api/v1/collaborations/{id}", tag = "collaborations", security(("bearer" = [])),
+#[utoipa::path(patch, path = "/api/v1/collaborations/{id}", tag = "collaborations",
+    params(("id" = String, Path, description = "collaboration id"),
+           ("If-Match" = Option<String>, Header, description = "the ETag of the version the change is based on, e.g. \"3\"; without it a lost race is retried")),
     request_body = PatchInput,
-    responses((status = 200, body = CollaborationView), (status = 409, body = super::problem::Problem),
-              (status = 422, body = super::problem::Problem)))]
+    responses((status = 200, body = CollaborationView, headers(("ETag" = String, description = "the version, for If-Match"))),
+              (status = 403, description = "The caller's role or organisation may not issue this command"),
+              (status = 409, description = "A precondition of the step is not met; `missing`, `obligations` and `warnings` say which"),
+              (status = 412, description = "If-Match names an older version")))]
 pub async fn patch_collaboration(
     state: Data,
     req: HttpRequest,
@@ -620,9 +651,20 @@ pub async fn patch_collaboration(
 /// Move to a step (`to`) with that step's data. A refused transition names the missing
 /// precondition and its source.
 #[utoipa::path(post, path = "/api/v1/collaborations/{id}/transitions", tag = "collaborations",
-    security(("bearer" = [])), request_body = TransitionInput,
-    responses((status = 200, body = CollaborationView), (status = 409, body = super::problem::Problem),
-              (status = 422, body = super::problem::Problem)))]
+    params(("id" = String, Path, description = "collaboration id"),
+           ("If-Match" = Option<String>, Header, description = "the ETag of the version the change is based on, e.g. \"3\"; without it a lost race is retried")),
+    request_body(content = TransitionInput, examples(
+        ("register_contact" = (value = json!({"to": "register_contact"}))),
+        ("data_application" = (value = json!({"to": "data_application", "cpua": "<CPUA id>", "dossier": {
+            "recipient_principal": "Exempeluniversitetet", "project_description": "Kohortstudie",
+            "ethics_documents": "2026-01234-01", "requested_data": ["alder", "kon"],
+            "access_and_storage": "Krypterad server hos huvudmannen"}}))),
+        ("release_decision" = (value = json!({"to": "release_decision", "cpua": "<CPUA id>", "outcome": "approved",
+            "findings": {"need_for_data": true, "within_ethics_approval": true, "no_risk_of_harm": true}}))))),
+    responses((status = 200, body = CollaborationView, headers(("ETag" = String, description = "the version, for If-Match"))),
+              (status = 403, description = "The caller's role or organisation may not issue this command"),
+              (status = 409, description = "A precondition of the step is not met; `missing`, `obligations` and `warnings` say which"),
+              (status = 412, description = "If-Match names an older version")))]
 pub async fn transition(
     state: Data,
     req: HttpRequest,
@@ -637,9 +679,16 @@ pub async fn transition(
 /// Record something within a step (`action`): feasibility, ethics approval, cost agreement,
 /// publications, report back, disposal, amendments, internal notes.
 #[utoipa::path(post, path = "/api/v1/collaborations/{id}/actions", tag = "collaborations",
-    security(("bearer" = [])), request_body = ActionInput,
-    responses((status = 200, body = CollaborationView), (status = 409, body = super::problem::Problem),
-              (status = 422, body = super::problem::Problem)))]
+    params(("id" = String, Path, description = "collaboration id"),
+           ("If-Match" = Option<String>, Header, description = "the ETag of the version the change is based on, e.g. \"3\"; without it a lost race is retried")),
+    request_body(content = ActionInput, examples(
+        ("record_feasibility" = (value = json!({"action": "record_feasibility", "register": "<register id>", "feasible": true}))),
+        ("record_ethics_approval" = (value = json!({"action": "record_ethics_approval", "reference": "2026-01234-01", "decided_on": "2026-08-20"}))),
+        ("add_internal_note" = (value = json!({"action": "add_internal_note", "text": "Kontrollera variabellistan."}))))),
+    responses((status = 200, body = CollaborationView, headers(("ETag" = String, description = "the version, for If-Match"))),
+              (status = 403, description = "The caller's role or organisation may not issue this command"),
+              (status = 409, description = "A precondition of the step is not met; `missing`, `obligations` and `warnings` say which"),
+              (status = 412, description = "If-Match names an older version")))]
 pub async fn action(
     state: Data,
     req: HttpRequest,
@@ -652,8 +701,9 @@ pub async fn action(
 }
 
 /// The events of a collaboration the caller may see (parties see party-visible events only).
-#[utoipa::path(get, path = "/api/v1/collaborations/{id}/events", tag = "audit", security(("bearer" = [])),
-    responses((status = 200, body = Vec<EventView>), (status = 404, body = super::problem::Problem)))]
+#[utoipa::path(get, path = "/api/v1/collaborations/{id}/events", tag = "audit",
+    params(("id" = String, Path, description = "collaboration id")),
+    responses((status = 200, body = Vec<EventView>)))]
 pub async fn events(
     state: Data,
     path: web::Path<String>,
@@ -682,8 +732,9 @@ pub struct AuditResponse {
 }
 
 /// The audit trail with the verdict on its hash chain: the first broken link if someone tampered.
-#[utoipa::path(get, path = "/api/v1/collaborations/{id}/audit", tag = "audit", security(("bearer" = [])),
-    responses((status = 200, body = AuditResponse), (status = 404, body = super::problem::Problem)))]
+#[utoipa::path(get, path = "/api/v1/collaborations/{id}/audit", tag = "audit",
+    params(("id" = String, Path, description = "collaboration id")),
+    responses((status = 200, body = AuditResponse)))]
 pub async fn audit(
     state: Data,
     path: web::Path<String>,
@@ -710,9 +761,9 @@ pub async fn audit(
 
 /// What-if classification: intake facts in, type, obligations, documents, clauses, missing facts and
 /// sensitivity out. Nothing is stored.
-#[utoipa::path(post, path = "/api/v1/classify", tag = "classification", security(("bearer" = [])),
-    request_body(content = Object, description = "intake facts, e.g. {\"research_principal_kind\": \"company\", \"is_research\": \"yes\"}"),
-    responses((status = 200, body = Object), (status = 422, body = super::problem::Problem)))]
+#[utoipa::path(post, path = "/api/v1/classify", tag = "classification",
+    request_body = crate::app::classification::WhatIfFacts,
+    responses((status = 200, description = "type, obligations, documents, clauses, missing facts and sensitivity", body = Object)))]
 pub async fn classify(
     state: Data,
     _who: Authenticated,
@@ -731,9 +782,11 @@ pub async fn classify(
 /// Render a new immutable agreement version (DOCX, PDF, HTML) from the collaboration and the
 /// negotiated terms. A missing item answers 422 listing each with the step where it is entered.
 #[utoipa::path(post, path = "/api/v1/collaborations/{id}/agreements", tag = "agreements",
-    security(("bearer" = [])), request_body = crate::app::agreements::NewAgreementVersion,
+    params(("id" = String, Path, description = "collaboration id")),
+    request_body = crate::app::agreements::NewAgreementVersion,
     responses((status = 201, body = crate::app::agreements::AgreementVersionView),
-              (status = 422, body = super::problem::Problem)))]
+              (status = 403, description = "The caller may not draw agreements"),
+              (status = 409, description = "The collaboration is not at a step where agreements are drawn")))]
 pub async fn create_agreement(
     state: Data,
     path: web::Path<String>,
@@ -761,7 +814,7 @@ pub async fn create_agreement(
 
 /// The agreement versions of a collaboration.
 #[utoipa::path(get, path = "/api/v1/collaborations/{id}/agreements", tag = "agreements",
-    security(("bearer" = [])),
+    params(("id" = String, Path, description = "collaboration id")),
     responses((status = 200, body = Vec<crate::app::agreements::AgreementVersionView>)))]
 pub async fn list_agreements(
     state: Data,
@@ -780,8 +833,11 @@ pub async fn list_agreements(
 
 /// One rendered file of a version: `{n}.docx`, `{n}.pdf` or `{n}.html`, exactly as stored.
 #[utoipa::path(get, path = "/api/v1/collaborations/{id}/agreements/{file}", tag = "agreements",
-    security(("bearer" = [])), params(("file" = String, Path, description = "e.g. 1.docx, 2.pdf, 3.html")),
-    responses((status = 200, description = "the file"), (status = 404, body = super::problem::Problem)))]
+    params(("id" = String, Path, description = "collaboration id"),
+           ("file" = String, Path, description = "e.g. 1.docx, 2.pdf, 3.html")),
+    responses((status = 200, description = "the file, exactly as stored (`X-Content-SHA256`)", content(
+        (Vec<u8> = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+        (Vec<u8> = "application/pdf"), (String = "text/html")))))]
 pub async fn agreement_file(
     state: Data,
     path: web::Path<(String, String)>,
@@ -810,9 +866,9 @@ pub async fn agreement_file(
 
 /// A clause-by-clause comparison of two versions (HTML).
 #[utoipa::path(get, path = "/api/v1/collaborations/{id}/agreements/diff", tag = "agreements",
-    security(("bearer" = [])),
-    params(("from" = i32, Query), ("to" = i32, Query)),
-    responses((status = 200, description = "an HTML page"), (status = 404, body = super::problem::Problem)))]
+    params(("id" = String, Path, description = "collaboration id"),
+           ("from" = i32, Query, description = "version number"), ("to" = i32, Query, description = "version number")),
+    responses((status = 200, description = "an HTML page", body = String, content_type = "text/html")))]
 pub async fn agreement_diff(
     state: Data,
     req: HttpRequest,
@@ -843,9 +899,11 @@ pub async fn agreement_diff(
 /// CPUA legal replaces one clause's text for this agreement, with a reason; a new version shows it
 /// highlighted and lists it in a deviation appendix.
 #[utoipa::path(post, path = "/api/v1/collaborations/{id}/agreements/{number}/deviations", tag = "agreements",
-    security(("bearer" = [])), request_body = crate::app::agreements::DeviationInput,
+    params(("id" = String, Path, description = "collaboration id"), ("number" = i32, Path, description = "agreement version number")),
+    request_body = crate::app::agreements::DeviationInput,
     responses((status = 201, body = crate::app::agreements::AgreementVersionView),
-              (status = 422, body = super::problem::Problem)))]
+              (status = 403, description = "Only CPUA legal replaces clause text"),
+              (status = 409, description = "The version may no longer be changed")))]
 pub async fn agreement_deviation(
     state: Data,
     path: web::Path<(String, String)>,

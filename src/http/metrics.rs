@@ -192,6 +192,10 @@ pub async fn track(
 }
 
 /// `GET /metrics`: the Prometheus exposition, for an administrator.
+#[utoipa::path(get, path = "/metrics", tag = "operations",
+    responses((status = 200, description = "Prometheus text exposition format 0.0.4",
+               content_type = "text/plain", body = String),
+              (status = 403, description = "Only an administrator reads the metrics")))]
 pub async fn metrics(
     who: Authenticated,
     state: web::Data<AppState>,

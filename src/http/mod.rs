@@ -6,6 +6,7 @@ pub mod metrics;
 pub mod openapi;
 pub mod problem;
 pub mod ratelimit;
+pub mod routes;
 
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -52,19 +53,9 @@ pub async fn blocking<T: Send + 'static>(
 }
 
 /// The routes anyone may call without a token. Everything else needs one: this is the one place
-/// where authentication is decided.
+/// where authentication is decided, read from the route table ([`routes`]).
 pub fn is_public(path: &str) -> bool {
-    matches!(
-        path,
-        "/health/live"
-            | "/health/ready"
-            | "/api/openapi.json"
-            | "/api/docs"
-            | "/api/docs/docs.js"
-            | "/api/docs/docs.css"
-            | "/api/v1/local/accounts"
-            | "/api/v1/local/token"
-    )
+    routes::is_public(path)
 }
 
 fn bearer(req: &ServiceRequest) -> Result<String, AppError> {
@@ -148,78 +139,7 @@ pub async fn request_id_header(
     Ok(res)
 }
 
-/// One resource with its routes; a method it does not serve answers 405 with `Allow` naming the
-/// ones it does, as problem+json.
-macro_rules! resource {
-    ($path:expr, $($method:ident => $handler:expr),+ $(,)?) => {{
-        let allow: &'static str = concat!($(stringify!($method), ", "),+);
-        let allow = allow.trim_end_matches(", ").to_ascii_uppercase();
-        web::resource($path)
-            $(.route(web::$method().to($handler)))+
-            .default_service(web::to(move || {
-                let allow = allow.clone();
-                async move { method_not_allowed(&allow) }
-            }))
-    }};
-}
-
-fn method_not_allowed(allow: &str) -> actix_web::HttpResponse {
-    let mut res = actix_web::ResponseError::error_response(&AppError::MethodNotAllowed(format!(
-        "this resource answers {allow}"
-    )));
-    if let Ok(v) = actix_web::http::header::HeaderValue::from_str(allow) {
-        res.headers_mut().insert(actix_web::http::header::ALLOW, v);
-    }
-    res
-}
-
-/// Every route of the service.
+/// Every route of the service, from the route table ([`routes`]).
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(resource!("/health/live", get => api::live))
-        .service(resource!("/health/ready", get => api::ready))
-        .service(resource!("/api/openapi.json", get => openapi::spec))
-        .service(resource!("/api/docs", get => openapi::docs_page))
-        .service(resource!("/api/docs/docs.js", get => openapi::docs_script))
-        .service(resource!("/api/docs/docs.css", get => openapi::docs_style))
-        .service(resource!("/metrics", get => metrics::metrics))
-        .service(
-            web::scope("/api/v1")
-                .service(resource!("/local/accounts", get => api::local_accounts))
-                .service(resource!("/local/token", post => api::local_token))
-                .service(resource!("/me", get => api::me))
-                .service(resource!("/classify", post => api::classify))
-                .service(resource!("/organisations",
-                    get => api::list_organisations, post => api::create_organisation))
-                .service(resource!("/organisations/{id}", get => api::get_organisation))
-                .service(resource!("/registers",
-                    get => api::list_registers, post => api::create_register))
-                .service(resource!("/registers/{id}", get => api::get_register))
-                .service(resource!("/registers/{id}/cpua", put => api::move_register))
-                .service(resource!("/registers/{id}/delegations", post => api::add_delegation))
-                .service(resource!("/registers/{id}/delegations/{delegation}/revoke",
-                    post => api::revoke_delegation))
-                .service(resource!("/registers/{id}/patient-information",
-                    put => api::set_patient_information))
-                .service(resource!("/collaborations",
-                    get => api::list_collaborations, post => api::create_collaboration))
-                .service(resource!("/collaborations/{id}",
-                    get => api::get_collaboration, patch => api::patch_collaboration))
-                .service(resource!("/collaborations/{id}/transitions", post => api::transition))
-                .service(resource!("/collaborations/{id}/actions", post => api::action))
-                .service(resource!("/collaborations/{id}/events", get => api::events))
-                .service(resource!("/collaborations/{id}/audit", get => api::audit))
-                .service(resource!("/collaborations/{id}/agreements",
-                    post => api::create_agreement, get => api::list_agreements))
-                .service(
-                    resource!("/collaborations/{id}/agreements/diff", get => api::agreement_diff),
-                )
-                .service(
-                    resource!("/collaborations/{id}/agreements/{file}", get => api::agreement_file),
-                )
-                .service(
-                    resource!("/collaborations/{id}/agreements/{number}/deviations",
-                    post => api::agreement_deviation),
-                ),
-        )
-        .default_service(web::to(api::not_found));
+    routes::configure(cfg)
 }

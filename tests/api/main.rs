@@ -11,5 +11,6 @@ mod lifecycle;
 mod lists;
 mod messages;
 mod metrics;
+mod openapi;
 mod reference;
 mod security;

@@ -1,0 +1,293 @@
+//! The route table: every route of the service, registered once.
+//!
+//! Each line names a handler and who may call it. The handler's `#[utoipa::path]` annotation says its
+//! method, path, parameters, body and answers; from this one table come
+//!
+//! - the actix routes ([`configure`]), grouped per path into one resource that answers a method it
+//!   does not serve with 405 and `Allow`;
+//! - the OpenAPI `paths` ([`TablePaths`], merged into [`super::openapi::document`]);
+//! - the authentication decision ([`is_public`], used by [`super::authenticate`]).
+//!
+//! A handler that is not in the table is neither routed nor documented; one that is in the table is
+//! both, with the same method and path, because the route is read from its documentation.
+//!
+//! Why not `utoipa-actix-web`: it registers each handler as its own actix resource (from actix's
+//! `#[get]` macros), so a path served by two handlers loses the shared 405 with `Allow`, and it has no
+//! place for who may call a route. This table keeps both, with no new dependency.
+use actix_web::http::Method;
+use actix_web::web;
+use std::sync::OnceLock;
+use utoipa::openapi::path::HttpMethod;
+use utoipa::OpenApi;
+
+use super::{api, metrics, openapi};
+use crate::app::AppError;
+
+/// Who may call a route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone, without a token (health, the API description and its page, local-mode sign-in).
+    Public,
+    /// A bearer token is required; the middleware answers 401 before the handler runs.
+    Authenticated,
+}
+
+/// One line of the table: the handler's operation id (its function name), who may call it, and
+/// how to make its actix route for a method.
+struct Entry {
+    operation_id: &'static str,
+    access: Access,
+    route: MakeRoute,
+}
+
+/// Makes a handler's actix route for a method.
+type MakeRoute = fn(Method) -> actix_web::Route;
+
+/// A registered route with the function that makes its actix route.
+type Resolved = (RouteInfo, MakeRoute);
+
+/// A registered route, as the router serves it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RouteInfo {
+    pub method: Method,
+    /// The path template, with `{name}` for each path parameter (the same syntax in actix and OpenAPI).
+    pub path: String,
+    pub operation_id: String,
+    pub access: Access,
+}
+
+impl RouteInfo {
+    /// The names of the path parameters, in order.
+    pub fn path_parameters(&self) -> Vec<String> {
+        self.path
+            .split('{')
+            .skip(1)
+            .filter_map(|s| s.split_once('}').map(|(name, _)| name.to_string()))
+            .collect()
+    }
+}
+
+macro_rules! route_table {
+    ($($access:ident $module:ident :: $handler:ident),+ $(,)?) => {
+        /// The `paths` of the OpenAPI document, from the same list as the routes.
+        #[derive(OpenApi)]
+        #[openapi(paths($($module::$handler),+))]
+        pub struct TablePaths;
+
+        fn entries() -> Vec<Entry> {
+            vec![$(Entry {
+                operation_id: stringify!($handler),
+                access: Access::$access,
+                route: |m| web::method(m).to($module::$handler),
+            }),+]
+        }
+    };
+}
+
+route_table! {
+    Public api::live,
+    Public api::ready,
+    Public openapi::spec,
+    Public openapi::docs_page,
+    Public openapi::docs_asset,
+    Public api::local_accounts,
+    Public api::local_token,
+    Authenticated api::me,
+    Authenticated api::classify,
+    Authenticated api::list_organisations,
+    Authenticated api::create_organisation,
+    Authenticated api::get_organisation,
+    Authenticated api::list_registers,
+    Authenticated api::create_register,
+    Authenticated api::get_register,
+    Authenticated api::move_register,
+    Authenticated api::add_delegation,
+    Authenticated api::revoke_delegation,
+    Authenticated api::set_patient_information,
+    Authenticated api::list_collaborations,
+    Authenticated api::create_collaboration,
+    Authenticated api::get_collaboration,
+    Authenticated api::patch_collaboration,
+    Authenticated api::transition,
+    Authenticated api::action,
+    Authenticated api::events,
+    Authenticated api::audit,
+    Authenticated api::create_agreement,
+    Authenticated api::list_agreements,
+    // Before `{file}`, which would also match `diff`.
+    Authenticated api::agreement_diff,
+    Authenticated api::agreement_file,
+    Authenticated api::agreement_deviation,
+    Authenticated metrics::metrics,
+}
+
+fn actix_method(m: &HttpMethod) -> Method {
+    match m {
+        HttpMethod::Get => Method::GET,
+        HttpMethod::Post => Method::POST,
+        HttpMethod::Put => Method::PUT,
+        HttpMethod::Delete => Method::DELETE,
+        HttpMethod::Options => Method::OPTIONS,
+        HttpMethod::Head => Method::HEAD,
+        HttpMethod::Patch => Method::PATCH,
+        HttpMethod::Trace => Method::TRACE,
+    }
+}
+
+/// Each table entry with the method and path its documentation gives, in table order.
+fn resolved() -> &'static [Resolved] {
+    static ROUTES: OnceLock<Vec<Resolved>> = OnceLock::new();
+    ROUTES.get_or_init(|| {
+        let doc = TablePaths::openapi();
+        let mut out = Vec::new();
+        for e in entries() {
+            let mut found = 0;
+            for (path, item) in &doc.paths.paths {
+                let ops = [
+                    (HttpMethod::Get, &item.get),
+                    (HttpMethod::Post, &item.post),
+                    (HttpMethod::Put, &item.put),
+                    (HttpMethod::Patch, &item.patch),
+                    (HttpMethod::Delete, &item.delete),
+                    (HttpMethod::Head, &item.head),
+                    (HttpMethod::Options, &item.options),
+                    (HttpMethod::Trace, &item.trace),
+                ];
+                for (m, op) in ops {
+                    if op.as_ref().and_then(|o| o.operation_id.as_deref()) == Some(e.operation_id) {
+                        found += 1;
+                        out.push((
+                            RouteInfo {
+                                method: actix_method(&m),
+                                path: path.clone(),
+                                operation_id: e.operation_id.to_string(),
+                                access: e.access,
+                            },
+                            e.route,
+                        ));
+                    }
+                }
+            }
+            // A programming error that every test run catches at the first request: the table names
+            // a handler whose annotation lost its operation, or two handlers share a name.
+            assert_eq!(
+                found, 1,
+                "route table: operation `{}` is documented {found} times",
+                e.operation_id
+            );
+        }
+        out
+    })
+}
+
+/// Every route the router serves, in registration order.
+pub fn route_table() -> Vec<RouteInfo> {
+    resolved().iter().map(|(r, _)| r.clone()).collect()
+}
+
+/// Who may call the operation with this id, if it is in the table.
+pub fn access_of(operation_id: &str) -> Option<Access> {
+    resolved()
+        .iter()
+        .find(|(r, _)| r.operation_id == operation_id)
+        .map(|(r, _)| r.access)
+}
+
+/// Whether a request path is served by a public route. Everything else needs a token: this is the
+/// one place where authentication is decided, read from the table.
+pub fn is_public(path: &str) -> bool {
+    static PUBLIC: OnceLock<Vec<actix_web::dev::ResourceDef>> = OnceLock::new();
+    PUBLIC
+        .get_or_init(|| {
+            resolved()
+                .iter()
+                .filter(|(r, _)| r.access == Access::Public)
+                .map(|(r, _)| actix_web::dev::ResourceDef::new(r.path.as_str()))
+                .collect()
+        })
+        .iter()
+        .any(|d| d.is_match(path))
+}
+
+fn method_not_allowed(allow: &str) -> actix_web::HttpResponse {
+    let mut res = actix_web::ResponseError::error_response(&AppError::MethodNotAllowed(format!(
+        "this resource answers {allow}"
+    )));
+    if let Ok(v) = actix_web::http::header::HeaderValue::from_str(allow) {
+        res.headers_mut().insert(actix_web::http::header::ALLOW, v);
+    }
+    res
+}
+
+/// Registers every route of the table: one resource per path, with the methods the table gives it,
+/// and a 405 with `Allow` for any other method.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    let mut paths: Vec<&str> = Vec::new();
+    for (r, _) in resolved() {
+        if !paths.contains(&r.path.as_str()) {
+            paths.push(&r.path);
+        }
+    }
+    for path in paths {
+        let here: Vec<&Resolved> = resolved().iter().filter(|(r, _)| r.path == path).collect();
+        let allow = here
+            .iter()
+            .map(|(r, _)| r.method.as_str())
+            .collect::<Vec<_>>()
+            .join(", ");
+        let mut resource = web::resource(path);
+        for (r, route) in &here {
+            resource = resource.route(route(r.method.clone()));
+        }
+        cfg.service(resource.default_service(web::to(move || {
+            let allow = allow.clone();
+            async move { method_not_allowed(&allow) }
+        })));
+    }
+    cfg.default_service(web::to(api::not_found));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_table_entry_resolves_to_one_documented_operation() {
+        let table = route_table();
+        assert_eq!(table.len(), entries().len());
+        let mut seen = std::collections::HashSet::new();
+        for r in &table {
+            assert!(
+                seen.insert((r.method.clone(), r.path.clone())),
+                "{} {} is registered twice",
+                r.method,
+                r.path
+            );
+        }
+    }
+
+    #[test]
+    fn public_routes_come_from_the_table() {
+        assert!(is_public("/health/live"));
+        assert!(is_public("/api/v1/local/token"));
+        assert!(is_public("/api/docs"));
+        assert!(is_public("/api/openapi.json"));
+        assert!(!is_public("/api/v1/collaborations"));
+        assert!(!is_public("/api/v1/me"));
+        assert!(!is_public("/api/v1/no/such/route"));
+        for r in route_table() {
+            assert_eq!(is_public(&r.path), r.access == Access::Public, "{}", r.path);
+        }
+    }
+
+    #[test]
+    fn path_parameters_are_read_from_the_template() {
+        let r = RouteInfo {
+            method: Method::POST,
+            path: "/api/v1/registers/{id}/delegations/{delegation}/revoke".into(),
+            operation_id: "x".into(),
+            access: Access::Authenticated,
+        };
+        assert_eq!(r.path_parameters(), ["id", "delegation"]);
+    }
+}
