@@ -341,6 +341,33 @@ mod tests {
     }
 
     #[test]
+    fn the_amendment_agreement_is_recorded_once_and_only_for_an_approved_amendment() {
+        // Seed 000, "Hantering vid utlämnandet av kvalitetsregisterdata": an approved amendment gets its
+        // own agreement version; nothing to record before approval, and no second record after.
+        let k = Kit::new();
+        let c = k.walk_to_amendment_submitted(Scenario::public_research());
+        let v = k.amendment_version_for(&c, 3, 1);
+        let with = k.with_version(v.clone());
+        let record = || Command::RecordAmendmentAgreement {
+            version: 3,
+            digest: v.digest.clone(),
+            signed_on: k.today(),
+        };
+        assert_eq!(
+            with.run(&c, record()).unwrap_err().rule,
+            "no_approved_amendment"
+        );
+        let c = k
+            .run(&c, k.decide_amendment(&k.a, DecisionInput::approval()))
+            .unwrap();
+        let n = with.run(&c, record()).unwrap();
+        assert_eq!(
+            with.run(&n, record()).unwrap_err().rule,
+            "amendment_agreement_recorded"
+        );
+    }
+
+    #[test]
     fn data_under_the_new_question_wait_for_the_amendment_agreement() {
         let k = Kit::new();
         let c = k.walk_to_amendment_submitted(Scenario::public_research());

@@ -53,6 +53,32 @@ mod tests {
     use crate::domain::step::Step;
 
     #[test]
+    fn archiving_follows_the_results_step_with_no_amendment_open() {
+        // Seed 001, "9. Arkivering och radering av kopior" follows "8. Resultat"; an open amendment
+        // (seed 000, "Hantering vid utlämnandet av kvalitetsregisterdata") still uses the data.
+        let k = Kit::new();
+        let released = k.walk_to_released(Scenario::public_research());
+        let r = k.run(&released, Command::ToArchiving).unwrap_err();
+        assert_eq!(r.rule, "wrong_step");
+        let r = k
+            .run(&released, Command::ConfirmDisposal(k.disposal()))
+            .unwrap_err();
+        assert_eq!(r.rule, "wrong_step");
+        let results = k.run(&released, Command::ToResults).unwrap();
+        let r = k
+            .run(&results, Command::ConfirmDisposal(k.disposal()))
+            .unwrap_err();
+        assert_eq!(r.rule, "wrong_step");
+        let open = k.run(&results, k.open_amendment()).unwrap();
+        let r = k.run(&open, Command::ToArchiving).unwrap_err();
+        assert_eq!(r.rule, "amendment_open");
+        assert_eq!(
+            k.run(&results, Command::ToArchiving).unwrap().step,
+            Step::Archiving
+        );
+    }
+
+    #[test]
     fn the_case_closes_only_after_disposal_is_confirmed() {
         // Seed 001, "9. Arkivering och radering av kopior".
         let k = Kit::new();
