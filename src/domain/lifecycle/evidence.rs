@@ -197,6 +197,30 @@ mod tests {
     use crate::domain::collaboration::{LinkageTarget, TransferBasis};
 
     #[test]
+    fn a_retrospective_consent_is_kept_per_register_and_a_new_one_replaces_that_registers_own() {
+        // Seed 000, "Vilka registerdata går att använda för forskning?": where a register's patient information does not cover
+        // research, the consent is recorded register by register.
+        let k = Kit::new();
+        let c = k.walk_to_ethics(Scenario::two_cpuas());
+        let c = k.run(&c, k.retrospective_consent(0)).unwrap();
+        let c = k.run(&c, k.retrospective_consent(1)).unwrap();
+        let again = Command::RecordEvidence(EvidenceInput::RetrospectiveConsent {
+            register: k.registers[0].clone(),
+            description: "a second mailing".into(),
+            obtained_on: k.today(),
+        });
+        let c = k.run(&c, again).unwrap();
+        let consents = &c.evidence.retrospective_consents;
+        assert_eq!(consents.len(), 2);
+        let first = consents
+            .iter()
+            .find(|x| x.register == k.registers[0])
+            .unwrap();
+        assert_eq!(first.description, "a second mailing");
+        assert!(consents.iter().any(|x| x.register == k.registers[1]));
+    }
+
+    #[test]
     fn a_permitted_third_country_transfer_names_its_basis() {
         let k = Kit::new();
         let c = k.collab(Scenario::third_country());

@@ -145,6 +145,44 @@ mod tests {
     }
 
     #[test]
+    fn a_linkage_decision_is_not_dated_before_its_application() {
+        // Seed 000, "Sambearbetning av registerdata": the authority decides on the application made to it.
+        let k = Kit::new();
+        let mut s = Scenario::public_research();
+        s.linkage = vec![LinkageTarget::Scb];
+        let c = k.collab(s);
+        let applied = k
+            .run(
+                &c,
+                Command::RecordLinkage(LinkageInput::Application {
+                    authority: LinkageTarget::Scb,
+                    applied_on: k.today(),
+                    reference: None,
+                }),
+            )
+            .unwrap();
+        let decide_on = |d| {
+            Command::RecordLinkage(LinkageInput::Decision {
+                authority: LinkageTarget::Scb,
+                approved: true,
+                decided_on: d,
+                reference: "SCB-1".into(),
+            })
+        };
+        let later = k.later(1);
+        let before = k.today().pred_opt().unwrap();
+        let r = later.run(&applied, decide_on(before)).unwrap_err();
+        assert_eq!(r.rule, "decision_before_application");
+        assert_eq!(r.field.as_deref(), Some("decided_on"));
+        let decided = later.run(&applied, decide_on(later.today())).unwrap();
+        let review = decided.linkage_review(LinkageTarget::Scb).unwrap();
+        assert_eq!(
+            review.decision.as_ref().map(|d| d.decided_on),
+            Some(later.today())
+        );
+    }
+
+    #[test]
     fn without_linkage_there_is_nothing_to_record() {
         let k = Kit::new();
         let c = k.collab(Scenario::public_research());

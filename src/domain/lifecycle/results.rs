@@ -73,8 +73,31 @@ pub(super) fn prompts(c: &Collaboration) -> Vec<Advice> {
 mod tests {
     use super::super::testkit::*;
     use super::super::{prompts, Command, CommandKind};
-    use crate::domain::collaboration::ReportBack;
+    use crate::domain::collaboration::{Publication, ReportBack};
     use crate::domain::step::Step;
+
+    #[test]
+    fn a_publication_is_recorded_with_a_date_that_has_come() {
+        // Seed 001, "8. Resultat": the publication of the results is recorded on the case.
+        let k = Kit::new();
+        let c = k.walk_to_released(Scenario::public_research());
+        let c = k.run(&c, Command::ToResults).unwrap();
+        let publication = |d| {
+            Command::RecordPublication(Publication {
+                title: "Långtidsutfall".into(),
+                journal: "Läkartidningen".into(),
+                doi: None,
+                published_on: d,
+            })
+        };
+        let tomorrow = k.today().succ_opt().unwrap();
+        let r = k.run(&c, publication(tomorrow)).unwrap_err();
+        assert_eq!(r.rule, "date_in_future");
+        assert_eq!(r.field.as_deref(), Some("published_on"));
+        let c = k.run(&c, publication(k.today())).unwrap();
+        assert_eq!(c.publications.len(), 1);
+        assert_eq!(c.publications[0].published_on, k.today());
+    }
 
     #[test]
     fn reporting_back_is_welcome_but_never_blocks_archiving() {
