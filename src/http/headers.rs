@@ -134,8 +134,7 @@ pub async fn cors(
                 r
             }
             None => actix_web::ResponseError::error_response(&AppError::Forbidden(
-                "cross-origin requests from this origin are not allowed (server.cors_origins)"
-                    .into(),
+                crate::msg!("forbidden.cors"),
             )),
         };
         return Ok(req.into_response(res).map_into_right_body());
