@@ -160,7 +160,9 @@ mod tests {
             let m = m.render(lang);
             assert!(!m.contains("pkey") && !m.contains("constraint"), "{m}");
         }
-        assert!(m.render(crate::domain::lang::Lang::En).contains("try again"));
+        assert!(m
+            .render(crate::domain::lang::Lang::En)
+            .contains("try again"));
         assert!(m
             .render(crate::domain::lang::Lang::Sv)
             .contains("försök igen"));

@@ -402,7 +402,9 @@ pub fn revoke_delegation(
         return Err(AppError::NotFound("delegation".into()));
     }
     if !repo::revoke_delegation(conn, delegation, today)? {
-        return Err(AppError::Conflict(crate::msg!("conflict.delegation_revoked")));
+        return Err(AppError::Conflict(crate::msg!(
+            "conflict.delegation_revoked"
+        )));
     }
     let after = get_register(conn, id)?;
     record(

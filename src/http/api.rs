@@ -540,7 +540,9 @@ pub async fn list_collaborations(
     let result = blocking(move || {
         let _permit = permit;
         if gone.load(std::sync::atomic::Ordering::Acquire) {
-            return Err(AppError::Unavailable(crate::msg!("unavailable.client_gone")));
+            return Err(AppError::Unavailable(crate::msg!(
+                "unavailable.client_gone"
+            )));
         }
         let mut conn = state.svc.db.pool.get()?;
         list_transaction(&mut conn, |c| collab::list(c, &who.0, &q, today))

@@ -26,9 +26,7 @@ impl FromRequest for Authenticated {
                 .get::<Actor>()
                 .cloned()
                 .map(Authenticated)
-                .ok_or_else(|| {
-                    AppError::Unauthenticated(crate::msg!("unauthenticated.no_token"))
-                }),
+                .ok_or_else(|| AppError::Unauthenticated(crate::msg!("unauthenticated.no_token"))),
         )
     }
 }
@@ -369,11 +367,10 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
             }
             let mut body = web::BytesMut::new();
             while let Some(chunk) = payload.next().await {
-                let chunk =
-                    chunk.map_err(|e| {
-                        tracing::warn!(error = %e, "reading the body");
-                        AppError::BadRequest(crate::msg!("read_body"))
-                    })?;
+                let chunk = chunk.map_err(|e| {
+                    tracing::warn!(error = %e, "reading the body");
+                    AppError::BadRequest(crate::msg!("read_body"))
+                })?;
                 if body.len() + chunk.len() > limit {
                     return Err(too_large());
                 }

@@ -12,9 +12,38 @@ use crate::helpers::{ok, problem, TestApp};
 
 /// English words that must not appear in a Swedish text (whole words, lower case).
 const ENGLISH: &[&str] = &[
-    "the", "must", "may", "not", "only", "send", "body", "try", "again", "is", "this", "resource",
-    "answers", "reload", "too", "many", "requests", "valid", "line", "column", "already", "revoked",
-    "changed", "you", "sent", "bytes", "at", "most", "role", "collaborations", "are", "started",
+    "the",
+    "must",
+    "may",
+    "not",
+    "only",
+    "send",
+    "body",
+    "try",
+    "again",
+    "is",
+    "this",
+    "resource",
+    "answers",
+    "reload",
+    "too",
+    "many",
+    "requests",
+    "valid",
+    "line",
+    "column",
+    "already",
+    "revoked",
+    "changed",
+    "you",
+    "sent",
+    "bytes",
+    "at",
+    "most",
+    "role",
+    "collaborations",
+    "are",
+    "started",
 ];
 
 fn english_words(text: &str) -> Vec<&'static str> {
@@ -173,7 +202,14 @@ async fn a_409_for_a_delegation_revoked_twice_answers_in_the_request_s_language(
         "{}/api/v1/registers/{reg}/delegations/{delegation}/revoke",
         app.base
     );
-    ok(app.client.post(&url).bearer_auth(&legal).send().await.unwrap()).await;
+    ok(app
+        .client
+        .post(&url)
+        .bearer_auth(&legal)
+        .send()
+        .await
+        .unwrap())
+    .await;
     let (sv, _) = in_both_languages(
         || app.client.post(&url).bearer_auth(&legal),
         StatusCode::CONFLICT,
@@ -200,7 +236,11 @@ async fn a_412_for_a_stale_if_match_answers_in_the_request_s_language() {
                 .json(&json!({"to": "register_contact"}))
         },
         StatusCode::PRECONDITION_FAILED,
-        &msg!("precondition_failed.version", version = version, sent = stale),
+        &msg!(
+            "precondition_failed.version",
+            version = version,
+            sent = stale
+        ),
     )
     .await;
 }
@@ -263,10 +303,7 @@ async fn a_429_for_too_many_token_requests_answers_in_the_request_s_language() {
     app.token("company").await;
     let url = format!("{}/api/v1/local/token", app.base);
     let send = |lang: Option<&str>| {
-        let mut r = app
-            .client
-            .post(&url)
-            .json(&json!({"account": "company"}));
+        let mut r = app.client.post(&url).json(&json!({"account": "company"}));
         if let Some(l) = lang {
             r = r.header("Accept-Language", l);
         }
@@ -295,7 +332,10 @@ async fn a_429_for_too_many_token_requests_answers_in_the_request_s_language() {
         let candidates: Vec<String> = (secs.saturating_sub(1)..=secs)
             .map(|s| msg!("too_many_requests.token", max = 1_u32, secs = s).render(lang))
             .collect();
-        assert!(candidates.iter().any(|c| c == detail), "{detail} in {lang:?}");
+        assert!(
+            candidates.iter().any(|c| c == detail),
+            "{detail} in {lang:?}"
+        );
         if lang == Lang::Sv {
             assert!(english_words(detail).is_empty(), "{detail}");
             assert!(detail.contains("per minut"), "{detail}");
