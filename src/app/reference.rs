@@ -47,7 +47,7 @@ impl NewOrganisation {
             .map_err(|e| {
                 errs.push(FieldError::new(
                     "org_number",
-                    crate::msg!("org_number", reason = e.to_string()),
+                    crate::msg!("org_number", reason = e.message()),
                 ))
             })
             .ok();
@@ -56,7 +56,7 @@ impl NewOrganisation {
                 .map_err(|e| {
                     errs.push(FieldError::new(
                         "vat_number",
-                        crate::msg!("vat_number", reason = e.to_string()),
+                        crate::msg!("vat_number", reason = e.message()),
                     ))
                 })
                 .ok(),

@@ -466,6 +466,22 @@ pub fn check_embedded() -> Vec<String> {
 /// Every message id the code can emit, with the parameters its template takes. `msg!` refuses an id
 /// that is not here. Step names (`step.<code>`) are in the catalogues too, one per [`Step`].
 pub const MESSAGES: &[MessageDecl] = &[
+    // Reasons of the value parsers (text, dates, references, money, organisation numbers).
+    m("control_characters.multi_line", &[]),
+    m("control_characters.single_line", &[]),
+    m("text.empty", &[]),
+    m("date_range.outside", &["date", "min", "max"]),
+    m("date.form", &["value"]),
+    m("ethics_reference_format.form", &["value"]),
+    m("doi.form", &["value"]),
+    m("money.negative", &[]),
+    m("money.overflow", &[]),
+    m("org_number.format", &[]),
+    m("org_number.check_digit", &[]),
+    m("org_number.not_an_organisation", &[]),
+    m("vat_number.format", &[]),
+    m("vat_number.org_number", &["reason"]),
+    m("vat_number.mismatch", &["number"]),
     // Answers of the HTTP edge and the application (AppError), by kind.
     m("unauthenticated.no_token", &[]),
     m("unauthenticated.not_text", &[]),

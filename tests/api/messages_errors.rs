@@ -353,3 +353,33 @@ fn the_english_word_check_finds_english_and_passes_swedish() {
     );
     assert!(english_words(&msg!("payload_too_large", limit = 5_u32).render(Lang::Sv)).is_empty());
 }
+
+#[tokio::test]
+async fn a_parser_s_reason_inside_a_field_error_is_catalogued_in_both_languages() {
+    // The organisation number's check digit: the parser returns an error code, rendered here.
+    let app = TestApp::spawn().await;
+    let admin = app.token("admin").await;
+    let url = format!("{}/api/v1/organisations", app.base);
+    let body = json!({"name": "Fel AB", "kind": "company", "org_number": "556012-3457"});
+    let expected = msg!("org_number", reason = msg!("org_number.check_digit"));
+    let mut messages = Vec::new();
+    for (accept, lang) in [("sv", Lang::Sv), ("en", Lang::En)] {
+        let r = app
+            .client
+            .post(&url)
+            .bearer_auth(&admin)
+            .header("Accept-Language", accept)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let p = problem(r, StatusCode::UNPROCESSABLE_ENTITY).await;
+        assert_eq!(p["errors"][0]["field"], "org_number");
+        assert_eq!(p["errors"][0]["rule"], "org_number");
+        let m = p["errors"][0]["message"].as_str().unwrap().to_string();
+        assert_eq!(m, expected.render(lang), "{p}");
+        messages.push(m);
+    }
+    assert_ne!(messages[0], messages[1]);
+    assert!(english_words(&messages[0]).is_empty(), "{}", messages[0]);
+}
