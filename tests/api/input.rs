@@ -25,7 +25,7 @@ async fn malformed_json_wrong_types_and_unknown_fields_are_refused_without_writi
         .await
         .unwrap();
     let p = problem(r, StatusCode::BAD_REQUEST).await;
-    assert!(p["detail"].as_str().unwrap().contains("inte giltig JSON"));
+    assert!(p["detail"].as_str().unwrap().contains("kroppen tar slut"));
 
     let p = problem(
         app.post(
