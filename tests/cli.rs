@@ -1,7 +1,8 @@
 //! The binary as an operator runs it: `samverkan reproject` rebuilds the list projections from the stored
 //! state (reading a version-1 state through its upcast), and the binary serves from an empty folder with
 //! its embedded configuration, rulebook and contract templates. Runs on SQLite, and on PostgreSQL when
-//! `TEST_DATABASE_URL` is set.
+//! `TEST_DATABASE_URL` is set. Two `samverkan serve` processes share one database and take concurrent
+//! writes from both.
 use chrono::TimeZone;
 use diesel::prelude::*;
 use samverkan::app::collaborations::{self, NewCollaborationInput};
@@ -371,4 +372,388 @@ fn a_postgres_dump_restores_into_a_new_database_that_verifies_intact() {
         .expect("pg_restore runs");
     assert!(out.status.success(), "{}", text(&out));
     restored_verifies(&fresh.url, keys.path(), &id);
+}
+
+/// One `samverkan serve` process, killed by its PID when dropped (also when the test fails).
+struct Server {
+    child: std::process::Child,
+    base: String,
+    port: u16,
+    log: std::path::PathBuf,
+}
+
+impl Server {
+    /// Starts `samverkan serve` on a free port of 127.0.0.1; does not wait for it.
+    fn start(db_url: &str, data_dir: &std::path::Path, name: &str) -> Server {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .expect("free port")
+            .local_addr()
+            .expect("addr")
+            .port();
+        let log = data_dir.join(format!("{name}.log"));
+        let out = std::fs::File::create(&log).expect("log file");
+        let err = out.try_clone().expect("log file");
+        let child = Command::new(env!("CARGO_BIN_EXE_samverkan"))
+            .arg("serve")
+            .current_dir(data_dir)
+            .env("DATABASE_URL", db_url)
+            .env("SAMVERKAN_ADDR", format!("127.0.0.1:{port}"))
+            .env("SAMVERKAN__AUDIT__DATA_DIR", data_dir)
+            .env("SAMVERKAN__AUTH__TOKEN_REQUESTS_PER_MINUTE", "100000")
+            .env("SAMVERKAN__DATABASE__POOL_SIZE", "8")
+            .env("SAMVERKAN__SERVER__WORKERS", "2")
+            .env("RUST_LOG", "warn")
+            .env_remove("SAMVERKAN_CONFIG_DIR")
+            .env_remove("SAMVERKAN_TEMPLATES_DIR")
+            .env_remove("SAMVERKAN_ENV")
+            .stdout(std::process::Stdio::from(out))
+            .stderr(std::process::Stdio::from(err))
+            .spawn()
+            .expect("start samverkan serve");
+        Server {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+            port,
+            log,
+        }
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Waits until `/health/ready` answers 200 (migrations applied, database reachable).
+    fn wait_ready(&mut self) {
+        for _ in 0..300 {
+            if let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", self.port)) {
+                use std::io::{Read, Write};
+                let _ = s.write_all(
+                    b"GET /health/ready HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+                );
+                let mut buf = String::new();
+                let _ = s.read_to_string(&mut buf);
+                if buf.starts_with("HTTP/1.1 200") {
+                    return;
+                }
+            }
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!("samverkan stopped ({status}): {}", self.log());
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        panic!("samverkan did not become ready: {}", self.log());
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A client of one server: tokens are rows in the shared database, valid on both.
+#[derive(Clone)]
+struct Api {
+    http: reqwest::Client,
+    base: String,
+}
+
+impl Api {
+    async fn token(&self, account: &str) -> String {
+        let v = self
+            .ok(self
+                .http
+                .post(format!("{}/api/v1/local/token", self.base))
+                .json(&serde_json::json!({ "account": account })))
+            .await;
+        v["token"].as_str().expect("token").to_string()
+    }
+
+    /// Sends and returns the status and the JSON body.
+    async fn call(&self, req: reqwest::RequestBuilder) -> (reqwest::StatusCode, serde_json::Value) {
+        let r = req.send().await.expect("the server answers");
+        let status = r.status();
+        (status, r.json().await.unwrap_or(serde_json::Value::Null))
+    }
+
+    async fn ok(&self, req: reqwest::RequestBuilder) -> serde_json::Value {
+        let (status, v) = self.call(req).await;
+        assert!(status.is_success(), "{status}: {v}");
+        v
+    }
+
+    fn post(&self, path: &str, token: &str, body: &serde_json::Value) -> reqwest::RequestBuilder {
+        self.http
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(token)
+            .json(body)
+    }
+
+    fn get(&self, path: &str, token: &str) -> reqwest::RequestBuilder {
+        self.http
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(token)
+    }
+
+    /// The id of the item of a list at `path` whose `key` is `value`.
+    async fn id_of(&self, path: &str, key: &str, value: &str) -> String {
+        let admin = self.token("admin").await;
+        let v = self.ok(self.get(path, &admin)).await;
+        v["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .find(|o| o[key] == value)
+            .unwrap_or_else(|| panic!("{value} in {path}"))["id"]
+            .as_str()
+            .expect("id")
+            .to_string()
+    }
+}
+
+fn person(name: &str, title: &str) -> serde_json::Value {
+    serde_json::json!({"name": name, "title": title,
+        "email": format!("{}@example.se", name.split(' ').next().unwrap_or(name).to_lowercase())})
+}
+
+/// Complete agreement terms for the three parties (as `tests/api/agreements.rs::full_terms`), with
+/// dates from today, since the servers run on the real clock.
+fn agreement_terms(
+    uppsala: &str,
+    university: &str,
+    company: &str,
+    today: chrono::NaiveDate,
+) -> serde_json::Value {
+    let day = |n: i64| (today + chrono::Duration::days(n)).to_string();
+    serde_json::json!({
+        "background": "Hjärtinfarkt är en vanlig dödsorsak; långtidsutfallen efter olika strategier är ofullständigt kända.",
+        "research_plan_summary": "Registerbaserad kohortstudie 2015–2025 med propensity score-matchning.",
+        "goals": ["Jämföra femårsöverlevnad mellan strategierna.", "Publicera i en referentgranskad tidskrift."],
+        "deliverables": [
+            {"what": "Pseudonymiserat datauttag", "due": day(60), "by": "Uppsala Clinical Research Center"},
+            {"what": "Slutrapport till registret", "due": day(365), "by": "Exempeluniversitetet"}
+        ],
+        "parties": [
+            {"organisation": uppsala, "address": "Box 602, 751 25 Uppsala",
+             "contact": person("Lars Jurist", "Registerjurist"), "signatory": person("Maria Direktör", "Hälso- och sjukvårdsdirektör")},
+            {"organisation": university, "address": "Box 256, 751 05 Uppsala",
+             "contact": person("Per Forskare", "Projektledare"), "signatory": person("Eva Prefekt", "Prefekt")},
+            {"organisation": company, "address": "Vasagatan 10, 111 20 Stockholm",
+             "contact": person("Karin Företagsson", "Medical Affairs"), "signatory": person("Olof Vd", "VD")}
+        ],
+        "variable_descriptions": {"alder": "Ålder, år", "kon": "Kön", "diagnosdatum": "Datum för diagnos", "behandling": "Behandlingsstrategi"},
+        "period_from": "2015-01-01",
+        "period_to": "2025-12-31",
+        "transfer_method": "Krypterad filöverföring",
+        "encryption": "AES-256",
+        "password_sent_separately": true,
+        "data_protection": {"storage": "Universitetets säkra server för känsliga personuppgifter.", "access": ["Per Forskare", "En biostatistiker"]},
+        "publication": {"acknowledgement": "Författarna tackar Exempelregistret för hjärtintensivvård.", "review_days": 30},
+        "report_back": "Resultaten återrapporteras till registrets styrgrupp.",
+        "costs": {"estimate": 11_400_000, "hourly_rate": 95_000, "hours": 120, "expenses": [],
+                  "invoicing_schedule": "Vid leverans av datauttaget.", "vat_rate_bp": 2500, "payment_terms_days": 30, "payer": "company"},
+        "term": {"start": day(14), "end": day(400), "notice_days": 90},
+        "archiving": {"delete_within_days": 30, "confirmed_by": "Forskningshuvudmannens projektledare"},
+        "disputes": {"venue": "Uppsala tingsrätt"},
+        "product": {"name": "Exempelmab", "authorisation": "EU/1/26/0001"}
+    })
+}
+
+/// Issue 9, item 1: two `samverkan serve` processes started together on one database (PostgreSQL when
+/// `TEST_DATABASE_URL` is set, else one SQLite file). From both at once: collaborations created,
+/// internal notes without If-Match on one collaboration, agreement versions drawn on one collaboration.
+/// Every request succeeds, references and version numbers are unique and gapless, and
+/// `samverkan audit verify` finds every chain intact.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_server_processes_on_one_database_take_concurrent_writes_from_both() {
+    use std::collections::BTreeSet;
+    let db = TestDb::new();
+    let data = tempfile::tempdir().expect("temp dir");
+    // Both start at the same moment: migrations and seeding must not collide.
+    let mut a = Server::start(&db.url, data.path(), "a");
+    let mut b = Server::start(&db.url, data.path(), "b");
+    tokio::task::block_in_place(|| {
+        a.wait_ready();
+        b.wait_ready();
+    });
+    let http = reqwest::Client::new();
+    let (api_a, api_b) = (
+        Api {
+            http: http.clone(),
+            base: a.base.clone(),
+        },
+        Api {
+            http,
+            base: b.base.clone(),
+        },
+    );
+    let both = [&api_a, &api_b];
+    let today = chrono::Utc::now().date_naive();
+
+    let register = api_a
+        .id_of("/api/v1/registers?per_page=200", "code", "EX-HJARTA")
+        .await;
+    let orgs = "/api/v1/organisations?per_page=200";
+    let principal = api_a.id_of(orgs, "name", "Exempeluniversitetet").await;
+    let uppsala = api_b.id_of(orgs, "name", "Region Uppsala").await;
+    let company_org = api_b.id_of(orgs, "name", "Exempel Läkemedel AB").await;
+    let company = api_a.token("company").await;
+    let legal = api_b.token("legal").await;
+    let holder = api_a.token("register-holder").await;
+
+    // Creates from both servers at once.
+    const CREATES: usize = 12;
+    let body = serde_json::json!({
+        "title": "Långtidsutfall efter hjärtinfarkt",
+        "purpose": "Att jämföra långtidsutfall mellan behandlingsstrategier.",
+        "research_question": "Skiljer sig femårsöverlevnaden mellan strategierna?",
+        "research_principal": principal,
+        "registers": [register],
+        "requested_variables": ["alder", "kon", "diagnosdatum", "behandling"],
+        "data_kind": "pseudonymised",
+        "intake": {
+            "purpose": "research", "company_receives": "aggregated", "principal_receives": "pseudonymised",
+            "analysis_by": "principal", "sector": "pharma", "external_processor": false,
+            "identity_numbers_requested": false, "effort_beyond_routine": false, "key_retention_months": 3
+        },
+    });
+    let creates = (0..CREATES).map(|i| {
+        let api = both[i % 2];
+        api.call(api.post("/api/v1/collaborations", &company, &body))
+    });
+    let mut refs = Vec::new();
+    let mut ids = Vec::new();
+    for (status, v) in futures_util::future::join_all(creates).await {
+        assert_eq!(status, reqwest::StatusCode::CREATED, "{v}");
+        refs.push(
+            v["collaboration"]["reference"]
+                .as_str()
+                .expect("reference")
+                .to_string(),
+        );
+        ids.push(v["collaboration"]["id"].as_str().expect("id").to_string());
+    }
+    let numbers: BTreeSet<u32> = refs
+        .iter()
+        .map(|r| {
+            r.rsplit('-')
+                .next()
+                .and_then(|n| n.parse().ok())
+                .unwrap_or_else(|| panic!("a numbered reference: {r}"))
+        })
+        .collect();
+    assert_eq!(numbers.len(), CREATES, "unique references: {refs:?}");
+    assert_eq!(
+        numbers,
+        (1..=CREATES as u32).collect::<BTreeSet<_>>(),
+        "gapless references: {refs:?}"
+    );
+
+    // Internal notes on one collaboration, without If-Match, from both servers at once.
+    const NOTES: usize = 20;
+    let id = ids[0].clone();
+    let actions = format!("/api/v1/collaborations/{id}/actions");
+    let notes = (0..NOTES).map(|i| {
+        let api = both[i % 2];
+        let body =
+            serde_json::json!({"action": "add_internal_note", "text": format!("anteckning {i}")});
+        api.call(api.post(&actions, &legal, &body))
+    });
+    for (status, v) in futures_util::future::join_all(notes).await {
+        assert_eq!(status, reqwest::StatusCode::OK, "every note lands: {v}");
+    }
+    let v = api_a
+        .ok(api_a.get(&format!("/api/v1/collaborations/{id}"), &legal))
+        .await;
+    let texts: BTreeSet<String> = v["collaboration"]["internal_notes"]
+        .as_array()
+        .expect("notes")
+        .iter()
+        .map(|n| n["text"].as_str().unwrap_or_default().to_string())
+        .collect();
+    assert_eq!(
+        texts,
+        (0..NOTES).map(|i| format!("anteckning {i}")).collect(),
+        "each note stored once"
+    );
+
+    // Bring the collaboration to the agreement step: register contact, feasibility, ethics approval,
+    // a complete application to Region Uppsala.
+    let transitions = format!("/api/v1/collaborations/{id}/transitions");
+    api_a
+        .ok(api_a.post(
+            &transitions,
+            &company,
+            &serde_json::json!({"to": "register_contact"}),
+        ))
+        .await;
+    api_b
+        .ok(api_b.post(
+            &actions,
+            &holder,
+            &serde_json::json!({"action": "record_feasibility", "register": register, "feasible": true}),
+        ))
+        .await;
+    api_a
+        .ok(api_a.post(
+            &actions,
+            &company,
+            &serde_json::json!({"action": "record_ethics_approval", "reference": "2026-01234-01",
+                                "decided_on": (today - chrono::Duration::days(10)).to_string()}),
+        ))
+        .await;
+    api_b
+        .ok(api_b.post(
+            &transitions,
+            &company,
+            &serde_json::json!({"to": "data_application", "cpua": uppsala, "dossier": {
+                "recipient_principal": "Exempeluniversitetet",
+                "project_description": "Kohortstudie av långtidsutfall, se forskningsplan v2.",
+                "ethics_documents": "Ansökan och beslut 2026-01234-01",
+                "requested_data": ["alder", "kon", "diagnosdatum", "behandling"],
+                "access_and_storage": "Två namngivna forskare; krypterad server hos huvudmannen."
+            }}),
+        ))
+        .await;
+
+    // Agreement versions drawn from both servers at once.
+    const VERSIONS: usize = 10;
+    let terms = serde_json::json!({
+        "terms": agreement_terms(&uppsala, &principal, &company_org, today)
+    });
+    let agreements = format!("/api/v1/collaborations/{id}/agreements");
+    let drafts = (0..VERSIONS).map(|i| {
+        let api = both[i % 2];
+        api.call(api.post(&agreements, &company, &terms))
+    });
+    let mut versions = BTreeSet::new();
+    for (status, v) in futures_util::future::join_all(drafts).await {
+        assert!(status.is_success(), "every version is drawn: {status} {v}");
+        versions.insert(v["number"].as_i64().expect("a version number"));
+    }
+    assert_eq!(
+        versions,
+        (1..=VERSIONS as i64).collect::<BTreeSet<_>>(),
+        "unique, gapless version numbers"
+    );
+
+    // Both servers still serve; then the trail verifies with the CLI.
+    for api in both {
+        api.ok(api.get(&format!("/api/v1/collaborations/{id}"), &company))
+            .await;
+    }
+    let dir = data.path().to_str().expect("path").to_string();
+    let out = tokio::task::block_in_place(|| {
+        samverkan_env(
+            &db.url,
+            &[("SAMVERKAN__AUDIT__DATA_DIR", dir.as_str())],
+            &["audit", "verify"],
+        )
+    });
+    let t = text(&out);
+    assert!(out.status.success(), "{t}\n{}\n{}", a.log(), b.log());
+    assert!(t.contains("every chain is intact"), "{t}");
+    drop(a);
+    drop(b);
 }

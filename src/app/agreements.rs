@@ -622,9 +622,7 @@ fn may_draft(actor: &Actor) -> Result<(), AppError> {
         Role::CompanyRepresentative | Role::ResearchPrincipalRepresentative | Role::CpuaLegal => {
             Ok(())
         }
-        _ => Err(AppError::Forbidden(
-            "agreements are drafted by the parties and CPUA legal".into(),
-        )),
+        _ => Err(AppError::Forbidden(crate::msg!("forbidden.draft"))),
     }
 }
 
@@ -701,9 +699,7 @@ pub fn add_deviation(
 ) -> Result<AgreementVersionView, AppError> {
     let c = load(conn, actor, id)?;
     if actor.role != Role::CpuaLegal {
-        return Err(AppError::Forbidden(
-            "only CPUA legal negotiates deviations from the template".into(),
-        ));
+        return Err(AppError::Forbidden(crate::msg!("forbidden.deviation")));
     }
     draftable(&c)?;
     let mut errs = Vec::new();

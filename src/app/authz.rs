@@ -102,25 +102,23 @@ pub fn may(
     cpua: Option<&OrgId>,
 ) -> Result<(), AppError> {
     if !roles_for(kind).contains(&actor.role) {
-        return Err(AppError::Forbidden(format!(
-            "the role {} may not {}",
-            actor.role.code(),
-            kind.code()
+        return Err(AppError::Forbidden(crate::msg!(
+            "forbidden.role",
+            role = actor.role.code(),
+            action = kind.code()
         )));
     }
     if actor.role.is_cpua_staff() {
         if let Some(o) = cpua {
             if o != &actor.org {
-                return Err(AppError::Forbidden(format!(
-                    "only the CPUA itself may {} on its own track",
-                    kind.code()
+                return Err(AppError::Forbidden(crate::msg!(
+                    "forbidden.own_track",
+                    action = kind.code()
                 )));
             }
         }
         if !scope.cpuas.contains(&actor.org) {
-            return Err(AppError::Forbidden(
-                "your authority is not a CPUA of this collaboration".into(),
-            ));
+            return Err(AppError::Forbidden(crate::msg!("forbidden.not_a_cpua")));
         }
     }
     Ok(())
@@ -130,9 +128,7 @@ pub fn may(
 pub fn may_create(actor: &Actor) -> Result<(), AppError> {
     match actor.role {
         Role::CompanyRepresentative | Role::ResearchPrincipalRepresentative => Ok(()),
-        _ => Err(AppError::Forbidden(
-            "collaborations are started by a company or research-principal representative".into(),
-        )),
+        _ => Err(AppError::Forbidden(crate::msg!("forbidden.create"))),
     }
 }
 
@@ -141,9 +137,7 @@ pub fn require_admin(actor: &Actor) -> Result<(), AppError> {
     if actor.role == Role::Administrator {
         Ok(())
     } else {
-        Err(AppError::Forbidden(
-            "only an administrator may change reference data".into(),
-        ))
+        Err(AppError::Forbidden(crate::msg!("forbidden.reference_data")))
     }
 }
 

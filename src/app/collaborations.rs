@@ -360,8 +360,10 @@ pub fn execute(
     )?;
     if let Some(v) = expected_version {
         if v != version {
-            return Err(AppError::PreconditionFailed(format!(
-                "the collaboration has changed (version {version}, you sent {v}); reload and try again"
+            return Err(AppError::PreconditionFailed(crate::msg!(
+                "precondition_failed.version",
+                version = version,
+                sent = v
             )));
         }
     }
@@ -416,9 +418,7 @@ pub fn execute(
         next.classification = Some(rec);
     }
     if !repo::update_collaboration(conn, &next, version, now)? {
-        return Err(AppError::RaceLost(
-            "another change to this collaboration got there first; reload and try again".into(),
-        ));
+        return Err(AppError::RaceLost(crate::msg!("race_lost.collaboration")));
     }
     record(
         conn,

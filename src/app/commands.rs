@@ -62,7 +62,7 @@ impl Errors {
         Money::from_ore(ore).unwrap_or_else(|e| {
             self.0.push(FieldError::new(
                 field,
-                crate::msg!("money", reason = e.to_string()),
+                crate::msg!("money", reason = e.message()),
             ));
             Money::ZERO
         })

@@ -28,9 +28,9 @@ impl FieldError {
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
     #[error("authentication required: {0}")]
-    Unauthenticated(String),
+    Unauthenticated(Message),
     #[error("{0}")]
-    Forbidden(String),
+    Forbidden(Message),
     #[error("{0} not found")]
     NotFound(String),
     #[error("invalid input")]
@@ -38,30 +38,30 @@ pub enum AppError {
     #[error("{}", .0.message)]
     Refused(Box<Refusal>),
     #[error("{0}")]
-    Conflict(String),
+    Conflict(Message),
     /// A concurrent writer got there first (an optimistic version check or a unique number lost the
     /// race); nothing was written. Answered 409; a caller who sent no precondition is retried inside the
     /// server ([`super::Services::write_retrying`]).
     #[error("{0}")]
-    RaceLost(String),
+    RaceLost(Message),
     /// The route exists but not with this method (HTTP 405).
     #[error("{0}")]
-    MethodNotAllowed(String),
+    MethodNotAllowed(Message),
     /// The client's `If-Match` names a version that is no longer current (HTTP 412).
     #[error("{0}")]
-    PreconditionFailed(String),
+    PreconditionFailed(Message),
     /// Too many requests from one client; retry after the given number of seconds (HTTP 429).
     #[error("{message}")]
     TooManyRequests {
-        message: String,
+        message: Message,
         retry_after_secs: u64,
     },
     #[error("{0}")]
-    PayloadTooLarge(String),
+    PayloadTooLarge(Message),
     #[error("{0}")]
-    UnsupportedMediaType(String),
+    UnsupportedMediaType(Message),
     #[error("{0}")]
-    BadRequest(String),
+    BadRequest(Message),
     /// A query parameter that cannot be used as sent, e.g. a changed cursor (HTTP 400, naming it).
     #[error("bad parameter {}", .0.field)]
     BadParameter(FieldError),
@@ -69,7 +69,7 @@ pub enum AppError {
     #[error("{max} lists are running")]
     ListsBusy { max: usize },
     #[error("service unavailable: {0}")]
-    Unavailable(String),
+    Unavailable(Message),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -88,19 +88,16 @@ impl From<diesel::result::Error> for AppError {
             Error::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
                 // The constraint name is for the log, never for the client.
                 tracing::warn!(constraint = ?info.constraint_name(), detail = %info.message(), "unique violation");
-                AppError::RaceLost(
-                    "this was recorded at the same moment by another request; reload and try again"
-                        .into(),
-                )
+                AppError::RaceLost(crate::msg!("race_lost.same_moment"))
             }
             Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => {
-                AppError::RaceLost("a concurrent change got there first; try again".into())
+                AppError::RaceLost(crate::msg!("race_lost.concurrent"))
             }
             Error::DatabaseError(_, ref info)
                 if info.message().contains("database is locked")
                     || info.message().contains("busy") =>
             {
-                AppError::RaceLost("a concurrent change got there first; try again".into())
+                AppError::RaceLost(crate::msg!("race_lost.concurrent"))
             }
             other => AppError::Internal(anyhow::Error::new(other).context("database error")),
         }
@@ -109,7 +106,9 @@ impl From<diesel::result::Error> for AppError {
 
 impl From<r2d2::Error> for AppError {
     fn from(e: r2d2::Error) -> Self {
-        AppError::Unavailable(format!("no database connection: {e}"))
+        // The pool's reason is for the log; the client learns that the database does not answer.
+        tracing::warn!(error = %e, "no database connection");
+        AppError::Unavailable(crate::msg!("unavailable.database"))
     }
 }
 
@@ -157,7 +156,15 @@ mod tests {
         let AppError::RaceLost(m) = e else {
             panic!("a lost race")
         };
-        assert!(!m.contains("pkey") && !m.contains("constraint"), "{m}");
-        assert!(m.contains("try again"), "{m}");
+        for lang in [crate::domain::lang::Lang::Sv, crate::domain::lang::Lang::En] {
+            let m = m.render(lang);
+            assert!(!m.contains("pkey") && !m.contains("constraint"), "{m}");
+        }
+        assert!(m
+            .render(crate::domain::lang::Lang::En)
+            .contains("try again"));
+        assert!(m
+            .render(crate::domain::lang::Lang::Sv)
+            .contains("försök igen"));
     }
 }

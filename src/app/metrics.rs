@@ -10,9 +10,7 @@ pub fn may_read(actor: &Actor) -> Result<(), AppError> {
     if actor.role == Role::Administrator {
         Ok(())
     } else {
-        Err(AppError::Forbidden(
-            "only an administrator may read the metrics".into(),
-        ))
+        Err(AppError::Forbidden(crate::msg!("forbidden.metrics")))
     }
 }
 

@@ -47,7 +47,7 @@ impl NewOrganisation {
             .map_err(|e| {
                 errs.push(FieldError::new(
                     "org_number",
-                    crate::msg!("org_number", reason = e.to_string()),
+                    crate::msg!("org_number", reason = e.message()),
                 ))
             })
             .ok();
@@ -56,7 +56,7 @@ impl NewOrganisation {
                 .map_err(|e| {
                     errs.push(FieldError::new(
                         "vat_number",
-                        crate::msg!("vat_number", reason = e.to_string()),
+                        crate::msg!("vat_number", reason = e.message()),
                     ))
                 })
                 .ok(),
@@ -304,10 +304,7 @@ fn require_register_cpua_legal(
         return Err(AppError::NotFound("register".into()));
     };
     if actor.role != crate::domain::role::Role::CpuaLegal || &actor.org != cpua {
-        return Err(AppError::Forbidden(
-            "only the register's CPUA, through its legal team, delegates its release decisions"
-                .into(),
-        ));
+        return Err(AppError::Forbidden(crate::msg!("forbidden.delegate")));
     }
     Ok(cpua.clone())
 }
@@ -405,9 +402,9 @@ pub fn revoke_delegation(
         return Err(AppError::NotFound("delegation".into()));
     }
     if !repo::revoke_delegation(conn, delegation, today)? {
-        return Err(AppError::Conflict(
-            "the delegation is already revoked".into(),
-        ));
+        return Err(AppError::Conflict(crate::msg!(
+            "conflict.delegation_revoked"
+        )));
     }
     let after = get_register(conn, id)?;
     record(

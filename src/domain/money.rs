@@ -21,6 +21,16 @@ pub enum MoneyError {
     Overflow,
 }
 
+impl MoneyError {
+    /// The catalogued text (rule `money`).
+    pub fn message(&self) -> super::messages::Message {
+        match self {
+            MoneyError::Negative => crate::msg!("money.negative"),
+            MoneyError::Overflow => crate::msg!("money.overflow"),
+        }
+    }
+}
+
 impl Money {
     pub const ZERO: Money = Money { ore: 0 };
 

@@ -75,6 +75,17 @@ pub enum OrgNumberError {
     NotAnOrganisation,
 }
 
+impl OrgNumberError {
+    /// The catalogued text (rule `org_number`).
+    pub fn message(&self) -> super::messages::Message {
+        match self {
+            OrgNumberError::Format => crate::msg!("org_number.format"),
+            OrgNumberError::CheckDigit => crate::msg!("org_number.check_digit"),
+            OrgNumberError::NotAnOrganisation => crate::msg!("org_number.not_an_organisation"),
+        }
+    }
+}
+
 impl OrgNumber {
     pub fn parse(input: &str) -> Result<OrgNumber, OrgNumberError> {
         let trimmed = input.trim();
@@ -156,6 +167,19 @@ pub enum VatNumberError {
     OrgNumber(OrgNumberError),
     #[error("does not belong to organisation number {0}")]
     Mismatch(String),
+}
+
+impl VatNumberError {
+    /// The catalogued text (rule `vat_number`).
+    pub fn message(&self) -> super::messages::Message {
+        match self {
+            VatNumberError::Format => crate::msg!("vat_number.format"),
+            VatNumberError::OrgNumber(e) => {
+                crate::msg!("vat_number.org_number", reason = e.message())
+            }
+            VatNumberError::Mismatch(n) => crate::msg!("vat_number.mismatch", number = n),
+        }
+    }
 }
 
 impl VatNumber {
@@ -275,11 +299,12 @@ impl Address {
         use super::classification::CountryCode;
         use super::text::parse_line;
         let mut errs = Vec::new();
+        // An address fault reaches the client inside serde's error text, so it stays a string here.
         let street = parse_line(street, STREET_MAX)
-            .map_err(|m| errs.push(("street", m)))
+            .map_err(|m| errs.push(("street", m.to_string())))
             .unwrap_or_default();
         let city = parse_line(city, CITY_MAX)
-            .map_err(|m| errs.push(("city", m)))
+            .map_err(|m| errs.push(("city", m.to_string())))
             .unwrap_or_default();
         let country = CountryCode::parse(country.trim())
             .map_err(|m| errs.push(("country", m)))

@@ -2,6 +2,9 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+use super::messages::Message;
+use crate::msg;
+
 /// The longest text any field takes (a clause text, a project description), in characters. The
 /// JSON extractor refuses longer strings anywhere in a body before any field is parsed.
 pub const MAX_TEXT_CHARS: usize = 20_000;
@@ -17,17 +20,17 @@ pub const MIN_YEAR: i32 = 1990;
 pub const MAX_YEAR: i32 = 2100;
 
 /// Why a text is refused by [`check_characters`].
-pub fn control_character_message(multi_line: bool) -> &'static str {
+pub fn control_character_message(multi_line: bool) -> Message {
     if multi_line {
-        "must not contain control characters (only line breaks and tabs)"
+        msg!("control_characters.multi_line")
     } else {
-        "must not contain control characters or line breaks"
+        msg!("control_characters.single_line")
     }
 }
 
 /// Whether a text holds only printable characters: no NUL, no other C0 or C1 control character and
 /// no DEL; a multi-line text may hold line breaks (`\n`, `\r`) and tabs.
-pub fn check_characters(value: &str, multi_line: bool) -> Result<(), &'static str> {
+pub fn check_characters(value: &str, multi_line: bool) -> Result<(), Message> {
     let allowed = |c: char| multi_line && matches!(c, '\n' | '\r' | '\t');
     if value.chars().any(|c| c.is_control() && !allowed(c)) {
         Err(control_character_message(multi_line))
@@ -38,36 +41,39 @@ pub fn check_characters(value: &str, multi_line: bool) -> Result<(), &'static st
 
 /// Trimmed, non-empty text of at most `max` characters; line breaks and tabs are allowed, other
 /// control characters (NUL included) are refused.
-pub fn parse_text(value: &str, max: usize) -> Result<String, String> {
+pub fn parse_text(value: &str, max: usize) -> Result<String, Message> {
     bounded(value, max, true)
 }
 
 /// A single-line text (a name, a title, a street): trimmed, non-empty, at most `max` characters,
 /// with no control character at all (no line break, no tab, no NUL).
-pub fn parse_line(value: &str, max: usize) -> Result<String, String> {
+pub fn parse_line(value: &str, max: usize) -> Result<String, Message> {
     bounded(value, max, false)
 }
 
-fn bounded(value: &str, max: usize, multi_line: bool) -> Result<String, String> {
+fn bounded(value: &str, max: usize, multi_line: bool) -> Result<String, Message> {
     let t = value.trim();
     if t.is_empty() {
-        return Err("must not be empty".into());
+        return Err(msg!("text.empty"));
     }
     if t.chars().count() > max {
-        return Err(format!("must be at most {max} characters"));
+        return Err(msg!("max_length", max = max));
     }
-    check_characters(t, multi_line).map_err(str::to_string)?;
+    check_characters(t, multi_line)?;
     Ok(t.to_string())
 }
 
 /// Whether a date lies in the plausible range, [`MIN_YEAR`]–[`MAX_YEAR`].
-pub fn check_date_range(d: NaiveDate) -> Result<NaiveDate, String> {
+pub fn check_date_range(d: NaiveDate) -> Result<NaiveDate, Message> {
     use chrono::Datelike;
     if (MIN_YEAR..=MAX_YEAR).contains(&d.year()) {
         Ok(d)
     } else {
-        Err(format!(
-            "{d} is outside the plausible range: a date must lie between {MIN_YEAR}-01-01 and {MAX_YEAR}-12-31"
+        Err(msg!(
+            "date_range.outside",
+            date = d,
+            min = format!("{MIN_YEAR}-01-01"),
+            max = format!("{MAX_YEAR}-12-31")
         ))
     }
 }
@@ -128,7 +134,7 @@ impl From<CountryCode> for String {
 pub struct EthicsReference(String);
 
 impl EthicsReference {
-    pub fn parse(s: &str) -> Result<EthicsReference, String> {
+    pub fn parse(s: &str) -> Result<EthicsReference, Message> {
         let t = s.trim();
         let body = t.strip_prefix("Dnr ").unwrap_or(t);
         let epm = {
@@ -155,9 +161,7 @@ impl EthicsReference {
         if epm || epn {
             Ok(EthicsReference(t.to_string()))
         } else {
-            Err(format!(
-                "'{t}' is not an ethics reference number: use the EPM form YYYY-NNNNN-NN (e.g. 2026-01234-01) or the earlier EPN form Dnr YYYY/NNN-NN"
-            ))
+            Err(msg!("ethics_reference_format.form", value = t))
         }
     }
 
@@ -167,7 +171,7 @@ impl EthicsReference {
 }
 
 impl TryFrom<String> for EthicsReference {
-    type Error = String;
+    type Error = Message;
     fn try_from(value: String) -> Result<Self, Self::Error> {
         EthicsReference::parse(&value)
     }
@@ -185,7 +189,7 @@ impl From<EthicsReference> for String {
 pub struct Doi(String);
 
 impl Doi {
-    pub fn parse(s: &str) -> Result<Doi, String> {
+    pub fn parse(s: &str) -> Result<Doi, Message> {
         let t = s.trim();
         let t = t
             .strip_prefix("https://doi.org/")
@@ -204,13 +208,13 @@ impl Doi {
         if ok {
             Ok(Doi(t.to_string()))
         } else {
-            Err(format!("'{s}' is not a DOI (10.NNNN/suffix)"))
+            Err(msg!("doi.form", value = s))
         }
     }
 }
 
 impl TryFrom<String> for Doi {
-    type Error = String;
+    type Error = Message;
     fn try_from(value: String) -> Result<Self, Self::Error> {
         Doi::parse(&value)
     }
@@ -223,9 +227,8 @@ impl From<Doi> for String {
 }
 
 /// Parses an ISO 8601 calendar date, `YYYY-MM-DD`, in the plausible range (1990–2100).
-pub fn parse_date(s: &str) -> Result<NaiveDate, String> {
-    let d = NaiveDate::parse_from_str(s, "%Y-%m-%d")
-        .map_err(|_| format!("'{s}' is not a date in the form YYYY-MM-DD"))?;
+pub fn parse_date(s: &str) -> Result<NaiveDate, Message> {
+    let d = NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| msg!("date.form", value = s))?;
     check_date_range(d)
 }
 

@@ -51,11 +51,14 @@ pub async fn ready(state: Data) -> Result<HttpResponse, AppError> {
     let s = state.clone();
     let applied = blocking(move || {
         let mut conn = s.svc.db.pool.get()?;
-        migrations_applied(&mut conn).map_err(|e| AppError::Unavailable(e.to_string()))
+        migrations_applied(&mut conn).map_err(|e| {
+            tracing::warn!(error = %e, "reading the applied migrations");
+            AppError::Unavailable(crate::msg!("unavailable.database"))
+        })
     })
     .await?;
     if !applied {
-        return Err(AppError::Unavailable("migrations are pending".into()));
+        return Err(AppError::Unavailable(crate::msg!("unavailable.migrations")));
     }
     Ok(HttpResponse::Ok().json(Health {
         status: "ready".into(),
@@ -131,9 +134,10 @@ pub async fn local_token(
             .token_limiter
             .check(ip)
             .map_err(|secs| AppError::TooManyRequests {
-                message: format!(
-                    "too many token requests from this client; at most {} a minute, try again in {secs} s",
-                    state.settings.auth.token_requests_per_minute
+                message: crate::msg!(
+                    "too_many_requests.token",
+                    max = state.settings.auth.token_requests_per_minute,
+                    secs = secs
                 ),
                 retry_after_secs: secs,
             })?;
@@ -536,7 +540,9 @@ pub async fn list_collaborations(
     let result = blocking(move || {
         let _permit = permit;
         if gone.load(std::sync::atomic::Ordering::Acquire) {
-            return Err(AppError::Unavailable("the client went away".into()));
+            return Err(AppError::Unavailable(crate::msg!(
+                "unavailable.client_gone"
+            )));
         }
         let mut conn = state.svc.db.pool.get()?;
         list_transaction(&mut conn, |c| collab::list(c, &who.0, &q, today))

@@ -26,9 +26,7 @@ impl FromRequest for Authenticated {
                 .get::<Actor>()
                 .cloned()
                 .map(Authenticated)
-                .ok_or_else(|| {
-                    AppError::Unauthenticated("send Authorization: Bearer <token>".into())
-                }),
+                .ok_or_else(|| AppError::Unauthenticated(crate::msg!("unauthenticated.no_token"))),
         )
     }
 }
@@ -39,11 +37,17 @@ pub struct JsonBody<T>(pub T);
 fn serde_error(path: String, e: serde_json::Error) -> AppError {
     use serde_json::error::Category;
     match e.classify() {
-        Category::Syntax | Category::Eof | Category::Io => AppError::BadRequest(format!(
-            "the body is not valid JSON: {e} (line {}, column {})",
-            e.line(),
-            e.column()
+        // serde's own sentence is English; the line and column say where without it.
+        Category::Syntax => AppError::BadRequest(crate::msg!(
+            "malformed_json",
+            line = e.line(),
+            column = e.column()
         )),
+        Category::Eof => AppError::BadRequest(crate::msg!("malformed_json.incomplete")),
+        Category::Io => {
+            tracing::warn!(error = %e, "reading the body");
+            AppError::BadRequest(crate::msg!("read_body"))
+        }
         Category::Data => {
             let msg = e.to_string();
             let msg = msg.split(" at line ").next().unwrap_or(&msg).to_string();
@@ -352,19 +356,21 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
         let mut payload = payload.take();
         Box::pin(async move {
             let too_large =
-                || AppError::PayloadTooLarge(format!("the body must be at most {limit} bytes"));
+                || AppError::PayloadTooLarge(crate::msg!("payload_too_large", limit = limit));
             if declared.is_some_and(|n| n > limit) {
                 return Err(too_large());
             }
             if !json {
-                return Err(AppError::UnsupportedMediaType(
-                    "send the body as Content-Type: application/json".into(),
-                ));
+                return Err(AppError::UnsupportedMediaType(crate::msg!(
+                    "unsupported_media_type"
+                )));
             }
             let mut body = web::BytesMut::new();
             while let Some(chunk) = payload.next().await {
-                let chunk =
-                    chunk.map_err(|e| AppError::BadRequest(format!("reading the body: {e}")))?;
+                let chunk = chunk.map_err(|e| {
+                    tracing::warn!(error = %e, "reading the body");
+                    AppError::BadRequest(crate::msg!("read_body"))
+                })?;
                 if body.len() + chunk.len() > limit {
                     return Err(too_large());
                 }

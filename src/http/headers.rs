@@ -133,10 +133,9 @@ pub async fn cors(
                 h.insert(header::VARY, HeaderValue::from_static("origin"));
                 r
             }
-            None => actix_web::ResponseError::error_response(&AppError::Forbidden(
-                "cross-origin requests from this origin are not allowed (server.cors_origins)"
-                    .into(),
-            )),
+            None => actix_web::ResponseError::error_response(&AppError::Forbidden(crate::msg!(
+                "forbidden.cors"
+            ))),
         };
         return Ok(req.into_response(res).map_into_right_body());
     }

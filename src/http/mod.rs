@@ -62,19 +62,19 @@ fn bearer(req: &ServiceRequest) -> Result<String, AppError> {
     let h = req
         .headers()
         .get(actix_web::http::header::AUTHORIZATION)
-        .ok_or_else(|| AppError::Unauthenticated("send Authorization: Bearer <token>".into()))?;
+        .ok_or_else(|| AppError::Unauthenticated(crate::msg!("unauthenticated.no_token")))?;
     let s = h
         .to_str()
-        .map_err(|_| AppError::Unauthenticated("the Authorization header is not text".into()))?;
+        .map_err(|_| AppError::Unauthenticated(crate::msg!("unauthenticated.not_text")))?;
     match s.split_once(' ') {
         Some((scheme, token))
             if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
         {
             Ok(token.trim().to_string())
         }
-        _ => Err(AppError::Unauthenticated(
-            "the Authorization header must be Bearer <token>".into(),
-        )),
+        _ => Err(AppError::Unauthenticated(crate::msg!(
+            "unauthenticated.not_bearer"
+        ))),
     }
 }
 
@@ -116,7 +116,7 @@ async fn actor_of(req: &ServiceRequest) -> Result<crate::domain::role::Actor, Ap
             .read(|c| auth::authenticate_hash(c, &state.token_cache, &hash, now))
     })
     .await?
-    .ok_or_else(|| AppError::Unauthenticated("the token is unknown or has expired".into()))
+    .ok_or_else(|| AppError::Unauthenticated(crate::msg!("unauthenticated.unknown_token")))
 }
 
 /// Returns the request id (from the tracing middleware) as `x-request-id` on every response,

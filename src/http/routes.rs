@@ -209,10 +209,11 @@ pub fn is_public(path: &str) -> bool {
         .any(|d| d.is_match(path))
 }
 
-fn method_not_allowed(allow: &str) -> actix_web::HttpResponse {
-    let mut res = actix_web::ResponseError::error_response(&AppError::MethodNotAllowed(format!(
-        "this resource answers {allow}"
-    )));
+/// The 405, rendered in the request's language (it is an answer, not an error, so the
+/// `localize` middleware does not see it).
+fn method_not_allowed(req: &actix_web::HttpRequest, allow: &str) -> actix_web::HttpResponse {
+    let e = AppError::MethodNotAllowed(crate::msg!("method_not_allowed", allow = allow));
+    let mut res = super::problem::response_in(&e, super::problem::request_lang(req));
     if let Ok(v) = actix_web::http::header::HeaderValue::from_str(allow) {
         res.headers_mut().insert(actix_web::http::header::ALLOW, v);
     }
@@ -239,10 +240,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         for (r, route) in &here {
             resource = resource.route(route(r.method.clone()));
         }
-        cfg.service(resource.default_service(web::to(move || {
-            let allow = allow.clone();
-            async move { method_not_allowed(&allow) }
-        })));
+        cfg.service(
+            resource.default_service(web::to(move |req: actix_web::HttpRequest| {
+                let allow = allow.clone();
+                async move { method_not_allowed(&req, &allow) }
+            })),
+        );
     }
     cfg.default_service(web::to(api::not_found));
 }

@@ -10,6 +10,7 @@ mod legal_core;
 mod lifecycle;
 mod lists;
 mod messages;
+mod messages_errors;
 mod metrics;
 mod openapi;
 mod reference;

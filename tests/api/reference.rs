@@ -70,7 +70,7 @@ async fn an_administrator_adds_organisations_and_registers_and_moves_a_register_
     )
     .await;
     assert_eq!(p["field"], "org_number");
-    assert!(p["detail"].as_str().unwrap().contains("check digit"));
+    assert!(p["detail"].as_str().unwrap().contains("kontrollsiffran"));
     let p = problem(
         app.post(
             "/api/v1/organisations",
