@@ -493,7 +493,7 @@ pub fn agreement_data(
 }
 
 fn load(conn: &mut DbConn, actor: &Actor, id: &str) -> Result<Collaboration, AppError> {
-    let not_found = || AppError::NotFound("collaboration".into());
+    let not_found = || AppError::NotFound(crate::msg!("thing.collaboration"));
     let cid = CollaborationId::parse(id).ok_or_else(not_found)?;
     let (c, _) = repo::load_collaboration(conn, &cid)?.ok_or_else(not_found)?;
     let cpuas = repo::current_cpuas(conn, &c.registers)?;
@@ -517,7 +517,7 @@ fn row(conn: &mut DbConn, id: &str, number: i32) -> Result<VersionRow, AppError>
         .filter(av::number.eq(number))
         .first(conn)
         .optional()?
-        .ok_or_else(|| AppError::NotFound("agreement version".into()))
+        .ok_or_else(|| AppError::NotFound(crate::msg!("thing.agreement_version")))
 }
 
 #[allow(clippy::too_many_arguments)]

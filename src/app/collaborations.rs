@@ -295,7 +295,7 @@ fn load_visible(
     actor: &Actor,
     id: &str,
 ) -> Result<(Collaboration, i64, Loaded), AppError> {
-    let not_found = || AppError::NotFound("collaboration".into());
+    let not_found = || AppError::NotFound(crate::msg!("thing.collaboration"));
     let id = CollaborationId::parse(id).ok_or_else(not_found)?;
     let (c, version) = repo::load_collaboration(conn, &id)?.ok_or_else(not_found)?;
     let loaded = load_context(conn, rulebooks, &c)?;

@@ -31,8 +31,8 @@ pub enum AppError {
     Unauthenticated(Message),
     #[error("{0}")]
     Forbidden(Message),
-    #[error("{0} not found")]
-    NotFound(String),
+    #[error("{} not found", .0.id())]
+    NotFound(Message),
     #[error("invalid input")]
     Invalid(Vec<FieldError>),
     #[error("{}", .0.message)]
@@ -84,7 +84,7 @@ impl From<diesel::result::Error> for AppError {
     fn from(e: diesel::result::Error) -> Self {
         use diesel::result::{DatabaseErrorKind, Error};
         match e {
-            Error::NotFound => AppError::NotFound("record".into()),
+            Error::NotFound => AppError::NotFound(crate::msg!("thing.record")),
             Error::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
                 // The constraint name is for the log, never for the client.
                 tracing::warn!(constraint = ?info.constraint_name(), detail = %info.message(), "unique violation");

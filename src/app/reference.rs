@@ -112,7 +112,8 @@ pub fn insert_organisation_audited(
 }
 
 pub fn get_organisation(conn: &mut DbConn, id: &OrgId) -> Result<Organisation, AppError> {
-    repo::find_organisation(conn, id)?.ok_or_else(|| AppError::NotFound("organisation".into()))
+    repo::find_organisation(conn, id)?
+        .ok_or_else(|| AppError::NotFound(crate::msg!("thing.organisation")))
 }
 
 /// A register with its current CPUA and the history of assignments.
@@ -253,8 +254,8 @@ pub fn move_register(
     now: DateTime<Utc>,
 ) -> Result<RegisterView, AppError> {
     require_admin(actor)?;
-    let reg =
-        repo::find_register(conn, id)?.ok_or_else(|| AppError::NotFound("register".into()))?;
+    let reg = repo::find_register(conn, id)?
+        .ok_or_else(|| AppError::NotFound(crate::msg!("thing.register")))?;
     let cpua = cpua_org(conn, "cpua", cpua)?;
     let before = register_view(conn, reg.clone())?;
     if before.cpua.as_deref() == Some(cpua.as_str()) {
@@ -275,8 +276,8 @@ pub fn move_register(
 }
 
 pub fn get_register(conn: &mut DbConn, id: &RegisterId) -> Result<RegisterView, AppError> {
-    let reg =
-        repo::find_register(conn, id)?.ok_or_else(|| AppError::NotFound("register".into()))?;
+    let reg = repo::find_register(conn, id)?
+        .ok_or_else(|| AppError::NotFound(crate::msg!("thing.register")))?;
     register_view(conn, reg)
 }
 
@@ -301,7 +302,7 @@ fn require_register_cpua_legal(
 ) -> Result<OrgId, AppError> {
     let current = repo::current_cpuas(conn, std::slice::from_ref(id))?;
     let Some((cpua, _)) = current.get(id) else {
-        return Err(AppError::NotFound("register".into()));
+        return Err(AppError::NotFound(crate::msg!("thing.register")));
     };
     if actor.role != crate::domain::role::Role::CpuaLegal || &actor.org != cpua {
         return Err(AppError::Forbidden(crate::msg!("forbidden.delegate")));
@@ -320,7 +321,8 @@ pub fn add_delegation(
     now: DateTime<Utc>,
     today: chrono::NaiveDate,
 ) -> Result<RegisterView, AppError> {
-    repo::find_register(conn, id)?.ok_or_else(|| AppError::NotFound("register".into()))?;
+    repo::find_register(conn, id)?
+        .ok_or_else(|| AppError::NotFound(crate::msg!("thing.register")))?;
     let cpua = require_register_cpua_legal(conn, actor, id)?;
     let reference = crate::domain::text::parse_text(&input.reference, 100)
         .map_err(|m| AppError::invalid("reference", crate::msg!("text", reason = m)))?;
@@ -395,11 +397,12 @@ pub fn revoke_delegation(
     now: DateTime<Utc>,
     today: chrono::NaiveDate,
 ) -> Result<RegisterView, AppError> {
-    repo::find_register(conn, id)?.ok_or_else(|| AppError::NotFound("register".into()))?;
+    repo::find_register(conn, id)?
+        .ok_or_else(|| AppError::NotFound(crate::msg!("thing.register")))?;
     require_register_cpua_legal(conn, actor, id)?;
     let before = get_register(conn, id)?;
     if !before.delegations.iter().any(|d| d.id == delegation) {
-        return Err(AppError::NotFound("delegation".into()));
+        return Err(AppError::NotFound(crate::msg!("thing.delegation")));
     }
     if !repo::revoke_delegation(conn, delegation, today)? {
         return Err(AppError::Conflict(crate::msg!(

@@ -466,6 +466,15 @@ pub fn check_embedded() -> Vec<String> {
 /// Every message id the code can emit, with the parameters its template takes. `msg!` refuses an id
 /// that is not here. Step names (`step.<code>`) are in the catalogues too, one per [`Step`].
 pub const MESSAGES: &[MessageDecl] = &[
+    m("thing.register", &[]),
+    m("thing.organisation", &[]),
+    m("thing.collaboration", &[]),
+    m("thing.record", &[]),
+    m("thing.docs_asset", &[]),
+    m("thing.delegation", &[]),
+    m("thing.agreement_version", &[]),
+    m("thing.agreement_file", &[]),
+    m("thing.route", &["method", "path"]),
     // Reasons of the value parsers (text, dates, references, money, organisation numbers).
     m("control_characters.multi_line", &[]),
     m("control_characters.single_line", &[]),

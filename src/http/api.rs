@@ -67,10 +67,10 @@ pub async fn ready(state: Data) -> Result<HttpResponse, AppError> {
 }
 
 pub async fn not_found(req: HttpRequest) -> Result<HttpResponse, AppError> {
-    Err(AppError::NotFound(format!(
-        "route {} {}",
-        req.method(),
-        req.path()
+    Err(AppError::NotFound(crate::msg!(
+        "thing.route",
+        method = req.method().as_str(),
+        path = req.path()
     )))
 }
 
@@ -182,11 +182,11 @@ pub async fn me(who: Authenticated) -> HttpResponse {
 }
 
 fn org_id(s: &str) -> Result<OrgId, AppError> {
-    OrgId::parse(s).ok_or_else(|| AppError::NotFound("organisation".into()))
+    OrgId::parse(s).ok_or_else(|| AppError::NotFound(crate::msg!("thing.organisation")))
 }
 
 fn register_id(s: &str) -> Result<RegisterId, AppError> {
-    RegisterId::parse(s).ok_or_else(|| AppError::NotFound("register".into()))
+    RegisterId::parse(s).ok_or_else(|| AppError::NotFound(crate::msg!("thing.register")))
 }
 
 /// Organisations (reference data).
@@ -850,7 +850,7 @@ pub async fn agreement_file(
     who: Authenticated,
 ) -> Result<HttpResponse, AppError> {
     let (id, file) = path.into_inner();
-    let not_found = || AppError::NotFound("agreement file".into());
+    let not_found = || AppError::NotFound(crate::msg!("thing.agreement_file"));
     let (n, ext) = file.split_once('.').ok_or_else(not_found)?;
     let number: i32 = n.parse().map_err(|_| not_found())?;
     let format = crate::render::Format::parse(&format!("x.{ext}")).ok_or_else(not_found)?;
@@ -919,7 +919,7 @@ pub async fn agreement_deviation(
     let (id, n) = path.into_inner();
     let number: i32 = n
         .parse()
-        .map_err(|_| AppError::NotFound("agreement version".into()))?;
+        .map_err(|_| AppError::NotFound(crate::msg!("thing.agreement_version")))?;
     let v = blocking(move || {
         let now = state.svc.clock.now();
         state.svc.write(|c| {

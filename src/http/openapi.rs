@@ -318,7 +318,7 @@ pub async fn docs_asset(path: web::Path<String>) -> Result<HttpResponse, AppErro
         .iter()
         .zip(asset_names())
         .find(|(_, n)| **n == name)
-        .ok_or_else(|| AppError::NotFound("docs asset".into()))?;
+        .ok_or_else(|| AppError::NotFound(crate::msg!("thing.docs_asset")))?;
     Ok(HttpResponse::Ok()
         .content_type(asset.content_type)
         .insert_header((header::CACHE_CONTROL, "public, max-age=31536000, immutable"))

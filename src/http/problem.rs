@@ -117,7 +117,7 @@ fn problem_of(e: &AppError, lang: Lang) -> Problem {
             StatusCode::NOT_FOUND,
             "not_found",
             crate::msg!("problem.not_found"),
-            crate::msg!("problem.not_found.detail", what = what).render(lang),
+            crate::msg!("problem.not_found.detail", what = what.clone()).render(lang),
         ),
         AppError::Invalid(errors) => {
             let errors: Vec<FieldProblem> =

@@ -383,3 +383,37 @@ async fn a_parser_s_reason_inside_a_field_error_is_catalogued_in_both_languages(
     assert_ne!(messages[0], messages[1]);
     assert!(english_words(&messages[0]).is_empty(), "{}", messages[0]);
 }
+
+#[tokio::test]
+async fn a_404_names_what_was_not_found_in_the_request_s_language() {
+    let app = TestApp::spawn().await;
+    let t = app.token("company").await;
+    let url = format!(
+        "{}/api/v1/collaborations/00000000-0000-4000-8000-000000000000",
+        app.base
+    );
+    let (sv, _) = in_both_languages(
+        || app.client.get(&url).bearer_auth(&t),
+        StatusCode::NOT_FOUND,
+        &msg!(
+            "problem.not_found.detail",
+            what = msg!("thing.collaboration")
+        ),
+    )
+    .await;
+    assert_eq!(sv["detail"], "samarbetet finns inte");
+    let url = format!("{}/api/v1/no-such-route", app.base);
+    in_both_languages(
+        || app.client.get(&url).bearer_auth(&t),
+        StatusCode::NOT_FOUND,
+        &msg!(
+            "problem.not_found.detail",
+            what = msg!(
+                "thing.route",
+                method = "GET",
+                path = "/api/v1/no-such-route"
+            )
+        ),
+    )
+    .await;
+}
