@@ -78,54 +78,8 @@ pub fn check_date_range(d: NaiveDate) -> Result<NaiveDate, Message> {
     }
 }
 
-/// ISO 3166-1 alpha-2 country codes (landskod).
-const ISO_3166_ALPHA2: &str = "AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE EG EH ER ES ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA ZM ZW";
-
-/// EU member states plus the EEA states Iceland, Liechtenstein and Norway (EU/EES).
-const EU_EEA: &str =
-    "AT BE BG CY CZ DE DK EE ES FI FR GR HR HU IE IT LT LU LV MT NL PL PT RO SE SI SK IS LI NO";
-
-/// A country as an ISO 3166-1 alpha-2 code, upper case (land).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct CountryCode(String);
-
-impl CountryCode {
-    pub fn parse(s: &str) -> Result<CountryCode, String> {
-        if s.len() != 2 || !s.chars().all(|c| c.is_ascii_uppercase()) {
-            return Err(format!(
-                "'{s}' is not an ISO 3166-1 alpha-2 code (two upper-case letters, e.g. SE)"
-            ));
-        }
-        if !ISO_3166_ALPHA2.split(' ').any(|c| c == s) {
-            return Err(format!("'{s}' is not an assigned ISO 3166-1 alpha-2 code"));
-        }
-        Ok(CountryCode(s.to_string()))
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
-    /// Outside the EU/EEA, a transfer needs its own assessment (seed 000, "Hantering vid
-    /// utlämnandet av kvalitetsregisterdata": "överföring av personuppgifter till tredje land").
-    pub fn is_third_country(&self) -> bool {
-        !EU_EEA.split(' ').any(|c| c == self.0)
-    }
-}
-
-impl TryFrom<String> for CountryCode {
-    type Error = String;
-    fn try_from(value: String) -> Result<Self, Self::Error> {
-        CountryCode::parse(&value)
-    }
-}
-
-impl From<CountryCode> for String {
-    fn from(value: CountryCode) -> Self {
-        value.0
-    }
-}
+/// A country (land): one type for the whole service, defined with the classification's country lists.
+pub use super::classification::CountryCode;
 
 /// The reference number of an ethics approval (diarienummer hos Etikprövningsmyndigheten),
 /// e.g. `2026-01234-01` (EPM, since 2019) or `Dnr 2017/123-31` (the earlier regional boards, EPN).

@@ -58,6 +58,12 @@ impl CountryCode {
     pub fn is_eu_eea(&self) -> bool {
         EU_EEA.binary_search(&self.as_str()).is_ok()
     }
+
+    /// Outside the EU/EEA, a transfer needs its own assessment (seed 000, "Hantering vid
+    /// utlämnandet av kvalitetsregisterdata": "överföring av personuppgifter till tredje land").
+    pub fn is_third_country(&self) -> bool {
+        !self.is_eu_eea()
+    }
 }
 
 impl fmt::Display for CountryCode {

@@ -820,10 +820,10 @@ mod tests {
         c.evidence.third_country_assessment = assessment(
             true,
             Some(TransferBasis::AdequacyDecision),
-            vec![us.clone()],
+            vec![us],
         );
         assert_eq!(check(&k, &c, code), Ok(()));
-        c.evidence.third_country_assessment = assessment(true, None, vec![us.clone()]);
+        c.evidence.third_country_assessment = assessment(true, None, vec![us]);
         assert_eq!(
             check(&k, &c, code),
             Err(vec!["third_country_assessment".to_string()])
@@ -831,7 +831,7 @@ mod tests {
         c.evidence.third_country_assessment = assessment(
             false,
             Some(TransferBasis::AdequacyDecision),
-            vec![us.clone()],
+            vec![us],
         );
         assert_eq!(
             check(&k, &c, code),
