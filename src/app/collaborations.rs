@@ -103,7 +103,7 @@ fn principal(conn: &mut DbConn, field: &str, id: &str) -> Result<OrgId, AppError
     Ok(org.id)
 }
 
-/// Creates a collaboration in step 1 (preparation).
+/// Creates a collaboration in step 1 (preparation), in the caller's one transaction.
 pub fn create(
     conn: &mut DbConn,
     rulebooks: &RulebookSet,
@@ -112,6 +112,23 @@ pub fn create(
     now: DateTime<Utc>,
     today: NaiveDate,
 ) -> Result<CollaborationView, AppError> {
+    let c = prepare_create(conn, rulebooks, actor, input, now, today)?;
+    let c = store_created(conn, actor, c, today, now)?;
+    created_view(conn, rulebooks, actor, c, now, today)
+}
+
+/// The reads and decisions of a create, before anything is written: checks the input and the
+/// caller's right, loads the organisations and registers, and classifies. The collaboration it
+/// returns has no reference yet ([`store_created`] numbers it). Run it outside the write
+/// transaction, so that the single SQLite writer is held only for the write itself.
+pub fn prepare_create(
+    conn: &mut DbConn,
+    rulebooks: &RulebookSet,
+    actor: &Actor,
+    input: NewCollaborationInput,
+    now: DateTime<Utc>,
+    today: NaiveDate,
+) -> Result<Collaboration, AppError> {
     authz::may_create(actor)?;
     let mut e = Errors::default();
     let title = e.text("title", &input.title, TITLE_MAX);
@@ -167,12 +184,10 @@ pub fn create(
         Some(p) => repo::find_organisation(conn, p)?.map(|o| o.kind),
         None => None,
     };
-    let year = today.format("%Y").to_string();
-    let n = repo::next_counter(conn, &format!("collaboration-{year}"))?;
     let mut c = Collaboration {
         state_version: STATE_VERSION,
         id: CollaborationId::new(),
-        reference: format!("SAM-{year}-{n:04}"),
+        reference: String::new(),
         title,
         purpose,
         research_question,
@@ -213,6 +228,21 @@ pub fn create(
         today,
         now,
     )?);
+    Ok(c)
+}
+
+/// The write of a create, in one write transaction: numbers the prepared collaboration with the
+/// year's next reference, stores it with its projections, and records its creation event.
+pub fn store_created(
+    conn: &mut DbConn,
+    actor: &Actor,
+    mut c: Collaboration,
+    today: NaiveDate,
+    now: DateTime<Utc>,
+) -> Result<Collaboration, AppError> {
+    let year = today.format("%Y").to_string();
+    let n = repo::next_counter(conn, &format!("collaboration-{year}"))?;
+    c.reference = format!("SAM-{year}-{n:04}");
     repo::insert_collaboration(conn, &c, now)?;
     record(
         conn,
@@ -223,6 +253,18 @@ pub fn create(
         Some(state_value(&c)?),
         now,
     )?;
+    Ok(c)
+}
+
+/// The creator's view of a collaboration just stored (version 1); a read, after the write.
+pub fn created_view(
+    conn: &mut DbConn,
+    rulebooks: &RulebookSet,
+    actor: &Actor,
+    c: Collaboration,
+    now: DateTime<Utc>,
+    today: NaiveDate,
+) -> Result<CollaborationView, AppError> {
     view(conn, rulebooks, actor, c, 1, now, today)
 }
 

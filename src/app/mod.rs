@@ -34,11 +34,14 @@ pub struct Services {
 
 impl Services {
     /// Runs `f` in one write transaction. On SQLite, writers queue for the single writer first
-    /// (in this process on the lock, across processes on `BEGIN IMMEDIATE`).
+    /// (in this process on the lock, across processes on `BEGIN IMMEDIATE`), so `f` should do only
+    /// the write: read, decide and render outside it where the command allows (see
+    /// `collaborations::prepare_create`).
     pub fn write<T>(
         &self,
         f: impl FnOnce(&mut DbConn) -> Result<T, AppError>,
     ) -> Result<T, AppError> {
+        // The lock first: writers waiting their turn must not hold pooled connections meanwhile.
         let lock = self.db.write_lock();
         let _guard = lock
             .as_ref()

@@ -178,6 +178,15 @@ pub fn is_statement_timeout(e: &diesel::result::Error) -> bool {
         if info.message().contains("statement timeout"))
 }
 
+/// Whether an internal error was caused by PostgreSQL cancelling a list statement at its timeout
+/// (the list is then answered 503 with `Retry-After`, like a full list gate, not 500).
+pub fn timed_out(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<diesel::result::Error>()
+            .is_some_and(is_statement_timeout)
+    })
+}
+
 impl Db {
     pub fn connect(url: &str, max_size: u32) -> anyhow::Result<Db> {
         let url = DatabaseUrl::parse(url).map_err(anyhow::Error::msg)?;
@@ -330,6 +339,36 @@ mod tests {
             1,
             "a tiny pool still serves one list at a time"
         );
+    }
+
+    /// A statement PostgreSQL cancels at the list timeout is recognised through the error chain the
+    /// application wraps it in (on the real server when TEST_DATABASE_URL is set).
+    #[test]
+    fn a_cancelled_list_statement_is_recognised() {
+        use diesel::result::{DatabaseErrorKind, Error};
+        let cancelled = Error::DatabaseError(
+            DatabaseErrorKind::Unknown,
+            Box::new("canceling statement due to statement timeout".to_string()),
+        );
+        assert!(timed_out(
+            &anyhow::Error::new(cancelled).context("database error")
+        ));
+        let other = Error::DatabaseError(
+            DatabaseErrorKind::Unknown,
+            Box::new("relation does not exist".to_string()),
+        );
+        assert!(!timed_out(
+            &anyhow::Error::new(other).context("database error")
+        ));
+        let Ok(url) = std::env::var("TEST_DATABASE_URL") else {
+            return;
+        };
+        let mut conn = DbConn::Postgres(PgConnection::establish(&url).expect("connects"));
+        let r: Result<(), Error> = list_transaction(&mut conn, |c| {
+            c.batch_execute("SET LOCAL statement_timeout = 50; SELECT pg_sleep(1)")
+        });
+        let e = r.expect_err("the sleep outlasts the timeout");
+        assert!(timed_out(&anyhow::Error::new(e).context("database error")));
     }
 
     #[test]

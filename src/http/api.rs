@@ -535,6 +535,7 @@ pub async fn list_collaborations(
     };
     // A bounded number of lists run at once, so slow ones cannot take every connection.
     let permit = enter_list_gate(&state.svc.db.list_gate).await?;
+    let max = state.svc.db.list_gate.max();
     let abandoned = Abandoned::new();
     let gone = abandoned.flag();
     let result = blocking(move || {
@@ -549,7 +550,11 @@ pub async fn list_collaborations(
     })
     .await;
     abandoned.disarm();
-    let (items, total, next) = result?;
+    // A list PostgreSQL cancelled at its statement timeout: busy, retry (503), not a fault (500).
+    let (items, total, next) = result.map_err(|e| match e {
+        AppError::Internal(ref a) if crate::db::conn::timed_out(a) => AppError::ListsBusy { max },
+        e => e,
+    })?;
     let next = next.map(|k| encode_cursor(&fingerprint, ListQuery::key_parts(&k)));
     Ok(HttpResponse::Ok().json(paging.page(&req, items, total, COUNT_CAP, next)))
 }
@@ -570,11 +575,14 @@ pub async fn create_collaboration(
     who: Authenticated,
     body: JsonBody<NewCollaborationInput>,
 ) -> Result<HttpResponse, AppError> {
+    // Validate and classify on a read, write under the writer lock, then build the view on a read:
+    // the single SQLite writer is held only for the write itself.
     let v = blocking(move || {
         let (now, today) = (state.svc.clock.now(), state.svc.clock.today());
-        state
-            .svc
-            .write(|c| collab::create(c, &state.svc.rulebooks, &who.0, body.0, now, today))
+        let (svc, who) = (&state.svc, &who.0);
+        let c = svc.read(|c| collab::prepare_create(c, &svc.rulebooks, who, body.0, now, today))?;
+        let c = svc.write(|conn| collab::store_created(conn, who, c, today, now))?;
+        svc.read(|conn| collab::created_view(conn, &svc.rulebooks, who, c, now, today))
     })
     .await?;
     Ok(with_etag(actix_web::http::StatusCode::CREATED, v))
