@@ -817,22 +817,16 @@ mod tests {
                     assessed_on: k.today(),
                 })
             };
-        c.evidence.third_country_assessment = assessment(
-            true,
-            Some(TransferBasis::AdequacyDecision),
-            vec![us],
-        );
+        c.evidence.third_country_assessment =
+            assessment(true, Some(TransferBasis::AdequacyDecision), vec![us]);
         assert_eq!(check(&k, &c, code), Ok(()));
         c.evidence.third_country_assessment = assessment(true, None, vec![us]);
         assert_eq!(
             check(&k, &c, code),
             Err(vec!["third_country_assessment".to_string()])
         );
-        c.evidence.third_country_assessment = assessment(
-            false,
-            Some(TransferBasis::AdequacyDecision),
-            vec![us],
-        );
+        c.evidence.third_country_assessment =
+            assessment(false, Some(TransferBasis::AdequacyDecision), vec![us]);
         assert_eq!(
             check(&k, &c, code),
             Err(vec!["third_country_assessment.permitted".to_string()])
