@@ -112,7 +112,12 @@ impl SigningKeyPair {
             std::fs::create_dir_all(dir)
                 .map_err(|e| anyhow::anyhow!("cannot create folder {}: {e}", dir.display()))?;
         }
-        let tmp = path.with_extension(format!("partial-{}", std::process::id()));
+        // Unique per attempt, not only per process: two instances in one process may start together.
+        let tmp = path.with_extension(format!(
+            "partial-{}-{}",
+            std::process::id(),
+            uuid::Uuid::new_v4().simple()
+        ));
         {
             use std::io::Write;
             let mut o = std::fs::OpenOptions::new();
@@ -472,6 +477,24 @@ mod tests {
         std::fs::write(&path, "not a key").unwrap();
         let e = SigningKeyPair::load(&path).unwrap_err().to_string();
         assert!(e.contains("PKCS#8"), "{e}");
+    }
+
+    #[test]
+    fn instances_starting_together_in_one_process_end_with_one_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("key.pem");
+        let keys: Vec<_> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..8)
+                .map(|_| s.spawn(|| SigningKeyPair::load_or_generate(&path)))
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap().unwrap().public())
+                .collect()
+        });
+        assert!(keys.windows(2).all(|w| w[0] == w[1]), "one key for all");
+        let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(left.len(), 1, "no partial files are left behind");
     }
 
     #[test]
