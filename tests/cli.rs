@@ -3,6 +3,8 @@
 //! its embedded configuration, rulebook and contract templates. Runs on SQLite, and on PostgreSQL when
 //! `TEST_DATABASE_URL` is set. Two `samverkan serve` processes share one database and take concurrent
 //! writes from both.
+#[path = "support/test_db.rs"]
+mod test_db;
 use chrono::TimeZone;
 use diesel::prelude::*;
 use samverkan::app::collaborations::{self, NewCollaborationInput};
@@ -10,55 +12,7 @@ use samverkan::config::Settings;
 use samverkan::db::repo;
 use samverkan::db::DbConn;
 use std::process::Command;
-
-struct TestDb {
-    url: String,
-    _dir: Option<tempfile::TempDir>,
-    pg: Option<(String, String)>,
-}
-
-impl TestDb {
-    fn new() -> TestDb {
-        match std::env::var("TEST_DATABASE_URL")
-            .ok()
-            .filter(|s| !s.is_empty())
-        {
-            Some(base) => {
-                let name = format!("samverkan_rp_{}", uuid::Uuid::new_v4().simple());
-                let mut c = diesel::PgConnection::establish(&base).expect("PostgreSQL reachable");
-                diesel::sql_query(format!("CREATE DATABASE {name}"))
-                    .execute(&mut c)
-                    .expect("create database");
-                let mut u = url::Url::parse(&base).expect("URL");
-                u.set_path(&format!("/{name}"));
-                TestDb {
-                    url: u.to_string(),
-                    _dir: None,
-                    pg: Some((base, name)),
-                }
-            }
-            None => {
-                let dir = tempfile::tempdir().expect("temp dir");
-                TestDb {
-                    url: format!("sqlite://{}/rp.db", dir.path().display()),
-                    _dir: Some(dir),
-                    pg: None,
-                }
-            }
-        }
-    }
-}
-
-impl Drop for TestDb {
-    fn drop(&mut self) {
-        if let Some((base, name)) = &self.pg {
-            if let Ok(mut c) = diesel::PgConnection::establish(base) {
-                let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                    .execute(&mut c);
-            }
-        }
-    }
-}
+use test_db::TestDb;
 
 fn samverkan(db: &TestDb, args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_samverkan"))
@@ -84,7 +38,7 @@ fn count(conn: &mut DbConn, sql: &str) -> i64 {
 
 #[test]
 fn reproject_rebuilds_projections_from_state_and_reads_version_1_state() {
-    let db = TestDb::new();
+    let db = TestDb::create();
     let out = samverkan(&db, &["migrate"]);
     assert!(
         out.status.success(),
@@ -92,32 +46,10 @@ fn reproject_rebuilds_projections_from_state_and_reads_version_1_state() {
         String::from_utf8_lossy(&out.stderr)
     );
 
-    let settings = Settings::defaults();
-    let rulebooks = samverkan::startup::load_rulebooks(&settings).expect("rulebooks");
     let pool = samverkan::db::Db::connect(&db.url, 1).expect("connect");
     let mut conn = pool.pool.get().expect("connection");
-    let now = chrono::Utc.with_ymd_and_hms(2026, 9, 1, 9, 0, 0).unwrap();
-    samverkan::app::seed::seed_demo_accounts(&mut conn, now).expect("demo accounts");
-    let actor = repo::account_by_username(&mut conn, "company")
-        .expect("query")
-        .expect("demo company account")
-        .actor()
-        .expect("actor");
-    let register = repo::register_by_code(&mut conn, "EX-HJARTA")
-        .expect("query")
-        .expect("seeded register");
-    let input: NewCollaborationInput = serde_json::from_value(serde_json::json!({
-        "title": "Reprojection",
-        "purpose": "P",
-        "is_research": false,
-        "registers": [register.id.to_string()],
-        "data_kind": "aggregated",
-        "intake": {"purpose": "statistics", "company_receives": "aggregated", "principal_receives": "nothing"}
-    }))
-    .expect("input");
-    let view = collaborations::create(&mut conn, &rulebooks, &actor, input, now, now.date_naive())
-        .expect("created");
-    let id = view.collaboration["id"].as_str().expect("id").to_string();
+    let created = create_statistics_collaboration(&mut conn, "Reprojection");
+    let id = created["id"].as_str().expect("id").to_string();
 
     // Damage the projections and store the state in its version-1 shape (no state_version, one
     // feasibility object instead of a list).
@@ -127,7 +59,7 @@ fn reproject_rebuilds_projections_from_state_and_reads_version_1_state() {
     diesel::sql_query("UPDATE collaborations SET step = 'closed'")
         .execute(&mut conn)
         .expect("update step");
-    let mut v1 = view.collaboration.clone();
+    let mut v1 = created.clone();
     let o = v1.as_object_mut().expect("object");
     for k in [
         "state_version",
@@ -189,7 +121,7 @@ fn reproject_rebuilds_projections_from_state_and_reads_version_1_state() {
 
 #[test]
 fn the_binary_serves_from_an_empty_folder_with_its_embedded_defaults() {
-    let db = TestDb::new();
+    let db = TestDb::create();
     let empty = tempfile::tempdir().expect("temp dir");
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .expect("free port")
@@ -259,6 +191,35 @@ fn text(o: &std::process::Output) -> String {
     )
 }
 
+/// Seeds the demo accounts and creates, as the demo company, a statistics collaboration on the example
+/// heart register through the application layer; the collaboration as its view shows it.
+fn create_statistics_collaboration(conn: &mut DbConn, title: &str) -> serde_json::Value {
+    let settings = Settings::defaults();
+    let rulebooks = samverkan::startup::load_rulebooks(&settings).expect("rulebooks");
+    let now = chrono::Utc.with_ymd_and_hms(2026, 9, 1, 9, 0, 0).unwrap();
+    samverkan::app::seed::seed_demo_accounts(conn, now).expect("demo accounts");
+    let actor = repo::account_by_username(conn, "company")
+        .expect("query")
+        .expect("demo company account")
+        .actor()
+        .expect("actor");
+    let register = repo::register_by_code(conn, "EX-HJARTA")
+        .expect("query")
+        .expect("seeded register");
+    let input: NewCollaborationInput = serde_json::from_value(serde_json::json!({
+        "title": title,
+        "purpose": "P",
+        "is_research": false,
+        "registers": [register.id.to_string()],
+        "data_kind": "aggregated",
+        "intake": {"purpose": "statistics", "company_receives": "aggregated", "principal_receives": "nothing"}
+    }))
+    .expect("input");
+    let view = collaborations::create(conn, &rulebooks, &actor, input, now, now.date_naive())
+        .expect("created");
+    view.collaboration
+}
+
 /// A collaboration with its events and a signed checkpoint, made through the app as the server would.
 fn made_data(db: &TestDb, key_dir: &std::path::Path) -> String {
     let key_env = [(
@@ -267,34 +228,13 @@ fn made_data(db: &TestDb, key_dir: &std::path::Path) -> String {
     )];
     let out = samverkan_env(&db.url, &key_env, &["migrate"]);
     assert!(out.status.success(), "{}", text(&out));
-    let settings = Settings::defaults();
-    let rulebooks = samverkan::startup::load_rulebooks(&settings).expect("rulebooks");
     let pool = samverkan::db::Db::connect(&db.url, 1).expect("connect");
     let mut conn = pool.pool.get().expect("connection");
-    let now = chrono::Utc.with_ymd_and_hms(2026, 9, 1, 9, 0, 0).unwrap();
-    samverkan::app::seed::seed_demo_accounts(&mut conn, now).expect("demo accounts");
-    let actor = repo::account_by_username(&mut conn, "company")
-        .expect("query")
-        .expect("demo company account")
-        .actor()
-        .expect("actor");
-    let register = repo::register_by_code(&mut conn, "EX-HJARTA")
-        .expect("query")
-        .expect("seeded register");
-    let input: NewCollaborationInput = serde_json::from_value(serde_json::json!({
-        "title": "Säkerhetskopia",
-        "purpose": "P",
-        "is_research": false,
-        "registers": [register.id.to_string()],
-        "data_kind": "aggregated",
-        "intake": {"purpose": "statistics", "company_receives": "aggregated", "principal_receives": "nothing"}
-    }))
-    .expect("input");
-    let view = collaborations::create(&mut conn, &rulebooks, &actor, input, now, now.date_naive())
-        .expect("created");
+    let created = create_statistics_collaboration(&mut conn, "Säkerhetskopia");
+    let id = created["id"].as_str().expect("id").to_string();
     let out = samverkan_env(&db.url, &key_env, &["audit", "checkpoint"]);
     assert!(out.status.success(), "{}", text(&out));
-    view.collaboration["id"].as_str().expect("id").to_string()
+    id
 }
 
 /// The restored copy verifies intact with the original key and serves the data.
@@ -322,7 +262,7 @@ fn a_backup_restores_into_a_new_database_that_verifies_intact() {
     if std::env::var("TEST_DATABASE_URL").is_ok_and(|s| !s.is_empty()) {
         return a_postgres_dump_restores_into_a_new_database_that_verifies_intact();
     }
-    let db = TestDb::new();
+    let db = TestDb::create();
     let keys = tempfile::tempdir().expect("temp dir");
     let id = made_data(&db, keys.path());
     let backups = tempfile::tempdir().expect("temp dir");
@@ -346,7 +286,7 @@ fn a_postgres_dump_restores_into_a_new_database_that_verifies_intact() {
             "{tool} must be on PATH for the PostgreSQL backup test"
         );
     }
-    let db = TestDb::new();
+    let db = TestDb::create();
     let keys = tempfile::tempdir().expect("temp dir");
     let id = made_data(&db, keys.path());
     let dump = keys.path().join("samverkan.dump");
@@ -364,7 +304,7 @@ fn a_postgres_dump_restores_into_a_new_database_that_verifies_intact() {
         .output()
         .expect("pg_dump runs");
     assert!(out.status.success(), "{}", text(&out));
-    let fresh = TestDb::new();
+    let fresh = TestDb::create();
     let out = Command::new("pg_restore")
         .args(["--no-owner", "--exit-on-error", "--dbname", &fresh.url])
         .arg(&dump)
@@ -568,7 +508,7 @@ fn agreement_terms(
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_server_processes_on_one_database_take_concurrent_writes_from_both() {
     use std::collections::BTreeSet;
-    let db = TestDb::new();
+    let db = TestDb::create();
     let data = tempfile::tempdir().expect("temp dir");
     // Both start at the same moment: migrations and seeding must not collide.
     let mut a = Server::start(&db.url, data.path(), "a");

@@ -4,10 +4,12 @@
 //! structure; each reads one index range in its order and stops after the page. The statements come
 //! from `samverkan::db::lists`, the builder the list endpoint runs, so the test cannot drift from
 //! production.
+#[path = "support/test_db.rs"]
+mod test_db;
 use chrono::NaiveDate;
 use diesel::connection::SimpleConnection;
 use diesel::sql_types::Text;
-use diesel::{Connection, QueryableByName, RunQueryDsl};
+use diesel::QueryableByName;
 use samverkan::db::conn::run_migrations;
 use samverkan::db::lists::{
     self, collaboration_count_sql, collaboration_list_sql, AccessScope, CollabFilter, CollabSort,
@@ -15,59 +17,11 @@ use samverkan::db::lists::{
 };
 use samverkan::db::{Db, DbConn};
 use samverkan::domain::ids::{OrgId, RegisterId};
+use test_db::TestDb;
 
 const N: i64 = 20_000;
 /// The page the plans are taken for (50 and the one that says whether another page follows).
 const PAGE: i64 = 51;
-
-struct TestDb {
-    url: String,
-    _dir: Option<tempfile::TempDir>,
-    pg: Option<(String, String)>,
-}
-
-impl TestDb {
-    fn create() -> TestDb {
-        match std::env::var("TEST_DATABASE_URL")
-            .ok()
-            .filter(|s| !s.is_empty())
-        {
-            Some(base) => {
-                let name = format!("samverkan_plan_{}", uuid::Uuid::new_v4().simple());
-                let mut c = diesel::PgConnection::establish(&base).expect("PostgreSQL reachable");
-                diesel::sql_query(format!("CREATE DATABASE {name}"))
-                    .execute(&mut c)
-                    .expect("create database");
-                let mut u = url::Url::parse(&base).expect("a URL");
-                u.set_path(&format!("/{name}"));
-                TestDb {
-                    url: u.to_string(),
-                    _dir: None,
-                    pg: Some((base, name)),
-                }
-            }
-            None => {
-                let dir = tempfile::tempdir().expect("temp dir");
-                TestDb {
-                    url: format!("sqlite://{}/plans.db", dir.path().display()),
-                    _dir: Some(dir),
-                    pg: None,
-                }
-            }
-        }
-    }
-}
-
-impl Drop for TestDb {
-    fn drop(&mut self) {
-        if let Some((base, name)) = &self.pg {
-            if let Ok(mut c) = diesel::PgConnection::establish(base) {
-                let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                    .execute(&mut c);
-            }
-        }
-    }
-}
 
 fn org(prefix: &str, i: i64) -> String {
     // Ids are UUID-shaped, as in production.

@@ -1,5 +1,4 @@
 use chrono::TimeZone;
-use diesel::Connection;
 use reqwest::{Response, StatusCode};
 use samverkan::app::clock::ManualClock;
 use samverkan::config::Settings;
@@ -15,68 +14,7 @@ pub struct TestApp {
     _db: Option<TestDb>,
 }
 
-/// The PostgreSQL server to create per-test databases on, when set.
-pub fn pg_base() -> Option<String> {
-    std::env::var("TEST_DATABASE_URL")
-        .ok()
-        .filter(|s| !s.is_empty())
-}
-
-fn with_database(url: &str, db: &str) -> String {
-    let mut u = url::Url::parse(url).expect("TEST_DATABASE_URL is a URL");
-    u.set_path(&format!("/{db}"));
-    u.to_string()
-}
-
-/// A fresh database for one test: a SQLite file in a temporary folder, or its own PostgreSQL
-/// database when TEST_DATABASE_URL is set (dropped with this value).
-pub struct TestDb {
-    pub url: String,
-    _dir: Option<tempfile::TempDir>,
-    pg: Option<(String, String)>,
-}
-
-impl TestDb {
-    pub fn create() -> TestDb {
-        match pg_base() {
-            Some(base) => {
-                let name = format!("samverkan_t_{}", uuid::Uuid::new_v4().simple());
-                let mut c = diesel::PgConnection::establish(&base).expect("PostgreSQL reachable");
-                diesel::RunQueryDsl::execute(
-                    diesel::sql_query(format!("CREATE DATABASE {name}")),
-                    &mut c,
-                )
-                .expect("create test database");
-                TestDb {
-                    url: with_database(&base, &name),
-                    _dir: None,
-                    pg: Some((base, name)),
-                }
-            }
-            None => {
-                let dir = tempfile::tempdir().expect("temp dir");
-                TestDb {
-                    url: format!("sqlite://{}/test.db", dir.path().display()),
-                    _dir: Some(dir),
-                    pg: None,
-                }
-            }
-        }
-    }
-}
-
-impl Drop for TestDb {
-    fn drop(&mut self) {
-        if let Some((base, name)) = &self.pg {
-            if let Ok(mut c) = diesel::PgConnection::establish(base) {
-                let _ = diesel::RunQueryDsl::execute(
-                    diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")),
-                    &mut c,
-                );
-            }
-        }
-    }
-}
+pub use crate::test_db::TestDb;
 
 /// The settings every test application starts with, on the given database.
 pub fn test_settings(database_url: &str) -> Settings {

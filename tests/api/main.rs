@@ -15,3 +15,5 @@ mod metrics;
 mod openapi;
 mod reference;
 mod security;
+#[path = "../support/test_db.rs"]
+mod test_db;
