@@ -216,20 +216,16 @@ pub async fn list_organisations(
     );
     let after = paging.after(&fingerprint, 2)?;
     let limit = paging.per_page;
-    let (mut items, total) = blocking(move || {
+    let (items, total) = blocking(move || {
         state.svc.read(|c| {
             let after = after.as_ref().map(|k| (k[0].as_str(), k[1].as_str()));
             Ok(repo::list_organisations(c, kind, after, limit + 1)?)
         })
     })
     .await?;
-    let next = (items.len() as i64 > limit).then(|| {
-        items.truncate(limit as usize);
-        items
-            .last()
-            .map(|o| encode_cursor(&fingerprint, vec![o.name.clone(), o.id.to_string()]))
+    let page = paging.page_after_lookahead(&req, items, total, COUNT_CAP, &fingerprint, |o| {
+        vec![o.name.clone(), o.id.to_string()]
     });
-    let page = paging.page(&req, items, total, COUNT_CAP, next.flatten());
     Ok(HttpResponse::Ok().json(page))
 }
 
@@ -296,7 +292,7 @@ pub async fn list_registers(
     );
     let after = paging.after(&fingerprint, 2)?;
     let limit = paging.per_page;
-    let (mut items, total) = blocking(move || {
+    let (items, total) = blocking(move || {
         state.svc.read(|c| {
             let after = after.as_ref().map(|k| (k[0].as_str(), k[1].as_str()));
             let (regs, total) = repo::list_registers(c, cpua.as_ref(), after, limit + 1)?;
@@ -308,13 +304,9 @@ pub async fn list_registers(
         })
     })
     .await?;
-    let next = (items.len() as i64 > limit).then(|| {
-        items.truncate(limit as usize);
-        items
-            .last()
-            .map(|r| encode_cursor(&fingerprint, vec![r.name.clone(), r.id.clone()]))
+    let page = paging.page_after_lookahead(&req, items, total, COUNT_CAP, &fingerprint, |r| {
+        vec![r.name.clone(), r.id.clone()]
     });
-    let page = paging.page(&req, items, total, COUNT_CAP, next.flatten());
     Ok(HttpResponse::Ok().json(page))
 }
 

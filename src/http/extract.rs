@@ -492,6 +492,27 @@ impl Paging {
         Ok(Some(body.k))
     }
 
+    /// The page of a list read with one row more than a page (`per_page + 1`): that extra row only
+    /// says another page follows, whose cursor is `key_of` the page's last row.
+    pub fn page_after_lookahead<T>(
+        &self,
+        req: &HttpRequest,
+        mut items: Vec<T>,
+        counted: i64,
+        cap: i64,
+        fingerprint: &str,
+        key_of: impl Fn(&T) -> Vec<String>,
+    ) -> Page<T> {
+        let limit = usize::try_from(self.per_page).unwrap_or(usize::MAX);
+        let next = if items.len() > limit {
+            items.truncate(limit);
+            items.last().map(|x| encode_cursor(fingerprint, key_of(x)))
+        } else {
+            None
+        };
+        self.page(req, items, counted, cap, next)
+    }
+
     /// The page of a list: its items, the total counted up to `cap` + 1, and the cursor of the next
     /// page when there is one. `next` is the request's own path and query with that cursor.
     pub fn page<T>(
