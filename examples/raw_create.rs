@@ -23,9 +23,8 @@ fn main() -> anyhow::Result<()> {
     let clock = samverkan::app::clock::SystemClock;
     let db = samverkan::startup::prepare_database(&settings, &clock)?;
     let mut conn = db.pool.get()?;
-    let actor = repo::account_by_username(&mut conn, "company")?
-        .ok_or_else(|| anyhow::anyhow!("the demo account 'company' is missing (local mode)"))?
-        .actor()?;
+    let actor = samverkan::db::identity::first_actor_by_username(&mut conn, "company")?
+        .ok_or_else(|| anyhow::anyhow!("the demo account 'company' is missing (local mode)"))?;
     // A stored collaboration as the state to copy (the benchmark's seeded database has many).
     let ids = repo::collaboration_ids(&mut conn, None, 1)?;
     let id = ids

@@ -35,9 +35,8 @@ fn main() -> anyhow::Result<()> {
     let db = samverkan::startup::prepare_database(&settings, &clock)?;
     let rulebooks = samverkan::startup::load_rulebooks(&settings)?;
     let mut conn = db.pool.get()?;
-    let actor = repo::account_by_username(&mut conn, "company")?
-        .ok_or_else(|| anyhow::anyhow!("the demo account 'company' is missing (local mode)"))?
-        .actor()?;
+    let actor = samverkan::db::identity::first_actor_by_username(&mut conn, "company")?
+        .ok_or_else(|| anyhow::anyhow!("the demo account 'company' is missing (local mode)"))?;
     let (regs, _) = repo::list_registers(&mut conn, None, None, 200)?;
     let regs: Vec<_> = regs.into_iter().filter(|r| r.is_example).collect();
     let cpuas = repo::current_cpuas(

@@ -60,10 +60,10 @@ pub fn prepare_database(settings: &Settings, clock: &dyn Clock) -> anyhow::Resul
             seed::seed_demo_accounts(c, now)
                 .map_err(|e| anyhow::anyhow!("seeding demo accounts: {e}"))?;
         }
-        let purged = crate::db::repo::purge_expired_tokens(c, now)
-            .map_err(|e| anyhow::anyhow!("purging expired tokens: {e}"))?;
+        let purged = crate::db::identity::purge_ended_sessions(c, now)
+            .map_err(|e| anyhow::anyhow!("purging ended sessions: {e}"))?;
         if purged > 0 {
-            tracing::info!(purged, "expired tokens purged");
+            tracing::info!(purged, "ended sessions purged");
         }
         Ok(())
     })?;

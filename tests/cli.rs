@@ -198,11 +198,9 @@ fn create_statistics_collaboration(conn: &mut DbConn, title: &str) -> serde_json
     let rulebooks = samverkan::startup::load_rulebooks(&settings).expect("rulebooks");
     let now = chrono::Utc.with_ymd_and_hms(2026, 9, 1, 9, 0, 0).unwrap();
     samverkan::app::seed::seed_demo_accounts(conn, now).expect("demo accounts");
-    let actor = repo::account_by_username(conn, "company")
+    let actor = samverkan::db::identity::first_actor_by_username(conn, "company")
         .expect("query")
-        .expect("demo company account")
-        .actor()
-        .expect("actor");
+        .expect("demo company account");
     let register = repo::register_by_code(conn, "EX-HJARTA")
         .expect("query")
         .expect("seeded register");

@@ -94,12 +94,12 @@ pub fn stored_state(conn: &mut DbConn, collaboration: &str) -> Result<Option<Val
 
 /// The system itself, as the actor of start-up seeding.
 pub fn system_actor() -> Actor {
-    Actor {
-        account: crate::domain::ids::AccountId::from_db("system".into()),
-        name: "samverkan".into(),
-        org: crate::domain::ids::OrgId::from_db("system".into()),
-        role: crate::domain::role::Role::Administrator,
-    }
+    Actor::new(
+        crate::domain::ids::AccountId::from_db("system".into()),
+        "samverkan",
+        crate::domain::ids::OrgId::from_db("system".into()),
+        crate::domain::role::Role::Administrator,
+    )
 }
 
 /// The verdict on one stream.

@@ -4,45 +4,107 @@ use rand::RngCore;
 use sha2::{Digest, Sha256};
 
 use super::AppError;
-use crate::db::{repo, DbConn};
+use crate::db::{identity, DbConn};
 use crate::domain::role::Actor;
 
 pub fn hash_token(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
-/// Issues a token for a demo account in local mode.
+/// A new random credential with a prefix that says what it is (`sv_` a session token, `svk_` an API
+/// key), 256 bits from the operating system's generator.
+pub fn new_secret(prefix: &str) -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    format!("{prefix}{}", hex::encode(bytes))
+}
+
+/// The prefix of API keys; anything else presented as a bearer token is a session token.
+pub const API_KEY_PREFIX: &str = "svk_";
+
+/// Issues a bearer session for a demo account in local mode, acting in its first role.
 pub fn issue_local_token(
     conn: &mut DbConn,
     username: &str,
     now: DateTime<Utc>,
     ttl: Duration,
 ) -> Result<(String, DateTime<Utc>, Actor), AppError> {
-    // Expired tokens go as new ones come, so the table holds only live tokens.
-    repo::purge_expired_tokens(conn, now)?;
-    let account = repo::account_by_username(conn, username)?
+    // Ended sessions go as new ones come, so the table holds only live ones.
+    identity::purge_ended_sessions(conn, now)?;
+    let unknown = || {
+        AppError::invalid(
+            "account",
+            crate::msg!("unknown_account", username = username),
+        )
+    };
+    let account = identity::account_by_username(conn, username)?
         .filter(|a| a.is_demo)
-        .ok_or_else(|| {
-            AppError::invalid(
-                "account",
-                crate::msg!("unknown_account", username = username),
-            )
-        })?;
-    let mut bytes = [0u8; 32];
-    rand::rng().fill_bytes(&mut bytes);
-    let token = format!("sv_{}", hex::encode(bytes));
+        .ok_or_else(unknown)?;
+    let membership = identity::live_memberships(conn, &account.account_id())?
+        .into_iter()
+        .next()
+        .ok_or_else(unknown)?;
+    let token = new_secret("sv_");
     let expires = now + ttl;
-    repo::insert_token(conn, &hash_token(&token), &account.id, now, expires)?;
-    Ok((token, expires, account.actor()?))
+    identity::insert_session(
+        conn,
+        &identity::SessionRow::bearer(
+            &hash_token(&token),
+            &account.account_id(),
+            &membership.membership_id(),
+            now,
+            expires,
+        ),
+    )?;
+    let actor = membership.actor(&account, crate::domain::role::Credential::Token)?;
+    Ok((token, expires, actor))
 }
 
-/// The actor behind a bearer token, if the token is known and not expired.
+/// The actor behind a bearer token (a session token or an API key), if it is live.
 pub fn authenticate(
     conn: &mut DbConn,
     token: &str,
     now: DateTime<Utc>,
 ) -> Result<Option<Actor>, AppError> {
-    Ok(repo::actor_by_token(conn, &hash_token(token), now)?)
+    Ok(lookup(
+        conn,
+        &hash_token(token),
+        token.starts_with(API_KEY_PREFIX),
+        now,
+    )?
+    .map(|(a, _)| a))
+}
+
+fn lookup(
+    conn: &mut DbConn,
+    hash: &str,
+    is_api_key: bool,
+    now: DateTime<Utc>,
+) -> Result<Option<(Actor, DateTime<Utc>)>, AppError> {
+    if is_api_key {
+        let Some((key, creator)) = identity::live_api_key(conn, hash, now)? else {
+            return Ok(None);
+        };
+        Ok(Some((
+            key.actor(&creator)?,
+            crate::db::repo::utc(key.expires_at),
+        )))
+    } else {
+        Ok(identity::actor_by_session(conn, hash, now)?)
+    }
+}
+
+/// Records an API key's last use. Called when a key is looked up in the database (not when the
+/// cache answers), so `last_used_at` is exact to within [`TOKEN_CACHE_SECONDS`], in a write of its own.
+pub fn record_api_key_use(
+    conn: &mut DbConn,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    if let crate::domain::role::Credential::ApiKey { key, .. } = &actor.credential {
+        identity::touch_api_key(conn, key, now)?;
+    }
+    Ok(())
 }
 
 /// How long an authenticated token is trusted without asking the database again. A token deleted or
@@ -116,9 +178,10 @@ pub fn authenticate_hash(
     conn: &mut DbConn,
     cache: &TokenCache,
     hash: &str,
+    is_api_key: bool,
     now: DateTime<Utc>,
 ) -> Result<Option<Actor>, AppError> {
-    Ok(match repo::actor_and_expiry_by_token(conn, hash, now)? {
+    Ok(match lookup(conn, hash, is_api_key, now)? {
         Some((actor, expires)) => {
             cache.put(hash.to_string(), actor.clone(), expires, now);
             Some(actor)
@@ -135,12 +198,7 @@ mod tests {
     use chrono::TimeZone;
 
     fn actor() -> Actor {
-        Actor {
-            account: AccountId::new(),
-            name: "x".into(),
-            org: OrgId::new(),
-            role: Role::CpuaLegal,
-        }
+        Actor::new(AccountId::new(), "x", OrgId::new(), Role::CpuaLegal)
     }
 
     #[test]

@@ -156,12 +156,7 @@ mod tests {
     use crate::domain::ids::AccountId;
 
     fn actor(role: Role, org: &OrgId) -> Actor {
-        Actor {
-            account: AccountId::new(),
-            name: "x".into(),
-            org: org.clone(),
-            role,
-        }
+        Actor::new(AccountId::new(), "x", org.clone(), role)
     }
 
     #[test]

@@ -337,10 +337,13 @@ pub fn add_delegation(
         ("person", Some(a)) => {
             let account = AccountId::parse(a)
                 .ok_or_else(|| AppError::invalid("account", crate::msg!("uuid.account")))?;
-            let row = repo::account_by_id(conn, &account)?.ok_or_else(|| {
+            let row = crate::db::identity::account_by_id(conn, &account)?.ok_or_else(|| {
                 AppError::invalid("account", crate::msg!("unknown_account.no_such"))
             })?;
-            if row.organisation_id != cpua.as_str() {
+            let of_this_cpua = crate::db::identity::live_memberships(conn, &account)?
+                .iter()
+                .any(|m| m.organisation_id == cpua.as_str());
+            if !of_this_cpua {
                 return Err(AppError::invalid(
                     "account",
                     crate::msg!("not_of_this_cpua"),

@@ -4,10 +4,11 @@ use chrono::{DateTime, Utc};
 use super::audit::{record, system_actor};
 use super::reference::{insert_organisation_audited, insert_register_audited};
 use super::AppError;
-use crate::db::repo::{self, AccountRow};
+use crate::db::identity::{self, AccountRow, MembershipRow};
+use crate::db::repo;
 use crate::db::DbConn;
 use crate::domain::events::EventType;
-use crate::domain::ids::{AccountId, OrgId, RegisterId};
+use crate::domain::ids::{OrgId, RegisterId};
 use crate::domain::organisation::{OrgKind, OrgNumber, Organisation, VatNumber};
 use crate::domain::register::Register;
 use crate::domain::role::Role;
@@ -42,19 +43,27 @@ pub const EXAMPLE_REGISTERS: [(&str, &str, usize, bool); 6] = [
     ("EX-CANCER", "Exempelregistret för bröstcancer", 2, true),
 ];
 
-/// Demo organisations of local mode: a company and a university.
-pub const DEMO_ORGS: [(&str, OrgKind, &str); 2] = [
+/// Demo organisations of local mode: two companies (so isolation between companies shows out of the
+/// box) and a university.
+pub const DEMO_ORGS: [(&str, OrgKind, &str); 3] = [
     ("Exempel Läkemedel AB", OrgKind::Company, "556677-8899"),
+    ("Prov Medicinteknik AB", OrgKind::Company, "559900-1236"),
     ("Exempeluniversitetet", OrgKind::University, "202100-1231"),
 ];
 
 /// Demo accounts of local mode: (username, name, role, organisation name).
-pub const DEMO_ACCOUNTS: [(&str, &str, Role, &str); 7] = [
+pub const DEMO_ACCOUNTS: [(&str, &str, Role, &str); 8] = [
     (
         "company",
         "Karin Företagsson",
         Role::CompanyRepresentative,
         "Exempel Läkemedel AB",
+    ),
+    (
+        "company-b",
+        "Bo Bolagsson",
+        Role::CompanyRepresentative,
+        "Prov Medicinteknik AB",
     ),
     (
         "principal",
@@ -140,23 +149,23 @@ pub fn seed_demo_accounts(conn: &mut DbConn, now: DateTime<Utc>) -> Result<(), A
     }
     let (orgs, _) = repo::list_organisations(conn, None, None, 10_000)?;
     for (username, display, role, org_name) in DEMO_ACCOUNTS {
-        if repo::account_by_username(conn, username)?.is_some() {
+        if identity::account_by_username(conn, username)?.is_some() {
             continue;
         }
         let Some(o) = orgs.iter().find(|o| o.name == org_name) else {
             continue;
         };
-        let row = AccountRow {
-            id: AccountId::new().to_string(),
-            username: username.to_string(),
-            display_name: display.to_string(),
-            email: format!("{username}@demo.samverkan.invalid"),
-            role: role.code().to_string(),
-            organisation_id: o.id.to_string(),
-            is_demo: true,
-            created_at: repo::ts(now),
-        };
-        repo::insert_account(conn, &row)?;
+        let mut row = AccountRow::new(
+            username,
+            display,
+            &format!("{username}@demo.samverkan.invalid"),
+            true,
+            now,
+        );
+        row.email_verified = true;
+        identity::insert_account(conn, &row)?;
+        let membership = MembershipRow::new(&row.account_id(), &o.id, role, "seed", None, now);
+        identity::insert_membership(conn, &membership)?;
         record(
             conn,
             &format!("account:{}", row.id),
@@ -164,7 +173,9 @@ pub fn seed_demo_accounts(conn: &mut DbConn, now: DateTime<Utc>) -> Result<(), A
             EventType::AccountCreated,
             None,
             Some(serde_json::json!({
-                "username": row.username, "role": row.role, "organisation": row.organisation_id
+                "username": row.username, "email": row.email,
+                "memberships": [{"id": membership.id, "role": membership.role,
+                                 "organisation": membership.organisation_id}]
             })),
             now,
         )?;

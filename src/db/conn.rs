@@ -312,6 +312,38 @@ pub fn run_migrations(conn: &mut DbConn) -> anyhow::Result<usize> {
     Ok(applied.len())
 }
 
+/// Applies the pending migrations whose version sorts before `version` (e.g. `2026-12-03-000001`),
+/// one at a time: an upgrade test builds the database as an earlier release left it, writes rows of
+/// that shape, then runs the rest with [`run_migrations`].
+pub fn run_migrations_before(conn: &mut DbConn, version: &str) -> anyhow::Result<usize> {
+    fn step<C: MigrationHarness<B>, B: diesel::backend::Backend>(
+        c: &mut C,
+        source: fn() -> EmbeddedMigrations,
+        version: &str,
+    ) -> anyhow::Result<usize> {
+        let mut n = 0;
+        loop {
+            let pending = c
+                .pending_migrations(source())
+                .map_err(|e| anyhow::anyhow!("cannot list pending migrations: {e}"))?;
+            let Some(next) = pending.first() else {
+                return Ok(n);
+            };
+            // diesel's version is the folder name's date part without its dashes.
+            if next.name().version().to_string() >= version.replace('-', "") {
+                return Ok(n);
+            }
+            c.run_migration(next.as_ref())
+                .map_err(|e| anyhow::anyhow!("migration {} failed: {e}", next.name()))?;
+            n += 1;
+        }
+    }
+    match conn {
+        DbConn::Sqlite(c) => step(c, || SQLITE_MIGRATIONS, version),
+        DbConn::Postgres(c) => step(c, || POSTGRES_MIGRATIONS, version),
+    }
+}
+
 /// Whether every migration of the binary has been applied.
 pub fn migrations_applied(conn: &mut DbConn) -> anyhow::Result<bool> {
     let pending = match conn {

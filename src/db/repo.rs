@@ -10,7 +10,6 @@ use crate::domain::collaboration::Collaboration;
 use crate::domain::ids::{AccountId, CollaborationId, OrgId, RegisterId};
 use crate::domain::organisation::{Address, OrgKind, OrgNumber, Organisation, VatNumber};
 use crate::domain::register::{CpuaAssignment, Delegate, Delegation, Register};
-use crate::domain::role::{Actor, Role};
 
 pub type QResult<T> = Result<T, diesel::result::Error>;
 
@@ -118,103 +117,6 @@ pub fn list_organisations(
 
 pub fn count_organisations(conn: &mut DbConn) -> QResult<i64> {
     organisations::table.count().get_result(conn)
-}
-
-// ---------- accounts and tokens ----------
-
-#[derive(Queryable, Insertable)]
-#[diesel(table_name = accounts)]
-pub struct AccountRow {
-    pub id: String,
-    pub username: String,
-    pub display_name: String,
-    pub email: String,
-    pub role: String,
-    pub organisation_id: String,
-    pub is_demo: bool,
-    pub created_at: NaiveDateTime,
-}
-
-impl AccountRow {
-    pub fn actor(&self) -> QResult<Actor> {
-        Ok(Actor {
-            account: AccountId::from_db(self.id.clone()),
-            name: self.display_name.clone(),
-            org: OrgId::from_db(self.organisation_id.clone()),
-            role: Role::parse(&self.role).ok_or_else(|| corrupt("role"))?,
-        })
-    }
-}
-
-pub fn insert_account(conn: &mut DbConn, row: &AccountRow) -> QResult<()> {
-    diesel::insert_into(accounts::table)
-        .values(row)
-        .execute(conn)?;
-    Ok(())
-}
-
-pub fn demo_accounts(conn: &mut DbConn) -> QResult<Vec<(AccountRow, String)>> {
-    accounts::table
-        .inner_join(organisations::table)
-        .filter(accounts::is_demo.eq(true))
-        .order(accounts::username.asc())
-        .select((accounts::all_columns, organisations::name))
-        .load(conn)
-}
-
-pub fn account_by_id(conn: &mut DbConn, id: &AccountId) -> QResult<Option<AccountRow>> {
-    accounts::table.find(id.as_str()).first(conn).optional()
-}
-
-pub fn account_by_username(conn: &mut DbConn, username: &str) -> QResult<Option<AccountRow>> {
-    accounts::table
-        .filter(accounts::username.eq(username))
-        .first(conn)
-        .optional()
-}
-
-pub fn insert_token(
-    conn: &mut DbConn,
-    hash: &str,
-    account: &str,
-    now: DateTime<Utc>,
-    expires: DateTime<Utc>,
-) -> QResult<()> {
-    diesel::insert_into(api_tokens::table)
-        .values((
-            api_tokens::token_hash.eq(hash),
-            api_tokens::account_id.eq(account),
-            api_tokens::created_at.eq(ts(now)),
-            api_tokens::expires_at.eq(ts(expires)),
-        ))
-        .execute(conn)?;
-    Ok(())
-}
-
-/// Deletes every token that has expired by `now`; returns how many. Runs when a token is issued and
-/// at start, so expired tokens do not pile up.
-pub fn purge_expired_tokens(conn: &mut DbConn, now: DateTime<Utc>) -> QResult<usize> {
-    diesel::delete(api_tokens::table.filter(api_tokens::expires_at.le(ts(now)))).execute(conn)
-}
-
-pub fn actor_by_token(conn: &mut DbConn, hash: &str, now: DateTime<Utc>) -> QResult<Option<Actor>> {
-    Ok(actor_and_expiry_by_token(conn, hash, now)?.map(|(a, _)| a))
-}
-
-/// The actor behind a live token and when the token expires.
-pub fn actor_and_expiry_by_token(
-    conn: &mut DbConn,
-    hash: &str,
-    now: DateTime<Utc>,
-) -> QResult<Option<(Actor, DateTime<Utc>)>> {
-    let row: Option<(AccountRow, NaiveDateTime)> = api_tokens::table
-        .inner_join(accounts::table)
-        .filter(api_tokens::token_hash.eq(hash))
-        .filter(api_tokens::expires_at.gt(ts(now)))
-        .select((accounts::all_columns, api_tokens::expires_at))
-        .first(conn)
-        .optional()?;
-    row.map(|(r, e)| r.actor().map(|a| (a, utc(e)))).transpose()
 }
 
 // ---------- registers ----------

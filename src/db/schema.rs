@@ -17,19 +17,77 @@ diesel::table! {
         username -> Text,
         display_name -> Text,
         email -> Text,
-        role -> Text,
-        organisation_id -> Text,
+        email_verified -> Bool,
+        issuer -> Nullable<Text>,
+        subject -> Nullable<Text>,
         is_demo -> Bool,
         created_at -> Timestamp,
+        last_login_at -> Nullable<Timestamp>,
     }
 }
 
 diesel::table! {
-    api_tokens (token_hash) {
+    memberships (id) {
+        id -> Text,
+        account_id -> Text,
+        organisation_id -> Text,
+        role -> Text,
+        source -> Text,
+        granted_at -> Timestamp,
+        granted_by -> Nullable<Text>,
+        revoked_at -> Nullable<Timestamp>,
+        revoked_by -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    sessions (token_hash) {
         token_hash -> Text,
         account_id -> Text,
+        membership_id -> Nullable<Text>,
+        kind -> Text,
+        created_at -> Timestamp,
+        last_seen_at -> Timestamp,
+        expires_at -> Timestamp,
+        idle_timeout_seconds -> Nullable<BigInt>,
+        csrf_hash -> Nullable<Text>,
+        provider -> Nullable<Text>,
+        auth_time -> Nullable<Timestamp>,
+        acr -> Nullable<Text>,
+        amr -> Nullable<Text>,
+        id_token_hint -> Nullable<Text>,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    api_keys (id) {
+        id -> Text,
+        key_hash -> Text,
+        organisation_id -> Text,
+        name -> Text,
+        scope -> Text,
+        created_by -> Text,
         created_at -> Timestamp,
         expires_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+        revoked_by -> Nullable<Text>,
+        last_used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    invitations (id) {
+        id -> Text,
+        email -> Text,
+        organisation_id -> Text,
+        role -> Text,
+        invited_by -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        accepted_at -> Nullable<Timestamp>,
+        accepted_by -> Nullable<Text>,
+        revoked_at -> Nullable<Timestamp>,
     }
 }
 
@@ -141,8 +199,12 @@ diesel::table! {
     }
 }
 
-diesel::joinable!(accounts -> organisations (organisation_id));
-diesel::joinable!(api_tokens -> accounts (account_id));
+diesel::joinable!(memberships -> organisations (organisation_id));
+diesel::joinable!(memberships -> accounts (account_id));
+diesel::joinable!(sessions -> accounts (account_id));
+diesel::joinable!(sessions -> memberships (membership_id));
+diesel::joinable!(api_keys -> organisations (organisation_id));
+diesel::joinable!(api_keys -> accounts (created_by));
 diesel::joinable!(register_cpua -> registers (register_id));
 diesel::joinable!(register_cpua -> organisations (cpua_id));
 diesel::joinable!(collaboration_registers -> collaborations (collaboration_id));
@@ -152,7 +214,10 @@ diesel::joinable!(cpua_reviews -> collaborations (collaboration_id));
 diesel::allow_tables_to_appear_in_same_query!(
     organisations,
     accounts,
-    api_tokens,
+    memberships,
+    sessions,
+    api_keys,
+    invitations,
     registers,
     register_cpua,
     collaborations,

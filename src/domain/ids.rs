@@ -60,3 +60,15 @@ id_type!(
     /// Identifies an account that acts in the system (användarkonto).
     AccountId
 );
+id_type!(
+    /// Identifies a membership: one role a person holds in one organisation (roll i en organisation).
+    MembershipId
+);
+id_type!(
+    /// Identifies an API key of a company system (API-nyckel).
+    ApiKeyId
+);
+id_type!(
+    /// Identifies an invitation of a person to a role in an organisation (inbjudan).
+    InvitationId
+);

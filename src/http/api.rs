@@ -87,17 +87,26 @@ pub struct DemoAccount {
 #[utoipa::path(get, path = "/api/v1/local/accounts", tag = "local mode",
     responses((status = 200, body = Vec<DemoAccount>)))]
 pub async fn local_accounts(state: Data) -> Result<HttpResponse, AppError> {
-    let rows = blocking(move || state.svc.read(|c| Ok(repo::demo_accounts(c)?))).await?;
-    let list: Vec<DemoAccount> = rows
-        .into_iter()
-        .map(|(a, org)| DemoAccount {
+    let rows = blocking(move || {
+        state
+            .svc
+            .read(|c| Ok(crate::db::identity::demo_accounts(c)?))
+    })
+    .await?;
+    // One entry per account, in its first role (the one a local token acts in).
+    let mut list: Vec<DemoAccount> = Vec::new();
+    for (a, m, org) in rows {
+        if list.last().is_some_and(|d| d.account == a.username) {
+            continue;
+        }
+        list.push(DemoAccount {
             account: a.username,
             name: a.display_name,
-            role: a.role,
+            role: m.role,
             organisation: org,
-            organisation_id: a.organisation_id,
-        })
-        .collect();
+            organisation_id: m.organisation_id,
+        });
+    }
     Ok(HttpResponse::Ok().json(list))
 }
 

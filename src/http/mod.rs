@@ -110,13 +110,22 @@ async fn actor_of(req: &ServiceRequest) -> Result<crate::domain::role::Actor, Ap
     if let Some(actor) = hit {
         return Ok(actor);
     }
+    let is_api_key = token.starts_with(auth::API_KEY_PREFIX);
     blocking(move || {
-        state
+        let actor = state
             .svc
-            .read(|c| auth::authenticate_hash(c, &state.token_cache, &hash, now))
+            .read(|c| auth::authenticate_hash(c, &state.token_cache, &hash, is_api_key, now))?
+            .ok_or_else(|| {
+                AppError::Unauthenticated(crate::msg!("unauthenticated.unknown_token"))
+            })?;
+        if is_api_key {
+            state
+                .svc
+                .write(|c| auth::record_api_key_use(c, &actor, now))?;
+        }
+        Ok(actor)
     })
-    .await?
-    .ok_or_else(|| AppError::Unauthenticated(crate::msg!("unauthenticated.unknown_token")))
+    .await
 }
 
 /// Returns the request id (from the tracing middleware) as `x-request-id` on every response,

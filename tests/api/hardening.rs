@@ -372,10 +372,10 @@ async fn token_rows(url: &str) -> i64 {
     let url = url.to_string();
     tokio::task::spawn_blocking(move || {
         use diesel::prelude::*;
-        use samverkan::db::schema::api_tokens;
+        use samverkan::db::schema::sessions;
         let db = samverkan::db::Db::connect(&url, 1).unwrap();
         let mut conn = db.pool.get().unwrap();
-        api_tokens::table
+        sessions::table
             .count()
             .get_result::<i64>(&mut *conn)
             .unwrap()

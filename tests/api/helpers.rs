@@ -217,21 +217,23 @@ impl TestApp {
     /// add them here. Returns the account id.
     pub async fn add_account(&self, username: &str, role: &str, org_name: &str) -> String {
         let org = self.org(org_name).await;
-        let id = uuid::Uuid::new_v4().to_string();
+        use samverkan::db::identity;
         let db = samverkan::db::conn::Db::connect(&self.database_url, 1).expect("database");
         let mut conn = db.pool.get().expect("connection");
-        let row = samverkan::db::repo::AccountRow {
-            id: id.clone(),
-            username: username.to_string(),
-            display_name: format!("Test {username}"),
-            email: format!("{username}@test.samverkan.invalid"),
-            role: role.to_string(),
-            organisation_id: org,
-            is_demo: true,
-            created_at: samverkan::db::repo::ts(self.clock_now()),
-        };
-        samverkan::db::repo::insert_account(&mut conn, &row).expect("insert account");
-        id
+        let now = self.clock_now();
+        let row = identity::AccountRow::new(
+            username,
+            &format!("Test {username}"),
+            &format!("{username}@test.samverkan.invalid"),
+            true,
+            now,
+        );
+        identity::insert_account(&mut conn, &row).expect("insert account");
+        let role = samverkan::domain::role::Role::parse(role).expect("role code");
+        let org = samverkan::domain::ids::OrgId::from_db(org);
+        let m = identity::MembershipRow::new(&row.account_id(), &org, role, "seed", None, now);
+        identity::insert_membership(&mut conn, &m).expect("insert membership");
+        row.id
     }
 
     fn clock_now(&self) -> chrono::DateTime<chrono::Utc> {

@@ -279,7 +279,7 @@ async fn a_deleted_token_is_refused_within_thirty_seconds() {
     // Revoke every token in the database.
     let db = samverkan::db::conn::Db::connect(&app.database_url, 1).unwrap();
     let mut conn = db.pool.get().unwrap();
-    diesel::delete(samverkan::db::schema::api_tokens::table)
+    diesel::delete(samverkan::db::schema::sessions::table)
         .execute(&mut *conn)
         .unwrap();
     // Within the cache's lifetime the token is still taken …

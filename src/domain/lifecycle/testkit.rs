@@ -138,12 +138,7 @@ pub struct Kit {
 }
 
 fn actor(role: Role, org: &OrgId, name: &str) -> Actor {
-    Actor {
-        account: AccountId::new(),
-        name: name.into(),
-        org: org.clone(),
-        role,
-    }
+    Actor::new(AccountId::new(), name, org.clone(), role)
 }
 
 impl Kit {
