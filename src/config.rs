@@ -48,7 +48,10 @@ pub struct DatabaseSettings {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum AuthMode {
+    /// Seeded demo accounts without passwords, on a loopback address only.
     Local,
+    /// Sign-in through one or more OpenID Connect providers (`[[auth.oidc.providers]]`).
+    Oidc,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -58,6 +61,92 @@ pub struct AuthSettings {
     pub token_ttl_hours: i64,
     /// Token requests one client (IP address) may make per minute; more get 429 with Retry-After.
     pub token_requests_per_minute: u32,
+    /// The address people reach the service at (scheme://host[:port]), e.g.
+    /// `https://samverkan.region.example`. Required in oidc mode: the CSRF Origin check compares with
+    /// it, and an https address gives the `__Host-` cookie with `Secure`.
+    #[serde(default)]
+    pub public_url: String,
+    /// E-mail addresses (verified by the provider) that become administrators at their first sign-in.
+    #[serde(default)]
+    pub bootstrap_admins: Vec<String>,
+    /// The organisation (organisation number) a bootstrap administrator's role belongs to. Empty:
+    /// the oldest organisation in the database (the first seeded CPUA authority).
+    #[serde(default)]
+    pub bootstrap_organisation: String,
+    #[serde(default)]
+    pub oidc: OidcSettings,
+    #[serde(default)]
+    pub session: SessionSettings,
+}
+
+/// `[auth.oidc]`: the identity providers people sign in through.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OidcSettings {
+    #[serde(default)]
+    pub providers: Vec<OidcProviderSettings>,
+}
+
+/// One `[[auth.oidc.providers]]` entry. The client secret is never here: only the name of the
+/// environment variable that holds it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OidcProviderSettings {
+    /// The name in `GET /auth/login?provider=<name>`.
+    pub name: String,
+    /// The issuer URL; `<issuer>/.well-known/openid-configuration` is read at start.
+    pub issuer: String,
+    pub client_id: String,
+    /// The environment variable holding the client secret. Empty: a public client (PKCE only).
+    #[serde(default)]
+    pub client_secret_env: String,
+    /// This service's callback, `<public_url>/auth/callback`, as registered with the provider.
+    pub redirect_url: String,
+    #[serde(default = "default_scopes")]
+    pub scopes: Vec<String>,
+    /// Claims this provider is trusted to assert organisations and roles with.
+    #[serde(default)]
+    pub claims: ClaimMappings,
+}
+
+fn default_scopes() -> Vec<String> {
+    vec!["openid".into(), "profile".into(), "email".into()]
+}
+
+/// `[auth.oidc.providers.claims]`: a provider trusted to assert memberships. A person gets, at each
+/// sign-in, every role of `roles` in every organisation of `organisations` that is also in
+/// `trusted_organisations`; a role granted this way and no longer asserted is revoked.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClaimMappings {
+    /// The claim holding organisation numbers (a string or a list of strings), e.g. "organisations".
+    #[serde(default)]
+    pub organisations: String,
+    /// The claim holding role codes (e.g. "cpua_legal"); `administrator` is never taken from claims.
+    #[serde(default)]
+    pub roles: String,
+    /// Organisation numbers this provider may assert memberships for; others in the claim are ignored.
+    #[serde(default)]
+    pub trusted_organisations: Vec<String>,
+}
+
+/// `[auth.session]`: browser sessions (cookies).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SessionSettings {
+    /// Minutes without a request after which a cookie session ends.
+    pub idle_minutes: i64,
+    /// Hours after sign-in after which a cookie session ends, whatever its use.
+    pub absolute_hours: i64,
+}
+
+impl Default for SessionSettings {
+    fn default() -> Self {
+        SessionSettings {
+            idle_minutes: 30,
+            absolute_hours: 12,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -123,6 +212,133 @@ impl Settings {
     }
 }
 
+/// Whether `s` is a bare origin: scheme://host[:port] with no path, query or trailing slash.
+fn is_origin(s: &str) -> bool {
+    url::Url::parse(s).is_ok_and(|u| {
+        matches!(u.scheme(), "http" | "https")
+            && u.host().is_some()
+            && u.path() == "/"
+            && u.query().is_none()
+            && !s.ends_with('/')
+    })
+}
+
+impl Settings {
+    /// The auth section: in oidc mode a public URL, at least one provider, each complete.
+    fn validate_auth(&self) -> anyhow::Result<()> {
+        let fail = |key: String, why: &str| Err(anyhow::anyhow!("configuration: {key}: {why}"));
+        let a = &self.auth;
+        if !(1..=24 * 60).contains(&a.session.idle_minutes) {
+            return fail(
+                "auth.session.idle_minutes".into(),
+                "must be between 1 and 1440",
+            );
+        }
+        if !(1..=24 * 30).contains(&a.session.absolute_hours) {
+            return fail(
+                "auth.session.absolute_hours".into(),
+                "must be between 1 and 720",
+            );
+        }
+        for e in &a.bootstrap_admins {
+            if !e.contains('@') || e.trim() != e {
+                return fail(
+                    "auth.bootstrap_admins".into(),
+                    "each entry must be an e-mail address",
+                );
+            }
+        }
+        if !a.bootstrap_organisation.is_empty()
+            && crate::domain::organisation::OrgNumber::parse(&a.bootstrap_organisation).is_err()
+        {
+            return fail(
+                "auth.bootstrap_organisation".into(),
+                "must be an organisation number, e.g. 232100-0016",
+            );
+        }
+        if a.mode == AuthMode::Local {
+            return Ok(());
+        }
+        if !is_origin(&a.public_url) {
+            return fail(
+                "auth.public_url".into(),
+                "oidc mode needs the address people reach the service at, scheme://host[:port], e.g. https://samverkan.region.example",
+            );
+        }
+        if a.oidc.providers.is_empty() {
+            return fail(
+                "auth.oidc.providers".into(),
+                "oidc mode needs at least one [[auth.oidc.providers]] entry",
+            );
+        }
+        let mut names = std::collections::HashSet::new();
+        for (i, p) in a.oidc.providers.iter().enumerate() {
+            let key = |k: &str| format!("auth.oidc.providers[{i}].{k}");
+            let name_ok = !p.name.is_empty()
+                && p.name.len() <= 40
+                && p.name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+            if !name_ok {
+                return fail(key("name"), "must be 1-40 letters, digits, '-' or '_'");
+            }
+            if !names.insert(p.name.as_str()) {
+                return fail(key("name"), "is used by another provider");
+            }
+            let issuer_ok = url::Url::parse(&p.issuer)
+                .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some());
+            if !issuer_ok {
+                return fail(key("issuer"), "must be an http(s) URL");
+            }
+            if p.client_id.is_empty() {
+                return fail(key("client_id"), "must not be empty");
+            }
+            if !p.client_secret_env.is_empty()
+                && !p
+                    .client_secret_env
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_')
+            {
+                return fail(
+                    key("client_secret_env"),
+                    "must be the name of an environment variable",
+                );
+            }
+            let expected = format!("{}/auth/callback", a.public_url);
+            if p.redirect_url != expected {
+                return fail(
+                    key("redirect_url"),
+                    &format!("must be {expected} (auth.public_url followed by /auth/callback)"),
+                );
+            }
+            if !p.scopes.iter().any(|s| s == "openid") {
+                return fail(key("scopes"), "must include \"openid\"");
+            }
+            let c = &p.claims;
+            if c.organisations.is_empty() != c.roles.is_empty() {
+                return fail(
+                    key("claims"),
+                    "organisations and roles name their claims together, or neither",
+                );
+            }
+            for n in &c.trusted_organisations {
+                if crate::domain::organisation::OrgNumber::parse(n).is_err() {
+                    return fail(
+                        key("claims.trusted_organisations"),
+                        "each entry must be an organisation number, e.g. 232100-0016",
+                    );
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether the service is reached over HTTPS (cookies then get `__Host-` and `Secure`).
+    pub fn is_https(&self) -> bool {
+        self.auth.public_url.starts_with("https://")
+    }
+}
+
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/samverkan.db";
 pub const DEFAULT_ADDR: &str = "127.0.0.1:8080";
 
@@ -180,6 +396,11 @@ impl Settings {
                 mode: AuthMode::Local,
                 token_ttl_hours: 12,
                 token_requests_per_minute: 30,
+                public_url: String::new(),
+                bootstrap_admins: vec![],
+                bootstrap_organisation: String::new(),
+                oidc: OidcSettings::default(),
+                session: SessionSettings::default(),
             },
             api: ApiSettings {
                 default_page_size: 50,
@@ -223,15 +444,9 @@ impl Settings {
                 "must be between 1 and 100000",
             );
         }
+        self.validate_auth()?;
         for o in &self.server.cors_origins {
-            let ok = url::Url::parse(o).is_ok_and(|u| {
-                matches!(u.scheme(), "http" | "https")
-                    && u.host().is_some()
-                    && u.path() == "/"
-                    && u.query().is_none()
-                    && !o.ends_with('/')
-            });
-            if !ok {
+            if !is_origin(o) {
                 return fail(
                     "server.cors_origins",
                     "each origin must be scheme://host[:port], e.g. https://portal.example.se, with no path or trailing slash",

@@ -134,6 +134,13 @@ impl Application {
             }
             tracing::warn!(addr = %local, "local mode: demo accounts are served (loopback only)");
         }
+        // Discovery before anything else is prepared: a provider that cannot be reached stops the
+        // start, naming it.
+        let providers = if settings.auth.mode == AuthMode::Oidc {
+            crate::app::oidc::Providers::discover_blocking(&settings.auth)?
+        } else {
+            crate::app::oidc::Providers::default()
+        };
         let message_errors = crate::domain::messages::check_embedded();
         if !message_errors.is_empty() {
             anyhow::bail!(
@@ -161,7 +168,7 @@ impl Application {
                 std::time::Duration::from_secs(minutes * 60),
             )
         });
-        let state = web::Data::new(AppState::new(svc, settings));
+        let state = web::Data::new(AppState::new(svc, settings).with_providers(providers));
         let mut server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())

@@ -10,7 +10,9 @@ pub mod clock;
 pub mod collaborations;
 pub mod commands;
 pub mod error;
+pub mod login;
 pub mod metrics;
+pub mod oidc;
 pub mod reference;
 pub mod seed;
 

@@ -24,6 +24,11 @@ pub enum EventType {
     /// An administrator recorded whether a register's patient information covers research.
     RegisterPatientInformationChanged,
     AccountCreated,
+    /// A sign-in through an OpenID provider gave a person a role: an invitation bound to their
+    /// verified e-mail, a bootstrap administrator, or an organisation and role the provider asserts.
+    SignInMembershipGranted,
+    /// A role the provider asserted before is no longer asserted at this sign-in, and is revoked.
+    SignInMembershipRevoked,
 }
 
 impl EventType {
@@ -41,6 +46,8 @@ impl EventType {
             EventType::DelegationRevoked => "delegation_revoked",
             EventType::RegisterPatientInformationChanged => "register_patient_information_changed",
             EventType::AccountCreated => "account_created",
+            EventType::SignInMembershipGranted => "sign_in_membership_granted",
+            EventType::SignInMembershipRevoked => "sign_in_membership_revoked",
         }
     }
 
@@ -94,7 +101,9 @@ impl EventType {
             | EventType::DelegationRecorded
             | EventType::DelegationRevoked
             | EventType::RegisterPatientInformationChanged
-            | EventType::AccountCreated => Visibility::Internal,
+            | EventType::AccountCreated
+            | EventType::SignInMembershipGranted
+            | EventType::SignInMembershipRevoked => Visibility::Internal,
         }
     }
 
@@ -112,6 +121,8 @@ impl EventType {
             EventType::DelegationRevoked,
             EventType::RegisterPatientInformationChanged,
             EventType::AccountCreated,
+            EventType::SignInMembershipGranted,
+            EventType::SignInMembershipRevoked,
         ];
         v.extend(CommandKind::ALL.iter().copied().map(EventType::Command));
         v

@@ -1,5 +1,6 @@
 //! The HTTP edge: thin handlers that parse input, call one command or query, and map the result.
 pub mod api;
+pub mod auth_routes;
 pub mod extract;
 pub mod headers;
 pub mod metrics;
@@ -26,6 +27,8 @@ pub struct AppState {
     pub metrics: std::sync::Arc<metrics::Metrics>,
     /// Recently authenticated tokens (`auth::TOKEN_CACHE_SECONDS`).
     pub token_cache: auth::TokenCache,
+    /// The OpenID providers, discovered at start (none in local mode).
+    pub providers: std::sync::Arc<crate::app::oidc::Providers>,
 }
 
 impl AppState {
@@ -38,7 +41,14 @@ impl AppState {
             token_limiter,
             metrics: std::sync::Arc::new(metrics::Metrics::new()),
             token_cache: auth::TokenCache::new(),
+            providers: std::sync::Arc::new(crate::app::oidc::Providers::default()),
         }
+    }
+
+    /// With the OpenID providers discovered at start.
+    pub fn with_providers(mut self, providers: crate::app::oidc::Providers) -> AppState {
+        self.providers = std::sync::Arc::new(providers);
+        self
     }
 }
 
@@ -80,15 +90,33 @@ fn bearer(req: &ServiceRequest) -> Result<String, AppError> {
 
 /// Authenticates every non-public request and puts the actor in the request's extensions. A refusal
 /// is answered here, as problem+json, so the layers outside see an ordinary response.
+///
+/// A request authenticates with a bearer token (`Authorization`) or, when it has none, with the
+/// session cookie. An unsafe request (POST, PUT, PATCH, DELETE) made with the cookie also needs the
+/// session's CSRF token (header `X-CSRF-Token`, or the form field `csrf_token`) and an `Origin` (or
+/// `Referer`) equal to `auth.public_url`. Bearer tokens never need CSRF.
 pub async fn authenticate(
-    req: ServiceRequest,
+    mut req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
+    let oidc = req
+        .app_data::<web::Data<AppState>>()
+        .is_some_and(|s| s.settings.auth.mode == crate::config::AuthMode::Oidc);
+    if oidc && req.path().starts_with("/api/v1/local/") {
+        // In oidc mode the demo accounts' routes do not exist.
+        let e = AppError::NotFound(crate::msg!(
+            "thing.route",
+            method = req.method().as_str(),
+            path = req.path()
+        ));
+        return Ok(req.error_response(e).map_into_right_body());
+    }
     if !is_public(req.path()) {
-        match actor_of(&req).await {
-            Ok(actor) => {
+        match actor_of(&mut req).await {
+            Ok((actor, session)) => {
                 tracing::Span::current().record("actor", actor.account.as_str());
                 req.extensions_mut().insert(actor);
+                req.extensions_mut().insert(session);
             }
             Err(e) => return Ok(req.error_response(e).map_into_right_body()),
         }
@@ -98,20 +126,46 @@ pub async fn authenticate(
         .map(ServiceResponse::map_into_left_body)
 }
 
-async fn actor_of(req: &ServiceRequest) -> Result<crate::domain::role::Actor, AppError> {
-    let token = bearer(req)?;
-    let state = req
-        .app_data::<web::Data<AppState>>()
+fn app_state(req: &ServiceRequest) -> Result<web::Data<AppState>, AppError> {
+    req.app_data::<web::Data<AppState>>()
         .cloned()
-        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("no application state")))?;
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("no application state")))
+}
+
+async fn actor_of(
+    req: &mut ServiceRequest,
+) -> Result<(crate::domain::role::Actor, auth_routes::CurrentSession), AppError> {
+    let state = app_state(req)?;
+    let has_bearer = req
+        .headers()
+        .contains_key(actix_web::http::header::AUTHORIZATION);
+    if !has_bearer {
+        let name = auth_routes::session_cookie_name(&state.settings);
+        if let Some(c) = req.cookie(name) {
+            let token = c.value().to_string();
+            let actor = cookie_actor(req, &state, &token).await?;
+            return Ok((
+                actor,
+                auth_routes::CurrentSession {
+                    token,
+                    cookie: true,
+                },
+            ));
+        }
+    }
+    let token = bearer(req)?;
+    let session = auth_routes::CurrentSession {
+        token: token.clone(),
+        cookie: false,
+    };
     let now = state.svc.clock.now();
     // A token seen within the last seconds needs no database round trip.
     let (hash, hit) = auth::cached_actor(&state.token_cache, &token, now);
     if let Some(actor) = hit {
-        return Ok(actor);
+        return Ok((actor, session));
     }
     let is_api_key = token.starts_with(auth::API_KEY_PREFIX);
-    blocking(move || {
+    let actor = blocking(move || {
         let actor = state
             .svc
             .read(|c| auth::authenticate_hash(c, &state.token_cache, &hash, is_api_key, now))?
@@ -125,7 +179,98 @@ async fn actor_of(req: &ServiceRequest) -> Result<crate::domain::role::Actor, Ap
         }
         Ok(actor)
     })
-    .await
+    .await?;
+    Ok((actor, session))
+}
+
+/// The actor behind a session cookie, checked in the database on every request (so a revoked role
+/// or a logout ends it at once), touched at most once a minute, with the CSRF check for unsafe
+/// methods.
+async fn cookie_actor(
+    req: &mut ServiceRequest,
+    state: &web::Data<AppState>,
+    token: &str,
+) -> Result<crate::domain::role::Actor, AppError> {
+    let now = state.svc.clock.now();
+    let unknown = || AppError::Unauthenticated(crate::msg!("unauthenticated.unknown_session"));
+    if !token.starts_with(crate::app::login::COOKIE_TOKEN_PREFIX) || token.len() > 200 {
+        return Err(unknown());
+    }
+    let (s2, t2) = (state.clone(), token.to_string());
+    let session = blocking(move || {
+        s2.svc
+            .read(|c| crate::app::login::cookie_session(c, &t2, now))
+    })
+    .await?
+    .ok_or_else(unknown)?;
+    let unsafe_method = !matches!(
+        *req.method(),
+        actix_web::http::Method::GET
+            | actix_web::http::Method::HEAD
+            | actix_web::http::Method::OPTIONS
+    );
+    if unsafe_method {
+        check_origin(req, &state.settings.auth.public_url)?;
+        let given = csrf_token_of(req).await?;
+        let Some(given) = given else {
+            return Err(AppError::Forbidden(crate::msg!("csrf.missing_token")));
+        };
+        if session.csrf_hash.as_deref() != Some(auth::hash_token(&given).as_str()) {
+            return Err(AppError::Forbidden(crate::msg!("csrf.wrong_token")));
+        }
+    }
+    if session.stale {
+        let (s2, t2) = (state.clone(), token.to_string());
+        blocking(move || s2.svc.write(|c| crate::app::login::touch(c, &t2, now))).await?;
+    }
+    Ok(session.actor)
+}
+
+/// The request's `Origin`, or failing that its `Referer`'s origin, must be the service's own.
+fn check_origin(req: &ServiceRequest, public_url: &str) -> Result<(), AppError> {
+    let h = req.headers();
+    let origin = h
+        .get(actix_web::http::header::ORIGIN)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+        .or_else(|| {
+            h.get(actix_web::http::header::REFERER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|r| url::Url::parse(r).ok())
+                .map(|u| u.origin().ascii_serialization())
+        });
+    match origin {
+        Some(o) if !public_url.is_empty() && o == public_url => Ok(()),
+        other => Err(AppError::Forbidden(crate::msg!(
+            "csrf.wrong_origin",
+            origin = other.unwrap_or_else(|| "-".into())
+        ))),
+    }
+}
+
+/// The CSRF token sent with a request: the `X-CSRF-Token` header, or the `csrf_token` field of a
+/// form body (read, then put back for the handler).
+async fn csrf_token_of(req: &mut ServiceRequest) -> Result<Option<String>, AppError> {
+    if let Some(v) = req.headers().get("x-csrf-token") {
+        return Ok(v.to_str().ok().map(str::to_string));
+    }
+    let is_form = req
+        .headers()
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"));
+    if !is_form {
+        return Ok(None);
+    }
+    let body = req
+        .extract::<web::Bytes>()
+        .await
+        .map_err(|_| AppError::Forbidden(crate::msg!("csrf.missing_token")))?;
+    let token = url::form_urlencoded::parse(&body)
+        .find(|(k, _)| k == "csrf_token")
+        .map(|(_, v)| v.into_owned());
+    req.set_payload(actix_web::dev::Payload::from(body));
+    Ok(token)
 }
 
 /// Returns the request id (from the tracing middleware) as `x-request-id` on every response,

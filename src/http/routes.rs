@@ -20,7 +20,7 @@ use std::sync::OnceLock;
 use utoipa::openapi::path::HttpMethod;
 use utoipa::OpenApi;
 
-use super::{api, metrics, openapi};
+use super::{api, auth_routes, metrics, openapi};
 use crate::app::AppError;
 
 /// Who may call a route.
@@ -92,6 +92,11 @@ route_table! {
     Public openapi::docs_asset,
     Public api::local_accounts,
     Public api::local_token,
+    Public auth_routes::login,
+    Public auth_routes::callback,
+    Authenticated auth_routes::logout,
+    Authenticated auth_routes::step_up,
+    Authenticated auth_routes::csrf,
     Authenticated api::me,
     Authenticated api::classify,
     Authenticated api::list_organisations,
