@@ -145,3 +145,13 @@ pub fn session_by_hash(conn: &mut DbConn, hash: &str) -> QResult<Option<SessionR
         .first(conn)
         .optional()
 }
+
+/// Every live cookie session, newest first (operators' checks and tests).
+pub fn live_cookie_sessions(conn: &mut DbConn) -> QResult<Vec<SessionRow>> {
+    sessions::table
+        .filter(sessions::kind.eq("cookie"))
+        .filter(sessions::revoked_at.is_null())
+        .order(sessions::created_at.desc())
+        .select(SessionRow::as_select())
+        .load(conn)
+}
