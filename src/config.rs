@@ -584,4 +584,85 @@ mod tests {
             .to_string()
             .contains("SAMVERKAN_ADDR"));
     }
+
+    fn oidc_settings() -> Settings {
+        let mut s = Settings::defaults();
+        s.auth.mode = AuthMode::Oidc;
+        s.auth.public_url = "https://samverkan.region.example".into();
+        s.auth.oidc.providers = vec![OidcProviderSettings {
+            name: "region".into(),
+            issuer: "https://idp.region.example".into(),
+            client_id: "samverkan".into(),
+            client_secret_env: "SAMVERKAN_OIDC_REGION_SECRET".into(),
+            redirect_url: "https://samverkan.region.example/auth/callback".into(),
+            scopes: default_scopes(),
+            claims: ClaimMappings::default(),
+        }];
+        s
+    }
+
+    #[test]
+    fn the_issue_s_oidc_shape_loads_and_its_errors_name_the_key() {
+        let dir = std::env::temp_dir().join(format!("samverkan-oidc-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(
+            dir.join("default.toml"),
+            r#"[auth]
+mode = "oidc"
+public_url = "https://samverkan.region.example"
+bootstrap_admins = ["it-admin@region.example"]
+[[auth.oidc.providers]]
+name = "region"
+issuer = "https://idp.region.example"
+client_id = "samverkan"
+client_secret_env = "SAMVERKAN_OIDC_REGION_SECRET"
+redirect_url = "https://samverkan.region.example/auth/callback"
+scopes = ["openid", "profile", "email"]
+"#,
+        )
+        .unwrap();
+        let s = Settings::load(&dir).unwrap();
+        std::fs::remove_dir_all(&dir).ok();
+        assert_eq!(s.auth.mode, AuthMode::Oidc);
+        assert_eq!(s.auth.oidc.providers[0].name, "region");
+        assert_eq!(s.auth.session.idle_minutes, 30);
+        assert!(s.is_https());
+
+        type Case = (fn(&mut Settings), &'static str);
+        let cases: Vec<Case> = vec![
+            (|s| s.auth.public_url = String::new(), "auth.public_url"),
+            (|s| s.auth.oidc.providers.clear(), "auth.oidc.providers"),
+            (
+                |s| s.auth.oidc.providers[0].redirect_url = "https://evil.example/cb".into(),
+                "auth.oidc.providers[0].redirect_url",
+            ),
+            (
+                |s| s.auth.oidc.providers[0].scopes = vec!["email".into()],
+                "auth.oidc.providers[0].scopes",
+            ),
+            (
+                |s| s.auth.oidc.providers[0].issuer = "idp".into(),
+                "auth.oidc.providers[0].issuer",
+            ),
+            (
+                |s| s.auth.oidc.providers[0].claims.organisations = "orgs".into(),
+                "auth.oidc.providers[0].claims",
+            ),
+            (
+                |s| s.auth.session.idle_minutes = 0,
+                "auth.session.idle_minutes",
+            ),
+            (
+                |s| s.auth.bootstrap_admins = vec!["nobody".into()],
+                "auth.bootstrap_admins",
+            ),
+        ];
+        for (break_it, key) in cases {
+            let mut s = oidc_settings();
+            assert!(s.validate().is_ok());
+            break_it(&mut s);
+            let e = s.validate().unwrap_err().to_string();
+            assert!(e.contains(key), "{key}: {e}");
+        }
+    }
 }
