@@ -146,6 +146,7 @@ fn not_found(req: &HttpRequest) -> AppError {
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct LoginQuery {
     /// The provider's name in `[[auth.oidc.providers]]`.
     pub provider: Option<String>,
@@ -217,6 +218,7 @@ async fn start(
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct CallbackQuery {
     pub code: Option<String>,
     pub state: Option<String>,
@@ -403,6 +405,7 @@ pub async fn logout(state: Data, req: HttpRequest) -> Result<HttpResponse, AppEr
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct StepUpQuery {
     /// Where to go afterwards: a path on this service (default `/`).
     pub next: Option<String>,
