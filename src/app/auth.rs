@@ -147,6 +147,13 @@ impl TokenCache {
         }
     }
 
+    /// Drops the entry of a token hash, so that the next request with that token asks the database:
+    /// called after a change that ends or alters the session or key (a switched or revoked role, a
+    /// revoked key) has committed, so it takes effect at once in this process.
+    pub fn forget(&self, hash: &str) {
+        self.entries().remove(hash);
+    }
+
     /// Remembers a lookup made at `now` of a token that expires at `expires`.
     pub fn put(&self, hash: String, actor: Actor, expires: DateTime<Utc>, now: DateTime<Utc>) {
         let until = (now + Duration::seconds(TOKEN_CACHE_SECONDS)).min(expires);
@@ -160,6 +167,12 @@ impl TokenCache {
         entries.insert(hash, (actor, until));
     }
 }
+
+/// The SHA-256 of the credential a request was authenticated with (a session token or an API key),
+/// put in the request's extensions beside the actor by the authentication middleware, so that a
+/// command on the caller's own session (switching its role) knows which session it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CredentialHash(pub String);
 
 /// A bearer token's hash, and its actor when a lookup within the last [`TOKEN_CACHE_SECONDS`] found
 /// it; otherwise the caller asks [`authenticate_hash`] (blocking work, run where the caller decides).
@@ -211,5 +224,16 @@ mod tests {
         cache.put("e".into(), actor(), now + Duration::seconds(5), now);
         assert!(cache.get("e", now + Duration::seconds(4)).is_some());
         assert!(cache.get("e", now + Duration::seconds(5)).is_none());
+    }
+
+    #[test]
+    fn a_forgotten_entry_is_not_served_again() {
+        let cache = TokenCache::new();
+        let now = Utc.with_ymd_and_hms(2026, 9, 1, 9, 0, 0).unwrap();
+        cache.put("h".into(), actor(), now + Duration::hours(1), now);
+        cache.put("k".into(), actor(), now + Duration::hours(1), now);
+        cache.forget("h");
+        assert!(cache.get("h", now).is_none());
+        assert!(cache.get("k", now).is_some());
     }
 }

@@ -24,6 +24,20 @@ pub enum EventType {
     /// An administrator recorded whether a register's patient information covers research.
     RegisterPatientInformationChanged,
     AccountCreated,
+    /// A person was invited by e-mail to a role in an organisation.
+    InvitationCreated,
+    /// An open invitation was withdrawn.
+    InvitationRevoked,
+    /// A person was given a role in an organisation.
+    MembershipGranted,
+    /// A role was taken from a person; its sessions ended with it.
+    MembershipRevoked,
+    /// A company representative created an API key for a company system.
+    ApiKeyCreated,
+    /// An API key was revoked.
+    ApiKeyRevoked,
+    /// A person switched the role their session acts in.
+    ActiveMembershipChanged,
 }
 
 impl EventType {
@@ -41,6 +55,13 @@ impl EventType {
             EventType::DelegationRevoked => "delegation_revoked",
             EventType::RegisterPatientInformationChanged => "register_patient_information_changed",
             EventType::AccountCreated => "account_created",
+            EventType::InvitationCreated => "invitation_created",
+            EventType::InvitationRevoked => "invitation_revoked",
+            EventType::MembershipGranted => "membership_granted",
+            EventType::MembershipRevoked => "membership_revoked",
+            EventType::ApiKeyCreated => "api_key_created",
+            EventType::ApiKeyRevoked => "api_key_revoked",
+            EventType::ActiveMembershipChanged => "active_membership_changed",
         }
     }
 
@@ -94,7 +115,14 @@ impl EventType {
             | EventType::DelegationRecorded
             | EventType::DelegationRevoked
             | EventType::RegisterPatientInformationChanged
-            | EventType::AccountCreated => Visibility::Internal,
+            | EventType::AccountCreated
+            | EventType::InvitationCreated
+            | EventType::InvitationRevoked
+            | EventType::MembershipGranted
+            | EventType::MembershipRevoked
+            | EventType::ApiKeyCreated
+            | EventType::ApiKeyRevoked
+            | EventType::ActiveMembershipChanged => Visibility::Internal,
         }
     }
 
@@ -112,6 +140,13 @@ impl EventType {
             EventType::DelegationRevoked,
             EventType::RegisterPatientInformationChanged,
             EventType::AccountCreated,
+            EventType::InvitationCreated,
+            EventType::InvitationRevoked,
+            EventType::MembershipGranted,
+            EventType::MembershipRevoked,
+            EventType::ApiKeyCreated,
+            EventType::ApiKeyRevoked,
+            EventType::ActiveMembershipChanged,
         ];
         v.extend(CommandKind::ALL.iter().copied().map(EventType::Command));
         v

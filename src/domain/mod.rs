@@ -2,6 +2,7 @@
 pub mod agreement;
 pub mod audit;
 pub mod classification;
+pub mod email;
 pub mod collaboration;
 pub mod events;
 pub mod ids;

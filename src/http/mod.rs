@@ -2,6 +2,7 @@
 pub mod api;
 pub mod extract;
 pub mod headers;
+pub mod identity_api;
 pub mod metrics;
 pub mod openapi;
 pub mod problem;
@@ -86,9 +87,14 @@ pub async fn authenticate(
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
     if !is_public(req.path()) {
         match actor_of(&req).await {
-            Ok(actor) => {
+            Ok((actor, hash)) => {
                 tracing::Span::current().record("actor", actor.account.as_str());
+                // The credential's own limit (an API key's scope), for every route alike.
+                if let Err(e) = crate::app::authz::may_use_method(&actor, req.method().as_str()) {
+                    return Ok(req.error_response(e).map_into_right_body());
+                }
                 req.extensions_mut().insert(actor);
+                req.extensions_mut().insert(auth::CredentialHash(hash));
             }
             Err(e) => return Ok(req.error_response(e).map_into_right_body()),
         }
@@ -98,7 +104,10 @@ pub async fn authenticate(
         .map(ServiceResponse::map_into_left_body)
 }
 
-async fn actor_of(req: &ServiceRequest) -> Result<crate::domain::role::Actor, AppError> {
+/// The actor behind the request's bearer token, and the token's hash.
+async fn actor_of(
+    req: &ServiceRequest,
+) -> Result<(crate::domain::role::Actor, String), AppError> {
     let token = bearer(req)?;
     let state = req
         .app_data::<web::Data<AppState>>()
@@ -108,7 +117,7 @@ async fn actor_of(req: &ServiceRequest) -> Result<crate::domain::role::Actor, Ap
     // A token seen within the last seconds needs no database round trip.
     let (hash, hit) = auth::cached_actor(&state.token_cache, &token, now);
     if let Some(actor) = hit {
-        return Ok(actor);
+        return Ok((actor, hash));
     }
     let is_api_key = token.starts_with(auth::API_KEY_PREFIX);
     blocking(move || {
@@ -123,7 +132,7 @@ async fn actor_of(req: &ServiceRequest) -> Result<crate::domain::role::Actor, Ap
                 .svc
                 .write(|c| auth::record_api_key_use(c, &actor, now))?;
         }
-        Ok(actor)
+        Ok((actor, hash))
     })
     .await
 }
