@@ -54,7 +54,10 @@ impl NewApiKey {
             .ok();
         let scope = ApiKeyScope::parse(&self.scope);
         if scope.is_none() {
-            errs.push(FieldError::new("scope", crate::msg!("one_of.api_key_scope")));
+            errs.push(FieldError::new(
+                "scope",
+                crate::msg!("one_of.api_key_scope"),
+            ));
         }
         let valid_for = parse_days(
             "expires_in_days",

@@ -163,7 +163,9 @@ pub fn may_use_method(actor: &Actor, method: &str) -> Result<(), AppError> {
 /// People, roles and API keys are managed by people signed in themselves: an API key cannot.
 pub fn require_person(actor: &Actor) -> Result<(), AppError> {
     if matches!(actor.credential, Credential::ApiKey { .. }) {
-        return Err(AppError::Forbidden(crate::msg!("forbidden.api_key_manages")));
+        return Err(AppError::Forbidden(crate::msg!(
+            "forbidden.api_key_manages"
+        )));
     }
     Ok(())
 }

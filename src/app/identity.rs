@@ -92,7 +92,11 @@ fn parse_role(field: &str, s: &str, errs: &mut Vec<FieldError>) -> Option<Role> 
             field,
             crate::msg!(
                 "one_of.role",
-                values = Role::ALL.iter().map(|r| r.code()).collect::<Vec<_>>().join(", ")
+                values = Role::ALL
+                    .iter()
+                    .map(|r| r.code())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
         ));
     }
@@ -212,9 +216,8 @@ pub struct MeView {
 
 /// Who am I.
 pub fn me(conn: &mut DbConn, actor: &Actor) -> Result<MeView, AppError> {
-    let account = db::account_by_id(conn, &actor.account)?.ok_or_else(|| {
-        AppError::Unauthenticated(crate::msg!("unauthenticated.unknown_token"))
-    })?;
+    let account = db::account_by_id(conn, &actor.account)?
+        .ok_or_else(|| AppError::Unauthenticated(crate::msg!("unauthenticated.unknown_token")))?;
     let is_key = matches!(actor.credential, Credential::ApiKey { .. });
     let mut memberships = Vec::new();
     let mut active = None;
@@ -284,10 +287,14 @@ pub fn switch_active_membership(
         &format!("account:{}", actor.account),
         actor,
         EventType::ActiveMembershipChanged,
-        Some(serde_json::json!({"membership": actor.membership, "organisation": actor.org,
-                                "role": actor.role})),
-        Some(serde_json::json!({"membership": m.id, "organisation": m.organisation_id,
-                                "role": m.role})),
+        Some(
+            serde_json::json!({"membership": actor.membership, "organisation": actor.org,
+                                "role": actor.role}),
+        ),
+        Some(
+            serde_json::json!({"membership": m.id, "organisation": m.organisation_id,
+                                "role": m.role}),
+        ),
         now,
     )?;
     me(conn, &after)
@@ -484,7 +491,9 @@ pub fn revoke_invitation(
     may_grant(manager, row.role()?)?;
     let before = InvitationView::of(&row, now)?;
     if !db::revoke_invitation(conn, &row.id, now)? {
-        return Err(AppError::Conflict(crate::msg!("conflict.invitation_closed")));
+        return Err(AppError::Conflict(crate::msg!(
+            "conflict.invitation_closed"
+        )));
     }
     let after_row = db::invitation_by_id(conn, &row.id)?.ok_or_else(not_found)?;
     let after = InvitationView::of(&after_row, now)?;
@@ -557,7 +566,9 @@ pub fn grant_membership(
 ) -> Result<MembershipView, AppError> {
     let manager = may_manage_people(actor, org)?;
     if manager != PeopleManager::Administrator {
-        return Err(AppError::Forbidden(crate::msg!("forbidden.grant_membership")));
+        return Err(AppError::Forbidden(crate::msg!(
+            "forbidden.grant_membership"
+        )));
     }
     let mut errs = Vec::new();
     let account = AccountId::parse(input.account.trim());
@@ -569,12 +580,13 @@ pub fn grant_membership(
         return Err(AppError::Invalid(errs));
     };
     let o = organisation(conn, org)?;
-    let person = db::account_by_id(conn, &account)?.ok_or_else(|| {
-        AppError::invalid("account", crate::msg!("unknown_account.no_such"))
-    })?;
+    let person = db::account_by_id(conn, &account)?
+        .ok_or_else(|| AppError::invalid("account", crate::msg!("unknown_account.no_such")))?;
     check_role_fits(role, &o)?;
     if db::live_membership(conn, &account, org, role)?.is_some() {
-        return Err(AppError::Conflict(crate::msg!("conflict.membership_exists")));
+        return Err(AppError::Conflict(crate::msg!(
+            "conflict.membership_exists"
+        )));
     }
     let m = MembershipRow::new(&account, org, role, "admin", Some(&actor.account), now);
     db::insert_membership(conn, &m)?;
@@ -610,7 +622,9 @@ pub fn revoke_membership(
     let role = m.role()?;
     may_grant(manager, role)?;
     if m.revoked_at.is_some() {
-        return Err(AppError::Conflict(crate::msg!("conflict.membership_revoked")));
+        return Err(AppError::Conflict(crate::msg!(
+            "conflict.membership_revoked"
+        )));
     }
     if role == Role::Administrator {
         keep_an_administrator(role, db::lock_live_administrators(conn)?)?;
@@ -618,7 +632,9 @@ pub fn revoke_membership(
     let hashes = db::session_hashes_of_membership(conn, &id)?;
     db::revoke_sessions_of_membership(conn, &id, now)?;
     if !db::revoke_membership(conn, &id, &actor.account, now)? {
-        return Err(AppError::Conflict(crate::msg!("conflict.membership_revoked")));
+        return Err(AppError::Conflict(crate::msg!(
+            "conflict.membership_revoked"
+        )));
     }
     let o = organisation(conn, &m.org())?;
     let view = MembershipView::of(&m, &o.name)?;
@@ -664,7 +680,11 @@ impl NewCompany {
     /// Parses every field, reporting all faults at once.
     pub fn parse(self) -> Result<Company, AppError> {
         let mut errs = Vec::new();
-        let email = parse_email("representative_email", &self.representative_email, &mut errs);
+        let email = parse_email(
+            "representative_email",
+            &self.representative_email,
+            &mut errs,
+        );
         let open_for = parse_days(
             "invitation_expires_in_days",
             self.invitation_expires_in_days,
@@ -735,7 +755,10 @@ mod tests {
     #[test]
     fn an_administrator_grants_any_role_a_company_representative_only_their_own() {
         for role in Role::ALL {
-            assert!(may_grant(PeopleManager::Administrator, role).is_ok(), "{role:?}");
+            assert!(
+                may_grant(PeopleManager::Administrator, role).is_ok(),
+                "{role:?}"
+            );
             let rep = may_grant(PeopleManager::CompanyRepresentative, role);
             assert_eq!(rep.is_ok(), role == Role::CompanyRepresentative, "{role:?}");
         }
@@ -753,7 +776,10 @@ mod tests {
         }
         assert!(role_fits(Role::ResearchPrincipalRepresentative, University));
         assert!(role_fits(Role::ResearchPrincipalRepresentative, Company));
-        assert!(!role_fits(Role::ResearchPrincipalRepresentative, RegisterCentre));
+        assert!(!role_fits(
+            Role::ResearchPrincipalRepresentative,
+            RegisterCentre
+        ));
         for k in OrgKind::ALL {
             assert!(role_fits(Role::Administrator, k), "{k:?}");
         }

@@ -85,7 +85,10 @@ mod tests {
     fn an_address_is_trimmed_and_lower_cased() {
         let e = EmailAddress::parse("  Karin.Foretagsson@Exempel.SE ").unwrap();
         assert_eq!(e.as_str(), "karin.foretagsson@exempel.se");
-        assert_eq!(e, EmailAddress::parse("karin.foretagsson@exempel.se").unwrap());
+        assert_eq!(
+            e,
+            EmailAddress::parse("karin.foretagsson@exempel.se").unwrap()
+        );
     }
 
     #[test]

@@ -2,8 +2,8 @@
 pub mod agreement;
 pub mod audit;
 pub mod classification;
-pub mod email;
 pub mod collaboration;
+pub mod email;
 pub mod events;
 pub mod ids;
 pub mod intake;

@@ -105,9 +105,7 @@ pub async fn authenticate(
 }
 
 /// The actor behind the request's bearer token, and the token's hash.
-async fn actor_of(
-    req: &ServiceRequest,
-) -> Result<(crate::domain::role::Actor, String), AppError> {
+async fn actor_of(req: &ServiceRequest) -> Result<(crate::domain::role::Actor, String), AppError> {
     let token = bearer(req)?;
     let state = req
         .app_data::<web::Data<AppState>>()
