@@ -785,3 +785,41 @@ async fn an_expired_api_key_is_refused() {
     .await;
     assert_eq!(list[0]["revoked"], false);
 }
+
+#[tokio::test]
+async fn two_administrators_revoking_each_other_at_once_leave_one() {
+    let app = TestApp::spawn().await;
+    app.add_account("admin2", "administrator", "Region Skåne")
+        .await;
+    let (a, b) = (app.token("admin").await, app.token("admin2").await);
+    let ma = me(&app, &a).await["active_membership"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mb = me(&app, &b).await["active_membership"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // Two different changes raced: each revokes the other.
+    let (pa, pb) = (
+        format!("/api/v1/memberships/{mb}"),
+        format!("/api/v1/memberships/{ma}"),
+    );
+    let (ra, rb) = tokio::join!(delete(&app, &pa, &a), delete(&app, &pb, &b));
+    let statuses = [ra.status(), rb.status()];
+    assert_eq!(
+        statuses.iter().filter(|s| **s == StatusCode::OK).count(),
+        1,
+        "{statuses:?}"
+    );
+    // Exactly one administrator is left, and it still works.
+    let left = [
+        app.get("/api/v1/me", &a).await.status(),
+        app.get("/api/v1/me", &b).await.status(),
+    ];
+    assert_eq!(
+        left.iter().filter(|s| **s == StatusCode::OK).count(),
+        1,
+        "{left:?}"
+    );
+}
