@@ -216,20 +216,27 @@ pub struct MeView {
 
 /// Who am I.
 pub fn me(conn: &mut DbConn, actor: &Actor) -> Result<MeView, AppError> {
-    let account = db::account_by_id(conn, &actor.account)?
-        .ok_or_else(|| AppError::Unauthenticated(crate::msg!("unauthenticated.unknown_token")))?;
     let is_key = matches!(actor.credential, Credential::ApiKey { .. });
     let mut memberships = Vec::new();
     let mut active = None;
+    let mut account = None;
     if !is_key {
-        for (m, name) in db::live_memberships_with_names(conn, &actor.account)? {
+        for (m, name, a) in db::live_memberships_with_names(conn, &actor.account)? {
             let v = MembershipView::of(&m, &name)?;
             if actor.membership.as_ref().map(MembershipId::as_str) == Some(m.id.as_str()) {
                 active = Some(v.clone());
             }
             memberships.push(v);
+            account = Some(a);
         }
     }
+    // An API key (or a person whose last role just went) needs the account on its own.
+    let account = match account {
+        Some(a) => a,
+        None => db::account_by_id(conn, &actor.account)?.ok_or_else(|| {
+            AppError::Unauthenticated(crate::msg!("unauthenticated.unknown_token"))
+        })?,
+    };
     Ok(MeView {
         account: actor.account.to_string(),
         name: actor.name.clone(),

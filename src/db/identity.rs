@@ -584,17 +584,23 @@ pub fn accept_invitation(
 
 // ---------- people, roles, invitations and keys of an organisation (app::identity, app::apikeys) ----------
 
-/// A person's live memberships, oldest first, each with its organisation's name.
+/// A person's live memberships, oldest first, each with its organisation's name, and the person's
+/// account (in one query: `GET /api/v1/me` runs it on every call).
 pub fn live_memberships_with_names(
     conn: &mut DbConn,
     account: &AccountId,
-) -> QResult<Vec<(MembershipRow, String)>> {
+) -> QResult<Vec<(MembershipRow, String, AccountRow)>> {
     memberships::table
         .inner_join(organisations::table)
+        .inner_join(accounts::table)
         .filter(memberships::account_id.eq(account.as_str()))
         .filter(memberships::revoked_at.is_null())
         .order((memberships::granted_at.asc(), memberships::id.asc()))
-        .select((MembershipRow::as_select(), organisations::name))
+        .select((
+            MembershipRow::as_select(),
+            organisations::name,
+            AccountRow::as_select(),
+        ))
         .load(conn)
 }
 
