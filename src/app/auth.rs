@@ -121,6 +121,10 @@ const TOKEN_CACHE_MAX: usize = 50_000;
 #[derive(Default)]
 pub struct TokenCache {
     entries: std::sync::Mutex<std::collections::HashMap<String, (Actor, DateTime<Utc>)>>,
+    /// How many times an entry was forgotten. A lookup notes it before it reads the database and
+    /// caches its answer only if nothing was forgotten meanwhile: a lookup that read the database
+    /// just before a revocation committed must not put the old actor back for 30 seconds.
+    forgotten: std::sync::atomic::AtomicU64,
 }
 
 impl TokenCache {
@@ -147,10 +151,56 @@ impl TokenCache {
         }
     }
 
+    /// Drops the entry of a token hash, so that the next request with that token asks the database:
+    /// called after a change that ends or alters the session or key (a switched or revoked role, a
+    /// revoked key) has committed, so it takes effect at once in this process.
+    pub fn forget(&self, hash: &str) {
+        let mut entries = self.entries();
+        self.forgotten
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        entries.remove(hash);
+    }
+
+    /// A mark to take before reading the database for a lookup (see [`TokenCache::put_unless_forgotten`]).
+    pub fn mark(&self) -> u64 {
+        self.forgotten.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Like [`TokenCache::put`], unless an entry was forgotten since `mark` was taken (then the
+    /// answer is used for this request only).
+    pub fn put_unless_forgotten(
+        &self,
+        mark: u64,
+        hash: String,
+        actor: Actor,
+        expires: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) {
+        let entries = self.entries();
+        if self.forgotten.load(std::sync::atomic::Ordering::SeqCst) != mark {
+            return;
+        }
+        self.put_locked(entries, hash, actor, expires, now);
+    }
+
     /// Remembers a lookup made at `now` of a token that expires at `expires`.
     pub fn put(&self, hash: String, actor: Actor, expires: DateTime<Utc>, now: DateTime<Utc>) {
+        let entries = self.entries();
+        self.put_locked(entries, hash, actor, expires, now);
+    }
+
+    fn put_locked(
+        &self,
+        mut entries: std::sync::MutexGuard<
+            '_,
+            std::collections::HashMap<String, (Actor, DateTime<Utc>)>,
+        >,
+        hash: String,
+        actor: Actor,
+        expires: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) {
         let until = (now + Duration::seconds(TOKEN_CACHE_SECONDS)).min(expires);
-        let mut entries = self.entries();
         if entries.len() >= TOKEN_CACHE_MAX {
             entries.retain(|_, (_, u)| now < *u);
             if entries.len() >= TOKEN_CACHE_MAX {
@@ -160,6 +210,12 @@ impl TokenCache {
         entries.insert(hash, (actor, until));
     }
 }
+
+/// The SHA-256 of the credential a request was authenticated with (a session token or an API key),
+/// put in the request's extensions beside the actor by the authentication middleware, so that a
+/// command on the caller's own session (switching its role) knows which session it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CredentialHash(pub String);
 
 /// A bearer token's hash, and its actor when a lookup within the last [`TOKEN_CACHE_SECONDS`] found
 /// it; otherwise the caller asks [`authenticate_hash`] (blocking work, run where the caller decides).
@@ -181,9 +237,12 @@ pub fn authenticate_hash(
     is_api_key: bool,
     now: DateTime<Utc>,
 ) -> Result<Option<Actor>, AppError> {
+    // Before the first read of the lookup (SQLite's read snapshot starts there, PostgreSQL's
+    // statement snapshot too).
+    let mark = cache.mark();
     Ok(match lookup(conn, hash, is_api_key, now)? {
         Some((actor, expires)) => {
-            cache.put(hash.to_string(), actor.clone(), expires, now);
+            cache.put_unless_forgotten(mark, hash.to_string(), actor.clone(), expires, now);
             Some(actor)
         }
         None => None,
@@ -211,5 +270,31 @@ mod tests {
         cache.put("e".into(), actor(), now + Duration::seconds(5), now);
         assert!(cache.get("e", now + Duration::seconds(4)).is_some());
         assert!(cache.get("e", now + Duration::seconds(5)).is_none());
+    }
+
+    #[test]
+    fn a_forgotten_entry_is_not_served_again() {
+        let cache = TokenCache::new();
+        let now = Utc.with_ymd_and_hms(2026, 9, 1, 9, 0, 0).unwrap();
+        cache.put("h".into(), actor(), now + Duration::hours(1), now);
+        cache.put("k".into(), actor(), now + Duration::hours(1), now);
+        cache.forget("h");
+        assert!(cache.get("h", now).is_none());
+        assert!(cache.get("k", now).is_some());
+    }
+
+    #[test]
+    fn a_lookup_that_raced_a_forget_is_not_cached() {
+        let cache = TokenCache::new();
+        let now = Utc.with_ymd_and_hms(2026, 9, 1, 9, 0, 0).unwrap();
+        // The lookup reads the database (the old actor), then the revocation commits and forgets.
+        let mark = cache.mark();
+        cache.forget("h");
+        cache.put_unless_forgotten(mark, "h".into(), actor(), now + Duration::hours(1), now);
+        assert!(cache.get("h", now).is_none());
+        // A lookup after the forget is cached as usual.
+        let mark = cache.mark();
+        cache.put_unless_forgotten(mark, "h".into(), actor(), now + Duration::hours(1), now);
+        assert!(cache.get("h", now).is_some());
     }
 }

@@ -8,7 +8,7 @@ use crate::domain::audit::Visibility;
 use crate::domain::collaboration::Collaboration;
 use crate::domain::ids::OrgId;
 use crate::domain::lifecycle::CommandKind;
-use crate::domain::role::{Actor, Role};
+use crate::domain::role::{Actor, Credential, Role};
 
 /// The organisations a collaboration concerns.
 #[derive(Debug, Clone)]
@@ -141,6 +141,71 @@ pub fn require_admin(actor: &Actor) -> Result<(), AppError> {
     }
 }
 
+/// Whether a request with this HTTP method may change anything: everything but the safe methods of
+/// RFC 9110 (GET, HEAD, OPTIONS, TRACE).
+pub fn is_unsafe_method(method: &str) -> bool {
+    !matches!(method, "GET" | "HEAD" | "OPTIONS" | "TRACE")
+}
+
+/// The limit of the credential itself, checked once for every request by the authentication
+/// middleware as soon as the actor is known: an API key of scope `read` makes no unsafe request
+/// (POST, PUT, PATCH, DELETE), whatever the route.
+pub fn may_use_method(actor: &Actor, method: &str) -> Result<(), AppError> {
+    if actor.is_read_only() && is_unsafe_method(method) {
+        return Err(AppError::Forbidden(crate::msg!(
+            "forbidden.read_only_key",
+            method = method
+        )));
+    }
+    Ok(())
+}
+
+/// People, roles and API keys are managed by people signed in themselves: an API key cannot.
+pub fn require_person(actor: &Actor) -> Result<(), AppError> {
+    if matches!(actor.credential, Credential::ApiKey { .. }) {
+        return Err(AppError::Forbidden(crate::msg!(
+            "forbidden.api_key_manages"
+        )));
+    }
+    Ok(())
+}
+
+/// Who manages the people of an organisation (its members and invitations).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PeopleManager {
+    /// An administrator: any organisation, any role.
+    Administrator,
+    /// A company representative: their own company only, the company-representative role only.
+    CompanyRepresentative,
+}
+
+/// Whether the actor manages the people of `org`, and as whom. An API key never does (403); an
+/// administrator manages every organisation; a company representative their own company; anyone
+/// else is refused, and another organisation's people answer 404 to all but administrators.
+pub fn may_manage_people(actor: &Actor, org: &OrgId) -> Result<PeopleManager, AppError> {
+    require_person(actor)?;
+    if actor.role == Role::Administrator {
+        return Ok(PeopleManager::Administrator);
+    }
+    if &actor.org != org {
+        return Err(AppError::NotFound(crate::msg!("thing.organisation")));
+    }
+    if actor.role == Role::CompanyRepresentative {
+        return Ok(PeopleManager::CompanyRepresentative);
+    }
+    Err(AppError::Forbidden(crate::msg!("forbidden.manage_people")))
+}
+
+/// API keys are created, listed and revoked by a company representative signed in as a person, for
+/// their own company.
+pub fn may_manage_api_keys(actor: &Actor) -> Result<(), AppError> {
+    require_person(actor)?;
+    if actor.role != Role::CompanyRepresentative {
+        return Err(AppError::Forbidden(crate::msg!("forbidden.api_keys")));
+    }
+    Ok(())
+}
+
 /// Whether the actor sees an event: party-visible events are seen by everyone who sees the case; an
 /// internal event only inside the organisation that wrote it. Unknown visibility is internal (fail closed).
 pub fn sees_event(actor: &Actor, visibility: Visibility, written_by: Option<&str>) -> bool {
@@ -193,6 +258,67 @@ mod tests {
         assert!(may(&legal_a, CommandKind::ToReleaseDecision, &scope, Some(&b)).is_err());
         let company = actor(Role::CompanyRepresentative, &scope.company);
         assert!(may(&company, CommandKind::ToReleaseDecision, &scope, Some(&a)).is_err());
+    }
+
+    fn key(scope: crate::domain::role::ApiKeyScope, org: &OrgId) -> Actor {
+        let mut a = actor(Role::CompanyRepresentative, org);
+        a.credential = Credential::ApiKey {
+            key: crate::domain::ids::ApiKeyId::new(),
+            scope,
+        };
+        a
+    }
+
+    #[test]
+    fn a_read_key_makes_only_safe_requests() {
+        use crate::domain::role::ApiKeyScope;
+        let org = OrgId::new();
+        let read = key(ApiKeyScope::Read, &org);
+        for m in ["GET", "HEAD", "OPTIONS"] {
+            assert!(may_use_method(&read, m).is_ok(), "{m}");
+        }
+        for m in ["POST", "PUT", "PATCH", "DELETE"] {
+            assert!(may_use_method(&read, m).is_err(), "{m}");
+        }
+        let write = key(ApiKeyScope::ReadWrite, &org);
+        assert!(may_use_method(&write, "POST").is_ok());
+        let person = actor(Role::CompanyRepresentative, &org);
+        assert!(may_use_method(&person, "DELETE").is_ok());
+    }
+
+    #[test]
+    fn who_manages_an_organisations_people() {
+        use crate::domain::role::ApiKeyScope;
+        let (company, other) = (OrgId::new(), OrgId::new());
+        let admin = actor(Role::Administrator, &other);
+        assert_eq!(
+            may_manage_people(&admin, &company).unwrap(),
+            PeopleManager::Administrator
+        );
+        let rep = actor(Role::CompanyRepresentative, &company);
+        assert_eq!(
+            may_manage_people(&rep, &company).unwrap(),
+            PeopleManager::CompanyRepresentative
+        );
+        // Another company's people do not exist for a representative.
+        assert!(matches!(
+            may_manage_people(&rep, &other),
+            Err(AppError::NotFound(_))
+        ));
+        // A lawyer does not manage their own authority's people; an API key nobody's.
+        let legal = actor(Role::CpuaLegal, &company);
+        assert!(matches!(
+            may_manage_people(&legal, &company),
+            Err(AppError::Forbidden(_))
+        ));
+        let k = key(ApiKeyScope::ReadWrite, &company);
+        assert!(matches!(
+            may_manage_people(&k, &company),
+            Err(AppError::Forbidden(_))
+        ));
+        assert!(may_manage_api_keys(&k).is_err());
+        assert!(may_manage_api_keys(&rep).is_ok());
+        assert!(may_manage_api_keys(&admin).is_err());
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Commands and queries: authorize, load, ask the domain, persist the change with its audit event
 //! in one transaction.
 pub mod agreements;
+pub mod apikeys;
 pub mod audit;
 pub mod auth;
 pub mod authz;
@@ -10,6 +11,7 @@ pub mod clock;
 pub mod collaborations;
 pub mod commands;
 pub mod error;
+pub mod identity;
 pub mod login;
 pub mod metrics;
 pub mod oidc;

@@ -471,17 +471,27 @@ pub fn insert_api_key(conn: &mut DbConn, row: &ApiKeyRow) -> QResult<()> {
     Ok(())
 }
 
-/// A live key (not revoked, not expired) with the account that created it.
+/// A live key (not revoked, not expired) with the account that created it, while that person still
+/// holds the company representative role at the key's company: a key acts on its creator's behalf, so
+/// it stops with the creator's role.
 pub fn live_api_key(
     conn: &mut DbConn,
     hash: &str,
     now: DateTime<Utc>,
 ) -> QResult<Option<(ApiKeyRow, AccountRow)>> {
+    let creator_holds_role = diesel::dsl::exists(
+        memberships::table
+            .filter(memberships::account_id.eq(api_keys::created_by))
+            .filter(memberships::organisation_id.eq(api_keys::organisation_id))
+            .filter(memberships::role.eq(Role::CompanyRepresentative.code()))
+            .filter(memberships::revoked_at.is_null()),
+    );
     api_keys::table
         .inner_join(accounts::table)
         .filter(api_keys::key_hash.eq(hash))
         .filter(api_keys::revoked_at.is_null())
         .filter(api_keys::expires_at.gt(ts(now)))
+        .filter(creator_holds_role)
         .select((ApiKeyRow::as_select(), AccountRow::as_select()))
         .first(conn)
         .optional()
@@ -577,6 +587,216 @@ pub fn accept_invitation(
     .set((
         invitations::accepted_at.eq(ts(now)),
         invitations::accepted_by.eq(account.as_str()),
+    ))
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
+// ---------- people, roles, invitations and keys of an organisation (app::identity, app::apikeys) ----------
+
+/// A person's live memberships, oldest first, each with its organisation's name, and the person's
+/// account (in one query: `GET /api/v1/me` runs it on every call).
+pub fn live_memberships_with_names(
+    conn: &mut DbConn,
+    account: &AccountId,
+) -> QResult<Vec<(MembershipRow, String, AccountRow)>> {
+    memberships::table
+        .inner_join(organisations::table)
+        .inner_join(accounts::table)
+        .filter(memberships::account_id.eq(account.as_str()))
+        .filter(memberships::revoked_at.is_null())
+        .order((memberships::granted_at.asc(), memberships::id.asc()))
+        .select((
+            MembershipRow::as_select(),
+            organisations::name,
+            AccountRow::as_select(),
+        ))
+        .load(conn)
+}
+
+/// The most people one organisation's list shows (a company or an authority has far fewer).
+pub const PEOPLE_MAX: i64 = 1000;
+
+/// The people with a live membership in an organisation, each row one membership, by name, then
+/// account, then grant (served by `memberships_by_org`).
+pub fn people_of_organisation(
+    conn: &mut DbConn,
+    org: &OrgId,
+) -> QResult<Vec<(AccountRow, MembershipRow)>> {
+    accounts::table
+        .inner_join(memberships::table)
+        .filter(memberships::organisation_id.eq(org.as_str()))
+        .filter(memberships::revoked_at.is_null())
+        .order((
+            accounts::display_name.asc(),
+            accounts::id.asc(),
+            memberships::granted_at.asc(),
+        ))
+        .limit(PEOPLE_MAX)
+        .select((AccountRow::as_select(), MembershipRow::as_select()))
+        .load(conn)
+}
+
+/// Whether a person with this e-mail address (stored lower-cased) already holds the role in the
+/// organisation.
+pub fn email_holds_role(conn: &mut DbConn, email: &str, org: &OrgId, role: Role) -> QResult<bool> {
+    let n: i64 = accounts::table
+        .inner_join(memberships::table)
+        .filter(accounts::email.eq(email))
+        .filter(memberships::organisation_id.eq(org.as_str()))
+        .filter(memberships::role.eq(role.code()))
+        .filter(memberships::revoked_at.is_null())
+        .count()
+        .get_result(conn)?;
+    Ok(n > 0)
+}
+
+/// The hashes of the live sessions acting in a membership (to drop them from the token cache when
+/// the membership is revoked).
+pub fn session_hashes_of_membership(
+    conn: &mut DbConn,
+    membership: &MembershipId,
+) -> QResult<Vec<String>> {
+    sessions::table
+        .filter(sessions::membership_id.eq(membership.as_str()))
+        .filter(sessions::revoked_at.is_null())
+        .select(sessions::token_hash)
+        .load(conn)
+}
+
+/// Takes the row locks of every live administrator membership for the rest of the transaction, so
+/// that two administrators revoking each other at the same moment cannot both pass the last-
+/// administrator check (PostgreSQL `FOR UPDATE`; SQLite has one writer already). Returns how many
+/// there are.
+pub fn lock_live_administrators(conn: &mut DbConn) -> QResult<i64> {
+    if let DbConn::Postgres(pg) = conn {
+        let ids: Vec<String> = memberships::table
+            .filter(memberships::role.eq(Role::Administrator.code()))
+            .filter(memberships::revoked_at.is_null())
+            .select(memberships::id)
+            .for_update()
+            .load(pg)?;
+        return Ok(ids.len() as i64);
+    }
+    count_live_role(conn, Role::Administrator)
+}
+
+pub fn invitation_by_id(conn: &mut DbConn, id: &str) -> QResult<Option<InvitationRow>> {
+    invitations::table
+        .find(id)
+        .select(InvitationRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Whether an open invitation of this e-mail address to this organisation and role exists.
+pub fn open_invitation_exists(
+    conn: &mut DbConn,
+    email: &str,
+    org: &OrgId,
+    role: Role,
+    now: DateTime<Utc>,
+) -> QResult<bool> {
+    let n: i64 = invitations::table
+        .filter(invitations::email.eq(email))
+        .filter(invitations::organisation_id.eq(org.as_str()))
+        .filter(invitations::role.eq(role.code()))
+        .filter(invitations::accepted_at.is_null())
+        .filter(invitations::revoked_at.is_null())
+        .filter(invitations::expires_at.gt(ts(now)))
+        .count()
+        .get_result(conn)?;
+    Ok(n > 0)
+}
+
+/// The most invitations one organisation's list shows: every open one, then the newest others.
+pub const INVITATIONS_MAX: i64 = 500;
+
+/// An organisation's invitations: the open ones first (newest first), then the accepted, revoked
+/// and expired ones (newest first), at most [`INVITATIONS_MAX`] in all (served by
+/// `invitations_by_org`).
+pub fn invitations_of_organisation(
+    conn: &mut DbConn,
+    org: &OrgId,
+    now: DateTime<Utc>,
+) -> QResult<Vec<InvitationRow>> {
+    let mut open: Vec<InvitationRow> = invitations::table
+        .filter(invitations::organisation_id.eq(org.as_str()))
+        .filter(invitations::accepted_at.is_null())
+        .filter(invitations::revoked_at.is_null())
+        .filter(invitations::expires_at.gt(ts(now)))
+        .order((invitations::created_at.desc(), invitations::id.desc()))
+        .limit(INVITATIONS_MAX)
+        .select(InvitationRow::as_select())
+        .load(conn)?;
+    let left = INVITATIONS_MAX - open.len() as i64;
+    if left > 0 {
+        let closed: Vec<InvitationRow> = invitations::table
+            .filter(invitations::organisation_id.eq(org.as_str()))
+            .filter(
+                invitations::accepted_at
+                    .is_not_null()
+                    .or(invitations::revoked_at.is_not_null())
+                    .or(invitations::expires_at.le(ts(now))),
+            )
+            .order((invitations::created_at.desc(), invitations::id.desc()))
+            .limit(left)
+            .select(InvitationRow::as_select())
+            .load(conn)?;
+        open.extend(closed);
+    }
+    Ok(open)
+}
+
+/// Marks an open invitation revoked; returns whether it was open (not accepted, not revoked).
+pub fn revoke_invitation(conn: &mut DbConn, id: &str, now: DateTime<Utc>) -> QResult<bool> {
+    let n = diesel::update(
+        invitations::table
+            .find(id)
+            .filter(invitations::accepted_at.is_null())
+            .filter(invitations::revoked_at.is_null()),
+    )
+    .set(invitations::revoked_at.eq(ts(now)))
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// The most keys one company's list shows.
+pub const API_KEYS_MAX: i64 = 500;
+
+/// An organisation's API keys, newest first (served by `api_keys_by_org`).
+pub fn api_keys_of_organisation(conn: &mut DbConn, org: &OrgId) -> QResult<Vec<ApiKeyRow>> {
+    api_keys::table
+        .filter(api_keys::organisation_id.eq(org.as_str()))
+        .order((api_keys::created_at.desc(), api_keys::id.desc()))
+        .limit(API_KEYS_MAX)
+        .select(ApiKeyRow::as_select())
+        .load(conn)
+}
+
+pub fn api_key_by_id(conn: &mut DbConn, id: &ApiKeyId) -> QResult<Option<ApiKeyRow>> {
+    api_keys::table
+        .find(id.as_str())
+        .select(ApiKeyRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Marks a key revoked; returns whether it was live.
+pub fn revoke_api_key(
+    conn: &mut DbConn,
+    id: &ApiKeyId,
+    by: &AccountId,
+    now: DateTime<Utc>,
+) -> QResult<bool> {
+    let n = diesel::update(
+        api_keys::table
+            .find(id.as_str())
+            .filter(api_keys::revoked_at.is_null()),
+    )
+    .set((
+        api_keys::revoked_at.eq(ts(now)),
+        api_keys::revoked_by.eq(by.as_str()),
     ))
     .execute(conn)?;
     Ok(n == 1)

@@ -29,6 +29,20 @@ pub enum EventType {
     SignInMembershipGranted,
     /// A role the provider asserted before is no longer asserted at this sign-in, and is revoked.
     SignInMembershipRevoked,
+    /// A person was invited by e-mail to a role in an organisation.
+    InvitationCreated,
+    /// An open invitation was withdrawn.
+    InvitationRevoked,
+    /// A person was given a role in an organisation.
+    MembershipGranted,
+    /// A role was taken from a person; its sessions ended with it.
+    MembershipRevoked,
+    /// A company representative created an API key for a company system.
+    ApiKeyCreated,
+    /// An API key was revoked.
+    ApiKeyRevoked,
+    /// A person switched the role their session acts in.
+    ActiveMembershipChanged,
 }
 
 impl EventType {
@@ -48,6 +62,13 @@ impl EventType {
             EventType::AccountCreated => "account_created",
             EventType::SignInMembershipGranted => "sign_in_membership_granted",
             EventType::SignInMembershipRevoked => "sign_in_membership_revoked",
+            EventType::InvitationCreated => "invitation_created",
+            EventType::InvitationRevoked => "invitation_revoked",
+            EventType::MembershipGranted => "membership_granted",
+            EventType::MembershipRevoked => "membership_revoked",
+            EventType::ApiKeyCreated => "api_key_created",
+            EventType::ApiKeyRevoked => "api_key_revoked",
+            EventType::ActiveMembershipChanged => "active_membership_changed",
         }
     }
 
@@ -103,7 +124,14 @@ impl EventType {
             | EventType::RegisterPatientInformationChanged
             | EventType::AccountCreated
             | EventType::SignInMembershipGranted
-            | EventType::SignInMembershipRevoked => Visibility::Internal,
+            | EventType::SignInMembershipRevoked
+            | EventType::InvitationCreated
+            | EventType::InvitationRevoked
+            | EventType::MembershipGranted
+            | EventType::MembershipRevoked
+            | EventType::ApiKeyCreated
+            | EventType::ApiKeyRevoked
+            | EventType::ActiveMembershipChanged => Visibility::Internal,
         }
     }
 
@@ -123,6 +151,13 @@ impl EventType {
             EventType::AccountCreated,
             EventType::SignInMembershipGranted,
             EventType::SignInMembershipRevoked,
+            EventType::InvitationCreated,
+            EventType::InvitationRevoked,
+            EventType::MembershipGranted,
+            EventType::MembershipRevoked,
+            EventType::ApiKeyCreated,
+            EventType::ApiKeyRevoked,
+            EventType::ActiveMembershipChanged,
         ];
         v.extend(CommandKind::ALL.iter().copied().map(EventType::Command));
         v

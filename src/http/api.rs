@@ -168,28 +168,6 @@ pub async fn local_token(
     }))
 }
 
-/// The caller: account, name, organisation and role.
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct Me {
-    pub account: String,
-    pub name: String,
-    /// The organisation's id.
-    pub org: String,
-    pub role: crate::domain::role::Role,
-}
-
-/// Who am I.
-#[utoipa::path(get, path = "/api/v1/me", tag = "accounts", responses((status = 200, body = Me)))]
-pub async fn me(who: Authenticated) -> HttpResponse {
-    let a = who.0;
-    HttpResponse::Ok().json(Me {
-        account: a.account.to_string(),
-        name: a.name,
-        org: a.org.to_string(),
-        role: a.role,
-    })
-}
-
 fn org_id(s: &str) -> Result<OrgId, AppError> {
     OrgId::parse(s).ok_or_else(|| AppError::NotFound(crate::msg!("thing.organisation")))
 }

@@ -3,6 +3,7 @@ pub mod api;
 pub mod auth_routes;
 pub mod extract;
 pub mod headers;
+pub mod identity_api;
 pub mod metrics;
 pub mod openapi;
 pub mod problem;
@@ -113,10 +114,15 @@ pub async fn authenticate(
     }
     if !is_public(req.path()) {
         match actor_of(&mut req).await {
-            Ok((actor, session)) => {
+            Ok((actor, session, hash)) => {
                 tracing::Span::current().record("actor", actor.account.as_str());
+                // The credential's own limit (an API key's scope), for every route alike.
+                if let Err(e) = crate::app::authz::may_use_method(&actor, req.method().as_str()) {
+                    return Ok(req.error_response(e).map_into_right_body());
+                }
                 req.extensions_mut().insert(actor);
                 req.extensions_mut().insert(session);
+                req.extensions_mut().insert(auth::CredentialHash(hash));
             }
             Err(e) => return Ok(req.error_response(e).map_into_right_body()),
         }
@@ -132,9 +138,18 @@ fn app_state(req: &ServiceRequest) -> Result<web::Data<AppState>, AppError> {
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("no application state")))
 }
 
+/// The actor behind the request's bearer token or session cookie, the session, and the credential's
+/// hash (the key of its sessions or api_keys row).
 async fn actor_of(
     req: &mut ServiceRequest,
-) -> Result<(crate::domain::role::Actor, auth_routes::CurrentSession), AppError> {
+) -> Result<
+    (
+        crate::domain::role::Actor,
+        auth_routes::CurrentSession,
+        String,
+    ),
+    AppError,
+> {
     let state = app_state(req)?;
     let has_bearer = req
         .headers()
@@ -144,12 +159,14 @@ async fn actor_of(
         if let Some(c) = req.cookie(name) {
             let token = c.value().to_string();
             let actor = cookie_actor(req, &state, &token).await?;
+            let hash = auth::hash_token(&token);
             return Ok((
                 actor,
                 auth_routes::CurrentSession {
                     token,
                     cookie: true,
                 },
+                hash,
             ));
         }
     }
@@ -162,7 +179,7 @@ async fn actor_of(
     // A token seen within the last seconds needs no database round trip.
     let (hash, hit) = auth::cached_actor(&state.token_cache, &token, now);
     if let Some(actor) = hit {
-        return Ok((actor, session));
+        return Ok((actor, session, hash));
     }
     let is_api_key = token.starts_with(auth::API_KEY_PREFIX);
     let actor = blocking(move || {
@@ -177,10 +194,10 @@ async fn actor_of(
                 .svc
                 .write(|c| auth::record_api_key_use(c, &actor, now))?;
         }
-        Ok(actor)
+        Ok((actor, hash))
     })
     .await?;
-    Ok((actor, session))
+    Ok((actor.0, session, actor.1))
 }
 
 /// The actor behind a session cookie, checked in the database on every request (so a revoked role

@@ -20,7 +20,7 @@ use std::sync::OnceLock;
 use utoipa::openapi::path::HttpMethod;
 use utoipa::OpenApi;
 
-use super::{api, auth_routes, metrics, openapi};
+use super::{api, auth_routes, identity_api, metrics, openapi};
 use crate::app::AppError;
 
 /// Who may call a route.
@@ -97,11 +97,22 @@ route_table! {
     Authenticated auth_routes::logout,
     Authenticated auth_routes::step_up,
     Authenticated auth_routes::csrf,
-    Authenticated api::me,
+    Authenticated identity_api::me,
+    Authenticated identity_api::set_active_membership,
     Authenticated api::classify,
     Authenticated api::list_organisations,
     Authenticated api::create_organisation,
     Authenticated api::get_organisation,
+    Authenticated identity_api::create_invitation,
+    Authenticated identity_api::list_invitations,
+    Authenticated identity_api::revoke_invitation,
+    Authenticated identity_api::list_people,
+    Authenticated identity_api::grant_membership,
+    Authenticated identity_api::revoke_membership,
+    Authenticated identity_api::create_company,
+    Authenticated identity_api::create_api_key,
+    Authenticated identity_api::list_api_keys,
+    Authenticated identity_api::revoke_api_key,
     Authenticated api::list_registers,
     Authenticated api::create_register,
     Authenticated api::get_register,

@@ -236,6 +236,26 @@ impl TestApp {
         row.id
     }
 
+    /// Grants an existing account (by username) an extra membership with the role code in the named
+    /// organisation, straight in the database as `add_account` does, granted a second after the
+    /// clock's now so that the account's first membership stays the one a local token acts in.
+    /// Returns the membership id.
+    pub async fn grant_membership(&self, username: &str, role: &str, org_name: &str) -> String {
+        let org = self.org(org_name).await;
+        use samverkan::db::identity;
+        let db = samverkan::db::conn::Db::connect(&self.database_url, 1).expect("database");
+        let mut conn = db.pool.get().expect("connection");
+        let account = identity::account_by_username(&mut conn, username)
+            .expect("read account")
+            .unwrap_or_else(|| panic!("account {username}"));
+        let role = samverkan::domain::role::Role::parse(role).expect("role code");
+        let org = samverkan::domain::ids::OrgId::from_db(org);
+        let now = self.clock_now() + chrono::Duration::seconds(1);
+        let m = identity::MembershipRow::new(&account.account_id(), &org, role, "seed", None, now);
+        identity::insert_membership(&mut conn, &m).expect("insert membership");
+        m.id
+    }
+
     fn clock_now(&self) -> chrono::DateTime<chrono::Utc> {
         samverkan::app::clock::Clock::now(self.clock.as_ref())
     }

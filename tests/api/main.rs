@@ -5,6 +5,7 @@ mod audit;
 mod classification;
 mod hardening;
 mod helpers;
+mod identity;
 mod input;
 mod legal_core;
 mod lifecycle;
