@@ -434,7 +434,10 @@ pub fn execute(
         agreement_version: version_evidence.as_ref(),
         acknowledged: &acknowledge,
     };
-    let mut next = lifecycle::execute(&c, cmd, &ctx)?;
+    let lifecycle::Executed {
+        state: mut next,
+        events,
+    } = lifecycle::execute(&c, cmd, &ctx)?;
     // Facts changed: classify again with the rulebook in force, keeping legal's overrides.
     let mut reclassified = None;
     if kind == CommandKind::UpdateDetails {
@@ -488,6 +491,8 @@ pub fn execute(
             now,
         )?;
     }
+    // The notices of the events, in this same transaction: none for a change that rolls back.
+    super::notify::enqueue(conn, &next, &events, &loaded.registers, now)?;
     view(conn, rulebooks, actor, next, version + 1, now, today)
 }
 

@@ -11,6 +11,7 @@ pub mod collaborations;
 pub mod commands;
 pub mod error;
 pub mod metrics;
+pub mod notify;
 pub mod reference;
 pub mod seed;
 

@@ -2,6 +2,7 @@
 pub mod conn;
 pub mod identity;
 pub mod lists;
+pub mod outbox;
 pub mod repo;
 pub mod schema;
 

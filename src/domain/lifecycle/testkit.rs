@@ -398,7 +398,7 @@ impl Kit {
             agreement_version: self.version.as_ref(),
             acknowledged: &acknowledged,
         };
-        execute(c, cmd, &ctx)
+        execute(c, cmd, &ctx).map(|e| e.state)
     }
 
     pub fn run(&self, c: &Collaboration, cmd: Command) -> Result<Collaboration, Refusal> {
