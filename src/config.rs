@@ -15,6 +15,7 @@ pub struct Settings {
     pub api: ApiSettings,
     pub log: LogSettings,
     pub audit: AuditSettings,
+    pub mail: MailSettings,
     /// From `SAMVERKAN_ADDR`.
     #[serde(skip)]
     pub addr: String,
@@ -37,6 +38,37 @@ pub struct ServerSettings {
     /// Origins (scheme://host[:port]) a browser may call the API from; empty: CORS closed.
     #[serde(default)]
     pub cors_origins: Vec<String>,
+    /// The address people reach the service at, for links in mail (no trailing slash).
+    #[serde(default = "default_public_url")]
+    pub public_url: String,
+}
+
+fn default_public_url() -> String {
+    format!("http://{DEFAULT_ADDR}")
+}
+
+/// Mail (e-post): the SMTP server, the sender and how the outbox worker retries.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MailSettings {
+    /// lettre's URL form, e.g. `smtp://user:password@host:587?tls=required` (STARTTLS) or
+    /// `smtps://host:465` (implicit TLS). Empty: mail stays in the outbox.
+    #[serde(default)]
+    pub smtp_url: String,
+    pub from: String,
+    /// A PEM file of CA certificates trusted for the SMTP server besides the system's (a private CA).
+    #[serde(default)]
+    pub ca_file: String,
+    /// Attempts before a message is parked as dead.
+    pub max_attempts: u32,
+    /// The pause after the first failure; it doubles with each attempt (at most six hours).
+    pub retry_base_seconds: u64,
+    /// How long a claimed message is an instance's own before another may take it again.
+    pub lease_seconds: u64,
+    /// How often the worker looks for mail to send.
+    pub poll_interval_ms: u64,
+    /// How often the worker looks for deadlines.
+    pub deadline_interval_seconds: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -174,6 +206,7 @@ impl Settings {
                 max_body_bytes: 262_144,
                 workers: 0,
                 cors_origins: vec![],
+                public_url: default_public_url(),
             },
             database: DatabaseSettings { pool_size: 8 },
             auth: AuthSettings {
@@ -193,6 +226,16 @@ impl Settings {
                 signing_key_file: String::new(),
                 data_dir: String::new(),
                 checkpoint_interval_minutes: 60,
+            },
+            mail: MailSettings {
+                smtp_url: String::new(),
+                from: "samverkan@region.example".into(),
+                ca_file: String::new(),
+                max_attempts: 8,
+                retry_base_seconds: 30,
+                lease_seconds: 120,
+                poll_interval_ms: 2000,
+                deadline_interval_seconds: 300,
             },
             addr: DEFAULT_ADDR.into(),
             database_url: DEFAULT_DATABASE_URL.into(),
@@ -252,6 +295,18 @@ impl Settings {
                 "audit.checkpoint_interval_minutes",
                 "must be between 0 (off) and 10080 (a week)",
             );
+        }
+        let public = url::Url::parse(&self.server.public_url);
+        if !public.is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
+            || self.server.public_url.ends_with('/')
+        {
+            return fail(
+                "server.public_url",
+                "must be an http(s) URL with a host and no trailing slash, e.g. https://samverkan.region.example",
+            );
+        }
+        if let Err(why) = crate::app::mailer::check_settings(&self.mail) {
+            return Err(anyhow::anyhow!("configuration: {why}"));
         }
         if tracing_subscriber::EnvFilter::try_new(&self.log.level).is_err() {
             return fail("log.level", "is not a valid tracing filter");

@@ -347,6 +347,16 @@ fn load_visible(
     Ok((c, version, loaded))
 }
 
+/// The collaboration, when the actor may see it (404 otherwise), for reads of other modules.
+pub(crate) fn visible(
+    conn: &mut DbConn,
+    rulebooks: &RulebookSet,
+    actor: &Actor,
+    id: &str,
+) -> Result<Collaboration, AppError> {
+    load_visible(conn, rulebooks, actor, id).map(|(c, _, _)| c)
+}
+
 /// The organisation a command acts for, for authorization: the CPUA track, or for a feasibility answer
 /// the register's current CPUA (each register holder answers for their own register).
 fn target_org(cmd: &Command, loaded: &Loaded) -> Option<OrgId> {

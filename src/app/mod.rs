@@ -9,9 +9,12 @@ pub mod classification;
 pub mod clock;
 pub mod collaborations;
 pub mod commands;
+pub mod deadlines;
 pub mod error;
+pub mod mailer;
 pub mod metrics;
 pub mod notify;
+pub mod outbox;
 pub mod reference;
 pub mod seed;
 

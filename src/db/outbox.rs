@@ -258,3 +258,17 @@ pub fn set_language(conn: &mut DbConn, account: &AccountId, language: &str) -> Q
         .execute(conn)?;
     Ok(n == 1)
 }
+
+/// The collaborations with a CPUA review in one of these statuses (from the list projection), for the
+/// deadline scheduler.
+pub fn collaborations_with_review_status(
+    conn: &mut DbConn,
+    statuses: &[&str],
+) -> QResult<Vec<String>> {
+    cpua_reviews::table
+        .filter(cpua_reviews::status.eq_any(statuses))
+        .select(cpua_reviews::collaboration_id)
+        .distinct()
+        .order(cpua_reviews::collaboration_id)
+        .load(conn)
+}

@@ -24,6 +24,8 @@ pub enum EventType {
     /// An administrator recorded whether a register's patient information covers research.
     RegisterPatientInformationChanged,
     AccountCreated,
+    /// A person changed their mail language or turned notices on or off.
+    NotificationPreferencesChanged,
 }
 
 impl EventType {
@@ -41,6 +43,7 @@ impl EventType {
             EventType::DelegationRevoked => "delegation_revoked",
             EventType::RegisterPatientInformationChanged => "register_patient_information_changed",
             EventType::AccountCreated => "account_created",
+            EventType::NotificationPreferencesChanged => "notification_preferences_changed",
         }
     }
 
@@ -94,7 +97,8 @@ impl EventType {
             | EventType::DelegationRecorded
             | EventType::DelegationRevoked
             | EventType::RegisterPatientInformationChanged
-            | EventType::AccountCreated => Visibility::Internal,
+            | EventType::AccountCreated
+            | EventType::NotificationPreferencesChanged => Visibility::Internal,
         }
     }
 
@@ -112,6 +116,7 @@ impl EventType {
             EventType::DelegationRevoked,
             EventType::RegisterPatientInformationChanged,
             EventType::AccountCreated,
+            EventType::NotificationPreferencesChanged,
         ];
         v.extend(CommandKind::ALL.iter().copied().map(EventType::Command));
         v

@@ -2,6 +2,7 @@
 pub mod api;
 pub mod extract;
 pub mod headers;
+pub mod mail;
 pub mod metrics;
 pub mod openapi;
 pub mod problem;
