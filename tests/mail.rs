@@ -127,7 +127,9 @@ fn certificate() -> (tempfile::TempDir, PathBuf, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
     let st = Command::new("openssl")
-        .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"])
+        .args([
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+        ])
         .args(["-subj", "/CN=localhost"])
         .args(["-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"])
         .arg("-keyout")
@@ -181,7 +183,10 @@ async fn app_with_mail(smtp_url: &str, ca: Option<&Path>) -> TestApp {
 async fn log(app: &TestApp, id: &str) -> Value {
     let admin = app.token("admin").await;
     ok(app
-        .get(&format!("/api/v1/collaborations/{id}/notifications"), &admin)
+        .get(
+            &format!("/api/v1/collaborations/{id}/notifications"),
+            &admin,
+        )
         .await)
     .await
 }
@@ -239,7 +244,10 @@ async fn an_application_mails_the_cpua_legal_team_in_swedish_over_starttls_with_
     let link = format!("https://samverkan.region.example/collaborations/{id}");
     assert!(text.contains(&link), "{text}");
     assert!(text.contains("30 dagar"), "{text}");
-    assert!(m["html"].as_str().unwrap().contains(&format!("href=\"{link}\"")));
+    assert!(m["html"]
+        .as_str()
+        .unwrap()
+        .contains(&format!("href=\"{link}\"")));
     // Never a token or secret in a mail.
     for part in ["text", "html"] {
         let body = m[part].as_str().unwrap();
@@ -279,19 +287,31 @@ async fn an_english_speaking_recipient_gets_english_and_one_who_turned_notices_o
     let app = app_with_mail(&format!("smtp://127.0.0.1:{}", smtp.port), None).await;
     let legal = app.token("legal").await;
     let r = ok(app
-        .put("/api/v1/me/notifications", &legal, &json!({"language": "en"}))
+        .put(
+            "/api/v1/me/notifications",
+            &legal,
+            &json!({"language": "en"}),
+        )
         .await)
     .await;
     assert_eq!(r, json!({"notices": true, "language": "en"}));
     let holder = app.token("register-holder").await;
     ok(app
-        .put("/api/v1/me/notifications", &holder, &json!({"notices": false}))
+        .put(
+            "/api/v1/me/notifications",
+            &holder,
+            &json!({"notices": false}),
+        )
         .await)
     .await;
     // Bad input names the field.
     let p = helpers::problem(
-        app.put("/api/v1/me/notifications", &legal, &json!({"language": "de"}))
-            .await,
+        app.put(
+            "/api/v1/me/notifications",
+            &legal,
+            &json!({"language": "de"}),
+        )
+        .await,
         reqwest::StatusCode::UNPROCESSABLE_ENTITY,
     )
     .await;
@@ -357,7 +377,10 @@ async fn a_person_without_an_address_is_listed_as_not_notified_and_the_command_s
     // The company sees only what went to the parties: nothing yet.
     let company = app.token("company").await;
     let seen = ok(app
-        .get(&format!("/api/v1/collaborations/{id}/notifications"), &company)
+        .get(
+            &format!("/api/v1/collaborations/{id}/notifications"),
+            &company,
+        )
         .await)
     .await;
     assert_eq!(seen["notifications"], json!([]), "{seen}");
@@ -390,8 +413,11 @@ async fn smtp_down_is_retried_with_backoff_then_delivered_and_nothing_is_lost() 
     let failed = wait_for("a failed first attempt", 30, async || {
         let v = ok(app.get("/api/v1/admin/outbox?status=pending", &admin).await).await;
         let rows = v.as_array().cloned().unwrap_or_default();
-        (rows.len() == 2 && rows.iter().all(|r| r["attempts"] == 1 && r["last_error"].is_string()))
-            .then_some(rows)
+        (rows.len() == 2
+            && rows
+                .iter()
+                .all(|r| r["attempts"] == 1 && r["last_error"].is_string()))
+        .then_some(rows)
     })
     .await;
     assert!(failed[0]["last_error"].as_str().unwrap().contains("SMTP"));
@@ -598,9 +624,12 @@ async fn the_thirty_day_decision_reminds_the_cpua_a_week_before_and_when_overdue
     assert!(entries(&log(&app, &id).await, "decision_due_soon").is_empty());
     app.clock.advance(chrono::Duration::days(1));
     let m = wait_for("the reminder a week before", 30, async || {
-        smtp.messages()
-            .into_iter()
-            .find(|m| m["subject"].as_str().unwrap_or("").contains("senast 2026-10-01"))
+        smtp.messages().into_iter().find(|m| {
+            m["subject"]
+                .as_str()
+                .unwrap_or("")
+                .contains("senast 2026-10-01")
+        })
     })
     .await;
     assert_eq!(m["to"][0], "legal@demo.samverkan.invalid");

@@ -66,7 +66,8 @@ pub fn pending(c: &Collaboration, today: NaiveDate) -> Vec<PendingDeadline> {
     }
     let mut out = Vec::new();
     for r in &c.cpua_reviews {
-        if let (Some(due), None, Some(_)) = (r.decision_due_on, &r.decision, r.application_complete_at)
+        if let (Some(due), None, Some(_)) =
+            (r.decision_due_on, &r.decision, r.application_complete_at)
         {
             out.push(PendingDeadline {
                 code: "release_decision",
@@ -181,7 +182,12 @@ fn due_rows(
 pub fn run(svc: &Services) -> Result<usize, AppError> {
     let now = svc.clock.now();
     let today = svc.clock.today();
-    let ids = svc.read(|c| Ok(store::collaborations_with_review_status(c, &["under_review", "released"])?))?;
+    let ids = svc.read(|c| {
+        Ok(store::collaborations_with_review_status(
+            c,
+            &["under_review", "released"],
+        )?)
+    })?;
     let mut written = 0;
     for id in ids {
         let Some(cid) = CollaborationId::parse(&id) else {

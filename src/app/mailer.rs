@@ -315,12 +315,7 @@ mod tests {
         let data = json!({"collaboration_id": "c1", "reference": "SAM-2026-0001",
             "title": "<b>Hjärta</b>", "cpua_name": "Region Uppsala", "due_on": "2026-10-01"});
         let m = t
-            .render(
-                "sv",
-                "application_completed",
-                &data,
-                "https://s.example",
-            )
+            .render("sv", "application_completed", &data, "https://s.example")
             .unwrap();
         assert_eq!(
             m.subject,
@@ -329,7 +324,9 @@ mod tests {
         assert!(m.text.contains("https://s.example/collaborations/c1"));
         assert!(m.text.contains("2026-10-01"));
         assert!(m.html.contains("&lt;b&gt;Hjärta&lt;/b&gt;"), "{}", m.html);
-        assert!(m.html.contains("href=\"https://s.example/collaborations/c1\""));
+        assert!(m
+            .html
+            .contains("href=\"https://s.example/collaborations/c1\""));
         let en = t
             .render("en", "application_completed", &data, "https://s.example")
             .unwrap();
@@ -340,7 +337,12 @@ mod tests {
     fn strict_mode_refuses_a_missing_variable() {
         let t = MailTemplates::builtin().unwrap();
         let err = t
-            .render("sv", "application_completed", &json!({}), "https://s.example")
+            .render(
+                "sv",
+                "application_completed",
+                &json!({}),
+                "https://s.example",
+            )
             .unwrap_err();
         assert!(err.to_string().contains("application_completed"));
     }

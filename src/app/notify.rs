@@ -86,7 +86,9 @@ pub fn data_of(
             "approved": outcome.releases_data(),
             "with_conditions": *outcome == DecisionOutcome::ApprovedWithConditions,
         }),
-        DomainEvent::CostAgreementRecorded { reference } => json!({"agreement_reference": reference}),
+        DomainEvent::CostAgreementRecorded { reference } => {
+            json!({"agreement_reference": reference})
+        }
         DomainEvent::DataReleased {
             cpua_name,
             released_on,

@@ -84,8 +84,8 @@ pub fn run_once(
             }
             Err(e) => {
                 let attempts = u32::try_from(row.attempts).unwrap_or(u32::MAX);
-                let retry_at = (attempts < cfg.max_attempts)
-                    .then(|| now + chrono_of(cfg.backoff(attempts)));
+                let retry_at =
+                    (attempts < cfg.max_attempts).then(|| now + chrono_of(cfg.backoff(attempts)));
                 svc.write(|c| Ok(store::mark_failed(c, &row.id, owner, &e, retry_at)?))?;
                 if retry_at.is_some() {
                     tracing::warn!(outbox = %row.id, attempts, error = %e, "mail not sent; retried later");
@@ -142,7 +142,9 @@ impl Worker {
                 while !flag.load(Ordering::Relaxed) {
                     if last_deadlines.is_none_or(|t| t.elapsed() >= cfg.deadline_interval) {
                         match super::deadlines::run(&svc) {
-                            Ok(n) if n > 0 => tracing::info!(reminders = n, "deadline reminders written"),
+                            Ok(n) if n > 0 => {
+                                tracing::info!(reminders = n, "deadline reminders written")
+                            }
                             Ok(_) => {}
                             Err(e) => tracing::error!(error = %e, "looking for deadlines failed"),
                         }

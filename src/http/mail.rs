@@ -24,9 +24,9 @@ pub async fn notifications(
     let id = path.into_inner();
     let log = blocking(move || {
         let today = state.svc.clock.today();
-        state.svc.read(|c| {
-            outbox::notification_log(c, &state.svc.rulebooks, &who.0, &id, today)
-        })
+        state
+            .svc
+            .read(|c| outbox::notification_log(c, &state.svc.rulebooks, &who.0, &id, today))
     })
     .await?;
     Ok(HttpResponse::Ok().json(log))

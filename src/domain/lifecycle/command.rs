@@ -548,8 +548,8 @@ pub fn events_between(before: &Collaboration, after: &Collaboration) -> Vec<Doma
         }
         let old_decision = old.and_then(|o| o.decision.as_ref());
         if let Some(d) = &r.decision {
-            let changed = old_decision
-                .is_none_or(|o| o.decided_at != d.decided_at || o.outcome != d.outcome);
+            let changed =
+                old_decision.is_none_or(|o| o.decided_at != d.decided_at || o.outcome != d.outcome);
             if changed {
                 out.push(DomainEvent::DecisionTaken {
                     cpua: r.cpua.clone(),
@@ -610,10 +610,7 @@ mod event_tests {
         match &ev[0] {
             DomainEvent::ApplicationCompleted { cpua, due_on, .. } => {
                 assert_eq!(cpua, &k.a);
-                assert_eq!(
-                    *due_on,
-                    k.today().checked_add_days(chrono::Days::new(30))
-                );
+                assert_eq!(*due_on, k.today().checked_add_days(chrono::Days::new(30)));
             }
             other => panic!("{other:?}"),
         }
