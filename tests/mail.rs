@@ -7,11 +7,51 @@ mod helpers;
 #[path = "support/test_db.rs"]
 mod test_db;
 
-/// `helpers.rs` signs agreements with the terms of the API tests' `agreements` module; no test here
-/// draws an agreement.
+/// The agreement terms `helpers.rs` signs with (a copy of the API tests' `agreements::full_terms`).
 mod agreements {
-    pub async fn full_terms(_: &crate::helpers::TestApp) -> serde_json::Value {
-        serde_json::Value::Null
+    use crate::helpers::TestApp;
+    use serde_json::{json, Value};
+
+    pub async fn full_terms(app: &TestApp) -> Value {
+        let uppsala = app.org("Region Uppsala").await;
+        let university = app.org("Exempeluniversitetet").await;
+        let company = app.org("Exempel Läkemedel AB").await;
+        json!({
+            "background": "Hjärtinfarkt är en vanlig dödsorsak; långtidsutfallen efter olika strategier är ofullständigt kända.",
+            "research_plan_summary": "Registerbaserad kohortstudie 2015–2025 med propensity score-matchning.",
+            "goals": ["Jämföra femårsöverlevnad mellan strategierna.", "Publicera i en referentgranskad tidskrift."],
+            "deliverables": [
+                {"what": "Pseudonymiserat datauttag", "due": "2026-11-01", "by": "Uppsala Clinical Research Center"},
+                {"what": "Slutrapport till registret", "due": "2027-09-01", "by": "Exempeluniversitetet"}
+            ],
+            "parties": [
+                {"organisation": uppsala, "address": "Box 602, 751 25 Uppsala",
+                 "contact": person("Lars Jurist", "Registerjurist"), "signatory": person("Maria Direktör", "Hälso- och sjukvårdsdirektör")},
+                {"organisation": university, "address": "Box 256, 751 05 Uppsala",
+                 "contact": person("Per Forskare", "Projektledare"), "signatory": person("Eva Prefekt", "Prefekt")},
+                {"organisation": company, "address": "Vasagatan 10, 111 20 Stockholm",
+                 "contact": person("Karin Företagsson", "Medical Affairs"), "signatory": person("Olof Vd", "VD")}
+            ],
+            "variable_descriptions": {"alder": "Ålder, år", "kon": "Kön", "diagnosdatum": "Datum för diagnos", "behandling": "Behandlingsstrategi"},
+            "period_from": "2015-01-01",
+            "period_to": "2025-12-31",
+            "transfer_method": "Krypterad filöverföring",
+            "encryption": "AES-256",
+            "password_sent_separately": true,
+            "data_protection": {"storage": "Universitetets säkra server för känsliga personuppgifter.", "access": ["Per Forskare", "En biostatistiker"]},
+            "publication": {"acknowledgement": "Författarna tackar Exempelregistret för hjärtintensivvård.", "review_days": 30},
+            "report_back": "Resultaten återrapporteras till registrets styrgrupp.",
+            "costs": {"estimate": 11_400_000, "hourly_rate": 95_000, "hours": 120, "expenses": [],
+                      "invoicing_schedule": "Vid leverans av datauttaget.", "vat_rate_bp": 2500, "payment_terms_days": 30, "payer": "company"},
+            "term": {"start": "2026-09-15", "end": "2027-12-31", "notice_days": 90},
+            "archiving": {"delete_within_days": 30, "confirmed_by": "Forskningshuvudmannens projektledare"},
+            "disputes": {"venue": "Uppsala tingsrätt"},
+            "product": {"name": "Exempelmab", "authorisation": "EU/1/26/0001"}
+        })
+    }
+
+    fn person(name: &str, title: &str) -> Value {
+        json!({"name": name, "title": title, "email": format!("{}@example.se", name.split(' ').next().unwrap().to_lowercase())})
     }
 }
 
@@ -650,4 +690,116 @@ async fn the_thirty_day_decision_reminds_the_cpua_a_week_before_and_when_overdue
     let l = log(&app, &id).await;
     assert_eq!(entries(&l, "decision_overdue").len(), 1, "{l}");
     assert_eq!(l["deadlines"][0]["overdue"], true);
+}
+
+#[tokio::test]
+async fn the_key_file_sequence_notices_the_parties_reminds_the_cpua_and_closes_when_recorded() {
+    // Seed 000, "Hur och vilka data lämnas ut?": the key file is kept about three months; check the
+    // data before it is deleted, after which nothing can be corrected or added.
+    let smtp = Smtp::start(SmtpOptions::default());
+    let app = app_with_mail(&format!("smtp://127.0.0.1:{}", smtp.port), None).await;
+    let id = applied(&app).await;
+    let legal = app.token("legal").await;
+    let uppsala = app.org("Region Uppsala").await;
+    ok(app
+        .transition(&id, &legal, helpers::approval(&uppsala))
+        .await)
+    .await;
+    app.sign_agreement(&id).await;
+    ok(app
+        .transition(
+            &id,
+            &legal,
+            json!({"to": "data_release", "cpua": uppsala, "released_on": "2026-09-01",
+                   "transfer_method": "encrypted_file", "password_sent_separately": true}),
+        )
+        .await)
+    .await;
+    let to = |who: &'static str, needle: &'static str| {
+        move |m: &Value| {
+            m["to"][0] == format!("{who}@demo.samverkan.invalid")
+                && m["text"].as_str().unwrap_or("").contains(needle)
+        }
+    };
+    // At release: the parties hear the deletion date.
+    for who in ["company", "principal"] {
+        let f = to(who, "raderas den 2026-12-01");
+        wait_for("the release notice", 30, async || {
+            smtp.messages().iter().any(&f).then_some(())
+        })
+        .await;
+    }
+    let l = log(&app, &id).await;
+    let key = l["deadlines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["code"] == "key_file_deletion")
+        .cloned()
+        .unwrap_or_else(|| panic!("{l}"));
+    assert_eq!(key["due_on"], "2026-12-01");
+    assert_eq!(key["counts_from"], "data_released");
+    // Two weeks before (17 November): "check your data now".
+    app.clock.advance(chrono::Duration::days(76));
+    tokio::time::sleep(Duration::from_millis(2000)).await;
+    assert!(entries(&log(&app, &id).await, "key_file_deletion_soon").is_empty());
+    app.clock.advance(chrono::Duration::days(1));
+    let f = to("principal", "Kontrollera era data nu");
+    wait_for("the two-week notice", 30, async || {
+        smtp.messages()
+            .iter()
+            .any(|m| {
+                f(m) && m["subject"]
+                    .as_str()
+                    .unwrap()
+                    .contains("kodnyckeln raderas")
+            })
+            .then_some(())
+    })
+    .await;
+    // On the day (1 December): the CPUA is told to delete and record it.
+    app.clock.advance(chrono::Duration::days(14));
+    let f = to("legal", "Registrera \"kodnyckel raderad\"");
+    wait_for("the CPUA's reminder on the day", 30, async || {
+        smtp.messages().iter().any(&f).then_some(())
+    })
+    .await;
+    // Recording the deletion closes the deadline and tells the parties.
+    let legal = app.token("legal").await; // the first token expired while the clock moved
+    ok(app
+        .action(
+            &id,
+            &legal,
+            json!({"action": "record_key_file_deleted", "cpua": uppsala, "deleted_on": "2026-12-01"}),
+        )
+        .await)
+    .await;
+    let l = log(&app, &id).await;
+    assert!(
+        !l["deadlines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d["code"] == "key_file_deletion"),
+        "{l}"
+    );
+    let f = to("company", "raderade kodnyckeln");
+    wait_for("the deletion notice", 30, async || {
+        smtp.messages().iter().any(&f).then_some(())
+    })
+    .await;
+    // Each reminder once per person, however many rounds ran.
+    tokio::time::sleep(Duration::from_millis(2000)).await;
+    let l = log(&app, &id).await;
+    assert_eq!(entries(&l, "key_file_deletion_soon").len(), 2, "{l}");
+    assert_eq!(entries(&l, "key_file_deletion_due").len(), 1, "{l}");
+    // Recording it twice is refused (409), not an error.
+    let r = app
+        .action(
+            &id,
+            &legal,
+            json!({"action": "record_key_file_deleted", "cpua": uppsala, "deleted_on": "2026-12-01"}),
+        )
+        .await;
+    assert_eq!(r.status(), reqwest::StatusCode::CONFLICT);
 }

@@ -80,8 +80,8 @@ pub fn pending(c: &Collaboration, today: NaiveDate) -> Vec<PendingDeadline> {
                 source_section: "5. Beslut om utlämnande",
             });
         }
-        // Open until the key file's deletion is recorded (a later command); shown until then.
-        if let Some(rel) = &r.release {
+        // Open until the CPUA records the key file deleted.
+        if let Some(rel) = r.release.as_ref().filter(|x| x.key_deleted_on.is_none()) {
             out.push(PendingDeadline {
                 code: "key_file_deletion",
                 counts_from: "data_released",

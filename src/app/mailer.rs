@@ -32,6 +32,7 @@ templates!(
     "decision_taken.txt",
     "cost_agreement_recorded.txt",
     "data_released.txt",
+    "key_file_deleted.txt",
     "disposal_confirmed.txt",
     "decision_due_soon.txt",
     "decision_overdue.txt",

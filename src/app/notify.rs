@@ -53,7 +53,9 @@ pub fn recipients_of(
     };
     match event {
         DomainEvent::ApplicationCompleted { cpua, .. } => vec![(cpua.clone(), Role::CpuaLegal)],
-        DomainEvent::DecisionTaken { .. } | DomainEvent::DataReleased { .. } => parties(),
+        DomainEvent::DecisionTaken { .. }
+        | DomainEvent::DataReleased { .. }
+        | DomainEvent::KeyFileDeleted { .. } => parties(),
         DomainEvent::FeasibilityRequested { .. } => cpuas_of_registers(Role::RegisterHolder),
         DomainEvent::CostAgreementRecorded { .. } => cpuas_of_registers(Role::Finance),
         // The CPUAs learn that the copies are gone.
@@ -99,6 +101,11 @@ pub fn data_of(
             "released_on": released_on.to_string(),
             "key_deletion_on": key_deletion_on.to_string(),
         }),
+        DomainEvent::KeyFileDeleted {
+            cpua_name,
+            deleted_on,
+            ..
+        } => json!({"cpua_name": cpua_name, "deleted_on": deleted_on.to_string()}),
         DomainEvent::DisposalConfirmed => json!({}),
     };
     if let (Some(o), Value::Object(e)) = (d.as_object_mut(), extra) {

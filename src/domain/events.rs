@@ -79,6 +79,7 @@ impl EventType {
                 | ToResults
                 | ToArchiving
                 | ConfirmDisposal
+                | RecordKeyFileDeleted
                 | ToClosed
                 | ToWithdrawn
                 | OpenAmendment

@@ -69,6 +69,8 @@ command_kinds! {
     /// Step 9.
     ToArchiving = "archiving", true;
     ConfirmDisposal = "confirm_disposal", false;
+    /// The CPUA deleted the key file of its release (seed 000, "Hur och vilka data lämnas ut?").
+    RecordKeyFileDeleted = "record_key_file_deleted", false;
     ToClosed = "closed", true;
     ToWithdrawn = "withdrawn", true;
     OpenAmendment = "open_amendment", false;
@@ -106,6 +108,7 @@ impl CommandKind {
                 | CommandKind::ReconsiderDecision
                 | CommandKind::RecordAppealOutcome
                 | CommandKind::ToDataRelease
+                | CommandKind::RecordKeyFileDeleted
                 | CommandKind::DecideAmendment
                 | CommandKind::ReleaseAmendmentData
         )
@@ -359,6 +362,10 @@ pub enum Command {
     ToResults,
     ToArchiving,
     ConfirmDisposal(DisposalConfirmation),
+    RecordKeyFileDeleted {
+        cpua: OrgId,
+        deleted_on: NaiveDate,
+    },
     ToClosed,
     ToWithdrawn {
         reason: String,
@@ -421,6 +428,7 @@ impl Command {
             Command::ToResults => K::ToResults,
             Command::ToArchiving => K::ToArchiving,
             Command::ConfirmDisposal(_) => K::ConfirmDisposal,
+            Command::RecordKeyFileDeleted { .. } => K::RecordKeyFileDeleted,
             Command::ToClosed => K::ToClosed,
             Command::ToWithdrawn { .. } => K::ToWithdrawn,
             Command::OpenAmendment { .. } => K::OpenAmendment,
@@ -443,6 +451,7 @@ impl Command {
             | Command::ReconsiderDecision { cpua, .. }
             | Command::RecordAppealOutcome { cpua, .. }
             | Command::ToDataRelease { cpua, .. }
+            | Command::RecordKeyFileDeleted { cpua, .. }
             | Command::DecideAmendment { cpua, .. }
             | Command::ReleaseAmendmentData { cpua, .. } => Some(cpua),
             _ => None,
@@ -509,6 +518,13 @@ pub enum DomainEvent {
         released_on: NaiveDate,
         key_deletion_on: NaiveDate,
     },
+    /// The CPUA recorded its key file deleted: nothing can be corrected or added any more (seed 000,
+    /// "Hur och vilka data lämnas ut?").
+    KeyFileDeleted {
+        cpua: OrgId,
+        cpua_name: String,
+        deleted_on: NaiveDate,
+    },
     /// Step 9: the recipient confirmed that every copy was archived or deleted.
     DisposalConfirmed,
 }
@@ -522,6 +538,7 @@ impl DomainEvent {
             DomainEvent::DecisionTaken { .. } => "decision_taken",
             DomainEvent::CostAgreementRecorded { .. } => "cost_agreement_recorded",
             DomainEvent::DataReleased { .. } => "data_released",
+            DomainEvent::KeyFileDeleted { .. } => "key_file_deleted",
             DomainEvent::DisposalConfirmed => "disposal_confirmed",
         }
     }
@@ -564,6 +581,19 @@ pub fn events_between(before: &Collaboration, after: &Collaboration) -> Vec<Doma
                 cpua_name: r.cpua_name.clone(),
                 released_on: rel.released_on,
                 key_deletion_on: rel.key_deletion_on,
+            });
+        }
+        let was_deleted = old
+            .and_then(|o| o.release.as_ref())
+            .is_some_and(|o| o.key_deleted_on.is_some());
+        if let (Some(on), false) = (
+            r.release.as_ref().and_then(|x| x.key_deleted_on),
+            was_deleted,
+        ) {
+            out.push(DomainEvent::KeyFileDeleted {
+                cpua: r.cpua.clone(),
+                cpua_name: r.cpua_name.clone(),
+                deleted_on: on,
             });
         }
     }

@@ -35,6 +35,7 @@ mod details;
 mod ethics;
 mod evidence;
 mod feasibility;
+mod key_file;
 mod linkage;
 mod notes;
 pub mod obligations;
@@ -152,6 +153,7 @@ fn guard_state(
         K::ToResults => results::guard(c),
         K::ToArchiving => archiving::guard(c),
         K::ConfirmDisposal => archiving::guard_confirm(c),
+        K::RecordKeyFileDeleted => key_file::guard(c, track),
         K::ToClosed => archiving::guard_close(c),
         K::ToWithdrawn => withdrawal::guard(c),
         K::OpenAmendment => amendment::guard_open(c),
@@ -254,6 +256,9 @@ pub fn execute(c: &Collaboration, cmd: Command, ctx: &Context) -> Result<Execute
         Command::ToResults => n.step = Step::Results,
         Command::ToArchiving => n.step = Step::Archiving,
         Command::ConfirmDisposal(d) => archiving::apply_confirm(&mut n, d, ctx)?,
+        Command::RecordKeyFileDeleted { cpua, deleted_on } => {
+            key_file::apply(&mut n, &cpua, deleted_on, ctx)?
+        }
         Command::ToClosed => archiving::apply_close(&mut n, ctx),
         Command::ToWithdrawn { reason } => withdrawal::apply(&mut n, reason, ctx),
         Command::OpenAmendment {

@@ -361,6 +361,7 @@ impl Kit {
             | K::ReconsiderDecision
             | K::RecordAppealOutcome
             | K::ToDataRelease
+            | K::RecordKeyFileDeleted
             | K::DecideAmendment
             | K::ReleaseAmendmentData => legal(cmd.cpua()),
             K::ToAgreement
