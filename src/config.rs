@@ -69,6 +69,8 @@ pub struct MailSettings {
     pub poll_interval_ms: u64,
     /// How often the worker looks for deadlines.
     pub deadline_interval_seconds: u64,
+    /// How many mails one claim takes.
+    pub batch_size: i64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -236,6 +238,7 @@ impl Settings {
                 lease_seconds: 120,
                 poll_interval_ms: 2000,
                 deadline_interval_seconds: 300,
+                batch_size: 20,
             },
             addr: DEFAULT_ADDR.into(),
             database_url: DEFAULT_DATABASE_URL.into(),

@@ -538,6 +538,7 @@ fn worker(database_url: &str, smtp_port: u16, config: &Path) -> Child {
         )
         .env("SAMVERKAN__MAIL__LEASE_SECONDS", "2")
         .env("SAMVERKAN__MAIL__POLL_INTERVAL_MS", "50")
+        .env("SAMVERKAN__MAIL__BATCH_SIZE", "1")
         .env("SAMVERKAN__AUDIT__DATA_DIR", config)
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
@@ -608,8 +609,8 @@ async fn a_worker_killed_mid_send_delivers_after_restart_exactly_once() {
 async fn two_workers_send_each_message_exactly_once() {
     let smtp = Smtp::start(SmtpOptions::default());
     let app = TestApp::spawn().await;
-    // Thirty rows written straight to the outbox, for the demo people.
-    let n = 30;
+    // Forty rows written straight to the outbox, for the demo people.
+    let n = 40;
     {
         use samverkan::db::outbox as store;
         let db = samverkan::db::conn::Db::connect(&app.database_url, 1).unwrap();
@@ -649,6 +650,14 @@ async fn two_workers_send_each_message_exactly_once() {
         .map(|m| m["message_id"].as_str().unwrap().to_string())
         .collect();
     assert_eq!(ids.len(), n);
+    // Both took part: the rows name two lease holders.
+    let db = samverkan::db::conn::Db::connect(&app.database_url, 1).unwrap();
+    let mut c = db.pool.get().unwrap();
+    let sent = samverkan::db::outbox::by_status(&mut c, "sent", 1000).unwrap();
+    assert_eq!(sent.len(), n);
+    let owners: std::collections::BTreeSet<_> =
+        sent.iter().filter_map(|r| r.lease_owner.clone()).collect();
+    assert_eq!(owners.len(), 2, "both workers sent");
 }
 
 #[tokio::test]

@@ -182,24 +182,29 @@ fn due_rows(
 pub fn run(svc: &Services) -> Result<usize, AppError> {
     let now = svc.clock.now();
     let today = svc.clock.today();
-    let ids = svc.read(|c| {
-        Ok(store::collaborations_with_review_status(
-            c,
-            &["under_review", "released"],
-        )?)
-    })?;
+    // The earliest reminder of a decision is a week before it is due.
+    let ids = svc.read(|c| Ok(store::deadline_candidates(c, add(today, 7))?))?;
     let mut written = 0;
     for id in ids {
         let Some(cid) = CollaborationId::parse(&id) else {
             continue;
         };
-        written += svc.write(|conn| {
+        // Decide in a read; take the writer only for rows to write (the unique key drops repeats).
+        let rows = svc.read(|conn| {
             let Some((c, _)) = crate::db::repo::load_collaboration(conn, &cid)? else {
-                return Ok(0);
+                return Ok(vec![]);
             };
             let rows = due_rows(conn, &c, today, now)?;
-            Ok(store::insert(conn, &rows)?)
+            let keys: Vec<String> = rows.iter().filter_map(|r| r.dedup_key.clone()).collect();
+            let written = store::existing_keys(conn, &keys)?;
+            Ok(rows
+                .into_iter()
+                .filter(|r| r.dedup_key.as_ref().is_some_and(|k| !written.contains(k)))
+                .collect::<Vec<_>>())
         })?;
+        if !rows.is_empty() {
+            written += svc.write(|conn| Ok(store::insert(conn, &rows)?))?;
+        }
     }
     Ok(written)
 }

@@ -179,6 +179,9 @@ pub fn check_settings(s: &MailSettings) -> Result<(), String> {
     if !(10..=3_600_000).contains(&s.poll_interval_ms) {
         return Err("mail.poll_interval_ms: must be between 10 and 3600000".into());
     }
+    if !(1..=1000).contains(&s.batch_size) {
+        return Err("mail.batch_size: must be between 1 and 1000".into());
+    }
     if !(1..=86_400).contains(&s.deadline_interval_seconds) {
         return Err("mail.deadline_interval_seconds: must be between 1 and 86400".into());
     }

@@ -36,7 +36,7 @@ impl WorkerConfig {
             lease: Duration::from_secs(m.lease_seconds),
             poll: Duration::from_millis(m.poll_interval_ms),
             deadline_interval: Duration::from_secs(m.deadline_interval_seconds),
-            batch: 20,
+            batch: m.batch_size,
         }
     }
 

@@ -259,16 +259,40 @@ pub fn set_language(conn: &mut DbConn, account: &AccountId, language: &str) -> Q
     Ok(n == 1)
 }
 
-/// The collaborations with a CPUA review in one of these statuses (from the list projection), for the
-/// deadline scheduler.
-pub fn collaborations_with_review_status(
+/// The collaborations that may have a reminder due (from the list projection), for the deadline
+/// scheduler: a decision due by `decision_due_by` (index `cpua_reviews_due`), or a release, whose key
+/// file may still be open.
+pub fn deadline_candidates(
     conn: &mut DbConn,
-    statuses: &[&str],
+    decision_due_by: chrono::NaiveDate,
 ) -> QResult<Vec<String>> {
-    cpua_reviews::table
-        .filter(cpua_reviews::status.eq_any(statuses))
+    let mut ids: Vec<String> = cpua_reviews::table
+        .filter(cpua_reviews::decision_due_on.le(decision_due_by))
+        .filter(cpua_reviews::status.eq("under_review"))
         .select(cpua_reviews::collaboration_id)
-        .distinct()
-        .order(cpua_reviews::collaboration_id)
-        .load(conn)
+        .load(conn)?;
+    ids.extend(
+        cpua_reviews::table
+            .filter(cpua_reviews::status.eq("released"))
+            .select(cpua_reviews::collaboration_id)
+            .load::<String>(conn)?,
+    );
+    ids.sort();
+    ids.dedup();
+    Ok(ids)
+}
+
+/// Which of these deadline keys are already in the outbox.
+pub fn existing_keys(
+    conn: &mut DbConn,
+    keys: &[String],
+) -> QResult<std::collections::BTreeSet<String>> {
+    if keys.is_empty() {
+        return Ok(Default::default());
+    }
+    let found: Vec<Option<String>> = outbox::table
+        .filter(outbox::dedup_key.eq_any(keys))
+        .select(outbox::dedup_key)
+        .load(conn)?;
+    Ok(found.into_iter().flatten().collect())
 }

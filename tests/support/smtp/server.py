@@ -18,6 +18,10 @@ import json
 import os
 import ssl
 import sys
+import warnings
+
+# aiosmtpd 1.4 warns about its own use of Session.login_data.
+warnings.filterwarnings("ignore", category=DeprecationWarning)
 
 from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
 
