@@ -636,12 +636,15 @@ async fn two_workers_send_each_message_exactly_once() {
         assert_eq!(store::insert(&mut c, &rows).unwrap(), n);
     }
     let config = tempfile::tempdir().unwrap();
+    let t0 = Instant::now();
     let _a = Killed(worker(&app.database_url, smtp.port, config.path()));
     let _b = Killed(worker(&app.database_url, smtp.port, config.path()));
     wait_for("every mail", 90, async || {
         (smtp.messages().len() >= n).then_some(())
     })
     .await;
+    // A figure for the report, not an assertion (it includes both workers' start).
+    eprintln!("{n} mails, two workers, batch 1: {:?}", t0.elapsed());
     tokio::time::sleep(Duration::from_secs(3)).await;
     let msgs = smtp.messages();
     assert_eq!(msgs.len(), n, "each message exactly once");
@@ -811,4 +814,40 @@ async fn the_key_file_sequence_notices_the_parties_reminds_the_cpua_and_closes_w
         )
         .await;
     assert_eq!(r.status(), reqwest::StatusCode::CONFLICT);
+}
+
+#[tokio::test]
+async fn outbox_rows_belong_to_the_transaction_that_writes_them() {
+    // A command's mail is written on its own connection and transaction: when the transaction rolls
+    // back, its rows go with it; when it commits, they stay.
+    let app = TestApp::spawn().await;
+    use samverkan::db::outbox as store;
+    let db = samverkan::db::conn::Db::connect(&app.database_url, 1).unwrap();
+    let mut c = db.pool.get().unwrap();
+    let org = samverkan::domain::ids::OrgId::from_db(app.org("Region Uppsala").await);
+    let people =
+        store::people_with_role(&mut c, &org, samverkan::domain::role::Role::CpuaLegal).unwrap();
+    let row = |i: u32| {
+        samverkan::app::notify::row_for(
+            &people[0],
+            None,
+            "cost_agreement_recorded",
+            "notice",
+            None,
+            &json!({"reference": format!("SAM-{i}"), "title": "t", "agreement_reference": "K"}),
+            chrono::Utc::now(),
+        )
+    };
+    let rolled_back: Result<(), samverkan::app::AppError> =
+        samverkan::db::conn::write_transaction(&mut c, |t| {
+            store::insert(t, &[row(1)])?;
+            Err(samverkan::app::AppError::RaceLost(samverkan::msg!(
+                "race_lost.collaboration"
+            )))
+        });
+    assert!(rolled_back.is_err());
+    assert_eq!(store::count_by_status(&mut c, "pending").unwrap(), 0);
+    samverkan::db::conn::write_transaction(&mut c, |t| store::insert(t, &[row(2)]).map(|_| ()))
+        .unwrap();
+    assert_eq!(store::count_by_status(&mut c, "pending").unwrap(), 1);
 }

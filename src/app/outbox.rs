@@ -330,3 +330,18 @@ pub fn notification_log(
         notifications,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_pause_doubles_after_each_failure_up_to_six_hours() {
+        let m = crate::config::Settings::defaults().mail;
+        let cfg = WorkerConfig::from_settings("http://x", &m);
+        assert_eq!(cfg.backoff(1), Duration::from_secs(30));
+        assert_eq!(cfg.backoff(2), Duration::from_secs(60));
+        assert_eq!(cfg.backoff(4), Duration::from_secs(240));
+        assert_eq!(cfg.backoff(40), Duration::from_secs(6 * 3600));
+    }
+}
