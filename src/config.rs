@@ -15,6 +15,7 @@ pub struct Settings {
     pub api: ApiSettings,
     pub log: LogSettings,
     pub audit: AuditSettings,
+    pub mail: MailSettings,
     /// From `SAMVERKAN_ADDR`.
     #[serde(skip)]
     pub addr: String,
@@ -37,6 +38,39 @@ pub struct ServerSettings {
     /// Origins (scheme://host[:port]) a browser may call the API from; empty: CORS closed.
     #[serde(default)]
     pub cors_origins: Vec<String>,
+    /// The address people reach the service at, scheme://host[:port] with no trailing slash: the links
+    /// in mail, and in oidc mode the CSRF Origin check, the callback address and the cookie (an https
+    /// address gives the `__Host-` cookie with `Secure`).
+    /// Empty: in oidc mode the origin of the first provider's `redirect_url`, else `http://` and the
+    /// bound address (see [`Settings::public_url`]).
+    #[serde(default)]
+    pub public_url: String,
+}
+
+/// Mail (e-post): the SMTP server, the sender and how the outbox worker retries.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MailSettings {
+    /// lettre's URL form, e.g. `smtp://user:password@host:587?tls=required` (STARTTLS) or
+    /// `smtps://host:465` (implicit TLS). Empty: mail stays in the outbox.
+    #[serde(default)]
+    pub smtp_url: String,
+    pub from: String,
+    /// A PEM file of CA certificates trusted for the SMTP server besides the system's (a private CA).
+    #[serde(default)]
+    pub ca_file: String,
+    /// Attempts before a message is parked as dead.
+    pub max_attempts: u32,
+    /// The pause after the first failure; it doubles with each attempt (at most six hours).
+    pub retry_base_seconds: u64,
+    /// How long a claimed message is an instance's own before another may take it again.
+    pub lease_seconds: u64,
+    /// How often the worker looks for mail to send.
+    pub poll_interval_ms: u64,
+    /// How often the worker looks for deadlines.
+    pub deadline_interval_seconds: u64,
+    /// How many mails one claim takes.
+    pub batch_size: i64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -61,11 +95,6 @@ pub struct AuthSettings {
     pub token_ttl_hours: i64,
     /// Token requests one client (IP address) may make per minute; more get 429 with Retry-After.
     pub token_requests_per_minute: u32,
-    /// The address people reach the service at (scheme://host[:port]), e.g.
-    /// `https://samverkan.region.example`. Required in oidc mode: the CSRF Origin check compares with
-    /// it, and an https address gives the `__Host-` cookie with `Secure`.
-    #[serde(default)]
-    pub public_url: String,
     /// E-mail addresses (verified by the provider) that become administrators at their first sign-in.
     #[serde(default)]
     pub bootstrap_admins: Vec<String>,
@@ -259,12 +288,6 @@ impl Settings {
         if a.mode == AuthMode::Local {
             return Ok(());
         }
-        if !is_origin(&a.public_url) {
-            return fail(
-                "auth.public_url".into(),
-                "oidc mode needs the address people reach the service at, scheme://host[:port], e.g. https://samverkan.region.example",
-            );
-        }
         if a.oidc.providers.is_empty() {
             return fail(
                 "auth.oidc.providers".into(),
@@ -304,11 +327,11 @@ impl Settings {
                     "must be the name of an environment variable",
                 );
             }
-            let expected = format!("{}/auth/callback", a.public_url);
+            let expected = format!("{}/auth/callback", self.public_url());
             if p.redirect_url != expected {
                 return fail(
                     key("redirect_url"),
-                    &format!("must be {expected} (auth.public_url followed by /auth/callback)"),
+                    &format!("must be {expected} (the service's address, server.public_url or the first provider's, followed by /auth/callback)"),
                 );
             }
             if !p.scopes.iter().any(|s| s == "openid") {
@@ -333,9 +356,35 @@ impl Settings {
         Ok(())
     }
 
+    /// The address people reach the service at, scheme://host[:port]: `server.public_url` when set;
+    /// otherwise, in oidc mode, the origin of the first provider's `redirect_url` (the address the
+    /// provider sends people back to), and else `http://` with the address the server binds.
+    pub fn public_url(&self) -> String {
+        if !self.server.public_url.is_empty() {
+            return self.server.public_url.clone();
+        }
+        if self.auth.mode == AuthMode::Oidc {
+            if let Some(u) = self
+                .auth
+                .oidc
+                .providers
+                .first()
+                .and_then(|p| url::Url::parse(&p.redirect_url).ok())
+            {
+                return u.origin().ascii_serialization();
+            }
+        }
+        let addr = if self.addr.is_empty() {
+            DEFAULT_ADDR
+        } else {
+            self.addr.as_str()
+        };
+        format!("http://{addr}")
+    }
+
     /// Whether the service is reached over HTTPS (cookies then get `__Host-` and `Secure`).
     pub fn is_https(&self) -> bool {
-        self.auth.public_url.starts_with("https://")
+        self.public_url().starts_with("https://")
     }
 }
 
@@ -390,13 +439,13 @@ impl Settings {
                 max_body_bytes: 262_144,
                 workers: 0,
                 cors_origins: vec![],
+                public_url: String::new(),
             },
             database: DatabaseSettings { pool_size: 8 },
             auth: AuthSettings {
                 mode: AuthMode::Local,
                 token_ttl_hours: 12,
                 token_requests_per_minute: 30,
-                public_url: String::new(),
                 bootstrap_admins: vec![],
                 bootstrap_organisation: String::new(),
                 oidc: OidcSettings::default(),
@@ -414,6 +463,17 @@ impl Settings {
                 signing_key_file: String::new(),
                 data_dir: String::new(),
                 checkpoint_interval_minutes: 60,
+            },
+            mail: MailSettings {
+                smtp_url: String::new(),
+                from: "samverkan@region.example".into(),
+                ca_file: String::new(),
+                max_attempts: 8,
+                retry_base_seconds: 30,
+                lease_seconds: 120,
+                poll_interval_ms: 2000,
+                deadline_interval_seconds: 300,
+                batch_size: 20,
             },
             addr: DEFAULT_ADDR.into(),
             database_url: DEFAULT_DATABASE_URL.into(),
@@ -467,6 +527,15 @@ impl Settings {
                 "audit.checkpoint_interval_minutes",
                 "must be between 0 (off) and 10080 (a week)",
             );
+        }
+        if !self.server.public_url.is_empty() && !is_origin(&self.server.public_url) {
+            return fail(
+                "server.public_url",
+                "must be an http(s) URL with a host and no trailing slash, e.g. https://samverkan.region.example",
+            );
+        }
+        if let Err(why) = crate::app::mailer::check_settings(&self.mail) {
+            return Err(anyhow::anyhow!("configuration: {why}"));
         }
         if tracing_subscriber::EnvFilter::try_new(&self.log.level).is_err() {
             return fail("log.level", "is not a valid tracing filter");
@@ -588,7 +657,7 @@ mod tests {
     fn oidc_settings() -> Settings {
         let mut s = Settings::defaults();
         s.auth.mode = AuthMode::Oidc;
-        s.auth.public_url = "https://samverkan.region.example".into();
+        s.server.public_url = "https://samverkan.region.example".into();
         s.auth.oidc.providers = vec![OidcProviderSettings {
             name: "region".into(),
             issuer: "https://idp.region.example".into(),
@@ -609,7 +678,6 @@ mod tests {
             dir.join("default.toml"),
             r#"[auth]
 mode = "oidc"
-public_url = "https://samverkan.region.example"
 bootstrap_admins = ["it-admin@region.example"]
 [[auth.oidc.providers]]
 name = "region"
@@ -630,7 +698,10 @@ scopes = ["openid", "profile", "email"]
 
         type Case = (fn(&mut Settings), &'static str);
         let cases: Vec<Case> = vec![
-            (|s| s.auth.public_url = String::new(), "auth.public_url"),
+            (
+                |s| s.server.public_url = "samverkan.region.example".into(),
+                "server.public_url",
+            ),
             (|s| s.auth.oidc.providers.clear(), "auth.oidc.providers"),
             (
                 |s| s.auth.oidc.providers[0].redirect_url = "https://evil.example/cb".into(),

@@ -32,6 +32,9 @@ struct Cli {
 enum Cmd {
     /// Serve the API (the default).
     Serve,
+    /// Send the mail outbox and write deadline reminders, without serving HTTP (`serve` does this
+    /// too); runs until interrupted. Several may run on one database.
+    Worker,
     /// Apply the database migrations and seed the reference data, then exit.
     Migrate,
     /// Rebuild the list projections (registers, CPUA reviews, due dates, step) from every stored
@@ -141,6 +144,7 @@ async fn main() -> ExitCode {
     init_tracing(&settings);
     let result = match cli.command.unwrap_or(Cmd::Serve) {
         Cmd::Serve => serve(settings).await,
+        Cmd::Worker => worker(settings).await,
         Cmd::Migrate => prepare_database(&settings, &SystemClock).map(|_| {
             println!("migrations applied and reference data in place");
             ExitCode::SUCCESS
@@ -183,6 +187,30 @@ async fn serve(settings: Settings) -> anyhow::Result<ExitCode> {
     let app = Application::build(settings, Arc::new(SystemClock))?;
     tracing::info!(%addr, port = app.port(), "samverkan serving; API docs at /api/docs");
     app.run_until_stopped().await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn worker(settings: Settings) -> anyhow::Result<ExitCode> {
+    if settings.mail.smtp_url.is_empty() {
+        anyhow::bail!(
+            "mail.smtp_url: not set, so the worker has nothing to send through (mail stays in the outbox)"
+        );
+    }
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let svc = samverkan::app::Services {
+        db: prepare_database(&settings, clock.as_ref())?,
+        clock,
+        rulebooks: Arc::new(samverkan::startup::load_rulebooks(&settings)?),
+        templates: Arc::new(samverkan::startup::load_templates(&settings)?),
+        audit_key: None,
+    };
+    let Some(w) = samverkan::startup::mail_worker(&settings, &svc)? else {
+        anyhow::bail!("mail.smtp_url: not set");
+    };
+    tracing::info!("samverkan worker: sending the mail outbox; Ctrl-C stops it");
+    println!("worker started");
+    actix_web::rt::signal::ctrl_c().await?;
+    w.stop();
     Ok(ExitCode::SUCCESS)
 }
 

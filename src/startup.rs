@@ -19,6 +19,30 @@ pub struct Application {
     server: Server,
     /// The server's own audit checkpoints; stops when the application is dropped.
     _checkpointer: Option<crate::app::checkpoint::Checkpointer>,
+    /// The mail outbox worker (with the deadline scheduler), when `[mail] smtp_url` is set.
+    _mail_worker: Option<crate::app::outbox::Worker>,
+}
+
+/// The outbox worker for these settings, or `None` (with a warning) when no SMTP server is configured:
+/// mail then stays in the outbox.
+pub fn mail_worker(
+    settings: &Settings,
+    svc: &Services,
+) -> anyhow::Result<Option<crate::app::outbox::Worker>> {
+    let templates = Arc::new(crate::app::mailer::MailTemplates::builtin()?);
+    let Some(mailer) = crate::app::mailer::Mailer::from_settings(&settings.mail)? else {
+        tracing::warn!("no mail.smtp_url: notices and reminders are written to the outbox and stay there until an SMTP server is configured");
+        return Ok(None);
+    };
+    let cfg =
+        crate::app::outbox::WorkerConfig::from_settings(&settings.public_url(), &settings.mail);
+    tracing::info!(from = %settings.mail.from, "mail: sending the outbox through SMTP");
+    Ok(Some(crate::app::outbox::Worker::start(
+        svc.clone(),
+        Arc::new(mailer),
+        templates,
+        cfg,
+    )))
 }
 
 /// The audit signing key at its configured place (generated there on first start), or `None` with a
@@ -168,6 +192,7 @@ impl Application {
                 std::time::Duration::from_secs(minutes * 60),
             )
         });
+        let mail_worker = mail_worker(&settings, &svc)?;
         let state = web::Data::new(AppState::new(svc, settings).with_providers(providers));
         let mut server = HttpServer::new(move || {
             App::new()
@@ -191,6 +216,7 @@ impl Application {
             port: local.port(),
             server: server.run(),
             _checkpointer: checkpointer,
+            _mail_worker: mail_worker,
         })
     }
 

@@ -117,7 +117,7 @@ impl Harness {
         s.database.pool_size = 4;
         s.database_url = db.url.clone();
         s.auth.mode = AuthMode::Oidc;
-        s.auth.public_url = base.clone();
+        s.server.public_url = base.clone();
         s.auth.bootstrap_admins = vec!["admin@region.example".into()];
         s.auth.oidc.providers = vec![OidcProviderSettings {
             name: "test".into(),
@@ -721,7 +721,7 @@ fn a_provider_that_cannot_be_discovered_stops_the_start_naming_it() {
     s.addr = "127.0.0.1:0".into();
     s.database_url = db.url.clone();
     s.auth.mode = AuthMode::Oidc;
-    s.auth.public_url = "http://127.0.0.1:8080".into();
+    s.server.public_url = "http://127.0.0.1:8080".into();
     s.auth.oidc.providers = vec![OidcProviderSettings {
         name: "region".into(),
         issuer: format!("http://127.0.0.1:{port}"),

@@ -81,7 +81,7 @@ pub fn roles_for(kind: CommandKind) -> &'static [Role] {
         | RecordThirdCountryAssessment
         | RecordCoordination
         | OverrideClassification => &[CpuaLegal],
-        ToDataRelease | ReleaseAmendmentData => &[CpuaLegal, RegisterHolder],
+        ToDataRelease | ReleaseAmendmentData | RecordKeyFileDeleted => &[CpuaLegal, RegisterHolder],
         RecordCostAgreement => &[Finance, CpuaLegal],
         AddInternalNote => &[
             CompanyRepresentative,

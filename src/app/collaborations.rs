@@ -347,6 +347,16 @@ fn load_visible(
     Ok((c, version, loaded))
 }
 
+/// The collaboration, when the actor may see it (404 otherwise), for reads of other modules.
+pub(crate) fn visible(
+    conn: &mut DbConn,
+    rulebooks: &RulebookSet,
+    actor: &Actor,
+    id: &str,
+) -> Result<Collaboration, AppError> {
+    load_visible(conn, rulebooks, actor, id).map(|(c, _, _)| c)
+}
+
 /// The organisation a command acts for, for authorization: the CPUA track, or for a feasibility answer
 /// the register's current CPUA (each register holder answers for their own register).
 fn target_org(cmd: &Command, loaded: &Loaded) -> Option<OrgId> {
@@ -434,7 +444,10 @@ pub fn execute(
         agreement_version: version_evidence.as_ref(),
         acknowledged: &acknowledge,
     };
-    let mut next = lifecycle::execute(&c, cmd, &ctx)?;
+    let lifecycle::Executed {
+        state: mut next,
+        events,
+    } = lifecycle::execute(&c, cmd, &ctx)?;
     // Facts changed: classify again with the rulebook in force, keeping legal's overrides.
     let mut reclassified = None;
     if kind == CommandKind::UpdateDetails {
@@ -488,6 +501,8 @@ pub fn execute(
             now,
         )?;
     }
+    // The notices of the events, in this same transaction: none for a change that rolls back.
+    super::notify::enqueue(conn, &next, &events, &loaded.registers, now)?;
     view(conn, rulebooks, actor, next, version + 1, now, today)
 }
 

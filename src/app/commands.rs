@@ -365,6 +365,12 @@ pub enum ActionInput {
         reported_on: NaiveDate,
         summary: String,
     },
+    /// The CPUA deleted the key file of its release; closes the key-file deadline (seed 000, "Hur och
+    /// vilka data lämnas ut?").
+    RecordKeyFileDeleted {
+        cpua: String,
+        deleted_on: NaiveDate,
+    },
     ConfirmDisposal {
         disposition: Disposition,
         confirmed_on: NaiveDate,
@@ -770,6 +776,12 @@ impl ActionInput {
                 reported_on,
                 summary: e.text("summary", &summary, TEXT_MAX),
             }),
+            ActionInput::RecordKeyFileDeleted { cpua, deleted_on } => {
+                Command::RecordKeyFileDeleted {
+                    cpua: e.org("cpua", &cpua),
+                    deleted_on,
+                }
+            }
             ActionInput::ConfirmDisposal {
                 disposition,
                 confirmed_on,

@@ -10,11 +10,15 @@ pub mod classification;
 pub mod clock;
 pub mod collaborations;
 pub mod commands;
+pub mod deadlines;
 pub mod error;
 pub mod identity;
 pub mod login;
+pub mod mailer;
 pub mod metrics;
+pub mod notify;
 pub mod oidc;
+pub mod outbox;
 pub mod reference;
 pub mod seed;
 

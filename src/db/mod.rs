@@ -3,6 +3,7 @@ pub mod conn;
 pub mod identity;
 pub mod lists;
 pub mod login;
+pub mod outbox;
 pub mod repo;
 pub mod schema;
 

@@ -23,6 +23,10 @@ diesel::table! {
         is_demo -> Bool,
         created_at -> Timestamp,
         last_login_at -> Nullable<Timestamp>,
+        /// The person's language for mail: `sv` (default) or `en`.
+        language -> Text,
+        /// Whether the person wants notices that are not deadlines.
+        notices -> Bool,
     }
 }
 
@@ -279,5 +283,31 @@ diesel::table! {
         step_up_session -> Nullable<Text>,
         created_at -> Timestamp,
         expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// The transactional outbox: one mail to one person, written with the change it tells of.
+    outbox (id) {
+        id -> Text,
+        collaboration_id -> Nullable<Text>,
+        event -> Text,
+        kind -> Text,
+        dedup_key -> Nullable<Text>,
+        recipient_account -> Text,
+        recipient_name -> Text,
+        recipient_org -> Text,
+        recipient_role -> Text,
+        recipient_email -> Nullable<Text>,
+        language -> Text,
+        data -> Text,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        lease_until -> Nullable<Timestamp>,
+        lease_owner -> Nullable<Text>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamp,
+        sent_at -> Nullable<Timestamp>,
     }
 }

@@ -448,6 +448,10 @@ pub struct Release {
     /// Why the key is kept longer, approved in the ethics approval (seed 000).
     pub extended_retention_justification: Option<String>,
     pub recorded_by: AccountId,
+    /// When the CPUA recorded the key file deleted (kodnyckel raderad); until then the key-file
+    /// deadline stays open.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_deleted_on: Option<NaiveDate>,
 }
 
 /// Where one CPUA's part of the collaboration stands (steps 4, 5 and 7 are tracked per CPUA: seed

@@ -43,6 +43,8 @@ pub enum EventType {
     ApiKeyRevoked,
     /// A person switched the role their session acts in.
     ActiveMembershipChanged,
+    /// A person changed their mail language or turned notices on or off.
+    NotificationPreferencesChanged,
 }
 
 impl EventType {
@@ -69,6 +71,7 @@ impl EventType {
             EventType::ApiKeyCreated => "api_key_created",
             EventType::ApiKeyRevoked => "api_key_revoked",
             EventType::ActiveMembershipChanged => "active_membership_changed",
+            EventType::NotificationPreferencesChanged => "notification_preferences_changed",
         }
     }
 
@@ -104,6 +107,7 @@ impl EventType {
                 | ToResults
                 | ToArchiving
                 | ConfirmDisposal
+                | RecordKeyFileDeleted
                 | ToClosed
                 | ToWithdrawn
                 | OpenAmendment
@@ -131,7 +135,8 @@ impl EventType {
             | EventType::MembershipRevoked
             | EventType::ApiKeyCreated
             | EventType::ApiKeyRevoked
-            | EventType::ActiveMembershipChanged => Visibility::Internal,
+            | EventType::ActiveMembershipChanged
+            | EventType::NotificationPreferencesChanged => Visibility::Internal,
         }
     }
 
@@ -158,6 +163,7 @@ impl EventType {
             EventType::ApiKeyCreated,
             EventType::ApiKeyRevoked,
             EventType::ActiveMembershipChanged,
+            EventType::NotificationPreferencesChanged,
         ];
         v.extend(CommandKind::ALL.iter().copied().map(EventType::Command));
         v

@@ -4,6 +4,7 @@ pub mod auth_routes;
 pub mod extract;
 pub mod headers;
 pub mod identity_api;
+pub mod mail;
 pub mod metrics;
 pub mod openapi;
 pub mod problem;
@@ -95,7 +96,7 @@ fn bearer(req: &ServiceRequest) -> Result<String, AppError> {
 /// A request authenticates with a bearer token (`Authorization`) or, when it has none, with the
 /// session cookie. An unsafe request (POST, PUT, PATCH, DELETE) made with the cookie also needs the
 /// session's CSRF token (header `X-CSRF-Token`, or the form field `csrf_token`) and an `Origin` (or
-/// `Referer`) equal to `auth.public_url`. Bearer tokens never need CSRF.
+/// `Referer`) equal to the service's address ([`Settings::public_url`](crate::config::Settings::public_url)). Bearer tokens never need CSRF.
 pub async fn authenticate(
     mut req: ServiceRequest,
     next: Next<impl MessageBody>,
@@ -227,7 +228,7 @@ async fn cookie_actor(
             | actix_web::http::Method::OPTIONS
     );
     if unsafe_method {
-        check_origin(req, &state.settings.auth.public_url)?;
+        check_origin(req, &state.settings.public_url())?;
         let given = csrf_token_of(req).await?;
         let Some(given) = given else {
             return Err(AppError::Forbidden(crate::msg!("csrf.missing_token")));

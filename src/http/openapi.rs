@@ -51,6 +51,7 @@ impl Modify for BearerAuth {
         (name = "health", description = "Liveness and readiness"),
         (name = "documentation", description = "This description and its page"),
         (name = "operations", description = "Prometheus metrics for operators"),
+        (name = "mail", description = "Notices, deadline reminders and the mail outbox"),
     )
 )]
 struct ApiDoc;

@@ -20,7 +20,7 @@ use std::sync::OnceLock;
 use utoipa::openapi::path::HttpMethod;
 use utoipa::OpenApi;
 
-use super::{api, auth_routes, identity_api, metrics, openapi};
+use super::{api, auth_routes, identity_api, mail, metrics, openapi};
 use crate::app::AppError;
 
 /// Who may call a route.
@@ -135,6 +135,9 @@ route_table! {
     Authenticated api::agreement_file,
     Authenticated api::agreement_deviation,
     Authenticated metrics::metrics,
+    Authenticated mail::notifications,
+    Authenticated mail::set_notifications,
+    Authenticated mail::admin_outbox,
 }
 
 fn actix_method(m: &HttpMethod) -> Method {

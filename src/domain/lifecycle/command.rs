@@ -69,6 +69,8 @@ command_kinds! {
     /// Step 9.
     ToArchiving = "archiving", true;
     ConfirmDisposal = "confirm_disposal", false;
+    /// The CPUA deleted the key file of its release (seed 000, "Hur och vilka data lämnas ut?").
+    RecordKeyFileDeleted = "record_key_file_deleted", false;
     ToClosed = "closed", true;
     ToWithdrawn = "withdrawn", true;
     OpenAmendment = "open_amendment", false;
@@ -106,6 +108,7 @@ impl CommandKind {
                 | CommandKind::ReconsiderDecision
                 | CommandKind::RecordAppealOutcome
                 | CommandKind::ToDataRelease
+                | CommandKind::RecordKeyFileDeleted
                 | CommandKind::DecideAmendment
                 | CommandKind::ReleaseAmendmentData
         )
@@ -359,6 +362,10 @@ pub enum Command {
     ToResults,
     ToArchiving,
     ConfirmDisposal(DisposalConfirmation),
+    RecordKeyFileDeleted {
+        cpua: OrgId,
+        deleted_on: NaiveDate,
+    },
     ToClosed,
     ToWithdrawn {
         reason: String,
@@ -421,6 +428,7 @@ impl Command {
             Command::ToResults => K::ToResults,
             Command::ToArchiving => K::ToArchiving,
             Command::ConfirmDisposal(_) => K::ConfirmDisposal,
+            Command::RecordKeyFileDeleted { .. } => K::RecordKeyFileDeleted,
             Command::ToClosed => K::ToClosed,
             Command::ToWithdrawn { .. } => K::ToWithdrawn,
             Command::OpenAmendment { .. } => K::OpenAmendment,
@@ -443,6 +451,7 @@ impl Command {
             | Command::ReconsiderDecision { cpua, .. }
             | Command::RecordAppealOutcome { cpua, .. }
             | Command::ToDataRelease { cpua, .. }
+            | Command::RecordKeyFileDeleted { cpua, .. }
             | Command::DecideAmendment { cpua, .. }
             | Command::ReleaseAmendmentData { cpua, .. } => Some(cpua),
             _ => None,
@@ -475,4 +484,191 @@ pub fn ethics_approval(
         decided_on,
         key_retention_months,
     })
+}
+
+/// What a command caused (domänhändelse): the facts the application turns into notices and deadlines.
+/// Each is derived from the state before and after the command, so a command cannot change the case
+/// without the event that tells of it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum DomainEvent {
+    /// Step 2: the register holders are asked whether the extraction is feasible (seed 001, "2. Kontakt
+    /// med registerhållare").
+    FeasibilityRequested { registers: Vec<RegisterId> },
+    /// Step 4: one CPUA's application became complete; its release decision is due on `due_on`, 30 days
+    /// later (seed 001, "5. Beslut om utlämnande").
+    ApplicationCompleted {
+        cpua: OrgId,
+        cpua_name: String,
+        due_on: Option<NaiveDate>,
+    },
+    /// Step 5: one CPUA decided (or reconsidered, or an appeal changed the outcome).
+    DecisionTaken {
+        cpua: OrgId,
+        cpua_name: String,
+        outcome: DecisionOutcome,
+    },
+    /// The written cost agreement was recorded (seed 001, "2. Kontakt med registerhållare": costs).
+    CostAgreementRecorded { reference: String },
+    /// Step 7: one CPUA released its data; its key file is deleted on `key_deletion_on` (seed 000,
+    /// "Hur och vilka data lämnas ut?").
+    DataReleased {
+        cpua: OrgId,
+        cpua_name: String,
+        released_on: NaiveDate,
+        key_deletion_on: NaiveDate,
+    },
+    /// The CPUA recorded its key file deleted: nothing can be corrected or added any more (seed 000,
+    /// "Hur och vilka data lämnas ut?").
+    KeyFileDeleted {
+        cpua: OrgId,
+        cpua_name: String,
+        deleted_on: NaiveDate,
+    },
+    /// Step 9: the recipient confirmed that every copy was archived or deleted.
+    DisposalConfirmed,
+}
+
+impl DomainEvent {
+    /// The stable code of the event, which also names its mail template.
+    pub fn code(&self) -> &'static str {
+        match self {
+            DomainEvent::FeasibilityRequested { .. } => "feasibility_requested",
+            DomainEvent::ApplicationCompleted { .. } => "application_completed",
+            DomainEvent::DecisionTaken { .. } => "decision_taken",
+            DomainEvent::CostAgreementRecorded { .. } => "cost_agreement_recorded",
+            DomainEvent::DataReleased { .. } => "data_released",
+            DomainEvent::KeyFileDeleted { .. } => "key_file_deleted",
+            DomainEvent::DisposalConfirmed => "disposal_confirmed",
+        }
+    }
+}
+
+/// The events a change from `before` to `after` caused.
+pub fn events_between(before: &Collaboration, after: &Collaboration) -> Vec<DomainEvent> {
+    use crate::domain::step::Step;
+    let mut out = Vec::new();
+    if before.step != Step::RegisterContact && after.step == Step::RegisterContact {
+        out.push(DomainEvent::FeasibilityRequested {
+            registers: after.registers.clone(),
+        });
+    }
+    for r in &after.cpua_reviews {
+        let old = before.review(&r.cpua);
+        let was_complete = old.is_some_and(|o| o.application_complete_at.is_some());
+        if r.application_complete_at.is_some() && !was_complete {
+            out.push(DomainEvent::ApplicationCompleted {
+                cpua: r.cpua.clone(),
+                cpua_name: r.cpua_name.clone(),
+                due_on: r.decision_due_on,
+            });
+        }
+        let old_decision = old.and_then(|o| o.decision.as_ref());
+        if let Some(d) = &r.decision {
+            let changed =
+                old_decision.is_none_or(|o| o.decided_at != d.decided_at || o.outcome != d.outcome);
+            if changed {
+                out.push(DomainEvent::DecisionTaken {
+                    cpua: r.cpua.clone(),
+                    cpua_name: r.cpua_name.clone(),
+                    outcome: d.outcome,
+                });
+            }
+        }
+        if let (Some(rel), false) = (&r.release, old.is_some_and(|o| o.release.is_some())) {
+            out.push(DomainEvent::DataReleased {
+                cpua: r.cpua.clone(),
+                cpua_name: r.cpua_name.clone(),
+                released_on: rel.released_on,
+                key_deletion_on: rel.key_deletion_on,
+            });
+        }
+        let was_deleted = old
+            .and_then(|o| o.release.as_ref())
+            .is_some_and(|o| o.key_deleted_on.is_some());
+        if let (Some(on), false) = (
+            r.release.as_ref().and_then(|x| x.key_deleted_on),
+            was_deleted,
+        ) {
+            out.push(DomainEvent::KeyFileDeleted {
+                cpua: r.cpua.clone(),
+                cpua_name: r.cpua_name.clone(),
+                deleted_on: on,
+            });
+        }
+    }
+    if let (Some(ca), None) = (&after.cost_agreement, &before.cost_agreement) {
+        out.push(DomainEvent::CostAgreementRecorded {
+            reference: ca.reference.clone(),
+        });
+    }
+    if after.disposal.is_some() && before.disposal.is_none() {
+        out.push(DomainEvent::DisposalConfirmed);
+    }
+    out
+}
+
+#[cfg(test)]
+mod event_tests {
+    use super::super::testkit::*;
+    use super::*;
+
+    #[test]
+    fn the_register_contact_asks_the_register_holders() {
+        // Seed 001, "2. Kontakt med registerhållare": the register holder is asked about feasibility.
+        let k = Kit::new();
+        let before = k.collab(Scenario::public_research());
+        let after = k.run(&before, Command::ToRegisterContact).unwrap();
+        assert_eq!(
+            events_between(&before, &after),
+            vec![DomainEvent::FeasibilityRequested {
+                registers: after.registers.clone()
+            }]
+        );
+        // Nothing happened, nothing is told.
+        assert!(events_between(&after, &after).is_empty());
+    }
+
+    #[test]
+    fn a_complete_application_names_its_cpua_and_the_decision_due_date() {
+        // Seed 001, "5. Beslut om utlämnande": the decision within 30 days of the complete application.
+        let k = Kit::new();
+        let before = k.walk_to_ethics(Scenario::two_cpuas());
+        let after = k.run(&before, k.application(&k.a)).unwrap();
+        let ev = events_between(&before, &after);
+        assert_eq!(ev.len(), 1, "{ev:?}");
+        match &ev[0] {
+            DomainEvent::ApplicationCompleted { cpua, due_on, .. } => {
+                assert_eq!(cpua, &k.a);
+                assert_eq!(*due_on, k.today().checked_add_days(chrono::Days::new(30)));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_decision_and_a_release_are_events_of_their_cpua() {
+        let k = Kit::new();
+        let applied = k.walk_to_applied(Scenario::public_research());
+        let decided = k.walk_to_decided(Scenario::public_research());
+        let ev = events_between(&applied, &decided);
+        assert!(
+            ev.iter().all(|e| matches!(
+                e,
+                DomainEvent::DecisionTaken {
+                    outcome: DecisionOutcome::Approved,
+                    ..
+                }
+            )) && !ev.is_empty(),
+            "{ev:?}"
+        );
+        let agreed = k.walk_to_agreement_recorded(Scenario::public_research());
+        let cpua = agreed.cpua_reviews[0].cpua.clone();
+        let released = k.release(&agreed, &cpua);
+        let ev = events_between(&agreed, &released);
+        assert!(
+            matches!(&ev[..], [DomainEvent::DataReleased { cpua: c, .. }] if c == &cpua),
+            "{ev:?}"
+        );
+    }
 }

@@ -35,6 +35,7 @@ mod details;
 mod ethics;
 mod evidence;
 mod feasibility;
+mod key_file;
 mod linkage;
 mod notes;
 pub mod obligations;
@@ -152,6 +153,7 @@ fn guard_state(
         K::ToResults => results::guard(c),
         K::ToArchiving => archiving::guard(c),
         K::ConfirmDisposal => archiving::guard_confirm(c),
+        K::RecordKeyFileDeleted => key_file::guard(c, track),
         K::ToClosed => archiving::guard_close(c),
         K::ToWithdrawn => withdrawal::guard(c),
         K::OpenAmendment => amendment::guard_open(c),
@@ -190,9 +192,18 @@ pub fn prompts(c: &Collaboration, kind: CommandKind) -> Vec<Advice> {
     }
 }
 
+/// What a command produced: the new state and the domain events it caused (DESIGN.md, "Commands
+/// return events").
+#[derive(Debug, Clone)]
+pub struct Executed {
+    pub state: Collaboration,
+    pub events: Vec<DomainEvent>,
+}
+
 /// Runs a command: guard, validate, apply, then the "bör" warnings it raised must each be passed with a
-/// reason. Returns the new state; the caller persists it together with the audit event.
-pub fn execute(c: &Collaboration, cmd: Command, ctx: &Context) -> Result<Collaboration, Refusal> {
+/// reason. Returns the new state and its events; the caller persists the state together with the audit
+/// event and the outbox rows of the events, in one transaction.
+pub fn execute(c: &Collaboration, cmd: Command, ctx: &Context) -> Result<Executed, Refusal> {
     let kind = cmd.kind();
     guard_state(c, kind, cmd.cpua(), ctx)?;
     // A command naming an agreement version hears first whether that version exists as named.
@@ -245,6 +256,9 @@ pub fn execute(c: &Collaboration, cmd: Command, ctx: &Context) -> Result<Collabo
         Command::ToResults => n.step = Step::Results,
         Command::ToArchiving => n.step = Step::Archiving,
         Command::ConfirmDisposal(d) => archiving::apply_confirm(&mut n, d, ctx)?,
+        Command::RecordKeyFileDeleted { cpua, deleted_on } => {
+            key_file::apply(&mut n, &cpua, deleted_on, ctx)?
+        }
         Command::ToClosed => archiving::apply_close(&mut n, ctx),
         Command::ToWithdrawn { reason } => withdrawal::apply(&mut n, reason, ctx),
         Command::OpenAmendment {
@@ -269,7 +283,8 @@ pub fn execute(c: &Collaboration, cmd: Command, ctx: &Context) -> Result<Collabo
     }
     advice::pass(&mut n, kind, raised, ctx)?;
     n.step = derive_step(&n, ctx.obligations);
-    Ok(n)
+    let events = events_between(c, &n);
+    Ok(Executed { state: n, events })
 }
 
 /// The collaboration's step follows from its CPUA tracks while they are open: the slowest active CPUA sets

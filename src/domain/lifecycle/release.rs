@@ -110,6 +110,7 @@ pub(super) fn validate(
             None
         },
         recorded_by: ctx.actor.account.clone(),
+        key_deleted_on: None,
     })
 }
 

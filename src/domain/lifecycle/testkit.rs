@@ -361,6 +361,7 @@ impl Kit {
             | K::ReconsiderDecision
             | K::RecordAppealOutcome
             | K::ToDataRelease
+            | K::RecordKeyFileDeleted
             | K::DecideAmendment
             | K::ReleaseAmendmentData => legal(cmd.cpua()),
             K::ToAgreement
@@ -398,7 +399,7 @@ impl Kit {
             agreement_version: self.version.as_ref(),
             acknowledged: &acknowledged,
         };
-        execute(c, cmd, &ctx)
+        execute(c, cmd, &ctx).map(|e| e.state)
     }
 
     pub fn run(&self, c: &Collaboration, cmd: Command) -> Result<Collaboration, Refusal> {

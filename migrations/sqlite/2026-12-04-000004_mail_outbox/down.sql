@@ -1,0 +1,3 @@
+DROP TABLE outbox;
+ALTER TABLE accounts DROP COLUMN notices;
+ALTER TABLE accounts DROP COLUMN language;

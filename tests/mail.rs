@@ -1,0 +1,853 @@
+//! Mail and deadlines against a real SMTP server: `tests/support/smtp/server.py` (aiosmtpd, installed by
+//! `.ci/run` in a venv), once with STARTTLS and authentication on a certificate made at test start with
+//! the `openssl` command. Each test has its own database (SQLite, or PostgreSQL with TEST_DATABASE_URL).
+#[path = "api/helpers.rs"]
+#[allow(dead_code)]
+mod helpers;
+#[path = "support/test_db.rs"]
+mod test_db;
+
+/// The agreement terms `helpers.rs` signs with (a copy of the API tests' `agreements::full_terms`).
+mod agreements {
+    use crate::helpers::TestApp;
+    use serde_json::{json, Value};
+
+    pub async fn full_terms(app: &TestApp) -> Value {
+        let uppsala = app.org("Region Uppsala").await;
+        let university = app.org("Exempeluniversitetet").await;
+        let company = app.org("Exempel Läkemedel AB").await;
+        json!({
+            "background": "Hjärtinfarkt är en vanlig dödsorsak; långtidsutfallen efter olika strategier är ofullständigt kända.",
+            "research_plan_summary": "Registerbaserad kohortstudie 2015–2025 med propensity score-matchning.",
+            "goals": ["Jämföra femårsöverlevnad mellan strategierna.", "Publicera i en referentgranskad tidskrift."],
+            "deliverables": [
+                {"what": "Pseudonymiserat datauttag", "due": "2026-11-01", "by": "Uppsala Clinical Research Center"},
+                {"what": "Slutrapport till registret", "due": "2027-09-01", "by": "Exempeluniversitetet"}
+            ],
+            "parties": [
+                {"organisation": uppsala, "address": "Box 602, 751 25 Uppsala",
+                 "contact": person("Lars Jurist", "Registerjurist"), "signatory": person("Maria Direktör", "Hälso- och sjukvårdsdirektör")},
+                {"organisation": university, "address": "Box 256, 751 05 Uppsala",
+                 "contact": person("Per Forskare", "Projektledare"), "signatory": person("Eva Prefekt", "Prefekt")},
+                {"organisation": company, "address": "Vasagatan 10, 111 20 Stockholm",
+                 "contact": person("Karin Företagsson", "Medical Affairs"), "signatory": person("Olof Vd", "VD")}
+            ],
+            "variable_descriptions": {"alder": "Ålder, år", "kon": "Kön", "diagnosdatum": "Datum för diagnos", "behandling": "Behandlingsstrategi"},
+            "period_from": "2015-01-01",
+            "period_to": "2025-12-31",
+            "transfer_method": "Krypterad filöverföring",
+            "encryption": "AES-256",
+            "password_sent_separately": true,
+            "data_protection": {"storage": "Universitetets säkra server för känsliga personuppgifter.", "access": ["Per Forskare", "En biostatistiker"]},
+            "publication": {"acknowledgement": "Författarna tackar Exempelregistret för hjärtintensivvård.", "review_days": 30},
+            "report_back": "Resultaten återrapporteras till registrets styrgrupp.",
+            "costs": {"estimate": 11_400_000, "hourly_rate": 95_000, "hours": 120, "expenses": [],
+                      "invoicing_schedule": "Vid leverans av datauttaget.", "vat_rate_bp": 2500, "payment_terms_days": 30, "payer": "company"},
+            "term": {"start": "2026-09-15", "end": "2027-12-31", "notice_days": 90},
+            "archiving": {"delete_within_days": 30, "confirmed_by": "Forskningshuvudmannens projektledare"},
+            "disputes": {"venue": "Uppsala tingsrätt"},
+            "product": {"name": "Exempelmab", "authorisation": "EU/1/26/0001"}
+        })
+    }
+
+    fn person(name: &str, title: &str) -> Value {
+        json!({"name": name, "title": title, "email": format!("{}@example.se", name.split(' ').next().unwrap().to_lowercase())})
+    }
+}
+
+use helpers::{ok, TestApp};
+use serde_json::{json, Value};
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The Python that has aiosmtpd: `SMTP_TEST_PYTHON`, else the venv `.ci/run` makes.
+fn python() -> PathBuf {
+    if let Ok(p) = std::env::var("SMTP_TEST_PYTHON") {
+        return p.into();
+    }
+    let home = std::env::var("HOME").unwrap_or_default();
+    let venv = Path::new(&home).join(".cache/samverkan-smtp-venv/bin/python");
+    assert!(
+        venv.exists(),
+        "the mail tests need aiosmtpd: run .ci/run, or `python3 -m venv ~/.cache/samverkan-smtp-venv && ~/.cache/samverkan-smtp-venv/bin/pip install aiosmtpd`, or set SMTP_TEST_PYTHON"
+    );
+    venv
+}
+
+/// A running SMTP server process writing to its own folder; killed when dropped.
+struct Smtp {
+    child: Child,
+    port: u16,
+    dir: tempfile::TempDir,
+    stalls: std::sync::mpsc::Receiver<()>,
+}
+
+#[derive(Default)]
+struct SmtpOptions {
+    port: Option<u16>,
+    tls: Option<(PathBuf, PathBuf)>,
+    auth: Option<String>,
+    stall_first: u32,
+}
+
+impl Smtp {
+    fn start(o: SmtpOptions) -> Smtp {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/smtp/server.py");
+        let mut cmd = Command::new(python());
+        cmd.arg(script).arg("--dir").arg(dir.path().join("out"));
+        if let Some(p) = o.port {
+            cmd.arg("--port").arg(p.to_string());
+        }
+        if let Some((c, k)) = &o.tls {
+            cmd.arg("--tls").arg(c).arg(k);
+        }
+        if let Some(a) = &o.auth {
+            cmd.arg("--auth").arg(a);
+        }
+        cmd.arg("--stall-first").arg(o.stall_first.to_string());
+        let mut child = cmd
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("the SMTP test server starts");
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let first = lines.next().expect("a line").expect("readable");
+        let port: u16 = first
+            .strip_prefix("PORT ")
+            .and_then(|p| p.trim().parse().ok())
+            .unwrap_or_else(|| panic!("the SMTP server said {first:?}"));
+        let (tx, stalls) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for l in lines.map_while(Result::ok) {
+                if l.trim() == "STALL" {
+                    let _ = tx.send(());
+                }
+            }
+        });
+        Smtp {
+            child,
+            port,
+            dir,
+            stalls,
+        }
+    }
+
+    /// The messages accepted so far, in order.
+    fn messages(&self) -> Vec<Value> {
+        let out = self.dir.path().join("out");
+        let mut v: Vec<(u64, Value)> = std::fs::read_dir(&out)
+            .map(|rd| {
+                rd.filter_map(Result::ok)
+                    .filter_map(|e| {
+                        let name = e.file_name().to_string_lossy().to_string();
+                        let n: u64 = name.strip_suffix(".json")?.parse().ok()?;
+                        let s = std::fs::read_to_string(e.path()).ok()?;
+                        Some((n, serde_json::from_str(&s).ok()?))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        v.sort_by_key(|(n, _)| *n);
+        v.into_iter().map(|(_, m)| m).collect()
+    }
+}
+
+impl Drop for Smtp {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A self-signed certificate for localhost made now with the `openssl` command: (dir, cert, key).
+fn certificate() -> (tempfile::TempDir, PathBuf, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    let st = Command::new("openssl")
+        .args([
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+        ])
+        .args(["-subj", "/CN=localhost"])
+        .args(["-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"])
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .expect("the openssl command is installed");
+    assert!(st.success(), "openssl made a certificate");
+    (dir, cert, key)
+}
+
+/// A port nobody listens on (taken, then let go).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+async fn wait_for<T>(what: &str, secs: u64, mut f: impl AsyncFnMut() -> Option<T>) -> T {
+    let end = Instant::now() + Duration::from_secs(secs);
+    loop {
+        if let Some(v) = f().await {
+            return v;
+        }
+        assert!(Instant::now() < end, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// An app sending through the given SMTP URL, polling fast, with short retries.
+async fn app_with_mail(smtp_url: &str, ca: Option<&Path>) -> TestApp {
+    let url = smtp_url.to_string();
+    let ca = ca.map(|p| p.display().to_string()).unwrap_or_default();
+    TestApp::spawn_with(move |s| {
+        s.mail.smtp_url = url;
+        s.mail.ca_file = ca;
+        s.mail.poll_interval_ms = 50;
+        s.mail.retry_base_seconds = 60;
+        s.mail.deadline_interval_seconds = 1;
+        s.server.public_url = "https://samverkan.region.example".into();
+    })
+    .await
+}
+
+/// The notification log of a case as an administrator sees it.
+async fn log(app: &TestApp, id: &str) -> Value {
+    let admin = app.token("admin").await;
+    ok(app
+        .get(
+            &format!("/api/v1/collaborations/{id}/notifications"),
+            &admin,
+        )
+        .await)
+    .await
+}
+
+fn entries<'a>(log: &'a Value, event: &str) -> Vec<&'a Value> {
+    log["notifications"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["event"] == event)
+        .collect()
+}
+
+/// A research case on EX-HJARTA (Region Uppsala) with a complete application to its CPUA.
+async fn applied(app: &TestApp) -> String {
+    let (id, _) = app.research_collaboration(&["EX-HJARTA"]).await;
+    app.walk_to_application(&id, &["Region Uppsala"]).await;
+    id
+}
+
+#[tokio::test]
+async fn an_application_mails_the_cpua_legal_team_in_swedish_over_starttls_with_auth() {
+    let (_certs, cert, key) = certificate();
+    let smtp = Smtp::start(SmtpOptions {
+        tls: Some((cert.clone(), key)),
+        auth: Some("samverkan:hemligt-losen".into()),
+        ..Default::default()
+    });
+    let url = format!(
+        "smtp://samverkan:hemligt-losen@localhost:{}?tls=required",
+        smtp.port
+    );
+    let app = app_with_mail(&url, Some(&cert)).await;
+    let id = applied(&app).await;
+    let msgs = wait_for("the legal team's mail", 30, async || {
+        let m = smtp.messages();
+        m.iter()
+            .any(|m| m["to"][0] == "legal@demo.samverkan.invalid")
+            .then_some(m)
+    })
+    .await;
+    let m = msgs
+        .iter()
+        .find(|m| m["to"][0] == "legal@demo.samverkan.invalid")
+        .unwrap();
+    assert_eq!(m["tls"], true, "STARTTLS was used");
+    assert_eq!(m["authenticated"], true, "the sender authenticated");
+    assert_eq!(m["language"], "sv");
+    let subject = m["subject"].as_str().unwrap();
+    assert!(
+        subject.contains("ny ansökan om utlämnande till Region Uppsala"),
+        "{subject}"
+    );
+    let text = m["text"].as_str().unwrap();
+    let link = format!("https://samverkan.region.example/collaborations/{id}");
+    assert!(text.contains(&link), "{text}");
+    assert!(text.contains("30 dagar"), "{text}");
+    assert!(m["html"]
+        .as_str()
+        .unwrap()
+        .contains(&format!("href=\"{link}\"")));
+    // Never a token or secret in a mail.
+    for part in ["text", "html"] {
+        let body = m[part].as_str().unwrap();
+        assert!(!body.contains("sv_") && !body.contains("hemligt"), "{body}");
+    }
+    // The register holder heard of the register contact (step 2) too; the log says so.
+    assert!(msgs
+        .iter()
+        .any(|m| m["to"][0] == "register-holder@demo.samverkan.invalid"));
+    let l = wait_for("the log to show it sent", 10, async || {
+        let l = log(&app, &id).await;
+        entries(&l, "application_completed")
+            .iter()
+            .all(|e| e["status"] == "sent")
+            .then_some(l)
+    })
+    .await;
+    let sent = entries(&l, "application_completed");
+    assert_eq!(sent.len(), 1, "{l}");
+    assert_eq!(sent[0]["recipient_role"], "cpua_legal");
+    assert!(sent[0]["sent_at"].is_string());
+    // The Message-ID comes from the outbox row.
+    assert_eq!(
+        m["message_id"],
+        format!("<{}@region.example>", sent[0]["id"].as_str().unwrap())
+    );
+    // The pending deadline: the decision due 30 days after the complete application.
+    let d = &l["deadlines"][0];
+    assert_eq!(d["code"], "release_decision");
+    assert_eq!(d["counts_from"], "application_completed");
+    assert_eq!(d["due_on"], "2026-10-01");
+}
+
+#[tokio::test]
+async fn an_english_speaking_recipient_gets_english_and_one_who_turned_notices_off_gets_none() {
+    let smtp = Smtp::start(SmtpOptions::default());
+    let app = app_with_mail(&format!("smtp://127.0.0.1:{}", smtp.port), None).await;
+    let legal = app.token("legal").await;
+    let r = ok(app
+        .put(
+            "/api/v1/me/notifications",
+            &legal,
+            &json!({"language": "en"}),
+        )
+        .await)
+    .await;
+    assert_eq!(r, json!({"notices": true, "language": "en"}));
+    let holder = app.token("register-holder").await;
+    ok(app
+        .put(
+            "/api/v1/me/notifications",
+            &holder,
+            &json!({"notices": false}),
+        )
+        .await)
+    .await;
+    // Bad input names the field.
+    let p = helpers::problem(
+        app.put(
+            "/api/v1/me/notifications",
+            &legal,
+            &json!({"language": "de"}),
+        )
+        .await,
+        reqwest::StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert!(p.to_string().contains("language"), "{p}");
+    let id = applied(&app).await;
+    let m = wait_for("the English mail", 30, async || {
+        smtp.messages()
+            .into_iter()
+            .find(|m| m["to"][0] == "legal@demo.samverkan.invalid")
+    })
+    .await;
+    assert_eq!(m["language"], "en");
+    assert!(
+        m["subject"]
+            .as_str()
+            .unwrap()
+            .contains("new data application to Region Uppsala"),
+        "{m}"
+    );
+    assert!(m["text"].as_str().unwrap().contains("Open the case"));
+    let l = log(&app, &id).await;
+    let asked = entries(&l, "feasibility_requested");
+    assert_eq!(asked.len(), 1, "{l}");
+    assert_eq!(asked[0]["status"], "opted_out");
+    assert!(!smtp
+        .messages()
+        .iter()
+        .any(|m| m["to"][0] == "register-holder@demo.samverkan.invalid"));
+}
+
+#[tokio::test]
+async fn a_person_without_an_address_is_listed_as_not_notified_and_the_command_succeeds() {
+    let app = TestApp::spawn().await; // no SMTP server: mail stays in the outbox
+    app.add_account("legal-2", "cpua_legal", "Region Uppsala")
+        .await;
+    {
+        use diesel::RunQueryDsl;
+        let db = samverkan::db::conn::Db::connect(&app.database_url, 1).unwrap();
+        let mut c = db.pool.get().unwrap();
+        diesel::sql_query("UPDATE accounts SET email = '' WHERE username = 'legal-2'")
+            .execute(&mut c)
+            .unwrap();
+    }
+    let id = applied(&app).await;
+    let l = log(&app, &id).await;
+    let mut statuses: Vec<(String, String)> = entries(&l, "application_completed")
+        .iter()
+        .map(|e| {
+            (
+                e["recipient_name"].as_str().unwrap().to_string(),
+                e["status"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    statuses.sort();
+    assert_eq!(
+        statuses,
+        vec![
+            ("Lars Jurist".to_string(), "pending".to_string()),
+            ("Test legal-2".to_string(), "not_notified".to_string()),
+        ]
+    );
+    // The company sees only what went to the parties: nothing yet.
+    let company = app.token("company").await;
+    let seen = ok(app
+        .get(
+            &format!("/api/v1/collaborations/{id}/notifications"),
+            &company,
+        )
+        .await)
+    .await;
+    assert_eq!(seen["notifications"], json!([]), "{seen}");
+}
+
+#[tokio::test]
+async fn a_refused_command_writes_no_mail() {
+    let app = TestApp::spawn().await;
+    let (id, _) = app.research_collaboration(&["EX-HJARTA"]).await;
+    let company = app.token("company").await;
+    // The data application before the ethics approval is refused (seed 001, "3. Ansökan etiskt …").
+    let cpua = app.org("Region Uppsala").await;
+    let r = app
+        .transition(
+            &id,
+            &company,
+            json!({"to": "data_application", "cpua": cpua, "dossier": helpers::dossier()}),
+        )
+        .await;
+    assert!(r.status().is_client_error());
+    assert_eq!(log(&app, &id).await["notifications"], json!([]));
+}
+
+#[tokio::test]
+async fn smtp_down_is_retried_with_backoff_then_delivered_and_nothing_is_lost() {
+    let port = free_port();
+    let app = app_with_mail(&format!("smtp://127.0.0.1:{port}"), None).await;
+    let id = applied(&app).await;
+    let admin = app.token("admin").await;
+    let failed = wait_for("a failed first attempt", 30, async || {
+        let v = ok(app.get("/api/v1/admin/outbox?status=pending", &admin).await).await;
+        let rows = v.as_array().cloned().unwrap_or_default();
+        (rows.len() == 2
+            && rows
+                .iter()
+                .all(|r| r["attempts"] == 1 && r["last_error"].is_string()))
+        .then_some(rows)
+    })
+    .await;
+    assert!(failed[0]["last_error"].as_str().unwrap().contains("SMTP"));
+    // Not before its time: the retry waits for the backoff (60 s on the manual clock).
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let smtp = Smtp::start(SmtpOptions {
+        port: Some(port),
+        ..Default::default()
+    });
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(smtp.messages().is_empty(), "retried before the backoff");
+    app.clock.advance(chrono::Duration::seconds(61));
+    wait_for("both mails after the retry", 30, async || {
+        (smtp.messages().len() == 2).then_some(())
+    })
+    .await;
+    let l = log(&app, &id).await;
+    assert!(l["notifications"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|n| n["status"] == "sent" && n["attempts"] == 2));
+}
+
+#[tokio::test]
+async fn a_message_that_keeps_failing_is_dead_and_shown_to_administrators_with_its_error() {
+    let port = free_port();
+    let url = format!("smtp://127.0.0.1:{port}");
+    let app = TestApp::spawn_with(move |s| {
+        s.mail.smtp_url = url;
+        s.mail.poll_interval_ms = 50;
+        s.mail.retry_base_seconds = 1;
+        s.mail.max_attempts = 2;
+    })
+    .await;
+    applied(&app).await;
+    let admin = app.token("admin").await;
+    wait_for("a first failure", 30, async || {
+        let v = ok(app.get("/api/v1/admin/outbox?status=pending", &admin).await).await;
+        v.as_array()
+            .is_some_and(|a| a.len() == 2 && a.iter().all(|r| r["attempts"] == 1))
+            .then_some(())
+    })
+    .await;
+    app.clock.advance(chrono::Duration::seconds(5));
+    let dead = wait_for("dead mail", 30, async || {
+        let v = ok(app.get("/api/v1/admin/outbox?status=dead", &admin).await).await;
+        v.as_array().filter(|a| a.len() == 2).cloned()
+    })
+    .await;
+    assert_eq!(dead[0]["attempts"], 2);
+    assert!(dead[0]["last_error"].as_str().unwrap().contains("SMTP"));
+    // Only administrators; an unknown status names the parameter.
+    let legal = app.token("legal").await;
+    assert_eq!(
+        app.get("/api/v1/admin/outbox?status=dead", &legal)
+            .await
+            .status(),
+        reqwest::StatusCode::FORBIDDEN
+    );
+    let p = helpers::problem(
+        app.get("/api/v1/admin/outbox?status=lost", &admin).await,
+        reqwest::StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert!(p.to_string().contains("status"), "{p}");
+}
+
+/// A `samverkan worker` process on the test's database and SMTP server.
+fn worker(database_url: &str, smtp_port: u16, config: &Path) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_samverkan"))
+        .arg("worker")
+        .env("DATABASE_URL", database_url)
+        .env("SAMVERKAN_CONFIG_DIR", config)
+        .env(
+            "SAMVERKAN__MAIL__SMTP_URL",
+            format!("smtp://127.0.0.1:{smtp_port}"),
+        )
+        .env("SAMVERKAN__MAIL__LEASE_SECONDS", "2")
+        .env("SAMVERKAN__MAIL__POLL_INTERVAL_MS", "50")
+        .env("SAMVERKAN__MAIL__BATCH_SIZE", "1")
+        .env("SAMVERKAN__AUDIT__DATA_DIR", config)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("samverkan worker starts")
+}
+
+struct Killed(Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+async fn outbox_statuses(app: &TestApp) -> Vec<String> {
+    let admin = app.token("admin").await;
+    let mut all = Vec::new();
+    for s in ["pending", "sent", "dead"] {
+        let v = ok(app
+            .get(&format!("/api/v1/admin/outbox?status={s}"), &admin)
+            .await)
+        .await;
+        all.extend(v.as_array().unwrap().iter().map(|_| s.to_string()));
+    }
+    all
+}
+
+#[tokio::test]
+async fn a_worker_killed_mid_send_delivers_after_restart_exactly_once() {
+    let smtp = Smtp::start(SmtpOptions {
+        stall_first: 1,
+        ..Default::default()
+    });
+    let app = TestApp::spawn().await; // the app writes; separate worker processes send
+    applied(&app).await;
+    let config = tempfile::tempdir().unwrap();
+    let first = Killed(worker(&app.database_url, smtp.port, config.path()));
+    smtp.stalls
+        .recv_timeout(Duration::from_secs(60))
+        .expect("the first worker reached DATA");
+    drop(first); // killed while the server holds its message unanswered
+    let _second = Killed(worker(&app.database_url, smtp.port, config.path()));
+    // The worker's own clock is the system's, so by now the 30-day decision is overdue there and
+    // its reminder is a third row: every row counts, each must arrive once.
+    let rows = wait_for("every row sent", 60, async || {
+        let st = outbox_statuses(&app).await;
+        (st.len() >= 2 && st.iter().all(|s| s == "sent")).then_some(st.len())
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(3)).await; // a duplicate would arrive by now
+    let msgs = smtp.messages();
+    assert_eq!(msgs.len(), rows, "each mail once: {msgs:?}");
+    let ids: std::collections::BTreeSet<String> = msgs
+        .iter()
+        .map(|m| m["message_id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(ids.len(), rows, "one Message-ID per outbox row");
+    assert!(msgs
+        .iter()
+        .any(|m| m["to"][0] == "legal@demo.samverkan.invalid"
+            && m["subject"].as_str().unwrap().contains("ny ansökan")));
+}
+
+#[tokio::test]
+async fn two_workers_send_each_message_exactly_once() {
+    let smtp = Smtp::start(SmtpOptions::default());
+    let app = TestApp::spawn().await;
+    // Forty rows written straight to the outbox, for the demo people.
+    let n = 40;
+    {
+        use samverkan::db::outbox as store;
+        let db = samverkan::db::conn::Db::connect(&app.database_url, 1).unwrap();
+        let mut c = db.pool.get().unwrap();
+        let org = samverkan::domain::ids::OrgId::from_db(app.org("Region Uppsala").await);
+        let people =
+            store::people_with_role(&mut c, &org, samverkan::domain::role::Role::CpuaLegal)
+                .unwrap();
+        let now = chrono::Utc::now() - chrono::Duration::days(400);
+        let rows: Vec<store::OutboxRow> = (0..n)
+            .map(|i| {
+                samverkan::app::notify::row_for(
+                    &people[0],
+                    None,
+                    "cost_agreement_recorded",
+                    "notice",
+                    None,
+                    &json!({"reference": format!("SAM-{i}"), "title": "t", "agreement_reference": "K-1"}),
+                    now,
+                )
+            })
+            .collect();
+        assert_eq!(store::insert(&mut c, &rows).unwrap(), n);
+    }
+    let config = tempfile::tempdir().unwrap();
+    let t0 = Instant::now();
+    let _a = Killed(worker(&app.database_url, smtp.port, config.path()));
+    let _b = Killed(worker(&app.database_url, smtp.port, config.path()));
+    wait_for("every mail", 90, async || {
+        (smtp.messages().len() >= n).then_some(())
+    })
+    .await;
+    // A figure for the report, not an assertion (it includes both workers' start).
+    eprintln!("{n} mails, two workers, batch 1: {:?}", t0.elapsed());
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let msgs = smtp.messages();
+    assert_eq!(msgs.len(), n, "each message exactly once");
+    let ids: std::collections::BTreeSet<String> = msgs
+        .iter()
+        .map(|m| m["message_id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(ids.len(), n);
+    // Both took part: the rows name two lease holders.
+    let db = samverkan::db::conn::Db::connect(&app.database_url, 1).unwrap();
+    let mut c = db.pool.get().unwrap();
+    let sent = samverkan::db::outbox::by_status(&mut c, "sent", 1000).unwrap();
+    assert_eq!(sent.len(), n);
+    let owners: std::collections::BTreeSet<_> =
+        sent.iter().filter_map(|r| r.lease_owner.clone()).collect();
+    assert_eq!(owners.len(), 2, "both workers sent");
+}
+
+#[tokio::test]
+async fn the_thirty_day_decision_reminds_the_cpua_a_week_before_and_when_overdue_once() {
+    // Seed 001, "5. Beslut om utlämnande": "Beslut om utlämnande av data bör ges inom 30 dagar" — a
+    // reminder, never a block.
+    let smtp = Smtp::start(SmtpOptions::default());
+    let app = app_with_mail(&format!("smtp://127.0.0.1:{}", smtp.port), None).await;
+    let id = applied(&app).await;
+    // Complete on 1 September: due 1 October; a week before is 24 September.
+    app.clock.advance(chrono::Duration::days(22));
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert!(entries(&log(&app, &id).await, "decision_due_soon").is_empty());
+    app.clock.advance(chrono::Duration::days(1));
+    let m = wait_for("the reminder a week before", 30, async || {
+        smtp.messages().into_iter().find(|m| {
+            m["subject"]
+                .as_str()
+                .unwrap_or("")
+                .contains("senast 2026-10-01")
+        })
+    })
+    .await;
+    assert_eq!(m["to"][0], "legal@demo.samverkan.invalid");
+    // Later rounds do not send it again.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let l = log(&app, &id).await;
+    assert_eq!(entries(&l, "decision_due_soon").len(), 1, "{l}");
+    assert_eq!(entries(&l, "decision_due_soon")[0]["kind"], "deadline");
+    // Overdue on 2 October.
+    app.clock.advance(chrono::Duration::days(8));
+    wait_for("the overdue reminder", 30, async || {
+        smtp.messages()
+            .into_iter()
+            .find(|m| m["subject"].as_str().unwrap_or("").contains("försenat"))
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let l = log(&app, &id).await;
+    assert_eq!(entries(&l, "decision_overdue").len(), 1, "{l}");
+    assert_eq!(l["deadlines"][0]["overdue"], true);
+}
+
+#[tokio::test]
+async fn the_key_file_sequence_notices_the_parties_reminds_the_cpua_and_closes_when_recorded() {
+    // Seed 000, "Hur och vilka data lämnas ut?": the key file is kept about three months; check the
+    // data before it is deleted, after which nothing can be corrected or added.
+    let smtp = Smtp::start(SmtpOptions::default());
+    let app = app_with_mail(&format!("smtp://127.0.0.1:{}", smtp.port), None).await;
+    let id = applied(&app).await;
+    let legal = app.token("legal").await;
+    let uppsala = app.org("Region Uppsala").await;
+    ok(app
+        .transition(&id, &legal, helpers::approval(&uppsala))
+        .await)
+    .await;
+    app.sign_agreement(&id).await;
+    ok(app
+        .transition(
+            &id,
+            &legal,
+            json!({"to": "data_release", "cpua": uppsala, "released_on": "2026-09-01",
+                   "transfer_method": "encrypted_file", "password_sent_separately": true}),
+        )
+        .await)
+    .await;
+    let to = |who: &'static str, needle: &'static str| {
+        move |m: &Value| {
+            m["to"][0] == format!("{who}@demo.samverkan.invalid")
+                && m["text"].as_str().unwrap_or("").contains(needle)
+        }
+    };
+    // At release: the parties hear the deletion date.
+    for who in ["company", "principal"] {
+        let f = to(who, "raderas den 2026-12-01");
+        wait_for("the release notice", 30, async || {
+            smtp.messages().iter().any(&f).then_some(())
+        })
+        .await;
+    }
+    let l = log(&app, &id).await;
+    let key = l["deadlines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["code"] == "key_file_deletion")
+        .cloned()
+        .unwrap_or_else(|| panic!("{l}"));
+    assert_eq!(key["due_on"], "2026-12-01");
+    assert_eq!(key["counts_from"], "data_released");
+    // Two weeks before (17 November): "check your data now".
+    app.clock.advance(chrono::Duration::days(76));
+    tokio::time::sleep(Duration::from_millis(2000)).await;
+    assert!(entries(&log(&app, &id).await, "key_file_deletion_soon").is_empty());
+    app.clock.advance(chrono::Duration::days(1));
+    let f = to("principal", "Kontrollera era data nu");
+    wait_for("the two-week notice", 30, async || {
+        smtp.messages()
+            .iter()
+            .any(|m| {
+                f(m) && m["subject"]
+                    .as_str()
+                    .unwrap()
+                    .contains("kodnyckeln raderas")
+            })
+            .then_some(())
+    })
+    .await;
+    // On the day (1 December): the CPUA is told to delete and record it.
+    app.clock.advance(chrono::Duration::days(14));
+    let f = to("legal", "Registrera \"kodnyckel raderad\"");
+    wait_for("the CPUA's reminder on the day", 30, async || {
+        smtp.messages().iter().any(&f).then_some(())
+    })
+    .await;
+    // Recording the deletion closes the deadline and tells the parties.
+    let legal = app.token("legal").await; // the first token expired while the clock moved
+    ok(app
+        .action(
+            &id,
+            &legal,
+            json!({"action": "record_key_file_deleted", "cpua": uppsala, "deleted_on": "2026-12-01"}),
+        )
+        .await)
+    .await;
+    let l = log(&app, &id).await;
+    assert!(
+        !l["deadlines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d["code"] == "key_file_deletion"),
+        "{l}"
+    );
+    let f = to("company", "raderade kodnyckeln");
+    wait_for("the deletion notice", 30, async || {
+        smtp.messages().iter().any(&f).then_some(())
+    })
+    .await;
+    // Each reminder once per person, however many rounds ran.
+    tokio::time::sleep(Duration::from_millis(2000)).await;
+    let l = log(&app, &id).await;
+    assert_eq!(entries(&l, "key_file_deletion_soon").len(), 2, "{l}");
+    assert_eq!(entries(&l, "key_file_deletion_due").len(), 1, "{l}");
+    // Recording it twice is refused (409), not an error.
+    let r = app
+        .action(
+            &id,
+            &legal,
+            json!({"action": "record_key_file_deleted", "cpua": uppsala, "deleted_on": "2026-12-01"}),
+        )
+        .await;
+    assert_eq!(r.status(), reqwest::StatusCode::CONFLICT);
+}
+
+#[tokio::test]
+async fn outbox_rows_belong_to_the_transaction_that_writes_them() {
+    // A command's mail is written on its own connection and transaction: when the transaction rolls
+    // back, its rows go with it; when it commits, they stay.
+    let app = TestApp::spawn().await;
+    use samverkan::db::outbox as store;
+    let db = samverkan::db::conn::Db::connect(&app.database_url, 1).unwrap();
+    let mut c = db.pool.get().unwrap();
+    let org = samverkan::domain::ids::OrgId::from_db(app.org("Region Uppsala").await);
+    let people =
+        store::people_with_role(&mut c, &org, samverkan::domain::role::Role::CpuaLegal).unwrap();
+    let row = |i: u32| {
+        samverkan::app::notify::row_for(
+            &people[0],
+            None,
+            "cost_agreement_recorded",
+            "notice",
+            None,
+            &json!({"reference": format!("SAM-{i}"), "title": "t", "agreement_reference": "K"}),
+            chrono::Utc::now(),
+        )
+    };
+    let rolled_back: Result<(), samverkan::app::AppError> =
+        samverkan::db::conn::write_transaction(&mut c, |t| {
+            store::insert(t, &[row(1)])?;
+            Err(samverkan::app::AppError::RaceLost(samverkan::msg!(
+                "race_lost.collaboration"
+            )))
+        });
+    assert!(rolled_back.is_err());
+    assert_eq!(store::count_by_status(&mut c, "pending").unwrap(), 0);
+    samverkan::db::conn::write_transaction(&mut c, |t| store::insert(t, &[row(2)]).map(|_| ()))
+        .unwrap();
+    assert_eq!(store::count_by_status(&mut c, "pending").unwrap(), 1);
+}
