@@ -74,7 +74,7 @@ fn main() -> anyhow::Result<()> {
     .map_err(|e| anyhow::anyhow!("creating the template collaboration: {e}"))?;
     let id = CollaborationId::parse(template.collaboration["id"].as_str().unwrap_or_default())
         .ok_or_else(|| anyhow::anyhow!("the template has no id"))?;
-    let (template, _) = repo::load_collaboration(&mut conn, &id)?
+    let (template, _) = repo::load_collaboration(&mut conn, &rulebooks, &id)?
         .ok_or_else(|| anyhow::anyhow!("the template is not stored"))?;
     let started = std::time::Instant::now();
     // Creation times over the two years that end 60 days ago, oldest first.
@@ -126,7 +126,7 @@ fn main() -> anyhow::Result<()> {
                     }];
                 }
                 repo::insert_collaboration(c, &copy, at)?;
-                let state = serde_json::to_value(&copy).map_err(anyhow::Error::from)?;
+                let state = samverkan::domain::state::to_stored(&copy).map_err(anyhow::Error::from)?;
                 record(
                     c,
                     &collaboration_stream(copy.id.as_str()),

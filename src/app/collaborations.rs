@@ -268,7 +268,13 @@ pub fn created_view(
     view(conn, rulebooks, actor, c, 1, now, today)
 }
 
+/// The state as stored (compact classification): what events diff and hash.
 fn state_value(c: &Collaboration) -> Result<Value, AppError> {
+    Ok(crate::domain::state::to_stored(c).map_err(anyhow::Error::from)?)
+}
+
+/// The state as shown in the view, with the whole classification.
+fn view_value(c: &Collaboration) -> Result<Value, AppError> {
     Ok(serde_json::to_value(c).map_err(anyhow::Error::from)?)
 }
 
@@ -339,7 +345,7 @@ fn load_visible(
 ) -> Result<(Collaboration, i64, Loaded), AppError> {
     let not_found = || AppError::NotFound(crate::msg!("thing.collaboration"));
     let id = CollaborationId::parse(id).ok_or_else(not_found)?;
-    let (c, version) = repo::load_collaboration(conn, &id)?.ok_or_else(not_found)?;
+    let (c, version) = repo::load_collaboration(conn, rulebooks, &id)?.ok_or_else(not_found)?;
     let loaded = load_context(conn, rulebooks, &c)?;
     if !authz::can_see(actor, &loaded.scope) {
         return Err(not_found());
@@ -697,7 +703,7 @@ fn view_loaded(
         obligations: statuses,
         next,
         version,
-        collaboration: redact_for(actor, state_value(&c)?),
+        collaboration: redact_for(actor, view_value(&c)?),
     })
 }
 
@@ -939,7 +945,7 @@ pub fn events(
 /// Rebuilds every collaboration's projection rows (registers, CPUA reviews and due dates, step, title)
 /// from its stored state, upcasting older state versions as it reads them. Returns how many were rebuilt.
 /// The state itself and the audit trail are left as they are.
-pub fn reproject_all(conn: &mut DbConn) -> Result<usize, AppError> {
+pub fn reproject_all(conn: &mut DbConn, rulebooks: &RulebookSet) -> Result<usize, AppError> {
     let mut after: Option<String> = None;
     let mut n = 0;
     loop {
@@ -949,7 +955,7 @@ pub fn reproject_all(conn: &mut DbConn) -> Result<usize, AppError> {
         };
         for id in ids {
             let cid = CollaborationId::from_db(id);
-            if let Some((c, _)) = repo::load_collaboration(conn, &cid)? {
+            if let Some((c, _)) = repo::load_collaboration(conn, rulebooks, &cid)? {
                 repo::reproject(conn, &c)?;
                 n += 1;
             }

@@ -514,7 +514,8 @@ pub fn list_collaborations(
                     ))
                 }
             };
-            let c = crate::domain::state::load(&r.state)
+            // A list line never reads the classification, so it is not recomputed.
+            let c = crate::domain::state::load_for_summary(&r.state)
                 .map_err(|e| diesel::result::Error::DeserializationError(Box::new(e)))?;
             Ok((c, r.version, key))
         })

@@ -406,8 +406,11 @@ fn write_projections(conn: &mut DbConn, c: &Collaboration) -> QResult<()> {
     super::lists::rebuild_access(conn, super::lists::AccessScope::One(id))
 }
 
+/// The stored JSON of a collaboration ([`crate::domain::state::to_stored`]).
 fn state_json(c: &Collaboration) -> QResult<String> {
-    serde_json::to_string(c).map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))
+    crate::domain::state::to_stored(c)
+        .map(|v| v.to_string())
+        .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))
 }
 
 pub fn insert_collaboration(
@@ -461,8 +464,10 @@ pub fn update_collaboration(
     Ok(true)
 }
 
+/// One collaboration and its version; a compact classification is recomputed with `rulebooks`.
 pub fn load_collaboration(
     conn: &mut DbConn,
+    rulebooks: &crate::domain::classification::RulebookSet,
     id: &CollaborationId,
 ) -> QResult<Option<(Collaboration, i64)>> {
     let row: Option<CollabRow> = collaborations::table
@@ -470,7 +475,7 @@ pub fn load_collaboration(
         .first(conn)
         .optional()?;
     row.map(|r| {
-        crate::domain::state::load(&r.state)
+        crate::domain::state::load(&r.state, rulebooks)
             .map(|c| (c, r.version))
             .map_err(|e| diesel::result::Error::DeserializationError(Box::new(e)))
     })

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 use super::classification::{
-    Classification, ClauseCode, CollaborationType, Facts, ObligationCode, Outcome,
+    Classification, ClauseCode, CollaborationType, Facts, ObligationCode, Outcome, RegisterInfo,
 };
 use super::ids::{AccountId, CollaborationId, OrgId, RegisterId};
 use super::money::Money;
@@ -15,7 +15,7 @@ use std::collections::BTreeSet;
 
 /// The shape of the stored state (tillståndsversion). Older shapes are upcast when read
 /// ([`crate::domain::state`]); stored events are never rewritten.
-pub const STATE_VERSION: u32 = 2;
+pub const STATE_VERSION: u32 = 3;
 
 /// The kind of data a collaboration asks for (datatyp).
 #[derive(
@@ -776,6 +776,19 @@ pub struct ClassificationRecord {
     pub type_override: Option<TypeOverride>,
     #[serde(default)]
     pub obligation_overrides: Vec<ObligationOverride>,
+    /// What the classifier read (underlag): the facts and the registers as resolved then. With them and
+    /// the rulebook version, `result` is recomputed when the state is read, so the state stores only
+    /// these ([`crate::domain::state`]). `None` for a classification read from a state stored before
+    /// version 3, which kept the whole result.
+    #[serde(skip)]
+    pub inputs: Option<ClassifiedInputs>,
+}
+
+/// The facts and resolved registers one classification read (underlag för klassificeringen).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClassifiedInputs {
+    pub facts: Facts,
+    pub registers: Vec<RegisterInfo>,
 }
 
 impl ClassificationRecord {

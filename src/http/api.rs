@@ -815,6 +815,7 @@ pub async fn create_agreement(
         state.svc.write_retrying(WRITE_ATTEMPTS, |c| {
             crate::app::agreements::create_version(
                 c,
+                &state.svc.rulebooks,
                 &state.svc.templates,
                 &who.0,
                 &id,
@@ -840,7 +841,7 @@ pub async fn list_agreements(
     let v = blocking(move || {
         state
             .svc
-            .read(|c| crate::app::agreements::list(c, &who.0, &id))
+            .read(|c| crate::app::agreements::list(c, &state.svc.rulebooks, &who.0, &id))
     })
     .await?;
     Ok(HttpResponse::Ok().json(v))
@@ -866,7 +867,7 @@ pub async fn agreement_file(
     let (bytes, sha) = blocking(move || {
         state
             .svc
-            .read(|c| crate::app::agreements::file(c, &who.0, &id, number, format))
+            .read(|c| crate::app::agreements::file(c, &state.svc.rulebooks, &who.0, &id, number, format))
     })
     .await?;
     Ok(HttpResponse::Ok()
@@ -903,7 +904,7 @@ pub async fn agreement_diff(
     let html = blocking(move || {
         state
             .svc
-            .read(|c| crate::app::agreements::diff(c, &who.0, &id, from, to))
+            .read(|c| crate::app::agreements::diff(c, &state.svc.rulebooks, &who.0, &id, from, to))
     })
     .await?;
     Ok(HttpResponse::Ok()
@@ -934,6 +935,7 @@ pub async fn agreement_deviation(
         state.svc.write(|c| {
             crate::app::agreements::add_deviation(
                 c,
+                &state.svc.rulebooks,
                 &state.svc.templates,
                 &who.0,
                 &id,

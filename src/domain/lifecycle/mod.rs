@@ -47,7 +47,7 @@ mod withdrawal;
 #[cfg(test)]
 mod properties;
 #[cfg(test)]
-mod testkit;
+pub(crate) mod testkit;
 
 pub use super::step::Step;
 pub use advice::{Acknowledgement, Advice, Grade};
