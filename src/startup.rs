@@ -173,7 +173,7 @@ impl Application {
                 .wrap(from_fn(crate::http::metrics::track))
                 // gzip when the client sends Accept-Encoding: gzip.
                 .wrap(actix_web::middleware::Compress::default())
-                .wrap(TracingLogger::default())
+                .wrap(TracingLogger::<crate::http::problem::RequestLog>::new())
                 .configure(routes)
         })
         .listen(listener)?;

@@ -191,9 +191,10 @@ pub fn rebuild_access(conn: &mut DbConn, scope: AccessScope<'_>) -> QResult<()> 
     let mut ins = Sql::default();
     ins.push(
         "INSERT INTO collaboration_access \
-         (org_id, collaboration_id, created_at, is_company, is_principal, is_cpua) \
+         (org_id, collaboration_id, created_at, is_company, is_principal, is_cpua, next_due_on) \
          SELECT org_id, collaboration_id, MAX(created_at), MAX(is_company), MAX(is_principal), \
-         MAX(is_cpua) FROM (\
+         MAX(is_cpua), (SELECT MIN(r2.decision_due_on) FROM cpua_reviews r2 \
+         WHERE r2.collaboration_id = x.collaboration_id) FROM (\
          SELECT c.company_id AS org_id, c.id AS collaboration_id, c.created_at AS created_at, \
          1 AS is_company, 0 AS is_principal, 0 AS is_cpua FROM collaborations c WHERE ",
     );
@@ -263,6 +264,8 @@ enum Driver {
     Collaborations,
     Register,
     Access,
+    /// The actor's own access rows in due order (`next_due_on`).
+    AccessDue,
     CpuaFilter,
     Reviews,
     CpuaReviews,
@@ -279,6 +282,7 @@ struct Built {
 fn built(visible: &Visible, f: &CollabFilter, sort: CollabSort) -> Built {
     let driver = match sort {
         CollabSort::Due if f.cpua.is_some() => Driver::CpuaReviews,
+        CollabSort::Due if *visible != Visible::All => Driver::AccessDue,
         CollabSort::Due => Driver::Reviews,
         CollabSort::Newest if f.register.is_some() => Driver::Register,
         CollabSort::Newest if f.cpua.is_some() => Driver::CpuaFilter,
@@ -329,6 +333,20 @@ fn built(visible: &Visible, f: &CollabFilter, sort: CollabSort) -> Built {
                 "(d.created_at, d.collaboration_id) < ",
             )
         }
+        Driver::AccessDue => {
+            from.push("collaboration_access d JOIN collaborations c ON c.id = d.collaboration_id");
+            if let Some((o, rule)) = visible.org_and_rule("d") {
+                conds.bind(" AND d.org_id = ?", Bind::Text(o.as_str().into()));
+                conds.push(" AND ");
+                conds.push(&rule);
+            }
+            conds.push(" AND d.next_due_on IS NOT NULL");
+            (
+                "d.next_due_on ASC, d.collaboration_id ASC",
+                "CAST(NULL AS TIMESTAMP) AS key_at, d.next_due_on AS key_on, d.collaboration_id AS key_id",
+                "(d.next_due_on, d.collaboration_id) > ",
+            )
+        }
         Driver::Reviews | Driver::CpuaReviews => {
             from.push("cpua_reviews d JOIN collaborations c ON c.id = d.collaboration_id");
             if let Some(o) = &f.cpua {
@@ -352,8 +370,13 @@ fn built(visible: &Visible, f: &CollabFilter, sort: CollabSort) -> Built {
         }
     };
     if let Some(day) = f.overdue_on {
-        // Overdue lists are always in due order (the handler sees to it), so `d` is a review.
-        conds.bind(" AND d.decision_due_on < ?", Bind::Date(day));
+        // Overdue lists are always in due order (the handler sees to it), so `d` is a review or the
+        // actor's access rows in due order.
+        if matches!(driver, Driver::AccessDue) {
+            conds.bind(" AND d.next_due_on < ?", Bind::Date(day));
+        } else {
+            conds.bind(" AND d.decision_due_on < ?", Bind::Date(day));
+        }
     }
     // The other conditions name the driver's collaboration id, so the planner may join their index
     // ranges with the driver's without reading collaborations.
@@ -366,7 +389,7 @@ fn built(visible: &Visible, f: &CollabFilter, sort: CollabSort) -> Built {
     // actor's own authority (its access rows as CPUA, and every CPUA applied to has such rows).
     let own_cpua = matches!((visible, &f.cpua), (Visible::Cpua(v), Some(o)) if v == o)
         && matches!(driver, Driver::CpuaFilter | Driver::CpuaReviews);
-    if !matches!(driver, Driver::Access) && !own_cpua {
+    if !matches!(driver, Driver::Access | Driver::AccessDue) && !own_cpua {
         if let Some((o, rule)) = visible.org_and_rule("v") {
             conds.bind(
                 &format!(

@@ -831,7 +831,9 @@ impl ClassificationRecord {
     }
 }
 
-/// A collaboration between industry and one or more quality registers (samverkansärende).
+/// A collaboration between industry and one or more quality registers (samverkansärende). Its stored
+/// form leaves out empty lists and absent values ([`crate::domain::state::to_stored`]), so every list
+/// field reads as empty when missing.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Collaboration {
     /// The shape of this stored state; see [`STATE_VERSION`].
@@ -847,10 +849,14 @@ pub struct Collaboration {
     /// The research principal (forskningshuvudman), when identified.
     pub research_principal: Option<OrgId>,
     pub company: OrgId,
+    #[serde(default)]
     pub registers: Vec<RegisterId>,
+    #[serde(default)]
     pub requested_variables: Vec<String>,
     pub data_kind: DataKind,
+    #[serde(default)]
     pub linkage: Vec<LinkageTarget>,
+    #[serde(default)]
     pub recipient_countries: Vec<CountryCode>,
     /// The remaining intake facts of the classification (underlag för klassificering). Registers,
     /// linkage, recipient countries and the principal's kind come from the fields above.
@@ -860,8 +866,10 @@ pub struct Collaboration {
     pub classification: Option<ClassificationRecord>,
     pub step: Step,
     /// The register holders' answers, one per register at most.
+    #[serde(default)]
     pub feasibility: Vec<Feasibility>,
     pub ethics: Option<EthicsApproval>,
+    #[serde(default)]
     pub cpua_reviews: Vec<CpuaReview>,
     /// The linkage authorities' own reviews.
     #[serde(default)]
@@ -874,10 +882,13 @@ pub struct Collaboration {
     pub passed_warnings: Vec<PassedWarning>,
     pub agreement: Option<AgreementRecord>,
     pub cost_agreement: Option<CostAgreement>,
+    #[serde(default)]
     pub publications: Vec<Publication>,
     pub report_back: Option<ReportBack>,
     pub disposal: Option<DisposalConfirmation>,
+    #[serde(default)]
     pub amendments: Vec<Amendment>,
+    #[serde(default)]
     pub internal_notes: Vec<InternalNote>,
     pub withdrawal_reason: Option<String>,
     pub created_at: DateTime<Utc>,

@@ -104,14 +104,20 @@ impl CompactClassification {
 }
 
 /// The JSON to store for a collaboration: its fields, with the classification in compact form when it
-/// can be (see the module documentation). Its hash is what an event's `state_hash` records.
+/// can be (see the module documentation), and without the top-level fields that are absent (`null`)
+/// or empty lists, which read back as such. Its hash is what an event's `state_hash` records.
 pub fn to_stored(c: &Collaboration) -> Result<Value, serde_json::Error> {
     let mut v = serde_json::to_value(c)?;
-    if let (Some(o), Some(compact)) = (
-        v.as_object_mut(),
-        c.classification.as_ref().and_then(CompactClassification::of),
-    ) {
-        o.insert("classification".into(), serde_json::to_value(compact)?);
+    if let Some(o) = v.as_object_mut() {
+        o.retain(|k, x| match x {
+            Value::Null => false,
+            Value::Array(a) => !a.is_empty(),
+            Value::Object(m) => !(m.is_empty() && (k == "intake" || k == "evidence")),
+            _ => true,
+        });
+        if let Some(compact) = c.classification.as_ref().and_then(CompactClassification::of) {
+            o.insert("classification".into(), serde_json::to_value(compact)?);
+        }
     }
     Ok(v)
 }
