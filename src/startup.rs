@@ -152,6 +152,7 @@ impl Application {
             rulebooks,
             templates,
             audit_key: key.as_ref().map(|k| Arc::new(k.public())),
+            views: Arc::default(),
         };
         let minutes = settings.audit.checkpoint_interval_minutes;
         let checkpointer = key.filter(|_| minutes > 0).map(|k| {

@@ -719,6 +719,36 @@ pub fn get(
     view_loaded(conn, actor, c, version, loaded, now, today)
 }
 
+/// The caller's view of a collaboration as JSON, kept in memory while it stays current
+/// ([`super::views`]): one query checks the stored version; the view is built only when it changed,
+/// on the first read by this caller, after a write, or when the kept one is too old.
+#[allow(clippy::too_many_arguments)]
+pub fn get_rendered(
+    conn: &mut DbConn,
+    rulebooks: &RulebookSet,
+    views: &super::views::ViewCache,
+    actor: &Actor,
+    id: &str,
+    now: DateTime<Utc>,
+    today: NaiveDate,
+) -> Result<std::sync::Arc<super::views::RenderedView>, AppError> {
+    let not_found = || AppError::NotFound(crate::msg!("thing.collaboration"));
+    let cid = CollaborationId::parse(id).ok_or_else(not_found)?;
+    // The generation before anything is read: a write after this point makes the view built here stale.
+    let generation = views.generation();
+    let version = repo::collaboration_version(conn, &cid)?.ok_or_else(not_found)?;
+    if let Some(v) = views.get(cid.as_str(), actor, version, now, today) {
+        return Ok(v);
+    }
+    let view = get(conn, rulebooks, actor, cid.as_str(), now, today)?;
+    let rendered = std::sync::Arc::new(super::views::RenderedView {
+        version: view.version,
+        body: serde_json::to_vec(&view).map_err(anyhow::Error::from)?,
+    });
+    views.put(cid.as_str(), actor, generation, now, today, rendered.clone());
+    Ok(rendered)
+}
+
 /// One line of a collaboration list.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct CollaborationSummary {

@@ -601,12 +601,14 @@ pub async fn get_collaboration(
     let id = path.into_inner();
     let v = blocking(move || {
         let (now, today) = (state.svc.clock.now(), state.svc.clock.today());
-        state
-            .svc
-            .read(|c| collab::get(c, &state.svc.rulebooks, &who.0, &id, now, today))
+        let svc = &state.svc;
+        svc.read(|c| collab::get_rendered(c, &svc.rulebooks, &svc.views, &who.0, &id, now, today))
     })
     .await?;
-    Ok(with_etag(actix_web::http::StatusCode::OK, v))
+    Ok(HttpResponse::Ok()
+        .insert_header((header::ETAG, format!("\"{}\"", v.version)))
+        .content_type("application/json")
+        .body(v.body.clone()))
 }
 
 async fn run_command(
