@@ -32,8 +32,9 @@ fn main() -> anyhow::Result<()> {
         .first()
         .cloned()
         .ok_or_else(|| anyhow::anyhow!("seed the database first (examples/seed.rs)"))?;
-    let (mut template, _) = repo::load_collaboration(&mut conn, &rulebooks, &CollaborationId::from_db(id))?
-        .ok_or_else(|| anyhow::anyhow!("the template is not stored"))?;
+    let (mut template, _) =
+        repo::load_collaboration(&mut conn, &rulebooks, &CollaborationId::from_db(id))?
+            .ok_or_else(|| anyhow::anyhow!("the template is not stored"))?;
     // As created: at the preparation step, no CPUA review yet.
     template.step = samverkan::domain::step::Step::Preparation;
     template.cpua_reviews.clear();

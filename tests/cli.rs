@@ -114,8 +114,8 @@ fn reproject_rebuilds_projections_from_state_and_reads_version_1_state() {
         &samverkan::rulebook::load_embedded().expect("rulebooks"),
         &cid,
     )
-        .expect("loads")
-        .expect("exists");
+    .expect("loads")
+    .expect("exists");
     assert_eq!(
         c.state_version,
         samverkan::domain::collaboration::STATE_VERSION
@@ -258,8 +258,8 @@ fn restored_verifies(url: &str, key_dir: &std::path::Path, id: &str) {
         &samverkan::rulebook::load_embedded().expect("rulebooks"),
         &cid,
     )
-        .expect("loads")
-        .expect("the collaboration is in the copy");
+    .expect("loads")
+    .expect("the collaboration is in the copy");
     assert_eq!(c.title, "Säkerhetskopia");
 }
 

@@ -694,6 +694,7 @@ pub fn create_version(
 }
 
 /// CPUA legal replaces one clause's text for this agreement; a new version records it.
+#[allow(clippy::too_many_arguments)]
 pub fn add_deviation(
     conn: &mut DbConn,
     rulebooks: &RulebookSet,

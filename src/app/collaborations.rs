@@ -745,7 +745,14 @@ pub fn get_rendered(
         version: view.version,
         body: serde_json::to_vec(&view).map_err(anyhow::Error::from)?,
     });
-    views.put(cid.as_str(), actor, generation, now, today, rendered.clone());
+    views.put(
+        cid.as_str(),
+        actor,
+        generation,
+        now,
+        today,
+        rendered.clone(),
+    );
     Ok(rendered)
 }
 

@@ -150,7 +150,9 @@ mod tests {
         assert!(cache.get("c", &me, 3, now, today).is_some());
         // Another version, another caller, another day, too old: rebuilt.
         assert!(cache.get("c", &me, 4, now, today).is_none());
-        assert!(cache.get("c", &actor(Role::Administrator), 3, now, today).is_none());
+        assert!(cache
+            .get("c", &actor(Role::Administrator), 3, now, today)
+            .is_none());
         let tomorrow = today.succ_opt().unwrap();
         assert!(cache.get("c", &me, 3, now, tomorrow).is_none());
         let later = now + chrono::Duration::milliseconds(VIEW_TTL_MS);

@@ -158,18 +158,35 @@ impl Visible {
 pub enum AccessScope<'a> {
     One(&'a str),
     OfRegister(&'a str),
+    /// Several collaborations at once (a bulk load); keep it to a few hundred ids a call.
+    Many(&'a [String]),
 }
 
 /// Rebuilds the `collaboration_access` rows of the collaborations in scope from their stored rows
 /// (company, principal), the current CPUA of each register, and every CPUA applied to. Call it after
 /// the collaboration's row and projection rows are written, or after a register moved CPUA.
 pub fn rebuild_access(conn: &mut DbConn, scope: AccessScope<'_>) -> QResult<()> {
-    let (pred, bind) = match scope {
-        AccessScope::One(id) => ("c.id = ?", id),
+    let (pred, binds): (String, Vec<&str>) = match scope {
+        AccessScope::One(id) => ("c.id = ?".into(), vec![id]),
         AccessScope::OfRegister(r) => (
-            "c.id IN (SELECT cr0.collaboration_id FROM collaboration_registers cr0 WHERE cr0.register_id = ?)",
-            r,
+            "c.id IN (SELECT cr0.collaboration_id FROM collaboration_registers cr0 WHERE cr0.register_id = ?)".into(),
+            vec![r],
         ),
+        AccessScope::Many(ids) => {
+            if ids.is_empty() {
+                return Ok(());
+            }
+            (
+                format!("c.id IN ({})", vec!["?"; ids.len()].join(", ")),
+                ids.iter().map(String::as_str).collect(),
+            )
+        }
+    };
+    let bind_pred = |sql: &mut Sql| {
+        sql.push(&pred);
+        for b in &binds {
+            sql.binds.push(Bind::Text((*b).into()));
+        }
     };
     let mut del = Sql::default();
     match scope {
@@ -186,6 +203,11 @@ pub fn rebuild_access(conn: &mut DbConn, scope: AccessScope<'_>) -> QResult<()> 
                 Bind::Text(r.into()),
             );
         }
+        AccessScope::Many(_) => {
+            del.push("DELETE FROM collaboration_access WHERE collaboration_id IN (SELECT c.id FROM collaborations c WHERE ");
+            bind_pred(&mut del);
+            del.push(")");
+        }
     }
     execute(conn, &del)?;
     let mut ins = Sql::default();
@@ -198,23 +220,23 @@ pub fn rebuild_access(conn: &mut DbConn, scope: AccessScope<'_>) -> QResult<()> 
          SELECT c.company_id AS org_id, c.id AS collaboration_id, c.created_at AS created_at, \
          1 AS is_company, 0 AS is_principal, 0 AS is_cpua FROM collaborations c WHERE ",
     );
-    ins.bind(pred, Bind::Text(bind.into()));
+    bind_pred(&mut ins);
     ins.push(
         " UNION ALL SELECT c.principal_id, c.id, c.created_at, 0, 1, 0 FROM collaborations c \
          WHERE c.principal_id IS NOT NULL AND ",
     );
-    ins.bind(pred, Bind::Text(bind.into()));
+    bind_pred(&mut ins);
     ins.push(
         " UNION ALL SELECT rc.cpua_id, c.id, c.created_at, 0, 0, 1 FROM collaborations c \
          JOIN collaboration_registers cr ON cr.collaboration_id = c.id \
          JOIN register_cpua rc ON rc.register_id = cr.register_id AND rc.valid_to IS NULL WHERE ",
     );
-    ins.bind(pred, Bind::Text(bind.into()));
+    bind_pred(&mut ins);
     ins.push(
         " UNION ALL SELECT r.cpua_id, c.id, c.created_at, 0, 0, 1 FROM collaborations c \
          JOIN cpua_reviews r ON r.collaboration_id = c.id WHERE ",
     );
-    ins.bind(pred, Bind::Text(bind.into()));
+    bind_pred(&mut ins);
     ins.push(") x GROUP BY org_id, collaboration_id");
     execute(conn, &ins)?;
     Ok(())

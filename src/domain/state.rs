@@ -115,7 +115,11 @@ pub fn to_stored(c: &Collaboration) -> Result<Value, serde_json::Error> {
             Value::Object(m) => !(m.is_empty() && (k == "intake" || k == "evidence")),
             _ => true,
         });
-        if let Some(compact) = c.classification.as_ref().and_then(CompactClassification::of) {
+        if let Some(compact) = c
+            .classification
+            .as_ref()
+            .and_then(CompactClassification::of)
+        {
             o.insert("classification".into(), serde_json::to_value(compact)?);
         }
     }
@@ -151,7 +155,7 @@ pub fn upcast(v: Value, rulebooks: &RulebookSet) -> Result<Collaboration, StateE
 /// A stored classification: whole (before version 3, or without stored inputs) or compact.
 enum Stored {
     Whole(Box<ClassificationRecord>),
-    Compact(CompactClassification),
+    Compact(Box<CompactClassification>),
 }
 
 /// Upcasts and parses everything but the classification, which is returned parsed but not recomputed.
@@ -179,9 +183,9 @@ fn upcast_parts(mut v: Value) -> Result<(Collaboration, Option<Stored>), StateEr
         Some(rec) if rec.get("result").is_some() => Some(Stored::Whole(Box::new(
             serde_json::from_value(rec).map_err(shape)?,
         ))),
-        Some(rec) => Some(Stored::Compact(
+        Some(rec) => Some(Stored::Compact(Box::new(
             serde_json::from_value(rec).map_err(shape)?,
-        )),
+        ))),
     };
     let c: Collaboration = serde_json::from_value(v).map_err(shape)?;
     Ok((c, classification))
@@ -347,7 +351,10 @@ mod tests {
         // Without its inputs it is stored whole again, and still reads back equal.
         let stored = to_stored(&back).expect("stores");
         assert!(stored["classification"]["result"].is_object());
-        assert_eq!(load(&stored.to_string(), &RulebookSet::default()).expect("loads"), back);
+        assert_eq!(
+            load(&stored.to_string(), &RulebookSet::default()).expect("loads"),
+            back
+        );
     }
 
     #[test]
@@ -393,14 +400,23 @@ mod tests {
         assert_eq!(load(&text, &RulebookSet::default()).expect("loads"), c);
         let mut newer = serde_json::to_value(&c).expect("value");
         newer["state_version"] = json!(STATE_VERSION + 1);
-        assert!(matches!(upcast(newer, &RulebookSet::default()), Err(StateError::TooNew(_))));
+        assert!(matches!(
+            upcast(newer, &RulebookSet::default()),
+            Err(StateError::TooNew(_))
+        ));
     }
 
     #[test]
     fn corrupt_state_is_an_error_not_a_default() {
-        assert!(matches!(load("{", &RulebookSet::default()), Err(StateError::NotJson(_))));
+        assert!(matches!(
+            load("{", &RulebookSet::default()),
+            Err(StateError::NotJson(_))
+        ));
         let mut broken = v1();
         broken["step"] = json!("nowhere");
-        assert!(matches!(upcast(broken, &RulebookSet::default()), Err(StateError::Shape { .. })));
+        assert!(matches!(
+            upcast(broken, &RulebookSet::default()),
+            Err(StateError::Shape { .. })
+        ));
     }
 }

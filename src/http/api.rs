@@ -867,9 +867,9 @@ pub async fn agreement_file(
     let number: i32 = n.parse().map_err(|_| not_found())?;
     let format = crate::render::Format::parse(&format!("x.{ext}")).ok_or_else(not_found)?;
     let (bytes, sha) = blocking(move || {
-        state
-            .svc
-            .read(|c| crate::app::agreements::file(c, &state.svc.rulebooks, &who.0, &id, number, format))
+        state.svc.read(|c| {
+            crate::app::agreements::file(c, &state.svc.rulebooks, &who.0, &id, number, format)
+        })
     })
     .await?;
     Ok(HttpResponse::Ok()

@@ -333,7 +333,9 @@ impl tracing_actix_web::RootSpanBuilder for RequestLog {
         };
         let message = "error encountered while processing the incoming HTTP request";
         match log_level(status, error.as_error::<AppError>()) {
-            tracing::Level::ERROR => tracing::error!(status = status.as_u16(), "{message}: {error:?}"),
+            tracing::Level::ERROR => {
+                tracing::error!(status = status.as_u16(), "{message}: {error:?}")
+            }
             _ => tracing::warn!(status = status.as_u16(), "{message}: {error:?}"),
         }
     }
@@ -395,9 +397,6 @@ mod tests {
             log_level(StatusCode::SERVICE_UNAVAILABLE, None),
             tracing::Level::ERROR
         );
-        assert_eq!(
-            log_level(StatusCode::NOT_FOUND, None),
-            tracing::Level::WARN
-        );
+        assert_eq!(log_level(StatusCode::NOT_FOUND, None), tracing::Level::WARN);
     }
 }

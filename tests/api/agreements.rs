@@ -130,8 +130,8 @@ async fn evidence(
         &samverkan::rulebook::load_embedded().unwrap(),
         &cid,
     )
-        .unwrap()
-        .unwrap();
+    .unwrap()
+    .unwrap();
     samverkan::app::agreements::version_evidence(&mut conn, &c, number).unwrap()
 }
 

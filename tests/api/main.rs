@@ -15,6 +15,6 @@ mod metrics;
 mod openapi;
 mod reference;
 mod security;
-mod views;
 #[path = "../support/test_db.rs"]
 mod test_db;
+mod views;

@@ -23,8 +23,12 @@ async fn a_kept_view_is_the_callers_own_and_is_rebuilt_after_a_change() {
     let admin = app.token("admin").await;
     let org = json!({"name": "Medtech Exempel AB", "kind": "company", "org_number": "556012-3456"});
     ok(app.post("/api/v1/organisations", &admin, &org).await).await;
-    app.add_account("other-company", "company_representative", "Medtech Exempel AB")
-        .await;
+    app.add_account(
+        "other-company",
+        "company_representative",
+        "Medtech Exempel AB",
+    )
+    .await;
     let other = app.token("other-company").await;
     assert_eq!(app.get(&path, &other).await.status(), StatusCode::NOT_FOUND);
     // An administrator gets a view built for the administrator (other commands in `next`).
@@ -34,7 +38,11 @@ async fn a_kept_view_is_the_callers_own_and_is_rebuilt_after_a_change() {
 
     // A change to the collaboration is seen at once.
     let r = app
-        .action(&id, &company, json!({"action": "add_internal_note", "text": "Ny anteckning."}))
+        .action(
+            &id,
+            &company,
+            json!({"action": "add_internal_note", "text": "Ny anteckning."}),
+        )
         .await;
     ok(r).await;
     let after = app.view(&id, &company).await;
