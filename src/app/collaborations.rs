@@ -720,8 +720,9 @@ pub fn get(
 }
 
 /// The caller's view of a collaboration as JSON, kept in memory while it stays current
-/// ([`super::views`]): one query checks the stored version; the view is built only when it changed,
-/// on the first read by this caller, after a write, or when the kept one is too old.
+/// ([`super::views`]): one query checks the stored version (outside a transaction: it is one
+/// statement); the view is built, in one read transaction, only when it changed, on the first read by
+/// this caller, after a write, or when the kept one is too old.
 #[allow(clippy::too_many_arguments)]
 pub fn get_rendered(
     conn: &mut DbConn,
@@ -740,7 +741,9 @@ pub fn get_rendered(
     if let Some(v) = views.get(cid.as_str(), actor, version, now, today) {
         return Ok(v);
     }
-    let view = get(conn, rulebooks, actor, cid.as_str(), now, today)?;
+    let view = diesel::Connection::transaction(conn, |c| {
+        get(c, rulebooks, actor, cid.as_str(), now, today)
+    })?;
     let rendered = std::sync::Arc::new(super::views::RenderedView {
         version: view.version,
         body: serde_json::to_vec(&view).map_err(anyhow::Error::from)?,

@@ -602,7 +602,17 @@ pub async fn get_collaboration(
     let v = blocking(move || {
         let (now, today) = (state.svc.clock.now(), state.svc.clock.today());
         let svc = &state.svc;
-        svc.read(|c| collab::get_rendered(c, &svc.rulebooks, &svc.views, &who.0, &id, now, today))
+        // Not `read`: a kept view needs one statement; a view built anew gets its own transaction.
+        let mut conn = svc.db.pool.get()?;
+        collab::get_rendered(
+            &mut conn,
+            &svc.rulebooks,
+            &svc.views,
+            &who.0,
+            &id,
+            now,
+            today,
+        )
     })
     .await?;
     Ok(HttpResponse::Ok()
