@@ -22,6 +22,7 @@ fn main() -> anyhow::Result<()> {
     let settings = Settings::load(std::path::Path::new("config"))?;
     let clock = samverkan::app::clock::SystemClock;
     let db = samverkan::startup::prepare_database(&settings, &clock)?;
+    let rulebooks = samverkan::startup::load_rulebooks(&settings)?;
     let mut conn = db.pool.get()?;
     let actor = samverkan::db::identity::first_actor_by_username(&mut conn, "company")?
         .ok_or_else(|| anyhow::anyhow!("the demo account 'company' is missing (local mode)"))?;
@@ -31,8 +32,9 @@ fn main() -> anyhow::Result<()> {
         .first()
         .cloned()
         .ok_or_else(|| anyhow::anyhow!("seed the database first (examples/seed.rs)"))?;
-    let (mut template, _) = repo::load_collaboration(&mut conn, &CollaborationId::from_db(id))?
-        .ok_or_else(|| anyhow::anyhow!("the template is not stored"))?;
+    let (mut template, _) =
+        repo::load_collaboration(&mut conn, &rulebooks, &CollaborationId::from_db(id))?
+            .ok_or_else(|| anyhow::anyhow!("the template is not stored"))?;
     // As created: at the preparation step, no CPUA review yet.
     template.step = samverkan::domain::step::Step::Preparation;
     template.cpua_reviews.clear();
@@ -46,7 +48,7 @@ fn main() -> anyhow::Result<()> {
             copy.reference = format!("RAW-{k:07}-{i}");
             copy.created_at = samverkan::domain::audit::truncate_micros(now);
             repo::insert_collaboration(c, &copy, now)?;
-            let state = serde_json::to_value(&copy).map_err(anyhow::Error::from)?;
+            let state = samverkan::domain::state::to_stored(&copy).map_err(anyhow::Error::from)?;
             record(
                 c,
                 &collaboration_stream(copy.id.as_str()),

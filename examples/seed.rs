@@ -1,8 +1,9 @@
 //! Seeds N collaborations for the load benchmark (`scripts/load.sh`), straight through the storage
 //! layer: one collaboration is created through the real command (classification and audit event
 //! included), then copied N − 1 times with new ids, references and creation times (spread over the
-//! two years before the last 60 days), each copy written with its projections and its own sealed
-//! audit event by the repository and audit functions production uses, 10,000 to a transaction.
+//! two years before the last 60 days), each copy written with its projections, access rows and its
+//! own sealed creation event by the repository's bulk insert (`repo::insert_collaborations_bulk`:
+//! multi-row INSERTs of the rows production writes), 10,000 to a transaction.
 //!
 //! The copies are a mix, so that every shipped list and filter has full pages at every size: spread
 //! over the example registers (five CPUAs) and five companies (the demo company and four more);
@@ -12,11 +13,12 @@
 //!
 //! `DATABASE_URL=sqlite:///tmp/load.db cargo run --release --example seed -- 100000`
 use chrono::{Duration, Utc};
-use samverkan::app::audit::{collaboration_stream, record};
+use samverkan::app::audit::collaboration_stream;
 use samverkan::app::collaborations::{self, NewCollaborationInput};
 use samverkan::config::Settings;
 use samverkan::db::conn::write_transaction;
 use samverkan::db::repo;
+use samverkan::domain::audit::{AuditEvent, Payload};
 use samverkan::domain::collaboration::{CpuaReview, Dossier};
 use samverkan::domain::events::EventType;
 use samverkan::domain::ids::CollaborationId;
@@ -74,7 +76,7 @@ fn main() -> anyhow::Result<()> {
     .map_err(|e| anyhow::anyhow!("creating the template collaboration: {e}"))?;
     let id = CollaborationId::parse(template.collaboration["id"].as_str().unwrap_or_default())
         .ok_or_else(|| anyhow::anyhow!("the template has no id"))?;
-    let (template, _) = repo::load_collaboration(&mut conn, &id)?
+    let (template, _) = repo::load_collaboration(&mut conn, &rulebooks, &id)?
         .ok_or_else(|| anyhow::anyhow!("the template is not stored"))?;
     let started = std::time::Instant::now();
     // Creation times over the two years that end 60 days ago, oldest first.
@@ -84,6 +86,7 @@ fn main() -> anyhow::Result<()> {
     while done < n {
         let upto = (done + BATCH).min(n);
         write_transaction(&mut conn, |c| -> Result<(), samverkan::app::AppError> {
+            let mut batch = Vec::with_capacity(upto - done);
             for i in done..upto {
                 let mut copy = template.clone();
                 copy.id = CollaborationId::new();
@@ -125,22 +128,38 @@ fn main() -> anyhow::Result<()> {
                         appeals: vec![],
                     }];
                 }
-                repo::insert_collaboration(c, &copy, at)?;
-                let state = serde_json::to_value(&copy).map_err(anyhow::Error::from)?;
-                record(
-                    c,
-                    &collaboration_stream(copy.id.as_str()),
-                    &actor,
-                    EventType::CollaborationCreated,
+                // The creation event exactly as `audit::record` seals it, first of its stream.
+                let state =
+                    samverkan::domain::state::to_stored(&copy).map_err(anyhow::Error::from)?;
+                let event = AuditEvent::seal(
+                    collaboration_stream(copy.id.as_str()),
                     None,
-                    Some(state),
                     at,
-                )?;
+                    (
+                        actor.account.as_str(),
+                        &actor.name,
+                        Some(actor.org.as_str()),
+                        actor.role.code(),
+                    ),
+                    EventType::CollaborationCreated.code(),
+                    EventType::CollaborationCreated.visibility(),
+                    Payload {
+                        before: None,
+                        after: Some(state.clone()),
+                        state: Some(state),
+                        files: Default::default(),
+                    },
+                );
+                batch.push((copy, at, event));
             }
+            // Multi-row INSERTs of the same rows the one-at-a-time path writes.
+            repo::insert_collaborations_bulk(c, &batch)?;
             Ok(())
         })
         .map_err(|e| anyhow::anyhow!("seeding: {e}"))?;
         done = upto;
+        // Fresh statistics as the tables grow, so the access rebuild's plans stay index lookups.
+        diesel::connection::SimpleConnection::batch_execute(&mut *conn, "ANALYZE")?;
         eprintln!(
             "{done} collaborations ({:.0}/s)",
             done as f64 / started.elapsed().as_secs_f64()

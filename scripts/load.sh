@@ -71,7 +71,8 @@ for N in $SIZES; do
   fi
   # Storage per collaboration (with its events, projections and indexes), before the creates below.
   if [ -n "${PG:-}" ]; then
-    bytes=$(psql "$url" -tAc "SELECT pg_database_size(current_database())")
+    # The tables with their indexes and TOAST (pg_total_relation_size), not the empty database's catalog.
+    bytes=$(psql "$url" -tAc "SELECT SUM(pg_total_relation_size(c.oid)) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public' AND c.relkind = 'r'")
   else
     bytes=$({ stat -c %s "$file" "$file-wal" 2>/dev/null || true; } | awk '{s+=$1} END {print s}')
   fi

@@ -216,10 +216,11 @@ async fn worker(settings: Settings) -> anyhow::Result<ExitCode> {
 
 fn reproject(settings: &Settings) -> anyhow::Result<ExitCode> {
     let db = prepare_database(settings, &SystemClock)?;
+    let rulebooks = samverkan::startup::load_rulebooks(settings)?;
     let svc_write = || -> anyhow::Result<usize> {
         let mut conn = db.pool.get()?;
         samverkan::db::conn::write_transaction(&mut conn, |c| {
-            samverkan::app::collaborations::reproject_all(c)
+            samverkan::app::collaborations::reproject_all(c, &rulebooks)
         })
         .map_err(|e| anyhow::anyhow!("rebuilding the projections: {e}"))
     };

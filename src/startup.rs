@@ -183,6 +183,7 @@ impl Application {
             rulebooks,
             templates,
             audit_key: key.as_ref().map(|k| Arc::new(k.public())),
+            views: Arc::default(),
         };
         let minutes = settings.audit.checkpoint_interval_minutes;
         let checkpointer = key.filter(|_| minutes > 0).map(|k| {
@@ -205,7 +206,7 @@ impl Application {
                 .wrap(from_fn(crate::http::metrics::track))
                 // gzip when the client sends Accept-Encoding: gzip.
                 .wrap(actix_web::middleware::Compress::default())
-                .wrap(TracingLogger::default())
+                .wrap(TracingLogger::<crate::http::problem::RequestLog>::new())
                 .configure(routes)
         })
         .listen(listener)?;

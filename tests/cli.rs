@@ -109,9 +109,13 @@ fn reproject_rebuilds_projections_from_state_and_reads_version_1_state() {
     );
     // The version-1 state reads through its upcast.
     let cid = samverkan::domain::ids::CollaborationId::parse(&id).expect("id");
-    let (c, _) = repo::load_collaboration(&mut conn, &cid)
-        .expect("loads")
-        .expect("exists");
+    let (c, _) = repo::load_collaboration(
+        &mut conn,
+        &samverkan::rulebook::load_embedded().expect("rulebooks"),
+        &cid,
+    )
+    .expect("loads")
+    .expect("exists");
     assert_eq!(
         c.state_version,
         samverkan::domain::collaboration::STATE_VERSION
@@ -249,9 +253,13 @@ fn restored_verifies(url: &str, key_dir: &std::path::Path, id: &str) {
     let pool = samverkan::db::Db::connect(url, 1).expect("connect to the copy");
     let mut conn = pool.pool.get().expect("connection");
     let cid = samverkan::domain::ids::CollaborationId::parse(id).expect("id");
-    let (c, _) = repo::load_collaboration(&mut conn, &cid)
-        .expect("loads")
-        .expect("the collaboration is in the copy");
+    let (c, _) = repo::load_collaboration(
+        &mut conn,
+        &samverkan::rulebook::load_embedded().expect("rulebooks"),
+        &cid,
+    )
+    .expect("loads")
+    .expect("the collaboration is in the copy");
     assert_eq!(c.title, "Säkerhetskopia");
 }
 

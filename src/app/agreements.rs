@@ -21,7 +21,7 @@ use crate::domain::agreement::document::Document;
 use crate::domain::agreement::evidence::{
     document_clauses, required_by, version_digest, AgreementVersionEvidence,
 };
-use crate::domain::classification::{ClauseCode, CollaborationType};
+use crate::domain::classification::{ClauseCode, CollaborationType, RulebookSet};
 use crate::domain::collaboration::{Collaboration, DataKind, ReviewStatus};
 use crate::domain::events::EventType;
 use crate::domain::ids::{CollaborationId, OrgId, RegisterId};
@@ -492,10 +492,15 @@ pub fn agreement_data(
     })
 }
 
-fn load(conn: &mut DbConn, actor: &Actor, id: &str) -> Result<Collaboration, AppError> {
+fn load(
+    conn: &mut DbConn,
+    rulebooks: &RulebookSet,
+    actor: &Actor,
+    id: &str,
+) -> Result<Collaboration, AppError> {
     let not_found = || AppError::NotFound(crate::msg!("thing.collaboration"));
     let cid = CollaborationId::parse(id).ok_or_else(not_found)?;
-    let (c, _) = repo::load_collaboration(conn, &cid)?.ok_or_else(not_found)?;
+    let (c, _) = repo::load_collaboration(conn, rulebooks, &cid)?.ok_or_else(not_found)?;
     let cpuas = repo::current_cpuas(conn, &c.registers)?;
     let scope = authz::Scope::of(&c, cpuas.values().map(|(o, _)| o.clone()));
     if !authz::can_see(actor, &scope) {
@@ -643,6 +648,7 @@ pub fn latest_number(conn: &mut DbConn, c: &Collaboration) -> Result<Option<i32>
 /// Creates the next immutable version.
 pub fn create_version(
     conn: &mut DbConn,
+    rulebooks: &RulebookSet,
     templates: &TemplateSet,
     actor: &Actor,
     id: &str,
@@ -653,7 +659,7 @@ pub fn create_version(
     if let Some(cid) = CollaborationId::parse(id) {
         repo::lock_collaboration(conn, &cid)?;
     }
-    let c = load(conn, actor, id)?;
+    let c = load(conn, rulebooks, actor, id)?;
     may_draft(actor)?;
     draftable(&c)?;
     let previous = rows(conn, c.id.as_str())?.pop();
@@ -688,8 +694,10 @@ pub fn create_version(
 }
 
 /// CPUA legal replaces one clause's text for this agreement; a new version records it.
+#[allow(clippy::too_many_arguments)]
 pub fn add_deviation(
     conn: &mut DbConn,
+    rulebooks: &RulebookSet,
     templates: &TemplateSet,
     actor: &Actor,
     id: &str,
@@ -697,7 +705,7 @@ pub fn add_deviation(
     input: DeviationInput,
     now: DateTime<Utc>,
 ) -> Result<AgreementVersionView, AppError> {
-    let c = load(conn, actor, id)?;
+    let c = load(conn, rulebooks, actor, id)?;
     if actor.role != Role::CpuaLegal {
         return Err(AppError::Forbidden(crate::msg!("forbidden.deviation")));
     }
@@ -758,10 +766,11 @@ pub fn add_deviation(
 
 pub fn list(
     conn: &mut DbConn,
+    rulebooks: &RulebookSet,
     actor: &Actor,
     id: &str,
 ) -> Result<Vec<AgreementVersionView>, AppError> {
-    let c = load(conn, actor, id)?;
+    let c = load(conn, rulebooks, actor, id)?;
     Ok(rows(conn, c.id.as_str())?
         .iter()
         .map(VersionRow::view)
@@ -771,12 +780,13 @@ pub fn list(
 /// One rendered file of one version, exactly as stored.
 pub fn file(
     conn: &mut DbConn,
+    rulebooks: &RulebookSet,
     actor: &Actor,
     id: &str,
     number: i32,
     format: Format,
 ) -> Result<(Vec<u8>, String), AppError> {
-    let c = load(conn, actor, id)?;
+    let c = load(conn, rulebooks, actor, id)?;
     let r = row(conn, c.id.as_str(), number)?;
     Ok(match format {
         Format::Docx => (r.docx, r.docx_sha256),
@@ -788,12 +798,13 @@ pub fn file(
 /// A clause-by-clause comparison of two versions, as an HTML page.
 pub fn diff(
     conn: &mut DbConn,
+    rulebooks: &RulebookSet,
     actor: &Actor,
     id: &str,
     from: i32,
     to: i32,
 ) -> Result<String, AppError> {
-    let c = load(conn, actor, id)?;
+    let c = load(conn, rulebooks, actor, id)?;
     let a = row(conn, c.id.as_str(), from)?.document()?;
     let b = row(conn, c.id.as_str(), to)?.document()?;
     Ok(render::diff_html(&a, &b))

@@ -268,7 +268,13 @@ pub fn created_view(
     view(conn, rulebooks, actor, c, 1, now, today)
 }
 
+/// The state as stored (compact classification): what events diff and hash.
 fn state_value(c: &Collaboration) -> Result<Value, AppError> {
+    Ok(crate::domain::state::to_stored(c).map_err(anyhow::Error::from)?)
+}
+
+/// The state as shown in the view, with the whole classification.
+fn view_value(c: &Collaboration) -> Result<Value, AppError> {
     Ok(serde_json::to_value(c).map_err(anyhow::Error::from)?)
 }
 
@@ -339,7 +345,7 @@ fn load_visible(
 ) -> Result<(Collaboration, i64, Loaded), AppError> {
     let not_found = || AppError::NotFound(crate::msg!("thing.collaboration"));
     let id = CollaborationId::parse(id).ok_or_else(not_found)?;
-    let (c, version) = repo::load_collaboration(conn, &id)?.ok_or_else(not_found)?;
+    let (c, version) = repo::load_collaboration(conn, rulebooks, &id)?.ok_or_else(not_found)?;
     let loaded = load_context(conn, rulebooks, &c)?;
     if !authz::can_see(actor, &loaded.scope) {
         return Err(not_found());
@@ -712,7 +718,7 @@ fn view_loaded(
         obligations: statuses,
         next,
         version,
-        collaboration: redact_for(actor, state_value(&c)?),
+        collaboration: redact_for(actor, view_value(&c)?),
     })
 }
 
@@ -726,6 +732,46 @@ pub fn get(
 ) -> Result<CollaborationView, AppError> {
     let (c, version, loaded) = load_visible(conn, rulebooks, actor, id)?;
     view_loaded(conn, actor, c, version, loaded, now, today)
+}
+
+/// The caller's view of a collaboration as JSON, kept in memory while it stays current
+/// ([`super::views`]): one query checks the stored version (outside a transaction: it is one
+/// statement); the view is built, in one read transaction, only when it changed, on the first read by
+/// this caller, after a write, or when the kept one is too old.
+#[allow(clippy::too_many_arguments)]
+pub fn get_rendered(
+    conn: &mut DbConn,
+    rulebooks: &RulebookSet,
+    views: &super::views::ViewCache,
+    actor: &Actor,
+    id: &str,
+    now: DateTime<Utc>,
+    today: NaiveDate,
+) -> Result<std::sync::Arc<super::views::RenderedView>, AppError> {
+    let not_found = || AppError::NotFound(crate::msg!("thing.collaboration"));
+    let cid = CollaborationId::parse(id).ok_or_else(not_found)?;
+    // The generation before anything is read: a write after this point makes the view built here stale.
+    let generation = views.generation();
+    let version = repo::collaboration_version(conn, &cid)?.ok_or_else(not_found)?;
+    if let Some(v) = views.get(cid.as_str(), actor, version, now, today) {
+        return Ok(v);
+    }
+    let view = diesel::Connection::transaction(conn, |c| {
+        get(c, rulebooks, actor, cid.as_str(), now, today)
+    })?;
+    let rendered = std::sync::Arc::new(super::views::RenderedView {
+        version: view.version,
+        body: serde_json::to_vec(&view).map_err(anyhow::Error::from)?,
+    });
+    views.put(
+        cid.as_str(),
+        actor,
+        generation,
+        now,
+        today,
+        rendered.clone(),
+    );
+    Ok(rendered)
 }
 
 /// One line of a collaboration list.
@@ -954,7 +1000,7 @@ pub fn events(
 /// Rebuilds every collaboration's projection rows (registers, CPUA reviews and due dates, step, title)
 /// from its stored state, upcasting older state versions as it reads them. Returns how many were rebuilt.
 /// The state itself and the audit trail are left as they are.
-pub fn reproject_all(conn: &mut DbConn) -> Result<usize, AppError> {
+pub fn reproject_all(conn: &mut DbConn, rulebooks: &RulebookSet) -> Result<usize, AppError> {
     let mut after: Option<String> = None;
     let mut n = 0;
     loop {
@@ -964,7 +1010,7 @@ pub fn reproject_all(conn: &mut DbConn) -> Result<usize, AppError> {
         };
         for id in ids {
             let cid = CollaborationId::from_db(id);
-            if let Some((c, _)) = repo::load_collaboration(conn, &cid)? {
+            if let Some((c, _)) = repo::load_collaboration(conn, rulebooks, &cid)? {
                 repo::reproject(conn, &c)?;
                 n += 1;
             }

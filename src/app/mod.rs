@@ -21,6 +21,7 @@ pub mod oidc;
 pub mod outbox;
 pub mod reference;
 pub mod seed;
+pub mod views;
 
 use std::sync::Arc;
 
@@ -38,6 +39,8 @@ pub struct Services {
     pub templates: Arc<crate::templates::TemplateSet>,
     /// The public half of the audit signing key, to check checkpoints with (`None`: no key).
     pub audit_key: Option<Arc<checkpoint::PublicKey>>,
+    /// The collaboration views kept in memory; every write forgets them.
+    pub views: Arc<views::ViewCache>,
 }
 
 impl Services {
@@ -55,7 +58,10 @@ impl Services {
             .as_ref()
             .map(|l| l.lock().unwrap_or_else(|p| p.into_inner()));
         let mut conn = self.db.pool.get()?;
-        crate::db::conn::write_transaction(&mut conn, f)
+        let out = crate::db::conn::write_transaction(&mut conn, f);
+        // After the commit: a view built from what the write replaced is never served again.
+        self.views.invalidate();
+        out
     }
 
     /// Runs `f` in one write transaction, again from the start (a fresh read) when a concurrent writer

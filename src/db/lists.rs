@@ -158,18 +158,35 @@ impl Visible {
 pub enum AccessScope<'a> {
     One(&'a str),
     OfRegister(&'a str),
+    /// Several collaborations at once (a bulk load); keep it to a few hundred ids a call.
+    Many(&'a [String]),
 }
 
 /// Rebuilds the `collaboration_access` rows of the collaborations in scope from their stored rows
 /// (company, principal), the current CPUA of each register, and every CPUA applied to. Call it after
 /// the collaboration's row and projection rows are written, or after a register moved CPUA.
 pub fn rebuild_access(conn: &mut DbConn, scope: AccessScope<'_>) -> QResult<()> {
-    let (pred, bind) = match scope {
-        AccessScope::One(id) => ("c.id = ?", id),
+    let (pred, binds): (String, Vec<&str>) = match scope {
+        AccessScope::One(id) => ("c.id = ?".into(), vec![id]),
         AccessScope::OfRegister(r) => (
-            "c.id IN (SELECT cr0.collaboration_id FROM collaboration_registers cr0 WHERE cr0.register_id = ?)",
-            r,
+            "c.id IN (SELECT cr0.collaboration_id FROM collaboration_registers cr0 WHERE cr0.register_id = ?)".into(),
+            vec![r],
         ),
+        AccessScope::Many(ids) => {
+            if ids.is_empty() {
+                return Ok(());
+            }
+            (
+                format!("c.id IN ({})", vec!["?"; ids.len()].join(", ")),
+                ids.iter().map(String::as_str).collect(),
+            )
+        }
+    };
+    let bind_pred = |sql: &mut Sql| {
+        sql.push(&pred);
+        for b in &binds {
+            sql.binds.push(Bind::Text((*b).into()));
+        }
     };
     let mut del = Sql::default();
     match scope {
@@ -186,34 +203,40 @@ pub fn rebuild_access(conn: &mut DbConn, scope: AccessScope<'_>) -> QResult<()> 
                 Bind::Text(r.into()),
             );
         }
+        AccessScope::Many(_) => {
+            del.push("DELETE FROM collaboration_access WHERE collaboration_id IN (SELECT c.id FROM collaborations c WHERE ");
+            bind_pred(&mut del);
+            del.push(")");
+        }
     }
     execute(conn, &del)?;
     let mut ins = Sql::default();
     ins.push(
         "INSERT INTO collaboration_access \
-         (org_id, collaboration_id, created_at, is_company, is_principal, is_cpua) \
+         (org_id, collaboration_id, created_at, is_company, is_principal, is_cpua, next_due_on) \
          SELECT org_id, collaboration_id, MAX(created_at), MAX(is_company), MAX(is_principal), \
-         MAX(is_cpua) FROM (\
+         MAX(is_cpua), (SELECT MIN(r2.decision_due_on) FROM cpua_reviews r2 \
+         WHERE r2.collaboration_id = x.collaboration_id) FROM (\
          SELECT c.company_id AS org_id, c.id AS collaboration_id, c.created_at AS created_at, \
          1 AS is_company, 0 AS is_principal, 0 AS is_cpua FROM collaborations c WHERE ",
     );
-    ins.bind(pred, Bind::Text(bind.into()));
+    bind_pred(&mut ins);
     ins.push(
         " UNION ALL SELECT c.principal_id, c.id, c.created_at, 0, 1, 0 FROM collaborations c \
          WHERE c.principal_id IS NOT NULL AND ",
     );
-    ins.bind(pred, Bind::Text(bind.into()));
+    bind_pred(&mut ins);
     ins.push(
         " UNION ALL SELECT rc.cpua_id, c.id, c.created_at, 0, 0, 1 FROM collaborations c \
          JOIN collaboration_registers cr ON cr.collaboration_id = c.id \
          JOIN register_cpua rc ON rc.register_id = cr.register_id AND rc.valid_to IS NULL WHERE ",
     );
-    ins.bind(pred, Bind::Text(bind.into()));
+    bind_pred(&mut ins);
     ins.push(
         " UNION ALL SELECT r.cpua_id, c.id, c.created_at, 0, 0, 1 FROM collaborations c \
          JOIN cpua_reviews r ON r.collaboration_id = c.id WHERE ",
     );
-    ins.bind(pred, Bind::Text(bind.into()));
+    bind_pred(&mut ins);
     ins.push(") x GROUP BY org_id, collaboration_id");
     execute(conn, &ins)?;
     Ok(())
@@ -263,6 +286,8 @@ enum Driver {
     Collaborations,
     Register,
     Access,
+    /// The actor's own access rows in due order (`next_due_on`).
+    AccessDue,
     CpuaFilter,
     Reviews,
     CpuaReviews,
@@ -279,6 +304,7 @@ struct Built {
 fn built(visible: &Visible, f: &CollabFilter, sort: CollabSort) -> Built {
     let driver = match sort {
         CollabSort::Due if f.cpua.is_some() => Driver::CpuaReviews,
+        CollabSort::Due if *visible != Visible::All => Driver::AccessDue,
         CollabSort::Due => Driver::Reviews,
         CollabSort::Newest if f.register.is_some() => Driver::Register,
         CollabSort::Newest if f.cpua.is_some() => Driver::CpuaFilter,
@@ -329,6 +355,20 @@ fn built(visible: &Visible, f: &CollabFilter, sort: CollabSort) -> Built {
                 "(d.created_at, d.collaboration_id) < ",
             )
         }
+        Driver::AccessDue => {
+            from.push("collaboration_access d JOIN collaborations c ON c.id = d.collaboration_id");
+            if let Some((o, rule)) = visible.org_and_rule("d") {
+                conds.bind(" AND d.org_id = ?", Bind::Text(o.as_str().into()));
+                conds.push(" AND ");
+                conds.push(&rule);
+            }
+            conds.push(" AND d.next_due_on IS NOT NULL");
+            (
+                "d.next_due_on ASC, d.collaboration_id ASC",
+                "CAST(NULL AS TIMESTAMP) AS key_at, d.next_due_on AS key_on, d.collaboration_id AS key_id",
+                "(d.next_due_on, d.collaboration_id) > ",
+            )
+        }
         Driver::Reviews | Driver::CpuaReviews => {
             from.push("cpua_reviews d JOIN collaborations c ON c.id = d.collaboration_id");
             if let Some(o) = &f.cpua {
@@ -352,8 +392,13 @@ fn built(visible: &Visible, f: &CollabFilter, sort: CollabSort) -> Built {
         }
     };
     if let Some(day) = f.overdue_on {
-        // Overdue lists are always in due order (the handler sees to it), so `d` is a review.
-        conds.bind(" AND d.decision_due_on < ?", Bind::Date(day));
+        // Overdue lists are always in due order (the handler sees to it), so `d` is a review or the
+        // actor's access rows in due order.
+        if matches!(driver, Driver::AccessDue) {
+            conds.bind(" AND d.next_due_on < ?", Bind::Date(day));
+        } else {
+            conds.bind(" AND d.decision_due_on < ?", Bind::Date(day));
+        }
     }
     // The other conditions name the driver's collaboration id, so the planner may join their index
     // ranges with the driver's without reading collaborations.
@@ -366,7 +411,7 @@ fn built(visible: &Visible, f: &CollabFilter, sort: CollabSort) -> Built {
     // actor's own authority (its access rows as CPUA, and every CPUA applied to has such rows).
     let own_cpua = matches!((visible, &f.cpua), (Visible::Cpua(v), Some(o)) if v == o)
         && matches!(driver, Driver::CpuaFilter | Driver::CpuaReviews);
-    if !matches!(driver, Driver::Access) && !own_cpua {
+    if !matches!(driver, Driver::Access | Driver::AccessDue) && !own_cpua {
         if let Some((o, rule)) = visible.org_and_rule("v") {
             conds.bind(
                 &format!(
@@ -514,7 +559,8 @@ pub fn list_collaborations(
                     ))
                 }
             };
-            let c = crate::domain::state::load(&r.state)
+            // A list line never reads the classification, so it is not recomputed.
+            let c = crate::domain::state::load_for_summary(&r.state)
                 .map_err(|e| diesel::result::Error::DeserializationError(Box::new(e)))?;
             Ok((c, r.version, key))
         })

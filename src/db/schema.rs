@@ -149,6 +149,7 @@ diesel::table! {
         is_company -> Integer,
         is_principal -> Integer,
         is_cpua -> Integer,
+        next_due_on -> Nullable<Date>,
     }
 }
 

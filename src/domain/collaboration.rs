@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 use super::classification::{
-    Classification, ClauseCode, CollaborationType, Facts, ObligationCode, Outcome,
+    Classification, ClauseCode, CollaborationType, Facts, ObligationCode, Outcome, RegisterInfo,
 };
 use super::ids::{AccountId, CollaborationId, OrgId, RegisterId};
 use super::money::Money;
@@ -15,7 +15,7 @@ use std::collections::BTreeSet;
 
 /// The shape of the stored state (tillståndsversion). Older shapes are upcast when read
 /// ([`crate::domain::state`]); stored events are never rewritten.
-pub const STATE_VERSION: u32 = 2;
+pub const STATE_VERSION: u32 = 3;
 
 /// The kind of data a collaboration asks for (datatyp).
 #[derive(
@@ -780,6 +780,19 @@ pub struct ClassificationRecord {
     pub type_override: Option<TypeOverride>,
     #[serde(default)]
     pub obligation_overrides: Vec<ObligationOverride>,
+    /// What the classifier read (underlag): the facts and the registers as resolved then. With them and
+    /// the rulebook version, `result` is recomputed when the state is read, so the state stores only
+    /// these ([`crate::domain::state`]). `None` for a classification read from a state stored before
+    /// version 3, which kept the whole result.
+    #[serde(skip)]
+    pub inputs: Option<ClassifiedInputs>,
+}
+
+/// The facts and resolved registers one classification read (underlag för klassificeringen).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClassifiedInputs {
+    pub facts: Facts,
+    pub registers: Vec<RegisterInfo>,
 }
 
 impl ClassificationRecord {
@@ -822,7 +835,9 @@ impl ClassificationRecord {
     }
 }
 
-/// A collaboration between industry and one or more quality registers (samverkansärende).
+/// A collaboration between industry and one or more quality registers (samverkansärende). Its stored
+/// form leaves out empty lists and absent values ([`crate::domain::state::to_stored`]), so every list
+/// field reads as empty when missing.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Collaboration {
     /// The shape of this stored state; see [`STATE_VERSION`].
@@ -838,10 +853,14 @@ pub struct Collaboration {
     /// The research principal (forskningshuvudman), when identified.
     pub research_principal: Option<OrgId>,
     pub company: OrgId,
+    #[serde(default)]
     pub registers: Vec<RegisterId>,
+    #[serde(default)]
     pub requested_variables: Vec<String>,
     pub data_kind: DataKind,
+    #[serde(default)]
     pub linkage: Vec<LinkageTarget>,
+    #[serde(default)]
     pub recipient_countries: Vec<CountryCode>,
     /// The remaining intake facts of the classification (underlag för klassificering). Registers,
     /// linkage, recipient countries and the principal's kind come from the fields above.
@@ -851,8 +870,10 @@ pub struct Collaboration {
     pub classification: Option<ClassificationRecord>,
     pub step: Step,
     /// The register holders' answers, one per register at most.
+    #[serde(default)]
     pub feasibility: Vec<Feasibility>,
     pub ethics: Option<EthicsApproval>,
+    #[serde(default)]
     pub cpua_reviews: Vec<CpuaReview>,
     /// The linkage authorities' own reviews.
     #[serde(default)]
@@ -865,10 +886,13 @@ pub struct Collaboration {
     pub passed_warnings: Vec<PassedWarning>,
     pub agreement: Option<AgreementRecord>,
     pub cost_agreement: Option<CostAgreement>,
+    #[serde(default)]
     pub publications: Vec<Publication>,
     pub report_back: Option<ReportBack>,
     pub disposal: Option<DisposalConfirmation>,
+    #[serde(default)]
     pub amendments: Vec<Amendment>,
+    #[serde(default)]
     pub internal_notes: Vec<InternalNote>,
     pub withdrawal_reason: Option<String>,
     pub created_at: DateTime<Utc>,

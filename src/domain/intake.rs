@@ -7,7 +7,7 @@ use super::classification::{
     classify, CountryCode as FactCountry, Facts, IsResearch, LinkageAuthority, PrincipalKind,
     RegisterInfo, Rulebook,
 };
-use super::collaboration::{ClassificationRecord, Collaboration, LinkageTarget};
+use super::collaboration::{ClassificationRecord, ClassifiedInputs, Collaboration, LinkageTarget};
 use super::organisation::OrgKind;
 
 pub fn principal_kind(k: OrgKind) -> PrincipalKind {
@@ -63,7 +63,8 @@ pub fn classify_collaboration(
     registers: &[RegisterInfo],
     now: DateTime<Utc>,
 ) -> ClassificationRecord {
-    let result = classify(rulebook, &facts_for(c, principal), registers);
+    let facts = facts_for(c, principal);
+    let result = classify(rulebook, &facts, registers);
     let (type_override, obligation_overrides) = match &c.classification {
         Some(old) => (old.type_override.clone(), old.obligation_overrides.clone()),
         None => (None, vec![]),
@@ -73,5 +74,9 @@ pub fn classify_collaboration(
         classified_at: super::audit::truncate_micros(now),
         type_override,
         obligation_overrides,
+        inputs: Some(ClassifiedInputs {
+            facts,
+            registers: registers.to_vec(),
+        }),
     }
 }

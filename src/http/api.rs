@@ -579,12 +579,24 @@ pub async fn get_collaboration(
     let id = path.into_inner();
     let v = blocking(move || {
         let (now, today) = (state.svc.clock.now(), state.svc.clock.today());
-        state
-            .svc
-            .read(|c| collab::get(c, &state.svc.rulebooks, &who.0, &id, now, today))
+        let svc = &state.svc;
+        // Not `read`: a kept view needs one statement; a view built anew gets its own transaction.
+        let mut conn = svc.db.pool.get()?;
+        collab::get_rendered(
+            &mut conn,
+            &svc.rulebooks,
+            &svc.views,
+            &who.0,
+            &id,
+            now,
+            today,
+        )
     })
     .await?;
-    Ok(with_etag(actix_web::http::StatusCode::OK, v))
+    Ok(HttpResponse::Ok()
+        .insert_header((header::ETAG, format!("\"{}\"", v.version)))
+        .content_type("application/json")
+        .body(v.body.clone()))
 }
 
 async fn run_command(
@@ -793,6 +805,7 @@ pub async fn create_agreement(
         state.svc.write_retrying(WRITE_ATTEMPTS, |c| {
             crate::app::agreements::create_version(
                 c,
+                &state.svc.rulebooks,
                 &state.svc.templates,
                 &who.0,
                 &id,
@@ -818,7 +831,7 @@ pub async fn list_agreements(
     let v = blocking(move || {
         state
             .svc
-            .read(|c| crate::app::agreements::list(c, &who.0, &id))
+            .read(|c| crate::app::agreements::list(c, &state.svc.rulebooks, &who.0, &id))
     })
     .await?;
     Ok(HttpResponse::Ok().json(v))
@@ -842,9 +855,9 @@ pub async fn agreement_file(
     let number: i32 = n.parse().map_err(|_| not_found())?;
     let format = crate::render::Format::parse(&format!("x.{ext}")).ok_or_else(not_found)?;
     let (bytes, sha) = blocking(move || {
-        state
-            .svc
-            .read(|c| crate::app::agreements::file(c, &who.0, &id, number, format))
+        state.svc.read(|c| {
+            crate::app::agreements::file(c, &state.svc.rulebooks, &who.0, &id, number, format)
+        })
     })
     .await?;
     Ok(HttpResponse::Ok()
@@ -881,7 +894,7 @@ pub async fn agreement_diff(
     let html = blocking(move || {
         state
             .svc
-            .read(|c| crate::app::agreements::diff(c, &who.0, &id, from, to))
+            .read(|c| crate::app::agreements::diff(c, &state.svc.rulebooks, &who.0, &id, from, to))
     })
     .await?;
     Ok(HttpResponse::Ok()
@@ -912,6 +925,7 @@ pub async fn agreement_deviation(
         state.svc.write(|c| {
             crate::app::agreements::add_deviation(
                 c,
+                &state.svc.rulebooks,
                 &state.svc.templates,
                 &who.0,
                 &id,

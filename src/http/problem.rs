@@ -309,6 +309,51 @@ pub async fn localize(
     Ok(ServiceResponse::new(req, out).map_into_right_body())
 }
 
+/// The request log's root span (tracing-actix-web's default) with one event per failed request, at the
+/// level the failure deserves: a 503 the service chose (lists busy, a dependency unavailable) and a
+/// client error are WARN; any other server error is ERROR.
+pub struct RequestLog;
+
+impl tracing_actix_web::RootSpanBuilder for RequestLog {
+    fn on_request_start(request: &actix_web::dev::ServiceRequest) -> tracing::Span {
+        tracing_actix_web::DefaultRootSpanBuilder::on_request_start(request)
+    }
+
+    fn on_request_end<B: actix_web::body::MessageBody>(
+        span: tracing::Span,
+        outcome: &Result<actix_web::dev::ServiceResponse<B>, actix_web::Error>,
+    ) {
+        tracing_actix_web::DefaultRootSpanBuilder::on_request_end(span, outcome);
+        let (status, error) = match outcome {
+            Ok(res) => match res.response().error() {
+                Some(e) => (res.status(), e),
+                None => return,
+            },
+            Err(e) => (e.as_response_error().status_code(), e),
+        };
+        let message = "error encountered while processing the incoming HTTP request";
+        match log_level(status, error.as_error::<AppError>()) {
+            tracing::Level::ERROR => {
+                tracing::error!(status = status.as_u16(), "{message}: {error:?}")
+            }
+            _ => tracing::warn!(status = status.as_u16(), "{message}: {error:?}"),
+        }
+    }
+}
+
+/// The level a failed request is logged at ([`RequestLog`]).
+pub fn log_level(status: StatusCode, error: Option<&AppError>) -> tracing::Level {
+    let chosen = matches!(
+        error,
+        Some(AppError::ListsBusy { .. } | AppError::Unavailable(_))
+    );
+    if status.is_client_error() || (status == StatusCode::SERVICE_UNAVAILABLE && chosen) {
+        tracing::Level::WARN
+    } else {
+        tracing::Level::ERROR
+    }
+}
+
 impl ResponseError for AppError {
     fn status_code(&self) -> StatusCode {
         StatusCode::from_u16(problem_of(self, Lang::Sv).status)
@@ -323,5 +368,35 @@ impl ResponseError for AppError {
         }
         // Swedish first; `localize` renders it again when the request prefers English.
         response_in(self, Lang::Sv)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_busy_list_is_a_warning_and_an_internal_error_an_error() {
+        let busy = AppError::ListsBusy { max: 6 };
+        assert_eq!(
+            log_level(StatusCode::SERVICE_UNAVAILABLE, Some(&busy)),
+            tracing::Level::WARN
+        );
+        let unavailable = AppError::Unavailable(crate::msg!("problem.unavailable"));
+        assert_eq!(
+            log_level(StatusCode::SERVICE_UNAVAILABLE, Some(&unavailable)),
+            tracing::Level::WARN
+        );
+        let internal = AppError::Internal(anyhow::anyhow!("broken"));
+        assert_eq!(
+            log_level(StatusCode::INTERNAL_SERVER_ERROR, Some(&internal)),
+            tracing::Level::ERROR
+        );
+        // A 503 that is not the service's own choice (e.g. from actix itself) stays an error.
+        assert_eq!(
+            log_level(StatusCode::SERVICE_UNAVAILABLE, None),
+            tracing::Level::ERROR
+        );
+        assert_eq!(log_level(StatusCode::NOT_FOUND, None), tracing::Level::WARN);
     }
 }

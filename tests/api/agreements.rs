@@ -125,9 +125,13 @@ async fn evidence(
     let db = samverkan::db::conn::Db::connect(&app.database_url, 1).unwrap();
     let mut conn = db.pool.get().unwrap();
     let cid = samverkan::domain::ids::CollaborationId::parse(id).unwrap();
-    let (c, _) = samverkan::db::repo::load_collaboration(&mut conn, &cid)
-        .unwrap()
-        .unwrap();
+    let (c, _) = samverkan::db::repo::load_collaboration(
+        &mut conn,
+        &samverkan::rulebook::load_embedded().unwrap(),
+        &cid,
+    )
+    .unwrap()
+    .unwrap();
     samverkan::app::agreements::version_evidence(&mut conn, &c, number).unwrap()
 }
 

@@ -541,6 +541,7 @@ async fn the_background_checkpointer_signs_moved_heads_until_it_is_stopped() {
             rulebooks: std::sync::Arc::new(samverkan::startup::load_rulebooks(&settings).unwrap()),
             templates: std::sync::Arc::new(samverkan::templates::TemplateSet::builtin().unwrap()),
             audit_key: None,
+            views: Default::default(),
         };
         let count = |svc: &samverkan::app::Services| {
             let mut conn = svc.db.pool.get().unwrap();

@@ -18,3 +18,4 @@ mod reference;
 mod security;
 #[path = "../support/test_db.rs"]
 mod test_db;
+mod views;

@@ -48,7 +48,7 @@ mod withdrawal;
 #[cfg(test)]
 mod properties;
 #[cfg(test)]
-mod testkit;
+pub(crate) mod testkit;
 
 pub use super::step::Step;
 pub use advice::{Acknowledgement, Advice, Grade};

@@ -1,0 +1,2 @@
+DROP INDEX collaboration_access_due;
+ALTER TABLE collaboration_access DROP COLUMN next_due_on;
