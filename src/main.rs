@@ -203,6 +203,7 @@ async fn worker(settings: Settings) -> anyhow::Result<ExitCode> {
         rulebooks: Arc::new(samverkan::startup::load_rulebooks(&settings)?),
         templates: Arc::new(samverkan::startup::load_templates(&settings)?),
         audit_key: None,
+        views: Arc::default(),
     };
     let Some(w) = samverkan::startup::mail_worker(&settings, &svc)? else {
         anyhow::bail!("mail.smtp_url: not set");

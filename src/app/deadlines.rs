@@ -191,7 +191,8 @@ pub fn run(svc: &Services) -> Result<usize, AppError> {
         };
         // Decide in a read; take the writer only for rows to write (the unique key drops repeats).
         let rows = svc.read(|conn| {
-            let Some((c, _)) = crate::db::repo::load_collaboration(conn, &cid)? else {
+            let Some((c, _)) = crate::db::repo::load_collaboration(conn, &svc.rulebooks, &cid)?
+            else {
                 return Ok(vec![]);
             };
             let rows = due_rows(conn, &c, today, now)?;

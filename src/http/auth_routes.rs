@@ -382,9 +382,11 @@ pub async fn logout(state: Data, req: HttpRequest) -> Result<HttpResponse, AppEr
     let s = current(&req)?;
     let now = state.svc.clock.now();
     let hash = hash_token(&s.token);
-    let s2 = state.clone();
-    let ended = blocking(move || s2.svc.write(|c| login::log_out(c, &hash, now))).await?;
-    // A bearer token's cached actor lives on for up to auth::TOKEN_CACHE_SECONDS; cookies are not cached.
+    let (s2, h2) = (state.clone(), hash.clone());
+    let ended = blocking(move || s2.svc.write(|c| login::log_out(c, &h2, now))).await?;
+    // A bearer token's cached actor goes with it, so the next request with it is refused here at once
+    // (cookies are not cached).
+    state.token_cache.forget(&hash);
     let logout_url = ended.and_then(|(provider, hint)| {
         state
             .providers

@@ -853,3 +853,14 @@ async fn two_administrators_revoking_each_other_at_once_leave_one() {
         "{left:?}"
     );
 }
+
+/// Logging out with a bearer token ends it at once, though the token was in the authentication cache.
+#[tokio::test]
+async fn a_bearer_logout_ends_the_token_at_once() {
+    let app = TestApp::spawn().await;
+    let t = app.token("company").await;
+    ok(app.get("/api/v1/me", &t).await).await;
+    let r = app.send(Method::POST, "/auth/logout", &t, &json!({})).await;
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    problem(app.get("/api/v1/me", &t).await, StatusCode::UNAUTHORIZED).await;
+}
