@@ -489,7 +489,28 @@ async fn a_message_that_keeps_failing_is_dead_and_shown_to_administrators_with_i
 }
 
 /// A `samverkan worker` process on the test's database and SMTP server.
+/// A `samverkan worker` process that has said it started (it prints `worker started` once it polls).
+fn ready_worker(database_url: &str, smtp_port: u16, config: &Path) -> Child {
+    let mut child = worker_with(database_url, smtp_port, config, Stdio::piped());
+    let out = child.stdout.take().expect("the worker's stdout");
+    let mut lines = BufReader::new(out).lines();
+    loop {
+        match lines.next() {
+            Some(Ok(l)) if l.contains("worker started") => break,
+            Some(Ok(_)) => continue,
+            _ => panic!("the worker stopped before it started"),
+        }
+    }
+    // Keep reading, so the worker never writes into a closed pipe.
+    std::thread::spawn(move || lines.for_each(drop));
+    child
+}
+
 fn worker(database_url: &str, smtp_port: u16, config: &Path) -> Child {
+    worker_with(database_url, smtp_port, config, Stdio::null())
+}
+
+fn worker_with(database_url: &str, smtp_port: u16, config: &Path, stdout: Stdio) -> Child {
     Command::new(env!("CARGO_BIN_EXE_samverkan"))
         .arg("worker")
         .env("DATABASE_URL", database_url)
@@ -503,7 +524,7 @@ fn worker(database_url: &str, smtp_port: u16, config: &Path) -> Child {
         .env("SAMVERKAN__MAIL__BATCH_SIZE", "1")
         .env("SAMVERKAN__AUDIT__DATA_DIR", config)
         .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
+        .stdout(stdout)
         .stderr(Stdio::inherit())
         .spawn()
         .expect("samverkan worker starts")
@@ -572,6 +593,11 @@ async fn two_workers_send_each_message_exactly_once() {
     let smtp = Smtp::start(SmtpOptions::default());
     let app = TestApp::spawn().await;
     // Forty rows written straight to the outbox, for the demo people.
+    let config = tempfile::tempdir().unwrap();
+    // Both workers poll before there is anything to send, so both take part whatever the load.
+    let _a = Killed(ready_worker(&app.database_url, smtp.port, config.path()));
+    let _b = Killed(ready_worker(&app.database_url, smtp.port, config.path()));
+    let t0 = Instant::now();
     let n = 40;
     {
         use samverkan::db::outbox as store;
@@ -597,10 +623,6 @@ async fn two_workers_send_each_message_exactly_once() {
             .collect();
         assert_eq!(store::insert(&mut c, &rows).unwrap(), n);
     }
-    let config = tempfile::tempdir().unwrap();
-    let t0 = Instant::now();
-    let _a = Killed(worker(&app.database_url, smtp.port, config.path()));
-    let _b = Killed(worker(&app.database_url, smtp.port, config.path()));
     wait_for("every mail", 90, async || {
         (smtp.messages().len() >= n).then_some(())
     })
