@@ -161,13 +161,16 @@ for role in $roles; do
   printf '\n--- schemathesis on %s as %s (at most %ss)\n' "$backend" "$role" "$max_time"
   set +e
   # From the temporary folder, so its caches stay out of the work tree and every run starts afresh.
+  # One worker: with two, schemathesis 4.32.5 now and then fails inside its own generator (a
+  # hypothesis FlakyFailure over a KeyError in its coverage phase, seen on POST bodies), a tool error
+  # rather than an answer of ours; --max-time bounds the run either way.
   (cd "$work" && "$st" --config-file "$work/schemathesis.toml" run "$base/api/openapi.json" \
     --checks not_a_server_error,response_schema_conformance,status_code_conformance \
     --header "Authorization: Bearer $token" \
     --phases examples,coverage,fuzzing \
     --max-time "$max_time" \
     --seed "$seed" \
-    --workers 2 \
+    --workers 1 \
     --request-timeout 20 \
     --suppress-health-check all \
     --warnings off \

@@ -233,7 +233,8 @@ pub struct CallbackQuery {
 #[utoipa::path(get, path = "/auth/callback", tag = "sign-in", params(CallbackQuery),
     responses((status = 303, description = "Signed in (or stepped up): to `next`, with the session cookie"),
               (status = 400, description = "A page: provider error, unknown or used state, refused token"),
-              (status = 403, description = "A page: the person is not invited")))]
+              (status = 403, description = "A page: the person is not invited"),
+              (status = 404, description = "Not in oidc mode")))]
 pub async fn callback(
     state: Data,
     req: HttpRequest,
