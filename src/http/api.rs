@@ -25,7 +25,7 @@ use crate::domain::organisation::{OrgKind, Organisation};
 type Data = web::Data<AppState>;
 
 /// How often a write without a precondition is tried when concurrent writers keep winning.
-const WRITE_ATTEMPTS: u32 = 8;
+pub(crate) const WRITE_ATTEMPTS: u32 = 8;
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct Health {
@@ -67,11 +67,12 @@ pub async fn ready(state: Data) -> Result<HttpResponse, AppError> {
 }
 
 pub async fn not_found(req: HttpRequest) -> Result<HttpResponse, AppError> {
-    Err(AppError::NotFound(crate::msg!(
-        "thing.route",
-        method = req.method().as_str(),
-        path = req.path()
-    )))
+    Err(route_not_found(req.method().as_str(), req.path()))
+}
+
+/// The answer for a route that does not exist (here, or in this mode).
+pub(crate) fn route_not_found(method: &str, path: &str) -> AppError {
+    AppError::NotFound(crate::msg!("thing.route", method = method, path = path))
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -168,7 +169,7 @@ pub async fn local_token(
     }))
 }
 
-fn org_id(s: &str) -> Result<OrgId, AppError> {
+pub(crate) fn org_id(s: &str) -> Result<OrgId, AppError> {
     OrgId::parse(s).ok_or_else(|| AppError::NotFound(crate::msg!("thing.organisation")))
 }
 

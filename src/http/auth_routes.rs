@@ -138,11 +138,7 @@ fn retry_link(provider: &str) -> Option<String> {
 }
 
 fn not_found(req: &HttpRequest) -> AppError {
-    AppError::NotFound(crate::msg!(
-        "thing.route",
-        method = req.method().as_str(),
-        path = req.path()
-    ))
+    super::api::route_not_found(req.method().as_str(), req.path())
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]

@@ -13,16 +13,10 @@ use crate::app::identity::{
     NewCompany, NewInvitation, NewMembership,
 };
 use crate::app::AppError;
-use crate::domain::ids::OrgId;
 
 type Data = web::Data<AppState>;
 
-/// How often a write is tried when a concurrent writer of the same audit stream got there first.
-const WRITE_ATTEMPTS: u32 = 8;
-
-fn org_id(s: &str) -> Result<OrgId, AppError> {
-    OrgId::parse(s).ok_or_else(|| AppError::NotFound(crate::msg!("thing.organisation")))
-}
+use super::api::{org_id, WRITE_ATTEMPTS};
 
 /// Who am I: the person, the role acted in now, every role held, and how the caller signed in.
 #[utoipa::path(get, path = "/api/v1/me", tag = "accounts", responses((status = 200, body = MeView)))]

@@ -106,11 +106,7 @@ pub async fn authenticate(
         .is_some_and(|s| s.settings.auth.mode == crate::config::AuthMode::Oidc);
     if oidc && req.path().starts_with("/api/v1/local/") {
         // In oidc mode the demo accounts' routes do not exist.
-        let e = AppError::NotFound(crate::msg!(
-            "thing.route",
-            method = req.method().as_str(),
-            path = req.path()
-        ));
+        let e = api::route_not_found(req.method().as_str(), req.path());
         return Ok(req.error_response(e).map_into_right_body());
     }
     if !is_public(req.path()) {
@@ -221,13 +217,7 @@ async fn cookie_actor(
     })
     .await?
     .ok_or_else(unknown)?;
-    let unsafe_method = !matches!(
-        *req.method(),
-        actix_web::http::Method::GET
-            | actix_web::http::Method::HEAD
-            | actix_web::http::Method::OPTIONS
-    );
-    if unsafe_method {
+    if crate::app::authz::is_unsafe_method(req.method().as_str()) {
         check_origin(req, &state.settings.public_url())?;
         let given = csrf_token_of(req).await?;
         let Some(given) = given else {
