@@ -8,3 +8,4 @@ pub mod render;
 pub mod rulebook;
 pub mod startup;
 pub mod templates;
+pub mod web;

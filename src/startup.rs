@@ -145,11 +145,14 @@ pub fn load_templates(settings: &Settings) -> anyhow::Result<crate::templates::T
 }
 
 impl Application {
-    pub fn build(settings: Settings, clock: Arc<dyn Clock>) -> anyhow::Result<Application> {
+    pub fn build(mut settings: Settings, clock: Arc<dyn Clock>) -> anyhow::Result<Application> {
         let listener = TcpListener::bind(&settings.addr).map_err(|e| {
             anyhow::anyhow!("SAMVERKAN_ADDR: cannot listen on {}: {e}", settings.addr)
         })?;
         let local = listener.local_addr()?;
+        // The address actually listened on (port 0 becomes the port given): the service's own
+        // address, when none is configured, is read from it (`Settings::public_url`).
+        settings.addr = local.to_string();
         if settings.auth.mode == AuthMode::Local {
             if !local.ip().is_loopback() {
                 anyhow::bail!(

@@ -211,18 +211,7 @@ pub fn sign_in(
     let account = identity::account_by_id(conn, &id)?
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("account vanished at sign-in")))?;
     identity::purge_ended_sessions(conn, now)?;
-    let token = new_secret(COOKIE_TOKEN_PREFIX);
-    let csrf_token = csrf_token_for(&token);
-    let mut row = SessionRow::bearer(
-        &hash_token(&token),
-        &id,
-        &membership.membership_id(),
-        now,
-        now + Duration::hours(auth.session.absolute_hours),
-    );
-    row.kind = "cookie".into();
-    row.idle_timeout_seconds = Some(auth.session.idle_minutes * 60);
-    row.csrf_hash = Some(hash_token(&csrf_token));
+    let (token, csrf_token, mut row) = cookie_row(auth, &id, &membership.membership_id(), now);
     row.provider = Some(provider.to_string());
     row.auth_time = Some(ts(claims.auth_time.unwrap_or(now)));
     row.acr = claims.acr.clone();
@@ -236,6 +225,61 @@ pub fn sign_in(
         csrf_token,
         actor,
     }))
+}
+
+/// A new cookie session's token, CSRF token and row (without a provider's details).
+fn cookie_row(
+    auth: &AuthSettings,
+    account: &AccountId,
+    membership: &crate::domain::ids::MembershipId,
+    now: DateTime<Utc>,
+) -> (String, String, SessionRow) {
+    let token = new_secret(COOKIE_TOKEN_PREFIX);
+    let csrf_token = csrf_token_for(&token);
+    let mut row = SessionRow::bearer(
+        &hash_token(&token),
+        account,
+        membership,
+        now,
+        now + Duration::hours(auth.session.absolute_hours),
+    );
+    row.kind = "cookie".into();
+    row.idle_timeout_seconds = Some(auth.session.idle_minutes * 60);
+    row.csrf_hash = Some(hash_token(&csrf_token));
+    (token, csrf_token, row)
+}
+
+/// Signs a demo account in with a cookie session (local mode only: the caller checks the mode), in
+/// its first role, as the sign-in page's buttons do.
+pub fn sign_in_local(
+    conn: &mut DbConn,
+    auth: &AuthSettings,
+    username: &str,
+    now: DateTime<Utc>,
+) -> Result<NewSession, AppError> {
+    let unknown = || {
+        AppError::invalid(
+            "account",
+            crate::msg!("unknown_account", username = username),
+        )
+    };
+    let account = identity::account_by_username(conn, username)?
+        .filter(|a| a.is_demo)
+        .ok_or_else(unknown)?;
+    let id = account.account_id();
+    let membership = identity::live_memberships(conn, &id)?
+        .into_iter()
+        .next()
+        .ok_or_else(unknown)?;
+    identity::purge_ended_sessions(conn, now)?;
+    let (token, csrf_token, row) = cookie_row(auth, &id, &membership.membership_id(), now);
+    identity::insert_session(conn, &row)?;
+    let actor = membership.actor(&account, Credential::Cookie)?;
+    Ok(NewSession {
+        token,
+        csrf_token,
+        actor,
+    })
 }
 
 fn bootstrap_organisation(conn: &mut DbConn, auth: &AuthSettings) -> Result<OrgId, AppError> {

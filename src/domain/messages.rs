@@ -469,6 +469,7 @@ pub const MESSAGES: &[MessageDecl] = &[
     m("thing.register", &[]),
     m("thing.organisation", &[]),
     m("thing.collaboration", &[]),
+    m("thing.language", &[]),
     m("thing.record", &[]),
     m("thing.docs_asset", &[]),
     m("thing.delegation", &[]),

@@ -446,19 +446,31 @@ pub async fn list_collaborations(
     req: HttpRequest,
     who: Authenticated,
 ) -> Result<HttpResponse, AppError> {
-    let pairs = query_pairs(
-        &req,
-        &[
-            "step", "cpua", "register", "overdue", "sort", "per_page", "cursor",
-        ],
-    )?;
-    let paging = Paging::parse(&pairs, &state)?;
+    let pairs = query_pairs(&req, COLLABORATION_LIST_PARAMS)?;
+    let (q, paging) = collaboration_list_query(&pairs, &state, &who.0)?;
+    let (items, total, next) = run_collaboration_list(state, who.0, q).await?;
+    Ok(HttpResponse::Ok().json(paging.page(&req, items, total, COUNT_CAP, next)))
+}
+
+/// The query parameters of the collaborations list.
+pub const COLLABORATION_LIST_PARAMS: &[&str] = &[
+    "step", "cpua", "register", "overdue", "sort", "per_page", "cursor",
+];
+
+/// The collaborations list's filters, order, page size and position, from its query parameters
+/// (the API's and the list page's alike).
+pub fn collaboration_list_query(
+    pairs: &[(String, String)],
+    state: &AppState,
+    who: &crate::domain::role::Actor,
+) -> Result<(ListQuery, Paging), AppError> {
+    let paging = Paging::parse(pairs, state)?;
     let mut q = ListQuery {
         limit: paging.per_page,
         ..Default::default()
     };
     let mut sort = None;
-    for (k, v) in &pairs {
+    for (k, v) in pairs {
         match k.as_str() {
             "step" => {
                 q.step = Some(Step::parse(v).ok_or_else(|| {
@@ -508,11 +520,23 @@ pub async fn list_collaborations(
         (s, _) => s.unwrap_or(CollabSort::Newest),
     };
     let today = state.svc.clock.today();
-    let fingerprint = q.fingerprint(&who.0, today);
+    let fingerprint = q.fingerprint(who, today);
     q.after = match paging.after(&fingerprint, ListQuery::KEY_PARTS)? {
         None => None,
         Some(parts) => Some(q.key_from(&parts).ok_or_else(super::extract::other_list)?),
     };
+    Ok((q, paging))
+}
+
+/// Runs the collaborations list through the list gate: the page, the count (capped) and the next
+/// page's cursor.
+pub async fn run_collaboration_list(
+    state: Data,
+    who: crate::domain::role::Actor,
+    q: ListQuery,
+) -> Result<(Vec<collab::CollaborationSummary>, i64, Option<String>), AppError> {
+    let today = state.svc.clock.today();
+    let fingerprint = q.fingerprint(&who, today);
     // A bounded number of lists run at once, so slow ones cannot take every connection.
     let permit = enter_list_gate(&state.svc.db.list_gate).await?;
     let max = state.svc.db.list_gate.max();
@@ -526,7 +550,7 @@ pub async fn list_collaborations(
             )));
         }
         let mut conn = state.svc.db.pool.get()?;
-        list_transaction(&mut conn, |c| collab::list(c, &who.0, &q, today))
+        list_transaction(&mut conn, |c| collab::list(c, &who, &q, today))
     })
     .await;
     abandoned.disarm();
@@ -536,7 +560,7 @@ pub async fn list_collaborations(
         e => e,
     })?;
     let next = next.map(|k| encode_cursor(&fingerprint, ListQuery::key_parts(&k)));
-    Ok(HttpResponse::Ok().json(paging.page(&req, items, total, COUNT_CAP, next)))
+    Ok((items, total, next))
 }
 
 fn with_etag(status: actix_web::http::StatusCode, v: CollaborationView) -> HttpResponse {

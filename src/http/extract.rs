@@ -378,27 +378,37 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
             }
             let value: Value =
                 serde_json::from_slice(&body).map_err(|e| serde_error(".".into(), e))?;
-            let errs = check_body(&value);
-            if !errs.is_empty() {
-                return Err(AppError::Invalid(errs));
-            }
-            let small = body.len() <= LOCATE_MAX_BODY;
-            match read::<T>(value.clone()) {
-                Ok(v) => Ok(JsonBody(v)),
-                Err((path, e)) => {
-                    let msg = e.to_string();
-                    // Missing and unknown fields name themselves in the message.
-                    let named =
-                        msg.starts_with("missing field") || msg.starts_with("unknown field");
-                    let root = (path.is_empty() || path == ".") && !named;
-                    let path = match (root, small, value.is_object()) {
-                        (true, true, true) => locate::<T>(&value, &msg).unwrap_or(path),
-                        _ => path,
-                    };
-                    Err(serde_error(path, e))
-                }
-            }
+            parse_checked(value, body.len() <= LOCATE_MAX_BODY).map(JsonBody)
         })
+    }
+}
+
+/// A JSON value read into its input type with every check a JSON body passes ([`check_body`]) and
+/// errors that name the field: what the pages' forms use, so that a form and an API call are
+/// validated alike.
+pub fn parse_value<T: DeserializeOwned>(value: Value) -> Result<T, AppError> {
+    let small = value.to_string().len() <= LOCATE_MAX_BODY;
+    parse_checked(value, small)
+}
+
+fn parse_checked<T: DeserializeOwned>(value: Value, small: bool) -> Result<T, AppError> {
+    let errs = check_body(&value);
+    if !errs.is_empty() {
+        return Err(AppError::Invalid(errs));
+    }
+    match read::<T>(value.clone()) {
+        Ok(v) => Ok(v),
+        Err((path, e)) => {
+            let msg = e.to_string();
+            // Missing and unknown fields name themselves in the message.
+            let named = msg.starts_with("missing field") || msg.starts_with("unknown field");
+            let root = (path.is_empty() || path == ".") && !named;
+            let path = match (root, small, value.is_object()) {
+                (true, true, true) => locate::<T>(&value, &msg).unwrap_or(path),
+                _ => path,
+            };
+            Err(serde_error(path, e))
+        }
     }
 }
 

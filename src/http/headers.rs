@@ -58,6 +58,7 @@ pub async fn security_headers(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let page = crate::web::is_page(req.path());
     let mut res = next.call(req).await?;
     let html = res
         .headers()
@@ -70,11 +71,17 @@ pub async fn security_headers(
         HeaderValue::from_static("nosniff"),
     );
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    // Pages send their origin with their own forms (the CSRF check reads it: under `no-referrer`
+    // a browser sends `Origin: null`); nothing goes to other sites.
     h.insert(
         header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
+        HeaderValue::from_static(if page { "same-origin" } else { "no-referrer" }),
     );
-    let csp = if html { html_csp() } else { API_CSP };
+    let csp = match (html, page) {
+        (true, true) => crate::web::PAGE_CSP,
+        (true, false) => html_csp(),
+        _ => API_CSP,
+    };
     if let Ok(v) = HeaderValue::from_str(csp) {
         h.insert(header::CONTENT_SECURITY_POLICY, v);
     }

@@ -110,23 +110,40 @@ pub async fn authenticate(
         return Ok(req.error_response(e).map_into_right_body());
     }
     if !is_public(req.path()) {
+        let page = crate::web::is_page(req.path());
         match actor_of(&mut req).await {
             Ok((actor, session, hash)) => {
                 tracing::Span::current().record("actor", actor.account.as_str());
                 // The credential's own limit (an API key's scope), for every route alike.
                 if let Err(e) = crate::app::authz::may_use_method(&actor, req.method().as_str()) {
-                    return Ok(req.error_response(e).map_into_right_body());
+                    return Ok(refuse(req, e, page));
                 }
                 req.extensions_mut().insert(actor);
                 req.extensions_mut().insert(session);
                 req.extensions_mut().insert(auth::CredentialHash(hash));
             }
-            Err(e) => return Ok(req.error_response(e).map_into_right_body()),
+            Err(e) => return Ok(refuse(req, e, page)),
+        }
+    } else if crate::web::is_page(req.path()) {
+        // A public page (sign-in) still knows who is signed in, when someone is.
+        if let Ok((actor, session, _)) = actor_of(&mut req).await {
+            req.extensions_mut().insert(actor);
+            req.extensions_mut().insert(session);
         }
     }
     next.call(req)
         .await
         .map(ServiceResponse::map_into_left_body)
+}
+
+/// The refusal of a request: problem+json for the API, a page (or the way to the sign-in page) for
+/// a page.
+fn refuse<B>(req: ServiceRequest, e: AppError, page: bool) -> ServiceResponse<EitherBody<B>> {
+    if page {
+        let res = crate::web::refused(req.request(), &e);
+        return req.into_response(res).map_into_right_body();
+    }
+    req.error_response(e).map_into_right_body()
 }
 
 fn app_state(req: &ServiceRequest) -> Result<web::Data<AppState>, AppError> {

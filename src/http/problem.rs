@@ -96,6 +96,11 @@ impl Problem {
     }
 }
 
+/// The error as a problem in `lang` (pages show its title, detail and field errors).
+pub fn problem_in(e: &AppError, lang: Lang) -> Problem {
+    problem_of(e, lang)
+}
+
 fn problem_of(e: &AppError, lang: Lang) -> Problem {
     let p = |status: StatusCode, code: &str, title: Message, detail: String| {
         Problem::new(status, code, title.render(lang), detail)

@@ -215,6 +215,9 @@ pub fn access_of(operation_id: &str) -> Option<Access> {
 /// Whether a request path is served by a public route. Everything else needs a token: this is the
 /// one place where authentication is decided, read from the table.
 pub fn is_public(path: &str) -> bool {
+    if crate::web::is_page(path) {
+        return crate::web::is_public_page(path);
+    }
     static PUBLIC: OnceLock<Vec<actix_web::dev::ResourceDef>> = OnceLock::new();
     PUBLIC
         .get_or_init(|| {
@@ -266,6 +269,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             })),
         );
     }
+    crate::web::configure(cfg);
     cfg.default_service(web::to(api::not_found));
 }
 
