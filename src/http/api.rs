@@ -67,7 +67,12 @@ pub async fn ready(state: Data) -> Result<HttpResponse, AppError> {
 }
 
 pub async fn not_found(req: HttpRequest) -> Result<HttpResponse, AppError> {
-    Err(route_not_found(req.method().as_str(), req.path()))
+    let e = route_not_found(req.method().as_str(), req.path());
+    // A person who mistyped a page's address gets a page; API clients get problem+json.
+    if crate::web::wants_page(&req) {
+        return Ok(crate::web::refused(&req, &e));
+    }
+    Err(e)
 }
 
 /// The answer for a route that does not exist (here, or in this mode).

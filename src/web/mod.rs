@@ -404,6 +404,21 @@ pub fn refused(req: &HttpRequest, e: &AppError) -> HttpResponse {
     error_page(page_lang(req), e, id)
 }
 
+/// Whether a request for an address nothing serves comes from a person's browser: not under
+/// `/api/`, `/auth/` or `/health/`, and asking for HTML.
+pub fn wants_page(req: &HttpRequest) -> bool {
+    let p = req.path();
+    let machine = ["/api/", "/auth/", "/health/", "/metrics"]
+        .iter()
+        .any(|m| p.starts_with(m));
+    !machine
+        && req
+            .headers()
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|a| a.contains("text/html"))
+}
+
 // ---------- the page table ----------
 
 /// Who may open a page.

@@ -212,3 +212,36 @@ async fn the_list_and_the_case_page_show_a_case_and_another_company_gets_404() {
     assert_eq!(s, StatusCode::NOT_FOUND);
     assert!(html.contains("<h1>"), "an error page: {html}");
 }
+
+#[tokio::test]
+async fn a_mistyped_address_is_a_page_for_a_browser_and_problem_json_for_the_api() {
+    let app = TestApp::spawn().await;
+    let b = Browser::signed_in(&app, "company").await;
+    let r = b
+        .client
+        .get(format!("{}/no-such-page", app.base))
+        .header(header::ACCEPT, "text/html,application/xhtml+xml")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    assert!(r
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|c| c.starts_with("text/html")));
+    assert!(r.text().await.unwrap().contains("Till startsidan"));
+    let r = b
+        .client
+        .get(format!("{}/api/v1/no-such-route", app.base))
+        .header(header::ACCEPT, "text/html")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    assert!(r
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|c| c.starts_with("application/problem+json")));
+}
