@@ -299,6 +299,44 @@ async fn the_list_filter_the_language_switch_and_sign_out() {
 }
 
 #[tokio::test]
+async fn the_keyboard_reaches_the_content_and_a_refused_sign_in_shows_its_error() {
+    let app = TestApp::spawn().await;
+    let keyboard = journey(
+        "keyboard",
+        steps(vec![
+            sign_in("company"),
+            vec![
+                // The first Tab shows the skip link; Enter moves the focus to the content.
+                json!({"press": "Tab"}),
+                json!({"expect_focused": "a.skip"}),
+                json!({"screenshot": "skip-link-focused"}),
+                json!({"press": "Enter"}),
+                json!({"expect_focused": "main#main"}),
+            ],
+        ]),
+    );
+    // An account that does not exist (the hidden field changed, as a stale page would send it):
+    // the sign-in page answers 422 with the error summary, and that page passes axe too.
+    let refused = journey(
+        "sign-in-refused",
+        vec![
+            json!({"goto": "/sign-in"}),
+            json!({"evaluate": "document.querySelectorAll('input[name=account]').forEach(i => { i.value = 'nobody' })"}),
+            json!({"click": {"button": "Karin Företagsson"}, "status": 422}),
+            json!({"expect_selector": "#error-summary"}),
+            json!({"expect_text": "nobody"}),
+        ],
+    );
+    let report = run(
+        &app,
+        "keyboard_and_refused_sign_in",
+        vec![keyboard, refused],
+    )
+    .await;
+    assert_passed(&report);
+}
+
+#[tokio::test]
 async fn a_person_with_two_roles_switches_on_the_role_page() {
     let app = TestApp::spawn().await;
     app.grant_membership("legal", "finance", "Region Uppsala")

@@ -16,6 +16,8 @@
 //   {"click": "name"}                     click the ONE button or link whose accessible name contains
 //                                         "name" (case-insensitive; an aria-label counts); then CHECKED.
 //   {"click": {"button"|"link": "name", "exact": true}} or {"click": {"selector": "css"}}
+//                                         option "status": 422 expects the page the click leads to to
+//                                         answer that (a form with errors); default 2xx (after redirects)
 //   {"fill": {"label": "Titel", "value": "…"}}    type into the field with that <label>
 //   {"fill": {"selector": "#f-title", "value": "…"}}
 //   {"check": "label"} / {"uncheck": "label"}     a checkbox or radio by its label
@@ -27,6 +29,8 @@
 //   {"expect_selector": "css"}            at least one element matches, e.g. "html[lang=en]"
 //   {"expect_no_selector": "css"}         none matches
 //   {"expect_fits_width": true}           no horizontal scrolling (WCAG 1.4.10 reflow at 320 px)
+//   {"press": "Tab"}                      a key on the keyboard (Playwright key names: "Enter", "Shift+Tab")
+//   {"expect_focused": "css"}             the focused element matches, e.g. "a.skip"
 //   {"viewport": {"width": 320, "height": 720}}   resize the page (a phone; WCAG's 400 % reflow width)
 //   {"axe": "name"}                       run axe-core now (name is for the report)
 //   {"screenshot": "name"}                full-page screenshot now
@@ -114,6 +118,10 @@ class Journey {
     });
     this.page = await this.context.newPage();
     this.watch(this.page);
+    // The last answer to a navigation of the page (after redirects: the final one).
+    this.page.on('response', (r) => {
+      if (r.request().isNavigationRequest() && r.frame() === this.page.mainFrame()) this.lastDocument = r;
+    });
   }
 
   watch(page, ignore = false) {
@@ -221,18 +229,20 @@ class Journey {
       }
       case 'click': {
         const target = await this.one(this.clickable(arg), `click ${JSON.stringify(arg)}`);
-        const before = this.page.url();
-        // Playwright waits for a navigation the click starts; then the new page loads.
-        const response = this.page.waitForEvent('response', {
-          predicate: (r) => r.request().isNavigationRequest() && r.frame() === this.page.mainFrame(),
-          timeout: STEP_TIMEOUT_MS,
-        }).catch(() => null);
+        this.lastDocument = null;
+        // Playwright waits for a navigation the click starts to commit; then the new page loads.
         await target.click();
         await this.page.waitForLoadState('load');
         const label = typeof arg === 'string' ? arg : (arg.button || arg.link || arg.selector);
-        if (this.page.url() !== before) {
-          const r = await response;
-          if (r && r.status() >= 400) this.dropDocumentStatusError(r.status());
+        if (this.lastDocument) {
+          const status = this.lastDocument.status();
+          const want = s.status;
+          if (want ? status !== want : !(status >= 200 && status < 400)) {
+            throw new StepError(`click ${JSON.stringify(arg)}: the page answered HTTP ${status}, expected ${want || '2xx'}`);
+          }
+          if (status >= 400) this.dropDocumentStatusError(status);
+        } else if (s.status) {
+          throw new StepError(`click ${JSON.stringify(arg)}: no page was loaded, expected HTTP ${s.status}`);
         }
         await this.checked(`after ${label}`);
         break;
@@ -284,6 +294,17 @@ class Journey {
           () => [document.documentElement.scrollWidth, document.documentElement.clientWidth]);
         if (scroll > client) {
           throw new StepError(`expect_fits_width: ${this.here()} is ${scroll} px wide in a ${client} px viewport (horizontal scrolling)`);
+        }
+        break;
+      }
+      case 'press':
+        await this.page.keyboard.press(String(arg));
+        break;
+      case 'expect_focused': {
+        const ok = await this.page.evaluate((sel) => !!document.activeElement && document.activeElement.matches(sel), String(arg));
+        if (!ok) {
+          const what = await this.page.evaluate(() => document.activeElement ? document.activeElement.outerHTML.slice(0, 200) : 'nothing');
+          throw new StepError(`expect_focused: ${arg} is not focused on ${this.here()}; focused: ${what}`);
         }
         break;
       }
