@@ -324,7 +324,7 @@ async fn the_keyboard_reaches_the_content_and_a_refused_sign_in_shows_its_error(
             json!({"evaluate": "document.querySelectorAll('input[name=account]').forEach(i => { i.value = 'nobody' })"}),
             json!({"click": {"button": "Karin Företagsson"}, "status": 422}),
             json!({"expect_selector": "#error-summary"}),
-            json!({"expect_text": "nobody"}),
+            json!({"expect_text": "kontot finns inte"}),
         ],
     );
     let report = run(

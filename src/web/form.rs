@@ -334,10 +334,13 @@ impl FormErrors {
             Lang::Sv => w.message_sv.clone(),
             Lang::En => w.message_en.clone(),
         }));
-        let summary = if matches!(e, AppError::PreconditionFailed(_)) {
-            super::text::t(lang, "common.form.stale")
-        } else {
-            p.detail.clone()
+        let summary = match e {
+            AppError::PreconditionFailed(_) => super::text::t(lang, "common.form.stale"),
+            // Each field's message is listed (and linked) below; the summary says only that.
+            AppError::Invalid(_) if !fields.is_empty() => {
+                super::text::t(lang, "common.form.fix_below")
+            }
+            _ => p.detail.clone(),
         };
         Some(FormErrors {
             summary,

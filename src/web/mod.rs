@@ -127,6 +127,18 @@ impl FromRequest for PageEnv {
 pub struct PageError {
     pub lang: Lang,
     pub error: AppError,
+    /// Who asked, so the error page keeps the signed-in frame (name, role, sign-out).
+    pub who: Box<Who>,
+}
+
+/// Who a page is for: the language, the signed-in actor and session CSRF token (if any), and the
+/// address asked for.
+#[derive(Debug, Clone, Default)]
+pub struct Who {
+    pub lang: Lang,
+    pub actor: Option<Actor>,
+    pub csrf: Option<String>,
+    pub path: String,
 }
 
 impl std::fmt::Display for PageError {
@@ -141,7 +153,7 @@ impl ResponseError for PageError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        error_page(self.lang, &self.error, None)
+        error_page(&self.who, &self.error, None)
     }
 }
 
@@ -163,6 +175,17 @@ impl PageEnv {
         PageError {
             lang: self.lang,
             error,
+            who: Box::new(self.who()),
+        }
+    }
+
+    /// Who the page is for.
+    pub fn who(&self) -> Who {
+        Who {
+            lang: self.lang,
+            actor: self.actor.clone(),
+            csrf: self.csrf.clone(),
+            path: self.path.clone(),
         }
     }
 
@@ -196,7 +219,7 @@ impl PageEnv {
         title_key: &str,
         page: impl Serialize,
     ) -> PageResult {
-        let chrome = Chrome::of(self, title_key);
+        let chrome = Chrome::of(&self.who(), &self.t(title_key));
         let data = Root {
             lang: self.lang.code(),
             chrome: &chrome,
@@ -248,7 +271,8 @@ pub struct Chrome {
     /// The language switch: the other language's code, its name in itself, and where to come back.
     pub other_lang: &'static str,
     pub other_lang_name: String,
-    pub here: String,
+    /// The switch's link, coming back to this very address (query and all).
+    pub lang_href: String,
     pub csrf: String,
     pub signed_in: bool,
     pub user_name: String,
@@ -257,27 +281,30 @@ pub struct Chrome {
 }
 
 impl Chrome {
-    fn of(env: &PageEnv, title_key: &str) -> Chrome {
-        let other = match env.lang {
+    fn of(who: &Who, title: &str) -> Chrome {
+        let lang = who.lang;
+        let other = match lang {
             Lang::Sv => Lang::En,
             Lang::En => Lang::Sv,
         };
-        let (signed_in, user_name, role_name, nav) = match &env.actor {
+        let (signed_in, user_name, role_name, nav) = match &who.actor {
             Some(a) => (
                 true,
                 a.name.clone(),
-                role_name(env.lang, a.role),
-                nav_for(env, a.role),
+                role_name(lang, a.role),
+                nav_for(lang, &who.path, a.role),
             ),
             None => (false, String::new(), String::new(), Vec::new()),
         };
+        let mut next = url::form_urlencoded::Serializer::new(String::new());
+        next.append_pair("next", if who.path.is_empty() { "/" } else { &who.path });
         Chrome {
-            title: env.t(title_key),
-            service: env.t("common.service"),
+            title: title.to_string(),
+            service: text::t(lang, "common.service"),
             other_lang: other.code(),
             other_lang_name: text::t(other, "common.lang.self"),
-            here: env.path.clone(),
-            csrf: env.csrf.clone().unwrap_or_default(),
+            lang_href: format!("/language/{}?{}", other.code(), next.finish()),
+            csrf: who.csrf.clone().unwrap_or_default(),
             signed_in,
             user_name,
             role_name,
@@ -292,7 +319,7 @@ pub fn role_name(lang: Lang, role: Role) -> String {
 }
 
 /// The pages a role works from, in the order its navigation shows them.
-fn nav_for(env: &PageEnv, role: Role) -> Vec<NavItem> {
+fn nav_for(lang: Lang, here: &str, role: Role) -> Vec<NavItem> {
     let mut items: Vec<(&'static str, &'static str)> =
         vec![("/collaborations", "common.nav.collaborations")];
     for (href, key, roles) in NAV {
@@ -300,12 +327,12 @@ fn nav_for(env: &PageEnv, role: Role) -> Vec<NavItem> {
             items.push((href, key));
         }
     }
-    let path = env.path.split('?').next().unwrap_or("");
+    let path = here.split('?').next().unwrap_or("");
     items
         .into_iter()
         .map(|(href, key)| NavItem {
             href,
-            label: env.t(key),
+            label: text::t(lang, key),
             current: path == href,
         })
         .collect()
@@ -315,8 +342,10 @@ fn nav_for(env: &PageEnv, role: Role) -> Vec<NavItem> {
 /// area's pages add theirs here.
 const NAV: &[(&str, &str, &[Role])] = &[];
 
-/// An error as a page: its title and text in the language, and the request id to quote.
-pub fn error_page(lang: Lang, e: &AppError, request_id: Option<String>) -> HttpResponse {
+/// An error as a page: its title and text in the language, and the request id to quote, in the
+/// frame of whoever asked (signed in or not).
+pub fn error_page(who: &Who, e: &AppError, request_id: Option<String>) -> HttpResponse {
+    let lang = who.lang;
     let status = e.status_code();
     if status.is_server_error() {
         tracing::error!(error = %e, "page failed");
@@ -337,38 +366,12 @@ pub fn error_page(lang: Lang, e: &AppError, request_id: Option<String>) -> HttpR
         request_id: request_id.unwrap_or_default(),
         home: text::t(lang, "common.error.home"),
     };
-    #[derive(Serialize)]
-    struct Bare<'a> {
-        lang: &'static str,
-        chrome: Chrome,
-        page: &'a ErrorPage,
-    }
-    let chrome = Chrome {
-        title: page.heading.clone(),
-        service: text::t(lang, "common.service"),
-        other_lang: match lang {
-            Lang::Sv => "en",
-            Lang::En => "sv",
-        },
-        other_lang_name: text::t(
-            match lang {
-                Lang::Sv => Lang::En,
-                Lang::En => Lang::Sv,
-            },
-            "common.lang.self",
-        ),
-        here: "/".into(),
-        csrf: String::new(),
-        signed_in: false,
-        user_name: String::new(),
-        role_name: String::new(),
-        nav: Vec::new(),
-    };
+    let chrome = Chrome::of(who, &page.heading);
     let body = pages().render(
         "error",
-        &Bare {
+        &Root {
             lang: lang.code(),
-            chrome,
+            chrome: &chrome,
             page: &page,
         },
     );
@@ -401,7 +404,17 @@ pub fn refused(req: &HttpRequest, e: &AppError) -> HttpResponse {
         .extensions()
         .get::<tracing_actix_web::RequestId>()
         .map(|r| r.to_string());
-    error_page(page_lang(req), e, id)
+    let who = Who {
+        lang: page_lang(req),
+        actor: req.extensions().get::<Actor>().cloned(),
+        csrf: req
+            .extensions()
+            .get::<crate::http::auth_routes::CurrentSession>()
+            .filter(|s| s.cookie)
+            .map(|s| crate::app::login::csrf_token_for(&s.token)),
+        path: req.path().to_string(),
+    };
+    error_page(&who, e, id)
 }
 
 /// Whether a request for an address nothing serves comes from a person's browser: not under
@@ -521,7 +534,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     "method_not_allowed",
                     allow = allow.as_str()
                 ));
-                let mut res = error_page(page_lang(&req), &e, None);
+                let who = Who {
+                    lang: page_lang(&req),
+                    ..Who::default()
+                };
+                let mut res = error_page(&who, &e, None);
                 if let Ok(v) = header::HeaderValue::from_str(&allow) {
                     res.headers_mut().insert(header::ALLOW, v);
                 }

@@ -156,6 +156,16 @@ pub async fn sign_in(env: PageEnv, req: HttpRequest, form: Form) -> PageResult {
                 .map_err(|e| env.fail(AppError::Internal(anyhow::anyhow!("cookie: {e}"))))?;
             Ok(res)
         }
+        // The API's message names the API route that lists the accounts; here they are listed
+        // on the page itself.
+        Err(e) if matches!(e.error, AppError::Invalid(_)) => {
+            let errors = FormErrors::of(
+                &AppError::invalid("account", crate::msg!("unknown_account.no_such")),
+                env.lang,
+            )
+            .unwrap_or_default();
+            sign_in_view(&env, next, errors).await
+        }
         Err(e) => match FormErrors::of(&e.error, env.lang) {
             Some(errors) => sign_in_view(&env, next, errors).await,
             None => Err(e),

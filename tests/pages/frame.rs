@@ -69,7 +69,8 @@ async fn an_unknown_account_or_a_foreign_origin_is_refused_on_the_sign_in_page()
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let html = r.text().await.unwrap();
     assert!(html.contains("id=\"error-summary\""), "{html}");
-    assert!(html.contains("nobody"), "{html}");
+    assert!(html.contains("kontot finns inte"), "{html}");
+    assert!(!html.contains("/api/v1"), "no API talk on a page: {html}");
     let r = b
         .client
         .post(format!("{}/sign-in", app.base))
@@ -101,9 +102,13 @@ async fn the_language_switch_is_remembered_and_every_text_follows_it() {
     let b = Browser::signed_in(&app, "legal").await;
     let sv = b.html("/collaborations").await;
     assert!(sv.contains("Samverkansprojekt"));
+    // The switch comes back to the very address, query and all (`=` is escaped as HTML does).
+    let filtered = b.html("/collaborations?step=agreement&overdue=true").await;
     assert!(
-        sv.contains("href=\"/language/en?next=/collaborations\""),
-        "{sv}"
+        filtered.contains(
+            "href=\"/language/en?next&#x3D;%2Fcollaborations%3Fstep%3Dagreement%26overdue%3Dtrue\""
+        ),
+        "{filtered}"
     );
     let r = b.get("/language/en?next=%2Fcollaborations").await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
@@ -244,4 +249,16 @@ async fn a_mistyped_address_is_a_page_for_a_browser_and_problem_json_for_the_api
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|c| c.starts_with("application/problem+json")));
+}
+
+#[tokio::test]
+async fn an_error_page_keeps_the_signed_in_frame() {
+    let app = TestApp::spawn().await;
+    let b = Browser::signed_in(&app, "company").await;
+    let (s, html) = b
+        .page("/collaborations/00000000-0000-4000-8000-000000000000")
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    assert!(html.contains("Karin Företagsson"), "{html}");
+    assert!(html.contains("Logga ut"), "{html}");
 }
