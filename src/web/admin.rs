@@ -272,25 +272,33 @@ struct RegisterRow {
 
 #[derive(Serialize)]
 struct RegistersPage {
+    is_admin: bool,
     items: Vec<RegisterRow>,
     total: i64,
     total_exact: bool,
     next: Option<String>,
 }
 
-/// The registers, by name, each with its CPUA now, in the API's keyset pages.
+/// The registers, by name, each with its CPUA now, in the API's keyset pages (the API's
+/// fingerprint, so its cursors). An administrator sees them all; a CPUA legal team the registers
+/// of its own CPUA (the API's `cpua` filter), whose delegations it records.
 pub async fn registers(env: PageEnv, req: HttpRequest) -> PageResult {
-    admin(&env)?;
+    let actor = register_reader(&env)?;
+    let is_admin = actor.role == Role::Administrator;
+    let cpua = (!is_admin).then(|| actor.org.clone());
     let pairs = query_pairs(&req, &["per_page", "cursor"]).map_err(|e| env.fail(e))?;
     let paging = Paging::parse(&pairs, &env.state).map_err(|e| env.fail(e))?;
-    let fingerprint = "registers|cpua=".to_string();
+    let fingerprint = format!(
+        "registers|cpua={}",
+        cpua.as_ref().map(OrgId::as_str).unwrap_or("")
+    );
     let after = paging.after(&fingerprint, 2).map_err(|e| env.fail(e))?;
     let limit = paging.per_page;
     let (items, total) = env
         .blocking(move |s| {
             s.svc.read(|c| {
                 let after = after.as_ref().map(|k| (k[0].as_str(), k[1].as_str()));
-                let (regs, total) = repo::list_registers(c, None, after, limit + 1)?;
+                let (regs, total) = repo::list_registers(c, cpua.as_ref(), after, limit + 1)?;
                 let views = regs
                     .into_iter()
                     .map(|r| reference::register_view(c, r))
@@ -318,6 +326,7 @@ pub async fn registers(env: PageEnv, req: HttpRequest) -> PageResult {
         "admin_registers",
         "admin.registers.title",
         RegistersPage {
+            is_admin,
             items,
             total: page.total,
             total_exact: page.total_exact,
@@ -347,6 +356,7 @@ struct DelegationRow {
 
 #[derive(Serialize)]
 struct RegisterPage {
+    is_admin: bool,
     id: String,
     code: String,
     name: String,
@@ -469,6 +479,7 @@ async fn register_page(
         "admin_register",
         "admin.register.title",
         RegisterPage {
+            is_admin: actor.role == Role::Administrator,
             id: reg.id.clone(),
             code: reg.code.clone(),
             name: reg.name.clone(),
@@ -622,6 +633,8 @@ struct PersonRow {
 
 #[derive(Serialize)]
 struct InvitationRow {
+    id: String,
+    may_revoke: bool,
     email: String,
     role_label: String,
     status: String,
@@ -760,6 +773,8 @@ async fn people_page(
     let invitations = invitations
         .into_iter()
         .map(|i| InvitationRow {
+            may_revoke: i.status == "open" && identity::may_grant(manager, i.role).is_ok(),
+            id: i.id,
             email: i.email,
             role_label: super::role_name(lang, i.role),
             status: super::text::t(lang, status_key(&i.status)),
@@ -894,6 +909,18 @@ pub async fn revoke(env: PageEnv, form: Form) -> PageResult {
             s.token_cache.forget(h);
         }
         Ok(v)
+    })
+    .await
+}
+
+/// Withdraws an open invitation (`identity::revoke_invitation`).
+pub async fn revoke_invitation(env: PageEnv, form: Form) -> PageResult {
+    let invitation = form.get("_invitation").unwrap_or("").to_string();
+    people_command(env, form, move |s, a, o| {
+        let now = s.svc.clock.now();
+        s.svc.write_retrying(WRITE_ATTEMPTS, |c| {
+            identity::revoke_invitation(c, a, o, &invitation, now)
+        })
     })
     .await
 }

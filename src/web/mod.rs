@@ -335,6 +335,16 @@ fn nav_for(env: &PageEnv, role: Role) -> Vec<NavItem> {
 const NAV: &[(&str, &str, &[Role])] = &[
     ("/finance", "finance.nav", &[Role::Finance]),
     ("/admin", "admin.nav", &[Role::Administrator]),
+    (
+        "/admin/people",
+        "admin.people.nav",
+        &[Role::CompanyRepresentative],
+    ),
+    (
+        "/admin/registers",
+        "admin.registers.nav",
+        &[Role::CpuaLegal],
+    ),
 ];
 
 /// An error as a page: its title and text in the language, and the request id to quote.
@@ -483,6 +493,7 @@ page_table! {
     SignedIn POST "/admin/people/invite" => admin::invite,
     SignedIn POST "/admin/people/grant" => admin::grant,
     SignedIn POST "/admin/people/revoke" => admin::revoke,
+    SignedIn POST "/admin/people/invitations/revoke" => admin::revoke_invitation,
     SignedIn GET "/finance" => finance::list,
     SignedIn GET "/finance/{id}" => finance::case,
 }

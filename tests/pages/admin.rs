@@ -54,6 +54,29 @@ async fn an_administrator_adds_an_organisation_through_the_form_and_the_api_list
     assert_eq!(created["kind"], "company");
     assert_eq!(created["org_number"], "556016-0680");
 
+    // The API's keyset pages: the next page follows on.
+    let first = b.html("/admin/organisations?per_page=3").await;
+    let next = first
+        .split("rel=\"next\"")
+        .next()
+        .and_then(|s| s.rsplit("href=\"").next())
+        .and_then(|s| s.split('"').next())
+        .expect("a next page")
+        .replace("&amp;", "&")
+        .replace("&#x3D;", "=");
+    assert!(next.starts_with("/admin/organisations?"), "{next}");
+    let second = b.html(&next).await;
+    let names = |h: &str| -> Vec<String> {
+        h.split("<tr>\n      <td>")
+            .skip(1)
+            .filter_map(|r| r.split("</td>").next().map(String::from))
+            .collect()
+    };
+    let (a, z) = (names(&first), names(&second));
+    assert_eq!(a.len(), 3, "{first}");
+    assert_eq!(z.len(), 3, "{second}");
+    assert!(a.iter().all(|n| !z.contains(n)), "{a:?} {z:?}");
+
     // In English too.
     b.get("/language/en?next=%2Fadmin").await;
     let html = b.html("/admin/organisations").await;
@@ -192,6 +215,17 @@ async fn the_legal_team_of_the_registers_cpua_records_and_revokes_a_delegation_t
     let app = TestApp::spawn().await;
     let reg = app.register("EX-HJARTA").await;
     let legal = Browser::signed_in(&app, "legal").await;
+    // The registers of the legal team's own CPUA (Region Uppsala), from its navigation.
+    let list = legal.html("/admin/registers").await;
+    assert!(
+        list.contains("href=\"/admin/registers\" aria-current=\"page\""),
+        "{list}"
+    );
+    assert!(list.contains("EX-HJARTA"), "{list}");
+    assert!(
+        !list.contains("EX-STROKE"),
+        "another CPUA's register: {list}"
+    );
     let page = format!("/admin/registers/{reg}");
     let html = legal.html(&page).await;
     assert!(html.contains(&format!("action=\"/admin/registers/{reg}/delegations\"")));
@@ -297,6 +331,39 @@ async fn people_are_invited_granted_and_revoked_through_the_forms() {
     assert!(inv.to_string().contains("ny.person@exempel.se"), "{inv}");
     let html = b.html(&page).await;
     assert!(html.contains("ny.person@exempel.se") && html.contains("väntar på svar"));
+    // Withdraw it again.
+    let invitation = inv
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["email"] == "ny.person@exempel.se")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(html.contains(&format!("name=\"_invitation\" value=\"{invitation}\"")));
+    let r = b
+        .post_form(
+            "/admin/people/invitations/revoke",
+            &[
+                ("_org", company.as_str()),
+                ("_invitation", invitation.as_str()),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let inv = api(
+        &app,
+        &format!("/api/v1/organisations/{company}/invitations"),
+    )
+    .await;
+    assert_eq!(inv[0]["status"], "revoked", "{inv}");
+    let html = b.html(&page).await;
+    assert!(html.contains("återkallad"));
+    assert!(
+        !html.contains(&format!("value=\"{invitation}\"")),
+        "no withdraw button any more"
+    );
 
     // A bad e-mail is refused at its field, values kept.
     let r = b
@@ -428,11 +495,10 @@ async fn others_are_refused_the_administrators_pages_and_a_company_manages_only_
         )
         .await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
-    // No administration in the company's navigation.
-    assert!(!company
-        .html("/collaborations")
-        .await
-        .contains("href=\"/admin\""));
+    // No administration in the company's navigation; its own people are there.
+    let nav = company.html("/collaborations").await;
+    assert!(!nav.contains("href=\"/admin\""));
+    assert!(nav.contains("href=\"/admin/people\""), "{nav}");
 
     // A company representative manages their own company's representatives, nothing else.
     let html = company.html("/admin/people").await;
