@@ -60,9 +60,24 @@ pub struct Choice {
     pub selected: bool,
 }
 
-/// An error's explanation in the language (a refusal shown beside a form not offered).
+/// An error's explanation in the language, as a sentence (a refusal shown where a form is not
+/// offered).
 fn reason(e: &AppError, lang: Lang) -> String {
-    crate::http::problem::problem_in(e, lang).detail
+    sentence(&crate::http::problem::problem_in(e, lang).detail)
+}
+
+/// A message fragment as a sentence: a capital first letter and a full stop.
+fn sentence(s: &str) -> String {
+    let s = s.trim();
+    let mut chars = s.chars();
+    let mut out: String = match chars.next() {
+        Some(c) => c.to_uppercase().chain(chars).collect(),
+        None => return String::new(),
+    };
+    if !out.ends_with(['.', '!', '?']) {
+        out.push('.');
+    }
+    out
 }
 
 /// The text key of an organisation kind's name.
@@ -948,6 +963,23 @@ mod tests {
         assert_eq!(f.error, "wrong");
         assert_eq!(field("name", &form.entered(), &errors).error, "");
         assert_eq!(status_of(&errors), StatusCode::UNPROCESSABLE_ENTITY);
+    }
+
+    #[test]
+    fn a_refusal_reads_as_a_sentence() {
+        assert_eq!(
+            sentence("endast en administratör"),
+            "Endast en administratör."
+        );
+        assert_eq!(sentence("Ärendet är stängt."), "Ärendet är stängt.");
+        assert_eq!(sentence("  "), "");
+        assert_eq!(
+            reason(
+                &AppError::Forbidden(crate::msg!("forbidden.delegate")),
+                Lang::En
+            ),
+            "Only the register's CPUA, through its legal team, delegates its release decisions."
+        );
     }
 
     #[test]

@@ -118,6 +118,28 @@ async fn a_bad_organisation_number_comes_back_422_with_values_kept_and_the_messa
     let orgs = api(&app, "/api/v1/organisations?per_page=200").await;
     assert!(!orgs.to_string().contains("Fel Nummer AB"));
 
+    // Half an address: the message at the field left empty.
+    let r = b
+        .post_form(
+            "/admin/organisations",
+            &[
+                ("name", "Halv Adress AB"),
+                ("kind", "company"),
+                ("org_number", "556016-0680"),
+                ("address.street", "Storgatan 1"),
+                ("address.city", "Uppsala"),
+                ("address.country", "SE"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("id=\"f-address-postal_code-error\""),
+        "{html}"
+    );
+    assert!(html.contains("value=\"Storgatan 1\""));
+
     // English: the same, with the message in English.
     b.get("/language/en?next=%2Fadmin").await;
     let r = b.post_form("/admin/organisations", &fields).await;
@@ -151,7 +173,7 @@ async fn the_register_page_shows_its_cpua_history_and_a_move_through_the_form() 
     // The administrator does not record delegations: the reason, not the form.
     assert!(!html.contains(&format!("action=\"/admin/registers/{reg}/delegations\"")));
     assert!(
-        html.contains("juridiska funktion") || html.contains("CPUA"),
+        html.contains("Endast registrets CPUA, genom sina jurister, delegerar"),
         "{html}"
     );
 
