@@ -658,6 +658,7 @@ struct InvitationRow {
 
 #[derive(Serialize)]
 struct PeoplePage {
+    is_admin: bool,
     chosen: bool,
     org_id: String,
     org_name: String,
@@ -718,6 +719,7 @@ async fn people_page(
             "admin_people",
             "admin.people.title",
             PeoplePage {
+                is_admin: actor.role == Role::Administrator,
                 chosen: false,
                 org_id: String::new(),
                 org_name: String::new(),
@@ -805,6 +807,7 @@ async fn people_page(
         "admin_people",
         "admin.people.title",
         PeoplePage {
+            is_admin: actor.role == Role::Administrator,
             chosen: true,
             org_id: organisation.id.to_string(),
             org_name: organisation.name.clone(),

@@ -254,6 +254,25 @@ async fn the_legal_team_of_the_registers_cpua_records_and_revokes_a_delegation_t
     // Not the administrator's forms.
     assert!(!html.contains(&format!("action=\"/admin/registers/{reg}/cpua\"")));
 
+    // A named person needs their account.
+    let r = legal
+        .post_form(
+            &format!("/admin/registers/{reg}/delegations"),
+            &[
+                ("delegate", "person"),
+                ("delegated_on", "2026-08-15"),
+                ("reference", "RS 2026/76"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("id=\"f-account-error\""), "{html}");
+    assert!(
+        html.contains("id=\"delegate-person\" name=\"delegate\" value=\"person\" checked"),
+        "{html}"
+    );
+
     // A date in the future is refused at its field, with the values kept.
     let r = legal
         .post_form(
@@ -525,6 +544,10 @@ async fn others_are_refused_the_administrators_pages_and_a_company_manages_only_
     // A company representative manages their own company's representatives, nothing else.
     let html = company.html("/admin/people").await;
     assert!(html.contains("Karin Företagsson"), "{html}");
+    assert!(
+        !html.contains("href=\"/admin\""),
+        "no way to the administrator's pages"
+    );
     assert!(html.contains("<option value=\"company_representative\""));
     assert!(
         !html.contains("action=\"/admin/people/grant\""),
