@@ -11,8 +11,10 @@
 //!   ([`crate::http::authenticate`]), from the page table here ([`is_public_page`]); a page
 //!   reached without a session is answered with a redirect to the sign-in page.
 //! - A CSP without `unsafe-inline`: styles and scripts only from `/assets/` ([`PAGE_CSP`]).
+pub mod admin;
 pub mod assets;
 pub mod collaborations;
+pub mod finance;
 pub mod form;
 pub mod helpers;
 pub mod session;
@@ -50,6 +52,23 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("case", include_str!("templates/case.hbs")),
     ("form_errors", include_str!("templates/form_errors.hbs")),
     ("role", include_str!("templates/role.hbs")),
+    ("admin", include_str!("templates/admin.hbs")),
+    ("admin_field", include_str!("templates/admin_field.hbs")),
+    (
+        "admin_organisations",
+        include_str!("templates/admin_organisations.hbs"),
+    ),
+    (
+        "admin_registers",
+        include_str!("templates/admin_registers.hbs"),
+    ),
+    (
+        "admin_register",
+        include_str!("templates/admin_register.hbs"),
+    ),
+    ("admin_people", include_str!("templates/admin_people.hbs")),
+    ("finance", include_str!("templates/finance.hbs")),
+    ("finance_case", include_str!("templates/finance_case.hbs")),
 ];
 
 fn registry() -> Result<handlebars::Handlebars<'static>, String> {
@@ -340,7 +359,20 @@ fn nav_for(lang: Lang, here: &str, role: Role) -> Vec<NavItem> {
 
 /// Navigation entries beyond the collaborations list: `(href, text key, roles that see it)`. An
 /// area's pages add theirs here.
-const NAV: &[(&str, &str, &[Role])] = &[];
+const NAV: &[(&str, &str, &[Role])] = &[
+    ("/finance", "finance.nav", &[Role::Finance]),
+    ("/admin", "admin.nav", &[Role::Administrator]),
+    (
+        "/admin/people",
+        "admin.people.nav",
+        &[Role::CompanyRepresentative],
+    ),
+    (
+        "/admin/registers",
+        "admin.registers.nav",
+        &[Role::CpuaLegal],
+    ),
+];
 
 /// An error as a page: its title and text in the language, and the request id to quote, in the
 /// frame of whoever asked (signed in or not).
@@ -476,6 +508,22 @@ page_table! {
     SignedIn POST "/role" => session::switch_role,
     SignedIn GET "/collaborations" => collaborations::list,
     SignedIn GET "/collaborations/{id}" => collaborations::case,
+    SignedIn GET "/admin" => admin::overview,
+    SignedIn GET "/admin/organisations" => admin::organisations,
+    SignedIn POST "/admin/organisations" => admin::create_organisation,
+    SignedIn GET "/admin/registers" => admin::registers,
+    SignedIn GET "/admin/registers/{id}" => admin::register,
+    SignedIn POST "/admin/registers/{id}/cpua" => admin::move_register,
+    SignedIn POST "/admin/registers/{id}/patient-information" => admin::set_patient_information,
+    SignedIn POST "/admin/registers/{id}/delegations" => admin::add_delegation,
+    SignedIn POST "/admin/registers/{id}/delegations/{delegation}/revoke" => admin::revoke_delegation,
+    SignedIn GET "/admin/people" => admin::people,
+    SignedIn POST "/admin/people/invite" => admin::invite,
+    SignedIn POST "/admin/people/grant" => admin::grant,
+    SignedIn POST "/admin/people/revoke" => admin::revoke,
+    SignedIn POST "/admin/people/invitations/revoke" => admin::revoke_invitation,
+    SignedIn GET "/finance" => finance::list,
+    SignedIn GET "/finance/{id}" => finance::case,
 }
 
 fn defs() -> &'static [(actix_web::dev::ResourceDef, PageAccess)] {

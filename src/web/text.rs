@@ -24,6 +24,16 @@ pub const FILES: &[(&str, &str, &str)] = &[
         include_str!("../../config/pages/case.sv.toml"),
         include_str!("../../config/pages/case.en.toml"),
     ),
+    (
+        "admin",
+        include_str!("../../config/pages/admin.sv.toml"),
+        include_str!("../../config/pages/admin.en.toml"),
+    ),
+    (
+        "finance",
+        include_str!("../../config/pages/finance.sv.toml"),
+        include_str!("../../config/pages/finance.en.toml"),
+    ),
 ];
 
 /// Both languages' texts, keyed `area.key`.

@@ -15,5 +15,7 @@ mod agreements {
     pub use crate::terms::full_terms;
 }
 
+mod admin;
+mod finance;
 mod frame;
 mod support;
