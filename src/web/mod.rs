@@ -15,6 +15,8 @@ pub mod assets;
 pub mod collaborations;
 pub mod form;
 pub mod helpers;
+pub mod queue;
+pub mod review;
 pub mod session;
 pub mod text;
 
@@ -50,6 +52,12 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("case", include_str!("templates/case.hbs")),
     ("form_errors", include_str!("templates/form_errors.hbs")),
     ("role", include_str!("templates/role.hbs")),
+    ("queue", include_str!("templates/queue.hbs")),
+    (
+        "queue_feasibility",
+        include_str!("templates/queue_feasibility.hbs"),
+    ),
+    ("review", include_str!("templates/review.hbs")),
 ];
 
 fn registry() -> Result<handlebars::Handlebars<'static>, String> {
@@ -313,7 +321,18 @@ fn nav_for(env: &PageEnv, role: Role) -> Vec<NavItem> {
 
 /// Navigation entries beyond the collaborations list: `(href, text key, roles that see it)`. An
 /// area's pages add theirs here.
-const NAV: &[(&str, &str, &[Role])] = &[];
+const NAV: &[(&str, &str, &[Role])] = &[
+    (
+        "/queue",
+        "queue.nav",
+        &[Role::CpuaLegal, Role::RegisterHolder],
+    ),
+    (
+        "/feasibility",
+        "queue.feasibility.nav",
+        &[Role::RegisterHolder],
+    ),
+];
 
 /// An error as a page: its title and text in the language, and the request id to quote.
 pub fn error_page(lang: Lang, e: &AppError, request_id: Option<String>) -> HttpResponse {
@@ -448,6 +467,10 @@ page_table! {
     SignedIn POST "/role" => session::switch_role,
     SignedIn GET "/collaborations" => collaborations::list,
     SignedIn GET "/collaborations/{id}" => collaborations::case,
+    SignedIn GET "/queue" => queue::queue,
+    SignedIn GET "/feasibility" => queue::feasibility,
+    SignedIn GET "/collaborations/{id}/agreements" => review::agreements,
+    SignedIn POST "/collaborations/{id}/agreements/{number}/deviations" => review::add_deviation,
 }
 
 fn defs() -> &'static [(actix_web::dev::ResourceDef, PageAccess)] {

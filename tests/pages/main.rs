@@ -16,4 +16,6 @@ mod agreements {
 }
 
 mod frame;
+mod queue;
+mod review;
 mod support;
