@@ -5,11 +5,8 @@
 //!   decision of that CPUA, the earliest due date (so the overdue ones) first, in keyset pages. Seed
 //!   001, "5. Beslut om utlämnande": the CPUA decides within 30 days of the complete application, so
 //!   the due date is that day. It is filtered by step and by register (the registers whose CPUA is the
-//!   authority, from the reference data).
-//! - There is no filter by collaboration type: the type is the classifier's verdict over the stored
-//!   state (recomputed under each rulebook version), not a stored column, so it could only be
-//!   filtered by reading every row. A list must read one index range, so the filter is left out
-//!   until the type is kept in a column of its own.
+//!   authority, from the reference data), and by the type in force (`type=`, the classification's
+//!   type as the stored state records it, an indexed generated column; see `db::lists`).
 //! - The feasibility list shows the cases at register contact (step 2) that wait for the register
 //!   holder's answer for one of their authority's registers (seed 001, "2. Etablera tidig kontakt med
 //!   registerhållare"); the answer is recorded on the case page.
@@ -20,6 +17,7 @@ use serde_json::Value;
 use super::{PageEnv, PageResult};
 use crate::app::collaborations::CollaborationSummary;
 use crate::app::AppError;
+use crate::domain::classification::CollaborationType;
 use crate::domain::ids::OrgId;
 use crate::domain::role::{Actor, Role};
 use crate::domain::step::Step;
@@ -32,6 +30,14 @@ const QUEUE_ROLES: &[Role] = &[Role::CpuaLegal, Role::RegisterHolder];
 struct RegisterChoice {
     id: String,
     name: String,
+    selected: bool,
+}
+
+/// A collaboration type, as a filter choice.
+#[derive(Serialize)]
+struct TypeChoice {
+    code: &'static str,
+    label: String,
     selected: bool,
 }
 
@@ -62,6 +68,7 @@ struct QueuePage {
     total_exact: bool,
     next: Option<String>,
     steps: Vec<StepChoice>,
+    types: Vec<TypeChoice>,
     registers: Vec<RegisterChoice>,
     filtered: bool,
 }
@@ -135,7 +142,7 @@ async fn run_list(
 pub async fn queue(env: PageEnv, req: HttpRequest) -> PageResult {
     let actor = env.actor()?.clone();
     only(&env, &actor, QUEUE_ROLES)?;
-    let pairs = query_pairs(&req, &["step", "register", "per_page", "cursor"]);
+    let pairs = query_pairs(&req, &["step", "register", "type", "per_page", "cursor"]);
     let org = actor.org.to_string();
     let (items, total, next) = run_list(
         &env,
@@ -160,6 +167,14 @@ pub async fn queue(env: PageEnv, req: HttpRequest) -> PageResult {
         .map(|s| StepChoice {
             code: s.code(),
             selected: chosen("step") == Some(s.code()),
+        })
+        .collect();
+    let types = CollaborationType::ALL
+        .iter()
+        .map(|t| TypeChoice {
+            code: t.as_str(),
+            label: env.t(type_key(*t)),
+            selected: chosen("type") == Some(t.as_str()),
         })
         .collect();
     let lines = items
@@ -191,10 +206,25 @@ pub async fn queue(env: PageEnv, req: HttpRequest) -> PageResult {
             total: total.min(crate::db::lists::COUNT_CAP),
             next: next.map(|c| next_link("/queue", &pairs, &c)),
             steps,
+            types,
             registers,
-            filtered: chosen("step").is_some() || chosen("register").is_some(),
+            filtered: ["step", "register", "type"]
+                .iter()
+                .any(|k| chosen(k).is_some()),
         },
     )
+}
+
+/// The catalogue key of a collaboration type's name.
+fn type_key(t: CollaborationType) -> &'static str {
+    match t {
+        CollaborationType::Statistics => "queue.type.statistics",
+        CollaborationType::CommissionedAnalysis => "queue.type.commissioned-analysis",
+        CollaborationType::ResearchPublicPrincipal => "queue.type.research-public-principal",
+        CollaborationType::ResearchCompanyPrincipal => "queue.type.research-company-principal",
+        CollaborationType::RegulatoryFollowUp => "queue.type.regulatory-follow-up",
+        CollaborationType::RegisterDevelopment => "queue.type.register-development",
+    }
 }
 
 /// The catalogue key of what a track waits for; an unknown one is shown as "other".

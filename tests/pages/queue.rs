@@ -80,6 +80,14 @@ async fn legal_sees_their_own_authoritys_cases_overdue_first_and_the_filters_nar
     let html = legal.html("/queue?step=archiving").await;
     assert!(!html.contains(&ra) && !html.contains(&rb));
     assert!(html.contains("Inga ärenden matchar filtret."));
+    // By the type in force: both are research with a public principal, neither is statistics.
+    let html = legal.html("/queue?type=research-public-principal").await;
+    assert!(html.contains(&ra) && html.contains(&rb), "{html}");
+    assert!(html.contains("<option value=\"research-public-principal\" selected>"));
+    let html = legal.html("/queue?type=statistics").await;
+    assert!(!html.contains(&ra) && !html.contains(&rb));
+    let (s, _) = legal.page("/queue?type=nonsense").await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     // A bad filter is the form's fault, not a server error.
     let (s, _) = legal.page("/queue?step=nonsense").await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
