@@ -73,6 +73,9 @@ struct ReviewPage {
     choices: Vec<VersionChoice>,
     diff: Option<DiffShown>,
     form: Option<DeviationForm>,
+    /// CPUA legal, when the agreement may no longer be changed: the form is not offered, and the
+    /// page says why.
+    deviation_closed: bool,
     errors: FormErrors,
 }
 
@@ -223,11 +226,15 @@ async fn render_review(
         }
         _ => None,
     };
+    let deviation_closed = form.is_none()
+        && !review.versions.is_empty()
+        && env.actor()?.role == crate::domain::role::Role::CpuaLegal;
     env.render_status(
         status,
         "review",
         "review.title",
         ReviewPage {
+            deviation_closed,
             id,
             review,
             choices,

@@ -213,3 +213,41 @@ async fn cpua_legal_records_a_deviation_with_its_reason_and_a_bad_one_keeps_the_
     assert!(html.contains("Förhandlat med parterna den 1 september 2026."));
     assert!(html.contains("Skillnader mellan version 2 och 3"));
 }
+
+#[tokio::test]
+async fn once_signed_legal_is_told_why_no_deviation_can_be_recorded() {
+    // Seed 001, "6. Avtal upprättas": the agreement step names a signed version; after it the text is
+    // settled until an amendment is approved.
+    let app = TestApp::spawn().await;
+    let (id, _) = app.research_collaboration(&["EX-HJARTA"]).await;
+    app.walk_to_application(&id, &["Region Uppsala"]).await;
+    let legal_token = app.token("legal").await;
+    let uppsala = app.org("Region Uppsala").await;
+    ok(app
+        .transition(&id, &legal_token, crate::helpers::approval(&uppsala))
+        .await)
+    .await;
+    app.sign_agreement(&id).await;
+    let legal = Browser::signed_in(&app, "legal").await;
+    let html = legal
+        .html(&format!("/collaborations/{id}/agreements"))
+        .await;
+    assert!(html.contains("Version 1"), "{html}");
+    assert!(!html.contains("/deviations\""), "no form: {html}");
+    assert!(html.contains("Avtalet kan inte ändras nu"), "{html}");
+    // Posted anyway, the server refuses and nothing is stored.
+    let r = legal
+        .post_form(
+            &format!("/collaborations/{id}/agreements/1/deviations"),
+            &[("clause", "1"), ("text", "x"), ("reason", "y")],
+        )
+        .await;
+    assert!(r.status().is_client_error(), "{}", r.status());
+    let api: Value = legal
+        .get(&format!("/api/v1/collaborations/{id}/agreements"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(api.as_array().unwrap().len(), 1);
+}
