@@ -94,10 +94,13 @@ fn seed(conn: &mut DbConn) {
                  WHEN 2 THEN 'ethics_review' WHEN 3 THEN 'data_application' \
                  WHEN 4 THEN 'release_decision' WHEN 5 THEN 'agreement' \
                  WHEN 6 THEN 'data_release' ELSE 'closed' END";
+    // A seventh are statistics, as the classifier stores the type in force (the type filter's column).
+    let states = "CASE i % 7 WHEN 0 THEN '{\"classification\": {\"type\": \"statistics\"}}' \
+                  ELSE '{}' END";
     sql.push_str(&format!(
         "INSERT INTO collaborations (id, reference, title, step, company_id, principal_id, version, \
          state, created_at, updated_at) {series} SELECT {cid}, 'SAM-' || {num}, 'T', {steps}, \
-         {}, {}, 1, '{{}}', {at}, {at} FROM n;\n",
+         {}, {}, 1, {states}, {at}, {at} FROM n;\n",
         org_of("a", 20),
         org_of("b", 5),
     ));
@@ -242,6 +245,23 @@ fn every_shipped_list_reads_one_index_range_in_order() {
             CollabSort::Newest,
         ),
         (
+            "by type",
+            CollabFilter {
+                collaboration_type: Some("statistics".into()),
+                ..Default::default()
+            },
+            CollabSort::Newest,
+        ),
+        (
+            "legal queue by CPUA and type, due order",
+            CollabFilter {
+                cpua: Some(cpua.clone()),
+                collaboration_type: Some("statistics".into()),
+                ..Default::default()
+            },
+            CollabSort::Due,
+        ),
+        (
             "by register",
             CollabFilter {
                 register: Some(register),
@@ -325,9 +345,9 @@ fn every_shipped_list_reads_one_index_range_in_order() {
             checked += 2;
         }
     }
-    // The administrator's 7 lists, the 3 others' own lists and overdue lists, the CPUA's 3 queues;
+    // The administrator's 9 lists, the 3 others' own lists and overdue lists, the CPUA's 4 queues;
     // two pages each.
-    assert_eq!(checked, (7 + 3 + 3 + 3) * 2);
+    assert_eq!(checked, (9 + 3 + 3 + 4) * 2);
 }
 
 /// The total of a list is counted only up to the cap (one past it, to know there are more).

@@ -810,6 +810,89 @@ pub fn diff(
     Ok(render::diff_html(&a, &b))
 }
 
+/// A clause-by-clause comparison of two versions, as data: what the review page shows (the same
+/// comparison [`diff`] renders as a standalone HTML page).
+pub fn compare(
+    conn: &mut DbConn,
+    rulebooks: &RulebookSet,
+    actor: &Actor,
+    id: &str,
+    from: i32,
+    to: i32,
+) -> Result<crate::domain::agreement::diff::DocumentDiff, AppError> {
+    let c = load(conn, rulebooks, actor, id)?;
+    let a = row(conn, c.id.as_str(), from)?.document()?;
+    let b = row(conn, c.id.as_str(), to)?.document()?;
+    Ok(crate::domain::agreement::diff::diff(&a, &b))
+}
+
+/// A negotiated deviation as the review page lists it: where (the clause's number and heading in the
+/// version), the replacement text and the reason.
+#[derive(Debug, Clone, Serialize)]
+pub struct DeviationView {
+    /// `7.3` for a sub-clause, `5` for a whole clause.
+    pub place: String,
+    pub heading: String,
+    pub text: String,
+    pub reason: String,
+}
+
+/// The review of a collaboration's agreement: every version, the deviations of the newest one, and
+/// whether the actor may record another deviation now (CPUA legal, while the agreement may still be
+/// drawn).
+#[derive(Debug, Clone, Serialize)]
+pub struct AgreementReview {
+    pub reference: String,
+    pub title: String,
+    pub versions: Vec<AgreementVersionView>,
+    pub deviations: Vec<DeviationView>,
+    pub may_add_deviation: bool,
+}
+
+pub fn review(
+    conn: &mut DbConn,
+    rulebooks: &RulebookSet,
+    actor: &Actor,
+    id: &str,
+) -> Result<AgreementReview, AppError> {
+    let c = load(conn, rulebooks, actor, id)?;
+    let all = rows(conn, c.id.as_str())?;
+    let deviations = match all.last() {
+        None => Vec::new(),
+        Some(latest) => {
+            let terms: AgreementTerms = serde_json::from_str(&latest.terms)
+                .map_err(|e| AppError::Internal(anyhow::anyhow!("stored agreement terms: {e}")))?;
+            let doc = latest.document()?;
+            terms
+                .deviations
+                .iter()
+                .map(|d| {
+                    let clause = doc.clauses().find(|x| x.code == d.clause);
+                    let number = clause.map(|x| x.number.to_string()).unwrap_or_default();
+                    DeviationView {
+                        place: match d.sub_clause {
+                            Some(i) => format!("{number}.{i}"),
+                            None => number,
+                        },
+                        heading: clause.map(|x| x.heading.clone()).unwrap_or_default(),
+                        text: d.text.clone(),
+                        reason: d.reason.clone(),
+                    }
+                })
+                .collect()
+        }
+    };
+    Ok(AgreementReview {
+        reference: c.reference.clone(),
+        title: c.title.clone(),
+        versions: all.iter().map(VersionRow::view).collect(),
+        deviations,
+        may_add_deviation: actor.role == Role::CpuaLegal
+            && !all.is_empty()
+            && draftable(&c).is_ok(),
+    })
+}
+
 /// What the lifecycle checks of one stored version when the agreement step names it (issue 8, item
 /// 4): its digest, the rulebook clauses its stored document holds after deviations, those a deviation
 /// weakened, the CPUAs that are parties, the amendment it was drawn for, and whether it is the newest

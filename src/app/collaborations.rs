@@ -798,6 +798,8 @@ pub struct ListQuery {
     pub cpua: Option<OrgId>,
     pub register: Option<RegisterId>,
     pub overdue: bool,
+    /// Only collaborations of this type in force.
+    pub collaboration_type: Option<crate::domain::classification::CollaborationType>,
     pub sort: CollabSort,
     /// The sort key of the last row of the previous page.
     pub after: Option<ListKey>,
@@ -811,6 +813,7 @@ impl Default for ListQuery {
             cpua: None,
             register: None,
             overdue: false,
+            collaboration_type: None,
             sort: CollabSort::Newest,
             after: None,
             limit: 50,
@@ -833,7 +836,7 @@ impl ListQuery {
     /// organisation decide what is visible). The day matters for `overdue`.
     pub fn fingerprint(&self, actor: &Actor, today: NaiveDate) -> String {
         format!(
-            "collaborations|sort={}|step={}|cpua={}|register={}|overdue={}|role={}|org={}",
+            "collaborations|sort={}|step={}|cpua={}|register={}|overdue={}|role={}|org={}|type={}",
             self.sort.code(),
             self.step.map(|s| s.code()).unwrap_or(""),
             self.cpua.as_ref().map(OrgId::as_str).unwrap_or(""),
@@ -845,6 +848,7 @@ impl ListQuery {
             },
             actor.role.code(),
             actor.org.as_str(),
+            self.collaboration_type.map(|t| t.as_str()).unwrap_or(""),
         )
     }
 
@@ -891,6 +895,7 @@ pub fn list(
         cpua: q.cpua.clone(),
         register: q.register.clone(),
         overdue_on: q.overdue.then_some(today),
+        collaboration_type: q.collaboration_type.map(|t| t.as_str().to_string()),
     };
     // One row more than the page says whether another page follows.
     let mut rows = repo::list_collaborations(

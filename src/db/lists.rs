@@ -252,6 +252,10 @@ pub struct CollabFilter {
     pub register: Option<RegisterId>,
     /// Only collaborations with an undecided CPUA decision due before this day.
     pub overdue_on: Option<NaiveDate>,
+    /// Only collaborations of this type in force (a classification type code): legal's decision,
+    /// else the rulebook's, as the stored state records it (the generated column
+    /// `collaborations.collaboration_type`, migration `2026-12-05-000010_list_type_filter`).
+    pub collaboration_type: Option<String>,
 }
 
 /// How a collaboration list is ordered.
@@ -449,6 +453,9 @@ fn built(visible: &Visible, f: &CollabFilter, sort: CollabSort) -> Built {
     if let Some(s) = &f.step {
         conds.bind(" AND c.step = ?", Bind::Text(s.clone()));
     }
+    if let Some(t) = &f.collaboration_type {
+        conds.bind(" AND c.collaboration_type = ?", Bind::Text(t.clone()));
+    }
     Built {
         from,
         conds,
@@ -630,6 +637,7 @@ mod tests {
             cpua: Some(OrgId::new()),
             register: Some(RegisterId::new()),
             overdue_on: NaiveDate::from_ymd_opt(2026, 9, 1),
+            collaboration_type: Some("statistics".into()),
         };
         for v in [
             Visible::All,

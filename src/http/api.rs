@@ -439,6 +439,7 @@ pub async fn set_patient_information(
     params(("step" = Option<Step>, Query, description = "preparation … archiving, refused, withdrawn, closed"),
            ("cpua" = Option<String>, Query, description = "a CPUA's organisation id"),
            ("register" = Option<String>, Query, description = "a register id"),
+           ("type" = Option<String>, Query, description = "a collaboration type code (statistics, research-public-principal, …): the type in force"),
            ("overdue" = Option<bool>, Query, description = "only those with a decision past its due date"),
            ("sort" = Option<String>, Query, description = "newest (the default) or due: earliest undecided CPUA decision first; overdue lists are in due order"),
            ("cursor" = Option<String>, Query, description = "next_cursor of the previous page, with the same filters and sort"),
@@ -459,7 +460,7 @@ pub async fn list_collaborations(
 
 /// The query parameters of the collaborations list.
 pub const COLLABORATION_LIST_PARAMS: &[&str] = &[
-    "step", "cpua", "register", "overdue", "sort", "per_page", "cursor",
+    "step", "cpua", "register", "type", "overdue", "sort", "per_page", "cursor",
 ];
 
 /// The collaborations list's filters, order, page size and position, from its query parameters
@@ -493,6 +494,18 @@ pub fn collaboration_list_query(
                     Some(RegisterId::parse(v).ok_or_else(|| {
                         AppError::invalid("register", crate::msg!("uuid.not_an_id"))
                     })?)
+            }
+            "type" => {
+                q.collaboration_type = Some(
+                    crate::domain::classification::CollaborationType::parse(v).ok_or_else(
+                        || {
+                            AppError::invalid(
+                                "type",
+                                crate::msg!("one_of.collaboration_type", value = v),
+                            )
+                        },
+                    )?,
+                )
             }
             "overdue" => {
                 q.overdue = match v.as_str() {

@@ -17,6 +17,8 @@ pub mod collaborations;
 pub mod finance;
 pub mod form;
 pub mod helpers;
+pub mod queue;
+pub mod review;
 pub mod session;
 pub mod text;
 
@@ -69,6 +71,12 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("admin_people", include_str!("templates/admin_people.hbs")),
     ("finance", include_str!("templates/finance.hbs")),
     ("finance_case", include_str!("templates/finance_case.hbs")),
+    ("queue", include_str!("templates/queue.hbs")),
+    (
+        "queue_feasibility",
+        include_str!("templates/queue_feasibility.hbs"),
+    ),
+    ("review", include_str!("templates/review.hbs")),
 ];
 
 fn registry() -> Result<handlebars::Handlebars<'static>, String> {
@@ -360,6 +368,16 @@ fn nav_for(lang: Lang, here: &str, role: Role) -> Vec<NavItem> {
 /// Navigation entries beyond the collaborations list: `(href, text key, roles that see it)`. An
 /// area's pages add theirs here.
 const NAV: &[(&str, &str, &[Role])] = &[
+    (
+        "/queue",
+        "queue.nav",
+        &[Role::CpuaLegal, Role::RegisterHolder],
+    ),
+    (
+        "/feasibility",
+        "queue.feasibility.nav",
+        &[Role::RegisterHolder],
+    ),
     ("/finance", "finance.nav", &[Role::Finance]),
     ("/admin", "admin.nav", &[Role::Administrator]),
     (
@@ -524,6 +542,10 @@ page_table! {
     SignedIn POST "/admin/people/invitations/revoke" => admin::revoke_invitation,
     SignedIn GET "/finance" => finance::list,
     SignedIn GET "/finance/{id}" => finance::case,
+    SignedIn GET "/queue" => queue::queue,
+    SignedIn GET "/feasibility" => queue::feasibility,
+    SignedIn GET "/collaborations/{id}/agreements" => review::agreements,
+    SignedIn POST "/collaborations/{id}/agreements/{number}/deviations" => review::add_deviation,
 }
 
 fn defs() -> &'static [(actix_web::dev::ResourceDef, PageAccess)] {

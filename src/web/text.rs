@@ -34,6 +34,16 @@ pub const FILES: &[(&str, &str, &str)] = &[
         include_str!("../../config/pages/finance.sv.toml"),
         include_str!("../../config/pages/finance.en.toml"),
     ),
+    (
+        "queue",
+        include_str!("../../config/pages/queue.sv.toml"),
+        include_str!("../../config/pages/queue.en.toml"),
+    ),
+    (
+        "review",
+        include_str!("../../config/pages/review.sv.toml"),
+        include_str!("../../config/pages/review.en.toml"),
+    ),
 ];
 
 /// Both languages' texts, keyed `area.key`.

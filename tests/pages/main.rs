@@ -18,4 +18,6 @@ mod agreements {
 mod admin;
 mod finance;
 mod frame;
+mod queue;
+mod review;
 mod support;

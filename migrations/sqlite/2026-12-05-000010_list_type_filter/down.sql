@@ -1,0 +1,2 @@
+DROP INDEX collaborations_type_list;
+ALTER TABLE collaborations DROP COLUMN collaboration_type;
