@@ -13,6 +13,7 @@
 //! - A CSP without `unsafe-inline`: styles and scripts only from `/assets/` ([`PAGE_CSP`]).
 pub mod assets;
 pub mod collaborations;
+pub mod commands;
 pub mod form;
 pub mod helpers;
 pub mod session;
@@ -48,6 +49,9 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("templates/collaborations.hbs"),
     ),
     ("case", include_str!("templates/case.hbs")),
+    ("case_form", include_str!("templates/case_form.hbs")),
+    ("case_field", include_str!("templates/case_field.hbs")),
+    ("case_decision", include_str!("templates/case_decision.hbs")),
     ("form_errors", include_str!("templates/form_errors.hbs")),
     ("role", include_str!("templates/role.hbs")),
 ];
@@ -448,6 +452,7 @@ page_table! {
     SignedIn POST "/role" => session::switch_role,
     SignedIn GET "/collaborations" => collaborations::list,
     SignedIn GET "/collaborations/{id}" => collaborations::case,
+    SignedIn POST "/collaborations/{id}/commands" => commands::post,
 }
 
 fn defs() -> &'static [(actix_web::dev::ResourceDef, PageAccess)] {

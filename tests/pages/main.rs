@@ -15,5 +15,6 @@ mod agreements {
     pub use crate::terms::full_terms;
 }
 
+mod case;
 mod frame;
 mod support;
