@@ -252,3 +252,52 @@ async fn the_page_speaks_english_and_another_organisation_gets_404() {
     let (s, _) = other.page(&format!("/collaborations/{id}")).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
 }
+
+/// A "bör" is passed with a reason, never a block (DOMAIN.md, "How strongly each rule binds"; seed
+/// 001, "2. Kontakt med registerhållare").
+#[tokio::test]
+async fn a_should_warning_is_passed_with_a_reason_given_at_its_field() {
+    let app = TestApp::spawn().await;
+    let id = at_register_contact(&app).await;
+    let company = app.token("company").await;
+    let b = Browser::signed_in(&app, "company").await;
+    let html = b.html(&format!("/collaborations/{id}")).await;
+    assert!(
+        html.contains("name=\"acknowledge[0].code\" value=\"feasibility_not_answered\""),
+        "{html}"
+    );
+    assert!(html.contains("Registerhållaren bör ha svarat"));
+    let v = app.view(&id, &company).await;
+    let send = |reason: &'static str, version: String| {
+        let b = &b;
+        let id = id.clone();
+        async move {
+            b.post_form(
+                &format!("/collaborations/{id}/commands"),
+                &[
+                    ("_kind", "transition"),
+                    ("_command", "ethics_review"),
+                    ("version", &version),
+                    ("acknowledge[0].code", "feasibility_not_answered"),
+                    ("acknowledge[0].reason", reason),
+                ],
+            )
+            .await
+        }
+    };
+    let r = send("", version(&v)).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("id=\"f-acknowledge-0--reason-error\""),
+        "{html}"
+    );
+    assert!(html.contains("Skriv ett skäl för att gå vidare trots varningen."));
+    let r = send("Registerhållaren har svarat per telefon.", version(&v)).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let v = app.view(&id, &company).await;
+    assert_eq!(v["collaboration"]["step"], "ethics_review", "{v}");
+    assert!(v["collaboration"]["passed_warnings"]
+        .to_string()
+        .contains("Registerhållaren har svarat per telefon."));
+}
