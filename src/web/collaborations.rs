@@ -379,7 +379,15 @@ pub async fn render_case(
                     } else {
                         date_of(r.get("decision_due_on"), lang)
                     },
-                    overdue: false,
+                    overdue: view
+                        .get("holding_up")
+                        .and_then(Value::as_array)
+                        .is_some_and(|h| {
+                            h.iter().any(|h| {
+                                h.get("cpua") == r.get("cpua")
+                                    && h.get("overdue").and_then(Value::as_bool) == Some(true)
+                            })
+                        }),
                 })
                 .collect()
         })
@@ -427,7 +435,7 @@ pub async fn render_case(
                         .map(|m| {
                             m.iter()
                                 .filter_map(Value::as_str)
-                                .map(String::from)
+                                .map(|m| super::commands::missing_text(lang, m))
                                 .collect()
                         })
                         .unwrap_or_default(),

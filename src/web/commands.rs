@@ -724,12 +724,56 @@ pub fn spec(code: &str) -> Option<&'static Spec> {
     SPECS.iter().find(|s| s.code == code)
 }
 
-/// A command's name for people: its form's title, else the code itself.
+/// What the case's events are called besides the commands of the forms.
+const EVENTS: &[(&str, &str)] = &[
+    ("collaboration_created", "case.event.collaboration_created"),
+    (
+        "classification_changed",
+        "case.event.classification_changed",
+    ),
+    (
+        "agreement_version_created",
+        "case.event.agreement_version_created",
+    ),
+    (
+        "agreement_deviation_added",
+        "case.event.agreement_deviation_added",
+    ),
+    ("update_details", "case.event.update_details"),
+];
+
+/// A command's (or an event's) name for people: its form's title, else the code itself.
 pub fn command_title(lang: Lang, code: &str) -> String {
-    match spec(code) {
-        Some(s) => text::t(lang, s.title),
-        None => code.to_string(),
+    match (spec(code), EVENTS.iter().find(|(c, _)| *c == code)) {
+        (Some(s), _) => text::t(lang, s.title),
+        (None, Some((_, key))) => text::t(lang, key),
+        (None, None) => code.to_string(),
     }
+}
+
+/// A missing item of a refusal in words, and where it is supplied: the field and the form it is
+/// entered in (`dossier.access_and_storage` → "Who has access … – Apply for data"), or the command
+/// that supplies it (`agreement` → "Record the signed agreement"); else as the server names it.
+pub fn missing_text(lang: Lang, missing: &str) -> String {
+    for s in SPECS {
+        if let Some(fd) = s.fields.iter().find(|fd| fd.name == missing) {
+            return text::t_with(
+                lang,
+                "case.missing_in",
+                &[
+                    ("item", text::t(lang, fd.label)),
+                    ("form", text::t(lang, s.title)),
+                ],
+            );
+        }
+    }
+    if let Some(s) = spec(missing) {
+        return text::t(lang, s.title);
+    }
+    if missing == "ethics" {
+        return text::t(lang, "case.cmd.record_ethics_approval");
+    }
+    missing.to_string()
 }
 
 // ---------- what the page knows to fill the forms ----------
@@ -1136,7 +1180,10 @@ pub fn forms(
                 command: code.to_string(),
                 title: text::t(lang, spec.title),
                 reason: bilingual(n.get("reason"), lang),
-                missing: strings(n.get("missing")),
+                missing: strings(n.get("missing"))
+                    .iter()
+                    .map(|m| missing_text(lang, m))
+                    .collect(),
                 obligations: n
                     .get("obligations")
                     .and_then(Value::as_array)
@@ -1485,6 +1532,23 @@ mod tests {
         assert!(pairs.contains(&("estimate_ore:int".into(), "1200000".into())));
         assert!(!pairs.iter().any(|(k, _)| k.starts_with("acknowledge")));
         assert!(command_of(&form).is_ok());
+    }
+
+    #[test]
+    fn a_missing_item_says_what_and_where_in_words() {
+        assert_eq!(
+            missing_text(Lang::En, "dossier.access_and_storage"),
+            "Who has access and how the data are stored – in: Apply for data"
+        );
+        assert_eq!(
+            missing_text(Lang::Sv, "agreement"),
+            "Registrera undertecknat avtal"
+        );
+        assert_eq!(missing_text(Lang::En, "step x"), "step x");
+        assert_eq!(
+            command_title(Lang::En, "collaboration_created"),
+            "Case created"
+        );
     }
 
     #[test]

@@ -64,6 +64,7 @@ async fn a_register_holder_answers_feasibility_through_the_form() {
     assert!(html.contains("Klart: Svara om registret kan leverera"));
     // The event is listed, in Stockholm time (09:00 UTC is 11:00 in September).
     assert!(html.contains("1 september 2026 11:00"), "{html}");
+    assert!(html.contains("Ärendet skapades"), "{html}");
 }
 
 #[tokio::test]
@@ -300,4 +301,56 @@ async fn a_should_warning_is_passed_with_a_reason_given_at_its_field() {
     assert!(v["collaboration"]["passed_warnings"]
         .to_string()
         .contains("Registerhållaren har svarat per telefon."));
+}
+
+/// Seed 001, "5. Beslut om utlämnande": the decision should come within 30 days of the complete
+/// application; a late one is a "bör" passed with the reason for the delay.
+#[tokio::test]
+async fn a_late_decision_shows_the_should_warning_with_a_reason_field_in_the_decision_form() {
+    let app = TestApp::spawn().await;
+    let (id, _) = app.research_collaboration(&["EX-HJARTA"]).await;
+    app.walk_to_application(&id, &["Region Uppsala"]).await;
+    app.clock.advance(chrono::Duration::days(31));
+    let uppsala = app.org("Region Uppsala").await;
+    let legal = app.token("legal").await;
+    let b = Browser::signed_in(&app, "legal").await;
+    let html = b.html(&format!("/collaborations/{id}")).await;
+    assert!(
+        html.contains("name=\"acknowledge[0].code\" value=\"decision_overdue\""),
+        "{html}"
+    );
+    assert!(html.contains("bör ges inom 30 dagar"));
+    assert!(html.contains("Försenat"), "the track is shown as late");
+    let v = app.view(&id, &legal).await;
+    let r = b
+        .post_form(
+            &format!("/collaborations/{id}/commands"),
+            &[
+                ("_kind", "transition"),
+                ("_command", "release_decision"),
+                ("version", &version(&v)),
+                ("cpua", &uppsala),
+                ("outcome", "approved"),
+                ("findings.need_for_data:bool", "true"),
+                ("findings.within_ethics_approval:bool", "true"),
+                ("findings.no_risk_of_harm:bool", "true"),
+                ("acknowledge[0].code", "decision_overdue"),
+                ("acknowledge[0].reason", "Kompletteringar dröjde."),
+            ],
+        )
+        .await;
+    assert_eq!(
+        r.status(),
+        StatusCode::SEE_OTHER,
+        "{}",
+        r.text().await.unwrap()
+    );
+    let v = app.view(&id, &legal).await;
+    assert_eq!(
+        v["collaboration"]["cpua_reviews"][0]["decision"]["outcome"],
+        "approved"
+    );
+    assert!(v["collaboration"]["passed_warnings"]
+        .to_string()
+        .contains("Kompletteringar dröjde."));
 }
