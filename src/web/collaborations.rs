@@ -360,6 +360,11 @@ pub async fn render_case(
         registers: &registers,
         view: &view,
         latest_agreement,
+        obligation_labels: super::commands::obligation_labels(
+            &env.state.svc.rulebooks,
+            &view,
+            lang,
+        ),
     };
     let (forms, refused) = super::commands::forms(lang, &choices, posted.as_ref());
     let tracks = collab

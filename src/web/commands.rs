@@ -770,6 +770,21 @@ pub fn missing_text(lang: Lang, missing: &str) -> String {
     if let Some(s) = spec(missing) {
         return text::t(lang, s.title);
     }
+    // `step a or b`: the steps the command belongs to.
+    if let Some(steps) = missing.strip_prefix("step ") {
+        let names: Vec<String> = steps
+            .split(" or ")
+            .map(|c| text::t(lang, &format!("common.step.{}", c.trim())))
+            .collect();
+        return text::t_with(
+            lang,
+            "case.missing_step",
+            &[(
+                "steps",
+                names.join(&format!(" {} ", text::t(lang, "case.or"))),
+            )],
+        );
+    }
     if missing == "ethics" {
         return text::t(lang, "case.cmd.record_ethics_approval");
     }
@@ -794,6 +809,36 @@ pub struct Choices<'a> {
     pub view: &'a Value,
     /// The newest agreement version: (number, digest), to fill the agreement form.
     pub latest_agreement: Option<(i32, String)>,
+    /// The rulebook's name of each obligation, in the page's language.
+    pub obligation_labels: BTreeMap<String, String>,
+}
+
+/// The obligations' names in the rulebook the case was classified by (else the newest).
+pub fn obligation_labels(
+    rulebooks: &crate::domain::classification::RulebookSet,
+    view: &Value,
+    lang: Lang,
+) -> BTreeMap<String, String> {
+    let version = view
+        .pointer("/collaboration/classification/result/rulebook_version")
+        .and_then(Value::as_str);
+    let book = version
+        .and_then(|v| rulebooks.by_version(v))
+        .or_else(|| rulebooks.latest());
+    let Some(book) = book else {
+        return BTreeMap::new();
+    };
+    crate::domain::classification::ObligationCode::ALL
+        .iter()
+        .filter_map(|c| book.obligation_info(*c))
+        .map(|i| {
+            let label = match lang {
+                Lang::Sv => i.label_sv,
+                Lang::En => i.label_en,
+            };
+            (i.code.as_str().to_string(), label.to_string())
+        })
+        .collect()
 }
 
 // ---------- the forms as the page shows them ----------
@@ -1077,7 +1122,12 @@ fn build_field(
                     .iter()
                     .map(|c| c.as_str())
                     .filter(|c| !in_force.iter().any(|o| s(o, "code") == *c))
-                    .map(|c| (c.to_string(), c.replace('_', " ")))
+                    .filter_map(|c| {
+                        // Only what the rulebook declares may be added.
+                        ch.obligation_labels
+                            .get(c)
+                            .map(|l| (c.to_string(), l.clone()))
+                    })
                     .collect(),
             };
             opts = list
@@ -1544,7 +1594,10 @@ mod tests {
             missing_text(Lang::Sv, "agreement"),
             "Registrera undertecknat avtal"
         );
-        assert_eq!(missing_text(Lang::En, "step x"), "step x");
+        assert_eq!(
+            missing_text(Lang::En, "step preparation or register_contact"),
+            "the case at the step Preparation or Contact with the register"
+        );
         assert_eq!(
             command_title(Lang::En, "collaboration_created"),
             "Case created"

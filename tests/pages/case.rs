@@ -135,6 +135,8 @@ async fn a_refused_command_has_no_form_but_its_reason() {
         html.contains(&reason.replace('"', "&quot;")),
         "{reason}\n{html}"
     );
+    // What is missing is said in words, not in the server's codes.
+    assert!(!html.contains("<li>step "), "{html}");
     // What is allowed is a form.
     assert!(html.contains("name=\"_command\" value=\"register_contact\""));
 }
