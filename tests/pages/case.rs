@@ -356,3 +356,27 @@ async fn a_late_decision_shows_the_should_warning_with_a_reason_field_in_the_dec
         .to_string()
         .contains("Kompletteringar dröjde."));
 }
+
+#[tokio::test]
+async fn agreement_versions_are_listed_with_their_files_and_the_review_page() {
+    let app = TestApp::spawn().await;
+    let (id, _) = app.research_collaboration(&["EX-HJARTA"]).await;
+    app.walk_to_application(&id, &["Region Uppsala"]).await;
+    let uppsala = app.org("Region Uppsala").await;
+    let legal = app.token("legal").await;
+    ok(app
+        .transition(&id, &legal, crate::helpers::approval(&uppsala))
+        .await)
+    .await;
+    app.sign_agreement(&id).await;
+    let b = Browser::signed_in(&app, "company").await;
+    let html = b.html(&format!("/collaborations/{id}")).await;
+    let file = format!("/api/v1/collaborations/{id}/agreements/1.html");
+    assert!(html.contains(&format!("href=\"{file}\"")), "{html}");
+    assert!(html.contains(&format!("/api/v1/collaborations/{id}/agreements/1.pdf")));
+    assert!(html.contains(&format!("/api/v1/collaborations/{id}/agreements/1.docx")));
+    assert!(html.contains(&format!("href=\"/collaborations/{id}/agreements\"")));
+    // The file answers the cookie session.
+    let r = b.get(&file).await;
+    assert_eq!(r.status(), StatusCode::OK);
+}
