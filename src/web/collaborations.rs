@@ -5,6 +5,7 @@
 //! steps as a timeline, who is holding it up and until when, and what may happen next, from the
 //! view's `next` list: an action the server would refuse is shown with its reason, never as a
 //! button.
+use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest};
 use serde::Serialize;
 use serde_json::Value;
@@ -93,74 +94,6 @@ struct TimelineStep {
     current: bool,
 }
 
-/// What may happen next, as the page shows it.
-#[derive(Serialize)]
-pub struct NextShown {
-    pub command: String,
-    pub kind: String,
-    pub allowed: bool,
-    pub reason: String,
-    pub missing: Vec<String>,
-    pub obligations: Vec<String>,
-    pub warnings: Vec<String>,
-}
-
-fn text_of(v: &Value, lang: Lang) -> String {
-    v.get(lang.code())
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_string()
-}
-
-/// The view's `next` list in the page's language.
-pub fn next_shown(view: &Value, lang: Lang) -> Vec<NextShown> {
-    let (label, evidence, message) = match lang {
-        Lang::Sv => ("label_sv", "evidence_sv", "message_sv"),
-        Lang::En => ("label_en", "evidence_en", "message_en"),
-    };
-    let s = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).unwrap_or("").to_string();
-    view.get("next")
-        .and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .map(|n| NextShown {
-                    command: s(n, "command"),
-                    kind: s(n, "kind"),
-                    allowed: n.get("allowed").and_then(Value::as_bool).unwrap_or(false),
-                    reason: n
-                        .get("reason")
-                        .map(|r| text_of(r, lang))
-                        .unwrap_or_default(),
-                    missing: n
-                        .get("missing")
-                        .and_then(Value::as_array)
-                        .map(|m| {
-                            m.iter()
-                                .filter_map(Value::as_str)
-                                .map(String::from)
-                                .collect()
-                        })
-                        .unwrap_or_default(),
-                    obligations: n
-                        .get("obligations")
-                        .and_then(Value::as_array)
-                        .map(|o| {
-                            o.iter()
-                                .map(|o| format!("{}: {}", s(o, label), s(o, evidence)))
-                                .collect()
-                        })
-                        .unwrap_or_default(),
-                    warnings: n
-                        .get("warnings")
-                        .and_then(Value::as_array)
-                        .map(|w| w.iter().map(|w| s(w, message)).collect())
-                        .unwrap_or_default(),
-                })
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 fn timeline(step: Option<u8>, lang: Lang) -> Vec<TimelineStep> {
     Step::ALL
         .iter()
@@ -189,12 +122,79 @@ fn timeline(step: Option<u8>, lang: Lang) -> Vec<TimelineStep> {
         .collect()
 }
 
+/// One CPUA's part of the case, where several decide: where it stands and until when.
+#[derive(Serialize)]
+struct Track {
+    cpua_name: String,
+    status: String,
+    due_on: String,
+    overdue: bool,
+}
+
+/// Who the case is waiting for, and until when.
+#[derive(Serialize)]
+struct Waiting {
+    name: String,
+    what: String,
+    due_on: String,
+    overdue: bool,
+}
+
+/// One event of the case, as the page shows it.
+#[derive(Serialize)]
+struct EventShown {
+    at: String,
+    who: String,
+    role: String,
+    what: String,
+}
+
+/// One agreement version, with its files.
+#[derive(Serialize)]
+struct AgreementShown {
+    number: i32,
+    created_at: String,
+    html: String,
+    docx: String,
+    pdf: String,
+    amendment: bool,
+}
+
+/// One obligation in force: met or not, and where it comes from.
+#[derive(Serialize)]
+struct ObligationShown {
+    label: String,
+    met: bool,
+    evidence: String,
+    missing: Vec<String>,
+    source: String,
+    step: u8,
+}
+
+/// An internal note of the reader's own organisation.
+#[derive(Serialize)]
+struct NoteShown {
+    at: String,
+    text: String,
+}
+
 #[derive(Serialize)]
 struct CasePage {
     id: String,
     view: Value,
     timeline: Vec<TimelineStep>,
-    next: Vec<NextShown>,
+    tracks: Vec<Track>,
+    waiting: Vec<Waiting>,
+    forms: Vec<super::commands::CommandForm>,
+    refused: Vec<super::commands::Refused>,
+    events: Vec<EventShown>,
+    agreements: Vec<AgreementShown>,
+    may_see_agreements: bool,
+    obligations: Vec<ObligationShown>,
+    notes: Vec<NoteShown>,
+    done: String,
+    errors: super::form::FormErrors,
+    action: String,
 }
 
 /// Reads the caller's view of a collaboration (the kept one when current).
@@ -219,31 +219,344 @@ pub async fn load_view(env: &PageEnv, id: String) -> Result<Value, super::PageEr
         .map_err(|e| env.fail(AppError::Internal(anyhow::anyhow!("view: {e}"))))
 }
 
-/// The case page.
-pub async fn case(env: PageEnv, path: web::Path<String>) -> PageResult {
-    let id = path.into_inner();
-    let view = load_view(&env, id.clone()).await?;
+/// What the case page reads besides the view: the case's registers, the events the reader may
+/// see and the agreement versions (`None` when the reader may not see those).
+type Extras = (
+    Vec<super::commands::CaseRegister>,
+    Vec<crate::app::collaborations::EventView>,
+    Option<Vec<crate::app::agreements::AgreementVersionView>>,
+);
+
+async fn load_extras(
+    env: &PageEnv,
+    id: String,
+    registers: Vec<String>,
+) -> Result<Extras, super::PageError> {
+    let actor = env.actor()?.clone();
+    env.blocking(move |s| {
+        s.svc.read(|c| {
+            let mut regs = Vec::new();
+            for r in &registers {
+                let Some(rid) = crate::domain::ids::RegisterId::parse(r) else {
+                    continue;
+                };
+                let v = crate::app::reference::get_register(c, &rid)?;
+                regs.push(super::commands::CaseRegister {
+                    id: v.id,
+                    name: v.name,
+                    cpua: v.cpua,
+                    cpua_name: v.cpua_name,
+                });
+            }
+            let (events, _) = crate::app::collaborations::events(
+                c,
+                &s.svc.rulebooks,
+                &actor,
+                &id,
+                s.svc.audit_key.as_deref(),
+            )?;
+            let agreements = match crate::app::agreements::list(c, &s.svc.rulebooks, &actor, &id) {
+                Ok(v) => Some(v),
+                // A role that may not read the agreements sees no list (the case itself it may see).
+                Err(AppError::Forbidden(_)) => None,
+                Err(e) => return Err(e),
+            };
+            Ok((regs, events, agreements))
+        })
+    })
+    .await
+}
+
+fn track_status(lang: Lang, r: &Value) -> String {
+    let key = match r
+        .get("decision")
+        .and_then(|d| d.get("outcome"))
+        .and_then(Value::as_str)
+    {
+        Some("approved") => "case.track.approved",
+        Some("approved_with_conditions") => "case.track.approved_with_conditions",
+        Some("refused") => "case.track.refused",
+        _ if r
+            .get("application_complete_at")
+            .is_some_and(|v| !v.is_null()) =>
+        {
+            "case.track.under_review"
+        }
+        _ if r
+            .get("application_submitted_at")
+            .is_some_and(|v| !v.is_null()) =>
+        {
+            "case.track.incomplete"
+        }
+        _ => "case.track.not_applied",
+    };
+    let released = r.get("release").is_some_and(|v| !v.is_null());
+    if released {
+        super::text::t(lang, "case.track.released")
+    } else {
+        super::text::t(lang, key)
+    }
+}
+
+fn waiting_for(lang: Lang, code: &str) -> String {
+    let key = match code {
+        "application" => "case.waiting.application",
+        "complete_dossier" => "case.waiting.complete_dossier",
+        "decision" => "case.waiting.decision",
+        "release" => "case.waiting.release",
+        other => return other.replace('_', " "),
+    };
+    super::text::t(lang, key)
+}
+
+fn date_of(v: Option<&Value>, lang: Lang) -> String {
+    v.and_then(Value::as_str)
+        .and_then(|d| d.parse::<chrono::NaiveDate>().ok())
+        .map(|d| super::helpers::format_date(d, lang))
+        .unwrap_or_default()
+}
+
+fn datetime_of(v: Option<&Value>, lang: Lang) -> String {
+    v.and_then(Value::as_str)
+        .and_then(|d| d.parse::<chrono::DateTime<chrono::Utc>>().ok())
+        .map(|d| super::helpers::format_datetime(d, lang))
+        .unwrap_or_default()
+}
+
+/// The case page: the timeline, who it waits for, what the reader may do now (forms) and may not
+/// yet (with the reason), the obligations, the agreement versions, the notes and the events.
+pub async fn render_case(
+    env: &PageEnv,
+    id: String,
+    status: StatusCode,
+    done: Option<String>,
+    posted: Option<super::commands::Posted>,
+) -> PageResult {
+    let actor = env.actor()?.clone();
+    let lang = env.lang;
+    let view = load_view(env, id.clone()).await?;
+    let collab = view.get("collaboration").cloned().unwrap_or(Value::Null);
+    let register_ids: Vec<String> = collab
+        .get("registers")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(String::from)
+                .collect()
+        })
+        .unwrap_or_default();
+    let (registers, events, agreements) = load_extras(env, id.clone(), register_ids).await?;
     let step = view
         .get("step_number")
         .and_then(Value::as_u64)
         .and_then(|n| u8::try_from(n).ok());
-    let next = next_shown(&view, env.lang);
-    env.render(
+    let latest_agreement = agreements
+        .as_ref()
+        .and_then(|a| a.iter().max_by_key(|v| v.number))
+        .map(|v| (v.number, v.digest.clone()));
+    let choices = super::commands::Choices {
+        actor: &actor,
+        registers: &registers,
+        view: &view,
+        latest_agreement,
+        obligation_labels: super::commands::obligation_labels(
+            &env.state.svc.rulebooks,
+            &view,
+            lang,
+        ),
+    };
+    let (forms, refused) = super::commands::forms(lang, &choices, posted.as_ref());
+    let tracks = collab
+        .get("cpua_reviews")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .map(|r| Track {
+                    cpua_name: r
+                        .get("cpua_name")
+                        .and_then(Value::as_str)
+                        .unwrap_or("")
+                        .into(),
+                    status: track_status(lang, r),
+                    due_on: if r.get("decision").is_some_and(|d| !d.is_null()) {
+                        String::new()
+                    } else {
+                        date_of(r.get("decision_due_on"), lang)
+                    },
+                    overdue: view
+                        .get("holding_up")
+                        .and_then(Value::as_array)
+                        .is_some_and(|h| {
+                            h.iter().any(|h| {
+                                h.get("cpua") == r.get("cpua")
+                                    && h.get("overdue").and_then(Value::as_bool) == Some(true)
+                            })
+                        }),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let waiting = view
+        .get("holding_up")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .map(|h| Waiting {
+                    name: h
+                        .get("cpua_name")
+                        .and_then(Value::as_str)
+                        .unwrap_or("")
+                        .into(),
+                    what: waiting_for(
+                        lang,
+                        h.get("waiting_for").and_then(Value::as_str).unwrap_or(""),
+                    ),
+                    due_on: date_of(h.get("due_on"), lang),
+                    overdue: h.get("overdue").and_then(Value::as_bool).unwrap_or(false),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let (label, evidence, reason) = match lang {
+        Lang::Sv => ("label_sv", "evidence_sv", "reason_sv"),
+        Lang::En => ("label_en", "evidence_en", "reason_en"),
+    };
+    let st = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+    let obligations = view
+        .get("obligations")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .map(|o| ObligationShown {
+                    label: st(o, label),
+                    met: o.get("met").and_then(Value::as_bool).unwrap_or(false),
+                    evidence: format!("{} {}", st(o, reason), st(o, evidence))
+                        .trim()
+                        .to_string(),
+                    missing: o
+                        .get("missing")
+                        .and_then(Value::as_array)
+                        .map(|m| {
+                            m.iter()
+                                .filter_map(Value::as_str)
+                                .map(|m| super::commands::missing_text(lang, m))
+                                .collect()
+                        })
+                        .unwrap_or_default(),
+                    source: match o.get("source") {
+                        Some(s) if s.is_object() => {
+                            format!("{}, {}", st(s, "title"), st(s, "section"))
+                        }
+                        _ => super::text::t(lang, "case.added_by_legal"),
+                    },
+                    step: o
+                        .get("gates_step")
+                        .and_then(Value::as_u64)
+                        .and_then(|n| u8::try_from(n).ok())
+                        .unwrap_or(0),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let notes = collab
+        .get("internal_notes")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .rev()
+                .map(|n| NoteShown {
+                    at: datetime_of(n.get("written_at"), lang),
+                    text: st(n, "text"),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    // Newest first, in Stockholm time.
+    let events = events
+        .iter()
+        .rev()
+        .map(|e| EventShown {
+            at: super::helpers::format_datetime(e.occurred_at, lang),
+            who: e.actor_name.clone(),
+            role: crate::domain::role::Role::parse(&e.actor_role)
+                .map(|r| super::role_name(lang, r))
+                .unwrap_or_else(|| e.actor_role.clone()),
+            what: super::commands::command_title(lang, &e.command),
+        })
+        .collect();
+    let may_see_agreements = agreements.is_some();
+    let agreements = agreements
+        .unwrap_or_default()
+        .iter()
+        .rev()
+        .map(|a| {
+            let base = format!("/api/v1/collaborations/{id}/agreements/{}", a.number);
+            AgreementShown {
+                number: a.number,
+                created_at: super::helpers::format_datetime(a.created_at, lang),
+                html: format!("{base}.html"),
+                docx: format!("{base}.docx"),
+                pdf: format!("{base}.pdf"),
+                amendment: a.amendment.is_some(),
+            }
+        })
+        .collect();
+    let errors = posted
+        .as_ref()
+        .map(|p| p.errors.clone())
+        .unwrap_or_default();
+    // The summary links to the fields as the form placed them.
+    let errors = forms
+        .iter()
+        .find(|f| f.posted)
+        .map(|f| f.errors.clone())
+        .unwrap_or(errors);
+    let done = done
+        .map(|c| {
+            super::text::t_with(
+                lang,
+                "case.done",
+                &[("command", super::commands::command_title(lang, &c))],
+            )
+        })
+        .unwrap_or_default();
+    env.render_status(
+        status,
         "case",
         "case.title",
         CasePage {
+            action: format!("/collaborations/{id}/commands"),
             id,
-            timeline: timeline(step, env.lang),
-            next,
+            timeline: timeline(step, lang),
+            tracks,
+            waiting,
+            forms,
+            refused,
+            events,
+            agreements,
+            may_see_agreements,
+            obligations,
+            notes,
+            done,
+            errors,
             view,
         },
     )
 }
 
+/// The case page (`?done=<command>` after a command went through).
+pub async fn case(env: PageEnv, path: web::Path<String>, req: HttpRequest) -> PageResult {
+    let done = url::form_urlencoded::parse(req.query_string().as_bytes())
+        .find(|(k, _)| k == "done")
+        .map(|(_, v)| v.into_owned())
+        .filter(|c| super::commands::spec(c).is_some());
+    render_case(&env, path.into_inner(), StatusCode::OK, done, None).await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
 
     #[test]
     fn the_timeline_marks_done_current_and_upcoming() {
@@ -258,26 +571,5 @@ mod tests {
         assert!(timeline(None, Lang::Sv)
             .iter()
             .all(|s| s.state == "upcoming"));
-    }
-
-    #[test]
-    fn next_commands_are_shown_in_the_language_with_their_reasons() {
-        let v = json!({"next": [{
-            "command": "decide", "kind": "action", "allowed": false,
-            "reason": {"sv": "väntar", "en": "waiting"},
-            "missing": ["ethics"],
-            "obligations": [{"label_sv": "Etik", "label_en": "Ethics",
-                             "evidence_sv": "beslut", "evidence_en": "decision"}],
-            "warnings": [{"message_sv": "bör", "message_en": "should"}],
-        }]});
-        let en = next_shown(&v, Lang::En);
-        assert_eq!(en.len(), 1);
-        assert!(!en[0].allowed);
-        assert_eq!(en[0].reason, "waiting");
-        assert_eq!(en[0].obligations, ["Ethics: decision"]);
-        assert_eq!(en[0].warnings, ["should"]);
-        let sv = next_shown(&v, Lang::Sv);
-        assert_eq!(sv[0].reason, "väntar");
-        assert_eq!(sv[0].missing, ["ethics"]);
     }
 }

@@ -14,6 +14,7 @@
 pub mod admin;
 pub mod assets;
 pub mod collaborations;
+pub mod commands;
 pub mod finance;
 pub mod form;
 pub mod helpers;
@@ -52,6 +53,9 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("templates/collaborations.hbs"),
     ),
     ("case", include_str!("templates/case.hbs")),
+    ("case_form", include_str!("templates/case_form.hbs")),
+    ("case_field", include_str!("templates/case_field.hbs")),
+    ("case_decision", include_str!("templates/case_decision.hbs")),
     ("form_errors", include_str!("templates/form_errors.hbs")),
     ("role", include_str!("templates/role.hbs")),
     ("admin", include_str!("templates/admin.hbs")),
@@ -546,6 +550,7 @@ page_table! {
     SignedIn GET "/feasibility" => queue::feasibility,
     SignedIn GET "/collaborations/{id}/agreements" => review::agreements,
     SignedIn POST "/collaborations/{id}/agreements/{number}/deviations" => review::add_deviation,
+    SignedIn POST "/collaborations/{id}/commands" => commands::post,
 }
 
 fn defs() -> &'static [(actix_web::dev::ResourceDef, PageAccess)] {

@@ -16,6 +16,7 @@ mod agreements {
 }
 
 mod admin;
+mod case;
 mod finance;
 mod frame;
 mod queue;
