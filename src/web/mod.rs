@@ -15,6 +15,7 @@ pub mod assets;
 pub mod collaborations;
 pub mod form;
 pub mod helpers;
+pub mod intake;
 pub mod session;
 pub mod text;
 
@@ -50,6 +51,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("case", include_str!("templates/case.hbs")),
     ("form_errors", include_str!("templates/form_errors.hbs")),
     ("role", include_str!("templates/role.hbs")),
+    ("intake", include_str!("templates/intake.hbs")),
 ];
 
 fn registry() -> Result<handlebars::Handlebars<'static>, String> {
@@ -313,7 +315,7 @@ fn nav_for(env: &PageEnv, role: Role) -> Vec<NavItem> {
 
 /// Navigation entries beyond the collaborations list: `(href, text key, roles that see it)`. An
 /// area's pages add theirs here.
-const NAV: &[(&str, &str, &[Role])] = &[];
+const NAV: &[(&str, &str, &[Role])] = &[("/intake", "intake.nav", &[Role::CompanyRepresentative])];
 
 /// An error as a page: its title and text in the language, and the request id to quote.
 pub fn error_page(lang: Lang, e: &AppError, request_id: Option<String>) -> HttpResponse {
@@ -448,6 +450,8 @@ page_table! {
     SignedIn POST "/role" => session::switch_role,
     SignedIn GET "/collaborations" => collaborations::list,
     SignedIn GET "/collaborations/{id}" => collaborations::case,
+    SignedIn GET "/intake" => intake::start,
+    SignedIn POST "/intake" => intake::step,
 }
 
 fn defs() -> &'static [(actix_web::dev::ResourceDef, PageAccess)] {

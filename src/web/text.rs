@@ -24,6 +24,11 @@ pub const FILES: &[(&str, &str, &str)] = &[
         include_str!("../../config/pages/case.sv.toml"),
         include_str!("../../config/pages/case.en.toml"),
     ),
+    (
+        "intake",
+        include_str!("../../config/pages/intake.sv.toml"),
+        include_str!("../../config/pages/intake.en.toml"),
+    ),
 ];
 
 /// Both languages' texts, keyed `area.key`.

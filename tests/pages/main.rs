@@ -16,4 +16,5 @@ mod agreements {
 }
 
 mod frame;
+mod intake;
 mod support;
