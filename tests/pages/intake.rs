@@ -337,3 +337,74 @@ async fn only_those_who_may_create_see_the_intake() {
     assert!(list.contains("href=\"/intake\""));
     assert!(list.contains("Starta samverkan"), "the navigation names it");
 }
+
+#[tokio::test]
+async fn a_research_principal_names_the_company_and_may_only_lead_for_its_own_organisation() {
+    let app = TestApp::spawn().await;
+    let b = Browser::signed_in(&app, "principal").await;
+    let company = app.org("Exempel Läkemedel AB").await;
+    let other_company = app.org("Prov Medicinteknik AB").await;
+    let own = app.org("Exempeluniversitetet").await;
+
+    let html = b.html("/intake").await;
+    let html = next(
+        &b,
+        &html,
+        &[
+            ("title", "Diabetesuppföljning"),
+            ("purpose", "Att följa upp behandlingen."),
+            ("intake.purpose", "research"),
+            ("intake.is_research", "yes"),
+        ],
+    )
+    .await;
+    // A principal's representative chooses the company; the principal must be its own.
+    assert!(html.contains("id=\"f-company\""), "{html}");
+    let (s, bad) = answer(
+        &b,
+        &html,
+        &[
+            ("research_principal", &other_company),
+            ("company", &company),
+        ],
+        "next",
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
+    assert!(bad.contains("Steg 2 av 7: Forskningshuvudman"), "{bad}");
+    assert!(bad.contains("id=\"f-research_principal-error\""), "{bad}");
+    assert!(bad.contains("href=\"#f-research_principal\""), "{bad}");
+    assert!(
+        bad.contains(&format!("value=\"{company}\" selected")),
+        "{bad}"
+    );
+
+    let mut html = next(
+        &b,
+        &bad,
+        &[("research_principal", &own), ("company", &company)],
+    )
+    .await;
+    for step in 3..=7 {
+        let answers: &[(&str, &str)] = if step == 4 {
+            &[("data_kind", "aggregated")]
+        } else {
+            &[]
+        };
+        html = next(&b, &html, answers).await;
+    }
+    assert!(html.contains("<h2>Sammanfattning</h2>"), "{html}");
+    assert!(html.contains("Exempel Läkemedel AB (företag)"), "{html}");
+    let (s, body) = answer(&b, &html, &[], "create").await;
+    assert_eq!(s, StatusCode::SEE_OTHER, "{body}");
+
+    // The company sees it on its list: the page made the same collaboration the API would.
+    let token = app.token("company").await;
+    let list: Value = app
+        .get("/api/v1/collaborations", &token)
+        .await
+        .json()
+        .await
+        .expect("list");
+    assert!(list.to_string().contains("Diabetesuppföljning"), "{list}");
+}
