@@ -664,6 +664,8 @@ struct Question {
     label: String,
     step: u8,
     what: String,
+    /// Asked on the step shown, or on one not reached yet: named, without a button to go there.
+    plain: bool,
 }
 
 /// The classification of the answers so far.
@@ -686,7 +688,8 @@ fn source_text(file: &str, section: &str) -> String {
     format!("{title} ({file}), \"{section}\"")
 }
 
-fn panel_of(c: &Classification, env: &PageEnv) -> Panel {
+fn panel_of(c: &Classification, env: &PageEnv, shown: u8, done: u8) -> Panel {
+    let plain = |step: u8| step == shown || step > done.saturating_add(1);
     let lang = env.lang;
     let pick = |sv: &str, en: &str| match lang {
         Lang::Sv => sv.to_string(),
@@ -749,6 +752,7 @@ fn panel_of(c: &Classification, env: &PageEnv) -> Panel {
                 label: env.t(key),
                 step,
                 what: String::new(),
+                plain: plain(step),
             }
         })
         .collect();
@@ -768,6 +772,7 @@ fn panel_of(c: &Classification, env: &PageEnv) -> Panel {
                 label: env.t(key),
                 step,
                 what: env.t(what),
+                plain: plain(step),
             }
         })
         .collect();
@@ -934,7 +939,7 @@ async fn show(
         })
         .collect();
     let panel = match &classification {
-        Ok(c) => panel_of(c, env),
+        Ok(c) => panel_of(c, env, step, done),
         Err(e) => Panel {
             problem: FormErrors::of(e, env.lang)
                 .map(|f| {
@@ -1062,8 +1067,8 @@ pub async fn step(env: PageEnv, form: Form) -> PageResult {
     let input = form.to_json();
     let checked = env
         .blocking(move |s| {
-            let mut conn = s.svc.db.pool.get()?;
-            Ok(check_through(&mut conn, s, &actor, input, shown))
+            s.svc
+                .read(|c| Ok(check_through(c, s, &actor, input, shown)))
         })
         .await?;
     if let Err(e) = checked {

@@ -146,6 +146,14 @@ async fn a_company_walks_the_steps_sees_the_outcome_change_and_creates_the_colla
         "{p}"
     );
     assert!(p.contains("Svar som skulle ändra utfallet"), "{p}");
+    assert!(
+        p.contains("Vad får företaget ut?: ett annat svar ändrar både typen och kraven."),
+        "{p}"
+    );
+    assert!(
+        p.contains("name=\"_go\" value=\"4\" class=\"link\">Gå till steg 4</button>"),
+        "{p}"
+    );
 
     // 5 No linkage; 6 a country outside the EU/EEA adds the third-country assessment.
     let html = next(&b, &html, &[]).await;
