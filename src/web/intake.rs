@@ -861,10 +861,13 @@ async fn show(
                 });
                 let facts = facts_of(&input, done, kind);
                 let today = s.svc.clock.today();
-                // An answer the classifier refuses is shown, not a failure of the page.
-                let result =
-                    crate::app::classification::what_if(c, &s.svc.rulebooks, &facts, today);
-                Ok((ch, result))
+                // An answer the classifier refuses is shown in the panel; any other failure (the
+                // database, no rulebook) fails the page rather than hiding behind "not yet".
+                match crate::app::classification::what_if(c, &s.svc.rulebooks, &facts, today) {
+                    Ok(r) => Ok((ch, Ok(r))),
+                    Err(e @ AppError::Invalid(_)) => Ok((ch, Err(e))),
+                    Err(e) => Err(e),
+                }
             })
         })
         .await?;
