@@ -646,8 +646,6 @@ struct StepItem {
     label: String,
     current: bool,
     done: bool,
-    /// Reached before, so the person may go back to it.
-    open: bool,
 }
 
 /// An obligation as the panel shows it.
@@ -960,7 +958,6 @@ async fn show(
             label: env.t(STEP_TITLES[usize::from(n - 1)]),
             current: n == step,
             done: n <= done,
-            open: n != step && n <= done.saturating_add(1),
         })
         .collect();
     let status = if errors.any {
@@ -1180,6 +1177,26 @@ mod tests {
             let (step, _) = fact_question(f);
             assert!((1..=STEPS).contains(&step));
         }
+    }
+
+    #[test]
+    fn errors_are_shown_at_the_field_that_was_answered_and_lead_to_its_step() {
+        assert_eq!(error_anchor("recipient_countries[1]"), "f-_countries_other");
+        assert_eq!(error_anchor("registers[0]"), "f-registers");
+        assert_eq!(
+            error_anchor("intake.company_receives"),
+            "f-intake-company_receives"
+        );
+        assert_eq!(error_target("is_research"), "intake.is_research");
+        let e = AppError::Invalid(vec![
+            FieldError::new(
+                "recipient_countries[0]",
+                crate::msg!("unknown_register", id = "x"),
+            ),
+            FieldError::new("registers[0]", crate::msg!("unknown_register", id = "x")),
+        ]);
+        assert_eq!(step_of_error(&e, 8), 3);
+        assert_eq!(step_of_error(&AppError::Invalid(vec![]), 5), 5);
     }
 
     #[test]
