@@ -806,6 +806,9 @@ struct IntakePage {
     first: bool,
     /// Every step answered: the summary may be reached from any step.
     all_done: bool,
+    /// The other language's name in itself, for the switch that keeps the answers.
+    other_lang_name: String,
+    other_lang: &'static str,
     step_title: String,
     done: u8,
     indicator: Vec<StepItem>,
@@ -975,6 +978,8 @@ async fn show(
             summary,
             first: step == 1,
             all_done: done >= STEPS,
+            other_lang_name: super::text::t(other(env.lang), "common.lang.self"),
+            other_lang: other(env.lang).code(),
             step_title: env.t(STEP_TITLES[usize::from(step - 1)]),
             done,
             indicator,
@@ -1004,6 +1009,9 @@ pub enum Go {
     Next,
     To(u8),
     Create,
+    /// The same step in the other language, answers kept (the header's switch is a link and
+    /// cannot carry them).
+    Language,
 }
 
 impl Go {
@@ -1012,6 +1020,7 @@ impl Go {
         match v.map(str::trim) {
             Some("back") => Go::Back,
             Some("create") => Go::Create,
+            Some("language") => Go::Language,
             Some(n) => match n.parse::<u8>() {
                 Ok(n) if (1..=SUMMARY).contains(&n) => Go::To(n),
                 _ => Go::Next,
@@ -1056,6 +1065,9 @@ pub async fn step(env: PageEnv, form: Form) -> PageResult {
     if let Some(t) = target {
         return show(&env, form, t, done, None).await;
     }
+    if go == Go::Language {
+        return other_language(env, form, shown, done).await;
+    }
     if go == Go::Create {
         return create(env, form, done).await;
     }
@@ -1085,6 +1097,30 @@ pub async fn step(env: PageEnv, form: Form) -> PageResult {
     };
     let next = wanted.min(done + 1).min(SUMMARY);
     show(&env, form, next, done, None).await
+}
+
+/// The step again in the other language, remembered as the language switch does.
+async fn other_language(env: PageEnv, form: Form, step: u8, done: u8) -> PageResult {
+    use actix_web::cookie::{time, Cookie, SameSite};
+    let mut env = env;
+    env.lang = other(env.lang);
+    let mut res = show(&env, form, step, done, None).await?;
+    let c = Cookie::build(super::LANG_COOKIE, env.lang.code().to_string())
+        .path("/")
+        .same_site(SameSite::Lax)
+        .secure(env.state.settings.is_https())
+        .max_age(time::Duration::days(365))
+        .finish();
+    res.add_cookie(&c)
+        .map_err(|e| env.fail(AppError::Internal(anyhow::anyhow!("cookie: {e}"))))?;
+    Ok(res)
+}
+
+fn other(lang: Lang) -> Lang {
+    match lang {
+        Lang::Sv => Lang::En,
+        Lang::En => Lang::Sv,
+    }
 }
 
 /// The summary's "Skapa samverkansprojektet": the API's create, then the case page.
@@ -1203,6 +1239,7 @@ mod tests {
     fn buttons_are_read_and_enter_means_next() {
         assert_eq!(Go::parse(Some("back")), Go::Back);
         assert_eq!(Go::parse(Some("create")), Go::Create);
+        assert_eq!(Go::parse(Some("language")), Go::Language);
         assert_eq!(Go::parse(Some("3")), Go::To(3));
         assert_eq!(Go::parse(Some("99")), Go::Next);
         assert_eq!(Go::parse(None), Go::Next);

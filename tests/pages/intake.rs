@@ -321,6 +321,22 @@ async fn a_bad_answer_comes_back_with_its_error_at_the_field_and_every_value_kep
     assert!(html.contains("value=\"XYZ\""), "{html}");
     assert!(html.contains("value=\"NO\" checked"), "{html}");
     assert!(hidden_fields(&html).contains(&("title".into(), "Outcomes".into())));
+
+    // Switching language inside the form keeps the answers, and is remembered.
+    let (s, sv) = answer(
+        &b,
+        &html,
+        &[("recipient_countries[]", "NO"), ("_countries_other", "XYZ")],
+        "language",
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{sv}");
+    assert!(sv.contains("<html lang=\"sv\">"), "{sv}");
+    assert!(sv.contains("Steg 6 av 7: Länder"), "{sv}");
+    assert!(sv.contains("value=\"XYZ\""), "{sv}");
+    assert!(sv.contains("value=\"NO\" checked"), "{sv}");
+    assert!(sv.contains("lang=\"en\">English</button>"), "{sv}");
+    assert!(b.html("/intake").await.contains("Steg 1 av 7: Syfte"));
 }
 
 #[tokio::test]
