@@ -18,6 +18,7 @@ pub mod commands;
 pub mod finance;
 pub mod form;
 pub mod helpers;
+pub mod intake;
 pub mod queue;
 pub mod review;
 pub mod session;
@@ -81,6 +82,7 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("templates/queue_feasibility.hbs"),
     ),
     ("review", include_str!("templates/review.hbs")),
+    ("intake", include_str!("templates/intake.hbs")),
 ];
 
 fn registry() -> Result<handlebars::Handlebars<'static>, String> {
@@ -372,6 +374,7 @@ fn nav_for(lang: Lang, here: &str, role: Role) -> Vec<NavItem> {
 /// Navigation entries beyond the collaborations list: `(href, text key, roles that see it)`. An
 /// area's pages add theirs here.
 const NAV: &[(&str, &str, &[Role])] = &[
+    ("/intake", "intake.nav", &[Role::CompanyRepresentative]),
     (
         "/queue",
         "queue.nav",
@@ -551,6 +554,8 @@ page_table! {
     SignedIn GET "/collaborations/{id}/agreements" => review::agreements,
     SignedIn POST "/collaborations/{id}/agreements/{number}/deviations" => review::add_deviation,
     SignedIn POST "/collaborations/{id}/commands" => commands::post,
+    SignedIn GET "/intake" => intake::start,
+    SignedIn POST "/intake" => intake::step,
 }
 
 fn defs() -> &'static [(actix_web::dev::ResourceDef, PageAccess)] {

@@ -44,6 +44,11 @@ pub const FILES: &[(&str, &str, &str)] = &[
         include_str!("../../config/pages/review.sv.toml"),
         include_str!("../../config/pages/review.en.toml"),
     ),
+    (
+        "intake",
+        include_str!("../../config/pages/intake.sv.toml"),
+        include_str!("../../config/pages/intake.en.toml"),
+    ),
 ];
 
 /// Both languages' texts, keyed `area.key`.

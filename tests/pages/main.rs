@@ -19,6 +19,7 @@ mod admin;
 mod case;
 mod finance;
 mod frame;
+mod intake;
 mod queue;
 mod review;
 mod support;
