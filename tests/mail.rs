@@ -835,3 +835,187 @@ async fn outbox_rows_belong_to_the_transaction_that_writes_them() {
         .unwrap();
     assert_eq!(store::count_by_status(&mut c, "pending").unwrap(), 1);
 }
+
+/// A research case on EX-HJARTA approved by Region Uppsala (with `extra` in the approval), its
+/// agreement signed (term to 2027-12-31, copies deleted within 30 days) and its data released on
+/// 1 September 2026.
+async fn released(app: &TestApp, extra: Value) -> String {
+    let id = applied(app).await;
+    let legal = app.token("legal").await;
+    let uppsala = app.org("Region Uppsala").await;
+    let mut approval = helpers::approval(&uppsala);
+    for (k, v) in extra.as_object().unwrap() {
+        approval[k] = v.clone();
+    }
+    ok(app.transition(&id, &legal, approval).await).await;
+    app.sign_agreement(&id).await;
+    ok(app
+        .transition(
+            &id,
+            &legal,
+            json!({"to": "data_release", "cpua": uppsala, "released_on": "2026-09-01",
+                   "transfer_method": "encrypted_file", "password_sent_separately": true}),
+        )
+        .await)
+    .await;
+    id
+}
+
+/// Moves a released case on to archiving (step 9) as the company.
+async fn to_archiving(app: &TestApp, id: &str) {
+    let company = app.token("company").await;
+    ok(app.transition(id, &company, json!({"to": "results"})).await).await;
+    ok(app
+        .transition(id, &company, json!({"to": "archiving"}))
+        .await)
+    .await;
+}
+
+fn deadline<'a>(log: &'a Value, code: &str) -> Option<&'a Value> {
+    log["deadlines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["code"] == code)
+}
+
+#[tokio::test]
+async fn the_usage_period_end_reminds_the_recipients_once_and_stops_when_the_case_is_archived() {
+    // Seed 000, "Hantering vid utlämnandet av kvalitetsregisterdata": data may be used only as long as
+    // needed; the release decision sets the last day of use (`use_until`).
+    let smtp = Smtp::start(SmtpOptions::default());
+    let app = app_with_mail(&format!("smtp://127.0.0.1:{}", smtp.port), None).await;
+    let id = released(&app, json!({"use_until": "2026-11-30"})).await;
+    let view = app.view(&id, &app.token("legal").await).await;
+    assert_eq!(
+        view["collaboration"]["cpua_reviews"][0]["decision"]["use_until"],
+        "2026-11-30"
+    );
+    let l = log(&app, &id).await;
+    let d = deadline(&l, "usage_period_end").unwrap_or_else(|| panic!("{l}"));
+    assert_eq!(d["due_on"], "2026-11-30");
+    assert_eq!(d["counts_from"], "release_decided");
+    // A month before is 31 October: not on the 30th.
+    app.clock.advance(chrono::Duration::days(59));
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert!(entries(&log(&app, &id).await, "usage_period_end_soon").is_empty());
+    app.clock.advance(chrono::Duration::days(1));
+    for who in ["company", "principal"] {
+        wait_for("the reminder before the end", 30, async || {
+            smtp.messages()
+                .into_iter()
+                .find(|m| {
+                    m["to"][0] == format!("{who}@demo.samverkan.invalid")
+                        && m["subject"]
+                            .as_str()
+                            .unwrap_or("")
+                            .contains("användningsperioden slutar 2026-11-30")
+                })
+                .map(|m| {
+                    assert!(
+                        m["text"].as_str().unwrap().contains(&id),
+                        "a link to the case"
+                    );
+                })
+        })
+        .await;
+    }
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert_eq!(
+        entries(&log(&app, &id).await, "usage_period_end_soon").len(),
+        2,
+        "once to each party"
+    );
+    // Archiving closes it: the reminder to the CPUA on the day is not sent.
+    to_archiving(&app, &id).await;
+    let l = log(&app, &id).await;
+    assert!(deadline(&l, "usage_period_end").is_none(), "{l}");
+    app.clock.advance(chrono::Duration::days(31));
+    tokio::time::sleep(Duration::from_millis(3000)).await;
+    let l = log(&app, &id).await;
+    assert!(entries(&l, "usage_period_end_due").is_empty(), "{l}");
+    assert_eq!(entries(&l, "usage_period_end_soon").len(), 2, "{l}");
+    assert!(!smtp.messages().iter().any(|m| m["subject"]
+        .as_str()
+        .unwrap_or("")
+        .contains("användningsperioden slutar i dag")));
+}
+
+#[tokio::test]
+async fn the_disposal_confirmation_reminds_the_parties_then_the_cpua_when_overdue_and_stops_when_confirmed(
+) {
+    // Seed 001, "9. Arkivering och radering av kopior"; the time is the agreement's archiving clause:
+    // copies deleted within 30 days after the term ends on 2027-12-31, so confirmed by 2028-01-30.
+    let smtp = Smtp::start(SmtpOptions::default());
+    let app = app_with_mail(&format!("smtp://127.0.0.1:{}", smtp.port), None).await;
+    let id = released(&app, json!({})).await;
+    let l = log(&app, &id).await;
+    let d = deadline(&l, "disposal_confirmation").unwrap_or_else(|| panic!("{l}"));
+    assert_eq!(d["due_on"], "2028-01-30");
+    assert_eq!(d["counts_from"], "agreement_term_ended");
+    to_archiving(&app, &id).await;
+    // Two weeks before: 16 January 2028, 502 days after 1 September 2026.
+    app.clock.advance(chrono::Duration::days(501));
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert!(entries(&log(&app, &id).await, "disposal_due_soon").is_empty());
+    app.clock.advance(chrono::Duration::days(1));
+    wait_for("the reminder before the disposal is due", 30, async || {
+        smtp.messages().into_iter().find(|m| {
+            m["to"][0] == "principal@demo.samverkan.invalid"
+                && m["subject"]
+                    .as_str()
+                    .unwrap_or("")
+                    .contains("bekräfta gallringen senast 2028-01-30")
+        })
+    })
+    .await;
+    // Overdue on 31 January: the parties and the CPUA's legal team.
+    app.clock.advance(chrono::Duration::days(15));
+    for who in ["company", "principal", "legal"] {
+        wait_for("the overdue reminder", 30, async || {
+            smtp.messages().into_iter().find(|m| {
+                m["to"][0] == format!("{who}@demo.samverkan.invalid")
+                    && m["subject"]
+                        .as_str()
+                        .unwrap_or("")
+                        .contains("bekräftelsen av gallringen är försenad")
+            })
+        })
+        .await;
+    }
+    // Confirming the disposal closes the deadline; later rounds send nothing more. (The CPUA has
+    // recorded its key file deleted, which closes the case's other open deadline.)
+    let legal = app.token("legal").await;
+    let uppsala = app.org("Region Uppsala").await;
+    ok(app
+        .action(
+            &id,
+            &legal,
+            json!({"action": "record_key_file_deleted", "cpua": uppsala, "deleted_on": "2026-12-01"}),
+        )
+        .await)
+    .await;
+    let company = app.token("company").await;
+    ok(app
+        .action(
+            &id,
+            &company,
+            json!({"action": "confirm_disposal", "disposition": "deleted", "confirmed_on": "2028-01-31",
+                   "confirmed_by_name": "Projektledaren", "statement": "Alla kopior är raderade."}),
+        )
+        .await)
+    .await;
+    let l = log(&app, &id).await;
+    assert!(deadline(&l, "disposal_confirmation").is_none(), "{l}");
+    app.clock.advance(chrono::Duration::days(30));
+    tokio::time::sleep(Duration::from_millis(3000)).await;
+    let l = log(&app, &id).await;
+    assert_eq!(entries(&l, "disposal_due_soon").len(), 2, "{l}");
+    assert_eq!(entries(&l, "disposal_overdue").len(), 3, "{l}");
+    // No deadline is open, so the scheduler no longer reads the case.
+    let db = samverkan::db::conn::Db::connect(&app.database_url, 1).unwrap();
+    let mut c = db.pool.get().unwrap();
+    let today = chrono::NaiveDate::from_ymd_opt(2028, 3, 1).unwrap();
+    let due = samverkan::db::outbox::due_deadline_cases(&mut c, today).unwrap();
+    assert!(!due.contains(&id), "{due:?}");
+}

@@ -115,6 +115,13 @@ fn seed(conn: &mut DbConn) {
          FROM n WHERE i % 5 = 0;\n",
         org_of("c", 6),
     ));
+    // The deadline projection as after a long run: a deadline per collaboration, nine in ten closed.
+    sql.push_str(&format!(
+        "INSERT INTO deadlines (collaboration_id, code, track, due_on, first_reminder_on, closed_at) \
+         {series} SELECT {cid}, 'release_decision', {}, {day}, {day}, \
+         CASE WHEN i % 10 = 0 THEN NULL ELSE {at} END FROM n;\n",
+        org_of("c", 6),
+    ));
     conn.batch_execute(&sql).expect("seed");
     for r in 0..12 {
         lists::rebuild_access(conn, AccessScope::OfRegister(&org("d", r))).expect("access");
@@ -348,6 +355,42 @@ fn every_shipped_list_reads_one_index_range_in_order() {
     // The administrator's 9 lists, the 3 others' own lists and overdue lists, the CPUA's 4 queues;
     // two pages each.
     assert_eq!(checked, (9 + 3 + 3 + 4) * 2);
+}
+
+/// The deadline scheduler reads only open deadlines whose first reminder is on or before today: one
+/// range of the partial index `deadlines_open_reminder`, never the projection (or the closed
+/// deadlines) in full. The statement is the one `app::deadlines::run` reads.
+#[test]
+fn the_scheduler_reads_one_range_of_the_open_deadlines() {
+    let db = TestDb::create();
+    let pool = Db::connect(&db.url, 2).expect("database");
+    let mut conn = pool.pool.get().expect("connection");
+    run_migrations(&mut conn).expect("migrations");
+    seed(&mut conn);
+    let pg = matches!(*conn, DbConn::Postgres(_));
+    let today = NaiveDate::from_ymd_opt(2026, 6, 1).unwrap();
+    let sql = samverkan::db::outbox::due_deadlines_sql(today);
+    let lines = plan(&mut conn, &sql);
+    let all = lines.join("\n");
+    if std::env::var_os("SHOW_PLANS").is_some() {
+        eprintln!("--- scheduler\n{all}");
+    }
+    assert!(
+        all.contains("deadlines_open_reminder"),
+        "not the open-deadline index:\n{all}"
+    );
+    for l in &lines {
+        let t = l.trim().trim_start_matches("->").trim();
+        if pg {
+            assert!(!t.starts_with("Seq Scan"), "reads in full:\n{all}");
+        } else {
+            assert!(!t.starts_with("SCAN "), "scans:\n{all}");
+        }
+    }
+    // And it answers: the open rows (i % 10 = 0) whose day (i % 400 from 1 January) is by 1 June.
+    let ids = samverkan::db::outbox::due_deadline_cases(&mut conn, today).expect("cases");
+    let expected = (1..=N).filter(|i| i % 10 == 0 && i % 400 <= 151).count();
+    assert_eq!(ids.len(), expected);
 }
 
 /// The total of a list is counted only up to the cap (one past it, to know there are more).

@@ -942,5 +942,7 @@ pub fn version_evidence(
         cpua_parties,
         amendment: data.amendment,
         is_latest: last == Some(number),
+        term_end: data.term.as_ref().and_then(|t| t.end),
+        delete_within_days: data.archiving.delete_within_days,
     }))
 }

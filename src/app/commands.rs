@@ -192,6 +192,10 @@ pub struct DecisionFields {
     pub dpo_consulted_on: Option<NaiveDate>,
     /// The CPUA's own reference for the decision (diarienummer).
     pub reference: Option<String>,
+    /// An approval's last day of use of the data (användningsperiodens slut), optional; reminded
+    /// before and on the day.
+    #[serde(default)]
+    pub use_until: Option<NaiveDate>,
 }
 
 /// A release of data by one CPUA.
@@ -236,6 +240,9 @@ pub enum TransitionInput {
         dpo_consulted_on: Option<NaiveDate>,
         /// The CPUA's own reference for the decision (diarienummer).
         reference: Option<String>,
+        /// An approval's last day of use of the data (användningsperiodens slut), optional.
+        #[serde(default)]
+        use_until: Option<NaiveDate>,
         #[serde(default)]
         acknowledge: Vec<Acknowledgement>,
     },
@@ -487,6 +494,7 @@ impl Errors {
             }),
             dpo_consulted_on: d.dpo_consulted_on,
             reference: self.opt_text("reference", d.reference.as_deref(), 100),
+            use_until: d.use_until,
         }
     }
 
@@ -557,6 +565,7 @@ impl TransitionInput {
                 findings,
                 dpo_consulted_on,
                 reference,
+                use_until,
                 acknowledge,
             } => {
                 acks = e.acknowledge(acknowledge);
@@ -570,6 +579,7 @@ impl TransitionInput {
                         findings,
                         dpo_consulted_on,
                         reference,
+                        use_until,
                     }),
                 }
             }

@@ -38,6 +38,10 @@ templates!(
     "decision_overdue.txt",
     "key_file_deletion_soon.txt",
     "key_file_deletion_due.txt",
+    "usage_period_end_soon.txt",
+    "usage_period_end_due.txt",
+    "disposal_due_soon.txt",
+    "disposal_overdue.txt",
 );
 
 /// A mail ready to send: subject, text and HTML.

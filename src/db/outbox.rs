@@ -259,24 +259,30 @@ pub fn set_language(conn: &mut DbConn, account: &AccountId, language: &str) -> Q
     Ok(n == 1)
 }
 
-/// The collaborations that may have a reminder due (from the list projection), for the deadline
-/// scheduler: a decision due by `decision_due_by` (index `cpua_reviews_due`), or a release, whose key
-/// file may still be open.
-pub fn deadline_candidates(
-    conn: &mut DbConn,
-    decision_due_by: chrono::NaiveDate,
-) -> QResult<Vec<String>> {
-    let mut ids: Vec<String> = cpua_reviews::table
-        .filter(cpua_reviews::decision_due_on.le(decision_due_by))
-        .filter(cpua_reviews::status.eq("under_review"))
-        .select(cpua_reviews::collaboration_id)
-        .load(conn)?;
-    ids.extend(
-        cpua_reviews::table
-            .filter(cpua_reviews::status.eq("released"))
-            .select(cpua_reviews::collaboration_id)
-            .load::<String>(conn)?,
-    );
+/// The statement the scheduler reads its cases with: the open deadlines whose first reminder is on or
+/// before `today`, one range of the partial index `deadlines_open_reminder` (its plan is checked in
+/// `tests/query_plans.rs`). Closed deadlines and those whose first reminder lies ahead are not read.
+pub fn due_deadlines_sql(today: chrono::NaiveDate) -> super::lists::Sql {
+    super::lists::Sql {
+        text: "SELECT collaboration_id FROM deadlines \
+               WHERE closed_at IS NULL AND first_reminder_on <= ?"
+            .into(),
+        binds: vec![super::lists::Bind::Date(today)],
+    }
+}
+
+#[derive(diesel::QueryableByName)]
+struct CaseId {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    collaboration_id: String,
+}
+
+/// The collaborations with an open deadline whose first reminder is due by `today`, each once.
+pub fn due_deadline_cases(conn: &mut DbConn, today: chrono::NaiveDate) -> QResult<Vec<String>> {
+    let mut ids: Vec<String> = super::lists::load::<CaseId>(conn, &due_deadlines_sql(today))?
+        .into_iter()
+        .map(|r| r.collaboration_id)
+        .collect();
     ids.sort();
     ids.dedup();
     Ok(ids)

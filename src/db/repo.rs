@@ -355,7 +355,7 @@ pub fn reproject(conn: &mut DbConn, c: &Collaboration) -> QResult<()> {
             collaborations::principal_id.eq(c.research_principal.as_ref().map(OrgId::as_str)),
         ))
         .execute(conn)?;
-    write_projections(conn, c)
+    write_projections(conn, c, None)
 }
 
 /// Every collaboration id, in a stable order, a page at a time.
@@ -373,7 +373,13 @@ pub fn collaboration_ids(
     q.order(collaborations::id.asc()).limit(limit).load(conn)
 }
 
-fn write_projections(conn: &mut DbConn, c: &Collaboration) -> QResult<()> {
+/// Writes the projection rows of one collaboration from its state. `now` is the time of the command
+/// that wrote the state (a closed deadline's `closed_at`); `None` rebuilds (`samverkan reproject`).
+fn write_projections(
+    conn: &mut DbConn,
+    c: &Collaboration,
+    now: Option<DateTime<Utc>>,
+) -> QResult<()> {
     let id = c.id.as_str();
     diesel::delete(
         collaboration_registers::table.filter(collaboration_registers::collaboration_id.eq(id)),
@@ -403,7 +409,94 @@ fn write_projections(conn: &mut DbConn, c: &Collaboration) -> QResult<()> {
             ))
             .execute(conn)?;
     }
+    write_deadlines(conn, c, now)?;
     super::lists::rebuild_access(conn, super::lists::AccessScope::One(id))
+}
+
+/// The deadline projection of one collaboration ([`crate::domain::deadlines::projection`]): a row per
+/// open deadline; a deadline no longer open keeps its row with `closed_at`; the rows of a closed case,
+/// and a key-file deadline whose deletion is recorded, leave the table. With `now` `None` the rows are
+/// rebuilt from the state alone.
+fn write_deadlines(
+    conn: &mut DbConn,
+    c: &Collaboration,
+    now: Option<DateTime<Utc>>,
+) -> QResult<()> {
+    use crate::domain::deadlines::{projection, KEY_FILE_DELETION};
+    let id = c.id.as_str();
+    let mine = deadlines::table.filter(deadlines::collaboration_id.eq(id));
+    let Some(now) = now.filter(|_| !c.step.is_terminal()) else {
+        diesel::delete(mine).execute(conn)?;
+        if c.step.is_terminal() {
+            return Ok(());
+        }
+        for d in projection(c) {
+            insert_deadline(conn, id, &d)?;
+        }
+        return Ok(());
+    };
+    type Row = (String, String, NaiveDate, NaiveDate, Option<NaiveDateTime>);
+    let existing: Vec<Row> = mine
+        .select((
+            deadlines::code,
+            deadlines::track,
+            deadlines::due_on,
+            deadlines::first_reminder_on,
+            deadlines::closed_at,
+        ))
+        .load(conn)?;
+    let open = projection(c);
+    for d in &open {
+        let key = |r: &&Row| r.0 == d.code && r.1 == d.track;
+        match existing.iter().find(key) {
+            None => insert_deadline(conn, id, d)?,
+            Some(r) if (r.2, r.3, r.4) != (d.due_on, d.first_reminder_on, None) => {
+                diesel::update(mine.filter(deadlines::code.eq(d.code)))
+                    .filter(deadlines::track.eq(&d.track))
+                    .set((
+                        deadlines::due_on.eq(d.due_on),
+                        deadlines::first_reminder_on.eq(d.first_reminder_on),
+                        deadlines::closed_at.eq(None::<NaiveDateTime>),
+                    ))
+                    .execute(conn)?;
+            }
+            Some(_) => {}
+        }
+    }
+    for (code, track, ..) in existing
+        .iter()
+        .filter(|r| r.4.is_none())
+        .filter(|r| !open.iter().any(|d| d.code == r.0 && d.track == r.1))
+    {
+        let row = mine
+            .filter(deadlines::code.eq(code))
+            .filter(deadlines::track.eq(track));
+        if code == KEY_FILE_DELETION {
+            diesel::delete(row).execute(conn)?;
+        } else {
+            diesel::update(row)
+                .set(deadlines::closed_at.eq(Some(ts(now))))
+                .execute(conn)?;
+        }
+    }
+    Ok(())
+}
+
+fn insert_deadline(
+    conn: &mut DbConn,
+    id: &str,
+    d: &crate::domain::deadlines::ProjectedDeadline,
+) -> QResult<()> {
+    diesel::insert_into(deadlines::table)
+        .values((
+            deadlines::collaboration_id.eq(id),
+            deadlines::code.eq(d.code),
+            deadlines::track.eq(&d.track),
+            deadlines::due_on.eq(d.due_on),
+            deadlines::first_reminder_on.eq(d.first_reminder_on),
+        ))
+        .execute(conn)?;
+    Ok(())
 }
 
 /// The stored JSON of a collaboration ([`crate::domain::state::to_stored`]).
@@ -432,7 +525,7 @@ pub fn insert_collaboration(
             collaborations::updated_at.eq(ts(now)),
         ))
         .execute(conn)?;
-    write_projections(conn, c)
+    write_projections(conn, c, Some(now))
 }
 
 /// Runs the same diesel statement on whichever database the connection is (a batch insert of many
@@ -461,6 +554,7 @@ pub fn insert_collaborations_bulk(
         let mut rows = Vec::with_capacity(chunk.len());
         let mut regs = Vec::new();
         let mut reviews = Vec::new();
+        let mut due = Vec::new();
         let mut events = Vec::with_capacity(chunk.len());
         let mut states = Vec::with_capacity(chunk.len());
         for (c, _, _) in chunk {
@@ -499,6 +593,17 @@ pub fn insert_collaborations_bulk(
                     cpua_reviews::decision_due_on
                         .eq(r.decision_due_on.filter(|_| r.decision.is_none())),
                 ));
+            }
+            if !c.step.is_terminal() {
+                for d in crate::domain::deadlines::projection(c) {
+                    due.push((
+                        deadlines::collaboration_id.eq(c.id.as_str()),
+                        deadlines::code.eq(d.code),
+                        deadlines::track.eq(d.track),
+                        deadlines::due_on.eq(d.due_on),
+                        deadlines::first_reminder_on.eq(d.first_reminder_on),
+                    ));
+                }
             }
             let files = (e.schema_version >= 2)
                 .then(|| serde_json::to_string(&e.files))
@@ -539,6 +644,11 @@ pub fn insert_collaborations_bulk(
                 .values(&reviews)
                 .execute(c))?;
         }
+        if !due.is_empty() {
+            on_backend!(&mut *conn, |c| diesel::insert_into(deadlines::table)
+                .values(&due)
+                .execute(c))?;
+        }
         on_backend!(&mut *conn, |c| diesel::insert_into(audit_events::table)
             .values(&events)
             .execute(c))?;
@@ -572,7 +682,7 @@ pub fn update_collaboration(
     if n == 0 {
         return Ok(false);
     }
-    write_projections(conn, c)?;
+    write_projections(conn, c, Some(now))?;
     Ok(true)
 }
 

@@ -163,6 +163,18 @@ diesel::table! {
 }
 
 diesel::table! {
+    /// One row per deadline a command opened (the deadline projection, `app::deadlines`).
+    deadlines (collaboration_id, code, track) {
+        collaboration_id -> Text,
+        code -> Text,
+        track -> Text,
+        due_on -> Date,
+        first_reminder_on -> Date,
+        closed_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
     counters (name) {
         name -> Text,
         value -> BigInt,
@@ -215,6 +227,7 @@ diesel::joinable!(register_cpua -> organisations (cpua_id));
 diesel::joinable!(collaboration_registers -> collaborations (collaboration_id));
 diesel::joinable!(collaboration_registers -> registers (register_id));
 diesel::joinable!(cpua_reviews -> collaborations (collaboration_id));
+diesel::joinable!(deadlines -> collaborations (collaboration_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     organisations,
@@ -229,6 +242,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     collaboration_registers,
     collaboration_access,
     cpua_reviews,
+    deadlines,
     counters,
     audit_events,
     audit_checkpoints,

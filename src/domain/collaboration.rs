@@ -395,6 +395,11 @@ pub struct Decision {
     pub findings: Option<Findings>,
     pub dpo_consulted_on: Option<NaiveDate>,
     pub appeal: Option<AppealInfo>,
+    /// An approval's last day of use of the data (användningsperiodens slut), when the decision sets
+    /// one: data may be used only as long as needed for the purpose (seed 000, "Hantering vid
+    /// utlämnandet av kvalitetsregisterdata"). Reminded before and on the day, never a block.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub use_until: Option<NaiveDate>,
 }
 
 /// How a decision stopped being the one in force (omprövning, överklagande).
@@ -544,9 +549,24 @@ pub struct AgreementRecord {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub legacy_reference: Option<String>,
     pub recorded_by: AccountId,
+    /// The end of the signed version's term (avtalstidens slut), when it states one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub term_end: Option<NaiveDate>,
+    /// Days after the end of the term within which copies are deleted (raderingsfrist), from the
+    /// signed version's archiving clause.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delete_within_days: Option<u32>,
 }
 
 impl AgreementRecord {
+    /// When the disposal of the copies is to be confirmed: the term's end plus the deletion days, when
+    /// the signed agreement states both (seed 001, "9. Arkivering och radering av kopior", sets no time
+    /// of its own).
+    pub fn disposal_due_on(&self) -> Option<NaiveDate> {
+        let (end, days) = (self.term_end?, self.delete_within_days?);
+        end.checked_add_days(chrono::Days::new(u64::from(days)))
+    }
+
     pub fn holds(&self, clause: ClauseCode) -> bool {
         self.clauses.contains(&clause)
     }

@@ -719,6 +719,8 @@ pub const MESSAGES: &[MessageDecl] = &[
     m("key_file.not_released", &["cpua_name"]),
     m("mail_language", &["value"]),
     m("outbox_status", &["value", "allowed"]),
+    m("use_until_not_after_today", &["date"]),
+    m("use_until_without_approval", &[]),
     m("uuid", &["value"]),
     m("uuid.account", &[]),
     m("uuid.not_an_id", &[]),

@@ -3,6 +3,7 @@ pub mod agreement;
 pub mod audit;
 pub mod classification;
 pub mod collaboration;
+pub mod deadlines;
 pub mod email;
 pub mod events;
 pub mod ids;

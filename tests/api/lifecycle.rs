@@ -702,3 +702,58 @@ async fn a_company_principal_needs_the_confidentiality_reservation_in_the_agreem
     );
     ok(app.transition(&id, &legal, release).await).await;
 }
+
+#[tokio::test]
+async fn an_approval_may_set_the_last_day_of_use_and_only_an_approval_may() {
+    // Seed 000, "Hantering vid utlämnandet av kvalitetsregisterdata": data may be used only as long as
+    // needed. The decision's optional `use_until` opens the usage-period deadline (a reminder).
+    let app = TestApp::spawn().await;
+    let (id, _) = app.research_collaboration(&["EX-HJARTA"]).await;
+    app.walk_to_application(&id, &["Region Uppsala"]).await;
+    let legal = app.token("legal").await;
+    let uppsala = app.org("Region Uppsala").await;
+    let p = problem(
+        app.transition(
+            &id,
+            &legal,
+            json!({"to": "release_decision", "cpua": uppsala, "outcome": "refused",
+                   "reasons": "Risk för men.", "grounds": ["harm_to_individual"],
+                   "use_until": "2027-09-01"}),
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert_eq!(p["rule"], "use_until_without_approval");
+    assert_eq!(p["field"], "use_until");
+    let mut approval = crate::helpers::approval(&uppsala);
+    approval["use_until"] = json!("2026-09-01");
+    let p = problem(
+        app.transition(&id, &legal, approval.clone()).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert_eq!(p["rule"], "use_until_not_after_today");
+    approval["use_until"] = json!("2027-09-01");
+    let v = ok(app.transition(&id, &legal, approval).await).await;
+    assert_eq!(
+        v["collaboration"]["cpua_reviews"][0]["decision"]["use_until"],
+        "2027-09-01"
+    );
+    let admin = app.token("admin").await;
+    let log = ok(app
+        .get(
+            &format!("/api/v1/collaborations/{id}/notifications"),
+            &admin,
+        )
+        .await)
+    .await;
+    let d = log["deadlines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["code"] == "usage_period_end")
+        .unwrap_or_else(|| panic!("{log}"));
+    assert_eq!(d["due_on"], "2027-09-01");
+    assert_eq!(d["overdue"], false);
+}

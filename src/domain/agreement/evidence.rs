@@ -26,6 +26,10 @@ pub struct AgreementVersionEvidence {
     pub amendment: Option<u32>,
     /// Whether this is the newest version of its kind (original or that amendment).
     pub is_latest: bool,
+    /// The end of the version's term (`term.end`).
+    pub term_end: Option<chrono::NaiveDate>,
+    /// The days after the term within which copies are deleted (`archiving.delete_within_days`).
+    pub delete_within_days: Option<u32>,
 }
 
 /// The digest of an agreement version: SHA-256 over the three stored files' SHA-256 values, each on a

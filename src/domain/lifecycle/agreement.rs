@@ -167,6 +167,8 @@ pub(super) fn record(
         cpua_parties: v.cpua_parties.clone(),
         legacy_reference: None,
         recorded_by: ctx.actor.account.clone(),
+        term_end: v.term_end,
+        delete_within_days: v.delete_within_days,
     })
 }
 

@@ -211,6 +211,8 @@ pub struct DecisionInput {
     pub dpo_consulted_on: Option<NaiveDate>,
     /// The CPUA's own reference for the decision (diarienummer).
     pub reference: Option<String>,
+    /// An approval's last day of use of the data, when the decision sets one.
+    pub use_until: Option<NaiveDate>,
 }
 
 impl DecisionInput {
@@ -229,6 +231,7 @@ impl DecisionInput {
             }),
             dpo_consulted_on: None,
             reference: None,
+            use_until: None,
         }
     }
 }

@@ -171,6 +171,21 @@ fn validate(
             ));
         }
     }
+    // The usage period: only an approval releases data to use, and the period ends after today.
+    if let Some(end) = d.use_until {
+        if !d.outcome.releases_data() {
+            return Err(Refusal::invalid(
+                "use_until",
+                crate::msg!("use_until_without_approval"),
+            ));
+        }
+        if end <= ctx.today {
+            return Err(Refusal::invalid(
+                "use_until",
+                crate::msg!("use_until_not_after_today", date = end),
+            ));
+        }
+    }
     match d.outcome {
         DecisionOutcome::Refused => {
             if d.grounds.is_empty() {
@@ -232,6 +247,7 @@ fn validate(
         findings: d.findings,
         dpo_consulted_on: d.dpo_consulted_on,
         appeal: restrictive.then(|| AppealInfo::standard(&r.cpua_name)),
+        use_until: d.use_until,
     })
 }
 
@@ -398,6 +414,7 @@ mod tests {
             grounds: vec![RefusalGround::HarmToIndividual],
             findings: None,
             dpo_consulted_on: None,
+            use_until: None,
             reference: Some("RS 2026/12".into()),
         }
     }

@@ -591,6 +591,8 @@ impl Kit {
             cpua_parties: c.approving_cpuas(),
             amendment: None,
             is_latest: true,
+            term_end: None,
+            delete_within_days: None,
         }
     }
 

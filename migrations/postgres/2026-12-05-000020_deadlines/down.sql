@@ -1,0 +1,2 @@
+DROP INDEX deadlines_open_reminder;
+DROP TABLE deadlines;
