@@ -527,3 +527,440 @@ async fn a_failing_check_fails_its_journey_with_the_reason() {
     // The journeys after a failed one still run.
     assert_eq!(journey_of(&report, "after")["ok"], json!(true));
 }
+
+// ---------- The journeys of issue 12 ----------
+
+/// A case at step 2, "Kontakt med registerhållare", where the register holder answers (seed 001,
+/// "2. Kontakt med registerhållare"): (id, reference).
+async fn at_register_contact(app: &TestApp) -> (String, String) {
+    let (id, v) = app.research_collaboration(&["EX-HJARTA"]).await;
+    let reference = v["collaboration"]["reference"]
+        .as_str()
+        .expect("a reference")
+        .to_string();
+    let company = app.token("company").await;
+    helpers::ok(
+        app.transition(&id, &company, json!({"to": "register_contact"}))
+            .await,
+    )
+    .await;
+    (id, reference)
+}
+
+/// The steps that open a command's form on the case page (a `<details>` named by its summary).
+fn open_command(command: &str) -> Value {
+    json!({"click": {"selector": format!("details#cmd-{command} > summary")}})
+}
+
+/// Chooses a radio or ticks a checkbox inside one command's form on the case page.
+fn in_form(command: &str, input: &str) -> Value {
+    json!({"check": {"selector": format!("details#cmd-{command} {input}")}})
+}
+
+/// Chooses a radio or ticks a checkbox by its field name and value (the intake asks "Ja"/"Nej" on
+/// several questions of a step, so the label alone is not unique).
+fn tick(name: &str, value: &str) -> Value {
+    json!({"check": {"selector": format!("input[name='{name}'][value='{value}']")}})
+}
+
+/// Journeys 1 and 2 of issue 12, and the intake's and case page's forms with errors:
+/// a company representative walks the guided intake, sees the type and obligations change with an
+/// answer, creates the collaboration and lands on its case page; a register holder answers
+/// feasibility from /feasibility through the case page's form. Every page axe-checked.
+#[tokio::test]
+async fn a_company_starts_a_collaboration_through_the_intake_and_a_holder_answers_feasibility() {
+    let app = TestApp::spawn().await;
+    let university = app.org("Exempeluniversitetet").await;
+    let register = app.register("EX-HJARTA").await;
+    let (case, reference) = at_register_contact(&app).await;
+    let title = "Hjärtsvikt och överlevnad i webbläsaren";
+    let next = || json!({"click": {"button": "Nästa", "exact": true}});
+    let data = |company: &str| {
+        vec![
+            tick("data_kind", "aggregated"),
+            json!({"fill": {"label": "Vilka uppgifter (variabler) behövs?", "value": "alder\nkon"}}),
+            tick("intake.company_receives", company),
+            tick("intake.principal_receives", "aggregated"),
+            tick("intake.analysis_by", "register"),
+            tick("intake.identity_numbers_requested:bool", "false"),
+        ]
+    };
+    let intake = journey(
+        "intake",
+        steps(vec![
+            sign_in("company"),
+            vec![
+                json!({"click": {"link": "Starta ett samverkansprojekt", "exact": true}}),
+                json!({"expect_url": "^/intake$"}),
+                json!({"expect_text": "Steg 1 av 7: Syfte"}),
+                json!({"fill": {"label": "Projektets namn", "value": title}}),
+                json!({"fill": {"label": "Vad ska data användas till?", "value": "Att jämföra utfall mellan behandlingar."}}),
+                tick("intake.purpose", "research"),
+                tick("intake.is_research", "yes"),
+                tick("intake.sector", "pharma"),
+                next(),
+                json!({"expect_text": "Steg 2 av 7: Forskningshuvudman"}),
+                // Research: ethics approval is required at once.
+                json!({"expect_text": "Etikgodkännande från Etikprövningsmyndigheten"}),
+                json!({"select": {"label": "Forskningshuvudman", "value": university}}),
+                next(),
+                json!({"expect_text": "Steg 3 av 7: Register"}),
+                json!({"check": "Exempelregistret för hjärtintensivvård"}),
+                next(),
+                json!({"expect_text": "Steg 4 av 7: Data"}),
+            ],
+            data("aggregated"),
+            vec![
+                next(),
+                // The register analyses and everyone gets tables: a commissioned analysis.
+                json!({"expect_text": "Steg 5 av 7: Samkörning"}),
+                json!({"expect_selector": "#intake-type:has-text('Uppdragsanalys av registret eller registercentrum')"}),
+                json!({"expect_no_text": "Menprövning av CPUA-myndigheten"}),
+                // Back to the data step: the company now receives microdata, and the type and
+                // the obligations change.
+                json!({"click": {"button": "Tillbaka", "exact": true}}),
+                json!({"expect_text": "Steg 4 av 7: Data"}),
+                json!({"expect_selector": "input[name='intake.company_receives'][value='aggregated']:checked"}),
+                tick("intake.company_receives", "pseudonymised"),
+                next(),
+                json!({"expect_text": "Steg 5 av 7: Samkörning"}),
+                json!({"expect_selector": "#intake-type:has-text('Forskning med universitet eller region som forskningshuvudman')"}),
+                json!({"expect_text": "Menprövning av CPUA-myndigheten"}),
+                next(),
+                json!({"expect_text": "Steg 6 av 7: Länder"}),
+                json!({"check": "Sverige"}),
+                tick("intake.external_processor:bool", "false"),
+                next(),
+                json!({"expect_text": "Steg 7 av 7: Kostnader"}),
+                tick("intake.effort_beyond_routine:bool", "false"),
+                next(),
+                json!({"expect_text": "Sammanfattning"}),
+                json!({"expect_text": title}),
+                json!({"expect_text": "Exempeluniversitetet"}),
+                json!({"click": {"button": "Skapa samverkansprojektet", "exact": true}}),
+                json!({"expect_url": "^/collaborations/[0-9a-f-]+$"}),
+                json!({"expect_selector": format!("h1:text-is('{title}')")}),
+                json!({"expect_text": "Förarbete"}),
+                json!({"expect_text": "Menprövning av CPUA-myndigheten"}),
+            ],
+        ]),
+    );
+    // The intake with an error (no name) answers 422 with the summary and the message at the
+    // field, keeping the other answers; on a phone it reflows.
+    let intake_error = phone_journey(
+        "intake-error-phone",
+        steps(vec![
+            sign_in("company"),
+            vec![
+                json!({"goto": "/intake"}),
+                json!({"expect_fits_width": true}),
+                json!({"fill": {"label": "Vad ska data användas till?", "value": "Behåll mig"}}),
+                tick("intake.purpose", "research"),
+                json!({"click": {"button": "Nästa", "exact": true}, "status": 422}),
+                json!({"expect_selector": "#error-summary a[href='#f-title']"}),
+                json!({"expect_selector": "#f-title-error"}),
+                json!({"expect_selector": "#f-title[aria-describedby~='f-title-error']"}),
+                json!({"expect_selector": "textarea#f-purpose:text-is('Behåll mig')"}),
+                json!({"expect_selector": "input[name='intake.purpose'][value='research']:checked"}),
+                json!({"expect_fits_width": true}),
+            ],
+        ]),
+    );
+    let feasibility = journey(
+        "feasibility",
+        steps(vec![
+            sign_in("register-holder"),
+            vec![
+                json!({"goto": "/feasibility"}),
+                json!({"expect_text": reference}),
+                json!({"click": {"link": reference, "exact": true}}),
+                json!({"expect_url": format!("^/collaborations/{case}$")}),
+                open_command("record_feasibility"),
+                json!({"select": {"selector": "details#cmd-record_feasibility select[name=register]", "value": register}}),
+                tick("feasible:bool", "true"),
+                // First with a negative time (the browser lets it through, the server does not):
+                // 422, the message at the field, the answers kept (this page passes axe too).
+                json!({"fill": {"label": "Ungefärlig tid (veckor)", "value": "-3"}}),
+                json!({"fill": {"label": "Ungefärlig kostnad (kronor)", "value": "12 500"}}),
+                json!({"fill": {"label": "Kommentar", "value": "Går bra."}}),
+                json!({"click": {"button": "Svara om registret kan leverera", "exact": true}, "status": 422}),
+                json!({"expect_selector": "#error-summary a[href='#f-estimated_weeks']"}),
+                json!({"expect_selector": "#f-estimated_weeks[aria-describedby~='f-estimated_weeks-error']"}),
+                json!({"expect_selector": "details#cmd-record_feasibility[open] textarea:text-is('Går bra.')"}),
+                json!({"fill": {"label": "Ungefärlig tid (veckor)", "value": "6"}}),
+                json!({"click": {"button": "Svara om registret kan leverera", "exact": true}}),
+                json!({"expect_url": format!("^/collaborations/{case}\\?done=record_feasibility")}),
+                json!({"expect_text": "Klart: Svara om registret kan leverera"}),
+                // Answered: the case is no longer in the list.
+                json!({"goto": "/feasibility"}),
+                json!({"expect_no_text": reference}),
+            ],
+        ]),
+    );
+    let report = run(
+        &app,
+        "intake_and_feasibility",
+        vec![intake, intake_error, feasibility],
+    )
+    .await;
+    assert_passed(&report);
+
+    // The collaboration was created, with the answers of the browser.
+    let company = app.token("company").await;
+    let list = helpers::ok(app.get("/api/v1/collaborations", &company).await).await;
+    let created = list["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|c| c["title"] == title)
+        .unwrap_or_else(|| panic!("the new collaboration in {list}"));
+    let created = created["id"].as_str().expect("an id");
+    let v = app.view(created, &company).await;
+    assert_eq!(
+        v["collaboration"]["research_principal"],
+        json!(university),
+        "{v}"
+    );
+    // The feasibility answer was recorded, with the cost in öre.
+    let holder = app.token("register-holder").await;
+    let v = app.view(&case, &holder).await;
+    let f = &v["collaboration"]["feasibility"][0];
+    assert_eq!(f["feasible"], true, "{v}");
+    assert_eq!(f["estimated_weeks"], 6, "{f}");
+    assert_eq!(f["estimated_cost"], 1_250_000, "{f}");
+}
+
+/// Two agreement versions whose dispute clauses name different courts (as tests/pages/review.rs
+/// sets them up).
+async fn two_agreement_versions(app: &TestApp) -> String {
+    let (id, _) = app.research_collaboration(&["EX-HJARTA"]).await;
+    let company = app.token("company").await;
+    helpers::ok(
+        app.action(
+            &id,
+            &company,
+            json!({"action": "record_ethics_approval", "reference": "2026-01234-01", "decided_on": "2026-08-20"}),
+        )
+        .await,
+    )
+    .await;
+    let mut terms = terms::full_terms(app).await;
+    app.draw_agreement(&id, &company, &json!({"terms": terms.clone()}))
+        .await;
+    terms["disputes"]["venue"] = json!("Stockholms tingsrätt");
+    app.draw_agreement(&id, &company, &json!({"terms": terms}))
+        .await;
+    id
+}
+
+/// Journeys 3 and 4 of issue 12: CPUA legal decides from the queue (the case set up to the
+/// decision point through the API; seed 001, "5. Beslut om utlämnande"), and the agreement review
+/// shows the changed clause of two versions. Plus the English case page and queue, and the case
+/// page and queue on a 320 px phone.
+#[tokio::test]
+async fn cpua_legal_decides_from_the_queue_and_the_agreement_review_shows_the_diff() {
+    let app = TestApp::spawn().await;
+    let (case, v) = app.research_collaboration(&["EX-HJARTA"]).await;
+    let reference = v["collaboration"]["reference"]
+        .as_str()
+        .expect("a reference")
+        .to_string();
+    app.walk_to_application(&case, &["Region Uppsala"]).await;
+    let agreements = two_agreement_versions(&app).await;
+    let conditions = "Endast aggregerade resultat får publiceras.";
+    let decision = journey(
+        "decision",
+        steps(vec![
+            sign_in("legal"),
+            vec![
+                json!({"click": {"link": "Arbetskö", "exact": true}}),
+                json!({"expect_url": "^/queue$"}),
+                json!({"expect_text": reference}),
+                json!({"click": {"link": reference, "exact": true}}),
+                json!({"expect_url": format!("^/collaborations/{case}$")}),
+                open_command("release_decision"),
+                // The recommendation form asks the same questions: the decision's own by its form.
+                in_form(
+                    "release_decision",
+                    "input[name='outcome'][value='approved_with_conditions']",
+                ),
+                in_form(
+                    "release_decision",
+                    "input[name='findings.need_for_data:bool']",
+                ),
+                in_form(
+                    "release_decision",
+                    "input[name='findings.within_ethics_approval:bool']",
+                ),
+                in_form(
+                    "release_decision",
+                    "input[name='findings.no_risk_of_harm:bool']",
+                ),
+                json!({"fill": {"selector": "#cmd-release_decision textarea[name=conditions]", "value": conditions}}),
+                json!({"fill": {"selector": "#cmd-release_decision textarea[name=reasons]", "value": "Resultaten rör små grupper."}}),
+                json!({"click": {"button": "Besluta om utlämnande", "exact": true}}),
+                json!({"expect_url": format!("^/collaborations/{case}\\?done=release_decision")}),
+                json!({"expect_text": "Klart: Besluta om utlämnande"}),
+                json!({"expect_text": "bifall med förbehåll"}),
+                // Decided: the form is no longer offered.
+                json!({"expect_no_selector": "details#cmd-release_decision"}),
+            ],
+        ]),
+    );
+    let english = journey(
+        "english-queue-and-case",
+        steps(vec![
+            sign_in("legal"),
+            vec![
+                json!({"click": {"link": "English", "exact": true}}),
+                json!({"goto": "/queue"}),
+                json!({"expect_selector": "html[lang=en]"}),
+                json!({"expect_text": reference}),
+                json!({"click": {"link": reference, "exact": true}}),
+                json!({"expect_selector": "html[lang=en]"}),
+                json!({"expect_text": "What is needed from you now"}),
+                json!({"expect_text": "The nine steps"}),
+                open_command("release_decision"),
+                json!({"expect_no_text": "Besluta om utlämnande"}),
+            ],
+        ]),
+    );
+    let fits = || json!({"expect_fits_width": true});
+    let phone = phone_journey(
+        "phone-queue-and-case",
+        steps(vec![
+            sign_in("legal"),
+            vec![
+                json!({"goto": "/queue"}),
+                fits(),
+                json!({"goto": format!("/collaborations/{case}")}),
+                fits(),
+                open_command("release_decision"),
+                fits(),
+                json!({"goto": format!("/collaborations/{agreements}/agreements")}),
+                fits(),
+            ],
+        ]),
+    );
+    let review = journey(
+        "agreement-review",
+        steps(vec![
+            sign_in("company"),
+            vec![
+                json!({"goto": format!("/collaborations/{agreements}")}),
+                json!({"click": {"link": "Granska avtalet", "exact": true}}),
+                json!({"expect_url": format!("^/collaborations/{agreements}/agreements$")}),
+                json!({"expect_text": "Skillnader mellan version 1 och 2"}),
+                json!({"expect_text": "(ändrad punkt)"}),
+                json!({"expect_selector": "ins:has-text('Stockholms tingsrätt')"}),
+                json!({"expect_selector": "del:has-text('Uppsala tingsrätt')"}),
+                // The other way round: the courts swap sides.
+                json!({"select": {"label": "Från version", "value": "2"}}),
+                json!({"select": {"label": "Till version", "value": "1"}}),
+                json!({"click": {"button": "Jämför", "exact": true}}),
+                json!({"expect_url": "\\?from=2&to=1$"}),
+                json!({"expect_text": "Skillnader mellan version 2 och 1"}),
+                json!({"expect_selector": "ins:has-text('Uppsala tingsrätt')"}),
+                json!({"expect_selector": "del:has-text('Stockholms tingsrätt')"}),
+            ],
+        ]),
+    );
+    // CPUA legal sees the same review with the form for a deviation.
+    let review_legal = journey(
+        "agreement-review-legal",
+        steps(vec![
+            sign_in("legal"),
+            vec![
+                json!({"goto": format!("/collaborations/{agreements}/agreements")}),
+                json!({"expect_text": "Skillnader mellan version 1 och 2"}),
+            ],
+        ]),
+    );
+    let report = run(
+        &app,
+        "decision_and_review",
+        // The queue in English and on a phone before the decision takes the case out of it.
+        vec![english, phone, decision, review, review_legal],
+    )
+    .await;
+    assert_passed(&report);
+
+    // The decision is the case's, as the browser made it.
+    let legal = app.token("legal").await;
+    let v = app.view(&case, &legal).await;
+    let d = &v["collaboration"]["cpua_reviews"][0]["decision"];
+    assert_eq!(d["outcome"], "approved_with_conditions", "{v}");
+    assert_eq!(d["findings"]["need_for_data"], true, "{d}");
+    assert_eq!(d["conditions"], conditions, "{d}");
+}
+
+/// Axe over the remaining pages (journey 5 of issue 12): administration with the organisation
+/// form's errors (422), the finance pages with a cost agreement recorded through the API, and the
+/// role page.
+#[tokio::test]
+async fn axe_passes_on_administration_finance_and_the_role_page() {
+    let app = TestApp::spawn().await;
+    let register = app.register("EX-HJARTA").await;
+    let company = app.org("Exempel Läkemedel AB").await;
+    let (case, reference) = at_register_contact(&app).await;
+    let finance = app.token("finance").await;
+    helpers::ok(
+        app.action(
+            &case,
+            &finance,
+            json!({"action": "record_cost_agreement", "reference": "KOST-42", "signed_on": "2026-08-28",
+                   "estimate_ore": 1_250_000, "hourly_rate_ore": 95_000}),
+        )
+        .await,
+    )
+    .await;
+    let admin = journey(
+        "admin",
+        steps(vec![
+            sign_in("admin"),
+            vec![
+                json!({"click": {"link": "Administration", "exact": true}}),
+                json!({"expect_url": "^/admin$"}),
+                json!({"click": {"link": "Organisationer", "exact": true}}),
+                json!({"expect_url": "^/admin/organisations"}),
+                // A wrong organisation number: 422 with the message at the field, values kept.
+                json!({"fill": {"label": "Namn", "exact": true, "value": "Fel Nummer AB"}}),
+                json!({"select": {"label": "Typ av organisation", "value": "university"}}),
+                json!({"fill": {"label": "Organisationsnummer", "exact": true, "value": "556016-0681"}}),
+                json!({"click": {"button": "Lägg till organisationen", "exact": true}, "status": 422}),
+                json!({"expect_selector": "#error-summary a[href='#f-org_number']"}),
+                json!({"expect_selector": "#f-org_number[aria-describedby='f-org_number-error']"}),
+                json!({"expect_selector": "#f-name[value='Fel Nummer AB']"}),
+                json!({"goto": "/admin/registers"}),
+                json!({"expect_text": "Exempelregistret för hjärtintensivvård"}),
+                json!({"goto": format!("/admin/registers/{register}")}),
+                json!({"expect_text": "Exempelregistret för hjärtintensivvård"}),
+                json!({"goto": "/admin/people"}),
+                json!({"goto": format!("/admin/people?org={company}")}),
+                json!({"expect_text": "Karin Företagsson"}),
+                json!({"goto": "/role"}),
+                json!({"expect_text": "Välj roll"}),
+            ],
+        ]),
+    );
+    let finance = journey(
+        "finance",
+        steps(vec![
+            sign_in("finance"),
+            vec![
+                json!({"click": {"link": "Kostnader", "exact": true}}),
+                json!({"expect_url": "^/finance$"}),
+                json!({"expect_text": reference}),
+                json!({"expect_text": "KOST-42"}),
+                json!({"goto": format!("/finance/{case}")}),
+                json!({"expect_text": "Registerhållarnas kostnadsuppskattningar"}),
+                json!({"click": {"link": "English", "exact": true}}),
+                json!({"expect_selector": "html[lang=en]"}),
+                json!({"goto": "/finance"}),
+                json!({"expect_text": "SEK\u{a0}12,500.00"}),
+            ],
+        ]),
+    );
+    let report = run(&app, "admin_finance_role", vec![admin, finance]).await;
+    assert_passed(&report);
+}
