@@ -788,7 +788,21 @@ pub fn missing_text(lang: Lang, missing: &str) -> String {
     if missing == "ethics" {
         return text::t(lang, "case.cmd.record_ethics_approval");
     }
+    // The evidence items an obligation waits for (src/domain/lifecycle/obligations.rs), in words.
+    let key = format!("case.missing_item.{}", missing_key(missing));
+    if text::texts().sv.contains_key(&key) {
+        return text::t(lang, &key);
+    }
     missing.to_string()
+}
+
+/// The catalogue key of a missing evidence item: dots as `_`, and a linkage target's decision
+/// (`linkage.<target>.decision`) as one key for every target.
+fn missing_key(missing: &str) -> String {
+    match missing.strip_prefix("linkage.") {
+        Some(rest) if rest.ends_with(".decision") => "linkage_decision".into(),
+        _ => missing.replace('.', "_"),
+    }
 }
 
 // ---------- what the page knows to fill the forms ----------
@@ -1582,6 +1596,36 @@ mod tests {
         assert!(pairs.contains(&("estimate_ore:int".into(), "1200000".into())));
         assert!(!pairs.iter().any(|(k, _)| k.starts_with("acknowledge")));
         assert!(command_of(&form).is_ok());
+    }
+
+    #[test]
+    fn every_item_an_obligation_waits_for_has_words_in_both_languages() {
+        // The items src/domain/lifecycle/obligations.rs names as missing.
+        for code in [
+            "ethics_approval",
+            "ethics_approval.key_retention_months",
+            "dossier",
+            "cost_agreement",
+            "registers",
+            "registers.linked_register",
+            "research_principal",
+            "research_question",
+            "linkage.scb.decision",
+            "third_country_assessment",
+            "third_country_assessment.permitted",
+            "evidence.data_processing_agreement",
+            "evidence.identity_number_justification",
+            "evidence.coordination",
+            "agreement.clauses.pharma_appendix",
+            "agreement.clauses.confidentiality_reservation",
+            "classification.type_override",
+        ] {
+            for lang in [Lang::Sv, Lang::En] {
+                let words = missing_text(lang, code);
+                assert_ne!(words, code, "{code} has no words in {lang:?}");
+                assert!(!words.contains('_'), "{code}: {words}");
+            }
+        }
     }
 
     #[test]

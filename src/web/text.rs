@@ -109,9 +109,13 @@ pub fn t(lang: Lang, key: &str) -> String {
     map.get(key).cloned().unwrap_or_else(|| key.to_string())
 }
 
-/// The text for `key` with each `{name}` replaced by its value.
+/// The text for `key` with each `{name}` replaced by its value. With `count` = 1 the singular,
+/// `<key>_one`, is used where the catalogue has one ("1 ärende", not "1 ärenden").
 pub fn t_with(lang: Lang, key: &str, params: &[(&str, String)]) -> String {
-    let mut s = t(lang, key);
+    let one = format!("{key}_one");
+    let singular =
+        params.iter().any(|(k, v)| *k == "count" && v == "1") && texts().sv.contains_key(&one);
+    let mut s = t(lang, if singular { &one } else { key });
     for (k, v) in params {
         s = s.replace(&format!("{{{k}}}"), v);
     }
@@ -144,6 +148,18 @@ mod tests {
         assert_eq!(
             t_with(Lang::En, "common.list.count", &[("count", "7".into())]),
             "7 collaborations"
+        );
+        assert_eq!(
+            t_with(Lang::En, "common.list.count", &[("count", "1".into())]),
+            "1 collaboration"
+        );
+        assert_eq!(
+            t_with(Lang::Sv, "queue.count", &[("count", "1".into())]),
+            "1 ärende"
+        );
+        assert_eq!(
+            t_with(Lang::Sv, "queue.count", &[("count", "0".into())]),
+            "0 ärenden"
         );
     }
 }
