@@ -720,7 +720,13 @@ fn panel_of(c: &Classification, env: &PageEnv, shown: u8, done: u8) -> Panel {
             } else {
                 "intake.panel.unclassified"
             });
-            p.reason = pick(reason_sv, reason_en);
+            // The classifier names the missing facts by code; the panel lists them as questions
+            // below, so the reason says only that.
+            p.reason = if *incomplete {
+                env.t("intake.panel.incomplete_reason")
+            } else {
+                pick(reason_sv, reason_en)
+            };
             p.source = source
                 .as_ref()
                 .map(|s| source_text(&s.file, &s.section))
