@@ -4,6 +4,9 @@
 //! ToUnicode map, so every name prints (Łukasz, Øyvind, Ümit, Nguyễn) and text extraction reads it
 //! back. Streams are Flate-compressed; the output is deterministic. A4 pages, a running header with
 //! agreement number and version, and `Sida N av M`.
+//!
+//! `append_pages` lays out further pages for an incremental update (the certificate of completion
+//! of `seal`), numbering their objects after the existing ones.
 use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::io::Write as _;
@@ -711,6 +714,25 @@ pub fn render(doc: &Document) -> Vec<u8> {
     );
     out.extend_from_slice(tail.as_bytes());
     out
+}
+
+/// Lays out `title` and `blocks` as pages under the page tree node `parent`, numbering objects
+/// from `first_id`, with `header` as the running header; `first_page_extra` goes into the first
+/// page's dictionary.
+pub(crate) fn append_pages(
+    title: &str,
+    blocks: &[Block],
+    labels: &Labels,
+    header: &str,
+    parent: u32,
+    objects: &mut Objects,
+    first_page_extra: &str,
+) -> Vec<u32> {
+    let mut layout = Layout::new();
+    layout.lines(MARGIN_X, Font::Bold, 16.0, title, None);
+    layout.gap(6.0);
+    layout.blocks(blocks, labels);
+    layout.write(header, None, parent, first_page_extra, objects)
 }
 
 #[cfg(test)]
