@@ -5,6 +5,7 @@ pub mod helpers;
 pub mod html;
 pub mod pdf;
 mod pdf_metrics;
+pub mod seal;
 pub mod view;
 
 use serde::Serialize;

@@ -1,10 +1,22 @@
-//! PDF renderer (PDF-fil): a small hand-written PDF 1.4 writer in pure Rust, no external program and
-//! no font files. It uses the standard fonts Helvetica, Helvetica-Bold and Helvetica-Oblique with
-//! WinAnsiEncoding (covers å ä ö é and the rest of Western European text); characters outside WinAnsi
-//! print as `?`. A4 pages, a running header with agreement number and version, and `Sida N av M`.
+//! PDF renderer (PDF-fil): a small hand-written PDF 1.4 writer in pure Rust, no external program.
+//! Text is set in DejaVu Sans, Bold and Oblique, embedded in the binary (`pdf_metrics`): each PDF
+//! embeds a subset of the glyphs it uses as a CIDFontType2 font with Identity-H encoding and a
+//! ToUnicode map, so every name prints (Łukasz, Øyvind, Ümit, Nguyễn) and text extraction reads it
+//! back. Streams are Flate-compressed; the output is deterministic. A4 pages, a running header with
+//! agreement number and version, and `Sida N av M`.
+//!
+//! `append_pages` lays out further pages for an incremental update (the certificate of completion
+//! of `seal`), numbering their objects after the existing ones.
+use std::collections::BTreeMap;
 use std::fmt::Write;
+use std::io::Write as _;
 
-use super::pdf_metrics::{HELVETICA, HELVETICA_BOLD};
+use flate2::write::ZlibEncoder;
+use flate2::Compression;
+use sha2::{Digest, Sha256};
+use subsetter::GlyphRemapper;
+
+use super::pdf_metrics::FONTS;
 use crate::domain::agreement::document::{as_plain, Block, Clause, ClauseKind, Document, Labels};
 
 const PAGE_W: f32 = 595.28;
@@ -23,6 +35,16 @@ enum Font {
 }
 
 impl Font {
+    const ALL: [Font; 3] = [Font::Regular, Font::Bold, Font::Italic];
+
+    fn index(self) -> usize {
+        match self {
+            Font::Regular => 0,
+            Font::Bold => 1,
+            Font::Italic => 2,
+        }
+    }
+
     fn name(self) -> &'static str {
         match self {
             Font::Regular => "F1",
@@ -32,64 +54,236 @@ impl Font {
     }
 }
 
-/// Maps a character to its WinAnsi (cp1252) byte; `?` when it has none.
-fn winansi(c: char) -> u8 {
-    let code = c as u32;
-    match code {
-        0x20..=0x7e | 0xa0..=0xff => code as u8,
-        _ => match c {
-            '€' => 0x80,
-            '‚' => 0x82,
-            'ƒ' => 0x83,
-            '„' => 0x84,
-            '…' => 0x85,
-            '†' => 0x86,
-            '‡' => 0x87,
-            'ˆ' => 0x88,
-            '‰' => 0x89,
-            'Š' => 0x8a,
-            '‹' => 0x8b,
-            'Œ' => 0x8c,
-            'Ž' => 0x8e,
-            '\u{2018}' => 0x91,
-            '\u{2019}' => 0x92,
-            '\u{201c}' => 0x93,
-            '\u{201d}' => 0x94,
-            '•' => 0x95,
-            '–' => 0x96,
-            '—' => 0x97,
-            '˜' => 0x98,
-            '™' => 0x99,
-            'š' => 0x9a,
-            '›' => 0x9b,
-            'œ' => 0x9c,
-            'ž' => 0x9e,
-            'Ÿ' => 0x9f,
-            '\u{2011}' | '\u{2010}' => b'-',
-            '\u{202f}' | '\u{2009}' => 0xa0,
-            '→' => b'>',
-            _ => b'?',
-        },
+/// The glyphs one font has set so far: the subset to embed, renumbered from 0 (`.notdef`) in the
+/// order of first use, with the character each new glyph id stands for.
+struct FontUse {
+    remap: GlyphRemapper,
+    /// New glyph id → (original glyph id, character).
+    glyphs: BTreeMap<u16, (u16, char)>,
+}
+
+impl FontUse {
+    fn new() -> FontUse {
+        FontUse {
+            remap: GlyphRemapper::new(),
+            glyphs: BTreeMap::new(),
+        }
     }
 }
 
-fn width(s: &str, font: Font, size: f32) -> f32 {
-    let table = match font {
-        Font::Bold => &HELVETICA_BOLD,
-        _ => &HELVETICA,
-    };
-    let units: u32 = s
-        .chars()
-        .map(|c| {
-            let b = winansi(c);
-            if b >= 32 {
-                u32::from(table[usize::from(b - 32)])
-            } else {
-                0
+/// The fonts of one PDF (or one incremental update) and the glyphs each has set.
+struct Fonts([FontUse; 3]);
+
+impl Fonts {
+    fn new() -> Fonts {
+        Fonts([FontUse::new(), FontUse::new(), FontUse::new()])
+    }
+
+    /// A hex string of the (renumbered) glyph ids of `s`, for `Tj` under Identity-H.
+    fn encode(&mut self, font: Font, s: &str) -> String {
+        let face = &FONTS[font.index()];
+        let used = &mut self.0[font.index()];
+        let mut out = String::with_capacity(s.len() * 4 + 2);
+        out.push('<');
+        for c in s.chars() {
+            let (old, shown) = face.glyph_or_replacement(c);
+            let new = used.remap.remap(old);
+            used.glyphs.entry(new).or_insert((old, shown));
+            let _ = write!(out, "{new:04X}");
+        }
+        out.push('>');
+        out
+    }
+
+    fn is_used(&self, font: Font) -> bool {
+        !self.0[font.index()].glyphs.is_empty()
+    }
+
+    /// Writes the used fonts (Type0, CIDFontType2, descriptor, subset font file, ToUnicode) and
+    /// returns the resource dictionary naming them.
+    fn write(&self, objects: &mut Objects) -> String {
+        let mut resources = String::from("<< ");
+        for font in Font::ALL {
+            if !self.is_used(font) {
+                continue;
             }
-        })
+            let id = self.write_font(font, objects);
+            let _ = write!(resources, "/{} {id} 0 R ", font.name());
+        }
+        resources.push_str(">>");
+        resources
+    }
+
+    fn write_font(&self, font: Font, objects: &mut Objects) -> u32 {
+        let face = &FONTS[font.index()];
+        let used = &self.0[font.index()];
+        // A subset tag derived from the glyphs keeps the output deterministic.
+        let mut h = Sha256::new();
+        h.update(face.name.as_bytes());
+        for (new, (old, _)) in &used.glyphs {
+            h.update(new.to_be_bytes());
+            h.update(old.to_be_bytes());
+        }
+        let tag: String = h.finalize()[..6]
+            .iter()
+            .map(|b| char::from(b'A' + b % 26))
+            .collect();
+        let base = format!("{tag}+{}", face.name);
+
+        // The subset keeps the glyphs in their new order (composite parts after them). The fonts
+        // are fixed and subsetting them is tested for every glyph they have, so a failure here
+        // is a defect, not an input error.
+        let program =
+            subsetter::subset(face.data, 0, &used.remap).expect("the embedded fonts can be subset");
+        let file = objects.add(stream(&format!("/Length1 {}", program.len()), &program));
+        let d = face.descriptor();
+        let descriptor = objects.add(
+            format!(
+                "<< /Type /FontDescriptor /FontName /{base} /Flags {} /FontBBox [{} {} {} {}] /ItalicAngle {} /Ascent {} /Descent {} /CapHeight {} /StemV {} /FontFile2 {file} 0 R >>",
+                d.flags, d.bbox[0], d.bbox[1], d.bbox[2], d.bbox[3], d.italic_angle, d.ascent, d.descent, d.cap_height, d.stem_v
+            )
+            .into_bytes(),
+        );
+        let count = used.remap.num_gids();
+        let widths: Vec<String> = (0..count)
+            .map(|new| {
+                let old = used.glyphs.get(&new).map(|g| g.0).unwrap_or(0);
+                format!("{}", face.advance(old).round() as i32)
+            })
+            .collect();
+        let cid = objects.add(
+            format!(
+                "<< /Type /Font /Subtype /CIDFontType2 /BaseFont /{base} /CIDSystemInfo << /Registry (Adobe) /Ordering (Identity) /Supplement 0 >> /FontDescriptor {descriptor} 0 R /W [0 [{}]] /CIDToGIDMap /Identity >>",
+                widths.join(" ")
+            )
+            .into_bytes(),
+        );
+        let to_unicode = objects.add(stream("", to_unicode_cmap(&used.glyphs).as_bytes()));
+        objects.add(
+            format!(
+                "<< /Type /Font /Subtype /Type0 /BaseFont /{base} /Encoding /Identity-H /DescendantFonts [{cid} 0 R] /ToUnicode {to_unicode} 0 R >>"
+            )
+            .into_bytes(),
+        )
+    }
+}
+
+/// The ToUnicode CMap: each glyph id back to its character (UTF-16BE).
+fn to_unicode_cmap(glyphs: &BTreeMap<u16, (u16, char)>) -> String {
+    let mut out = String::from(
+        "/CIDInit /ProcSet findresource begin\n12 dict begin\nbegincmap\n/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def\n/CMapName /Adobe-Identity-UCS def\n/CMapType 2 def\n1 begincodespacerange\n<0000> <FFFF>\nendcodespacerange\n",
+    );
+    let entries: Vec<(u16, char)> = glyphs
+        .iter()
+        .filter(|(new, _)| **new != 0)
+        .map(|(new, (_, c))| (*new, *c))
+        .collect();
+    for chunk in entries.chunks(100) {
+        let _ = writeln!(out, "{} beginbfchar", chunk.len());
+        for (new, c) in chunk {
+            let mut buf = [0u16; 2];
+            let units: String = c
+                .encode_utf16(&mut buf)
+                .iter()
+                .map(|u| format!("{u:04X}"))
+                .collect();
+            let _ = writeln!(out, "<{new:04X}> <{units}>");
+        }
+        out.push_str("endbfchar\n");
+    }
+    out.push_str("endcmap\nCMapName currentdict /CMap defineresource pop\nend\nend\n");
+    out
+}
+
+/// A Flate-compressed stream object with extra dictionary entries.
+fn stream(extra: &str, data: &[u8]) -> Vec<u8> {
+    let mut z = ZlibEncoder::new(
+        Vec::with_capacity(data.len() / 2 + 64),
+        Compression::default(),
+    );
+    // Writing into a Vec cannot fail.
+    let _ = z.write_all(data);
+    let packed = z.finish().unwrap_or_default();
+    let mut out = format!(
+        "<< /Length {} /Filter /FlateDecode{}{extra} >>\nstream\n",
+        packed.len(),
+        if extra.is_empty() { "" } else { " " }
+    )
+    .into_bytes();
+    out.extend_from_slice(&packed);
+    out.extend_from_slice(b"\nendstream");
+    out
+}
+
+/// A PDF text string: UTF-16BE with a byte-order mark, as hex.
+pub(crate) fn text_string(s: &str) -> String {
+    let mut out = String::from("<FEFF");
+    for u in s.encode_utf16() {
+        let _ = write!(out, "{u:04X}");
+    }
+    out.push('>');
+    out
+}
+
+/// Objects numbered from a first id, written in order of their ids.
+pub(crate) struct Objects {
+    next: u32,
+    list: Vec<(u32, Vec<u8>)>,
+}
+
+impl Objects {
+    pub(crate) fn new(first: u32) -> Objects {
+        Objects {
+            next: first,
+            list: Vec::new(),
+        }
+    }
+
+    /// An id for an object written later with `put`.
+    pub(crate) fn reserve(&mut self) -> u32 {
+        let id = self.next;
+        self.next += 1;
+        id
+    }
+
+    pub(crate) fn put(&mut self, id: u32, body: Vec<u8>) {
+        self.list.push((id, body));
+    }
+
+    pub(crate) fn add(&mut self, body: Vec<u8>) -> u32 {
+        let id = self.reserve();
+        self.put(id, body);
+        id
+    }
+
+    /// The next free id: the trailer's `/Size`.
+    pub(crate) fn next_id(&self) -> u32 {
+        self.next
+    }
+
+    /// The objects sorted by id.
+    pub(crate) fn into_sorted(mut self) -> Vec<(u32, Vec<u8>)> {
+        self.list.sort_by_key(|(id, _)| *id);
+        self.list
+    }
+}
+
+/// Appends `id 0 obj … endobj` to `out` and returns the object's offset.
+pub(crate) fn write_object(out: &mut Vec<u8>, id: u32, body: &[u8]) -> usize {
+    let offset = out.len();
+    out.extend_from_slice(format!("{id} 0 obj\n").as_bytes());
+    out.extend_from_slice(body);
+    out.extend_from_slice(b"\nendobj\n");
+    offset
+}
+
+fn width(s: &str, font: Font, size: f32) -> f32 {
+    let f = &FONTS[font.index()];
+    let units: f32 = s
+        .chars()
+        .map(|c| f.advance(f.glyph_or_replacement(c).0))
         .sum();
-    units as f32 * size / 1000.0
+    units * size / 1000.0
 }
 
 /// Breaks text into lines no wider than `max`; `\n` forces a break, no-break spaces hold words together.
@@ -132,31 +326,11 @@ fn wrap(text: &str, font: Font, size: f32, max: f32) -> Vec<String> {
     lines
 }
 
-/// A PDF string literal in WinAnsi with `(`, `)`, `\` and non-ASCII bytes escaped.
-fn pdf_string(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('(');
-    for c in s.chars() {
-        let b = winansi(c);
-        match b {
-            b'(' | b')' | b'\\' => {
-                out.push('\\');
-                out.push(b as char);
-            }
-            32..=126 => out.push(b as char),
-            _ => {
-                let _ = write!(out, "\\{b:03o}");
-            }
-        }
-    }
-    out.push(')');
-    out
-}
-
 struct Layout {
     pages: Vec<String>,
     y: f32,
     marker: bool,
+    fonts: Fonts,
 }
 
 impl Layout {
@@ -165,6 +339,7 @@ impl Layout {
             pages: vec![String::new()],
             y: TOP,
             marker: false,
+            fonts: Fonts::new(),
         }
     }
 
@@ -191,7 +366,7 @@ impl Layout {
         let line = format!(
             "BT /{} {size:.1} Tf {x:.2} {y:.2} Td {} Tj ET\n",
             font.name(),
-            pdf_string(s)
+            self.fonts.encode(font, s)
         );
         self.page().push_str(&line);
     }
@@ -408,6 +583,79 @@ impl Layout {
     }
 }
 
+impl Layout {
+    /// Drops a trailing empty page.
+    fn finish(&mut self) {
+        if self.pages.len() > 1 && self.pages.last().is_some_and(String::is_empty) {
+            self.pages.pop();
+        }
+    }
+
+    /// Writes the pages with their running header (and `Sida N av M` when `labels` is given),
+    /// then the fonts, as children of `parent`; returns the page ids. `first_page_extra` is added
+    /// to the first page's dictionary (e.g. its `/Annots`).
+    fn write(
+        mut self,
+        header: &str,
+        labels: Option<&Labels>,
+        parent: u32,
+        first_page_extra: &str,
+        objects: &mut Objects,
+    ) -> Vec<u32> {
+        self.finish();
+        let total = self.pages.len();
+        let header_w = width(header, Font::Regular, 8.5);
+        let pages = std::mem::take(&mut self.pages);
+        let mut contents = Vec::with_capacity(total);
+        for (i, body) in pages.iter().enumerate() {
+            let mut content = String::with_capacity(body.len() + 256);
+            let _ = writeln!(
+                content,
+                "BT /F1 8.5 Tf {:.2} {:.2} Td {} Tj ET",
+                PAGE_W - MARGIN_X - header_w,
+                PAGE_H - 45.0,
+                self.fonts.encode(Font::Regular, header)
+            );
+            let _ = writeln!(
+                content,
+                "0.5 w {MARGIN_X:.2} {:.2} m {:.2} {:.2} l S",
+                PAGE_H - 50.0,
+                PAGE_W - MARGIN_X,
+                PAGE_H - 50.0
+            );
+            if let Some(labels) = labels {
+                let footer = format!("{} {} {} {}", labels.page, i + 1, labels.of, total);
+                let footer_w = width(&footer, Font::Regular, 8.5);
+                let _ = writeln!(
+                    content,
+                    "BT /F1 8.5 Tf {:.2} 40 Td {} Tj ET",
+                    (PAGE_W - footer_w) / 2.0,
+                    self.fonts.encode(Font::Regular, &footer)
+                );
+            }
+            content.push_str(body);
+            contents.push(content);
+        }
+        let resources = self.fonts.write(objects);
+        let mut ids = Vec::with_capacity(total);
+        for (i, content) in contents.iter().enumerate() {
+            let page = objects.reserve();
+            let stream_id = objects.add(stream("", content.as_bytes()));
+            let extra = if i == 0 { first_page_extra } else { "" };
+            objects.put(
+                page,
+                format!(
+                    "<< /Type /Page /Parent {parent} 0 R /MediaBox [0 0 {PAGE_W} {PAGE_H}] /Resources << /Font {resources} >> /Contents {stream_id} 0 R{}{extra} >>",
+                    if extra.is_empty() { "" } else { " " }
+                )
+                .into_bytes(),
+            );
+            ids.push(page);
+        }
+        ids
+    }
+}
+
 /// Renders the document as PDF bytes.
 pub fn render(doc: &Document) -> Vec<u8> {
     let labels = Labels::for_lang(doc.meta.lang);
@@ -415,91 +663,76 @@ pub fn render(doc: &Document) -> Vec<u8> {
     layout.lines(MARGIN_X, Font::Bold, 18.0, &doc.title, None);
     layout.gap(8.0);
     layout.blocks(&doc.blocks, labels);
-    if layout.pages.len() > 1 && layout.pages.last().is_some_and(String::is_empty) {
-        layout.pages.pop();
-    }
-    let total = layout.pages.len();
     let header = doc.header_text();
-    let header_w = width(&header, Font::Regular, 8.5);
 
-    // Objects: 1 catalog, 2 pages, 3–5 fonts, 6 info, then per page: page, contents.
-    let mut objects: Vec<String> = Vec::with_capacity(6 + 2 * total);
-    objects.push("<< /Type /Catalog /Pages 2 0 R >>".to_string());
-    let kids: Vec<String> = (0..total).map(|i| format!("{} 0 R", 7 + 2 * i)).collect();
-    objects.push(format!(
-        "<< /Type /Pages /Kids [{}] /Count {total} >>",
-        kids.join(" ")
-    ));
-    for base in ["Helvetica", "Helvetica-Bold", "Helvetica-Oblique"] {
-        objects.push(format!(
-            "<< /Type /Font /Subtype /Type1 /BaseFont /{base} /Encoding /WinAnsiEncoding >>"
-        ));
-    }
-    let title_utf16: String = std::iter::once(0xfeffu16)
-        .chain(doc.title.encode_utf16())
-        .map(|u| format!("{u:04X}"))
-        .collect();
-    objects.push(format!(
-        "<< /Title <{title_utf16}> /Producer (samverkan) /Subject {} >>",
-        pdf_string(&header)
-    ));
-    for (i, body) in layout.pages.iter().enumerate() {
-        let footer = format!("{} {} {} {}", labels.page, i + 1, labels.of, total);
-        let footer_w = width(&footer, Font::Regular, 8.5);
-        let mut content = String::with_capacity(body.len() + 256);
-        let _ = writeln!(
-            content,
-            "BT /F1 8.5 Tf {:.2} {:.2} Td {} Tj ET",
-            PAGE_W - MARGIN_X - header_w,
-            PAGE_H - 45.0,
-            pdf_string(&header)
-        );
-        let _ = writeln!(
-            content,
-            "0.5 w {MARGIN_X:.2} {:.2} m {:.2} {:.2} l S",
-            PAGE_H - 50.0,
-            PAGE_W - MARGIN_X,
-            PAGE_H - 50.0
-        );
-        let _ = writeln!(
-            content,
-            "BT /F1 8.5 Tf {:.2} 40 Td {} Tj ET",
-            (PAGE_W - footer_w) / 2.0,
-            pdf_string(&footer)
-        );
-        content.push_str(body);
-        objects.push(format!(
-            "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {PAGE_W} {PAGE_H}] /Resources << /Font << /F1 3 0 R /F2 4 0 R /F3 5 0 R >> >> /Contents {} 0 R >>",
-            8 + 2 * i
-        ));
-        objects.push(format!(
-            "<< /Length {} >>\nstream\n{content}endstream",
-            content.len()
-        ));
-    }
+    let mut objects = Objects::new(1);
+    let catalog = objects.reserve();
+    let pages = objects.reserve();
+    let info = objects.reserve();
+    let kids = layout.write(&header, Some(labels), pages, "", &mut objects);
+    objects.put(
+        catalog,
+        format!("<< /Type /Catalog /Pages {pages} 0 R >>").into_bytes(),
+    );
+    let kids_refs: Vec<String> = kids.iter().map(|k| format!("{k} 0 R")).collect();
+    objects.put(
+        pages,
+        format!(
+            "<< /Type /Pages /Kids [{}] /Count {} >>",
+            kids_refs.join(" "),
+            kids.len()
+        )
+        .into_bytes(),
+    );
+    objects.put(
+        info,
+        format!(
+            "<< /Title {} /Producer (samverkan) /Subject {} >>",
+            text_string(&doc.title),
+            text_string(&header)
+        )
+        .into_bytes(),
+    );
+    let size = objects.next_id();
+    let objects = objects.into_sorted();
 
     let mut out: Vec<u8> =
-        Vec::with_capacity(objects.iter().map(String::len).sum::<usize>() + 4096);
+        Vec::with_capacity(objects.iter().map(|(_, o)| o.len() + 32).sum::<usize>() + 4096);
     out.extend_from_slice(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n");
     let mut offsets = Vec::with_capacity(objects.len());
-    for (i, o) in objects.iter().enumerate() {
-        offsets.push(out.len());
-        out.extend_from_slice(format!("{} 0 obj\n", i + 1).as_bytes());
-        out.extend_from_slice(o.as_bytes());
-        out.extend_from_slice(b"\nendobj\n");
+    for (id, o) in &objects {
+        offsets.push(write_object(&mut out, *id, o));
     }
     let xref = out.len();
-    let mut tail = format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1);
+    let mut tail = format!("xref\n0 {size}\n0000000000 65535 f \n");
     for off in offsets {
         let _ = writeln!(tail, "{off:010} 00000 n ");
     }
     let _ = write!(
         tail,
-        "trailer\n<< /Size {} /Root 1 0 R /Info 6 0 R >>\nstartxref\n{xref}\n%%EOF\n",
-        objects.len() + 1
+        "trailer\n<< /Size {size} /Root {catalog} 0 R /Info {info} 0 R >>\nstartxref\n{xref}\n%%EOF\n"
     );
     out.extend_from_slice(tail.as_bytes());
     out
+}
+
+/// Lays out `title` and `blocks` as pages under the page tree node `parent`, numbering objects
+/// from `first_id`, with `header` as the running header; `first_page_extra` goes into the first
+/// page's dictionary.
+pub(crate) fn append_pages(
+    title: &str,
+    blocks: &[Block],
+    labels: &Labels,
+    header: &str,
+    parent: u32,
+    objects: &mut Objects,
+    first_page_extra: &str,
+) -> Vec<u32> {
+    let mut layout = Layout::new();
+    layout.lines(MARGIN_X, Font::Bold, 16.0, title, None);
+    layout.gap(6.0);
+    layout.blocks(blocks, labels);
+    layout.write(header, None, parent, first_page_extra, objects)
 }
 
 #[cfg(test)]
@@ -507,8 +740,34 @@ mod tests {
     use super::*;
 
     #[test]
-    fn swedish_letters_are_winansi() {
-        assert_eq!(pdf_string("åäöé (x)"), "(\\345\\344\\366\\351 \\(x\\))");
+    fn text_is_set_as_glyph_ids_with_a_map_back_to_unicode() {
+        let mut fonts = Fonts::new();
+        let a = fonts.encode(Font::Regular, "Łukasz (x)");
+        let b = fonts.encode(Font::Regular, "Nguyễn Ł");
+        assert_eq!(a.len(), 2 + 4 * 10);
+        // The same character gets the same glyph id; `.notdef` is 0.
+        assert_eq!(&a[1..5], &b[b.len() - 5..b.len() - 1]);
+        let cmap = to_unicode_cmap(&fonts.0[0].glyphs);
+        assert!(cmap.contains("<0141>"), "Ł");
+        assert!(cmap.contains("<1EC5>"), "ễ");
+        assert!(!fonts.is_used(Font::Bold));
+    }
+
+    #[test]
+    fn every_glyph_of_the_fonts_can_be_subset() {
+        for face in FONTS.iter() {
+            let mut remap = GlyphRemapper::new();
+            for g in (0..face.glyph_count()).rev() {
+                remap.remap(g);
+            }
+            let subset = subsetter::subset(face.data, 0, &remap).expect(face.name);
+            assert!(ttf_parser::Face::parse(&subset, 0).is_ok(), "{}", face.name);
+        }
+    }
+
+    #[test]
+    fn text_strings_are_utf16() {
+        assert_eq!(text_string("Ø("), "<FEFF00D80028>");
     }
 
     #[test]
