@@ -38,6 +38,12 @@ templates!(
     "decision_overdue.txt",
     "key_file_deletion_soon.txt",
     "key_file_deletion_due.txt",
+    "signing_requested.txt",
+    "signing_reminder.txt",
+    "envelope_completed.txt",
+    "envelope_declined.txt",
+    "envelope_voided.txt",
+    "envelope_expired.txt",
 );
 
 /// A mail ready to send: subject, text and HTML.

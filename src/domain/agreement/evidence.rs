@@ -26,6 +26,12 @@ pub struct AgreementVersionEvidence {
     pub amendment: Option<u32>,
     /// Whether this is the newest version of its kind (original or that amendment).
     pub is_latest: bool,
+    /// Every organisation that is a party to this version (principal, company, CPUAs).
+    #[serde(default)]
+    pub parties: BTreeSet<OrgId>,
+    /// The version's newest signing envelope and its evidence, if one was drawn (issue 14).
+    #[serde(default)]
+    pub execution: Option<crate::domain::signing::Execution>,
 }
 
 /// The digest of an agreement version: SHA-256 over the three stored files' SHA-256 values, each on a
