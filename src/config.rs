@@ -16,6 +16,8 @@ pub struct Settings {
     pub log: LogSettings,
     pub audit: AuditSettings,
     pub mail: MailSettings,
+    #[serde(default)]
+    pub signing: SigningSettings,
     /// From `SAMVERKAN_ADDR`.
     #[serde(skip)]
     pub addr: String,
@@ -45,6 +47,29 @@ pub struct ServerSettings {
     /// bound address (see [`Settings::public_url`]).
     #[serde(default)]
     pub public_url: String,
+    /// The reverse proxies (IP addresses) whose `X-Forwarded-For` is believed for the client address a
+    /// signature's evidence records; empty: the socket's peer address only.
+    #[serde(default)]
+    pub trusted_proxies: Vec<String>,
+}
+
+/// Signing the agreement (issue 14).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SigningSettings {
+    /// Days from sending an envelope until it expires unsigned.
+    pub expiry_days: i64,
+    /// A signature needs a sign-in no older than this many minutes.
+    pub fresh_login_minutes: i64,
+}
+
+impl Default for SigningSettings {
+    fn default() -> Self {
+        SigningSettings {
+            expiry_days: 30,
+            fresh_login_minutes: 15,
+        }
+    }
 }
 
 /// Mail (e-post): the SMTP server, the sender and how the outbox worker retries.
@@ -413,6 +438,7 @@ impl Settings {
                 .separator("__")
                 .list_separator(",")
                 .with_list_parse_key("server.cors_origins")
+                .with_list_parse_key("server.trusted_proxies")
                 .try_parsing(true),
         );
         let raw = b
@@ -440,6 +466,7 @@ impl Settings {
                 workers: 0,
                 cors_origins: vec![],
                 public_url: String::new(),
+                trusted_proxies: vec![],
             },
             database: DatabaseSettings { pool_size: 8 },
             auth: AuthSettings {
@@ -475,6 +502,7 @@ impl Settings {
                 deadline_interval_seconds: 300,
                 batch_size: 20,
             },
+            signing: SigningSettings::default(),
             addr: DEFAULT_ADDR.into(),
             database_url: DEFAULT_DATABASE_URL.into(),
             config_dir: std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config"),
@@ -512,6 +540,20 @@ impl Settings {
                     "each origin must be scheme://host[:port], e.g. https://portal.example.se, with no path or trailing slash",
                 );
             }
+        }
+        for p in &self.server.trusted_proxies {
+            if p.parse::<std::net::IpAddr>().is_err() {
+                return fail(
+                    "server.trusted_proxies",
+                    "each entry must be an IP address, e.g. 10.0.0.5",
+                );
+            }
+        }
+        if !(1..=365).contains(&self.signing.expiry_days) {
+            return fail("signing.expiry_days", "must be between 1 and 365");
+        }
+        if !(1..=24 * 60).contains(&self.signing.fresh_login_minutes) {
+            return fail("signing.fresh_login_minutes", "must be between 1 and 1440");
         }
         if self.api.max_page_size < 1 || self.api.max_page_size > 1000 {
             return fail("api.max_page_size", "must be between 1 and 1000");

@@ -542,6 +542,9 @@ fn store(
         .select(diesel::dsl::max(av::number))
         .first(conn)?;
     let number = last.unwrap_or(0) + 1;
+    // A new version supersedes the open envelope of an older one, in this same transaction; its
+    // evidence stays as history (issue 14).
+    super::signing::void_open(conn, actor, c, super::signing::END_SUPERSEDED, now)?;
     let data = agreement_data(conn, c, terms, number, lang)?;
     let rendered = render::render_agreement(templates, &data).map_err(render_error)?;
     let file = |f: Format| {
@@ -933,6 +936,12 @@ pub fn version_evidence(
         .filter(|p| !p.organisation.is_empty())
         .map(|p| OrgId::from_db(p.organisation.clone()))
         .collect();
+    let parties = data
+        .parties
+        .iter()
+        .filter(|p| !p.organisation.is_empty())
+        .map(|p| OrgId::from_db(p.organisation.clone()))
+        .collect();
     Ok(Some(AgreementVersionEvidence {
         number: u32::try_from(number)
             .map_err(|_| AppError::Internal(anyhow::anyhow!("negative version number")))?,
@@ -944,5 +953,45 @@ pub fn version_evidence(
         is_latest: last == Some(number),
         term_end: data.term.as_ref().and_then(|t| t.end),
         delete_within_days: data.archiving.delete_within_days,
+        parties,
+        execution: super::signing::execution(conn, id, number)?,
+    }))
+}
+
+/// What signing needs of one stored version: its digest (from the stored file hashes, never
+/// re-rendered), its parties with their signatories, the amendment it was drawn for, and whether it
+/// is the newest version. `None` when there is no such version.
+pub struct SigningVersion {
+    pub number: i32,
+    pub digest: String,
+    pub parties: Vec<Party>,
+    pub amendment: Option<u32>,
+    pub is_latest: bool,
+}
+
+pub fn signing_version(
+    conn: &mut DbConn,
+    c: &Collaboration,
+    number: i32,
+) -> Result<Option<SigningVersion>, AppError> {
+    let id = c.id.as_str();
+    let found: Option<(String, String, String, String)> = av::table
+        .filter(av::collaboration_id.eq(id))
+        .filter(av::number.eq(number))
+        .select((av::data, av::docx_sha256, av::pdf_sha256, av::html_sha256))
+        .first(conn)
+        .optional()?;
+    let Some((data, docx_sha, pdf_sha, html_sha)) = found else {
+        return Ok(None);
+    };
+    let data: AgreementData = serde_json::from_str(&data)
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("stored agreement data: {e}")))?;
+    let last = latest_number(conn, c)?;
+    Ok(Some(SigningVersion {
+        number,
+        digest: version_digest(&docx_sha, &pdf_sha, &html_sha),
+        parties: data.parties,
+        amendment: data.amendment,
+        is_latest: last == Some(number),
     }))
 }

@@ -46,16 +46,17 @@ pub fn issue_local_token(
         .ok_or_else(unknown)?;
     let token = new_secret("sv_");
     let expires = now + ttl;
-    identity::insert_session(
-        conn,
-        &identity::SessionRow::bearer(
-            &hash_token(&token),
-            &account.account_id(),
-            &membership.membership_id(),
-            now,
-            expires,
-        ),
-    )?;
+    let mut row = identity::SessionRow::bearer(
+        &hash_token(&token),
+        &account.account_id(),
+        &membership.membership_id(),
+        now,
+        expires,
+    );
+    // In local mode a demo account's token counts as its sign-in: the fresh login that signing asks
+    // for (issue 14) is the token's creation.
+    row.auth_time = Some(crate::db::repo::ts(now));
+    identity::insert_session(conn, &row)?;
     let actor = membership.actor(&account, crate::domain::role::Credential::Token)?;
     Ok((token, expires, actor))
 }

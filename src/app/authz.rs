@@ -124,6 +124,39 @@ pub fn may(
     Ok(())
 }
 
+/// The role that signs for a party of the agreement (issue 14): the company's representative for
+/// the company (also when it is the research principal), the principal's representative for the
+/// research principal, and CPUA legal for a CPUA.
+pub fn signing_role(party: crate::domain::agreement::data::PartyRole) -> Role {
+    use crate::domain::agreement::data::PartyRole;
+    match party {
+        PartyRole::Company => Role::CompanyRepresentative,
+        PartyRole::ResearchPrincipal => Role::ResearchPrincipalRepresentative,
+        PartyRole::Cpua => Role::CpuaLegal,
+    }
+}
+
+/// Whether the actor signs for the party `org` in the role `party`: a person (never an API key) of
+/// that organisation in the party's signing role.
+pub fn may_sign_for(
+    actor: &Actor,
+    org: &OrgId,
+    party: crate::domain::agreement::data::PartyRole,
+) -> bool {
+    !matches!(actor.credential, Credential::ApiKey { .. })
+        && &actor.org == org
+        && actor.role == signing_role(party)
+}
+
+/// Envelopes are drafted, edited and sent by the legal team of a CPUA that is a party to the version.
+pub fn may_prepare_envelope(actor: &Actor, cpua_parties: &BTreeSet<OrgId>) -> Result<(), AppError> {
+    if actor.role == Role::CpuaLegal && cpua_parties.contains(&actor.org) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden(crate::msg!("forbidden.envelope")))
+    }
+}
+
 /// Who may create a collaboration: the parties that start one.
 pub fn may_create(actor: &Actor) -> Result<(), AppError> {
     match actor.role {

@@ -385,6 +385,13 @@ fn named_version(
             Ok(n) => super::agreements::version_evidence(conn, c, n),
             Err(_) => Ok(None),
         },
+        // The release guard reads the recorded agreement's version and its evidence as stored now.
+        Command::ToDataRelease { .. } => {
+            match c.agreement.as_ref().map(|a| i32::try_from(a.version)) {
+                Some(Ok(n)) => super::agreements::version_evidence(conn, c, n),
+                _ => Ok(None),
+            }
+        }
         _ => Ok(None),
     }
 }

@@ -84,5 +84,6 @@ pub fn run(svc: &Services) -> Result<usize, AppError> {
             written += svc.write(|conn| Ok(store::insert(conn, &rows)?))?;
         }
     }
+    written += super::signing_deadlines::run(svc)?;
     Ok(written)
 }

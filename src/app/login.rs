@@ -272,7 +272,9 @@ pub fn sign_in_local(
         .next()
         .ok_or_else(unknown)?;
     identity::purge_ended_sessions(conn, now)?;
-    let (token, csrf_token, row) = cookie_row(auth, &id, &membership.membership_id(), now);
+    let (token, csrf_token, mut row) = cookie_row(auth, &id, &membership.membership_id(), now);
+    // A demo account's sign-in counts as the fresh login signing asks for (issue 14).
+    row.auth_time = Some(ts(now));
     identity::insert_session(conn, &row)?;
     let actor = membership.actor(&account, Credential::Cookie)?;
     Ok(NewSession {

@@ -42,6 +42,12 @@ templates!(
     "usage_period_end_due.txt",
     "disposal_due_soon.txt",
     "disposal_overdue.txt",
+    "signing_requested.txt",
+    "signing_reminder.txt",
+    "envelope_completed.txt",
+    "envelope_declined.txt",
+    "envelope_voided.txt",
+    "envelope_expired.txt",
 );
 
 /// A mail ready to send: subject, text and HTML.

@@ -21,6 +21,8 @@ pub mod oidc;
 pub mod outbox;
 pub mod reference;
 pub mod seed;
+pub mod signing;
+pub mod signing_deadlines;
 pub mod views;
 
 use std::sync::Arc;

@@ -6,5 +6,6 @@ pub mod login;
 pub mod outbox;
 pub mod repo;
 pub mod schema;
+pub mod signing;
 
 pub use conn::{Db, DbConn};

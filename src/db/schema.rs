@@ -326,3 +326,77 @@ diesel::table! {
         sent_at -> Nullable<Timestamp>,
     }
 }
+
+diesel::table! {
+    signing_envelopes (id) {
+        id -> Text,
+        collaboration_id -> Text,
+        seq -> Integer,
+        version -> Integer,
+        digest -> Text,
+        status -> Text,
+        order_mode -> Text,
+        expires_at -> Timestamp,
+        created_at -> Timestamp,
+        created_by -> Text,
+        sent_at -> Nullable<Timestamp>,
+        completed_at -> Nullable<Timestamp>,
+        ended_at -> Nullable<Timestamp>,
+        end_reason -> Nullable<Text>,
+        decline_reason -> Nullable<Text>,
+        reminders_sent -> Integer,
+        executed_pdf -> Nullable<Binary>,
+        executed_pdf_sha256 -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    signing_signers (id) {
+        id -> Text,
+        envelope_id -> Text,
+        position -> Integer,
+        party_role -> Text,
+        organisation_id -> Text,
+        organisation_name -> Text,
+        capacity -> Text,
+        turn_group -> Integer,
+        status -> Text,
+        signed_at -> Nullable<Timestamp>,
+        signed_by -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    signing_evidence (id) {
+        id -> Text,
+        envelope_id -> Text,
+        signer_id -> Text,
+        collaboration_id -> Text,
+        version -> Integer,
+        method -> Text,
+        level -> Text,
+        provider -> Text,
+        subject -> Text,
+        auth_time -> Nullable<Timestamp>,
+        acr -> Nullable<Text>,
+        amr -> Nullable<Text>,
+        account_id -> Text,
+        name -> Text,
+        email -> Text,
+        organisation_id -> Text,
+        organisation_name -> Text,
+        capacity -> Text,
+        typed_name -> Text,
+        consent_version -> Text,
+        consent_language -> Text,
+        consent_sha256 -> Text,
+        digest -> Text,
+        server_time -> Timestamp,
+        client_ip -> Nullable<Text>,
+        user_agent -> Nullable<Text>,
+    }
+}
+
+diesel::joinable!(signing_signers -> signing_envelopes (envelope_id));
+diesel::joinable!(signing_evidence -> signing_signers (signer_id));
+diesel::allow_tables_to_appear_in_same_query!(signing_envelopes, signing_signers, signing_evidence);

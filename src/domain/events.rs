@@ -45,6 +45,20 @@ pub enum EventType {
     ActiveMembershipChanged,
     /// A person changed their mail language or turned notices on or off.
     NotificationPreferencesChanged,
+    /// CPUA legal drew (or, while a draft, changed) the signing envelope of an agreement version.
+    EnvelopeDrafted,
+    /// The envelope was sent to its signers.
+    EnvelopeSent,
+    /// A party signed: the evidence of the signature.
+    SignatureRecorded,
+    /// Every signer signed: the version is executed.
+    EnvelopeCompleted,
+    /// A party declined to sign, with a reason.
+    EnvelopeDeclined,
+    /// An open envelope was voided: a newer version, or its signers changed after sending.
+    EnvelopeVoided,
+    /// The envelope expired unsigned.
+    EnvelopeExpired,
 }
 
 impl EventType {
@@ -72,6 +86,13 @@ impl EventType {
             EventType::ApiKeyRevoked => "api_key_revoked",
             EventType::ActiveMembershipChanged => "active_membership_changed",
             EventType::NotificationPreferencesChanged => "notification_preferences_changed",
+            EventType::EnvelopeDrafted => "envelope_drafted",
+            EventType::EnvelopeSent => "envelope_sent",
+            EventType::SignatureRecorded => "signature_recorded",
+            EventType::EnvelopeCompleted => "envelope_completed",
+            EventType::EnvelopeDeclined => "envelope_declined",
+            EventType::EnvelopeVoided => "envelope_voided",
+            EventType::EnvelopeExpired => "envelope_expired",
         }
     }
 
@@ -82,6 +103,14 @@ impl EventType {
             | EventType::ClassificationChanged
             | EventType::AgreementVersionCreated
             | EventType::AgreementDeviationAdded => Visibility::Party,
+            // Signing concerns every party: each sees who signed, how and when.
+            EventType::EnvelopeDrafted
+            | EventType::EnvelopeSent
+            | EventType::SignatureRecorded
+            | EventType::EnvelopeCompleted
+            | EventType::EnvelopeDeclined
+            | EventType::EnvelopeVoided
+            | EventType::EnvelopeExpired => Visibility::Party,
             EventType::Command(k) => match k {
                 UpdateDetails
                 | ToRegisterContact
@@ -164,6 +193,13 @@ impl EventType {
             EventType::ApiKeyRevoked,
             EventType::ActiveMembershipChanged,
             EventType::NotificationPreferencesChanged,
+            EventType::EnvelopeDrafted,
+            EventType::EnvelopeSent,
+            EventType::SignatureRecorded,
+            EventType::EnvelopeCompleted,
+            EventType::EnvelopeDeclined,
+            EventType::EnvelopeVoided,
+            EventType::EnvelopeExpired,
         ];
         v.extend(CommandKind::ALL.iter().copied().map(EventType::Command));
         v

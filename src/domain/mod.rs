@@ -15,6 +15,7 @@ pub mod money;
 pub mod organisation;
 pub mod register;
 pub mod role;
+pub mod signing;
 pub mod sources;
 pub mod state;
 pub mod step;

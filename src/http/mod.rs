@@ -10,6 +10,7 @@ pub mod openapi;
 pub mod problem;
 pub mod ratelimit;
 pub mod routes;
+pub mod signing_api;
 
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};

@@ -44,6 +44,7 @@ impl Modify for BearerAuth {
         (name = "collaborations", description = "The nine-step lifecycle"),
         (name = "audit", description = "The hash-chained audit trail"),
         (name = "agreements", description = "Three-party agreements rendered from contract templates, versioned"),
+        (name = "signing", description = "Each party signs the exact agreement version; the executed agreement"),
         (name = "classification", description = "The versioned rulebook that types each collaboration"),
         (name = "reference data", description = "Organisations, registers and their CPUA"),
         (name = "accounts", description = "The caller"),

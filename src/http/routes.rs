@@ -20,7 +20,7 @@ use std::sync::OnceLock;
 use utoipa::openapi::path::HttpMethod;
 use utoipa::OpenApi;
 
-use super::{api, auth_routes, identity_api, mail, metrics, openapi};
+use super::{api, auth_routes, identity_api, mail, metrics, openapi, signing_api};
 use crate::app::AppError;
 
 /// Who may call a route.
@@ -134,6 +134,11 @@ route_table! {
     Authenticated api::agreement_diff,
     Authenticated api::agreement_file,
     Authenticated api::agreement_deviation,
+    Authenticated signing_api::prepare_envelope,
+    Authenticated signing_api::get_envelope,
+    Authenticated signing_api::sign_envelope,
+    Authenticated signing_api::decline_envelope,
+    Authenticated signing_api::executed_pdf,
     Authenticated metrics::metrics,
     Authenticated mail::notifications,
     Authenticated mail::set_notifications,

@@ -506,8 +506,9 @@ pub fn unmet_codes(problem: &Value) -> Vec<String> {
 
 impl TestApp {
     /// Draws an agreement version after the decisions (with the full terms of `agreements.rs` the first
-    /// time) and records it as signed by naming its number and digest (seed 001, "6. Avtal upprättas"). Returns
-    /// the view after the agreement step.
+    /// time), has every party sign it through its envelope ([`TestApp::execute_agreement`]), and records
+    /// it by naming its number and digest (seed 001, "6. Avtal upprättas"). Returns the view after the
+    /// agreement step.
     pub async fn sign_agreement(&self, id: &str) -> Value {
         let company = self.token("company").await;
         let legal = self.token("legal").await;
@@ -519,6 +520,7 @@ impl TestApp {
             json!({})
         };
         let (version, digest) = self.draw_agreement(id, &company, &body).await;
+        self.execute_agreement(id, version).await;
         ok(self
             .transition(
                 id,
@@ -527,5 +529,88 @@ impl TestApp {
             )
             .await)
         .await
+    }
+}
+
+/// The seeded demo account that signs for each seeded organisation, with the person's name.
+pub fn signatory_of(organisation_name: &str) -> (&'static str, &'static str) {
+    match organisation_name {
+        "Exempel Läkemedel AB" => ("company", "Karin Företagsson"),
+        "Prov Medicinteknik AB" => ("company-b", "Bo Bolagsson"),
+        "Exempeluniversitetet" => ("principal", "Per Forskare"),
+        "Region Uppsala" => ("legal", "Lars Jurist"),
+        "Västra Götalandsregionen" => ("legal-vgr", "Vera Jurist"),
+        other => panic!("no demo signatory for {other}"),
+    }
+}
+
+impl TestApp {
+    /// The path of a version's envelope.
+    pub fn envelope_path(id: &str, n: u64) -> String {
+        format!("/api/v1/collaborations/{id}/agreements/{n}/envelope")
+    }
+
+    /// CPUA legal (of the first CPUA party that accepts) drafts and sends the version's envelope in
+    /// the default order. Returns the envelope.
+    pub async fn send_envelope(&self, id: &str, n: u64) -> Value {
+        let path = TestApp::envelope_path(id, n);
+        for legal in ["legal", "legal-vgr"] {
+            let r = self
+                .post(&path, &self.token(legal).await, &json!({"send": true}))
+                .await;
+            if r.status() == StatusCode::FORBIDDEN {
+                continue;
+            }
+            return ok(r).await;
+        }
+        panic!("no CPUA legal may prepare the envelope of {id} version {n}");
+    }
+
+    /// One signature by the demo account of the organisation, with a fresh token: the digest and the
+    /// consent version the envelope shows it.
+    pub async fn sign_as(&self, id: &str, n: u64, organisation_name: &str) -> Response {
+        let (account, name) = signatory_of(organisation_name);
+        let token = self.token(account).await;
+        let path = TestApp::envelope_path(id, n);
+        let env = ok(self.get(&path, &token).await).await;
+        let consent = env["consent"]["version"]
+            .as_str()
+            .unwrap_or("2026-12-1")
+            .to_string();
+        self.post(
+            &format!("{path}/signatures"),
+            &token,
+            &json!({"digest": env["digest"], "consent_text_version": consent, "typed_name": name}),
+        )
+        .await
+    }
+
+    /// Every party signs version `n` through its envelope (drafted and sent by CPUA legal), each with
+    /// its demo account, turn by turn (issue 14). Returns the completed envelope.
+    pub async fn execute_agreement(&self, id: &str, n: u64) -> Value {
+        let mut env = self.send_envelope(id, n).await;
+        for _ in 0..10 {
+            if env["status"] == "completed" {
+                return env;
+            }
+            let turn: Vec<String> = env["turn"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|t| t.as_str().unwrap().to_string())
+                .collect();
+            assert!(!turn.is_empty(), "nobody's turn: {env}");
+            let names: Vec<String> = env["signers"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|s| turn.contains(&s["id"].as_str().unwrap().to_string()))
+                .map(|s| s["organisation_name"].as_str().unwrap().to_string())
+                .collect();
+            for name in names {
+                env = ok(self.sign_as(id, n, &name).await).await;
+            }
+        }
+        panic!("the envelope did not complete: {env}");
     }
 }

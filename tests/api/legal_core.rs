@@ -128,6 +128,7 @@ async fn one_cpua_refuses_the_agreement_names_only_the_approving_one_and_is_reco
     );
     assert!(!html.contains("Exempelregistret för höftprotes"));
     assert_eq!(html.matches("För CPUA-myndigheten").count(), 1);
+    app.execute_agreement(&id, n).await;
     let v = ok(app
         .transition(
             &id,
@@ -177,6 +178,7 @@ async fn both_cpuas_approve_and_both_sign() {
         .unwrap();
     assert_eq!(html.matches("För CPUA-myndigheten").count(), 2);
     assert!(html.contains("Maria Direktör") && html.contains("Gunnar Regiondirektör"));
+    app.execute_agreement(&id, n).await;
     let v = ok(app
         .transition(
             &id,
@@ -360,6 +362,7 @@ async fn obligations_gate_their_steps_and_the_refusal_lists_them() {
     let (n, digest) = app
         .draw_agreement(&id, &company, &json!({"terms": terms}))
         .await;
+    app.execute_agreement(&id, n).await;
     ok(app
         .transition(
             &id,
@@ -1202,6 +1205,7 @@ async fn an_amendment_needs_its_own_decision_agreement_version_and_release() {
         v["number"].as_u64().unwrap(),
         v["digest"].as_str().unwrap().to_string(),
     );
+    app.execute_agreement(&id, n).await;
     ok(app
         .action(
             &id,

@@ -339,8 +339,17 @@ async fn a_collaboration_walks_all_nine_steps_refused_at_each_unmet_guard() {
         .iter()
         .map(|e| e["command"].as_str().unwrap())
         .collect();
-    // 18 commands, the reclassification, and the agreement version drawn before the agreement step.
-    assert_eq!(events.len(), 20, "{commands:?}");
+    // 18 commands, the reclassification, the agreement version drawn before the agreement step, and its
+    // signing (issue 14): the envelope drafted and sent, three signatures, the envelope completed.
+    assert_eq!(events.len(), 26, "{commands:?}");
+    for e in [
+        "envelope_drafted",
+        "envelope_sent",
+        "signature_recorded",
+        "envelope_completed",
+    ] {
+        assert!(commands.contains(&e), "{e} in {commands:?}");
+    }
     assert!(
         commands.contains(&"agreement_version_created"),
         "{commands:?}"

@@ -16,6 +16,7 @@ mod metrics;
 mod openapi;
 mod reference;
 mod security;
+mod signing;
 mod terms;
 #[path = "../support/test_db.rs"]
 mod test_db;

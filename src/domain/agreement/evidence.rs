@@ -30,6 +30,12 @@ pub struct AgreementVersionEvidence {
     pub term_end: Option<chrono::NaiveDate>,
     /// The days after the term within which copies are deleted (`archiving.delete_within_days`).
     pub delete_within_days: Option<u32>,
+    /// Every organisation that is a party to this version (principal, company, CPUAs).
+    #[serde(default)]
+    pub parties: BTreeSet<OrgId>,
+    /// The version's newest signing envelope and its evidence, if one was drawn (issue 14).
+    #[serde(default)]
+    pub execution: Option<crate::domain::signing::Execution>,
 }
 
 /// The digest of an agreement version: SHA-256 over the three stored files' SHA-256 values, each on a

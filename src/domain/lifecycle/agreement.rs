@@ -76,7 +76,9 @@ pub(super) fn check_named<'a>(
     Ok(v)
 }
 
-/// Checks that a stored version may be recorded as the signed agreement (or amendment agreement).
+/// Checks that a stored version may be recorded as the signed agreement (or amendment agreement): the
+/// newest of its kind, drawn for the approving CPUAs, holding every required clause, and fully executed
+/// through its signing envelope.
 pub(super) fn check_version<'a>(
     c: &Collaboration,
     number: u32,
@@ -150,6 +152,9 @@ pub(super) fn check_version<'a>(
             .collect();
         return Err(r);
     }
+    // Signed means executed: the version's envelope completed and every party's signature carrying
+    // its digest (issue 14), never a typed-in reference.
+    crate::domain::signing::executed(v)?;
     Ok(v)
 }
 

@@ -148,7 +148,8 @@ fn guard_state(
         | K::RecordRetrospectiveConsent => evidence::guard(c, kind, ctx),
         K::RecordLinkageApplication | K::RecordLinkageDecision => linkage::guard(c, kind),
         K::ToAgreement => agreement::guard(c, ctx),
-        K::ToDataRelease => release::guard(c, track),
+        K::ToDataRelease => release::guard(c, track)
+            .and_then(|()| crate::domain::signing::release_guard(c, ctx.agreement_version)),
         K::RecordPublication | K::RecordReportBack => results::guard_record(c),
         K::ToResults => results::guard(c),
         K::ToArchiving => archiving::guard(c),

@@ -389,6 +389,7 @@ impl Kit {
                 reason: reason.to_string(),
             })
             .collect();
+        let stored = self.stored_version(c);
         let ctx = Context {
             now: self.now,
             today: self.today(),
@@ -396,7 +397,7 @@ impl Kit {
             principal_kind: self.principal_kind(c),
             registers: &self.facts,
             obligations: &ob,
-            agreement_version: self.version.as_ref(),
+            agreement_version: stored.as_ref(),
             acknowledged: &acknowledged,
         };
         execute(c, cmd, &ctx).map(|e| e.state)
@@ -445,6 +446,7 @@ impl Kit {
         track: Option<&OrgId>,
     ) -> Result<(), Refusal> {
         let ob = self.obligations_of(c);
+        let stored = self.stored_version(c);
         let ctx = Context {
             now: self.now,
             today: self.today(),
@@ -452,7 +454,7 @@ impl Kit {
             principal_kind: self.principal_kind(c),
             registers: &self.facts,
             obligations: &ob,
-            agreement_version: self.version.as_ref(),
+            agreement_version: stored.as_ref(),
             acknowledged: &[],
         };
         guard(c, kind, track, &ctx)
@@ -578,14 +580,30 @@ impl Kit {
         }
     }
 
-    /// A stored version that fits `c`: the approving CPUAs, every clause the obligations require.
+    /// A stored version that fits `c`: the approving CPUAs, every clause the obligations require, and
+    /// a completed envelope whose every party signed its digest (issue 14).
     pub fn version_for(&self, c: &Collaboration, number: u32) -> AgreementVersionEvidence {
         let ob = self.obligations_of(c);
         let mut clauses: BTreeSet<ClauseCode> = ob.required_clauses().into_keys().collect();
         clauses.insert(ClauseCode::GoalsAndDeliverables);
+        let digest = format!("digest-{number}");
+        let mut parties: BTreeSet<OrgId> = c.approving_cpuas();
+        parties.insert(c.company.clone());
+        parties.extend(c.research_principal.clone());
+        let execution = crate::domain::signing::Execution {
+            status: crate::domain::signing::EnvelopeStatus::Completed,
+            digest: digest.clone(),
+            signers: parties
+                .iter()
+                .map(|o| crate::domain::signing::SignerFacts {
+                    org: o.clone(),
+                    signed_digest: Some(digest.clone()),
+                })
+                .collect(),
+        };
         AgreementVersionEvidence {
             number,
-            digest: format!("digest-{number}"),
+            digest,
             clauses,
             weakened_clauses: BTreeSet::new(),
             cpua_parties: c.approving_cpuas(),
@@ -593,7 +611,20 @@ impl Kit {
             is_latest: true,
             term_end: None,
             delete_within_days: None,
+            parties,
+            execution: Some(execution),
         }
+    }
+
+    /// The version the next command reads as stored: the one given with [`Kit::with_version`], else,
+    /// once an agreement is recorded, that agreement's executed version (as the store would hold it).
+    fn stored_version(&self, c: &Collaboration) -> Option<AgreementVersionEvidence> {
+        self.version.clone().or_else(|| {
+            c.agreement
+                .as_ref()
+                .filter(|a| a.version > 0)
+                .map(|a| self.version_for(c, a.version))
+        })
     }
 
     pub fn amendment_version_for(
@@ -842,6 +873,7 @@ impl Kit {
         let ob = self.obligations_of(c);
         let Some(o) = ob.get(code) else { return false };
         let kind = CommandKind::performing_step(o.gates_step).unwrap_or(CommandKind::ToDataRelease);
+        let stored = self.stored_version(c);
         let ctx = Context {
             now: self.now,
             today: self.today(),
@@ -849,7 +881,7 @@ impl Kit {
             principal_kind: self.principal_kind(c),
             registers: &self.facts,
             obligations: &ob,
-            agreement_version: self.version.as_ref(),
+            agreement_version: stored.as_ref(),
             acknowledged: &[],
         };
         obligations::evidence(code, c, kind, None, &ctx).is_err()

@@ -1,0 +1,3 @@
+DROP TABLE signing_evidence;
+DROP TABLE signing_signers;
+DROP TABLE signing_envelopes;

@@ -1,0 +1,1313 @@
+//! Signing the agreement (issue 14): envelopes, signers, the built-in simple electronic signature,
+//! decline, void, and what the release guard reads. Every change is one transaction with its audit
+//! event in the collaboration's chain and its notices in the outbox; the rules are
+//! `domain::signing`'s.
+//!
+//! Seed 001, "6. Avtal upprättas": step 6 ends with the agreement; seed 000, "Forskningssamarbete med
+//! industrin": CPUA, research principal and company are its parties, so each signs.
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use std::collections::BTreeSet;
+
+use super::agreements::{signing_version, SigningVersion};
+use super::audit::{collaboration_stream, record_payload, stored_state};
+use super::{authz, AppError, FieldError};
+use crate::db::outbox::{self as outbox_store, OutboxRow};
+use crate::db::repo::{self, ts, utc};
+use crate::db::signing::{self as store, EnvelopeRow, EvidenceRow, SignerRow};
+use crate::db::{identity, DbConn};
+use crate::domain::agreement::data::PartyRole;
+use crate::domain::classification::RulebookSet;
+use crate::domain::collaboration::Collaboration;
+use crate::domain::events::EventType;
+use crate::domain::ids::{CollaborationId, OrgId};
+use crate::domain::lang::Lang;
+use crate::domain::lifecycle::Refusal;
+use crate::domain::role::Actor;
+use crate::domain::signing::{
+    self as rules, consent, EnvelopeStatus, Execution, OrderMode, SignAttempt, SignerFacts,
+};
+
+/// Why an open envelope was voided: a newer version was drawn.
+pub const END_SUPERSEDED: &str = "superseded";
+/// Why an open envelope was voided: its signers or order changed after it was sent (it is resent).
+pub const END_SIGNERS_CHANGED: &str = "signers_changed";
+
+/// The built-in method: a simple electronic signature (enkel elektronisk underskrift).
+pub const METHOD_BUILTIN: &str = "builtin";
+pub const LEVEL_SIMPLE: &str = "simple";
+
+/// The signing settings in force (`[signing]`).
+#[derive(Debug, Clone, Copy)]
+pub struct Policy {
+    /// Days from sending to expiry.
+    pub expiry_days: i64,
+    /// How recent the sign-in must be for a signature.
+    pub fresh_login_minutes: i64,
+}
+
+/// Draft and/or send the envelope of a version.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EnvelopeInput {
+    /// Send it now (a draft otherwise).
+    #[serde(default)]
+    pub send: bool,
+    /// `default` (principal and company in parallel, then the CPUAs), `parallel` or `sequence`.
+    #[serde(default)]
+    pub order: Option<String>,
+    /// Who signs for each party; when absent, one signatory per party of the version. Two signers
+    /// for one organisation sign jointly (both must sign).
+    #[serde(default)]
+    pub signers: Option<Vec<SignerInput>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SignerInput {
+    /// The party's organisation id.
+    pub organisation: String,
+    /// The capacity the signatory signs in, e.g. `firmatecknare`; default from the agreement terms.
+    #[serde(default)]
+    pub capacity: Option<String>,
+}
+
+/// A signature by the built-in method.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SignatureInput {
+    /// The digest the signer was shown (the envelope's `digest`).
+    pub digest: String,
+    /// The consent text version the signer agreed to (the envelope's `consent.version`).
+    pub consent_text_version: String,
+    /// The signer's full name, typed.
+    pub typed_name: String,
+}
+
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeclineInput {
+    /// Why the party declines; negotiation resumes on a new version.
+    pub reason: String,
+}
+
+/// What the request says of the person signing, read at the edge.
+#[derive(Debug, Clone, Default)]
+pub struct RequestFacts {
+    /// The SHA-256 of the session token the request came with.
+    pub credential_hash: Option<String>,
+    /// From the socket, or from a trusted proxy's `X-Forwarded-For` only.
+    pub client_ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub lang: Lang,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct EvidenceView {
+    pub method: String,
+    pub level: String,
+    pub provider: String,
+    pub subject: String,
+    pub auth_time: Option<DateTime<Utc>>,
+    pub acr: Option<String>,
+    pub amr: Option<String>,
+    pub name: String,
+    pub email: String,
+    pub organisation_name: String,
+    pub capacity: String,
+    pub consent_version: String,
+    pub consent_language: String,
+    pub consent_sha256: String,
+    pub digest: String,
+    pub server_time: DateTime<Utc>,
+    pub client_ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct SignerView {
+    pub id: String,
+    pub position: i32,
+    /// `research_principal`, `company` or `cpua`.
+    pub party: String,
+    pub organisation: String,
+    pub organisation_name: String,
+    pub capacity: String,
+    /// The turn group: lower groups sign first.
+    pub group: i32,
+    /// `pending`, `signed` or `declined`.
+    pub status: String,
+    pub signed_at: Option<DateTime<Utc>>,
+    pub evidence: Option<EvidenceView>,
+}
+
+/// The consent text the caller would agree to by signing now.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ConsentView {
+    pub version: String,
+    pub language: String,
+    pub text: String,
+    pub sha256: String,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct EnvelopeView {
+    pub id: String,
+    pub collaboration_id: String,
+    pub version: i32,
+    /// The version's digest, which every signature must carry.
+    pub digest: String,
+    /// `draft`, `sent`, `completed`, `declined`, `expired` or `voided`.
+    pub status: String,
+    pub order: String,
+    pub created_at: DateTime<Utc>,
+    pub sent_at: Option<DateTime<Utc>>,
+    pub expires_at: DateTime<Utc>,
+    pub completed_at: Option<DateTime<Utc>>,
+    pub ended_at: Option<DateTime<Utc>>,
+    /// `superseded`, `signers_changed`, `declined` or `expired`.
+    pub end_reason: Option<String>,
+    pub decline_reason: Option<String>,
+    pub reminders_sent: i32,
+    pub signers: Vec<SignerView>,
+    /// The signers whose turn it is now (ids).
+    pub turn: Vec<String>,
+    /// Whether the caller signs in this turn, and the consent text it would agree to.
+    pub consent: Option<ConsentView>,
+    /// The sealed executed agreement, once written.
+    pub executed_pdf_sha256: Option<String>,
+    pub executed_pdf_url: String,
+}
+
+fn status_of(row: &EnvelopeRow) -> Result<EnvelopeStatus, AppError> {
+    EnvelopeStatus::parse(&row.status).ok_or_else(|| {
+        AppError::Internal(anyhow::anyhow!("stored envelope status {:?}", row.status))
+    })
+}
+
+fn party_of(code: &str) -> Result<PartyRole, AppError> {
+    match code {
+        "research_principal" => Ok(PartyRole::ResearchPrincipal),
+        "company" => Ok(PartyRole::Company),
+        "cpua" => Ok(PartyRole::Cpua),
+        other => Err(AppError::Internal(anyhow::anyhow!(
+            "stored signer party {other:?}"
+        ))),
+    }
+}
+
+fn party_code(p: PartyRole) -> &'static str {
+    match p {
+        PartyRole::ResearchPrincipal => "research_principal",
+        PartyRole::Company => "company",
+        PartyRole::Cpua => "cpua",
+    }
+}
+
+/// The newest envelope of a version as the release guard reads it: its status, digest and each
+/// signer's evidence digest.
+pub fn execution(
+    conn: &mut DbConn,
+    collaboration: &str,
+    number: i32,
+) -> Result<Option<Execution>, AppError> {
+    let Some(e) = store::latest_envelope(conn, collaboration, number)? else {
+        return Ok(None);
+    };
+    let evidence = store::evidence(conn, &e.id)?;
+    let signers = store::signers(conn, &e.id)?
+        .into_iter()
+        .map(|s| SignerFacts {
+            org: OrgId::from_db(s.organisation_id.clone()),
+            signed_digest: evidence
+                .iter()
+                .find(|x| x.signer_id == s.id)
+                .map(|x| x.digest.clone()),
+        })
+        .collect();
+    Ok(Some(Execution {
+        status: status_of(&e)?,
+        digest: e.digest.clone(),
+        signers,
+    }))
+}
+
+fn lock(conn: &mut DbConn, id: &str) -> Result<(), AppError> {
+    if let Some(cid) = CollaborationId::parse(id) {
+        repo::lock_collaboration(conn, &cid)?;
+    }
+    Ok(())
+}
+
+fn version(conn: &mut DbConn, c: &Collaboration, number: i32) -> Result<SigningVersion, AppError> {
+    signing_version(conn, c, number)?
+        .ok_or_else(|| AppError::NotFound(crate::msg!("thing.agreement_version")))
+}
+
+fn audit(
+    conn: &mut DbConn,
+    actor: &Actor,
+    c: &str,
+    event: EventType,
+    after: Value,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let state = stored_state(conn, c)?;
+    record_payload(
+        conn,
+        &collaboration_stream(c),
+        actor,
+        event,
+        crate::domain::audit::Payload {
+            before: None,
+            after: Some(after),
+            state,
+            files: Default::default(),
+        },
+        now,
+    )?;
+    Ok(())
+}
+
+/// Tells the signing people of the given organisations (each by its party's signing role) of an
+/// envelope event, one outbox row per person, in the caller's transaction.
+#[allow(clippy::too_many_arguments)]
+fn tell(
+    conn: &mut DbConn,
+    c: &Collaboration,
+    env: &EnvelopeRow,
+    orgs: &[(OrgId, PartyRole)],
+    event: &str,
+    kind: &str,
+    dedup: Option<&str>,
+    extra: Value,
+    now: DateTime<Utc>,
+) -> Result<usize, AppError> {
+    let mut data = json!({
+        "collaboration_id": c.id.as_str(),
+        "reference": c.reference,
+        "title": c.title,
+        "version": env.version,
+        "expires_on": utc(env.expires_at)
+            .with_timezone(&chrono_tz::Europe::Stockholm)
+            .date_naive()
+            .to_string(),
+    });
+    if let (Some(o), Value::Object(e)) = (data.as_object_mut(), extra) {
+        o.extend(e);
+    }
+    let mut seen = BTreeSet::new();
+    let mut rows: Vec<OutboxRow> = Vec::new();
+    for (org, party) in orgs {
+        for p in outbox_store::people_with_role(conn, org, authz::signing_role(*party))? {
+            if seen.insert(p.account.to_string()) {
+                let key = dedup.map(|d| format!("{d}:{}", p.account));
+                rows.push(super::notify::row_for(
+                    &p,
+                    Some(c.id.as_str()),
+                    event,
+                    kind,
+                    key,
+                    &data,
+                    now,
+                ));
+            }
+        }
+    }
+    Ok(outbox_store::insert(conn, &rows)?)
+}
+
+fn everyone(signers: &[SignerRow]) -> Result<Vec<(OrgId, PartyRole)>, AppError> {
+    let mut out: Vec<(OrgId, PartyRole)> = Vec::new();
+    for s in signers {
+        let o = (
+            OrgId::from_db(s.organisation_id.clone()),
+            party_of(&s.party_role)?,
+        );
+        if !out.contains(&o) {
+            out.push(o);
+        }
+    }
+    Ok(out)
+}
+
+/// The pending signers whose turn it is.
+fn in_turn(signers: &[SignerRow]) -> Vec<&SignerRow> {
+    let current = rules::current_group(signers.iter().map(|s| {
+        (
+            u32::try_from(s.turn_group).unwrap_or(0),
+            s.status != "pending",
+        )
+    }));
+    signers
+        .iter()
+        .filter(|s| s.status == "pending" && current == u32::try_from(s.turn_group).ok())
+        .collect()
+}
+
+fn turn_orgs(signers: &[SignerRow]) -> Result<Vec<(OrgId, PartyRole)>, AppError> {
+    let now: Vec<SignerRow> = in_turn(signers).into_iter().cloned().collect();
+    everyone(&now)
+}
+
+/// Voids the collaboration's open envelope, if any (a new version was drawn, or the signers changed
+/// after sending), telling its signers. Evidence already given stays.
+pub fn void_open(
+    conn: &mut DbConn,
+    actor: &Actor,
+    c: &Collaboration,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let Some(open) = store::open_envelope(conn, c.id.as_str())? else {
+        return Ok(());
+    };
+    void(conn, actor, c, &open, reason, now)
+}
+
+fn void(
+    conn: &mut DbConn,
+    actor: &Actor,
+    c: &Collaboration,
+    open: &EnvelopeRow,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    if !store::end(conn, &open.id, "voided", reason, None, now)? {
+        return Ok(());
+    }
+    audit(
+        conn,
+        actor,
+        c.id.as_str(),
+        EventType::EnvelopeVoided,
+        json!({"envelope": open.id, "agreement_version": open.version, "reason": reason}),
+        now,
+    )?;
+    // A draft was never sent: nobody was asked, nobody is told.
+    if open.status == "sent" {
+        let signers = store::signers(conn, &open.id)?;
+        let orgs = everyone(&signers)?;
+        tell(
+            conn,
+            c,
+            open,
+            &orgs,
+            "envelope_voided",
+            super::notify::KIND_NOTICE,
+            None,
+            json!({"reason": reason}),
+            now,
+        )?;
+    }
+    Ok(())
+}
+
+/// The signers asked for, checked against the version's parties; or one per party by default.
+fn planned_signers(
+    v: &SigningVersion,
+    asked: Option<&[SignerInput]>,
+) -> Result<Vec<(PartyRole, OrgId, String, String)>, AppError> {
+    let default_capacity = |p: &crate::domain::agreement::data::Party| {
+        let t = p.signatory.title.trim();
+        if t.is_empty() {
+            "behörig företrädare".to_string()
+        } else {
+            t.to_string()
+        }
+    };
+    let parties: Vec<&crate::domain::agreement::data::Party> = v
+        .parties
+        .iter()
+        .filter(|p| !p.organisation.is_empty())
+        .collect();
+    let Some(asked) = asked else {
+        return Ok(parties
+            .iter()
+            .map(|p| {
+                (
+                    p.role,
+                    OrgId::from_db(p.organisation.clone()),
+                    p.name.clone(),
+                    default_capacity(p),
+                )
+            })
+            .collect());
+    };
+    let mut errs = Vec::new();
+    let mut out = Vec::new();
+    for (i, s) in asked.iter().enumerate() {
+        let Some(p) = parties
+            .iter()
+            .find(|p| p.organisation == s.organisation.trim())
+        else {
+            errs.push(FieldError::new(
+                format!("signers[{i}].organisation"),
+                crate::msg!(
+                    "signing_signer_not_party",
+                    organisation = s.organisation.trim()
+                ),
+            ));
+            continue;
+        };
+        let capacity = match &s.capacity {
+            None => default_capacity(p),
+            Some(c) => match crate::domain::text::parse_line(c, 200) {
+                Ok(c) if !c.is_empty() => c,
+                Ok(_) => {
+                    errs.push(FieldError::new(
+                        format!("signers[{i}].capacity"),
+                        crate::msg!("required.field"),
+                    ));
+                    continue;
+                }
+                Err(m) => {
+                    errs.push(FieldError::new(
+                        format!("signers[{i}].capacity"),
+                        crate::msg!("text", reason = m),
+                    ));
+                    continue;
+                }
+            },
+        };
+        out.push((
+            p.role,
+            OrgId::from_db(p.organisation.clone()),
+            p.name.clone(),
+            capacity,
+        ));
+    }
+    let missing: Vec<String> = parties
+        .iter()
+        .filter(|p| {
+            !asked
+                .iter()
+                .any(|s| s.organisation.trim() == p.organisation)
+        })
+        .map(|p| p.name.clone())
+        .collect();
+    if !missing.is_empty() {
+        errs.push(FieldError::new(
+            "signers",
+            crate::msg!(
+                "signing_party_without_signer",
+                parties = crate::domain::messages::Arg::all_of(missing)
+            ),
+        ));
+    }
+    if !errs.is_empty() {
+        return Err(AppError::Invalid(errs));
+    }
+    // Signers of one party stay next to each other, in the parties' order.
+    out.sort_by_key(|(_, org, _, _)| {
+        parties
+            .iter()
+            .position(|p| p.organisation == org.as_str())
+            .unwrap_or(usize::MAX)
+    });
+    Ok(out)
+}
+
+fn signer_rows(
+    envelope: &str,
+    order: OrderMode,
+    planned: &[(PartyRole, OrgId, String, String)],
+) -> Vec<SignerRow> {
+    let roles: Vec<PartyRole> = planned.iter().map(|(r, _, _, _)| *r).collect();
+    let groups = rules::turn_groups(order, &roles);
+    planned
+        .iter()
+        .zip(groups)
+        .enumerate()
+        .map(|(i, ((role, org, name, capacity), group))| SignerRow {
+            id: uuid::Uuid::new_v4().to_string(),
+            envelope_id: envelope.to_string(),
+            position: i32::try_from(i).unwrap_or(i32::MAX),
+            party_role: party_code(*role).to_string(),
+            organisation_id: org.to_string(),
+            organisation_name: name.clone(),
+            capacity: capacity.clone(),
+            turn_group: i32::try_from(group).unwrap_or(i32::MAX),
+            status: "pending".into(),
+            signed_at: None,
+            signed_by: None,
+        })
+        .collect()
+}
+
+/// Whether a sent envelope's signers and order already are what is asked.
+fn same_plan(
+    rows: &[SignerRow],
+    order: OrderMode,
+    env: &EnvelopeRow,
+    planned: &[(PartyRole, OrgId, String, String)],
+) -> bool {
+    env.order_mode == order.code()
+        && rows.len() == planned.len()
+        && rows
+            .iter()
+            .zip(planned)
+            .all(|(r, (_, org, _, cap))| r.organisation_id == org.as_str() && &r.capacity == cap)
+}
+
+fn send(
+    conn: &mut DbConn,
+    actor: &Actor,
+    c: &Collaboration,
+    env: &mut EnvelopeRow,
+    policy: &Policy,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let expires = now + Duration::days(policy.expiry_days);
+    store::mark_sent(conn, &env.id, now, expires)?;
+    env.status = "sent".into();
+    env.sent_at = Some(ts(now));
+    env.expires_at = ts(expires);
+    audit(
+        conn,
+        actor,
+        c.id.as_str(),
+        EventType::EnvelopeSent,
+        json!({"envelope": env.id, "agreement_version": env.version, "digest": env.digest,
+               "expires_at": utc(env.expires_at)}),
+        now,
+    )?;
+    let signers = store::signers(conn, &env.id)?;
+    let orgs = turn_orgs(&signers)?;
+    tell(
+        conn,
+        c,
+        env,
+        &orgs,
+        "signing_requested",
+        super::notify::KIND_NOTICE,
+        None,
+        json!({}),
+        now,
+    )?;
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn new_envelope(
+    conn: &mut DbConn,
+    actor: &Actor,
+    c: &Collaboration,
+    v: &SigningVersion,
+    order: OrderMode,
+    planned: &[(PartyRole, OrgId, String, String)],
+    policy: &Policy,
+    now: DateTime<Utc>,
+) -> Result<EnvelopeRow, AppError> {
+    let row = EnvelopeRow {
+        id: uuid::Uuid::new_v4().to_string(),
+        collaboration_id: c.id.as_str().to_string(),
+        seq: store::next_seq(conn, c.id.as_str())?,
+        version: v.number,
+        digest: v.digest.clone(),
+        status: "draft".into(),
+        order_mode: order.code().into(),
+        expires_at: ts(now + Duration::days(policy.expiry_days)),
+        created_at: ts(now),
+        created_by: actor.account.as_str().to_string(),
+        sent_at: None,
+        completed_at: None,
+        ended_at: None,
+        end_reason: None,
+        decline_reason: None,
+        reminders_sent: 0,
+        executed_pdf: None,
+        executed_pdf_sha256: None,
+    };
+    store::insert_envelope(conn, &row)?;
+    let signers = signer_rows(&row.id, order, planned);
+    store::insert_signers(conn, &signers)?;
+    audit(
+        conn,
+        actor,
+        c.id.as_str(),
+        EventType::EnvelopeDrafted,
+        json!({"envelope": row.id, "agreement_version": v.number, "digest": v.digest,
+               "order": order.code(), "signers": signers_json(&signers)}),
+        now,
+    )?;
+    Ok(row)
+}
+
+fn signers_json(rows: &[SignerRow]) -> Value {
+    Value::Array(
+        rows.iter()
+            .map(|s| {
+                json!({"organisation": s.organisation_id, "party": s.party_role,
+                       "capacity": s.capacity, "group": s.turn_group})
+            })
+            .collect(),
+    )
+}
+
+/// The version may get an envelope: it is the newest, and its agreement is not yet recorded.
+fn may_open(c: &Collaboration, v: &SigningVersion) -> Result<(), AppError> {
+    let number = u32::try_from(v.number).unwrap_or(0);
+    if !v.is_latest {
+        return Err(
+            Refusal::precondition(crate::msg!("signing_superseded", number = number)).into(),
+        );
+    }
+    match crate::domain::lifecycle::agreement_draft(c) {
+        Ok(a) if a == v.amendment => Ok(()),
+        Ok(_) => {
+            Err(Refusal::precondition(crate::msg!("signing_superseded", number = number)).into())
+        }
+        Err(r) => Err(r.into()),
+    }
+}
+
+/// CPUA legal drafts, edits and sends the envelope of a version. Returns the view and whether a new
+/// envelope was made (a first draft, or a resend after a change).
+#[allow(clippy::too_many_arguments)]
+pub fn prepare(
+    conn: &mut DbConn,
+    rulebooks: &RulebookSet,
+    policy: &Policy,
+    actor: &Actor,
+    id: &str,
+    number: i32,
+    input: EnvelopeInput,
+    now: DateTime<Utc>,
+) -> Result<(EnvelopeView, bool), AppError> {
+    lock(conn, id)?;
+    let c = super::collaborations::visible(conn, rulebooks, actor, id)?;
+    let v = version(conn, &c, number)?;
+    let cpuas: BTreeSet<OrgId> = v
+        .parties
+        .iter()
+        .filter(|p| p.role == PartyRole::Cpua && !p.organisation.is_empty())
+        .map(|p| OrgId::from_db(p.organisation.clone()))
+        .collect();
+    authz::may_prepare_envelope(actor, &cpuas)?;
+    let order = match input.order.as_deref() {
+        None => None,
+        Some(s) => Some(OrderMode::parse(s.trim()).ok_or_else(|| {
+            AppError::invalid(
+                "order",
+                crate::msg!(
+                    "signing_order_unknown",
+                    order = s.trim(),
+                    allowed = crate::domain::messages::Arg::any_of(
+                        OrderMode::ALL.iter().map(|o| o.code())
+                    )
+                ),
+            )
+        })?),
+    };
+    let planned = planned_signers(&v, input.signers.as_deref())?;
+    may_open(&c, &v)?;
+    if let Some(latest) = store::latest_envelope(conn, c.id.as_str(), number)? {
+        if status_of(&latest)? == EnvelopeStatus::Completed {
+            return Err(Refusal::precondition(crate::msg!(
+                "signing_completed",
+                number = u32::try_from(number).unwrap_or(0)
+            ))
+            .into());
+        }
+    }
+    let open = store::open_envelope(conn, c.id.as_str())?;
+    let (mut env, created) = match open {
+        Some(o) if o.version != number => {
+            void(conn, actor, &c, &o, END_SUPERSEDED, now)?;
+            let order = order.unwrap_or_default();
+            (
+                new_envelope(conn, actor, &c, &v, order, &planned, policy, now)?,
+                true,
+            )
+        }
+        Some(mut o) if o.status == "draft" => {
+            let order = order
+                .or_else(|| OrderMode::parse(&o.order_mode))
+                .unwrap_or_default();
+            let rows = store::signers(conn, &o.id)?;
+            if !same_plan(&rows, order, &o, &planned) {
+                store::set_order(conn, &o.id, order.code())?;
+                o.order_mode = order.code().into();
+                store::delete_signers(conn, &o.id)?;
+                let signers = signer_rows(&o.id, order, &planned);
+                store::insert_signers(conn, &signers)?;
+                audit(
+                    conn,
+                    actor,
+                    c.id.as_str(),
+                    EventType::EnvelopeDrafted,
+                    json!({"envelope": o.id, "agreement_version": o.version, "digest": o.digest,
+                           "order": order.code(), "signers": signers_json(&signers)}),
+                    now,
+                )?;
+            }
+            (o, false)
+        }
+        Some(o) => {
+            // Sent: a change voids it and sends a new one; no change leaves it as it is.
+            let order = order
+                .or_else(|| OrderMode::parse(&o.order_mode))
+                .unwrap_or_default();
+            let rows = store::signers(conn, &o.id)?;
+            let changed = (input.signers.is_some() || input.order.is_some())
+                && !same_plan(&rows, order, &o, &planned);
+            if changed {
+                void(conn, actor, &c, &o, END_SIGNERS_CHANGED, now)?;
+                let mut n = new_envelope(conn, actor, &c, &v, order, &planned, policy, now)?;
+                send(conn, actor, &c, &mut n, policy, now)?;
+                return Ok((view_of(conn, actor, &c, n, Lang::default())?, true));
+            }
+            (o, false)
+        }
+        None => {
+            let order = order.unwrap_or_default();
+            (
+                new_envelope(conn, actor, &c, &v, order, &planned, policy, now)?,
+                true,
+            )
+        }
+    };
+    if input.send && env.status == "draft" {
+        send(conn, actor, &c, &mut env, policy, now)?;
+    }
+    Ok((view_of(conn, actor, &c, env, Lang::default())?, created))
+}
+
+/// The newest envelope of a version, as the actor sees it.
+pub fn get(
+    conn: &mut DbConn,
+    rulebooks: &RulebookSet,
+    actor: &Actor,
+    id: &str,
+    number: i32,
+    lang: Lang,
+) -> Result<EnvelopeView, AppError> {
+    let c = super::collaborations::visible(conn, rulebooks, actor, id)?;
+    version(conn, &c, number)?;
+    let env = store::latest_envelope(conn, c.id.as_str(), number)?
+        .ok_or_else(|| AppError::NotFound(crate::msg!("thing.envelope")))?;
+    view_of(conn, actor, &c, env, lang)
+}
+
+/// The signer slot the actor fills: a pending slot of the actor's organisation whose party the
+/// actor's role signs for. A person signs one slot of an envelope.
+fn slot_of<'a>(actor: &Actor, signers: &'a [SignerRow]) -> Result<Option<&'a SignerRow>, AppError> {
+    let mut mine = Vec::new();
+    for s in signers {
+        if authz::may_sign_for(
+            actor,
+            &OrgId::from_db(s.organisation_id.clone()),
+            party_of(&s.party_role)?,
+        ) {
+            mine.push(s);
+        }
+    }
+    if mine.is_empty() {
+        return Err(AppError::Forbidden(crate::msg!("forbidden.signer")));
+    }
+    if mine
+        .iter()
+        .any(|s| s.signed_by.as_deref() == Some(actor.account.as_str()))
+    {
+        return Ok(None);
+    }
+    Ok(mine.into_iter().find(|s| s.status == "pending"))
+}
+
+fn agreement_name(c: &Collaboration) -> String {
+    format!("{} ({})", c.reference, c.title)
+}
+
+fn consent_for(
+    c: &Collaboration,
+    env: &EnvelopeRow,
+    signer: &SignerRow,
+    person: &str,
+    lang: Lang,
+) -> ConsentView {
+    let text = consent::text(
+        lang,
+        &consent::ConsentFacts {
+            signer: person,
+            capacity: &signer.capacity,
+            party: &signer.organisation_name,
+            agreement: &agreement_name(c),
+            version: u32::try_from(env.version).unwrap_or(0),
+            digest: &env.digest,
+        },
+    );
+    ConsentView {
+        version: consent::CURRENT.to_string(),
+        language: lang.code().to_string(),
+        sha256: consent::sha256(&text),
+        text,
+    }
+}
+
+/// A party signs by the built-in method (issue 14, "Signing").
+#[allow(clippy::too_many_arguments)]
+pub fn sign(
+    conn: &mut DbConn,
+    rulebooks: &RulebookSet,
+    policy: &Policy,
+    actor: &Actor,
+    req: &RequestFacts,
+    id: &str,
+    number: i32,
+    input: SignatureInput,
+    now: DateTime<Utc>,
+) -> Result<EnvelopeView, AppError> {
+    let mut errs = Vec::new();
+    let digest = input.digest.trim().to_ascii_lowercase();
+    if digest.len() != 64 || !digest.bytes().all(|b| b.is_ascii_hexdigit()) {
+        errs.push(FieldError::new(
+            "digest",
+            crate::msg!("signing_digest_format"),
+        ));
+    }
+    if input.typed_name.trim().is_empty() {
+        errs.push(FieldError::new("typed_name", crate::msg!("required.field")));
+    }
+    if input.consent_text_version.trim().is_empty() {
+        errs.push(FieldError::new(
+            "consent_text_version",
+            crate::msg!("required.field"),
+        ));
+    }
+    if !errs.is_empty() {
+        return Err(AppError::Invalid(errs));
+    }
+    lock(conn, id)?;
+    let c = super::collaborations::visible(conn, rulebooks, actor, id)?;
+    version(conn, &c, number)?;
+    let env = store::latest_envelope(conn, c.id.as_str(), number)?
+        .ok_or_else(|| AppError::NotFound(crate::msg!("thing.envelope")))?;
+    let signers = store::signers(conn, &env.id)?;
+    let Some(slot) = slot_of(actor, &signers)? else {
+        return Err(Refusal::precondition(crate::msg!("signing_already_signed")).into());
+    };
+    let slot = slot.clone();
+    let account = identity::account_by_id(conn, &actor.account)?
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("the signing account is gone")))?;
+    let session = match &req.credential_hash {
+        Some(h) => identity::live_session(conn, h, now)?.map(|(s, _, _)| s),
+        None => None,
+    };
+    let latest = super::agreements::latest_number(conn, &c)?;
+    let turn: Vec<&SignerRow> = in_turn(&signers);
+    let current = rules::current_group(signers.iter().map(|s| {
+        (
+            u32::try_from(s.turn_group).unwrap_or(0),
+            s.status != "pending",
+        )
+    }));
+    let mut waiting: Vec<String> = turn.iter().map(|s| s.organisation_name.clone()).collect();
+    waiting.dedup();
+    let status = status_of(&env)?;
+    let auth_time = session.as_ref().and_then(|s| s.auth_time).map(utc);
+    let attempt = SignAttempt {
+        now,
+        version: u32::try_from(number).unwrap_or(0),
+        status,
+        expires_at: utc(env.expires_at),
+        newer_version: latest.is_some_and(|l| l > number),
+        envelope_digest: &env.digest,
+        shown_digest: &digest,
+        signer_group: u32::try_from(slot.turn_group).unwrap_or(0),
+        current_group: current,
+        waiting_for: waiting,
+        consent_version: input.consent_text_version.trim(),
+        typed_name: &input.typed_name,
+        person_name: &account.display_name,
+        auth_time,
+        fresh_login_minutes: policy.fresh_login_minutes,
+    };
+    rules::check_signature(&attempt)?;
+    let consent = consent_for(&c, &env, &slot, &account.display_name, req.lang);
+    let evidence = EvidenceRow {
+        id: uuid::Uuid::new_v4().to_string(),
+        envelope_id: env.id.clone(),
+        signer_id: slot.id.clone(),
+        collaboration_id: c.id.as_str().to_string(),
+        version: number,
+        method: METHOD_BUILTIN.into(),
+        level: LEVEL_SIMPLE.into(),
+        provider: session
+            .as_ref()
+            .and_then(|s| s.provider.clone())
+            .unwrap_or_else(|| "local".into()),
+        subject: account
+            .subject
+            .clone()
+            .unwrap_or_else(|| account.username.clone()),
+        auth_time: auth_time.map(ts),
+        acr: session.as_ref().and_then(|s| s.acr.clone()),
+        amr: session.as_ref().and_then(|s| s.amr.clone()),
+        account_id: account.id.clone(),
+        name: account.display_name.clone(),
+        email: account.email.clone(),
+        organisation_id: slot.organisation_id.clone(),
+        organisation_name: slot.organisation_name.clone(),
+        capacity: slot.capacity.clone(),
+        typed_name: input.typed_name.trim().to_string(),
+        consent_version: consent.version.clone(),
+        consent_language: consent.language.clone(),
+        consent_sha256: consent.sha256.clone(),
+        digest: env.digest.clone(),
+        server_time: ts(now),
+        client_ip: req.client_ip.clone(),
+        user_agent: req.user_agent.clone(),
+    };
+    store::insert_evidence(conn, &evidence)?;
+    if !store::mark_signer(conn, &slot.id, "signed", actor.account.as_str(), now)? {
+        return Err(AppError::RaceLost(crate::msg!("race_lost.collaboration")));
+    }
+    audit(
+        conn,
+        actor,
+        c.id.as_str(),
+        EventType::SignatureRecorded,
+        serde_json::to_value(evidence_view(&evidence))
+            .map(|mut v| {
+                if let Some(o) = v.as_object_mut() {
+                    o.insert("envelope".into(), json!(env.id));
+                    o.insert("agreement_version".into(), json!(number));
+                    o.insert("signer".into(), json!(slot.id));
+                }
+                v
+            })
+            .map_err(|e| AppError::Internal(e.into()))?,
+        now,
+    )?;
+    let after = store::signers(conn, &env.id)?;
+    if after.iter().all(|s| s.status == "signed") {
+        store::complete(conn, &env.id, now)?;
+        audit(
+            conn,
+            actor,
+            c.id.as_str(),
+            EventType::EnvelopeCompleted,
+            json!({"envelope": env.id, "agreement_version": number, "digest": env.digest}),
+            now,
+        )?;
+        let orgs = everyone(&after)?;
+        tell(
+            conn,
+            &c,
+            &env,
+            &orgs,
+            "envelope_completed",
+            super::notify::KIND_NOTICE,
+            None,
+            json!({}),
+            now,
+        )?;
+    } else {
+        let before: BTreeSet<&str> = turn.iter().map(|s| s.id.as_str()).collect();
+        let next = in_turn(&after);
+        // A new turn opened: its signers are asked now.
+        if next.iter().all(|s| !before.contains(s.id.as_str())) {
+            let orgs = turn_orgs(&after)?;
+            tell(
+                conn,
+                &c,
+                &env,
+                &orgs,
+                "signing_requested",
+                super::notify::KIND_NOTICE,
+                None,
+                json!({}),
+                now,
+            )?;
+        }
+    }
+    let env = store::envelope(conn, &env.id)?
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("the envelope vanished")))?;
+    view_of(conn, actor, &c, env, req.lang)
+}
+
+/// A party declines with a reason: the envelope ends and everyone is told; negotiation resumes on a
+/// new version.
+#[allow(clippy::too_many_arguments)]
+pub fn decline(
+    conn: &mut DbConn,
+    rulebooks: &RulebookSet,
+    actor: &Actor,
+    id: &str,
+    number: i32,
+    input: DeclineInput,
+    lang: Lang,
+    now: DateTime<Utc>,
+) -> Result<EnvelopeView, AppError> {
+    let reason = crate::domain::text::parse_text(&input.reason, 5_000)
+        .map_err(|m| AppError::invalid("reason", crate::msg!("text", reason = m)))?;
+    if reason.trim().is_empty() {
+        return Err(AppError::invalid("reason", crate::msg!("required.field")));
+    }
+    lock(conn, id)?;
+    let c = super::collaborations::visible(conn, rulebooks, actor, id)?;
+    version(conn, &c, number)?;
+    let env = store::latest_envelope(conn, c.id.as_str(), number)?
+        .ok_or_else(|| AppError::NotFound(crate::msg!("thing.envelope")))?;
+    let signers = store::signers(conn, &env.id)?;
+    let Some(slot) = slot_of(actor, &signers)? else {
+        return Err(Refusal::precondition(crate::msg!("signing_already_signed")).into());
+    };
+    let slot = slot.clone();
+    match status_of(&env)? {
+        EnvelopeStatus::Sent => {}
+        other => {
+            return Err(Refusal::precondition(crate::msg!(
+                "signing_not_open",
+                status = other.code()
+            ))
+            .into())
+        }
+    }
+    store::mark_signer(conn, &slot.id, "declined", actor.account.as_str(), now)?;
+    store::end(conn, &env.id, "declined", "declined", Some(&reason), now)?;
+    audit(
+        conn,
+        actor,
+        c.id.as_str(),
+        EventType::EnvelopeDeclined,
+        json!({"envelope": env.id, "agreement_version": number, "signer": slot.id,
+               "organisation": slot.organisation_id, "reason": reason}),
+        now,
+    )?;
+    let orgs = everyone(&signers)?;
+    tell(
+        conn,
+        &c,
+        &env,
+        &orgs,
+        "envelope_declined",
+        super::notify::KIND_NOTICE,
+        None,
+        json!({"organisation_name": slot.organisation_name, "reason": reason}),
+        now,
+    )?;
+    let env = store::envelope(conn, &env.id)?
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("the envelope vanished")))?;
+    view_of(conn, actor, &c, env, lang)
+}
+
+/// The sealed executed agreement of a version: refused until the envelope is completed, and until
+/// the seal is written ("never served before its seal is written").
+pub fn executed_pdf(
+    conn: &mut DbConn,
+    rulebooks: &RulebookSet,
+    actor: &Actor,
+    id: &str,
+    number: i32,
+) -> Result<(Vec<u8>, String), AppError> {
+    let c = super::collaborations::visible(conn, rulebooks, actor, id)?;
+    let v = version(conn, &c, number)?;
+    let env = store::latest_envelope(conn, c.id.as_str(), number)?;
+    let n = u32::try_from(number).unwrap_or(0);
+    match env {
+        Some(e) if status_of(&e)? == EnvelopeStatus::Completed && e.digest == v.digest => {
+            match (e.executed_pdf, e.executed_pdf_sha256) {
+                (Some(pdf), Some(sha)) => Ok((pdf, sha)),
+                _ => Err(
+                    Refusal::precondition(crate::msg!("executed_pdf_sealing", number = n)).into(),
+                ),
+            }
+        }
+        _ => Err(
+            Refusal::precondition(crate::msg!("agreement_not_executed", number = n))
+                .missing(["envelope.completed"])
+                .into(),
+        ),
+    }
+}
+
+fn evidence_view(e: &EvidenceRow) -> EvidenceView {
+    EvidenceView {
+        method: e.method.clone(),
+        level: e.level.clone(),
+        provider: e.provider.clone(),
+        subject: e.subject.clone(),
+        auth_time: e.auth_time.map(utc),
+        acr: e.acr.clone(),
+        amr: e.amr.clone(),
+        name: e.name.clone(),
+        email: e.email.clone(),
+        organisation_name: e.organisation_name.clone(),
+        capacity: e.capacity.clone(),
+        consent_version: e.consent_version.clone(),
+        consent_language: e.consent_language.clone(),
+        consent_sha256: e.consent_sha256.clone(),
+        digest: e.digest.clone(),
+        server_time: utc(e.server_time),
+        client_ip: e.client_ip.clone(),
+        user_agent: e.user_agent.clone(),
+    }
+}
+
+fn view_of(
+    conn: &mut DbConn,
+    actor: &Actor,
+    c: &Collaboration,
+    env: EnvelopeRow,
+    lang: Lang,
+) -> Result<EnvelopeView, AppError> {
+    let signers = store::signers(conn, &env.id)?;
+    let evidence = store::evidence(conn, &env.id)?;
+    let open = env.status == "sent";
+    let turn: Vec<String> = if open {
+        in_turn(&signers).iter().map(|s| s.id.clone()).collect()
+    } else {
+        vec![]
+    };
+    let consent = if open {
+        match slot_of(actor, &signers) {
+            Ok(Some(s)) if turn.contains(&s.id) => Some(consent_for(c, &env, s, &actor.name, lang)),
+            _ => None,
+        }
+    } else {
+        None
+    };
+    Ok(EnvelopeView {
+        executed_pdf_url: format!(
+            "/api/v1/collaborations/{}/agreements/{}/executed.pdf",
+            c.id.as_str(),
+            env.version
+        ),
+        id: env.id.clone(),
+        collaboration_id: env.collaboration_id.clone(),
+        version: env.version,
+        digest: env.digest.clone(),
+        status: env.status.clone(),
+        order: env.order_mode.clone(),
+        created_at: utc(env.created_at),
+        sent_at: env.sent_at.map(utc),
+        expires_at: utc(env.expires_at),
+        completed_at: env.completed_at.map(utc),
+        ended_at: env.ended_at.map(utc),
+        end_reason: env.end_reason.clone(),
+        decline_reason: env.decline_reason.clone(),
+        reminders_sent: env.reminders_sent,
+        signers: signers
+            .iter()
+            .map(|s| SignerView {
+                id: s.id.clone(),
+                position: s.position,
+                party: s.party_role.clone(),
+                organisation: s.organisation_id.clone(),
+                organisation_name: s.organisation_name.clone(),
+                capacity: s.capacity.clone(),
+                group: s.turn_group,
+                status: s.status.clone(),
+                signed_at: s.signed_at.map(utc),
+                evidence: evidence
+                    .iter()
+                    .find(|e| e.signer_id == s.id)
+                    .map(evidence_view),
+            })
+            .collect(),
+        turn,
+        consent,
+        executed_pdf_sha256: env.executed_pdf_sha256.clone(),
+    })
+}
+
+/// Days between reminders, and how many at most (issue 14, "Reminders").
+pub const REMINDER_EVERY_DAYS: i64 = 5;
+pub const REMINDERS_AT_MOST: i32 = 5;
+
+/// How many reminders are due after `elapsed` since sending: one after 5 days, then every 5, at most 5.
+pub fn reminders_due(elapsed: Duration) -> i32 {
+    let n = elapsed.num_days() / REMINDER_EVERY_DAYS;
+    i32::try_from(n.clamp(0, i64::from(REMINDERS_AT_MOST))).unwrap_or(REMINDERS_AT_MOST)
+}
+
+/// The scheduler's work on one sent envelope: expire it when past its expiry (everyone told), else
+/// write the reminders due to those whose turn it is. Returns how many rows it wrote.
+pub fn tick(
+    conn: &mut DbConn,
+    rulebooks: &RulebookSet,
+    envelope: &str,
+    now: DateTime<Utc>,
+) -> Result<usize, AppError> {
+    let Some(env) = store::envelope(conn, envelope)? else {
+        return Ok(0);
+    };
+    lock(conn, &env.collaboration_id)?;
+    let Some(env) = store::envelope(conn, envelope)? else {
+        return Ok(0);
+    };
+    if env.status != "sent" {
+        return Ok(0);
+    }
+    let Some(cid) = CollaborationId::parse(&env.collaboration_id) else {
+        return Ok(0);
+    };
+    let Some((c, _)) = repo::load_collaboration(conn, rulebooks, &cid)? else {
+        return Ok(0);
+    };
+    let signers = store::signers(conn, &env.id)?;
+    let system = super::audit::system_actor();
+    if now >= utc(env.expires_at) {
+        store::end(conn, &env.id, "expired", "expired", None, now)?;
+        audit(
+            conn,
+            &system,
+            c.id.as_str(),
+            EventType::EnvelopeExpired,
+            json!({"envelope": env.id, "agreement_version": env.version,
+                   "expires_at": utc(env.expires_at)}),
+            now,
+        )?;
+        let orgs = everyone(&signers)?;
+        return tell(
+            conn,
+            &c,
+            &env,
+            &orgs,
+            "envelope_expired",
+            super::notify::KIND_NOTICE,
+            None,
+            json!({}),
+            now,
+        );
+    }
+    let sent = env.sent_at.map(utc).unwrap_or(now);
+    let due = reminders_due(now - sent);
+    if due <= env.reminders_sent {
+        return Ok(0);
+    }
+    store::set_reminders(conn, &env.id, due)?;
+    let orgs = turn_orgs(&signers)?;
+    tell(
+        conn,
+        &c,
+        &env,
+        &orgs,
+        "signing_reminder",
+        super::notify::KIND_DEADLINE,
+        Some(&format!("signing_reminder:{}:{due}", env.id)),
+        json!({"reminder": due}),
+        now,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reminders_come_after_five_days_then_every_five_at_most_five() {
+        let d = Duration::days;
+        assert_eq!(reminders_due(d(4)), 0);
+        assert_eq!(reminders_due(d(5)), 1);
+        assert_eq!(reminders_due(d(9)), 1);
+        assert_eq!(reminders_due(d(10)), 2);
+        assert_eq!(reminders_due(d(25)), 5);
+        assert_eq!(reminders_due(d(29)), 5);
+        assert_eq!(reminders_due(d(400)), 5);
+        assert_eq!(reminders_due(-d(1)), 0);
+    }
+}

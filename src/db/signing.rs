@@ -1,0 +1,272 @@
+//! Signing envelopes, their signers and the append-only evidence (issue 14): rows in, rows out. The
+//! rules live in `domain::signing` and `app::signing`.
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::prelude::*;
+
+use super::repo::{ts, QResult};
+use super::schema::{signing_envelopes as env, signing_evidence as ev, signing_signers as sg};
+use super::DbConn;
+
+/// One envelope (kuvert) of one agreement version.
+#[derive(Debug, Clone, Queryable, Insertable, Selectable)]
+#[diesel(table_name = env)]
+pub struct EnvelopeRow {
+    pub id: String,
+    pub collaboration_id: String,
+    /// 1, 2, … per collaboration, in the order the envelopes were drawn.
+    pub seq: i32,
+    pub version: i32,
+    pub digest: String,
+    pub status: String,
+    pub order_mode: String,
+    pub expires_at: NaiveDateTime,
+    pub created_at: NaiveDateTime,
+    pub created_by: String,
+    pub sent_at: Option<NaiveDateTime>,
+    pub completed_at: Option<NaiveDateTime>,
+    pub ended_at: Option<NaiveDateTime>,
+    pub end_reason: Option<String>,
+    pub decline_reason: Option<String>,
+    pub reminders_sent: i32,
+    pub executed_pdf: Option<Vec<u8>>,
+    pub executed_pdf_sha256: Option<String>,
+}
+
+/// One signer slot: a party's signatory, in a turn group.
+#[derive(Debug, Clone, Queryable, Insertable, Selectable)]
+#[diesel(table_name = sg)]
+pub struct SignerRow {
+    pub id: String,
+    pub envelope_id: String,
+    pub position: i32,
+    pub party_role: String,
+    pub organisation_id: String,
+    pub organisation_name: String,
+    pub capacity: String,
+    pub turn_group: i32,
+    pub status: String,
+    pub signed_at: Option<NaiveDateTime>,
+    pub signed_by: Option<String>,
+}
+
+/// The evidence of one signature, never changed once written.
+#[derive(Debug, Clone, Queryable, Insertable, Selectable)]
+#[diesel(table_name = ev)]
+pub struct EvidenceRow {
+    pub id: String,
+    pub envelope_id: String,
+    pub signer_id: String,
+    pub collaboration_id: String,
+    pub version: i32,
+    pub method: String,
+    pub level: String,
+    pub provider: String,
+    pub subject: String,
+    pub auth_time: Option<NaiveDateTime>,
+    pub acr: Option<String>,
+    pub amr: Option<String>,
+    pub account_id: String,
+    pub name: String,
+    pub email: String,
+    pub organisation_id: String,
+    pub organisation_name: String,
+    pub capacity: String,
+    pub typed_name: String,
+    pub consent_version: String,
+    pub consent_language: String,
+    pub consent_sha256: String,
+    pub digest: String,
+    pub server_time: NaiveDateTime,
+    pub client_ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+/// The next envelope number of a collaboration (the caller holds the collaboration's lock).
+pub fn next_seq(conn: &mut DbConn, collaboration: &str) -> QResult<i32> {
+    let last: Option<i32> = env::table
+        .filter(env::collaboration_id.eq(collaboration))
+        .select(diesel::dsl::max(env::seq))
+        .first(conn)?;
+    Ok(last.unwrap_or(0) + 1)
+}
+
+pub fn insert_envelope(conn: &mut DbConn, row: &EnvelopeRow) -> QResult<()> {
+    diesel::insert_into(env::table).values(row).execute(conn)?;
+    Ok(())
+}
+
+pub fn insert_signers(conn: &mut DbConn, rows: &[SignerRow]) -> QResult<()> {
+    for r in rows {
+        diesel::insert_into(sg::table).values(r).execute(conn)?;
+    }
+    Ok(())
+}
+
+/// The signers of a draft are replaced as a whole while it is a draft.
+pub fn delete_signers(conn: &mut DbConn, envelope: &str) -> QResult<()> {
+    diesel::delete(sg::table.filter(sg::envelope_id.eq(envelope))).execute(conn)?;
+    Ok(())
+}
+
+pub fn insert_evidence(conn: &mut DbConn, row: &EvidenceRow) -> QResult<()> {
+    diesel::insert_into(ev::table).values(row).execute(conn)?;
+    Ok(())
+}
+
+/// The collaboration's open envelope (draft or sent), if any.
+pub fn open_envelope(conn: &mut DbConn, collaboration: &str) -> QResult<Option<EnvelopeRow>> {
+    env::table
+        .filter(env::collaboration_id.eq(collaboration))
+        .filter(env::status.eq_any(["draft", "sent"]))
+        .select(EnvelopeRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// The newest envelope of one version, whatever its status.
+pub fn latest_envelope(
+    conn: &mut DbConn,
+    collaboration: &str,
+    version: i32,
+) -> QResult<Option<EnvelopeRow>> {
+    env::table
+        .filter(env::collaboration_id.eq(collaboration))
+        .filter(env::version.eq(version))
+        .order(env::seq.desc())
+        .select(EnvelopeRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Every envelope of one version, oldest first (the history: voided, declined, expired ones stay).
+pub fn envelopes_of_version(
+    conn: &mut DbConn,
+    collaboration: &str,
+    version: i32,
+) -> QResult<Vec<EnvelopeRow>> {
+    env::table
+        .filter(env::collaboration_id.eq(collaboration))
+        .filter(env::version.eq(version))
+        .order(env::seq.asc())
+        .select(EnvelopeRow::as_select())
+        .load(conn)
+}
+
+pub fn envelope(conn: &mut DbConn, id: &str) -> QResult<Option<EnvelopeRow>> {
+    env::table
+        .find(id)
+        .select(EnvelopeRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn signers(conn: &mut DbConn, envelope: &str) -> QResult<Vec<SignerRow>> {
+    sg::table
+        .filter(sg::envelope_id.eq(envelope))
+        .order(sg::position.asc())
+        .select(SignerRow::as_select())
+        .load(conn)
+}
+
+pub fn evidence(conn: &mut DbConn, envelope: &str) -> QResult<Vec<EvidenceRow>> {
+    ev::table
+        .filter(ev::envelope_id.eq(envelope))
+        .order((ev::server_time.asc(), ev::id.asc()))
+        .select(EvidenceRow::as_select())
+        .load(conn)
+}
+
+/// Sent envelopes, for the scheduler (expiry and reminders), by expiry.
+pub fn sent_envelopes(conn: &mut DbConn) -> QResult<Vec<(String, String)>> {
+    env::table
+        .filter(env::status.eq("sent"))
+        .order((env::expires_at.asc(), env::id.asc()))
+        .select((env::id, env::collaboration_id))
+        .load(conn)
+}
+
+/// A draft's order mode changes.
+pub fn set_order(conn: &mut DbConn, id: &str, order: &str) -> QResult<()> {
+    diesel::update(env::table.find(id))
+        .set(env::order_mode.eq(order))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// A draft is sent: its clock to expiry starts now.
+pub fn mark_sent(
+    conn: &mut DbConn,
+    id: &str,
+    now: DateTime<Utc>,
+    expires: DateTime<Utc>,
+) -> QResult<()> {
+    diesel::update(env::table.find(id))
+        .set((
+            env::status.eq("sent"),
+            env::sent_at.eq(Some(ts(now))),
+            env::expires_at.eq(ts(expires)),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// An open envelope ends: declined, expired or voided, with why. Only an open envelope changes;
+/// returns whether it did.
+pub fn end(
+    conn: &mut DbConn,
+    id: &str,
+    status: &str,
+    reason: &str,
+    decline_reason: Option<&str>,
+    now: DateTime<Utc>,
+) -> QResult<bool> {
+    let n = diesel::update(
+        env::table
+            .find(id)
+            .filter(env::status.eq_any(["draft", "sent"])),
+    )
+    .set((
+        env::status.eq(status),
+        env::ended_at.eq(Some(ts(now))),
+        env::end_reason.eq(Some(reason)),
+        env::decline_reason.eq(decline_reason),
+    ))
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
+pub fn complete(conn: &mut DbConn, id: &str, now: DateTime<Utc>) -> QResult<()> {
+    diesel::update(env::table.find(id).filter(env::status.eq("sent")))
+        .set((
+            env::status.eq("completed"),
+            env::completed_at.eq(Some(ts(now))),
+            env::ended_at.eq(Some(ts(now))),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// One signer slot signed (or declined). Only a pending slot changes; returns whether it did.
+pub fn mark_signer(
+    conn: &mut DbConn,
+    signer: &str,
+    status: &str,
+    by: &str,
+    now: DateTime<Utc>,
+) -> QResult<bool> {
+    let n = diesel::update(sg::table.find(signer).filter(sg::status.eq("pending")))
+        .set((
+            sg::status.eq(status),
+            sg::signed_at.eq(Some(ts(now))),
+            sg::signed_by.eq(Some(by)),
+        ))
+        .execute(conn)?;
+    Ok(n == 1)
+}
+
+pub fn set_reminders(conn: &mut DbConn, id: &str, n: i32) -> QResult<()> {
+    diesel::update(env::table.find(id))
+        .set(env::reminders_sent.eq(n))
+        .execute(conn)?;
+    Ok(())
+}

@@ -1,0 +1,252 @@
+//! Signing the agreement (issue 14): the envelope of a version, its signatures, a decline, and the
+//! executed PDF. Thin edges: parse, call one command or query of `app::signing`, map the answer.
+use actix_web::http::header;
+use actix_web::{web, HttpMessage, HttpRequest, HttpResponse};
+use std::net::IpAddr;
+
+use super::extract::{Authenticated, JsonBody};
+use super::{blocking, AppState};
+use crate::app::auth::CredentialHash;
+use crate::app::signing::{
+    self, DeclineInput, EnvelopeInput, EnvelopeView, Policy, RequestFacts, SignatureInput,
+};
+use crate::app::AppError;
+
+type Data = web::Data<AppState>;
+
+fn policy(state: &AppState) -> Policy {
+    Policy {
+        expiry_days: state.settings.signing.expiry_days,
+        fresh_login_minutes: state.settings.signing.fresh_login_minutes,
+    }
+}
+
+fn number(n: &str) -> Result<i32, AppError> {
+    n.parse()
+        .ok()
+        .filter(|n| *n > 0)
+        .ok_or_else(|| AppError::NotFound(crate::msg!("thing.agreement_version")))
+}
+
+/// The client's address: the socket's peer, or, when that peer is a trusted proxy
+/// (`server.trusted_proxies`), the nearest address in `X-Forwarded-For` that is not one.
+pub fn client_ip(req: &HttpRequest, trusted: &[String]) -> Option<String> {
+    let peer = req.peer_addr().map(|a| a.ip())?;
+    let trusted: Vec<IpAddr> = trusted.iter().filter_map(|t| t.parse().ok()).collect();
+    if !trusted.contains(&peer) {
+        return Some(peer.to_string());
+    }
+    let forwarded = req
+        .headers()
+        .get_all("x-forwarded-for")
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .collect::<Vec<_>>();
+    for hop in forwarded.iter().rev() {
+        match hop.parse::<IpAddr>() {
+            Ok(ip) if trusted.contains(&ip) => continue,
+            Ok(ip) => return Some(ip.to_string()),
+            // A hop that is no address: believe nothing further left of it.
+            Err(_) => break,
+        }
+    }
+    Some(peer.to_string())
+}
+
+fn facts(req: &HttpRequest, state: &AppState) -> RequestFacts {
+    RequestFacts {
+        credential_hash: req
+            .extensions()
+            .get::<CredentialHash>()
+            .map(|h| h.0.clone()),
+        client_ip: client_ip(req, &state.settings.server.trusted_proxies),
+        user_agent: req
+            .headers()
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(|s| s.chars().take(500).collect()),
+        lang: super::problem::request_lang(req),
+    }
+}
+
+/// CPUA legal drafts the signing envelope of a version (its signers default to one signatory per
+/// party; two for one organisation sign jointly), edits it while it is a draft, and sends it. A change
+/// after sending voids the sent envelope and sends a new one.
+#[utoipa::path(post, path = "/api/v1/collaborations/{id}/agreements/{number}/envelope", tag = "signing",
+    params(("id" = String, Path, description = "collaboration id"),
+           ("number" = i32, Path, description = "agreement version number")),
+    request_body(content = EnvelopeInput, example = json!({"send": true, "order": "default"})),
+    responses((status = 201, body = EnvelopeView, description = "A new envelope (a first draft, or a resend after a change)"),
+              (status = 200, body = EnvelopeView, description = "The open envelope, changed or sent"),
+              (status = 403, description = "Only the legal team of a CPUA that is a party prepares the envelope"),
+              (status = 409, description = "The version is superseded, already executed, or the agreement is recorded"),
+              (status = 422, description = "An unknown order, a signer who is no party, or a party without a signer")))]
+pub async fn prepare_envelope(
+    state: Data,
+    path: web::Path<(String, String)>,
+    who: Authenticated,
+    body: JsonBody<EnvelopeInput>,
+) -> Result<HttpResponse, AppError> {
+    let (id, n) = path.into_inner();
+    let number = number(&n)?;
+    let (view, created) = blocking(move || {
+        let now = state.svc.clock.now();
+        let policy = policy(&state);
+        state.svc.write(|c| {
+            signing::prepare(
+                c,
+                &state.svc.rulebooks,
+                &policy,
+                &who.0,
+                &id,
+                number,
+                body.0,
+                now,
+            )
+        })
+    })
+    .await?;
+    Ok(if created {
+        HttpResponse::Created().json(view)
+    } else {
+        HttpResponse::Ok().json(view)
+    })
+}
+
+/// The newest envelope of a version: status, digest, signers with their evidence, whose turn it is,
+/// and for a signer in turn the consent text to agree to.
+#[utoipa::path(get, path = "/api/v1/collaborations/{id}/agreements/{number}/envelope", tag = "signing",
+    params(("id" = String, Path, description = "collaboration id"),
+           ("number" = i32, Path, description = "agreement version number")),
+    responses((status = 200, body = EnvelopeView),
+              (status = 404, description = "No such collaboration or version, or no envelope yet")))]
+pub async fn get_envelope(
+    state: Data,
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    who: Authenticated,
+) -> Result<HttpResponse, AppError> {
+    let (id, n) = path.into_inner();
+    let number = number(&n)?;
+    let lang = super::problem::request_lang(&req);
+    let view = blocking(move || {
+        state
+            .svc
+            .read(|c| signing::get(c, &state.svc.rulebooks, &who.0, &id, number, lang))
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+/// A party signs by the built-in method (a simple electronic signature): the digest shown, the
+/// consent text version agreed to and the typed full name, after a fresh sign-in. Refused, naming the
+/// rule, unless the digest is the envelope's, the envelope is sent and unexpired, it is the signer's
+/// turn, no newer version exists, the login is fresh, the consent text current and the name the
+/// person's. The last signature completes the envelope.
+#[utoipa::path(post, path = "/api/v1/collaborations/{id}/agreements/{number}/envelope/signatures", tag = "signing",
+    params(("id" = String, Path, description = "collaboration id"),
+           ("number" = i32, Path, description = "agreement version number")),
+    request_body(content = SignatureInput, example = json!({"digest": "…", "consent_text_version": "2026-12-1", "typed_name": "Karin Företagsson"})),
+    responses((status = 200, body = EnvelopeView, description = "The signature is recorded"),
+              (status = 403, description = "The caller signs for no party of this envelope"),
+              (status = 409, description = "Not open, expired, superseded, another digest, not the caller's turn, already signed, or no fresh sign-in"),
+              (status = 422, description = "A malformed digest, a name that is not the caller's, or an outdated consent text")))]
+pub async fn sign_envelope(
+    state: Data,
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    who: Authenticated,
+    body: JsonBody<SignatureInput>,
+) -> Result<HttpResponse, AppError> {
+    let (id, n) = path.into_inner();
+    let number = number(&n)?;
+    let facts = facts(&req, &state);
+    let view = blocking(move || {
+        let now = state.svc.clock.now();
+        let policy = policy(&state);
+        state.svc.write(|c| {
+            signing::sign(
+                c,
+                &state.svc.rulebooks,
+                &policy,
+                &who.0,
+                &facts,
+                &id,
+                number,
+                body.0,
+                now,
+            )
+        })
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+/// A party declines to sign, with a reason: the envelope ends and everyone is told.
+#[utoipa::path(post, path = "/api/v1/collaborations/{id}/agreements/{number}/envelope/decline", tag = "signing",
+    params(("id" = String, Path, description = "collaboration id"),
+           ("number" = i32, Path, description = "agreement version number")),
+    request_body(content = DeclineInput, example = json!({"reason": "Klausul 7.3 behöver förhandlas."})),
+    responses((status = 200, body = EnvelopeView, description = "The envelope is declined"),
+              (status = 403, description = "The caller signs for no party of this envelope"),
+              (status = 409, description = "The envelope is not open, or the caller has already signed"),
+              (status = 422, description = "No reason given")))]
+pub async fn decline_envelope(
+    state: Data,
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    who: Authenticated,
+    body: JsonBody<DeclineInput>,
+) -> Result<HttpResponse, AppError> {
+    let (id, n) = path.into_inner();
+    let number = number(&n)?;
+    let lang = super::problem::request_lang(&req);
+    let view = blocking(move || {
+        let now = state.svc.clock.now();
+        state.svc.write(|c| {
+            signing::decline(
+                c,
+                &state.svc.rulebooks,
+                &who.0,
+                &id,
+                number,
+                body.0,
+                lang,
+                now,
+            )
+        })
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+/// The executed agreement: the version's PDF with its certificate of completion, sealed. Answers 409
+/// until every party has signed, and while the seal is being written.
+#[utoipa::path(get, path = "/api/v1/collaborations/{id}/agreements/{number}/executed.pdf", tag = "signing",
+    params(("id" = String, Path, description = "collaboration id"),
+           ("number" = i32, Path, description = "agreement version number")),
+    responses((status = 200, description = "the sealed PDF (`X-Content-SHA256`)", content((Vec<u8> = "application/pdf"))),
+              (status = 409, description = "Not executed yet, or the executed agreement is being sealed")))]
+pub async fn executed_pdf(
+    state: Data,
+    path: web::Path<(String, String)>,
+    who: Authenticated,
+) -> Result<HttpResponse, AppError> {
+    let (id, n) = path.into_inner();
+    let number = number(&n)?;
+    let (bytes, sha) = blocking(move || {
+        state
+            .svc
+            .read(|c| signing::executed_pdf(c, &state.svc.rulebooks, &who.0, &id, number))
+    })
+    .await?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/pdf")
+        .insert_header(("X-Content-SHA256", sha))
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"agreement-{number}-executed.pdf\""),
+        ))
+        .body(bytes))
+}
