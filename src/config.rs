@@ -61,13 +61,30 @@ pub struct SigningSettings {
     pub expiry_days: i64,
     /// A signature needs a sign-in no older than this many minutes.
     pub fresh_login_minutes: i64,
+    /// The organisation's seal for executed agreements: a PEM file (PKCS#8 P-256 key, then its
+    /// certificate). Empty: `seal-key.pem` in the data folder (as the audit key), generated there on
+    /// first start.
+    #[serde(default)]
+    pub seal_key_file: String,
+    /// The organisation named in a generated seal's certificate.
+    #[serde(default = "default_seal_organisation")]
+    pub seal_organisation: String,
 }
+
+fn default_seal_organisation() -> String {
+    "Samverkan".into()
+}
+
+/// The name of a generated seal key in the data folder.
+pub const SEAL_KEY_FILE_NAME: &str = "seal-key.pem";
 
 impl Default for SigningSettings {
     fn default() -> Self {
         SigningSettings {
             expiry_days: 30,
             fresh_login_minutes: 15,
+            seal_key_file: String::new(),
+            seal_organisation: default_seal_organisation(),
         }
     }
 }
@@ -247,6 +264,16 @@ impl Settings {
     /// Where the audit signing key is (or is generated): `audit.signing_key_file`, else
     /// `audit.data_dir`/audit-signing-key.pem, else beside the SQLite file. `None` on PostgreSQL
     /// with neither set.
+    /// Where the seal key of executed agreements is kept: `signing.seal_key_file`, else
+    /// `seal-key.pem` in the folder the audit key uses; `None` with PostgreSQL and no folder.
+    pub fn seal_key_path(&self) -> Option<std::path::PathBuf> {
+        if !self.signing.seal_key_file.is_empty() {
+            return Some(self.signing.seal_key_file.clone().into());
+        }
+        self.signing_key_path()
+            .map(|p| p.with_file_name(SEAL_KEY_FILE_NAME))
+    }
+
     pub fn signing_key_path(&self) -> Option<std::path::PathBuf> {
         if !self.audit.signing_key_file.is_empty() {
             return Some(self.audit.signing_key_file.clone().into());

@@ -61,6 +61,25 @@ pub fn audit_signing_key(
     }
 }
 
+/// The seal of executed agreements at its configured place (generated there on first start); with
+/// no place for it (PostgreSQL without `audit.data_dir` or `signing.seal_key_file`), a key made for
+/// this run, with a warning: seals made with it still verify (the certificate is in each seal), but
+/// the next start seals under another certificate.
+pub fn seal_key(
+    settings: &Settings,
+    now: chrono::DateTime<chrono::Utc>,
+) -> anyhow::Result<crate::render::seal::SealKey> {
+    let org = settings.signing.seal_organisation.as_str();
+    match settings.seal_key_path() {
+        Some(path) => crate::render::seal::SealKey::load_or_generate(&path, org)
+            .map_err(|e| e.context(format!("signing.seal_key_file {}", path.display()))),
+        None => {
+            tracing::warn!("no place for the seal key: set audit.data_dir or signing.seal_key_file; executed agreements are sealed with a key made for this run");
+            crate::render::seal::SealKey::generate(org, now)
+        }
+    }
+}
+
 /// Connects, applies the migrations and seeds reference data (and, in local mode, demo accounts),
 /// all under the start lock (a PostgreSQL advisory lock; SQLite's write lock), so that instances
 /// starting together on one database take turns instead of colliding.
@@ -180,6 +199,7 @@ impl Application {
         let db = prepare_database(&settings, clock.as_ref())?;
         let workers = settings.server.workers;
         let key = audit_signing_key(&settings)?;
+        let clock_now = clock.now();
         let svc = Services {
             db,
             clock,
@@ -197,7 +217,8 @@ impl Application {
             )
         });
         let mail_worker = mail_worker(&settings, &svc)?;
-        let state = web::Data::new(AppState::new(svc, settings).with_providers(providers));
+        let seal = seal_key(&settings, clock_now)?;
+        let state = web::Data::new(AppState::new(svc, settings, seal).with_providers(providers));
         let mut server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())

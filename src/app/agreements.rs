@@ -516,6 +516,31 @@ fn rows(conn: &mut DbConn, id: &str) -> Result<Vec<VersionRow>, AppError> {
         .load(conn)?)
 }
 
+/// What sealing a version needs, exactly as stored: its PDF, its language, and each file's
+/// SHA-256 (`docx`, `pdf`, `html`).
+pub struct StoredForSeal {
+    pub pdf: Vec<u8>,
+    pub lang: crate::domain::lang::Lang,
+    pub file_hashes: Vec<(String, String)>,
+}
+
+pub fn stored_for_seal(
+    conn: &mut DbConn,
+    collaboration: &str,
+    number: i32,
+) -> Result<StoredForSeal, AppError> {
+    let r = row(conn, collaboration, number)?;
+    Ok(StoredForSeal {
+        lang: crate::domain::lang::Lang::parse(&r.language).unwrap_or_default(),
+        file_hashes: vec![
+            ("docx".into(), r.docx_sha256),
+            ("pdf".into(), r.pdf_sha256),
+            ("html".into(), r.html_sha256),
+        ],
+        pdf: r.pdf,
+    })
+}
+
 fn row(conn: &mut DbConn, id: &str, number: i32) -> Result<VersionRow, AppError> {
     av::table
         .filter(av::collaboration_id.eq(id))

@@ -39,12 +39,14 @@ pub const METHOD_BUILTIN: &str = "builtin";
 pub const LEVEL_SIMPLE: &str = "simple";
 
 /// The signing settings in force (`[signing]`).
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Policy {
     /// Days from sending to expiry.
     pub expiry_days: i64,
     /// How recent the sign-in must be for a signature.
     pub fresh_login_minutes: i64,
+    /// The organisation's seal, applied to the executed agreement when the last signer signs.
+    pub seal_key: std::sync::Arc<crate::render::seal::SealKey>,
 }
 
 /// Draft and/or send the envelope of a version.
@@ -226,10 +228,16 @@ pub fn execution(
                 .map(|x| x.digest.clone()),
         })
         .collect();
+    // Sealed: the executed PDF is stored and still hashes to the hash stored with it.
+    let sealed = match (&e.executed_pdf, &e.executed_pdf_sha256) {
+        (Some(pdf), Some(sha)) => crate::domain::audit::sha256_hex(pdf) == *sha,
+        _ => false,
+    };
     Ok(Some(Execution {
         status: status_of(&e)?,
         digest: e.digest.clone(),
         signers,
+        sealed,
     }))
 }
 
@@ -984,6 +992,9 @@ pub fn sign(
     let after = store::signers(conn, &env.id)?;
     if after.iter().all(|s| s.status == "signed") {
         store::complete(conn, &env.id, now)?;
+        // The executed agreement is sealed in the same transaction, so it is never served (nor
+        // counted as executed) before its seal is written.
+        seal_executed(conn, &c, &env, number, &policy.seal_key, now)?;
         audit(
             conn,
             actor,
@@ -1092,6 +1103,66 @@ pub fn decline(
     let env = store::envelope(conn, &env.id)?
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("the envelope vanished")))?;
     view_of(conn, actor, &c, env, lang)
+}
+
+/// Appends the certificate of completion to the version's stored PDF, seals it with the
+/// organisation's key (issue 14, "Executed agreement") and stores it with its SHA-256.
+fn seal_executed(
+    conn: &mut DbConn,
+    c: &Collaboration,
+    env: &EnvelopeRow,
+    number: i32,
+    key: &crate::render::seal::SealKey,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    use crate::render::seal::{seal, CertificateSigner, CompletionCertificate};
+    let stored = super::agreements::stored_for_seal(conn, c.id.as_str(), number)?;
+    let signers = store::signers(conn, &env.id)?;
+    let evidence = store::evidence(conn, &env.id)?;
+    let lang = stored.lang;
+    let party = |code: &str| match (code, lang) {
+        ("research_principal", Lang::Sv) => "Forskningshuvudman",
+        ("research_principal", Lang::En) => "Research principal",
+        ("company", Lang::Sv) => "Företag",
+        ("company", Lang::En) => "Company",
+        (_, Lang::Sv) => "Personuppgiftsansvarig myndighet (CPUA)",
+        (_, Lang::En) => "Responsible authority (CPUA)",
+    };
+    let certificate = CompletionCertificate {
+        lang,
+        title: c.title.clone(),
+        reference: c.reference.clone(),
+        version: u32::try_from(number).unwrap_or(0),
+        digest: env.digest.clone(),
+        file_hashes: stored.file_hashes,
+        signers: evidence
+            .iter()
+            .map(|e| CertificateSigner {
+                name: e.name.clone(),
+                party: format!(
+                    "{} ({})",
+                    party(
+                        signers
+                            .iter()
+                            .find(|s| s.id == e.signer_id)
+                            .map(|s| s.party_role.as_str())
+                            .unwrap_or("cpua")
+                    ),
+                    e.organisation_name
+                ),
+                capacity: e.capacity.clone(),
+                method: e.method.clone(),
+                level: e.level.clone(),
+                signed_at: utc(e.server_time),
+                ip: e.client_ip.clone().unwrap_or_else(|| "-".into()),
+            })
+            .collect(),
+    };
+    let executed = seal(&stored.pdf, &certificate, key, now)
+        .map_err(|e| AppError::Internal(e.context("sealing the executed agreement")))?;
+    let sha = crate::domain::audit::sha256_hex(&executed);
+    store::set_executed_pdf(conn, &env.id, &executed, &sha)?;
+    Ok(())
 }
 
 /// The sealed executed agreement of a version: refused until the envelope is completed, and until

@@ -235,6 +235,22 @@ pub fn end(
     Ok(n == 1)
 }
 
+/// Stores the sealed executed agreement of a completed envelope (once: a written one stays).
+pub fn set_executed_pdf(conn: &mut DbConn, id: &str, pdf: &[u8], sha256: &str) -> QResult<bool> {
+    let n = diesel::update(
+        env::table
+            .find(id)
+            .filter(env::status.eq("completed"))
+            .filter(env::executed_pdf.is_null()),
+    )
+    .set((
+        env::executed_pdf.eq(Some(pdf)),
+        env::executed_pdf_sha256.eq(Some(sha256)),
+    ))
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
 pub fn complete(conn: &mut DbConn, id: &str, now: DateTime<Utc>) -> QResult<()> {
     diesel::update(env::table.find(id).filter(env::status.eq("sent")))
         .set((

@@ -578,6 +578,7 @@ pub const MESSAGES: &[MessageDecl] = &[
     m("agreement_not_executed.status", &["number", "status"]),
     m("agreement_not_executed.digest", &["number"]),
     m("agreement_not_executed.party", &["number", "parties"]),
+    m("agreement_not_executed.seal", &["number"]),
     m("executed_pdf_sealing", &["number"]),
     m("forbidden.envelope", &[]),
     m("forbidden.signer", &[]),

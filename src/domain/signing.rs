@@ -150,6 +150,10 @@ pub struct Execution {
     /// The digest the envelope was drawn for.
     pub digest: String,
     pub signers: Vec<SignerFacts>,
+    /// Whether the executed PDF (the version's PDF, a certificate of completion and the
+    /// organisation's seal) is stored and its bytes still hash to the hash stored with it.
+    #[serde(default)]
+    pub sealed: bool,
 }
 
 /// One attempt to sign, with everything the rule looks at.
@@ -305,15 +309,29 @@ pub fn executed(v: &AgreementVersionEvidence) -> Result<(), Refusal> {
     }
     if !unsigned.is_empty() {
         let names: Vec<String> = unsigned.iter().map(|o| o.to_string()).collect();
+        return Err(unsigned_parties(number, names));
+    }
+    // Issue 14, "The release guard": fully executed means sealed too.
+    if !e.sealed {
         return Err(src(Refusal::precondition(crate::msg!(
-            "agreement_not_executed.party",
-            number = number,
-            parties = crate::domain::messages::Arg::all_of(names.clone())
+            "agreement_not_executed.seal",
+            number = number
         ))
-        .source(SEED_000, "Forskningssamarbete med industrin")
-        .missing(names.into_iter().map(|n| format!("signature.{n}")))));
+        .missing(["envelope.executed_pdf"])));
     }
     Ok(())
+}
+
+/// The refusal naming the parties whose signature carrying the version's digest is missing.
+fn unsigned_parties(number: u32, names: Vec<String>) -> Refusal {
+    Refusal::precondition(crate::msg!(
+        "agreement_not_executed.party",
+        number = number,
+        parties = crate::domain::messages::Arg::all_of(names.clone())
+    ))
+    .source(SEED_001, "6. Avtal upprättas")
+    .source(SEED_000, "Forskningssamarbete med industrin")
+    .missing(names.into_iter().map(|n| format!("signature.{n}")))
 }
 
 /// The release guard (seed 001, "7. Utlämnande av data", after the agreement of step 6): the recorded
@@ -379,7 +397,27 @@ mod tests {
             status: EnvelopeStatus::Completed,
             digest: "d2".into(),
             signers,
+            sealed: true,
         }
+    }
+
+    #[test]
+    fn a_signed_version_is_executed_only_once_sealed() {
+        // Issue 14, "The release guard": the latest envelope completed, every party's evidence
+        // carrying the digest, and the seal there.
+        let all = || {
+            vec![
+                signed(1, Some("d2")),
+                signed(2, Some("d2")),
+                signed(3, Some("d2")),
+            ]
+        };
+        assert!(executed(&version(Some(completed(all())))).is_ok());
+        let mut unsealed = completed(all());
+        unsealed.sealed = false;
+        let r = executed(&version(Some(unsealed))).unwrap_err();
+        assert_eq!(r.message.id(), "agreement_not_executed.seal");
+        assert_eq!(r.missing, vec!["envelope.executed_pdf"]);
     }
 
     #[test]

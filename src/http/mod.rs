@@ -32,13 +32,20 @@ pub struct AppState {
     pub token_cache: auth::TokenCache,
     /// The OpenID providers, discovered at start (none in local mode).
     pub providers: std::sync::Arc<crate::app::oidc::Providers>,
+    /// The organisation's seal of executed agreements (loaded at start; see `startup::seal_key`).
+    pub seal_key: std::sync::Arc<crate::render::seal::SealKey>,
 }
 
 impl AppState {
-    pub fn new(svc: Services, settings: Settings) -> AppState {
+    pub fn new(
+        svc: Services,
+        settings: Settings,
+        seal_key: crate::render::seal::SealKey,
+    ) -> AppState {
         let token_limiter =
             ratelimit::RateLimiter::per_minute(settings.auth.token_requests_per_minute);
         AppState {
+            seal_key: std::sync::Arc::new(seal_key),
             svc,
             settings,
             token_limiter,

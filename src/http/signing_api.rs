@@ -18,6 +18,7 @@ fn policy(state: &AppState) -> Policy {
     Policy {
         expiry_days: state.settings.signing.expiry_days,
         fresh_login_minutes: state.settings.signing.fresh_login_minutes,
+        seal_key: state.seal_key.clone(),
     }
 }
 

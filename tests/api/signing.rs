@@ -137,17 +137,44 @@ async fn every_party_signs_in_turn_and_only_then_the_agreement_is_recorded_and_d
     let env = ok(app.sign_as(&id, n, "Region Uppsala").await).await;
     assert_eq!(env["status"], "completed");
     assert_eq!(notices(&app, &id, "envelope_completed").await, 3);
-    // The executed PDF is never served before its seal is written.
-    let p = problem(
-        app.get(
+    // The executed agreement is sealed with the completion (issue 14, "Executed agreement"): the
+    // version's PDF unchanged as its leading bytes, then the certificate and the seal, which pdfsig
+    // reports valid over the whole document.
+    let company = app.token("company").await;
+    let r = app
+        .get(
             &format!("/api/v1/collaborations/{id}/agreements/{n}/executed.pdf"),
-            &app.token("company").await,
+            &company,
         )
-        .await,
-        StatusCode::CONFLICT,
-    )
-    .await;
-    assert_eq!(p["rule"], "executed_pdf_sealing", "{p}");
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(
+        r.headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok()),
+        Some("application/pdf")
+    );
+    let executed = r.bytes().await.unwrap();
+    let version_pdf = app
+        .get(
+            &format!("/api/v1/collaborations/{id}/agreements/{n}.pdf"),
+            &company,
+        )
+        .await
+        .bytes()
+        .await
+        .unwrap();
+    assert!(executed.len() > version_pdf.len());
+    assert_eq!(&executed[..version_pdf.len()], &version_pdf[..]);
+    let file = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(file.path(), &executed).unwrap();
+    let out = std::process::Command::new("pdfsig")
+        .arg(file.path())
+        .output()
+        .expect("pdfsig (poppler-utils) runs");
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(report.contains("Signature is Valid."), "{report}");
+    assert!(report.contains("Total document signed"), "{report}");
     // The chain holds every step of the signing.
     let audit = ok(app
         .get(

@@ -600,6 +600,7 @@ impl Kit {
                     signed_digest: Some(digest.clone()),
                 })
                 .collect(),
+            sealed: true,
         };
         AgreementVersionEvidence {
             number,
