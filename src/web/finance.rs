@@ -109,22 +109,29 @@ pub async fn list(env: PageEnv, req: HttpRequest) -> PageResult {
     let rows = env
         .blocking(move |s| {
             let (now, today) = (s.svc.clock.now(), s.svc.clock.today());
-            s.svc.read(|c| {
+            // The kept views (one version query each while current), not a view built per row.
+            let mut conn = s.svc.db.pool.get()?;
+            let c = &mut conn;
+            {
                 let mut rows = Vec::new();
                 for item in items {
-                    let view = crate::app::collaborations::get(
+                    let kept = crate::app::collaborations::get_rendered(
                         c,
                         &s.svc.rulebooks,
+                        &s.svc.views,
                         &actor,
                         &item.id,
                         now,
                         today,
                     )?;
-                    let Some(cost) = cost_of(&view.collaboration)? else {
+                    let view: serde_json::Value = serde_json::from_slice(&kept.body)
+                        .map_err(|e| AppError::Internal(anyhow::anyhow!("view: {e}")))?;
+                    let collaboration = &view["collaboration"];
+                    let Some(cost) = cost_of(collaboration)? else {
                         continue;
                     };
                     rows.push(CaseRow {
-                        company: company_name(c, &view.collaboration)?,
+                        company: company_name(c, collaboration)?,
                         id: item.id,
                         reference: item.reference,
                         title: item.title,
@@ -133,7 +140,7 @@ pub async fn list(env: PageEnv, req: HttpRequest) -> PageResult {
                     });
                 }
                 Ok(rows)
-            })
+            }
         })
         .await?;
     let next = next.map(|cursor| {
