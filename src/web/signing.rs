@@ -257,9 +257,9 @@ async fn load(
 
 /// Where a person signs in again for a fresh sign-in: the step-up in oidc mode; in local mode the
 /// sign-in page (signing out first is the way to a new sign-in).
-fn step_up_href(env: &PageEnv) -> String {
+fn step_up_href(env: &PageEnv, id: &str, number: i32) -> String {
     let mut q = url::form_urlencoded::Serializer::new(String::new());
-    q.append_pair("next", env.path.split('?').next().unwrap_or("/"));
+    q.append_pair("next", &here(id, number));
     match env.state.settings.auth.mode {
         AuthMode::Local => format!("/sign-in?{}", q.finish()),
         _ => format!("/auth/step-up?{}", q.finish()),
@@ -357,7 +357,8 @@ async fn render(
         anchor_reason: anchor("reason"),
     });
     let not_yet = pending && sign.is_none();
-    let step_up = (rule.as_deref() == Some("signing_fresh_login")).then(|| step_up_href(env));
+    let step_up =
+        (rule.as_deref() == Some("signing_fresh_login")).then(|| step_up_href(env, &id, number));
     let base = format!("/api/v1/collaborations/{id}/agreements/{number}");
     env.render_status(
         status,
