@@ -277,6 +277,8 @@ fn errors_of(e: &AppError, lang: Lang) -> Option<(FormErrors, Option<String>)> {
                 anchor: anchor(f),
                 message: p.detail.clone(),
             });
+            // The message is at its field (and linked from the summary); the summary says only that.
+            errors.summary = super::text::t(lang, "common.form.fix_below");
         }
     }
     // The missing items are the page's to say in words (whose turn, a fresh sign-in), not codes.
