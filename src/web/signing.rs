@@ -270,16 +270,16 @@ fn step_up_href(env: &PageEnv, id: &str, number: i32) -> String {
 fn errors_of(e: &AppError, lang: Lang) -> Option<(FormErrors, Option<String>)> {
     let mut errors = FormErrors::of(e, lang)?;
     let p = crate::http::problem::problem_in(e, lang);
-    if errors.fields.is_empty() {
-        if let Some(f) = &p.field {
+    if let Some(f) = &p.field {
+        if errors.at(f).is_none() {
             errors.fields.push(FieldMessage {
                 field: f.clone(),
                 anchor: anchor(f),
                 message: p.detail.clone(),
             });
-            // The message is at its field (and linked from the summary); the summary says only that.
-            errors.summary = super::text::t(lang, "common.form.fix_below");
         }
+        // The message is at its field (and linked from the summary); the summary says only that.
+        errors.summary = super::text::t(lang, "common.form.fix_below");
     }
     // The missing items are the page's to say in words (whose turn, a fresh sign-in), not codes.
     errors.details.clear();
@@ -569,6 +569,39 @@ pub async fn decline(env: PageEnv, path: web::Path<(String, String)>, form: Form
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_refusal_naming_one_field_is_shown_at_that_field_and_codes_are_not_listed() {
+        let e: AppError = crate::domain::lifecycle::Refusal::invalid(
+            "typed_name",
+            crate::msg!("signing_name_mismatch"),
+        )
+        .into();
+        let (errors, rule) = errors_of(&e, Lang::En).expect("a form's fault");
+        assert_eq!(rule.as_deref(), Some("signing_name_mismatch"));
+        assert!(errors
+            .at("typed_name")
+            .is_some_and(|m| m.contains("your name")));
+        assert_eq!(
+            errors.summary,
+            super::super::text::t(Lang::En, "common.form.fix_below")
+        );
+        let e: AppError = crate::domain::lifecycle::Refusal::precondition(crate::msg!(
+            "signing_fresh_login",
+            minutes = 15
+        ))
+        .missing(["fresh_login"])
+        .into();
+        let (errors, rule) = errors_of(&e, Lang::Sv).expect("a form's fault");
+        assert_eq!(rule.as_deref(), Some("signing_fresh_login"));
+        assert!(errors.details.is_empty(), "no codes: {:?}", errors.details);
+        assert!(
+            errors.summary.contains("färsk inloggning"),
+            "{}",
+            errors.summary
+        );
+        assert!(errors_of(&AppError::NotFound(crate::msg!("thing.envelope")), Lang::Sv).is_none());
+    }
 
     #[test]
     fn every_status_party_and_order_has_words_in_both_languages() {

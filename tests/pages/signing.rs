@@ -282,3 +282,45 @@ async fn a_sign_in_too_old_is_said_plainly_with_the_way_to_sign_in_again() {
     let r = sign(&again, &id, "Karin Företagsson").await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
 }
+
+#[tokio::test]
+async fn out_of_turn_and_after_expiry_a_signature_comes_back_refused_in_words() {
+    let app = TestApp::spawn().await;
+    let (id, digest) = drawn(&app).await;
+    app.send_envelope(&id, 1).await;
+    // The CPUA posts a signature before its turn (the form is not offered; a crafted post).
+    let legal = Browser::signed_in(&app, "legal").await;
+    let fields = [
+        ("digest", digest.as_str()),
+        ("consent_text_version", "2026-12-1"),
+        ("typed_name", "Lars Jurist"),
+        ("_consent", "yes"),
+    ];
+    let r = legal
+        .post_form(&format!("{}/sign", page(&id)), &fields)
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("det är inte din tur att underteckna"),
+        "{html}"
+    );
+    assert!(html.contains("Exempeluniversitetet"), "{html}");
+    assert!(!html.contains("/signing/sign\""), "still no sign form");
+    // A month later the envelope has run out: the company's signature is refused, saying so.
+    app.clock.advance(chrono::Duration::days(31));
+    let company = Browser::signed_in(&app, "company").await;
+    let fields = [
+        ("digest", digest.as_str()),
+        ("consent_text_version", "2026-12-1"),
+        ("typed_name", "Karin Företagsson"),
+        ("_consent", "yes"),
+    ];
+    let r = company
+        .post_form(&format!("{}/sign", page(&id)), &fields)
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("kuvertet löpte ut"), "{html}");
+    assert_eq!(envelope(&app, &id).await["signers"][0]["status"], "pending");
+}
