@@ -964,3 +964,72 @@ async fn axe_passes_on_administration_finance_and_the_role_page() {
     let report = run(&app, "admin_finance_role", vec![admin, finance]).await;
     assert_passed(&report);
 }
+
+/// Issue 14's signing journey: CPUA legal has sent the envelope (through the API); the company's
+/// signatory opens the signing page from the case page, types a wrong name (422 at the field), then
+/// her own, ticks the consent box and signs. The principal's page then shows the company signed.
+#[tokio::test]
+async fn a_signer_signs_the_agreement_in_the_browser() {
+    let app = TestApp::spawn().await;
+    let (id, _) = app.research_collaboration(&["EX-HJARTA"]).await;
+    app.walk_to_application(&id, &["Region Uppsala"]).await;
+    let uppsala = app.org("Region Uppsala").await;
+    let legal = app.token("legal").await;
+    helpers::ok(
+        app.transition(&id, &legal, helpers::approval(&uppsala))
+            .await,
+    )
+    .await;
+    let company = app.token("company").await;
+    let all = terms::full_terms(&app).await;
+    let (n, _) = app
+        .draw_agreement(&id, &company, &json!({ "terms": all }))
+        .await;
+    app.send_envelope(&id, n).await;
+    let page = format!("/collaborations/{id}/agreements/{n}/signing");
+    let sign = journey(
+        "sign",
+        steps(vec![
+            sign_in("company"),
+            vec![
+                json!({"goto": format!("/collaborations/{id}")}),
+                json!({"click": {"link": "Underskrift"}}),
+                json!({"expect_url": format!("^{page}$")}),
+                json!({"expect_text": "Underskrift av avtalsversion 1"}),
+                json!({"expect_text": "Jag, Karin Företagsson, undertecknar"}),
+                json!({"fill": {"label": "Ditt fullständiga namn", "value": "Karin Fel"}}),
+                json!({"check": "Jag har läst texten ovan och undertecknar avtalet."}),
+                json!({"click": {"button": "Underteckna", "exact": true}, "status": 422}),
+                json!({"expect_text": "det inskrivna namnet är inte ditt registrerade namn"}),
+                json!({"expect_selector": "#f-typed_name[value='Karin Fel']"}),
+                json!({"fill": {"label": "Ditt fullständiga namn", "value": "Karin Företagsson"}}),
+                json!({"click": {"button": "Underteckna", "exact": true}}),
+                json!({"expect_url": format!("^{page}$")}),
+                json!({"expect_no_selector": "form[action$='/signing/sign']"}),
+            ],
+        ]),
+    );
+    let principal = journey(
+        "principal-sees",
+        steps(vec![
+            sign_in("principal"),
+            vec![
+                json!({"goto": page.clone()}),
+                json!({"expect_selector": "td:text-is('undertecknat')"}),
+                json!({"expect_text": "Jag, Per Forskare, undertecknar"}),
+                json!({"expect_selector": "form[action$='/signing/decline']"}),
+            ],
+        ]),
+    );
+    let report = run(&app, "signing", vec![sign, principal]).await;
+    assert_passed(&report);
+    let env = helpers::ok(app.get(&TestApp::envelope_path(&id, n), &legal).await).await;
+    let signed: Vec<&Value> = env["signers"]
+        .as_array()
+        .expect("signers")
+        .iter()
+        .filter(|s| s["status"] == "signed")
+        .collect();
+    assert_eq!(signed.len(), 1, "{env}");
+    assert_eq!(signed[0]["organisation_name"], "Exempel Läkemedel AB");
+}

@@ -783,6 +783,26 @@ pub fn prepare(
     Ok((view_of(conn, actor, &c, env, Lang::default())?, created))
 }
 
+/// Whether the actor may draft and send the envelope of a version (the legal team of a CPUA that is
+/// a party to it): what a page asks before it offers the form `prepare` would refuse.
+pub fn may_prepare(
+    conn: &mut DbConn,
+    rulebooks: &RulebookSet,
+    actor: &Actor,
+    id: &str,
+    number: i32,
+) -> Result<bool, AppError> {
+    let c = super::collaborations::visible(conn, rulebooks, actor, id)?;
+    let v = version(conn, &c, number)?;
+    let cpuas: BTreeSet<OrgId> = v
+        .parties
+        .iter()
+        .filter(|p| p.role == PartyRole::Cpua && !p.organisation.is_empty())
+        .map(|p| OrgId::from_db(p.organisation.clone()))
+        .collect();
+    Ok(authz::may_prepare_envelope(actor, &cpuas).is_ok() && v.is_latest)
+}
+
 /// The newest envelope of a version, as the actor sees it.
 pub fn get(
     conn: &mut DbConn,

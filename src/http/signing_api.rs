@@ -14,7 +14,8 @@ use crate::app::AppError;
 
 type Data = web::Data<AppState>;
 
-fn policy(state: &AppState) -> Policy {
+/// The signing settings in force (the pages use it too).
+pub fn policy(state: &AppState) -> Policy {
     Policy {
         expiry_days: state.settings.signing.expiry_days,
         fresh_login_minutes: state.settings.signing.fresh_login_minutes,
@@ -55,7 +56,8 @@ pub fn client_ip(req: &HttpRequest, trusted: &[String]) -> Option<String> {
     Some(peer.to_string())
 }
 
-fn facts(req: &HttpRequest, state: &AppState) -> RequestFacts {
+/// What the request says of the person signing (the pages use it too).
+pub fn facts(req: &HttpRequest, state: &AppState) -> RequestFacts {
     RequestFacts {
         credential_hash: req
             .extensions()

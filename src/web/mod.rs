@@ -22,6 +22,7 @@ pub mod intake;
 pub mod queue;
 pub mod review;
 pub mod session;
+pub mod signing;
 pub mod text;
 
 use actix_web::dev::Payload;
@@ -83,6 +84,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ),
     ("review", include_str!("templates/review.hbs")),
     ("intake", include_str!("templates/intake.hbs")),
+    ("signing", include_str!("templates/signing.hbs")),
 ];
 
 fn registry() -> Result<handlebars::Handlebars<'static>, String> {
@@ -556,6 +558,10 @@ page_table! {
     SignedIn POST "/collaborations/{id}/commands" => commands::post,
     SignedIn GET "/intake" => intake::start,
     SignedIn POST "/intake" => intake::step,
+    SignedIn GET "/collaborations/{id}/agreements/{number}/signing" => signing::page,
+    SignedIn POST "/collaborations/{id}/agreements/{number}/signing/envelope" => signing::prepare,
+    SignedIn POST "/collaborations/{id}/agreements/{number}/signing/sign" => signing::sign,
+    SignedIn POST "/collaborations/{id}/agreements/{number}/signing/decline" => signing::decline,
 }
 
 fn defs() -> &'static [(actix_web::dev::ResourceDef, PageAccess)] {

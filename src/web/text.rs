@@ -49,6 +49,11 @@ pub const FILES: &[(&str, &str, &str)] = &[
         include_str!("../../config/pages/intake.sv.toml"),
         include_str!("../../config/pages/intake.en.toml"),
     ),
+    (
+        "signing",
+        include_str!("../../config/pages/signing.sv.toml"),
+        include_str!("../../config/pages/signing.en.toml"),
+    ),
 ];
 
 /// Both languages' texts, keyed `area.key`.

@@ -22,4 +22,5 @@ mod frame;
 mod intake;
 mod queue;
 mod review;
+mod signing;
 mod support;

@@ -1,0 +1,326 @@
+//! The signing pages (issue 14): CPUA legal sends the envelope, each party signs with its typed name
+//! and consent in turn, a party declines; refusals come back at their fields. Seed 001, "6. Avtal
+//! upprättas"; seed 000, "Forskningssamarbete med industrin" (CPUA, principal and company sign).
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+use crate::helpers::{approval, ok, TestApp};
+use crate::support::{location, Browser};
+
+/// A research case on one register, approved by Region Uppsala, with version 1 drawn. Returns
+/// (collaboration id, digest).
+async fn drawn(app: &TestApp) -> (String, String) {
+    let (id, _) = app.research_collaboration(&["EX-HJARTA"]).await;
+    app.walk_to_application(&id, &["Region Uppsala"]).await;
+    let uppsala = app.org("Region Uppsala").await;
+    let legal = app.token("legal").await;
+    ok(app.transition(&id, &legal, approval(&uppsala)).await).await;
+    let company = app.token("company").await;
+    let terms = crate::terms::full_terms(app).await;
+    let (n, digest) = app
+        .draw_agreement(&id, &company, &json!({ "terms": terms }))
+        .await;
+    assert_eq!(n, 1);
+    (id, digest)
+}
+
+fn page(id: &str) -> String {
+    format!("/collaborations/{id}/agreements/1/signing")
+}
+
+async fn envelope(app: &TestApp, id: &str) -> Value {
+    ok(app
+        .get(&TestApp::envelope_path(id, 1), &app.token("legal").await)
+        .await)
+    .await
+}
+
+/// The value of the hidden field `name` in the page.
+fn hidden(html: &str, name: &str) -> String {
+    let at = html
+        .find(&format!("name=\"{name}\" value=\""))
+        .unwrap_or_else(|| panic!("field {name} in {html}"));
+    let rest = &html[at + name.len() + 15..];
+    rest[..rest.find('"').unwrap()].to_string()
+}
+
+/// Signs through the page's form as a browser does: the hidden digest and consent version, the
+/// typed name and the ticked box.
+async fn sign(b: &Browser, id: &str, name: &str) -> reqwest::Response {
+    let html = b.html(&page(id)).await;
+    let digest = hidden(&html, "digest");
+    let consent = hidden(&html, "consent_text_version");
+    b.post_form(
+        &format!("{}/sign", page(id)),
+        &[
+            ("digest", digest.as_str()),
+            ("consent_text_version", consent.as_str()),
+            ("typed_name", name),
+            ("_consent", "yes"),
+        ],
+    )
+    .await
+}
+
+#[tokio::test]
+async fn legal_sends_the_parties_sign_in_turn_and_the_envelope_is_completed() {
+    let app = TestApp::spawn().await;
+    let (id, digest) = drawn(&app).await;
+    let legal = Browser::signed_in(&app, "legal").await;
+    // No envelope yet: the page says so, shows the digest, and offers legal the form.
+    let html = legal.html(&page(&id)).await;
+    assert!(
+        html.contains("<h1>Underskrift av avtalsversion 1</h1>"),
+        "{html}"
+    );
+    assert!(html.contains("har inte skickats för underskrift"));
+    assert!(html.contains(&digest));
+    assert!(html.contains("/signing/envelope"));
+    // The company is offered no draft form.
+    let company = Browser::signed_in(&app, "company").await;
+    let html = company.html(&page(&id)).await;
+    assert!(!html.contains("/signing/envelope"), "{html}");
+    // The case page links to the signing page.
+    let case = company.html(&format!("/collaborations/{id}")).await;
+    assert!(case.contains(&page(&id)), "{case}");
+
+    // A draft first, in sequence; then sent.
+    let r = legal
+        .post_form(
+            &format!("{}/envelope", page(&id)),
+            &[("order", "sequence"), ("send:bool", "false")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&r), page(&id));
+    let env = envelope(&app, &id).await;
+    assert_eq!(env["status"], "draft");
+    assert_eq!(env["order"], "sequence");
+    let html = legal.html(&page(&id)).await;
+    assert!(html.contains("utkast, inte skickat"), "{html}");
+    let r = legal
+        .post_form(
+            &format!("{}/envelope", page(&id)),
+            &[("order", "default"), ("send:bool", "true")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let env = envelope(&app, &id).await;
+    assert_eq!(env["status"], "sent");
+    assert_eq!(env["order"], "default");
+
+    // The CPUA signs last: its page offers no sign form and says why.
+    let html = legal.html(&page(&id)).await;
+    assert!(!html.contains("/signing/sign"), "{html}");
+    assert!(html.contains("inte din tur än"), "{html}");
+    assert!(html.contains("Exempel Läkemedel AB"));
+    assert!(
+        !html.contains("/signing/envelope"),
+        "no draft form once sent"
+    );
+
+    // The company's page: the consent text naming signer, party and digest, and the form.
+    let html = company.html(&page(&id)).await;
+    assert!(html.contains("/signing/sign"), "{html}");
+    for part in ["Karin Företagsson", "Exempel Läkemedel AB", &digest] {
+        assert!(html.contains(part), "{part}");
+    }
+    // A name that is not hers: 422, the message at the field, what she typed kept.
+    let r = sign(&company, &id, "Karin Fel").await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("id=\"f-typed_name-error\""), "{html}");
+    assert!(html.contains("inte ditt registrerade namn"), "{html}");
+    assert!(html.contains("value=\"Karin Fel\""));
+    assert!(html.contains("href=\"#f-typed_name\""));
+    // The same in English.
+    company.get("/language/en?next=%2F").await;
+    let r = sign(&company, &id, "Karin Fel").await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("not your name as registered"), "{html}");
+    assert!(html.contains("<h1>Signing agreement version 1</h1>"));
+    // The box not ticked: 422 at the box, the name kept.
+    let html_page = company.html(&page(&id)).await;
+    let r = company
+        .post_form(
+            &format!("{}/sign", page(&id)),
+            &[
+                ("digest", hidden(&html_page, "digest").as_str()),
+                (
+                    "consent_text_version",
+                    hidden(&html_page, "consent_text_version").as_str(),
+                ),
+                ("typed_name", "Karin Företagsson"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("id=\"f-_consent-error\""), "{html}");
+    assert!(html.contains("value=\"Karin Företagsson\""));
+    // A digest that is not the envelope's: refused, said at the top.
+    let r = company
+        .post_form(
+            &format!("{}/sign", page(&id)),
+            &[
+                ("digest", "ab".repeat(32).as_str()),
+                (
+                    "consent_text_version",
+                    hidden(&html_page, "consent_text_version").as_str(),
+                ),
+                ("typed_name", "Karin Företagsson"),
+                ("_consent", "yes"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("error-summary"), "{html}");
+    assert!(html.contains("sign exactly the stored version"), "{html}");
+    assert_eq!(envelope(&app, &id).await["status"], "sent");
+
+    // She signs; then the principal; then the CPUA.
+    let r = sign(&company, &id, "Karin Företagsson").await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let html = company.html(&page(&id)).await;
+    assert!(!html.contains("/signing/sign"), "signed once");
+    assert!(html.contains("signed"));
+    let principal = Browser::signed_in(&app, "principal").await;
+    let r = sign(&principal, &id, "per forskare").await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "names match as typed");
+    let r = sign(&legal, &id, "Lars Jurist").await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+
+    let env = envelope(&app, &id).await;
+    assert_eq!(env["status"], "completed");
+    let company_signer = env["signers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["organisation_name"] == "Exempel Läkemedel AB")
+        .unwrap();
+    assert_eq!(company_signer["evidence"]["consent_language"], "en");
+    assert_eq!(company_signer["evidence"]["client_ip"], "127.0.0.1");
+    let html = legal.html(&page(&id)).await;
+    assert!(html.contains("undertecknat av alla"), "{html}");
+    assert!(html.contains("/api/v1/collaborations/"));
+    assert!(html.contains("/agreements/1/executed.pdf"));
+    assert!(!html.contains("/signing/decline"));
+    assert!(!html.contains("/signing/envelope"));
+}
+
+#[tokio::test]
+async fn a_party_declines_with_a_reason_and_another_organisation_gets_404() {
+    let app = TestApp::spawn().await;
+    let (id, _) = drawn(&app).await;
+    app.send_envelope(&id, 1).await;
+    let principal = Browser::signed_in(&app, "principal").await;
+    let html = principal.html(&page(&id)).await;
+    assert!(html.contains("/signing/decline"), "{html}");
+    // No reason: 422 at the field.
+    let r = principal
+        .post_form(&format!("{}/decline", page(&id)), &[("reason", "  ")])
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("id=\"f-reason-error\""), "{html}");
+    assert_eq!(envelope(&app, &id).await["status"], "sent");
+    let r = principal
+        .post_form(
+            &format!("{}/decline", page(&id)),
+            &[("reason", "Punkt 7.3 behöver förhandlas.")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let env = envelope(&app, &id).await;
+    assert_eq!(env["status"], "declined");
+    assert_eq!(env["decline_reason"], "Punkt 7.3 behöver förhandlas.");
+    let html = principal.html(&page(&id)).await;
+    assert!(html.contains("Punkt 7.3 behöver förhandlas."));
+    assert!(!html.contains("/signing/sign") && !html.contains("/signing/decline"));
+    // Legal may send it again.
+    let legal = Browser::signed_in(&app, "legal").await;
+    assert!(legal.html(&page(&id)).await.contains("/signing/envelope"));
+
+    // Another organisation's case: 404, for the page and for its forms.
+    let other = Browser::signed_in(&app, "company-b").await;
+    let (s, _) = other.page(&page(&id)).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let r = other
+        .post_form(&format!("{}/decline", page(&id)), &[("reason", "x")])
+        .await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    // A version that does not exist: 404.
+    let (s, _) = principal
+        .page(&format!("/collaborations/{id}/agreements/9/signing"))
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn a_sign_in_too_old_is_said_plainly_with_the_way_to_sign_in_again() {
+    let app = TestApp::spawn().await;
+    let (id, _) = drawn(&app).await;
+    app.send_envelope(&id, 1).await;
+    let company = Browser::signed_in(&app, "company").await;
+    app.clock.advance(chrono::Duration::minutes(16));
+    let r = sign(&company, &id, "Karin Företagsson").await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("färsk inloggning"), "{html}");
+    assert!(html.contains("Logga in igen</a>"), "{html}");
+    assert!(
+        html.contains("href=\"/sign-in?next")
+            && html.contains("%2Fagreements%2F1%2Fsigning\">Logga in igen"),
+        "local mode: sign in again, back here: {html}"
+    );
+    assert!(html.contains("value=\"Karin Företagsson\""), "kept");
+    assert_eq!(envelope(&app, &id).await["status"], "sent");
+    // A new sign-in signs.
+    let again = Browser::signed_in(&app, "company").await;
+    let r = sign(&again, &id, "Karin Företagsson").await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn out_of_turn_and_after_expiry_a_signature_comes_back_refused_in_words() {
+    let app = TestApp::spawn().await;
+    let (id, digest) = drawn(&app).await;
+    app.send_envelope(&id, 1).await;
+    // The CPUA posts a signature before its turn (the form is not offered; a crafted post).
+    let legal = Browser::signed_in(&app, "legal").await;
+    let fields = [
+        ("digest", digest.as_str()),
+        ("consent_text_version", "2026-12-1"),
+        ("typed_name", "Lars Jurist"),
+        ("_consent", "yes"),
+    ];
+    let r = legal
+        .post_form(&format!("{}/sign", page(&id)), &fields)
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("det är inte din tur att underteckna"),
+        "{html}"
+    );
+    assert!(html.contains("Exempeluniversitetet"), "{html}");
+    assert!(!html.contains("/signing/sign\""), "still no sign form");
+    // A month later the envelope has run out: the company's signature is refused, saying so.
+    app.clock.advance(chrono::Duration::days(31));
+    let company = Browser::signed_in(&app, "company").await;
+    let fields = [
+        ("digest", digest.as_str()),
+        ("consent_text_version", "2026-12-1"),
+        ("typed_name", "Karin Företagsson"),
+        ("_consent", "yes"),
+    ];
+    let r = company
+        .post_form(&format!("{}/sign", page(&id)), &fields)
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("kuvertet löpte ut"), "{html}");
+    assert_eq!(envelope(&app, &id).await["signers"][0]["status"], "pending");
+}
