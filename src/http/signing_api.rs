@@ -275,6 +275,7 @@ pub async fn executed_pdf(
               (status = 404, description = "No such provider, collaboration, version or envelope"),
               (status = 409, description = "Refused by a signing rule, named in `rule`: another digest, not open, expired, superseded, not the signer's turn, already signed"),
               (status = 413, description = "The body is larger than 64 KiB (or `server.max_body_bytes`)"),
+              (status = 415, description = "The body is not sent as `Content-Type: application/json`"),
               (status = 422, description = "A field is missing or breaks a rule; `errors` names each")))]
 pub async fn provider_events(
     state: Data,
@@ -284,8 +285,6 @@ pub async fn provider_events(
 ) -> Result<HttpResponse, AppError> {
     use futures_util::StreamExt;
     let name = path.into_inner();
-    let provider = WebhookProvider::named(&state.settings.signing.providers, &name)
-        .ok_or_else(|| AppError::NotFound(crate::msg!("thing.signing_provider")))?;
     let limit = providers::MAX_EVENT_BYTES.min(state.settings.server.max_body_bytes);
     let too_large = || AppError::PayloadTooLarge(crate::msg!("payload_too_large", limit = limit));
     let declared = req
@@ -296,6 +295,18 @@ pub async fn provider_events(
     if declared.is_some_and(|n| n > limit) {
         return Err(too_large());
     }
+    let json = req
+        .mime_type()
+        .ok()
+        .flatten()
+        .is_some_and(|m| m.subtype() == "json" || m.suffix().is_some_and(|s| s == "json"));
+    if !json {
+        return Err(AppError::UnsupportedMediaType(crate::msg!(
+            "unsupported_media_type"
+        )));
+    }
+    let provider = WebhookProvider::named(&state.settings.signing.providers, &name)
+        .ok_or_else(|| AppError::NotFound(crate::msg!("thing.signing_provider")))?;
     let mut body = web::BytesMut::new();
     while let Some(chunk) = payload.next().await {
         let chunk = chunk.map_err(|_| AppError::BadRequest(crate::msg!("read_body")))?;

@@ -426,6 +426,16 @@ async fn bad_input_is_4xx_never_500() {
         StatusCode::NOT_FOUND,
     )
     .await;
+    // Not sent as JSON.
+    let r = app
+        .client
+        .post(format!("{}{}", app.base, events_path()))
+        .header("content-type", "text/plain")
+        .body(body.clone())
+        .send()
+        .await
+        .unwrap();
+    problem(r, StatusCode::UNSUPPORTED_MEDIA_TYPE).await;
     // A body over the cap.
     let big = vec![b' '; 70 * 1024];
     problem(
