@@ -700,6 +700,43 @@ mod tests {
     }
 
     #[test]
+    fn signing_providers_need_a_name_and_whsec_secrets() {
+        let provider = |name: &str, secrets: &[&str]| SigningProviderSettings {
+            name: name.into(),
+            secrets: secrets.iter().map(|s| s.to_string()).collect(),
+        };
+        let good = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+        let mut s = Settings::defaults();
+        s.signing.providers = vec![provider("bankid-sign", &[good, good])];
+        assert!(s.validate().is_ok());
+        assert_eq!(
+            s.signing.providers[0].secrets_env(),
+            "SAMVERKAN_SIGNING_PROVIDER_BANKID_SIGN_SECRETS"
+        );
+        for (bad, key) in [
+            (vec![provider("builtin", &[good])], "signing.providers.name"),
+            (vec![provider("Bank ID", &[good])], "signing.providers.name"),
+            (
+                vec![provider("a", &[good]), provider("a", &[good])],
+                "signing.providers.name",
+            ),
+            (vec![provider("a", &[])], "signing.providers.secrets"),
+            (
+                vec![provider("a", &["MfKQ9r8GKYqrTwjU"])],
+                "signing.providers.secrets",
+            ),
+            (
+                vec![provider("a", &["whsec_%%%"])],
+                "signing.providers.secrets",
+            ),
+        ] {
+            s.signing.providers = bad;
+            let e = s.validate().unwrap_err().to_string();
+            assert!(e.contains(key), "{e}");
+        }
+    }
+
+    #[test]
     fn cors_origins_must_be_bare_origins() {
         let mut s = Settings::defaults();
         s.server.cors_origins = vec!["https://portal.example.se".into()];
