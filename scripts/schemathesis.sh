@@ -63,9 +63,23 @@ esac
 port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')"
 base="http://127.0.0.1:$port"
 
+# The configuration folder as shipped plus one signing provider, so that the provider events route
+# is exercised past "no such provider": generated deliveries must meet its signature check (401).
+mkdir -p "$work/config"
+for f in config/*; do
+  [ "$(basename "$f")" = default.toml ] || ln -s "$PWD/$f" "$work/config/"
+done
+cat config/default.toml - >"$work/config/default.toml" <<'TOML'
+
+[[signing.providers]]
+name = "schemathesis"
+secrets = ["whsec_c2NoZW1hdGhlc2lzLXdlYmhvb2stc2VjcmV0"]
+TOML
+
 # Local mode (demo accounts) on loopback; the token limit is raised because schemathesis itself
 # calls the token endpoint many times (its 429 is documented and has its own test).
 DATABASE_URL="$database_url" SAMVERKAN_ADDR="127.0.0.1:$port" \
+  SAMVERKAN_CONFIG_DIR="$work/config" \
   SAMVERKAN__AUTH__MODE=local SAMVERKAN__SERVER__WORKERS=2 \
   SAMVERKAN__AUTH__TOKEN_REQUESTS_PER_MINUTE=100000 RUST_LOG=warn \
   "$bin" serve >"$work/server.log" 2>&1 &
@@ -137,12 +151,16 @@ values = {toml_list(cpuas)}
 [dictionaries.registers]
 values = {toml_list([r["id"] for r in registers])}
 
+[dictionaries.providers]
+values = ["schemathesis"]
+
 [dictionaries.files]
 values = ["1.docx", "1.pdf", "1.html", "2.pdf"]
 
 [parameters]
 "path.id" = {{ dictionary = "ids", probability = 0.8 }}
 "path.file" = {{ dictionary = "files", probability = 0.5 }}
+"path.name" = {{ dictionary = "providers", probability = 0.8 }}
 "query.cpua" = {{ dictionary = "cpuas", probability = 0.8 }}
 "query.register" = {{ dictionary = "registers", probability = 0.8 }}
 "body.cpua" = {{ dictionary = "cpuas", probability = 0.8 }}

@@ -69,6 +69,10 @@ pub struct SigningSettings {
     /// The organisation named in a generated seal's certificate.
     #[serde(default = "default_seal_organisation")]
     pub seal_organisation: String,
+    /// External e-signature services that report signatures by Standard Webhooks
+    /// (`[[signing.providers]]`); their events arrive at
+    /// `POST /api/v1/signing/providers/{name}/events`.
+    pub providers: Vec<SigningProviderSettings>,
 }
 
 fn default_seal_organisation() -> String {
@@ -85,7 +89,31 @@ impl Default for SigningSettings {
             fresh_login_minutes: 15,
             seal_key_file: String::new(),
             seal_organisation: default_seal_organisation(),
+            providers: vec![],
         }
+    }
+}
+
+/// One `[[signing.providers]]` entry: a webhook provider (e.g. a BankID or SITHS signing service).
+/// `SAMVERKAN_SIGNING_PROVIDER_<NAME>_SECRETS` (the name upper-cased, `-` as `_`; comma-separated)
+/// replaces a configured provider's secrets, so they need not be in a file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SigningProviderSettings {
+    /// The name in the events route and the signatures' `method`: lower-case letters, digits, `-`.
+    pub name: String,
+    /// The Standard Webhooks signing secrets, `whsec_<base64>`; several while a secret is rotated (an
+    /// event signed with any of them is accepted).
+    pub secrets: Vec<String>,
+}
+
+impl SigningProviderSettings {
+    /// The environment variable that replaces this provider's secrets.
+    pub fn secrets_env(&self) -> String {
+        format!(
+            "SAMVERKAN_SIGNING_PROVIDER_{}_SECRETS",
+            self.name.to_ascii_uppercase().replace('-', "_")
+        )
     }
 }
 
@@ -478,6 +506,15 @@ impl Settings {
         s.database_url =
             std::env::var("DATABASE_URL").unwrap_or_else(|_| DEFAULT_DATABASE_URL.to_string());
         s.config_dir = dir.to_path_buf();
+        for p in &mut s.signing.providers {
+            if let Ok(v) = std::env::var(p.secrets_env()) {
+                p.secrets = v
+                    .split(',')
+                    .map(|x| x.trim().to_string())
+                    .filter(|x| !x.is_empty())
+                    .collect();
+            }
+        }
         s.templates_dir = std::env::var("SAMVERKAN_TEMPLATES_DIR")
             .unwrap_or_else(|_| "contract-templates".into())
             .into();
@@ -582,6 +619,33 @@ impl Settings {
         if !(1..=24 * 60).contains(&self.signing.fresh_login_minutes) {
             return fail("signing.fresh_login_minutes", "must be between 1 and 1440");
         }
+        let mut names = std::collections::BTreeSet::new();
+        for p in &self.signing.providers {
+            let ok_name = !p.name.is_empty()
+                && p.name.len() <= 40
+                && p.name != crate::app::signing::METHOD_BUILTIN
+                && p.name
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+            if !ok_name {
+                return fail(
+                    "signing.providers.name",
+                    "must be 1-40 lower-case letters, digits or '-', and not \"builtin\"",
+                );
+            }
+            if !names.insert(p.name.as_str()) {
+                return fail("signing.providers.name", "names must be unique");
+            }
+            if p.secrets.is_empty() {
+                return fail(
+                    "signing.providers.secrets",
+                    "each provider needs at least one secret (whsec_<base64>)",
+                );
+            }
+            if let Err(why) = crate::app::signing_providers::check_secrets(&p.secrets) {
+                return fail("signing.providers.secrets", &why);
+            }
+        }
         if self.api.max_page_size < 1 || self.api.max_page_size > 1000 {
             return fail("api.max_page_size", "must be between 1 and 1000");
         }
@@ -660,6 +724,43 @@ mod tests {
             "the rest comes from the embedded file"
         );
         std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[test]
+    fn signing_providers_need_a_name_and_whsec_secrets() {
+        let provider = |name: &str, secrets: &[&str]| SigningProviderSettings {
+            name: name.into(),
+            secrets: secrets.iter().map(|s| s.to_string()).collect(),
+        };
+        let good = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+        let mut s = Settings::defaults();
+        s.signing.providers = vec![provider("bankid-sign", &[good, good])];
+        assert!(s.validate().is_ok());
+        assert_eq!(
+            s.signing.providers[0].secrets_env(),
+            "SAMVERKAN_SIGNING_PROVIDER_BANKID_SIGN_SECRETS"
+        );
+        for (bad, key) in [
+            (vec![provider("builtin", &[good])], "signing.providers.name"),
+            (vec![provider("Bank ID", &[good])], "signing.providers.name"),
+            (
+                vec![provider("a", &[good]), provider("a", &[good])],
+                "signing.providers.name",
+            ),
+            (vec![provider("a", &[])], "signing.providers.secrets"),
+            (
+                vec![provider("a", &["MfKQ9r8GKYqrTwjU"])],
+                "signing.providers.secrets",
+            ),
+            (
+                vec![provider("a", &["whsec_%%%"])],
+                "signing.providers.secrets",
+            ),
+        ] {
+            s.signing.providers = bad;
+            let e = s.validate().unwrap_err().to_string();
+            assert!(e.contains(key), "{e}");
+        }
     }
 
     #[test]

@@ -23,6 +23,7 @@ pub mod reference;
 pub mod seed;
 pub mod signing;
 pub mod signing_deadlines;
+pub mod signing_providers;
 pub mod views;
 
 use std::sync::Arc;

@@ -988,7 +988,38 @@ pub fn sign(
         client_ip: req.client_ip.clone(),
         user_agent: req.user_agent.clone(),
     };
-    store::insert_evidence(conn, &evidence)?;
+    record_signature(
+        conn,
+        actor,
+        &c,
+        &env,
+        &slot,
+        &turn,
+        &evidence,
+        &policy.seal_key,
+        now,
+    )?;
+    let env = store::envelope(conn, &env.id)?
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("the envelope vanished")))?;
+    view_of(conn, actor, &c, env, req.lang)
+}
+
+/// Records one signature's evidence and runs the completion path shared by the built-in method and
+/// the providers: the slot signed, the audit event, and then either the envelope completed (everyone
+/// told) or, when a new turn opened, its signers asked. `turn` is who was in turn before.
+#[allow(clippy::too_many_arguments)]
+fn record_signature(
+    conn: &mut DbConn,
+    actor: &Actor,
+    c: &Collaboration,
+    env: &EnvelopeRow,
+    slot: &SignerRow,
+    turn: &[&SignerRow],
+    evidence: &EvidenceRow,
+    seal_key: &crate::render::seal::SealKey,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    store::insert_evidence(conn, evidence)?;
     if !store::mark_signer(conn, &slot.id, "signed", actor.account.as_str(), now)? {
         return Err(AppError::RaceLost(crate::msg!("race_lost.collaboration")));
     }
@@ -997,11 +1028,11 @@ pub fn sign(
         actor,
         c.id.as_str(),
         EventType::SignatureRecorded,
-        serde_json::to_value(evidence_view(&evidence))
+        serde_json::to_value(evidence_view(evidence))
             .map(|mut v| {
                 if let Some(o) = v.as_object_mut() {
                     o.insert("envelope".into(), json!(env.id));
-                    o.insert("agreement_version".into(), json!(number));
+                    o.insert("agreement_version".into(), json!(env.version));
                     o.insert("signer".into(), json!(slot.id));
                 }
                 v
@@ -1014,20 +1045,20 @@ pub fn sign(
         store::complete(conn, &env.id, now)?;
         // The executed agreement is sealed in the same transaction, so it is never served (nor
         // counted as executed) before its seal is written.
-        seal_executed(conn, &c, &env, number, &policy.seal_key, now)?;
+        seal_executed(conn, c, env, env.version, seal_key, now)?;
         audit(
             conn,
             actor,
             c.id.as_str(),
             EventType::EnvelopeCompleted,
-            json!({"envelope": env.id, "agreement_version": number, "digest": env.digest}),
+            json!({"envelope": env.id, "agreement_version": env.version, "digest": env.digest}),
             now,
         )?;
         let orgs = everyone(&after)?;
         tell(
             conn,
-            &c,
-            &env,
+            c,
+            env,
             &orgs,
             "envelope_completed",
             super::notify::KIND_NOTICE,
@@ -1043,8 +1074,8 @@ pub fn sign(
             let orgs = turn_orgs(&after)?;
             tell(
                 conn,
-                &c,
-                &env,
+                c,
+                env,
                 &orgs,
                 "signing_requested",
                 super::notify::KIND_NOTICE,
@@ -1054,9 +1085,227 @@ pub fn sign(
             )?;
         }
     }
-    let env = store::envelope(conn, &env.id)?
-        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("the envelope vanished")))?;
-    view_of(conn, actor, &c, env, req.lang)
+    Ok(())
+}
+
+/// A signature or a decline an external provider reports (issue 14, "An external e-signature
+/// service"), read from its verified event.
+#[derive(Debug, Clone)]
+pub struct ProviderResult<'a> {
+    /// The provider's configured name: the evidence's `method` and `provider`.
+    pub provider: &'a str,
+    pub collaboration_id: &'a str,
+    pub version: i32,
+    pub organisation_id: &'a str,
+    pub name: &'a str,
+    pub email: &'a str,
+    pub capacity: &'a str,
+    /// The digest the provider had the signer sign.
+    pub digest: &'a str,
+    /// `AES` or `QES`.
+    pub level: &'a str,
+    pub signed_at: DateTime<Utc>,
+    /// The provider's own reference to the transaction (the evidence's `subject`).
+    pub provider_reference: &'a str,
+    /// The SHA-256 of the event body as received (the evidence's `consent_sha256`: what the signer
+    /// agreed to is the provider's record, tied to it by this hash).
+    pub body_sha256: &'a str,
+}
+
+/// The account a provider's signatures and audit events are recorded under.
+pub fn provider_actor(provider: &str) -> Actor {
+    Actor::new(
+        crate::domain::ids::AccountId::from_db(format!("signing-provider:{provider}")),
+        format!("signing provider {provider}"),
+        OrgId::from_db("system".into()),
+        crate::domain::role::Role::Administrator,
+    )
+}
+
+/// The envelope and the signer slot a provider's result is for, with whose turn it is: refused,
+/// naming the rule, like a signature by the built-in method.
+fn provider_slot(
+    conn: &mut DbConn,
+    rulebooks: &RulebookSet,
+    r: &ProviderResult,
+) -> Result<(Collaboration, EnvelopeRow, Vec<SignerRow>, SignerRow), AppError> {
+    let not_found = || AppError::NotFound(crate::msg!("thing.collaboration"));
+    let cid = CollaborationId::parse(r.collaboration_id).ok_or_else(not_found)?;
+    repo::lock_collaboration(conn, &cid)?;
+    let (c, _) = repo::load_collaboration(conn, rulebooks, &cid)?.ok_or_else(not_found)?;
+    version(conn, &c, r.version)?;
+    let env = store::latest_envelope(conn, c.id.as_str(), r.version)?
+        .ok_or_else(|| AppError::NotFound(crate::msg!("thing.envelope")))?;
+    let signers = store::signers(conn, &env.id)?;
+    let mine: Vec<&SignerRow> = signers
+        .iter()
+        .filter(|s| s.organisation_id == r.organisation_id)
+        .collect();
+    if mine.is_empty() {
+        return Err(Refusal::invalid(
+            "signer.organisation_id",
+            crate::msg!("signing_signer_not_party", organisation = r.organisation_id),
+        )
+        .into());
+    }
+    let pending: Vec<&SignerRow> = mine.into_iter().filter(|s| s.status == "pending").collect();
+    let slot = pending
+        .iter()
+        .find(|s| s.capacity.eq_ignore_ascii_case(r.capacity.trim()))
+        .or(pending.first())
+        .map(|s| (*s).clone());
+    let Some(slot) = slot else {
+        return Err(Refusal::precondition(crate::msg!("signing_already_signed")).into());
+    };
+    Ok((c, env, signers, slot))
+}
+
+/// Records a signature an external provider reports: the same rules as the built-in method's that
+/// do not concern the signer's session (sent, unexpired, no newer version, the envelope's digest,
+/// the signer's turn), then evidence with the provider's name as `method` and its level, and the
+/// same completion path. Returns the envelope after it.
+pub fn record_provider_signature(
+    conn: &mut DbConn,
+    rulebooks: &RulebookSet,
+    policy: &Policy,
+    r: &ProviderResult,
+    now: DateTime<Utc>,
+) -> Result<EnvelopeRow, AppError> {
+    let (c, env, signers, slot) = provider_slot(conn, rulebooks, r)?;
+    let latest = super::agreements::latest_number(conn, &c)?;
+    let turn: Vec<&SignerRow> = in_turn(&signers);
+    let current = rules::current_group(signers.iter().map(|s| {
+        (
+            u32::try_from(s.turn_group).unwrap_or(0),
+            s.status != "pending",
+        )
+    }));
+    let mut waiting: Vec<String> = turn.iter().map(|s| s.organisation_name.clone()).collect();
+    waiting.dedup();
+    let digest = r.digest.trim().to_ascii_lowercase();
+    let attempt = SignAttempt {
+        now,
+        version: u32::try_from(r.version).unwrap_or(0),
+        status: status_of(&env)?,
+        expires_at: utc(env.expires_at),
+        newer_version: latest.is_some_and(|l| l > r.version),
+        envelope_digest: &env.digest,
+        shown_digest: &digest,
+        signer_group: u32::try_from(slot.turn_group).unwrap_or(0),
+        current_group: current,
+        waiting_for: waiting,
+        consent_version: consent::CURRENT,
+        typed_name: r.name,
+        person_name: r.name,
+        auth_time: Some(r.signed_at),
+        fresh_login_minutes: policy.fresh_login_minutes,
+    };
+    rules::check_envelope(&attempt)?;
+    let actor = provider_actor(r.provider);
+    let capacity = if r.capacity.trim().is_empty() {
+        slot.capacity.clone()
+    } else {
+        r.capacity.trim().to_string()
+    };
+    let evidence = EvidenceRow {
+        id: uuid::Uuid::new_v4().to_string(),
+        envelope_id: env.id.clone(),
+        signer_id: slot.id.clone(),
+        collaboration_id: c.id.as_str().to_string(),
+        version: r.version,
+        method: r.provider.to_string(),
+        level: r.level.to_string(),
+        provider: r.provider.to_string(),
+        subject: r.provider_reference.to_string(),
+        auth_time: Some(ts(r.signed_at)),
+        acr: None,
+        amr: None,
+        account_id: actor.account.as_str().to_string(),
+        name: r.name.trim().to_string(),
+        email: r.email.trim().to_string(),
+        organisation_id: slot.organisation_id.clone(),
+        organisation_name: slot.organisation_name.clone(),
+        capacity,
+        typed_name: r.name.trim().to_string(),
+        consent_version: format!("provider:{}", r.provider),
+        consent_language: String::new(),
+        consent_sha256: r.body_sha256.to_string(),
+        digest: env.digest.clone(),
+        server_time: ts(now),
+        client_ip: None,
+        user_agent: None,
+    };
+    record_signature(
+        conn,
+        &actor,
+        &c,
+        &env,
+        &slot,
+        &turn,
+        &evidence,
+        &policy.seal_key,
+        now,
+    )?;
+    store::envelope(conn, &env.id)?
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("the envelope vanished")))
+}
+
+/// A signer declined at the provider: the envelope ends and everyone is told, as a decline on the
+/// page does. Returns the envelope after it.
+pub fn record_provider_decline(
+    conn: &mut DbConn,
+    rulebooks: &RulebookSet,
+    r: &ProviderResult,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<EnvelopeRow, AppError> {
+    let (c, env, signers, slot) = provider_slot(conn, rulebooks, r)?;
+    match status_of(&env)? {
+        EnvelopeStatus::Sent => {}
+        other => {
+            return Err(Refusal::precondition(crate::msg!(
+                "signing_not_open",
+                status = other.code()
+            ))
+            .into())
+        }
+    }
+    let digest = r.digest.trim().to_ascii_lowercase();
+    if digest != env.digest {
+        let mut f = Refusal::precondition(crate::msg!(
+            "signing_digest_mismatch",
+            number = u32::try_from(r.version).unwrap_or(0)
+        ));
+        f.field = Some("digest".into());
+        return Err(f.into());
+    }
+    let actor = provider_actor(r.provider);
+    store::mark_signer(conn, &slot.id, "declined", actor.account.as_str(), now)?;
+    store::end(conn, &env.id, "declined", "declined", Some(reason), now)?;
+    audit(
+        conn,
+        &actor,
+        c.id.as_str(),
+        EventType::EnvelopeDeclined,
+        json!({"envelope": env.id, "agreement_version": env.version, "signer": slot.id,
+               "organisation": slot.organisation_id, "reason": reason,
+               "provider": r.provider, "provider_reference": r.provider_reference}),
+        now,
+    )?;
+    let orgs = everyone(&signers)?;
+    tell(
+        conn,
+        &c,
+        &env,
+        &orgs,
+        "envelope_declined",
+        super::notify::KIND_NOTICE,
+        None,
+        json!({"organisation_name": slot.organisation_name, "reason": reason}),
+        now,
+    )?;
+    store::envelope(conn, &env.id)?
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("the envelope vanished")))
 }
 
 /// A party declines with a reason: the envelope ends and everyone is told; negotiation resumes on a

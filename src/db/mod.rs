@@ -7,5 +7,6 @@ pub mod outbox;
 pub mod repo;
 pub mod schema;
 pub mod signing;
+pub mod webhooks;
 
 pub use conn::{Db, DbConn};

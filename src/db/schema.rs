@@ -400,3 +400,18 @@ diesel::table! {
 diesel::joinable!(signing_signers -> signing_envelopes (envelope_id));
 diesel::joinable!(signing_evidence -> signing_signers (signer_id));
 diesel::allow_tables_to_appear_in_same_query!(signing_envelopes, signing_signers, signing_evidence);
+
+diesel::table! {
+    webhook_events (provider, event_id) {
+        provider -> Text,
+        event_id -> Text,
+        event_type -> Text,
+        collaboration_id -> Text,
+        agreement_version -> Integer,
+        envelope_id -> Text,
+        outcome -> Text,
+        body_sha256 -> Text,
+        sent_at -> Timestamp,
+        received_at -> Timestamp,
+    }
+}

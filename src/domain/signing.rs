@@ -196,6 +196,15 @@ pub fn same_name(typed: &str, name: &str) -> bool {
 /// the current one, the login is fresh, and the typed name is the person's. Checked in that order, so
 /// the refusal names the first rule broken.
 pub fn check_signature(a: &SignAttempt) -> Result<(), Refusal> {
+    check_envelope(a)?;
+    check_signer_consent(a)
+}
+
+/// The rules every signature meets whatever its method (a provider's too): the envelope is sent and
+/// unexpired, no newer version exists, the digest is the envelope's and it is the signer's turn, in
+/// that order. The built-in method's own rules (consent text, fresh login, typed name) are
+/// [`check_signature`]'s; an external provider attests to its signer itself.
+pub fn check_envelope(a: &SignAttempt) -> Result<(), Refusal> {
     match a.status {
         EnvelopeStatus::Sent => {}
         EnvelopeStatus::Expired => return Err(expired(a.expires_at)),
@@ -234,6 +243,10 @@ pub fn check_signature(a: &SignAttempt) -> Result<(), Refusal> {
         ))
         .missing(a.waiting_for.iter().map(|w| format!("signature.{w}"))));
     }
+    Ok(())
+}
+
+fn check_signer_consent(a: &SignAttempt) -> Result<(), Refusal> {
     if a.consent_version != consent::CURRENT {
         return Err(Refusal::invalid(
             "consent_text_version",

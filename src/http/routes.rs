@@ -139,6 +139,7 @@ route_table! {
     Authenticated signing_api::sign_envelope,
     Authenticated signing_api::decline_envelope,
     Authenticated signing_api::executed_pdf,
+    Public signing_api::provider_events,
     Authenticated metrics::metrics,
     Authenticated mail::notifications,
     Authenticated mail::set_notifications,

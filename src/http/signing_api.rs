@@ -10,6 +10,9 @@ use crate::app::auth::CredentialHash;
 use crate::app::signing::{
     self, DeclineInput, EnvelopeInput, EnvelopeView, Policy, RequestFacts, SignatureInput,
 };
+use crate::app::signing_providers::{
+    self as providers, EventReceipt, ProviderEvent, WebhookHeaders, WebhookProvider,
+};
 use crate::app::AppError;
 
 type Data = web::Data<AppState>;
@@ -252,4 +255,112 @@ pub async fn executed_pdf(
             format!("attachment; filename=\"agreement-{number}-executed.pdf\""),
         ))
         .body(bytes))
+}
+
+/// A signing provider's event (issue 14, "An external e-signature service"), delivered by the
+/// Standard Webhooks scheme: authenticated by its signature, not a session. `webhook-signature` holds
+/// space-separated `v1,<base64 HMAC-SHA256 over "{webhook-id}.{webhook-timestamp}.{body}">` entries;
+/// any secret configured for the provider may match (several while one is rotated). A timestamp more
+/// than 5 minutes from the server's clock is refused; `webhook-id` is the idempotency key (a replay
+/// answers 200 with `duplicate: true` and changes nothing). A `signature.completed` event runs the
+/// same rules as a signature on the page (the envelope's digest, sent, unexpired, the signer's turn,
+/// no newer version) and records evidence with the provider's name as `method` and its `level`; the
+/// last signer completes the envelope. A `signature.declined` event declines it.
+#[utoipa::path(post, path = "/api/v1/signing/providers/{name}/events", tag = "signing",
+    params(("name" = String, Path, description = "the provider's name in `[[signing.providers]]`"),
+           ("webhook-id" = String, Header, description = "The event's id: the idempotency key"),
+           ("webhook-timestamp" = i64, Header, description = "Unix seconds when the event was sent"),
+           ("webhook-signature" = String, Header, description = "Space-separated `v1,<base64 HMAC-SHA256>` signatures")),
+    request_body(content = ProviderEvent),
+    responses((status = 200, body = EventReceipt, description = "The event was acted on, or is a replay of one that was (`duplicate`)"),
+              (status = 400, description = "The body is not valid JSON"),
+              (status = 401, description = "A header is missing, the timestamp is more than 5 minutes off, or no signature matches a configured secret"),
+              (status = 404, description = "No such provider, collaboration, version or envelope"),
+              (status = 409, description = "Refused by a signing rule, named in `rule`: another digest, not open, expired, superseded, not the signer's turn, already signed"),
+              (status = 413, description = "The body is larger than 64 KiB (or `server.max_body_bytes`)"),
+              (status = 415, description = "The body is not sent as `Content-Type: application/json`"),
+              (status = 422, description = "A field is missing or breaks a rule; `errors` names each")))]
+pub async fn provider_events(
+    state: Data,
+    req: HttpRequest,
+    path: web::Path<String>,
+    mut payload: web::Payload,
+) -> Result<HttpResponse, AppError> {
+    use futures_util::StreamExt;
+    let name = path.into_inner();
+    let limit = providers::MAX_EVENT_BYTES.min(state.settings.server.max_body_bytes);
+    let too_large = || AppError::PayloadTooLarge(crate::msg!("payload_too_large", limit = limit));
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return Err(too_large());
+    }
+    let json = req
+        .mime_type()
+        .ok()
+        .flatten()
+        .is_some_and(|m| m.subtype() == "json" || m.suffix().is_some_and(|s| s == "json"));
+    if !json {
+        return Err(AppError::UnsupportedMediaType(crate::msg!(
+            "unsupported_media_type"
+        )));
+    }
+    let provider = WebhookProvider::named(&state.settings.signing.providers, &name)
+        .ok_or_else(|| AppError::NotFound(crate::msg!("thing.signing_provider")))?;
+    let mut body = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|_| AppError::BadRequest(crate::msg!("read_body")))?;
+        if body.len() + chunk.len() > limit {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    let body = body.freeze();
+    let h = |n: &str| {
+        req.headers()
+            .get(n)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    };
+    let headers = WebhookHeaders {
+        id: h("webhook-id"),
+        timestamp: h("webhook-timestamp"),
+        signature: h("webhook-signature"),
+    };
+    let receipt = blocking(move || {
+        let now = state.svc.clock.now();
+        let delivery = provider.verify(&headers, &body, now)?;
+        if let Some(r) = state
+            .svc
+            .read(|c| providers::replay(c, &name, &delivery.id))?
+        {
+            return Ok(r);
+        }
+        let value: serde_json::Value = serde_json::from_slice(&body).map_err(|e| {
+            AppError::BadRequest(crate::msg!(
+                "malformed_json",
+                line = e.line(),
+                column = e.column()
+            ))
+        })?;
+        let event: ProviderEvent = super::extract::parse_value(value)?;
+        let policy = policy(&state);
+        state.svc.write(|c| {
+            providers::handle_event(
+                c,
+                &state.svc.rulebooks,
+                &policy,
+                &provider,
+                &delivery,
+                &body,
+                &event,
+                now,
+            )
+        })
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(receipt))
 }

@@ -21,3 +21,4 @@ mod terms;
 #[path = "../support/test_db.rs"]
 mod test_db;
 mod views;
+mod webhooks;

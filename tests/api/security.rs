@@ -53,7 +53,9 @@ async fn every_non_public_route_needs_a_token() {
     }
     assert!(checked >= 25, "checked {checked} operations");
     assert!(
-        table.iter().filter(|r| r.access == Access::Public).count() <= 9,
+        // The nine of sign-in, health and documentation, and the signing providers' events route
+        // (authenticated by its Standard Webhooks signature: tests/api/webhooks.rs).
+        table.iter().filter(|r| r.access == Access::Public).count() <= 10,
         "public routes: {:?}",
         table
             .iter()
