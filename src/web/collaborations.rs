@@ -192,9 +192,64 @@ struct CasePage {
     may_see_agreements: bool,
     obligations: Vec<ObligationShown>,
     notes: Vec<NoteShown>,
+    deadlines: Vec<DeadlineShown>,
+    notices: Vec<NoticeShown>,
     done: String,
     errors: super::form::FormErrors,
     action: String,
+}
+
+/// A deadline still ahead (or overdue), as the case page shows it.
+#[derive(Serialize)]
+struct DeadlineShown {
+    what: String,
+    cpua_name: String,
+    due_on: String,
+    overdue: bool,
+    source: String,
+}
+
+/// One line of the notification log: what was told to whom, when, and whether it went out.
+#[derive(Serialize)]
+struct NoticeShown {
+    what: String,
+    to: String,
+    status: String,
+    at: String,
+}
+
+fn deadlines_shown(log: &crate::app::outbox::NotificationLog, lang: Lang) -> Vec<DeadlineShown> {
+    log.deadlines
+        .iter()
+        .map(|d| DeadlineShown {
+            what: super::text::t(lang, &format!("case.deadline.{}", d.code)),
+            cpua_name: d.cpua_name.clone(),
+            due_on: d.due_on.to_string(),
+            overdue: d.overdue,
+            source: format!("{}, {}", d.source_file, d.source_section),
+        })
+        .collect()
+}
+
+/// The newest 30 entries of the log, newest first.
+fn notices_shown(log: &crate::app::outbox::NotificationLog, lang: Lang) -> Vec<NoticeShown> {
+    let mut entries: Vec<&crate::app::outbox::OutboxEntry> = log.notifications.iter().collect();
+    entries.sort_by_key(|e| std::cmp::Reverse(e.created_at));
+    entries
+        .into_iter()
+        .take(30)
+        .map(|n| NoticeShown {
+            what: super::text::t(lang, &format!("case.notice.{}", n.event)),
+            to: format!(
+                "{} ({}, {})",
+                n.recipient_name,
+                super::text::t(lang, &format!("common.role.{}", n.recipient_role)),
+                n.recipient_org
+            ),
+            status: super::text::t(lang, &format!("case.notice_status.{}", n.status)),
+            at: super::helpers::format_datetime(n.sent_at.unwrap_or(n.created_at), lang),
+        })
+        .collect()
 }
 
 /// Reads the caller's view of a collaboration (the kept one when current).
@@ -225,6 +280,7 @@ type Extras = (
     Vec<super::commands::CaseRegister>,
     Vec<crate::app::collaborations::EventView>,
     Option<Vec<crate::app::agreements::AgreementVersionView>>,
+    crate::app::outbox::NotificationLog,
 );
 
 async fn load_extras(
@@ -261,7 +317,16 @@ async fn load_extras(
                 Err(AppError::Forbidden(_)) => None,
                 Err(e) => return Err(e),
             };
-            Ok((regs, events, agreements))
+            // The deadlines still ahead and what the case told whom (issue 13, "Visible in the
+            // case"), as the notification log's API shows them to this actor.
+            let log = crate::app::outbox::notification_log(
+                c,
+                &s.svc.rulebooks,
+                &actor,
+                &id,
+                s.svc.clock.today(),
+            )?;
+            Ok((regs, events, agreements, log))
         })
     })
     .await
@@ -346,7 +411,9 @@ pub async fn render_case(
                 .collect()
         })
         .unwrap_or_default();
-    let (registers, events, agreements) = load_extras(env, id.clone(), register_ids).await?;
+    let (registers, events, agreements, log) = load_extras(env, id.clone(), register_ids).await?;
+    let deadlines = deadlines_shown(&log, lang);
+    let notices = notices_shown(&log, lang);
     let step = view
         .get("step_number")
         .and_then(Value::as_u64)
@@ -538,6 +605,8 @@ pub async fn render_case(
             may_see_agreements,
             obligations,
             notes,
+            deadlines,
+            notices,
             done,
             errors,
             view,
@@ -571,5 +640,41 @@ mod tests {
         assert!(timeline(None, Lang::Sv)
             .iter()
             .all(|s| s.state == "upcoming"));
+    }
+
+    #[test]
+    fn every_notice_deadline_and_status_has_words_in_both_languages() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/mail-templates/sv");
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .expect("mail templates")
+            .flatten()
+            .filter_map(|e| {
+                e.file_name()
+                    .to_str()
+                    .and_then(|s| s.split('.').next())
+                    .map(String::from)
+            })
+            .filter(|n| n != "layout")
+            .collect();
+        names.sort();
+        names.dedup();
+        assert!(names.len() > 10, "{names:?}");
+        let mut keys: Vec<String> = names.iter().map(|n| format!("case.notice.{n}")).collect();
+        for code in [
+            "release_decision",
+            "key_file_deletion",
+            "usage_period_end",
+            "disposal_confirmation",
+        ] {
+            keys.push(format!("case.deadline.{code}"));
+        }
+        for status in ["pending", "sent", "dead", "not_notified", "opted_out"] {
+            keys.push(format!("case.notice_status.{status}"));
+        }
+        for k in keys {
+            for lang in [Lang::Sv, Lang::En] {
+                assert_ne!(super::super::text::t(lang, &k), k, "{k} has no text");
+            }
+        }
     }
 }

@@ -687,6 +687,9 @@ mod tests {
             "common.step.",
             "common.lang.self",
             "case.missing_item.",
+            "case.deadline.",
+            "case.notice.",
+            "case.notice_status.",
         ];
         let unused: Vec<&String> =
             t.sv.keys()

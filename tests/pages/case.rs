@@ -380,3 +380,30 @@ async fn agreement_versions_are_listed_with_their_files_and_the_review_page() {
     let r = b.get(&file).await;
     assert_eq!(r.status(), StatusCode::OK);
 }
+
+#[tokio::test]
+async fn the_case_shows_its_deadlines_and_what_was_told_to_whom() {
+    // Issue 13, "Visible in the case": pending deadlines with their dates, and the notification
+    // log. Seed 001, "5. Beslut om utlämnande": the decision should come within 30 days.
+    let app = TestApp::spawn().await;
+    let (id, _) = app.research_collaboration(&["EX-HJARTA"]).await;
+    app.walk_to_application(&id, &["Region Uppsala"]).await;
+    let legal = Browser::signed_in(&app, "legal").await;
+    let html = legal.html(&format!("/collaborations/{id}")).await;
+    assert!(html.contains("Frister"), "{html}");
+    assert!(html.contains("Beslut om utlämnande (bör ges inom 30 dagar)"));
+    // The application arrived 1 September 2026 (the test clock): due 30 days later.
+    assert!(html.contains("1 oktober 2026"), "{html}");
+    assert!(html.contains("Utskick"));
+    assert!(html.contains("Ansökan om datauttag är komplett"));
+    assert!(html.contains("Lars Jurist"));
+    assert!(
+        !html.contains("application_completed"),
+        "no codes on the page"
+    );
+    // A party sees only what was sent to parties: the legal team's notice is not theirs.
+    let company = Browser::signed_in(&app, "company").await;
+    let html = company.html(&format!("/collaborations/{id}")).await;
+    assert!(html.contains("Frister"));
+    assert!(!html.contains("Ansökan om datauttag är komplett"), "{html}");
+}
