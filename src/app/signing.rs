@@ -1260,16 +1260,7 @@ pub fn record_provider_decline(
     now: DateTime<Utc>,
 ) -> Result<EnvelopeRow, AppError> {
     let (c, env, signers, slot) = provider_slot(conn, rulebooks, r)?;
-    match status_of(&env)? {
-        EnvelopeStatus::Sent => {}
-        other => {
-            return Err(Refusal::precondition(crate::msg!(
-                "signing_not_open",
-                status = other.code()
-            ))
-            .into())
-        }
-    }
+    require_sent(&env)?;
     let digest = r.digest.trim().to_ascii_lowercase();
     if digest != env.digest {
         let mut f = Refusal::precondition(crate::msg!(
@@ -1280,32 +1271,17 @@ pub fn record_provider_decline(
         return Err(f.into());
     }
     let actor = provider_actor(r.provider);
-    store::mark_signer(conn, &slot.id, "declined", actor.account.as_str(), now)?;
-    store::end(conn, &env.id, "declined", "declined", Some(reason), now)?;
-    audit(
+    end_declined(
         conn,
         &actor,
-        c.id.as_str(),
-        EventType::EnvelopeDeclined,
-        json!({"envelope": env.id, "agreement_version": env.version, "signer": slot.id,
-               "organisation": slot.organisation_id, "reason": reason,
-               "provider": r.provider, "provider_reference": r.provider_reference}),
-        now,
-    )?;
-    let orgs = everyone(&signers)?;
-    tell(
-        conn,
         &c,
         &env,
-        &orgs,
-        "envelope_declined",
-        super::notify::KIND_NOTICE,
-        None,
-        json!({"organisation_name": slot.organisation_name, "reason": reason}),
+        &signers,
+        &slot,
+        reason,
+        json!({"provider": r.provider, "provider_reference": r.provider_reference}),
         now,
-    )?;
-    store::envelope(conn, &env.id)?
-        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("the envelope vanished")))
+    )
 }
 
 /// A party declines with a reason: the envelope ends and everyone is told; negotiation resumes on a
@@ -1336,32 +1312,66 @@ pub fn decline(
         return Err(Refusal::precondition(crate::msg!("signing_already_signed")).into());
     };
     let slot = slot.clone();
-    match status_of(&env)? {
-        EnvelopeStatus::Sent => {}
-        other => {
-            return Err(Refusal::precondition(crate::msg!(
-                "signing_not_open",
-                status = other.code()
-            ))
-            .into())
-        }
+    require_sent(&env)?;
+    let env = end_declined(
+        conn,
+        actor,
+        &c,
+        &env,
+        &signers,
+        &slot,
+        &reason,
+        json!({}),
+        now,
+    )?;
+    view_of(conn, actor, &c, env, lang)
+}
+
+/// Refused unless the envelope is out for signing.
+fn require_sent(env: &EnvelopeRow) -> Result<(), AppError> {
+    match status_of(env)? {
+        EnvelopeStatus::Sent => Ok(()),
+        other => Err(
+            Refusal::precondition(crate::msg!("signing_not_open", status = other.code())).into(),
+        ),
     }
+}
+
+/// A signer's decline, by the built-in method or a provider: the slot declined, the envelope
+/// ended, the audit event (with `extra` fields) and everyone told. Returns the ended envelope.
+#[allow(clippy::too_many_arguments)]
+fn end_declined(
+    conn: &mut DbConn,
+    actor: &Actor,
+    c: &Collaboration,
+    env: &EnvelopeRow,
+    signers: &[SignerRow],
+    slot: &SignerRow,
+    reason: &str,
+    extra: Value,
+    now: DateTime<Utc>,
+) -> Result<EnvelopeRow, AppError> {
     store::mark_signer(conn, &slot.id, "declined", actor.account.as_str(), now)?;
-    store::end(conn, &env.id, "declined", "declined", Some(&reason), now)?;
+    store::end(conn, &env.id, "declined", "declined", Some(reason), now)?;
+    let mut after = json!({"envelope": env.id, "agreement_version": env.version,
+                           "signer": slot.id, "organisation": slot.organisation_id,
+                           "reason": reason});
+    if let (Some(o), Value::Object(more)) = (after.as_object_mut(), extra) {
+        o.extend(more);
+    }
     audit(
         conn,
         actor,
         c.id.as_str(),
         EventType::EnvelopeDeclined,
-        json!({"envelope": env.id, "agreement_version": number, "signer": slot.id,
-               "organisation": slot.organisation_id, "reason": reason}),
+        after,
         now,
     )?;
-    let orgs = everyone(&signers)?;
+    let orgs = everyone(signers)?;
     tell(
         conn,
-        &c,
-        &env,
+        c,
+        env,
         &orgs,
         "envelope_declined",
         super::notify::KIND_NOTICE,
@@ -1369,9 +1379,8 @@ pub fn decline(
         json!({"organisation_name": slot.organisation_name, "reason": reason}),
         now,
     )?;
-    let env = store::envelope(conn, &env.id)?
-        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("the envelope vanished")))?;
-    view_of(conn, actor, &c, env, lang)
+    store::envelope(conn, &env.id)?
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("the envelope vanished")))
 }
 
 /// Appends the certificate of completion to the version's stored PDF, seals it with the
