@@ -1,6 +1,7 @@
 //! The functional core: plain types and rules, no I/O.
 pub mod agreement;
 pub mod audit;
+pub mod billing;
 pub mod classification;
 pub mod collaboration;
 pub mod deadlines;
