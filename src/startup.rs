@@ -252,4 +252,57 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
     }
+
+    /// Serves on a thread of its own (with a runtime of its own) until the returned value is
+    /// stopped or dropped, which stops the server, ends its workers, checkpoints and mail, and waits
+    /// for all of them: nothing of this application runs on after that. Tests and embedders use it.
+    pub fn serve_in_thread(self) -> std::io::Result<RunningServer> {
+        let handle = self.server.handle();
+        let thread = std::thread::Builder::new()
+            .name("samverkan-server".into())
+            .spawn(move || {
+                match tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
+                    Ok(rt) => {
+                        if let Err(e) = rt.block_on(self.run_until_stopped()) {
+                            tracing::error!(error = %e, "the server stopped with an error");
+                        }
+                    }
+                    Err(e) => tracing::error!(error = %e, "cannot start the server's runtime"),
+                }
+            })?;
+        Ok(RunningServer {
+            handle,
+            thread: Some(thread),
+        })
+    }
+}
+
+/// An [`Application`] serving on its own thread; stopping or dropping it stops the server (without
+/// waiting for open connections) and joins everything it started.
+pub struct RunningServer {
+    handle: actix_web::dev::ServerHandle,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl RunningServer {
+    pub fn stop(mut self) {
+        self.shut_down();
+    }
+
+    fn shut_down(&mut self) {
+        if let Some(thread) = self.thread.take() {
+            // The stop command is sent at once; the server thread drives it to completion.
+            drop(self.handle.stop(false));
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Drop for RunningServer {
+    fn drop(&mut self) {
+        self.shut_down();
+    }
 }

@@ -76,6 +76,8 @@ struct Harness {
     /// A browser: a cookie jar, redirects taken one by one.
     browser: reqwest::Client,
     idp: Idp,
+    /// Declared before the database, so the server stops (and is joined) before the database goes.
+    _server: samverkan::startup::RunningServer,
     _db: TestDb,
 }
 
@@ -132,13 +134,14 @@ impl Harness {
         // The provider signs with its real clock: the app's clock starts at the real time.
         let clock = Arc::new(ManualClock::new(chrono::Utc::now()));
         let app = Application::build(s, clock.clone()).expect("application builds");
-        tokio::spawn(app.run_until_stopped());
+        let server = app.serve_in_thread().expect("the server starts");
         Harness {
             base,
             clock,
             db_url: db.url.clone(),
             browser: browser(),
             idp,
+            _server: server,
             _db: db,
         }
     }

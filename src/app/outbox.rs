@@ -121,6 +121,8 @@ fn deliver(
 /// The worker in a thread of its own; stops when dropped.
 pub struct Worker {
     stop: Arc<AtomicBool>,
+    /// Dropping it wakes the worker from its pause between rounds.
+    wake: Option<std::sync::mpsc::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
@@ -134,6 +136,7 @@ impl Worker {
     ) -> Worker {
         let stop = Arc::new(AtomicBool::new(false));
         let flag = stop.clone();
+        let (wake, woken) = std::sync::mpsc::channel::<()>();
         let owner = format!("{}-{}", std::process::id(), uuid::Uuid::new_v4().simple());
         let thread = std::thread::Builder::new()
             .name("mail-outbox".into())
@@ -156,16 +159,29 @@ impl Worker {
                         Ok(_) => {}
                         Err(e) => tracing::error!(error = %e, "the mail outbox round failed"),
                     }
-                    std::thread::sleep(cfg.poll);
+                    if let Err(std::sync::mpsc::RecvTimeoutError::Disconnected) =
+                        woken.recv_timeout(cfg.poll)
+                    {
+                        break;
+                    }
                 }
             })
             .ok();
-        Worker { stop, thread }
+        Worker {
+            stop,
+            wake: Some(wake),
+            thread,
+        }
     }
 
     /// Asks the worker to stop and waits for it to finish the mail in hand.
     pub fn stop(mut self) {
+        self.halt();
+    }
+
+    fn halt(&mut self) {
         self.stop.store(true, Ordering::Relaxed);
+        self.wake.take();
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
@@ -173,8 +189,10 @@ impl Worker {
 }
 
 impl Drop for Worker {
+    /// Stops the worker and waits for the round in hand, so that no mail is being sent, and no
+    /// database used, by a worker whose application has gone.
     fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
+        self.halt();
     }
 }
 

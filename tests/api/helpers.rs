@@ -11,7 +11,17 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub clock: Arc<ManualClock>,
     pub database_url: String,
+    /// Stopped (and joined) when the test app is dropped, before its database goes.
+    server: Option<samverkan::startup::RunningServer>,
     _db: Option<TestDb>,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(server) = self.server.take() {
+            server.stop();
+        }
+    }
 }
 
 pub use crate::test_db::TestDb;
@@ -55,12 +65,13 @@ impl TestApp {
     /// Serves an application already built on `database_url` (which the caller owns).
     pub fn serve(app: Application, clock: Arc<ManualClock>, database_url: &str) -> TestApp {
         let base = format!("http://127.0.0.1:{}", app.port());
-        tokio::spawn(app.run_until_stopped());
+        let server = app.serve_in_thread().expect("the test server starts");
         TestApp {
             base,
             client: reqwest::Client::new(),
             clock,
             database_url: database_url.to_string(),
+            server: Some(server),
             _db: None,
         }
     }
