@@ -36,16 +36,25 @@ fn every_kind_of_document_passes_the_peppol_rules_and_a_broken_one_fails() {
 
     // A wrong total (the payable amount one krona off): BR-CO-16 / the sums must fail.
     let mut broken_doc = invoices::invoice("SE");
-    broken_doc.gross_total = samverkan::domain::billing::amount::Amount::sek(
-        broken_doc.gross_total.minor() + 100,
-    );
+    broken_doc.gross_total =
+        samverkan::domain::billing::amount::Amount::sek(broken_doc.gross_total.minor() + 100);
     let broken = invoice_xml(&broken_doc);
     // An invoice with neither the buyer's reference nor an order number (PEPPOL-EN16931-R003).
     let mut no_ref = invoices::invoice("DE");
     no_ref.buyer_reference = None;
     no_ref.order_number = None;
     let no_ref = invoice_xml(&no_ref);
-    let bad = peppol::validate_all(&[("wrong-total", &broken), ("no-buyer-reference", &no_ref)]);
+    // A Swedish seller with a 13-character VAT number (SE-R-001) and an organisation number whose
+    // check digit is wrong (SE-R-013): the national rules apply too.
+    let mut bad_se = invoices::invoice("SE");
+    bad_se.seller.vat_number = Some("SE23210000241".into());
+    bad_se.seller.org_number = "232100-0025".into();
+    let bad_se = invoice_xml(&bad_se);
+    let bad = peppol::validate_all(&[
+        ("wrong-total", &broken),
+        ("no-buyer-reference", &no_ref),
+        ("bad-swedish-seller", &bad_se),
+    ]);
     assert!(!bad.valid, "{}", bad.report);
     let rules = bad.fatal_rules();
     assert!(
@@ -58,6 +67,10 @@ fn every_kind_of_document_passes_the_peppol_rules_and_a_broken_one_fails() {
         "the missing buyer reference is flagged: {rules:?}\n{}",
         bad.report
     );
+    for r in ["SE-R-001", "SE-R-013"] {
+        assert!(rules.iter().any(|x| x == r), "{r} is flagged: {rules:?}");
+    }
+    assert_eq!(bad.report.matches("FAIL ").count(), 3, "{}", bad.report);
 }
 
 #[test]

@@ -115,7 +115,11 @@ pub fn render(doc: &InvoiceDocument, lang: Lang) -> anyhow::Result<Vec<u8>> {
     let credit = doc.kind == DocumentKind::CreditNote;
     let title = format!(
         "{} {}",
-        t.t(if credit { "title_credit_note" } else { "title_invoice" }),
+        t.t(if credit {
+            "title_credit_note"
+        } else {
+            "title_invoice"
+        }),
         doc.number
     );
     let mut blocks = Vec::new();
@@ -148,7 +152,10 @@ pub fn render(doc: &InvoiceDocument, lang: Lang) -> anyhow::Result<Vec<u8>> {
     if !credit {
         facts.push(vec![
             t.t("terms"),
-            t.with("terms_days", &[("days", &doc.payment_terms_days.to_string())]),
+            t.with(
+                "terms_days",
+                &[("days", &doc.payment_terms_days.to_string())],
+            ),
         ]);
     }
     blocks.push(Block::Table {
@@ -157,7 +164,10 @@ pub fn render(doc: &InvoiceDocument, lang: Lang) -> anyhow::Result<Vec<u8>> {
     });
     if let Some((number, date)) = &doc.corrects {
         blocks.push(Block::Paragraph {
-            text: t.with("corrects", &[("number", number), ("date", &date.to_string())]),
+            text: t.with(
+                "corrects",
+                &[("number", number), ("date", &date.to_string())],
+            ),
         });
     }
 
@@ -215,7 +225,11 @@ pub fn render(doc: &InvoiceDocument, lang: Lang) -> anyhow::Result<Vec<u8>> {
             vec![t.t("net_total"), format_amount(doc.net_total, lang)],
             vec![vat_label, format_amount(doc.vat_total, lang)],
             vec![
-                t.t(if credit { "credit_total" } else { "gross_total" }),
+                t.t(if credit {
+                    "credit_total"
+                } else {
+                    "gross_total"
+                }),
                 format_amount(doc.gross_total, lang),
             ],
         ],
@@ -246,7 +260,12 @@ pub fn render(doc: &InvoiceDocument, lang: Lang) -> anyhow::Result<Vec<u8>> {
         });
     }
     let header = format!("{} · {}", doc.seller.name, title);
-    Ok(render_blocks(&title, &blocks, &header, Labels::for_lang(lang)))
+    Ok(render_blocks(
+        &title,
+        &blocks,
+        &header,
+        Labels::for_lang(lang),
+    ))
 }
 
 #[cfg(test)]
@@ -255,11 +274,8 @@ mod tests {
     use crate::render::ubl::tests::sample;
 
     fn pdftotext(pdf: &[u8]) -> String {
-        let dir = std::env::temp_dir().join(format!(
-            "invoice-pdf-{}-{}",
-            std::process::id(),
-            pdf.len()
-        ));
+        let dir =
+            std::env::temp_dir().join(format!("invoice-pdf-{}-{}", std::process::id(), pdf.len()));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("in.pdf");
         std::fs::write(&path, pdf).unwrap();
@@ -278,10 +294,7 @@ mod tests {
     fn both_catalogues_hold_the_same_keys_and_every_key_is_used() {
         let sv = parse(SV).unwrap();
         let en = parse(EN).unwrap();
-        assert_eq!(
-            sv.keys().collect::<Vec<_>>(),
-            en.keys().collect::<Vec<_>>()
-        );
+        assert_eq!(sv.keys().collect::<Vec<_>>(), en.keys().collect::<Vec<_>>());
         let src = include_str!("invoice_pdf.rs");
         for k in sv.keys() {
             assert!(src.contains(&format!("\"{k}\"")), "unused key {k}");
@@ -295,7 +308,10 @@ mod tests {
         let text = pdftotext(&render(&doc, Lang::Sv).unwrap());
         let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
         assert!(flat.contains("Omvänd betalningsskyldighet"), "{flat}");
-        assert!(flat.contains("Köparens momsregistreringsnummer: DE123456789"), "{flat}");
+        assert!(
+            flat.contains("Köparens momsregistreringsnummer: DE123456789"),
+            "{flat}"
+        );
         assert!(flat.contains("Faktura 2026-000017"));
         // The seller's VAT number, both names, the OCR reference and the bankgiro.
         for s in [
@@ -345,13 +361,22 @@ mod tests {
     #[test]
     fn the_same_document_gives_the_same_bytes() {
         let doc = sample(DocumentKind::Invoice, "US");
-        assert_eq!(render(&doc, Lang::En).unwrap(), render(&doc, Lang::En).unwrap());
-        assert_ne!(render(&doc, Lang::En).unwrap(), render(&doc, Lang::Sv).unwrap());
+        assert_eq!(
+            render(&doc, Lang::En).unwrap(),
+            render(&doc, Lang::En).unwrap()
+        );
+        assert_ne!(
+            render(&doc, Lang::En).unwrap(),
+            render(&doc, Lang::Sv).unwrap()
+        );
     }
 
     #[test]
     fn amounts_are_formatted_for_people() {
-        assert_eq!(format_amount(Amount::sek(1_250_000), Lang::Sv), "12\u{a0}500,00\u{a0}kr");
+        assert_eq!(
+            format_amount(Amount::sek(1_250_000), Lang::Sv),
+            "12\u{a0}500,00\u{a0}kr"
+        );
         assert_eq!(format_amount(Amount::sek(-5), Lang::En), "-SEK\u{a0}0.05");
         assert_eq!(quantity(750, Lang::Sv), "7,50");
         assert_eq!(quantity(100, Lang::En), "1");

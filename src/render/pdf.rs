@@ -669,7 +669,12 @@ pub fn render(doc: &Document) -> Vec<u8> {
 /// Lays out `title` and `blocks` on A4 pages with `header` as the running header and `Sida N av
 /// M` from `labels`, and writes the whole PDF. The agreement and the invoice (`invoice_pdf`) are
 /// both set this way.
-pub(crate) fn render_blocks(title: &str, blocks: &[Block], header: &str, labels: &Labels) -> Vec<u8> {
+pub(crate) fn render_blocks(
+    title: &str,
+    blocks: &[Block],
+    header: &str,
+    labels: &Labels,
+) -> Vec<u8> {
     let mut layout = Layout::new();
     layout.lines(MARGIN_X, Font::Bold, 18.0, title, None);
     layout.gap(8.0);

@@ -198,7 +198,8 @@ pub fn invoice_xml(doc: &InvoiceDocument) -> String {
         out: String::with_capacity(8192),
         depth: 1,
     };
-    x.out.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    x.out
+        .push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let _ = writeln!(
         x.out,
         "<{root} xmlns=\"{ns}\" xmlns:cac=\"urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2\" xmlns:cbc=\"urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2\">"
@@ -335,7 +336,12 @@ pub(crate) mod tests {
     /// does (lines rounded, VAT once on the net total).
     pub(crate) fn sample(kind: DocumentKind, buyer_country: &str) -> InvoiceDocument {
         let (buyer_name, org, vat_no, endpoint) = match buyer_country {
-            "SE" => ("Läkemedel & Co AB", "556677-8899", Some("SE556677889901"), None),
+            "SE" => (
+                "Läkemedel & Co AB",
+                "556677-8899",
+                Some("SE556677889901"),
+                None,
+            ),
             "DE" => (
                 "Pharma <Forschung> GmbH",
                 "HRB 12345",
@@ -466,16 +472,20 @@ pub(crate) mod tests {
                 let doc = sample(kind, c);
                 let xml = invoice_xml(&doc);
                 // BR-CO-10: sum of line net amounts = LineExtensionAmount.
-                let lines: i64 = between(&xml, "<cbc:LineExtensionAmount", "</cbc:LineExtensionAmount>")
-                    .iter()
-                    .map(|s| cents(s))
-                    .collect::<Vec<_>>()
-                    .split_first()
-                    .map(|(total, rest)| {
-                        assert_eq!(*total, rest.iter().sum::<i64>(), "BR-CO-10 {c}");
-                        *total
-                    })
-                    .unwrap();
+                let lines: i64 = between(
+                    &xml,
+                    "<cbc:LineExtensionAmount",
+                    "</cbc:LineExtensionAmount>",
+                )
+                .iter()
+                .map(|s| cents(s))
+                .collect::<Vec<_>>()
+                .split_first()
+                .map(|(total, rest)| {
+                    assert_eq!(*total, rest.iter().sum::<i64>(), "BR-CO-10 {c}");
+                    *total
+                })
+                .unwrap();
                 assert_eq!(lines, doc.net_total.minor());
                 // BR-CO-15: TaxInclusiveAmount = TaxExclusiveAmount + TaxAmount.
                 let excl = cents(between(&xml, "<cbc:TaxExclusiveAmount", "</")[0]);
@@ -486,7 +496,12 @@ pub(crate) mod tests {
                 assert_eq!(tax, vat::vat_of(doc.net_total, doc.treatment).minor());
                 // Every line's net = quantity × price (PEPPOL-EN16931-R120).
                 for l in &doc.lines {
-                    assert_eq!(l.unit_price.times_hundredths(l.quantity_hundredths).unwrap(), l.net);
+                    assert_eq!(
+                        l.unit_price
+                            .times_hundredths(l.quantity_hundredths)
+                            .unwrap(),
+                        l.net
+                    );
                 }
             }
         }
@@ -514,7 +529,9 @@ pub(crate) mod tests {
     #[test]
     fn a_credit_note_refers_to_the_invoice_it_corrects() {
         let xml = invoice_xml(&sample(DocumentKind::CreditNote, "SE"));
-        assert!(xml.contains("<CreditNote xmlns=\"urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2\""));
+        assert!(xml.contains(
+            "<CreditNote xmlns=\"urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2\""
+        ));
         assert!(xml.contains("<cbc:CreditNoteTypeCode>381</cbc:CreditNoteTypeCode>"));
         let flat: String = xml.split_whitespace().collect();
         assert!(flat.contains("<cac:BillingReference><cac:InvoiceDocumentReference><cbc:ID>2026-000017</cbc:ID><cbc:IssueDate>2026-11-02</cbc:IssueDate>"));

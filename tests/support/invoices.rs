@@ -84,7 +84,13 @@ pub fn buyer(country: &str) -> DocumentParty {
     }
 }
 
-fn line(number: u32, description: &str, hundredths: i64, unit: &str, price_ore: i64) -> DocumentLine {
+fn line(
+    number: u32,
+    description: &str,
+    hundredths: i64,
+    unit: &str,
+    price_ore: i64,
+) -> DocumentLine {
     let unit_price = Amount::sek(price_ore);
     DocumentLine {
         number,
@@ -92,7 +98,9 @@ fn line(number: u32, description: &str, hundredths: i64, unit: &str, price_ore: 
         quantity_hundredths: hundredths,
         unit_code: unit.into(),
         unit_price,
-        net: unit_price.times_hundredths(hundredths).expect("a line amount"),
+        net: unit_price
+            .times_hundredths(hundredths)
+            .expect("a line amount"),
         work_log_line: Some(format!("wl-{number}")),
     }
 }
@@ -133,9 +141,27 @@ pub fn invoice(country: &str) -> InvoiceDocument {
         treatment: samverkan::domain::billing::document::VatTreatment::Domestic,
         vat_rate_percent: 0,
         lines: vec![
-            line(1, "Datauttag: statistiker, Eva Lind, 2026-11-03 – 2026-11-14", 1_250, "HUR", 95_000),
-            line(2, "Datauttag: registerhållare, granskning av variabellista", 175, "HUR", 120_050),
-            line(3, "Direkt kostnad: körning hos SCB (kvitto 2026-11-20)", 100, "C62", 1_845_000),
+            line(
+                1,
+                "Datauttag: statistiker, Eva Lind, 2026-11-03 – 2026-11-14",
+                1_250,
+                "HUR",
+                95_000,
+            ),
+            line(
+                2,
+                "Datauttag: registerhållare, granskning av variabellista",
+                175,
+                "HUR",
+                120_050,
+            ),
+            line(
+                3,
+                "Direkt kostnad: körning hos SCB (kvitto 2026-11-20)",
+                100,
+                "C62",
+                1_845_000,
+            ),
         ],
         net_total: Amount::sek(0),
         vat_total: Amount::sek(0),
@@ -155,7 +181,13 @@ pub fn credit_note(country: &str) -> InvoiceDocument {
         due_date: None,
         ocr_reference: None,
         corrects: Some((inv.number.clone(), inv.issue_date)),
-        lines: vec![line(1, "Kreditering: 2,5 timmar statistiker som debiterades två gånger", 250, "HUR", 95_000)],
+        lines: vec![line(
+            1,
+            "Kreditering: 2,5 timmar statistiker som debiterades två gånger",
+            250,
+            "HUR",
+            95_000,
+        )],
         note: Some("Delkreditering av faktura 2026-000017".into()),
         ..inv
     })

@@ -62,7 +62,10 @@ pub struct Endpoint {
 impl DocumentParty {
     /// The organisation number's digits only (`232100-0016` → `2321000016`).
     pub fn org_digits(&self) -> String {
-        self.org_number.chars().filter(char::is_ascii_digit).collect()
+        self.org_number
+            .chars()
+            .filter(char::is_ascii_digit)
+            .collect()
     }
 
     /// The electronic address: the one given, else for a Swedish party `0007:<organisation

@@ -140,9 +140,18 @@ mod tests {
     fn bad_payloads_are_refused_and_the_limit_is_25_digits() {
         assert_eq!(ocr_reference("", true), Err(OcrError::Empty));
         assert_eq!(ocr_reference("2026-17", true), Err(OcrError::NotDigit('-')));
-        assert_eq!(ocr_reference(&"1".repeat(23), true).map(|s| s.len()), Ok(25));
-        assert_eq!(ocr_reference(&"1".repeat(24), true), Err(OcrError::TooLong(26)));
-        assert_eq!(ocr_reference(&"1".repeat(24), false).map(|s| s.len()), Ok(25));
+        assert_eq!(
+            ocr_reference(&"1".repeat(23), true).map(|s| s.len()),
+            Ok(25)
+        );
+        assert_eq!(
+            ocr_reference(&"1".repeat(24), true),
+            Err(OcrError::TooLong(26))
+        );
+        assert_eq!(
+            ocr_reference(&"1".repeat(24), false).map(|s| s.len()),
+            Ok(25)
+        );
         assert!(!check(""));
         assert!(!check("0"));
         assert!(!check("12345 74"));

@@ -28,7 +28,9 @@ pub enum VatError {
     #[error("the buyer's country must be a two-letter ISO 3166 code, found {0:?}")]
     Country(String),
     /// A company in another EU country without its VAT number: reverse charge needs it.
-    #[error("the buyer's VAT number (buyer_vat) is required for reverse charge to a company in {0}")]
+    #[error(
+        "the buyer's VAT number (buyer_vat) is required for reverse charge to a company in {0}"
+    )]
     BuyerVatMissing(String),
     #[error("the buyer's VAT number (buyer_vat) must start with {expected} and hold 2–12 letters or digits after it, found {found:?}")]
     BuyerVatFormat { expected: String, found: String },
@@ -72,7 +74,9 @@ pub fn treatment(buyer_country: &str, buyer_vat: Option<&str>) -> Result<VatTrea
     let prefix = vat_prefix(c);
     let rest = vat.strip_prefix(prefix);
     let ok = rest.is_some_and(|r| {
-        (2..=12).contains(&r.len()) && r.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+        (2..=12).contains(&r.len())
+            && r.bytes()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
     });
     if !ok {
         return Err(VatError::BuyerVatFormat {
@@ -112,18 +116,39 @@ mod tests {
     #[test]
     fn a_swedish_buyer_pays_25_percent() {
         assert_eq!(treatment("SE", None), Ok(VatTreatment::Domestic));
-        assert_eq!(treatment("SE", Some("SE556677889901")), Ok(VatTreatment::Domestic));
-        assert_eq!(vat_of(Amount::sek(1_000_000), VatTreatment::Domestic), Amount::sek(250_000));
+        assert_eq!(
+            treatment("SE", Some("SE556677889901")),
+            Ok(VatTreatment::Domestic)
+        );
+        assert_eq!(
+            vat_of(Amount::sek(1_000_000), VatTreatment::Domestic),
+            Amount::sek(250_000)
+        );
         assert_eq!(rate_percent(VatTreatment::Domestic), 25);
     }
 
     #[test]
     fn a_company_elsewhere_in_the_eu_is_reverse_charged_and_needs_its_vat_number() {
-        assert_eq!(treatment("DE", Some("DE123456789")), Ok(VatTreatment::ReverseCharge));
-        assert_eq!(treatment("FI", Some("FI 1234 5678")), Ok(VatTreatment::ReverseCharge));
-        assert_eq!(treatment("GR", Some("EL123456789")), Ok(VatTreatment::ReverseCharge));
-        assert_eq!(treatment("DE", None), Err(VatError::BuyerVatMissing("DE".into())));
-        assert_eq!(treatment("DK", Some("  ")), Err(VatError::BuyerVatMissing("DK".into())));
+        assert_eq!(
+            treatment("DE", Some("DE123456789")),
+            Ok(VatTreatment::ReverseCharge)
+        );
+        assert_eq!(
+            treatment("FI", Some("FI 1234 5678")),
+            Ok(VatTreatment::ReverseCharge)
+        );
+        assert_eq!(
+            treatment("GR", Some("EL123456789")),
+            Ok(VatTreatment::ReverseCharge)
+        );
+        assert_eq!(
+            treatment("DE", None),
+            Err(VatError::BuyerVatMissing("DE".into()))
+        );
+        assert_eq!(
+            treatment("DK", Some("  ")),
+            Err(VatError::BuyerVatMissing("DK".into()))
+        );
         assert!(treatment("DE", None)
             .unwrap_err()
             .to_string()
@@ -132,7 +157,10 @@ mod tests {
             treatment("DE", Some("FR123456789")),
             Err(VatError::BuyerVatFormat { .. })
         ));
-        assert_eq!(vat_of(Amount::sek(123_456), VatTreatment::ReverseCharge), Amount::sek(0));
+        assert_eq!(
+            vat_of(Amount::sek(123_456), VatTreatment::ReverseCharge),
+            Amount::sek(0)
+        );
         assert_eq!(rate_percent(VatTreatment::ReverseCharge), 0);
     }
 
@@ -141,8 +169,14 @@ mod tests {
         for c in ["US", "NO", "GB", "CH"] {
             assert_eq!(treatment(c, None), Ok(VatTreatment::OutsideScope), "{c}");
         }
-        assert_eq!(treatment("NO", Some("NO999999999MVA")), Ok(VatTreatment::OutsideScope));
-        assert_eq!(vat_of(Amount::sek(5_000), VatTreatment::OutsideScope), Amount::sek(0));
+        assert_eq!(
+            treatment("NO", Some("NO999999999MVA")),
+            Ok(VatTreatment::OutsideScope)
+        );
+        assert_eq!(
+            vat_of(Amount::sek(5_000), VatTreatment::OutsideScope),
+            Amount::sek(0)
+        );
     }
 
     #[test]
@@ -168,9 +202,21 @@ mod tests {
     #[test]
     fn domestic_vat_rounds_half_away_from_zero_to_ore() {
         // 25 % of 0,02 kr = 0,005 kr → 0,01 kr; of 0,01 kr = 0,0025 → 0,00.
-        assert_eq!(vat_of(Amount::sek(2), VatTreatment::Domestic), Amount::sek(1));
-        assert_eq!(vat_of(Amount::sek(1), VatTreatment::Domestic), Amount::sek(0));
-        assert_eq!(vat_of(Amount::sek(-2), VatTreatment::Domestic), Amount::sek(-1));
-        assert_eq!(vat_of(Amount::sek(150_003), VatTreatment::Domestic), Amount::sek(37_501));
+        assert_eq!(
+            vat_of(Amount::sek(2), VatTreatment::Domestic),
+            Amount::sek(1)
+        );
+        assert_eq!(
+            vat_of(Amount::sek(1), VatTreatment::Domestic),
+            Amount::sek(0)
+        );
+        assert_eq!(
+            vat_of(Amount::sek(-2), VatTreatment::Domestic),
+            Amount::sek(-1)
+        );
+        assert_eq!(
+            vat_of(Amount::sek(150_003), VatTreatment::Domestic),
+            Amount::sek(37_501)
+        );
     }
 }
