@@ -305,7 +305,11 @@ mod tests {
     #[test]
     fn a_reverse_charge_invoice_shows_the_words_and_the_buyers_vat_number() {
         let doc = sample(DocumentKind::Invoice, "DE");
-        let text = pdftotext(&render(&doc, Lang::Sv).unwrap());
+        let pdf = render(&doc, Lang::Sv).unwrap();
+        if let Ok(dir) = std::env::var("INVOICE_PDF_OUT") {
+            let _ = std::fs::write(std::path::Path::new(&dir).join("invoice-de.sv.pdf"), &pdf);
+        }
+        let text = pdftotext(&pdf);
         let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
         assert!(flat.contains("Omvänd betalningsskyldighet"), "{flat}");
         assert!(

@@ -97,7 +97,7 @@ fn shows_vat_numbers(doc: &InvoiceDocument) -> bool {
     doc.treatment != VatTreatment::OutsideScope
 }
 
-fn party(x: &mut Xml, p: &DocumentParty, doc: &InvoiceDocument, seller: bool) {
+fn party(x: &mut Xml, p: &DocumentParty, doc: &InvoiceDocument) {
     x.open("cac:Party");
     if let Some(e) = p.electronic_address() {
         x.el("cbc:EndpointID", &[("schemeID", &e.scheme)], &e.id);
@@ -146,7 +146,6 @@ fn party(x: &mut Xml, p: &DocumentParty, doc: &InvoiceDocument, seller: bool) {
         x.close("cac:Contact");
     }
     x.close("cac:Party");
-    let _ = seller;
 }
 
 fn tax_category(x: &mut Xml, tag: &str, doc: &InvoiceDocument, with_reason: bool) {
@@ -244,10 +243,10 @@ pub fn invoice_xml(doc: &InvoiceDocument) -> String {
         x.close("cac:ContractDocumentReference");
     }
     x.open("cac:AccountingSupplierParty");
-    party(&mut x, &doc.seller, doc, true);
+    party(&mut x, &doc.seller, doc);
     x.close("cac:AccountingSupplierParty");
     x.open("cac:AccountingCustomerParty");
-    party(&mut x, &doc.buyer, doc, false);
+    party(&mut x, &doc.buyer, doc);
     x.close("cac:AccountingCustomerParty");
     if let Some(bg) = &doc.bankgiro {
         let digits: String = bg.chars().filter(char::is_ascii_digit).collect();
