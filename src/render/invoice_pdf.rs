@@ -26,7 +26,11 @@ fn parse(src: &str) -> anyhow::Result<BTreeMap<String, String>> {
     Ok(table)
 }
 
-static TEXTS: LazyLock<Result<(BTreeMap<String, String>, BTreeMap<String, String>), String>> =
+/// One language's texts, keyed as in the catalogue file.
+type Catalogue = BTreeMap<String, String>;
+
+/// Swedish and English, parsed once; a syntax error fails `render` (and the tests below).
+static TEXTS: LazyLock<Result<(Catalogue, Catalogue), String>> =
     LazyLock::new(|| match (parse(SV), parse(EN)) {
         (Ok(sv), Ok(en)) => Ok((sv, en)),
         (Err(e), _) => Err(format!("invoice.sv.toml: {e}")),
