@@ -4,11 +4,13 @@ use std::fmt;
 
 use super::lang::Lang;
 
-/// An amount in Swedish kronor held as whole öre (belopp).
+/// An amount in Swedish kronor held as whole öre (belopp). Deserialisation goes through
+/// [`Money::from_ore`], so a negative amount cannot be read in around its check (issue 15, item 9);
+/// it serialises as the bare number of öre, as before.
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default,
 )]
-#[serde(transparent)]
+#[serde(try_from = "i64", into = "i64")]
 pub struct Money {
     ore: i64,
 }
@@ -92,6 +94,19 @@ impl Money {
     }
 }
 
+impl TryFrom<i64> for Money {
+    type Error = MoneyError;
+    fn try_from(ore: i64) -> Result<Money, MoneyError> {
+        Money::from_ore(ore)
+    }
+}
+
+impl From<Money> for i64 {
+    fn from(m: Money) -> i64 {
+        m.ore
+    }
+}
+
 impl fmt::Display for Money {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.format(Lang::Sv))
@@ -111,6 +126,15 @@ mod tests {
             Money::from_ore(5).unwrap().format(Lang::En),
             "SEK\u{a0}0.05"
         );
+    }
+
+    #[test]
+    fn deserialising_goes_through_the_constructor() {
+        let m: Money = serde_json::from_str("1250").unwrap();
+        assert_eq!(m, Money::from_ore(1250).unwrap());
+        assert_eq!(serde_json::to_string(&m).unwrap(), "1250");
+        let err = serde_json::from_str::<Money>("-1").unwrap_err();
+        assert!(err.to_string().contains("negative"), "{err}");
     }
 
     #[test]

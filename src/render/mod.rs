@@ -3,9 +3,11 @@
 pub mod docx;
 pub mod helpers;
 pub mod html;
+pub mod invoice_pdf;
 pub mod pdf;
 mod pdf_metrics;
 pub mod seal;
+pub mod ubl;
 pub mod view;
 
 use serde::Serialize;

@@ -658,12 +658,28 @@ impl Layout {
 
 /// Renders the document as PDF bytes.
 pub fn render(doc: &Document) -> Vec<u8> {
-    let labels = Labels::for_lang(doc.meta.lang);
+    render_blocks(
+        &doc.title,
+        &doc.blocks,
+        &doc.header_text(),
+        Labels::for_lang(doc.meta.lang),
+    )
+}
+
+/// Lays out `title` and `blocks` on A4 pages with `header` as the running header and `Sida N av
+/// M` from `labels`, and writes the whole PDF. The agreement and the invoice (`invoice_pdf`) are
+/// both set this way.
+pub(crate) fn render_blocks(
+    title: &str,
+    blocks: &[Block],
+    header: &str,
+    labels: &Labels,
+) -> Vec<u8> {
     let mut layout = Layout::new();
-    layout.lines(MARGIN_X, Font::Bold, 18.0, &doc.title, None);
+    layout.lines(MARGIN_X, Font::Bold, 18.0, title, None);
     layout.gap(8.0);
-    layout.blocks(&doc.blocks, labels);
-    let header = doc.header_text();
+    layout.blocks(blocks, labels);
+    let header = header.to_string();
 
     let mut objects = Objects::new(1);
     let catalog = objects.reserve();
@@ -688,7 +704,7 @@ pub fn render(doc: &Document) -> Vec<u8> {
         info,
         format!(
             "<< /Title {} /Producer (samverkan) /Subject {} >>",
-            text_string(&doc.title),
+            text_string(title),
             text_string(&header)
         )
         .into_bytes(),

@@ -44,6 +44,48 @@ pub struct DocumentParty {
     /// A person or function to contact (the seller's finance desk, the buyer's reference person).
     pub contact_name: Option<String>,
     pub contact_email: Option<String>,
+    /// The party's electronic address for Peppol (EN 16931 BT-34 seller, BT-49 buyer): an EAS
+    /// scheme and an identifier. None: derived by [`DocumentParty::electronic_address`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoint: Option<Endpoint>,
+}
+
+/// A Peppol electronic address: an EAS (Electronic Address Scheme) code and the identifier in it,
+/// e.g. `0007` + `2321000016` (a Swedish organisation number), `9930` + `DE123456789` (a German
+/// VAT number), `0192` + `923609016` (a Norwegian organisation number).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Endpoint {
+    pub scheme: String,
+    pub id: String,
+}
+
+impl DocumentParty {
+    /// The organisation number's digits only (`232100-0016` → `2321000016`).
+    pub fn org_digits(&self) -> String {
+        self.org_number
+            .chars()
+            .filter(char::is_ascii_digit)
+            .collect()
+    }
+
+    /// The electronic address: the one given, else for a Swedish party `0007:<organisation
+    /// number>` and for a Norwegian one `0192:<organisation number>`; None otherwise (the ledger
+    /// then sets [`DocumentParty::endpoint`] from the buyer's Peppol registration).
+    pub fn electronic_address(&self) -> Option<Endpoint> {
+        if let Some(e) = &self.endpoint {
+            return Some(e.clone());
+        }
+        let scheme = match self.country.as_str() {
+            "SE" => "0007",
+            "NO" => "0192",
+            _ => return None,
+        };
+        let id = self.org_digits();
+        (!id.is_empty()).then(|| Endpoint {
+            scheme: scheme.to_string(),
+            id,
+        })
+    }
 }
 
 /// One line: work actually done for the collaboration (hours at the agreed rate) or a direct expense.
