@@ -4,6 +4,7 @@ pub mod audit;
 pub mod billing;
 pub mod classification;
 pub mod collaboration;
+pub mod document;
 pub mod deadlines;
 pub mod email;
 pub mod events;
