@@ -155,9 +155,7 @@ impl DocumentSettings {
             anyhow::bail!("configuration: documents.max_bytes: must be between 1 and 1073741824");
         }
         if self.store == DocumentStoreKind::Directory && self.directory.trim().is_empty() {
-            anyhow::bail!(
-                "configuration: documents.directory: the directory store needs a folder"
-            );
+            anyhow::bail!("configuration: documents.directory: the directory store needs a folder");
         }
         Ok(())
     }

@@ -261,7 +261,9 @@ pub fn may_upload_document(actor: &Actor, scope: &Scope) -> Result<(), AppError>
     if ok && can_see(actor, scope) {
         Ok(())
     } else {
-        Err(AppError::Forbidden(crate::msg!("forbidden.document_upload")))
+        Err(AppError::Forbidden(crate::msg!(
+            "forbidden.document_upload"
+        )))
     }
 }
 
@@ -323,15 +325,32 @@ mod tests {
         assert!(may_upload_document(&admin, &scope).is_err());
         assert!(may_upload_document(&actor(Role::CpuaLegal, &other), &scope).is_err());
         // An internal document is seen only by the organisation that uploaded it.
-        assert!(sees_document(&rep, DocumentVisibility::Internal, company.as_str()));
-        assert!(!sees_document(&legal, DocumentVisibility::Internal, company.as_str()));
-        assert!(sees_document(&legal, DocumentVisibility::Parties, company.as_str()));
+        assert!(sees_document(
+            &rep,
+            DocumentVisibility::Internal,
+            company.as_str()
+        ));
+        assert!(!sees_document(
+            &legal,
+            DocumentVisibility::Internal,
+            company.as_str()
+        ));
+        assert!(sees_document(
+            &legal,
+            DocumentVisibility::Parties,
+            company.as_str()
+        ));
         // The uploader's organisation and CPUA legal redact; a register holder of another's upload not.
         assert!(may_redact_document(&rep, &scope, company.as_str()).is_ok());
         assert!(may_redact_document(&legal, &scope, company.as_str()).is_ok());
         assert!(may_redact_document(&holder, &scope, company.as_str()).is_err());
         assert!(may_redact_document(&holder, &scope, cpua.as_str()).is_ok());
-        assert!(may_redact_document(&actor(Role::CompanyRepresentative, &other), &scope, company.as_str()).is_err());
+        assert!(may_redact_document(
+            &actor(Role::CompanyRepresentative, &other),
+            &scope,
+            company.as_str()
+        )
+        .is_err());
         let mut key = rep.clone();
         key.credential = Credential::ApiKey {
             key: crate::domain::ids::ApiKeyId::new(),

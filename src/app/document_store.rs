@@ -156,7 +156,10 @@ mod tests {
         let key = crate::domain::document::storage_key(&"ab".repeat(32), "0f1e-2d3c");
         assert_eq!(store.get(&key).unwrap(), None);
         store.put(&key, b"%PDF-1.4 hello").unwrap();
-        assert_eq!(store.get(&key).unwrap().as_deref(), Some(&b"%PDF-1.4 hello"[..]));
+        assert_eq!(
+            store.get(&key).unwrap().as_deref(),
+            Some(&b"%PDF-1.4 hello"[..])
+        );
         let file = dir.path().join("ab").join(&key);
         assert!(file.exists());
         // No temporary file stays beside it.

@@ -17,9 +17,7 @@ use crate::db::documents::{self as store, DocumentRow, LinkRow};
 use crate::db::repo::{self, ts, utc};
 use crate::db::DbConn;
 use crate::domain::collaboration::Collaboration;
-use crate::domain::document::{
-    self as rules, ContentKind, DocumentType, DocumentVisibility,
-};
+use crate::domain::document::{self as rules, ContentKind, DocumentType, DocumentVisibility};
 use crate::domain::events::EventType;
 use crate::domain::ids::CollaborationId;
 use crate::domain::lang::Bilingual;
@@ -99,18 +97,16 @@ pub fn check(u: Upload) -> Result<Checked, AppError> {
     };
     let mut file = None;
     match (u.file_name, u.bytes) {
-        (Some(name), Some(bytes)) if !bytes.is_empty() => {
-            match rules::clean_file_name(&name) {
-                Err(m) => errors.push(FieldError::new("file", m)),
-                Ok(name) => match rules::sniff(&bytes) {
-                    Some(kind) => file = Some((name, kind, bytes)),
-                    None => errors.push(FieldError::new(
-                        "file",
-                        crate::msg!("document_content_type", accepted = ContentKind::ACCEPTED),
-                    )),
-                },
-            }
-        }
+        (Some(name), Some(bytes)) if !bytes.is_empty() => match rules::clean_file_name(&name) {
+            Err(m) => errors.push(FieldError::new("file", m)),
+            Ok(name) => match rules::sniff(&bytes) {
+                Some(kind) => file = Some((name, kind, bytes)),
+                None => errors.push(FieldError::new(
+                    "file",
+                    crate::msg!("document_content_type", accepted = ContentKind::ACCEPTED),
+                )),
+            },
+        },
         _ => errors.push(FieldError::new("file", crate::msg!("required.field"))),
     }
     match (doc_type, visibility, file) {
@@ -326,8 +322,7 @@ fn lock(conn: &mut DbConn, id: &str) -> Result<(), AppError> {
 /// organisation's case answers 404 and a refused role 403 whatever was sent.
 pub fn may_upload(svc: &Services, actor: &Actor, id: &str) -> Result<(), AppError> {
     svc.read(|c| {
-        let (_, scope) =
-            super::collaborations::visible_with_scope(c, &svc.rulebooks, actor, id)?;
+        let (_, scope) = super::collaborations::visible_with_scope(c, &svc.rulebooks, actor, id)?;
         authz::may_upload_document(actor, &scope)
     })
 }

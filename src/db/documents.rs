@@ -103,7 +103,9 @@ pub fn link(conn: &mut DbConn, row: &LinkRow) -> QResult<bool> {
     if exists {
         return Ok(false);
     }
-    diesel::insert_into(links::table).values(row).execute(conn)?;
+    diesel::insert_into(links::table)
+        .values(row)
+        .execute(conn)?;
     Ok(true)
 }
 

@@ -69,10 +69,9 @@ impl DocumentType {
             DocumentType::EthicsApplication => ("Etikansökan", "Ethics application"),
             DocumentType::EthicsDecision => ("Etikbeslut", "Ethics decision"),
             DocumentType::VariableList => ("Variabellista", "Variable list"),
-            DocumentType::DataProcessingAgreement => (
-                "Personuppgiftsbiträdesavtal",
-                "Data processing agreement",
-            ),
+            DocumentType::DataProcessingAgreement => {
+                ("Personuppgiftsbiträdesavtal", "Data processing agreement")
+            }
             DocumentType::LinkageDecision => ("Beslut om samkörning", "Linkage decision"),
             DocumentType::Receipt => ("Kvitto", "Receipt"),
             DocumentType::Other => ("Övrigt", "Other"),
@@ -166,7 +165,9 @@ impl ContentKind {
             ContentKind::Docx => {
                 "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
             }
-            ContentKind::Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            ContentKind::Xlsx => {
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+            }
             ContentKind::Png => "image/png",
             ContentKind::Jpeg => "image/jpeg",
         }
@@ -266,7 +267,10 @@ mod tests {
             sniff(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR"),
             Some(ContentKind::Png)
         );
-        assert_eq!(sniff(b"\xFF\xD8\xFF\xE0\0\x10JFIF"), Some(ContentKind::Jpeg));
+        assert_eq!(
+            sniff(b"\xFF\xD8\xFF\xE0\0\x10JFIF"),
+            Some(ContentKind::Jpeg)
+        );
         // An HTML page and a Windows executable named .pdf are refused, whatever they are called.
         assert_eq!(sniff(b"<!DOCTYPE html><html></html>"), None);
         assert_eq!(sniff(b"MZ\x90\0\x03\0\0\0"), None);

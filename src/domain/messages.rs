@@ -813,7 +813,10 @@ pub const MESSAGES: &[MessageDecl] = &[
     m("document_file_name", &[]),
     m("document_multipart", &[]),
     m("document_field_unknown", &["field"]),
-    m("document_redacted", &["when", "who", "organisation", "reason"]),
+    m(
+        "document_redacted",
+        &["when", "who", "organisation", "reason"],
+    ),
     m("document_already_redacted", &[]),
     m("forbidden.document_upload", &[]),
     m("forbidden.document_redact", &[]),

@@ -7,9 +7,7 @@ use sha2::{Digest, Sha256};
 
 use super::extract::{Authenticated, JsonBody};
 use super::{blocking, AppState};
-use crate::app::documents::{
-    self, DocumentList, DocumentView, LinkInput, RedactInput, Upload,
-};
+use crate::app::documents::{self, DocumentList, DocumentView, LinkInput, RedactInput, Upload};
 use crate::app::AppError;
 
 type Data = web::Data<AppState>;
@@ -18,6 +16,40 @@ type Data = web::Data<AppState>;
 const MAX_FIELD_BYTES: usize = 4096;
 /// What a multipart body may hold besides the file (boundaries, part headers, the text fields).
 const ENVELOPE_BYTES: usize = 64 * 1024;
+
+/// Refused (415) unless the body is sent as `multipart/form-data`.
+pub fn require_multipart(req: &HttpRequest) -> Result<(), AppError> {
+    let multipart = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.to_ascii_lowercase().starts_with("multipart/form-data"));
+    if multipart {
+        Ok(())
+    } else {
+        Err(AppError::UnsupportedMediaType(crate::msg!(
+            "document_multipart"
+        )))
+    }
+}
+
+/// The upload form, as documented (the body is read as a stream by [`read_upload`]).
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+pub struct UploadForm {
+    /// research_plan, ethics_application, ethics_decision, variable_list, data_processing_agreement,
+    /// linkage_decision, receipt or other.
+    #[serde(rename = "type")]
+    doc_type: String,
+    /// `parties` or `internal`.
+    visibility: String,
+    /// A dossier item (`dossier.ethics_documents`) or an obligation code (`ethics_approval`).
+    satisfies: Option<String>,
+    /// The file; its content type is read from its bytes.
+    #[schema(value_type = String, format = Binary)]
+    file: Vec<u8>,
+}
 
 /// Reads a multipart upload as it arrives: the text fields `type`, `visibility`, `satisfies` (and a
 /// page's `csrf_token`), and the part `file`, whose bytes are hashed while read and refused (413) as
@@ -29,16 +61,7 @@ pub async fn read_upload(
     limit: usize,
 ) -> Result<Upload, AppError> {
     let too_large = || AppError::PayloadTooLarge(crate::msg!("document_too_large", limit = limit));
-    let multipart = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| ct.to_ascii_lowercase().starts_with("multipart/form-data"));
-    if !multipart {
-        return Err(AppError::UnsupportedMediaType(crate::msg!(
-            "document_multipart"
-        )));
-    }
+    require_multipart(req)?;
     let declared = req
         .headers()
         .get(header::CONTENT_LENGTH)
@@ -116,7 +139,7 @@ pub async fn read_upload(
 /// organisation. A refused or interrupted upload stores nothing.
 #[utoipa::path(post, path = "/api/v1/collaborations/{id}/documents", tag = "documents",
     params(("id" = String, Path, description = "collaboration id")),
-    request_body(content_type = "multipart/form-data", description = "fields type, visibility, satisfies (optional), file"),
+    request_body(content = UploadForm, content_type = "multipart/form-data", description = "fields type, visibility, satisfies (optional), file"),
     responses((status = 201, body = DocumentView, description = "The document is stored"),
               (status = 400, description = "The body was interrupted or is not valid multipart"),
               (status = 403, description = "The caller's role does not upload documents"),
@@ -132,6 +155,7 @@ pub async fn upload_document(
     payload: web::Payload,
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
+    require_multipart(&req)?;
     // Who may upload is settled before the body is read: another organisation's case is 404.
     let (s, a, i) = (state.clone(), who.0.clone(), id.clone());
     blocking(move || documents::may_upload(&s.svc, &a, &i)).await?;
@@ -139,7 +163,14 @@ pub async fn upload_document(
     let checked = documents::check(up)?;
     let view = blocking(move || {
         let now = state.svc.clock.now();
-        documents::upload(&state.svc, state.documents.as_ref(), &who.0, &id, checked, now)
+        documents::upload(
+            &state.svc,
+            state.documents.as_ref(),
+            &who.0,
+            &id,
+            checked,
+            now,
+        )
     })
     .await?;
     Ok(HttpResponse::Created().json(view))
@@ -207,10 +238,9 @@ pub async fn get_document(
     who: Authenticated,
 ) -> Result<HttpResponse, AppError> {
     let (id, doc) = path.into_inner();
-    let (view, bytes) = blocking(move || {
-        documents::read(&state.svc, state.documents.as_ref(), &who.0, &id, &doc)
-    })
-    .await?;
+    let (view, bytes) =
+        blocking(move || documents::read(&state.svc, state.documents.as_ref(), &who.0, &id, &doc))
+            .await?;
     Ok(HttpResponse::Ok()
         .content_type(view.content_type.as_str())
         .insert_header(attachment(&view.file_name))

@@ -422,10 +422,9 @@ async fn multipart_csrf_token(
         }
     }
     let prefix = buf.freeze();
-    let rest = futures_util::stream::once(async move {
-        Ok::<_, actix_web::error::PayloadError>(prefix)
-    })
-    .chain(payload);
+    let rest =
+        futures_util::stream::once(async move { Ok::<_, actix_web::error::PayloadError>(prefix) })
+            .chain(payload);
     req.set_payload(actix_web::dev::Payload::Stream {
         payload: Box::pin(rest),
     });
@@ -447,10 +446,12 @@ mod multipart_csrf_tests {
         assert_eq!(first_part(body, "abc"), FirstPart::Token("tok123".into()));
         assert_eq!(first_part(&body[..20], "abc"), FirstPart::More);
         assert_eq!(first_part(&body[..70], "abc"), FirstPart::More);
-        let other = b"--abc\r\nContent-Disposition: form-data; name=\"type\"\r\n\r\nother\r\n--abc--";
+        let other =
+            b"--abc\r\nContent-Disposition: form-data; name=\"type\"\r\n\r\nother\r\n--abc--";
         assert_eq!(first_part(other, "abc"), FirstPart::Other);
         // A name that merely contains the word is not the field.
-        let sly = b"--abc\r\nContent-Disposition: form-data; name=\"x_csrf_token\"\r\n\r\nt\r\n--abc--";
+        let sly =
+            b"--abc\r\nContent-Disposition: form-data; name=\"x_csrf_token\"\r\n\r\nt\r\n--abc--";
         assert_eq!(first_part(sly, "abc"), FirstPart::Other);
         assert_eq!(first_part(b"garbage", "abc"), FirstPart::Other);
     }

@@ -399,7 +399,15 @@ pub async fn render_case(
     done: Option<String>,
     posted: Option<super::commands::Posted>,
 ) -> PageResult {
-    render_case_with(env, id, status, done, posted, super::documents::Posted::default()).await
+    render_case_with(
+        env,
+        id,
+        status,
+        done,
+        posted,
+        super::documents::Posted::default(),
+    )
+    .await
 }
 
 /// The case page, with what the documents section was sent or answered (issue 16).

@@ -113,9 +113,15 @@ fn item_label(lang: Lang, item: &str) -> String {
 
 fn human_size(lang: Lang, n: i64) -> String {
     let (v, key) = if n >= 1024 * 1024 {
-        (format!("{:.1}", n as f64 / (1024.0 * 1024.0)), "documents.size_mb")
+        (
+            format!("{:.1}", n as f64 / (1024.0 * 1024.0)),
+            "documents.size_mb",
+        )
     } else if n >= 1024 {
-        (format!("{:.0}", (n as f64 / 1024.0).ceil()), "documents.size_kb")
+        (
+            format!("{:.0}", (n as f64 / 1024.0).ceil()),
+            "documents.size_kb",
+        )
     } else {
         (n.to_string(), "documents.size_b")
     };
@@ -163,11 +169,7 @@ pub async fn section(env: &PageEnv, id: &str, posted: Posted) -> Result<Section,
             let reason_field = format!("redact-{}.reason", d.id);
             let (reason_error, reason_value) = match &posted.redact {
                 Some((doc, typed)) if doc == &d.id => (
-                    posted
-                        .errors
-                        .at(&reason_field)
-                        .unwrap_or("")
-                        .to_string(),
+                    posted.errors.at(&reason_field).unwrap_or("").to_string(),
                     typed.clone(),
                 ),
                 _ => (String::new(), String::new()),
@@ -192,11 +194,7 @@ pub async fn section(env: &PageEnv, id: &str, posted: Posted) -> Result<Section,
                 ),
                 at: super::helpers::format_datetime(d.uploaded_at, lang),
                 internal: d.visibility == "internal",
-                satisfies: d
-                    .satisfies
-                    .iter()
-                    .map(|s| item_label(lang, s))
-                    .collect(),
+                satisfies: d.satisfies.iter().map(|s| item_label(lang, s)).collect(),
                 redacted: d.redaction.is_some(),
                 redaction,
                 may_redact: d.redaction.is_none()

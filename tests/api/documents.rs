@@ -51,10 +51,8 @@ pub fn multipart(fields: &[(&str, &str)], file: Option<(&str, &[u8])>) -> Vec<u8
     let mut body = Vec::new();
     for (k, v) in fields {
         body.extend_from_slice(
-            format!(
-                "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n"
-            )
-            .as_bytes(),
+            format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n")
+                .as_bytes(),
         );
     }
     if let Some((name, bytes)) = file {
@@ -110,7 +108,12 @@ async fn a_pdf_a_docx_and_a_png_read_back_with_the_same_hash_and_satisfy_their_i
     let company = app.token("company").await;
     let legal = app.token("legal").await;
     let files = [
-        ("etikbeslut.pdf", pdf(), "ethics_decision", "application/pdf"),
+        (
+            "etikbeslut.pdf",
+            pdf(),
+            "ethics_decision",
+            "application/pdf",
+        ),
         (
             "forskningsplan.docx",
             docx(),
@@ -145,13 +148,19 @@ async fn a_pdf_a_docx_and_a_png_read_back_with_the_same_hash_and_satisfy_their_i
         assert_eq!(v["size_bytes"], bytes.len());
         assert_eq!(v["file_name"], *name);
         assert_eq!(v["uploaded_by"]["name"], "Karin Företagsson");
-        assert_eq!(v["uploaded_by"]["organisation_name"], "Exempel Läkemedel AB");
+        assert_eq!(
+            v["uploaded_by"]["organisation_name"],
+            "Exempel Läkemedel AB"
+        );
         ids.push(v["id"].as_str().unwrap().to_string());
     }
     // The other party reads back exactly the bytes, as an attachment that is never sniffed.
     for ((name, bytes, _, mime), doc) in files.iter().zip(&ids) {
         let r = app
-            .get(&format!("/api/v1/collaborations/{id}/documents/{doc}"), &legal)
+            .get(
+                &format!("/api/v1/collaborations/{id}/documents/{doc}"),
+                &legal,
+            )
             .await;
         assert_eq!(r.status(), StatusCode::OK);
         let h = r.headers().clone();
@@ -195,7 +204,13 @@ async fn a_pdf_a_docx_and_a_png_read_back_with_the_same_hash_and_satisfy_their_i
     )
     .await;
     assert_eq!(p["errors"][0]["field"], "satisfies");
-    assert_eq!(app.view(&id, &legal).await["satisfied_by"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        app.view(&id, &legal).await["satisfied_by"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
     assert_eq!(blob_count(&app), 3);
 }
 
@@ -207,8 +222,14 @@ async fn a_wrong_type_an_oversized_file_and_an_interrupted_upload_store_nothing(
     let fields = [("type", "ethics_decision"), ("visibility", "parties")];
     // An HTML page and a Windows executable, each named .pdf.
     for (name, bytes) in [
-        ("beslut.pdf", b"<!DOCTYPE html><html><body>Beslut</body></html>".to_vec()),
-        ("beslut.pdf", b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff".to_vec()),
+        (
+            "beslut.pdf",
+            b"<!DOCTYPE html><html><body>Beslut</body></html>".to_vec(),
+        ),
+        (
+            "beslut.pdf",
+            b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff".to_vec(),
+        ),
         // A ZIP that is no Office file.
         ("plan.docx", {
             let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
@@ -316,8 +337,11 @@ async fn an_internal_document_is_invisible_to_another_organisation() {
     for other in [&company, &principal] {
         assert!(list(&app, &id, other).await.is_empty());
         problem(
-            app.get(&format!("/api/v1/collaborations/{id}/documents/{doc}"), other)
-                .await,
+            app.get(
+                &format!("/api/v1/collaborations/{id}/documents/{doc}"),
+                other,
+            )
+            .await,
             StatusCode::NOT_FOUND,
         )
         .await;
@@ -345,8 +369,11 @@ async fn an_internal_document_is_invisible_to_another_organisation() {
     // A company not in the case sees neither the case nor its documents.
     let other_company = app.token("company-b").await;
     problem(
-        app.get(&format!("/api/v1/collaborations/{id}/documents"), &other_company)
-            .await,
+        app.get(
+            &format!("/api/v1/collaborations/{id}/documents"),
+            &other_company,
+        )
+        .await,
         StatusCode::NOT_FOUND,
     )
     .await;
@@ -365,7 +392,13 @@ async fn an_internal_document_is_invisible_to_another_organisation() {
 }
 
 /// Redacts `doc` as `token`, with a reason.
-async fn redact(app: &TestApp, id: &str, doc: &str, token: &str, reason: &str) -> reqwest::Response {
+async fn redact(
+    app: &TestApp,
+    id: &str,
+    doc: &str,
+    token: &str,
+    reason: &str,
+) -> reqwest::Response {
     app.post(
         &format!("/api/v1/collaborations/{id}/documents/{doc}/redact"),
         token,
@@ -397,11 +430,22 @@ async fn a_redacted_document_keeps_its_tombstone_answers_410_and_the_chain_verif
     .await;
     let doc = v["id"].as_str().unwrap().to_string();
     // A reason is required; a register holder of the CPUA is neither the uploader nor legal.
-    let p = problem(redact(&app, &id, &doc, &legal, "  ").await, StatusCode::UNPROCESSABLE_ENTITY).await;
+    let p = problem(
+        redact(&app, &id, &doc, &legal, "  ").await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
     assert_eq!(p["errors"][0]["field"], "reason");
-    problem(redact(&app, &id, &doc, &holder, "Fel fil").await, StatusCode::FORBIDDEN).await;
+    problem(
+        redact(&app, &id, &doc, &holder, "Fel fil").await,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
     let r = ok(redact(&app, &id, &doc, &legal, "Fel fil: innehåller personnummer.").await).await;
-    assert_eq!(r["redaction"]["reason"], "Fel fil: innehåller personnummer.");
+    assert_eq!(
+        r["redaction"]["reason"],
+        "Fel fil: innehåller personnummer."
+    );
     assert_eq!(r["redaction"]["redacted_by_name"], "Lars Jurist");
     // The row keeps type, name, size and hash.
     assert_eq!(r["sha256"], sha(&bytes));
@@ -410,15 +454,25 @@ async fn a_redacted_document_keeps_its_tombstone_answers_410_and_the_chain_verif
     let items = list(&app, &id, &company).await;
     assert_eq!(items[0]["redaction"]["organisation"], "Region Uppsala");
     let p = problem(
-        app.get(&format!("/api/v1/collaborations/{id}/documents/{doc}"), &company)
-            .await,
+        app.get(
+            &format!("/api/v1/collaborations/{id}/documents/{doc}"),
+            &company,
+        )
+        .await,
         StatusCode::GONE,
     )
     .await;
     assert_eq!(p["rule"], "document_redacted");
     let detail = p["detail"].as_str().unwrap();
-    assert!(detail.contains("Lars Jurist") && detail.contains("personnummer"), "{detail}");
-    problem(redact(&app, &id, &doc, &company, "Igen").await, StatusCode::CONFLICT).await;
+    assert!(
+        detail.contains("Lars Jurist") && detail.contains("personnummer"),
+        "{detail}"
+    );
+    problem(
+        redact(&app, &id, &doc, &company, "Igen").await,
+        StatusCode::CONFLICT,
+    )
+    .await;
     // The bytes are gone; a redacted document satisfies nothing any more.
     assert_eq!(blob_count(&app), 0);
     assert!(app.view(&id, &company).await["satisfied_by"]
@@ -430,7 +484,11 @@ async fn a_redacted_document_keeps_its_tombstone_answers_410_and_the_chain_verif
         .get(&format!("/api/v1/collaborations/{id}/audit"), &company)
         .await)
     .await;
-    assert_eq!(audit["verification"]["intact"], true, "{}", audit["verification"]);
+    assert_eq!(
+        audit["verification"]["intact"], true,
+        "{}",
+        audit["verification"]
+    );
     let codes: Vec<&str> = audit["events"]
         .as_array()
         .unwrap()
@@ -469,15 +527,21 @@ async fn the_directory_store_keeps_whole_files_and_redaction_removes_them() {
     // Nothing went to the database's blob table.
     assert_eq!(blob_count(&app), 0);
     let r = app
-        .get(&format!("/api/v1/collaborations/{id}/documents/{doc}"), &company)
+        .get(
+            &format!("/api/v1/collaborations/{id}/documents/{doc}"),
+            &company,
+        )
         .await;
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(sha(&r.bytes().await.unwrap()), hash);
     ok(redact(&app, &id, &doc, &company, "Fel version av listan.").await).await;
     assert!(!file.exists(), "the redacted file is gone");
     problem(
-        app.get(&format!("/api/v1/collaborations/{id}/documents/{doc}"), &company)
-            .await,
+        app.get(
+            &format!("/api/v1/collaborations/{id}/documents/{doc}"),
+            &company,
+        )
+        .await,
         StatusCode::GONE,
     )
     .await;

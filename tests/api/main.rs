@@ -3,6 +3,7 @@
 mod agreements;
 mod audit;
 mod classification;
+mod documents;
 mod hardening;
 mod helpers;
 mod identity;
@@ -22,4 +23,3 @@ mod terms;
 mod test_db;
 mod views;
 mod webhooks;
-mod documents;

@@ -30,11 +30,22 @@ fn multipart(fields: &[(&str, &str)], file: (&str, &[u8])) -> Vec<u8> {
 }
 
 /// Posts the upload form as a browser does: the fields in the form's order, the CSRF token first.
-async fn post_upload(b: &Browser, id: &str, csrf: &str, kind: &str, file: (&str, &[u8])) -> reqwest::Response {
+async fn post_upload(
+    b: &Browser,
+    id: &str,
+    csrf: &str,
+    kind: &str,
+    file: (&str, &[u8]),
+) -> reqwest::Response {
     let fields: Vec<(&str, &str)> = if csrf.is_empty() {
         vec![("type", kind), ("visibility", "parties"), ("satisfies", "")]
     } else {
-        vec![("csrf_token", csrf), ("type", kind), ("visibility", "parties"), ("satisfies", "")]
+        vec![
+            ("csrf_token", csrf),
+            ("type", kind),
+            ("visibility", "parties"),
+            ("satisfies", ""),
+        ]
     };
     b.client
         .post(format!("{}/collaborations/{id}/documents", b.base))
@@ -67,9 +78,17 @@ async fn a_document_uploaded_through_the_form_is_listed_and_redacted_through_the
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
 
     let r = post_upload(&b, &id, &b.csrf, "ethics_decision", ("etikbeslut.pdf", PDF)).await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER, "{}", r.text().await.unwrap());
+    assert_eq!(
+        r.status(),
+        StatusCode::SEE_OTHER,
+        "{}",
+        r.text().await.unwrap()
+    );
     let to = location(&r);
-    assert_eq!(to, format!("/collaborations/{id}?documents=uploaded#documents"));
+    assert_eq!(
+        to,
+        format!("/collaborations/{id}?documents=uploaded#documents")
+    );
     let html = b.html(&to).await;
     assert!(html.contains("Dokumentet har laddats upp."), "{html}");
     assert!(html.contains("etikbeslut.pdf"));
@@ -91,7 +110,14 @@ async fn a_document_uploaded_through_the_form_is_listed_and_redacted_through_the
     assert_eq!(r.bytes().await.unwrap().as_ref(), PDF);
 
     // An HTML page named .pdf comes back at the file field, in the summary and beside the field.
-    let r = post_upload(&b, &id, &b.csrf, "research_plan", ("plan.pdf", b"<html><body>x</body></html>")).await;
+    let r = post_upload(
+        &b,
+        &id,
+        &b.csrf,
+        "research_plan",
+        ("plan.pdf", b"<html><body>x</body></html>"),
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let html = r.text().await.unwrap();
     assert!(html.contains("href=\"#f-document-file\""), "{html}");
@@ -105,8 +131,13 @@ async fn a_document_uploaded_through_the_form_is_listed_and_redacted_through_the
     let r = b.post_form(&action, &[("reason", "")]).await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let html = r.text().await.unwrap();
-    assert!(html.contains(&format!("href=\"#f-redact-{doc}-reason\"")), "{html}");
-    let r = b.post_form(&action, &[("reason", "Fel fil uppladdad.")]).await;
+    assert!(
+        html.contains(&format!("href=\"#f-redact-{doc}-reason\"")),
+        "{html}"
+    );
+    let r = b
+        .post_form(&action, &[("reason", "Fel fil uppladdad.")])
+        .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let html = b.html(&location(&r)).await;
     assert!(html.contains("Dokumentet har rensats."));
