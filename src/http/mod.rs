@@ -431,6 +431,31 @@ async fn multipart_csrf_token(
     Ok(token)
 }
 
+/// Returns the request id (from the tracing middleware) as `x-request-id` on every response,
+/// errors included, so a user can quote it and staff can find the log line.
+pub async fn request_id_header(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let id = req
+        .extensions()
+        .get::<tracing_actix_web::RequestId>()
+        .map(|r| r.to_string());
+    let mut res = next.call(req).await?;
+    if let Some(v) = id.and_then(|i| actix_web::http::header::HeaderValue::from_str(&i).ok()) {
+        res.headers_mut().insert(
+            actix_web::http::header::HeaderName::from_static("x-request-id"),
+            v,
+        );
+    }
+    Ok(res)
+}
+
+/// Every route of the service, from the route table ([`routes`]).
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    routes::configure(cfg)
+}
+
 #[cfg(test)]
 mod multipart_csrf_tests {
     use super::*;
@@ -455,29 +480,4 @@ mod multipart_csrf_tests {
         assert_eq!(first_part(sly, "abc"), FirstPart::Other);
         assert_eq!(first_part(b"garbage", "abc"), FirstPart::Other);
     }
-}
-
-/// Returns the request id (from the tracing middleware) as `x-request-id` on every response,
-/// errors included, so a user can quote it and staff can find the log line.
-pub async fn request_id_header(
-    req: ServiceRequest,
-    next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let id = req
-        .extensions()
-        .get::<tracing_actix_web::RequestId>()
-        .map(|r| r.to_string());
-    let mut res = next.call(req).await?;
-    if let Some(v) = id.and_then(|i| actix_web::http::header::HeaderValue::from_str(&i).ok()) {
-        res.headers_mut().insert(
-            actix_web::http::header::HeaderName::from_static("x-request-id"),
-            v,
-        );
-    }
-    Ok(res)
-}
-
-/// Every route of the service, from the route table ([`routes`]).
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    routes::configure(cfg)
 }
