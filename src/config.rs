@@ -18,6 +18,10 @@ pub struct Settings {
     pub mail: MailSettings,
     #[serde(default)]
     pub signing: SigningSettings,
+    /// Documents and attachments of a case (issue 16): where their bytes are kept and how large one
+    /// may be.
+    #[serde(default)]
+    pub documents: DocumentSettings,
     /// From `SAMVERKAN_ADDR`.
     #[serde(skip)]
     pub addr: String,
@@ -91,6 +95,69 @@ impl Default for SigningSettings {
             seal_organisation: default_seal_organisation(),
             providers: vec![],
         }
+    }
+}
+
+/// Where documents' bytes are kept (`documents.store`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DocumentStoreKind {
+    /// In the database, a blob table (the default: one backup holds everything).
+    Database,
+    /// Files in `documents.directory`, named by their SHA-256.
+    Directory,
+}
+
+/// `[documents]`: uploads to a case.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DocumentSettings {
+    /// `database` (default) or `directory`.
+    #[serde(default = "default_document_store")]
+    pub store: DocumentStoreKind,
+    /// The folder of the `directory` store.
+    #[serde(default = "default_document_directory")]
+    pub directory: String,
+    /// The largest document accepted, in bytes (20 MiB by default); an upload is refused as soon as it
+    /// passes this, while it is read.
+    #[serde(default = "default_document_max_bytes")]
+    pub max_bytes: usize,
+}
+
+fn default_document_store() -> DocumentStoreKind {
+    DocumentStoreKind::Database
+}
+
+fn default_document_directory() -> String {
+    "/var/lib/samverkan/documents".into()
+}
+
+fn default_document_max_bytes() -> usize {
+    20 * 1024 * 1024
+}
+
+impl Default for DocumentSettings {
+    fn default() -> Self {
+        DocumentSettings {
+            store: default_document_store(),
+            directory: default_document_directory(),
+            max_bytes: default_document_max_bytes(),
+        }
+    }
+}
+
+impl DocumentSettings {
+    /// The largest `documents.max_bytes`: 1 GiB (the database store keeps a document in one value).
+    pub const MAX: usize = 1024 * 1024 * 1024;
+
+    fn validate(&self) -> anyhow::Result<()> {
+        if !(1..=Self::MAX).contains(&self.max_bytes) {
+            anyhow::bail!("configuration: documents.max_bytes: must be between 1 and 1073741824");
+        }
+        if self.store == DocumentStoreKind::Directory && self.directory.trim().is_empty() {
+            anyhow::bail!("configuration: documents.directory: the directory store needs a folder");
+        }
+        Ok(())
     }
 }
 
@@ -567,6 +634,7 @@ impl Settings {
                 batch_size: 20,
             },
             signing: SigningSettings::default(),
+            documents: DocumentSettings::default(),
             addr: DEFAULT_ADDR.into(),
             database_url: DEFAULT_DATABASE_URL.into(),
             config_dir: std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config"),
@@ -578,6 +646,7 @@ impl Settings {
     /// Checks every value, naming the key at fault.
     pub fn validate(&self) -> anyhow::Result<()> {
         let fail = |key: &str, why: &str| Err(anyhow::anyhow!("configuration: {key}: {why}"));
+        self.documents.validate()?;
         if !(1024..=16 * 1024 * 1024).contains(&self.server.max_body_bytes) {
             return fail("server.max_body_bytes", "must be between 1024 and 16777216");
         }

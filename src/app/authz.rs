@@ -248,10 +248,116 @@ pub fn sees_event(actor: &Actor, visibility: Visibility, written_by: Option<&str
     }
 }
 
+// ---------- documents and attachments (issue 16) ----------
+
+/// Who uploads documents to a case they see: its parties and the CPUA staff of the case (a receipt
+/// from finance, a decision from legal). An administrator manages reference data, not cases.
+pub fn may_upload_document(actor: &Actor, scope: &Scope) -> Result<(), AppError> {
+    let ok = match actor.role {
+        Role::CompanyRepresentative | Role::ResearchPrincipalRepresentative => true,
+        Role::RegisterHolder | Role::CpuaLegal | Role::Finance => scope.cpuas.contains(&actor.org),
+        Role::Administrator => false,
+    };
+    if ok && can_see(actor, scope) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden(crate::msg!(
+            "forbidden.document_upload"
+        )))
+    }
+}
+
+/// Whether the actor, who sees the case, sees a document of it: a party-visible one always; an
+/// internal one only inside the organisation that uploaded it (an unknown stored visibility is
+/// internal). Another organisation's internal document does not exist for the caller (404).
+pub fn sees_document(
+    actor: &Actor,
+    visibility: crate::domain::document::DocumentVisibility,
+    uploaded_by_org: &str,
+) -> bool {
+    use crate::domain::document::DocumentVisibility;
+    match visibility {
+        DocumentVisibility::Parties => true,
+        DocumentVisibility::Internal => actor.org.as_str() == uploaded_by_org,
+    }
+}
+
+/// Who redacts a document: the people of the organisation that uploaded it, and the legal team of a
+/// CPUA of the case. An API key does not redact (a person answers for a tombstone).
+pub fn may_redact_document(
+    actor: &Actor,
+    scope: &Scope,
+    uploaded_by_org: &str,
+) -> Result<(), AppError> {
+    let refuse = || AppError::Forbidden(crate::msg!("forbidden.document_redact"));
+    if matches!(actor.credential, Credential::ApiKey { .. }) {
+        return Err(refuse());
+    }
+    let own = actor.org.as_str() == uploaded_by_org && actor.role != Role::Administrator;
+    let legal = actor.role == Role::CpuaLegal && scope.cpuas.contains(&actor.org);
+    if own || legal {
+        Ok(())
+    } else {
+        Err(refuse())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::domain::ids::AccountId;
+
+    #[test]
+    fn documents_are_uploaded_by_parties_and_cpua_staff_and_redacted_by_their_own_or_legal() {
+        use crate::domain::document::DocumentVisibility;
+        let (company, cpua, other) = (OrgId::new(), OrgId::new(), OrgId::new());
+        let scope = Scope {
+            company: company.clone(),
+            principal: None,
+            cpuas: [cpua.clone()].into(),
+        };
+        let rep = actor(Role::CompanyRepresentative, &company);
+        let legal = actor(Role::CpuaLegal, &cpua);
+        let holder = actor(Role::RegisterHolder, &cpua);
+        let admin = actor(Role::Administrator, &other);
+        assert!(may_upload_document(&rep, &scope).is_ok());
+        assert!(may_upload_document(&legal, &scope).is_ok());
+        assert!(may_upload_document(&admin, &scope).is_err());
+        assert!(may_upload_document(&actor(Role::CpuaLegal, &other), &scope).is_err());
+        // An internal document is seen only by the organisation that uploaded it.
+        assert!(sees_document(
+            &rep,
+            DocumentVisibility::Internal,
+            company.as_str()
+        ));
+        assert!(!sees_document(
+            &legal,
+            DocumentVisibility::Internal,
+            company.as_str()
+        ));
+        assert!(sees_document(
+            &legal,
+            DocumentVisibility::Parties,
+            company.as_str()
+        ));
+        // The uploader's organisation and CPUA legal redact; a register holder of another's upload not.
+        assert!(may_redact_document(&rep, &scope, company.as_str()).is_ok());
+        assert!(may_redact_document(&legal, &scope, company.as_str()).is_ok());
+        assert!(may_redact_document(&holder, &scope, company.as_str()).is_err());
+        assert!(may_redact_document(&holder, &scope, cpua.as_str()).is_ok());
+        assert!(may_redact_document(
+            &actor(Role::CompanyRepresentative, &other),
+            &scope,
+            company.as_str()
+        )
+        .is_err());
+        let mut key = rep.clone();
+        key.credential = Credential::ApiKey {
+            key: crate::domain::ids::ApiKeyId::new(),
+            scope: crate::domain::role::ApiKeyScope::ReadWrite,
+        };
+        assert!(may_redact_document(&key, &scope, company.as_str()).is_err());
+    }
 
     fn actor(role: Role, org: &OrgId) -> Actor {
         Actor::new(AccountId::new(), "x", org.clone(), role)

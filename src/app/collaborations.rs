@@ -363,6 +363,17 @@ pub(crate) fn visible(
     load_visible(conn, rulebooks, actor, id).map(|(c, _, _)| c)
 }
 
+/// The collaboration and whom it concerns, when the actor may see it (404 otherwise), for the
+/// authorization of other modules' commands (documents, issue 16).
+pub(crate) fn visible_with_scope(
+    conn: &mut DbConn,
+    rulebooks: &RulebookSet,
+    actor: &Actor,
+    id: &str,
+) -> Result<(Collaboration, Scope), AppError> {
+    load_visible(conn, rulebooks, actor, id).map(|(c, _, l)| (c, l.scope))
+}
+
 /// The organisation a command acts for, for authorization: the CPUA track, or for a feasibility answer
 /// the register's current CPUA (each register holder answers for their own register).
 fn target_org(cmd: &Command, loaded: &Loaded) -> Option<OrgId> {
@@ -564,6 +575,9 @@ pub struct CollaborationView {
     pub holding_up: Vec<HoldUp>,
     pub overdue: bool,
     pub next: Vec<NextCommand>,
+    /// Which documents (that the reader sees, not redacted) satisfy which dossier item
+    /// (`dossier.<item>`) or obligation (issue 16). Shown only: no guard reads it.
+    pub satisfied_by: Vec<super::documents::SatisfyingDocument>,
 }
 
 /// Removes from a state snapshot what the actor may not see: internal notes of other organisations (an
@@ -714,7 +728,9 @@ fn view_loaded(
         })
         .collect();
     let holding = holding_up(&c, today);
+    let satisfied_by = super::documents::satisfying(conn, actor, &c)?;
     Ok(CollaborationView {
+        satisfied_by,
         overdue: holding.iter().any(|h| h.overdue),
         holding_up: holding,
         step_number: c.step.number(),

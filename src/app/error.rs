@@ -72,6 +72,10 @@ pub enum AppError {
     Unavailable(Message),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
+    /// The resource existed and was removed on purpose, e.g. a redacted document (HTTP 410); the
+    /// message names what removed it.
+    #[error("{0}")]
+    Gone(Message),
 }
 
 impl AppError {

@@ -11,6 +11,8 @@ pub mod clock;
 pub mod collaborations;
 pub mod commands;
 pub mod deadlines;
+pub mod document_store;
+pub mod documents;
 pub mod error;
 pub mod identity;
 pub mod login;

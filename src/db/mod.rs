@@ -1,5 +1,6 @@
 //! Persistence: diesel over SQLite or PostgreSQL.
 pub mod conn;
+pub mod documents;
 pub mod identity;
 pub mod lists;
 pub mod login;

@@ -415,3 +415,46 @@ diesel::table! {
         received_at -> Timestamp,
     }
 }
+
+diesel::table! {
+    documents (id) {
+        id -> Text,
+        collaboration_id -> Text,
+        doc_type -> Text,
+        visibility -> Text,
+        file_name -> Text,
+        content_type -> Text,
+        size_bytes -> BigInt,
+        sha256 -> Text,
+        storage_key -> Text,
+        uploaded_by -> Text,
+        uploaded_by_name -> Text,
+        organisation_id -> Text,
+        organisation_name -> Text,
+        uploaded_at -> Timestamp,
+        redacted_at -> Nullable<Timestamp>,
+        redacted_by -> Nullable<Text>,
+        redacted_by_name -> Nullable<Text>,
+        redacted_by_organisation -> Nullable<Text>,
+        redaction_reason -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    document_links (document_id, item) {
+        document_id -> Text,
+        item -> Text,
+        linked_by -> Text,
+        linked_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    document_blobs (storage_key) {
+        storage_key -> Text,
+        bytes -> Binary,
+    }
+}
+
+diesel::joinable!(document_links -> documents (document_id));
+diesel::allow_tables_to_appear_in_same_query!(documents, document_links);

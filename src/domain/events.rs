@@ -59,6 +59,16 @@ pub enum EventType {
     EnvelopeVoided,
     /// The envelope expired unsigned.
     EnvelopeExpired,
+    /// A document every party sees was uploaded to the case (issue 16).
+    DocumentUploaded,
+    /// A document was said to satisfy a dossier item or an obligation.
+    DocumentLinked,
+    /// A document's bytes were removed; its tombstone says who, when and why.
+    DocumentRedacted,
+    /// As the three above, for a document internal to the uploading organisation.
+    InternalDocumentUploaded,
+    InternalDocumentLinked,
+    InternalDocumentRedacted,
 }
 
 impl EventType {
@@ -93,6 +103,12 @@ impl EventType {
             EventType::EnvelopeDeclined => "envelope_declined",
             EventType::EnvelopeVoided => "envelope_voided",
             EventType::EnvelopeExpired => "envelope_expired",
+            EventType::DocumentUploaded => "document_uploaded",
+            EventType::DocumentLinked => "document_linked",
+            EventType::DocumentRedacted => "document_redacted",
+            EventType::InternalDocumentUploaded => "internal_document_uploaded",
+            EventType::InternalDocumentLinked => "internal_document_linked",
+            EventType::InternalDocumentRedacted => "internal_document_redacted",
         }
     }
 
@@ -111,6 +127,14 @@ impl EventType {
             | EventType::EnvelopeDeclined
             | EventType::EnvelopeVoided
             | EventType::EnvelopeExpired => Visibility::Party,
+            // A document is seen as its own visibility says: an internal one's events stay inside the
+            // uploading organisation.
+            EventType::DocumentUploaded
+            | EventType::DocumentLinked
+            | EventType::DocumentRedacted => Visibility::Party,
+            EventType::InternalDocumentUploaded
+            | EventType::InternalDocumentLinked
+            | EventType::InternalDocumentRedacted => Visibility::Internal,
             EventType::Command(k) => match k {
                 UpdateDetails
                 | ToRegisterContact
@@ -200,6 +224,12 @@ impl EventType {
             EventType::EnvelopeDeclined,
             EventType::EnvelopeVoided,
             EventType::EnvelopeExpired,
+            EventType::DocumentUploaded,
+            EventType::DocumentLinked,
+            EventType::DocumentRedacted,
+            EventType::InternalDocumentUploaded,
+            EventType::InternalDocumentLinked,
+            EventType::InternalDocumentRedacted,
         ];
         v.extend(CommandKind::ALL.iter().copied().map(EventType::Command));
         v

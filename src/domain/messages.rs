@@ -802,6 +802,25 @@ pub const MESSAGES: &[MessageDecl] = &[
     m("not_your_membership", &[]),
     m("role_for_organisation_kind", &["role", "name"]),
     m("wrong_step", &["what", "allowed", "step"]),
+    // Documents and attachments (issue 16).
+    m("problem.gone", &[]),
+    m("thing.document", &[]),
+    m("one_of.document_type", &["values"]),
+    m("one_of.document_visibility", &[]),
+    m("one_of.document_satisfies", &["values"]),
+    m("document_content_type", &["accepted"]),
+    m("document_too_large", &["limit"]),
+    m("document_file_name", &[]),
+    m("document_multipart", &[]),
+    m("document_field_unknown", &["field"]),
+    m(
+        "document_redacted",
+        &["when", "who", "organisation", "reason"],
+    ),
+    m("document_already_redacted", &[]),
+    m("forbidden.document_upload", &[]),
+    m("forbidden.document_redact", &[]),
+    m("document_field_utf8", &[]),
 ];
 
 #[cfg(test)]

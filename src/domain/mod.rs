@@ -5,6 +5,7 @@ pub mod billing;
 pub mod classification;
 pub mod collaboration;
 pub mod deadlines;
+pub mod document;
 pub mod email;
 pub mod events;
 pub mod ids;

@@ -1,6 +1,7 @@
 //! The HTTP edge: thin handlers that parse input, call one command or query, and map the result.
 pub mod api;
 pub mod auth_routes;
+pub mod documents_api;
 pub mod extract;
 pub mod headers;
 pub mod identity_api;
@@ -34,6 +35,8 @@ pub struct AppState {
     pub providers: std::sync::Arc<crate::app::oidc::Providers>,
     /// The organisation's seal of executed agreements (loaded at start; see `startup::seal_key`).
     pub seal_key: std::sync::Arc<crate::render::seal::SealKey>,
+    /// Where documents' bytes are kept (`documents.store`, issue 16).
+    pub documents: std::sync::Arc<dyn crate::app::document_store::DocumentStore>,
 }
 
 impl AppState {
@@ -45,6 +48,7 @@ impl AppState {
         let token_limiter =
             ratelimit::RateLimiter::per_minute(settings.auth.token_requests_per_minute);
         AppState {
+            documents: crate::app::document_store::from_settings(&settings.documents, &svc),
             seal_key: std::sync::Arc::new(seal_key),
             svc,
             settings,
@@ -287,11 +291,16 @@ async fn csrf_token_of(req: &mut ServiceRequest) -> Result<Option<String>, AppEr
     if let Some(v) = req.headers().get("x-csrf-token") {
         return Ok(v.to_str().ok().map(str::to_string));
     }
-    let is_form = req
+    let content_type = req
         .headers()
         .get(actix_web::http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"));
+        .unwrap_or("")
+        .to_string();
+    if let Some(boundary) = multipart_boundary(&content_type) {
+        return multipart_csrf_token(req, &boundary).await;
+    }
+    let is_form = content_type.starts_with("application/x-www-form-urlencoded");
     if !is_form {
         return Ok(None);
     }
@@ -303,6 +312,122 @@ async fn csrf_token_of(req: &mut ServiceRequest) -> Result<Option<String>, AppEr
         .find(|(k, _)| k == "csrf_token")
         .map(|(_, v)| v.into_owned());
     req.set_payload(actix_web::dev::Payload::from(body));
+    Ok(token)
+}
+
+/// How much of a multipart body is read, at most, to find the CSRF token in its first part.
+const MULTIPART_PEEK_BYTES: usize = 8192;
+
+/// The boundary of a `multipart/form-data` content type.
+fn multipart_boundary(content_type: &str) -> Option<String> {
+    let mut parts = content_type.split(';');
+    if !parts
+        .next()?
+        .trim()
+        .eq_ignore_ascii_case("multipart/form-data")
+    {
+        return None;
+    }
+    parts.find_map(|p| {
+        let (k, v) = p.trim().split_once('=')?;
+        k.trim()
+            .eq_ignore_ascii_case("boundary")
+            .then(|| v.trim().trim_matches('"').to_string())
+            .filter(|b| !b.is_empty())
+    })
+}
+
+/// What the start of a multipart body says of its first part.
+#[derive(Debug, PartialEq, Eq)]
+enum FirstPart {
+    /// The first part is `csrf_token`, with this value.
+    Token(String),
+    /// The first part is something else (or the body is malformed): no token.
+    Other,
+    /// More of the body is needed to tell.
+    More,
+}
+
+/// Reads the first part of a multipart body, if it is the `csrf_token` field (a page's form puts it
+/// first, and browsers send fields in document order).
+fn first_part(buf: &[u8], boundary: &str) -> FirstPart {
+    let open = format!("--{boundary}\r\n");
+    if buf.len() < open.len() {
+        return if open.as_bytes().starts_with(buf) {
+            FirstPart::More
+        } else {
+            FirstPart::Other
+        };
+    }
+    if !buf.starts_with(open.as_bytes()) {
+        return FirstPart::Other;
+    }
+    let rest = &buf[open.len()..];
+    let Some(end) = find(rest, b"\r\n\r\n") else {
+        return FirstPart::More;
+    };
+    let head = String::from_utf8_lossy(&rest[..end]).to_ascii_lowercase();
+    let named = head.lines().any(|l| {
+        l.starts_with("content-disposition:")
+            && l.contains("form-data")
+            && l.split(';').any(|p| p.trim() == "name=\"csrf_token\"")
+    });
+    if !named {
+        return FirstPart::Other;
+    }
+    let body = &rest[end + 4..];
+    let close = format!("\r\n--{boundary}");
+    match find(body, close.as_bytes()) {
+        Some(n) => match std::str::from_utf8(&body[..n]) {
+            Ok(v) => FirstPart::Token(v.trim().to_string()),
+            Err(_) => FirstPart::Other,
+        },
+        None => FirstPart::More,
+    }
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+/// The CSRF token in the first part of a multipart body (a page's upload form): at most
+/// [`MULTIPART_PEEK_BYTES`] are read, then put back in front of the rest of the body, which the
+/// handler streams as it arrives (a document is never held here).
+async fn multipart_csrf_token(
+    req: &mut ServiceRequest,
+    boundary: &str,
+) -> Result<Option<String>, AppError> {
+    use futures_util::StreamExt;
+    let mut payload = req.take_payload();
+    let mut buf = web::BytesMut::new();
+    let mut token = None;
+    while buf.len() < MULTIPART_PEEK_BYTES {
+        match first_part(&buf, boundary) {
+            FirstPart::Token(t) => {
+                token = Some(t);
+                break;
+            }
+            FirstPart::Other => break,
+            FirstPart::More => {}
+        }
+        match payload.next().await {
+            Some(Ok(chunk)) => buf.extend_from_slice(&chunk),
+            Some(Err(_)) => return Err(AppError::BadRequest(crate::msg!("read_body"))),
+            None => break,
+        }
+    }
+    if token.is_none() {
+        if let FirstPart::Token(t) = first_part(&buf, boundary) {
+            token = Some(t);
+        }
+    }
+    let prefix = buf.freeze();
+    let rest =
+        futures_util::stream::once(async move { Ok::<_, actix_web::error::PayloadError>(prefix) })
+            .chain(payload);
+    req.set_payload(actix_web::dev::Payload::Stream {
+        payload: Box::pin(rest),
+    });
     Ok(token)
 }
 
@@ -329,4 +454,30 @@ pub async fn request_id_header(
 /// Every route of the service, from the route table ([`routes`]).
 pub fn routes(cfg: &mut web::ServiceConfig) {
     routes::configure(cfg)
+}
+
+#[cfg(test)]
+mod multipart_csrf_tests {
+    use super::*;
+
+    #[test]
+    fn the_csrf_token_is_read_from_the_first_part_of_a_multipart_form() {
+        assert_eq!(
+            multipart_boundary("multipart/form-data; boundary=\"abc\"").as_deref(),
+            Some("abc")
+        );
+        assert_eq!(multipart_boundary("application/json"), None);
+        let body = b"--abc\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\ntok123\r\n--abc\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.pdf\"\r\n\r\n%PDF-";
+        assert_eq!(first_part(body, "abc"), FirstPart::Token("tok123".into()));
+        assert_eq!(first_part(&body[..20], "abc"), FirstPart::More);
+        assert_eq!(first_part(&body[..70], "abc"), FirstPart::More);
+        let other =
+            b"--abc\r\nContent-Disposition: form-data; name=\"type\"\r\n\r\nother\r\n--abc--";
+        assert_eq!(first_part(other, "abc"), FirstPart::Other);
+        // A name that merely contains the word is not the field.
+        let sly =
+            b"--abc\r\nContent-Disposition: form-data; name=\"x_csrf_token\"\r\n\r\nt\r\n--abc--";
+        assert_eq!(first_part(sly, "abc"), FirstPart::Other);
+        assert_eq!(first_part(b"garbage", "abc"), FirstPart::Other);
+    }
 }

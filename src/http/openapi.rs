@@ -53,6 +53,7 @@ impl Modify for BearerAuth {
         (name = "documentation", description = "This description and its page"),
         (name = "operations", description = "Prometheus metrics for operators"),
         (name = "mail", description = "Notices, deadline reminders and the mail outbox"),
+        (name = "documents", description = "Documents and attachments of a case: upload, read, link, redact"),
     )
 )]
 struct ApiDoc;

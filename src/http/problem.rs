@@ -249,6 +249,16 @@ fn problem_of(e: &AppError, lang: Lang) -> Problem {
             crate::msg!("problem.internal"),
             crate::msg!("problem.internal.detail").render(lang),
         ),
+        AppError::Gone(m) => {
+            let mut pr = p(
+                StatusCode::GONE,
+                "gone",
+                crate::msg!("problem.gone"),
+                m.render(lang),
+            );
+            pr.rule = Some(m.rule().to_string());
+            pr
+        }
     }
 }
 

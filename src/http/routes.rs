@@ -20,7 +20,7 @@ use std::sync::OnceLock;
 use utoipa::openapi::path::HttpMethod;
 use utoipa::OpenApi;
 
-use super::{api, auth_routes, identity_api, mail, metrics, openapi, signing_api};
+use super::{api, auth_routes, documents_api, identity_api, mail, metrics, openapi, signing_api};
 use crate::app::AppError;
 
 /// Who may call a route.
@@ -144,6 +144,12 @@ route_table! {
     Authenticated mail::notifications,
     Authenticated mail::set_notifications,
     Authenticated mail::admin_outbox,
+    // Documents and attachments (issue 16).
+    Authenticated documents_api::upload_document,
+    Authenticated documents_api::list_documents,
+    Authenticated documents_api::get_document,
+    Authenticated documents_api::redact_document,
+    Authenticated documents_api::link_document,
 }
 
 fn actix_method(m: &HttpMethod) -> Method {

@@ -197,6 +197,8 @@ struct CasePage {
     done: String,
     errors: super::form::FormErrors,
     action: String,
+    /// Documents and attachments (issue 16): the list, the upload form and the redact forms.
+    documents: super::documents::Section,
 }
 
 /// A deadline still ahead (or overdue), as the case page shows it.
@@ -397,6 +399,26 @@ pub async fn render_case(
     done: Option<String>,
     posted: Option<super::commands::Posted>,
 ) -> PageResult {
+    render_case_with(
+        env,
+        id,
+        status,
+        done,
+        posted,
+        super::documents::Posted::default(),
+    )
+    .await
+}
+
+/// The case page, with what the documents section was sent or answered (issue 16).
+pub async fn render_case_with(
+    env: &PageEnv,
+    id: String,
+    status: StatusCode,
+    done: Option<String>,
+    posted: Option<super::commands::Posted>,
+    documents_posted: super::documents::Posted,
+) -> PageResult {
     let actor = env.actor()?.clone();
     let lang = env.lang;
     let view = load_view(env, id.clone()).await?;
@@ -579,6 +601,13 @@ pub async fn render_case(
         .find(|f| f.posted)
         .map(|f| f.errors.clone())
         .unwrap_or(errors);
+    let documents = super::documents::section(env, &id, documents_posted.clone()).await?;
+    // A refused upload or redaction is the form with errors this time.
+    let errors = if documents_posted.errors.any {
+        documents_posted.errors
+    } else {
+        errors
+    };
     let done = done
         .map(|c| {
             super::text::t_with(
@@ -610,6 +639,7 @@ pub async fn render_case(
             done,
             errors,
             view,
+            documents,
         },
     )
 }
@@ -620,7 +650,16 @@ pub async fn case(env: PageEnv, path: web::Path<String>, req: HttpRequest) -> Pa
         .find(|(k, _)| k == "done")
         .map(|(_, v)| v.into_owned())
         .filter(|c| super::commands::spec(c).is_some());
-    render_case(&env, path.into_inner(), StatusCode::OK, done, None).await
+    let documents = super::documents::Posted::from_query(req.query_string());
+    render_case_with(
+        &env,
+        path.into_inner(),
+        StatusCode::OK,
+        done,
+        None,
+        documents,
+    )
+    .await
 }
 
 #[cfg(test)]

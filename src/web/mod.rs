@@ -15,6 +15,7 @@ pub mod admin;
 pub mod assets;
 pub mod collaborations;
 pub mod commands;
+pub mod documents;
 pub mod finance;
 pub mod form;
 pub mod helpers;
@@ -85,6 +86,10 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("review", include_str!("templates/review.hbs")),
     ("intake", include_str!("templates/intake.hbs")),
     ("signing", include_str!("templates/signing.hbs")),
+    (
+        "case_documents",
+        include_str!("templates/case_documents.hbs"),
+    ),
 ];
 
 fn registry() -> Result<handlebars::Handlebars<'static>, String> {
@@ -562,6 +567,9 @@ page_table! {
     SignedIn POST "/collaborations/{id}/agreements/{number}/signing/envelope" => signing::prepare,
     SignedIn POST "/collaborations/{id}/agreements/{number}/signing/sign" => signing::sign,
     SignedIn POST "/collaborations/{id}/agreements/{number}/signing/decline" => signing::decline,
+    // Documents and attachments (issue 16).
+    SignedIn POST "/collaborations/{id}/documents" => documents::upload,
+    SignedIn POST "/collaborations/{id}/documents/{doc}/redact" => documents::redact,
 }
 
 fn defs() -> &'static [(actix_web::dev::ResourceDef, PageAccess)] {

@@ -54,6 +54,11 @@ pub const FILES: &[(&str, &str, &str)] = &[
         include_str!("../../config/pages/signing.sv.toml"),
         include_str!("../../config/pages/signing.en.toml"),
     ),
+    (
+        "documents",
+        include_str!("../../config/pages/documents.sv.toml"),
+        include_str!("../../config/pages/documents.en.toml"),
+    ),
 ];
 
 /// Both languages' texts, keyed `area.key`.

@@ -3,6 +3,7 @@
 mod agreements;
 mod audit;
 mod classification;
+mod documents;
 mod hardening;
 mod helpers;
 mod identity;

@@ -250,7 +250,13 @@ async fn request_bodies_are_typed_with_each_variant_and_no_unknown_properties() 
     // No operation takes a body it does not describe.
     for ((method, path), op) in operations(&doc) {
         if let Some(body) = op.get("requestBody") {
-            let s = &body["content"]["application/json"]["schema"];
+            // A multipart upload (documents, issue 16) is described as its form's fields.
+            let content = &body["content"];
+            let s = content
+                .get("application/json")
+                .or_else(|| content.get("multipart/form-data"))
+                .map(|c| &c["schema"])
+                .unwrap_or(&Value::Null);
             assert!(
                 s.get("$ref").is_some() || s.get("properties").is_some(),
                 "{method} {path}: an untyped body {s}"

@@ -17,6 +17,7 @@ mod agreements {
 
 mod admin;
 mod case;
+mod documents;
 mod finance;
 mod frame;
 mod intake;

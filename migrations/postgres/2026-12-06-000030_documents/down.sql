@@ -1,0 +1,3 @@
+DROP TABLE document_blobs;
+DROP TABLE document_links;
+DROP TABLE documents;
