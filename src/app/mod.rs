@@ -25,6 +25,7 @@ pub mod signing;
 pub mod signing_deadlines;
 pub mod signing_providers;
 pub mod views;
+pub mod casework;
 
 use std::sync::Arc;
 

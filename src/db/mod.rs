@@ -8,5 +8,6 @@ pub mod repo;
 pub mod schema;
 pub mod signing;
 pub mod webhooks;
+pub mod casework;
 
 pub use conn::{Db, DbConn};

@@ -59,6 +59,14 @@ pub enum EventType {
     EnvelopeVoided,
     /// The envelope expired unsigned.
     EnvelopeExpired,
+    /// Issue 16: CPUA legal asked for an opinion (remiss) with a due date.
+    ConsultationRequested,
+    /// Issue 16: the opinion was recorded (by its addressee, or by legal as received).
+    ConsultationAnswered,
+    /// Issue 16: a CPUA's handling lawyer of the case was assigned or changed.
+    CaseAssigned,
+    /// Issue 16: a CPUA recorded its own case number (diarienummer).
+    CaseNumberSet,
 }
 
 impl EventType {
@@ -93,6 +101,10 @@ impl EventType {
             EventType::EnvelopeDeclined => "envelope_declined",
             EventType::EnvelopeVoided => "envelope_voided",
             EventType::EnvelopeExpired => "envelope_expired",
+            EventType::ConsultationRequested => "consultation_requested",
+            EventType::ConsultationAnswered => "consultation_answered",
+            EventType::CaseAssigned => "case_assigned",
+            EventType::CaseNumberSet => "case_number_set",
         }
     }
 
@@ -145,7 +157,9 @@ impl EventType {
                 | DecideAmendment
                 | RecordAmendmentAgreement
                 | ReleaseAmendmentData
-                | OverrideClassification => Visibility::Party,
+                | OverrideClassification
+                | ReturnForCompletion
+                | ResubmitApplication => Visibility::Party,
                 // A lawyer's recommendation and an internal note stay inside their organisation.
                 RecommendDecision | AddInternalNote => Visibility::Internal,
             },
@@ -166,6 +180,11 @@ impl EventType {
             | EventType::ApiKeyRevoked
             | EventType::ActiveMembershipChanged
             | EventType::NotificationPreferencesChanged => Visibility::Internal,
+            // Issue 16: a CPUA's consultations, its lawyer and its case number are its own handling.
+            EventType::ConsultationRequested
+            | EventType::ConsultationAnswered
+            | EventType::CaseAssigned
+            | EventType::CaseNumberSet => Visibility::Internal,
         }
     }
 
@@ -200,6 +219,10 @@ impl EventType {
             EventType::EnvelopeDeclined,
             EventType::EnvelopeVoided,
             EventType::EnvelopeExpired,
+            EventType::ConsultationRequested,
+            EventType::ConsultationAnswered,
+            EventType::CaseAssigned,
+            EventType::CaseNumberSet,
         ];
         v.extend(CommandKind::ALL.iter().copied().map(EventType::Command));
         v

@@ -53,6 +53,7 @@ impl Modify for BearerAuth {
         (name = "documentation", description = "This description and its page"),
         (name = "operations", description = "Prometheus metrics for operators"),
         (name = "mail", description = "Notices, deadline reminders and the mail outbox"),
+        (name = "casework", description = "Case handling: completion requests, consultations, the handling lawyer, the CPUA's case number and the to-do list"),
     )
 )]
 struct ApiDoc;

@@ -22,3 +22,4 @@ mod terms;
 mod test_db;
 mod views;
 mod webhooks;
+mod casework;
