@@ -663,6 +663,8 @@ mod tests {
             register: Some(RegisterId::new()),
             overdue_on: NaiveDate::from_ymd_opt(2026, 9, 1),
             collaboration_type: Some("statistics".into()),
+            case_number: Some("RS 2026/1".into()),
+            assignee: Some("someone".into()),
         };
         for v in [
             Visible::All,

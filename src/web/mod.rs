@@ -24,6 +24,7 @@ pub mod review;
 pub mod session;
 pub mod signing;
 pub mod text;
+pub mod todo;
 
 use actix_web::dev::Payload;
 use actix_web::http::{header, Method, StatusCode};
@@ -85,6 +86,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("review", include_str!("templates/review.hbs")),
     ("intake", include_str!("templates/intake.hbs")),
     ("signing", include_str!("templates/signing.hbs")),
+    ("todo", include_str!("templates/todo.hbs")),
 ];
 
 fn registry() -> Result<handlebars::Handlebars<'static>, String> {
@@ -399,6 +401,19 @@ const NAV: &[(&str, &str, &[Role])] = &[
         "admin.registers.nav",
         &[Role::CpuaLegal],
     ),
+    // Issue 16: every role has a to-do list.
+    (
+        "/todo",
+        "todo.nav",
+        &[
+            Role::CompanyRepresentative,
+            Role::ResearchPrincipalRepresentative,
+            Role::RegisterHolder,
+            Role::CpuaLegal,
+            Role::Finance,
+            Role::Administrator,
+        ],
+    ),
 ];
 
 /// An error as a page: its title and text in the language, and the request id to quote, in the
@@ -562,6 +577,8 @@ page_table! {
     SignedIn POST "/collaborations/{id}/agreements/{number}/signing/envelope" => signing::prepare,
     SignedIn POST "/collaborations/{id}/agreements/{number}/signing/sign" => signing::sign,
     SignedIn POST "/collaborations/{id}/agreements/{number}/signing/decline" => signing::decline,
+    // Issue 16: the to-do list.
+    SignedIn GET "/todo" => todo::page,
 }
 
 fn defs() -> &'static [(actix_web::dev::ResourceDef, PageAccess)] {
@@ -690,6 +707,8 @@ mod tests {
             "case.deadline.",
             "case.notice.",
             "case.notice_status.",
+            // Issue 16: the to-do page's reasons, by the reason code.
+            "todo.reason.",
         ];
         let unused: Vec<&String> =
             t.sv.keys()

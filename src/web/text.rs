@@ -54,6 +54,11 @@ pub const FILES: &[(&str, &str, &str)] = &[
         include_str!("../../config/pages/signing.sv.toml"),
         include_str!("../../config/pages/signing.en.toml"),
     ),
+    (
+        "todo",
+        include_str!("../../config/pages/todo.sv.toml"),
+        include_str!("../../config/pages/todo.en.toml"),
+    ),
 ];
 
 /// Both languages' texts, keyed `area.key`.

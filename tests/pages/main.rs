@@ -24,3 +24,4 @@ mod queue;
 mod review;
 mod signing;
 mod support;
+mod casework;
