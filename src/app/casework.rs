@@ -55,7 +55,10 @@ const MAX_TEXT: usize = 4000;
 fn text(field: &str, v: &str) -> Result<String, AppError> {
     let t = v.trim();
     if t.is_empty() {
-        return Err(AppError::invalid(field, crate::msg!("casework.text_required")));
+        return Err(AppError::invalid(
+            field,
+            crate::msg!("casework.text_required"),
+        ));
     }
     if t.chars().count() > MAX_TEXT {
         return Err(AppError::invalid(
@@ -232,10 +235,7 @@ fn diff(before: &Value, after: &Value) -> Vec<FieldChange> {
         .collect()
 }
 
-fn completion_view(
-    conn: &mut DbConn,
-    r: store::CompletionRow,
-) -> Result<CompletionView, AppError> {
+fn completion_view(conn: &mut DbConn, r: store::CompletionRow) -> Result<CompletionView, AppError> {
     let items: Vec<CompletionItem> =
         serde_json::from_str(&r.items).map_err(|e| corrupt("completion items", e))?;
     let answers: Vec<ItemAnswer> = match &r.answers {
@@ -264,7 +264,12 @@ fn completion_view(
         None => "the application is returned for completion: the 30-day decision clock waits for the resubmission".into(),
     };
     Ok(CompletionView {
-        status: if r.answered_at.is_some() { "answered" } else { "open" }.into(),
+        status: if r.answered_at.is_some() {
+            "answered"
+        } else {
+            "open"
+        }
+        .into(),
         id: r.id,
         collaboration_id: r.collaboration_id,
         cpua: r.cpua_id,
@@ -295,7 +300,10 @@ pub fn request_completion(
     let cpua = OrgId::parse(&input.cpua)
         .ok_or_else(|| AppError::invalid("cpua", crate::msg!("uuid.not_an_id")))?;
     if input.items.is_empty() {
-        return Err(AppError::invalid("items", crate::msg!("casework.items_required")));
+        return Err(AppError::invalid(
+            "items",
+            crate::msg!("casework.items_required"),
+        ));
     }
     let mut items = Vec::new();
     for (i, it) in input.items.iter().enumerate() {
@@ -363,7 +371,9 @@ pub fn answer_completion(
     let not_found = || AppError::NotFound(crate::msg!("thing.completion_request"));
     let row = store::completion(conn, c.id.as_str(), request)?.ok_or_else(not_found)?;
     if row.answered_at.is_some() {
-        return Err(AppError::Conflict(crate::msg!("casework.completion_answered")));
+        return Err(AppError::Conflict(crate::msg!(
+            "casework.completion_answered"
+        )));
     }
     let items: Vec<CompletionItem> =
         serde_json::from_str(&row.items).map_err(|e| corrupt("completion items", e))?;
@@ -402,7 +412,9 @@ pub fn answer_completion(
         ts(now),
         &snapshot,
     )? {
-        return Err(AppError::Conflict(crate::msg!("casework.completion_answered")));
+        return Err(AppError::Conflict(crate::msg!(
+            "casework.completion_answered"
+        )));
     }
     let row = store::completion(conn, c.id.as_str(), request)?.ok_or_else(not_found)?;
     completion_view(conn, row)
@@ -495,7 +507,12 @@ pub struct ConsultationView {
 fn consultation_view(r: store::ConsultationRow) -> ConsultationView {
     ConsultationView {
         evidence_for: (r.addressee_kind == "dpo").then(|| "dpo_not_consulted".to_string()),
-        status: if r.answer.is_some() { "answered" } else { "open" }.into(),
+        status: if r.answer.is_some() {
+            "answered"
+        } else {
+            "open"
+        }
+        .into(),
         id: r.id,
         collaboration_id: r.collaboration_id,
         cpua: r.cpua_id,
@@ -531,7 +548,10 @@ pub fn request_consultation(
     let cpua = legal_of(conn, actor, &c)?;
     let question = text("question", &input.question)?;
     if input.due_on <= today {
-        return Err(AppError::invalid("due_on", crate::msg!("completion.due_not_ahead")));
+        return Err(AppError::invalid(
+            "due_on",
+            crate::msg!("completion.due_not_ahead"),
+        ));
     }
     let org = match &input.addressee_org {
         Some(o) => Some(
@@ -622,15 +642,22 @@ pub fn answer_consultation(
         return Err(not_found());
     }
     if row.answer.is_some() {
-        return Err(AppError::Conflict(crate::msg!("casework.consultation_answered")));
+        return Err(AppError::Conflict(crate::msg!(
+            "casework.consultation_answered"
+        )));
     }
     let answer = text("answer", &input.answer)?;
     let on = input.answered_on.unwrap_or(today);
     if on > today {
-        return Err(AppError::invalid("answered_on", crate::msg!("casework.not_in_future")));
+        return Err(AppError::invalid(
+            "answered_on",
+            crate::msg!("casework.not_in_future"),
+        ));
     }
     if !store::answer_consultation(conn, &row.id, &answer, on, actor.account.as_str(), ts(now))? {
-        return Err(AppError::Conflict(crate::msg!("casework.consultation_answered")));
+        return Err(AppError::Conflict(crate::msg!(
+            "casework.consultation_answered"
+        )));
     }
     let before = serde_json::to_value(consultation_view(row)).map_err(json_err)?;
     let row = store::consultation(conn, c.id.as_str(), consultation)?.ok_or_else(not_found)?;
@@ -655,7 +682,10 @@ pub fn consultations(
     id: &str,
 ) -> Result<Vec<ConsultationView>, AppError> {
     let c = collaborations::visible(conn, rulebooks, actor, id)?;
-    let cpua_staff = matches!(actor.role, Role::CpuaLegal | Role::RegisterHolder | Role::Finance);
+    let cpua_staff = matches!(
+        actor.role,
+        Role::CpuaLegal | Role::RegisterHolder | Role::Finance
+    );
     Ok(store::consultations(conn, c.id.as_str())?
         .into_iter()
         .filter(|r| (cpua_staff && r.cpua_id == actor.org.as_str()) || is_addressee(actor, r))
@@ -707,7 +737,11 @@ fn case_file(
         }))
 }
 
-fn file_view(conn: &mut DbConn, actor: &Actor, r: store::CaseFileRow) -> Result<CaseFileView, AppError> {
+fn file_view(
+    conn: &mut DbConn,
+    actor: &Actor,
+    r: store::CaseFileRow,
+) -> Result<CaseFileView, AppError> {
     let own = r.cpua_id == actor.org.as_str();
     let assignee_name = match (&r.assignee, own) {
         (Some(a), true) => crate::db::outbox::people_with_role(
@@ -743,7 +777,10 @@ pub fn assign(
     if let Some(a) = &input.assignee {
         let lawyers = crate::db::outbox::people_with_role(conn, &cpua, Role::CpuaLegal)?;
         if !lawyers.iter().any(|p| p.account.as_str() == a) {
-            return Err(AppError::invalid("assignee", crate::msg!("casework.assignee")));
+            return Err(AppError::invalid(
+                "assignee",
+                crate::msg!("casework.assignee"),
+            ));
         }
     }
     let mut row = case_file(conn, c.id.as_str(), &cpua, now)?;
@@ -811,7 +848,10 @@ pub fn case_files(
 
 /// The CPUAs' case numbers of a collaboration, for printing on decisions and agreements
 /// (`"Region X: RS 2026/123"`); empty when none is set.
-pub fn case_numbers(conn: &mut DbConn, collaboration: &str) -> Result<Vec<(String, String)>, AppError> {
+pub fn case_numbers(
+    conn: &mut DbConn,
+    collaboration: &str,
+) -> Result<Vec<(String, String)>, AppError> {
     Ok(store::case_files(conn, collaboration)?
         .into_iter()
         .filter_map(|r| r.case_number.map(|n| (r.cpua_id, n)))
@@ -892,7 +932,9 @@ pub fn todo(
                 }
                 Role::CpuaLegal
                     if own
-                        && r.release.as_ref().is_some_and(|x| x.key_deleted_on.is_none()) =>
+                        && r.release
+                            .as_ref()
+                            .is_some_and(|x| x.key_deleted_on.is_none()) =>
                 {
                     push(
                         "confirm_key_file_deleted",
@@ -904,7 +946,11 @@ pub fn todo(
             }
             if is_party && party_of(&c) {
                 if let Some(h) = &r.completion {
-                    push("answer_completion", Some(h.due_on), Some(r.cpua_name.clone()));
+                    push(
+                        "answer_completion",
+                        Some(h.due_on),
+                        Some(r.cpua_name.clone()),
+                    );
                 }
             }
         }
@@ -919,11 +965,7 @@ pub fn todo(
                 }
             }
         }
-        if is_party
-            && party_of(&c)
-            && c.step == Step::Archiving
-            && c.disposal.is_none()
-        {
+        if is_party && party_of(&c) && c.step == Step::Archiving && c.disposal.is_none() {
             push(
                 "confirm_disposal",
                 c.agreement.as_ref().and_then(|a| a.disposal_due_on()),
@@ -935,13 +977,20 @@ pub fn todo(
         }
         for k in store::consultations(conn, c.id.as_str())? {
             if k.answer.is_none() && is_addressee(actor, &k) {
-                push("answer_consultation", Some(k.due_on), Some(k.question.clone()));
+                push(
+                    "answer_consultation",
+                    Some(k.due_on),
+                    Some(k.question.clone()),
+                );
             }
         }
     }
     out.sort_by(|a, b| {
-        (a.due_on.is_none(), a.due_on, &a.collaboration_id)
-            .cmp(&(b.due_on.is_none(), b.due_on, &b.collaboration_id))
+        (a.due_on.is_none(), a.due_on, &a.collaboration_id).cmp(&(
+            b.due_on.is_none(),
+            b.due_on,
+            &b.collaboration_id,
+        ))
     });
     Ok(out)
 }
@@ -982,11 +1031,13 @@ pub fn remind_consultations_on(
             let Some(cid) = crate::domain::ids::CollaborationId::parse(&k.collaboration_id) else {
                 continue;
             };
-            let Some((c, _)) = crate::db::repo::load_collaboration(conn, rulebooks, &cid)?
-            else {
+            let Some((c, _)) = crate::db::repo::load_collaboration(conn, rulebooks, &cid)? else {
                 continue;
             };
-            let (org, role) = match (&k.addressee_org, k.addressee_role.as_deref().and_then(Role::parse)) {
+            let (org, role) = match (
+                &k.addressee_org,
+                k.addressee_role.as_deref().and_then(Role::parse),
+            ) {
                 (Some(o), Some(r)) => (OrgId::from_db(o.clone()), r),
                 _ => (OrgId::from_db(k.cpua_id.clone()), Role::CpuaLegal),
             };

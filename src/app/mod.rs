@@ -5,6 +5,7 @@ pub mod apikeys;
 pub mod audit;
 pub mod auth;
 pub mod authz;
+pub mod casework;
 pub mod checkpoint;
 pub mod classification;
 pub mod clock;
@@ -25,7 +26,6 @@ pub mod signing;
 pub mod signing_deadlines;
 pub mod signing_providers;
 pub mod views;
-pub mod casework;
 
 use std::sync::Arc;
 

@@ -73,7 +73,11 @@ pub fn completions(conn: &mut DbConn, collaboration: &str) -> QResult<Vec<Comple
         .load(conn)?)
 }
 
-pub fn completion(conn: &mut DbConn, collaboration: &str, id: &str) -> QResult<Option<CompletionRow>> {
+pub fn completion(
+    conn: &mut DbConn,
+    collaboration: &str,
+    id: &str,
+) -> QResult<Option<CompletionRow>> {
     Ok(cr::table
         .filter(cr::collaboration_id.eq(collaboration))
         .filter(cr::id.eq(id))
@@ -91,14 +95,18 @@ pub fn answer_completion(
     at: NaiveDateTime,
     resubmitted: &str,
 ) -> QResult<bool> {
-    let n = diesel::update(cr::table.filter(cr::id.eq(id)).filter(cr::answered_at.is_null()))
-        .set((
-            cr::answers.eq(answers),
-            cr::answered_by.eq(by),
-            cr::answered_at.eq(at),
-            cr::resubmitted_snapshot.eq(resubmitted),
-        ))
-        .execute(conn)?;
+    let n = diesel::update(
+        cr::table
+            .filter(cr::id.eq(id))
+            .filter(cr::answered_at.is_null()),
+    )
+    .set((
+        cr::answers.eq(answers),
+        cr::answered_by.eq(by),
+        cr::answered_at.eq(at),
+        cr::resubmitted_snapshot.eq(resubmitted),
+    ))
+    .execute(conn)?;
     Ok(n == 1)
 }
 

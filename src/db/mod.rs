@@ -1,4 +1,5 @@
 //! Persistence: diesel over SQLite or PostgreSQL.
+pub mod casework;
 pub mod conn;
 pub mod identity;
 pub mod lists;
@@ -8,6 +9,5 @@ pub mod repo;
 pub mod schema;
 pub mod signing;
 pub mod webhooks;
-pub mod casework;
 
 pub use conn::{Db, DbConn};

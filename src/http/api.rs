@@ -462,7 +462,15 @@ pub async fn list_collaborations(
 
 /// The query parameters of the collaborations list.
 pub const COLLABORATION_LIST_PARAMS: &[&str] = &[
-    "step", "cpua", "register", "type", "overdue", "sort", "per_page", "cursor", "case_number",
+    "step",
+    "cpua",
+    "register",
+    "type",
+    "overdue",
+    "sort",
+    "per_page",
+    "cursor",
+    "case_number",
     "assigned",
 ];
 

@@ -239,9 +239,9 @@ pub async fn set_case_number(
     let id = path.into_inner();
     let v = blocking(move || {
         let now = state.svc.clock.now();
-        state.svc.write(|c| {
-            casework::set_case_number(c, &state.svc.rulebooks, &who.0, &id, body.0, now)
-        })
+        state
+            .svc
+            .write(|c| casework::set_case_number(c, &state.svc.rulebooks, &who.0, &id, body.0, now))
     })
     .await?;
     Ok(HttpResponse::Ok().json(v))

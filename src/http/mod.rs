@@ -1,6 +1,7 @@
 //! The HTTP edge: thin handlers that parse input, call one command or query, and map the result.
 pub mod api;
 pub mod auth_routes;
+pub mod casework_api;
 pub mod extract;
 pub mod headers;
 pub mod identity_api;
@@ -11,7 +12,6 @@ pub mod problem;
 pub mod ratelimit;
 pub mod routes;
 pub mod signing_api;
-pub mod casework_api;
 
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};

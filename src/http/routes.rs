@@ -20,9 +20,7 @@ use std::sync::OnceLock;
 use utoipa::openapi::path::HttpMethod;
 use utoipa::OpenApi;
 
-use super::{
-    api, auth_routes, casework_api, identity_api, mail, metrics, openapi, signing_api,
-};
+use super::{api, auth_routes, casework_api, identity_api, mail, metrics, openapi, signing_api};
 use crate::app::AppError;
 
 /// Who may call a route.

@@ -66,14 +66,22 @@ async fn a_completion_round_trip_shows_the_field_diff_and_restarts_the_decision_
     let path = format!("/api/v1/collaborations/{id}/completion-requests");
     // Only CPUA legal returns an application; an empty list of items is refused at its field.
     problem(
-        app.post(&path, &company, &json!({"cpua": uppsala, "items": [{"text": "x"}], "due_on": "2026-09-15"}))
-            .await,
+        app.post(
+            &path,
+            &company,
+            &json!({"cpua": uppsala, "items": [{"text": "x"}], "due_on": "2026-09-15"}),
+        )
+        .await,
         StatusCode::FORBIDDEN,
     )
     .await;
     let p = problem(
-        app.post(&path, &legal, &json!({"cpua": uppsala, "items": [], "due_on": "2026-09-15"}))
-            .await,
+        app.post(
+            &path,
+            &legal,
+            &json!({"cpua": uppsala, "items": [], "due_on": "2026-09-15"}),
+        )
+        .await,
         StatusCode::UNPROCESSABLE_ENTITY,
     )
     .await;
@@ -94,7 +102,10 @@ async fn a_completion_round_trip_shows_the_field_diff_and_restarts_the_decision_
     // The clock stops: no decision due while the application is returned, and the decision waits.
     let returned = app.view(&id, &legal).await;
     assert!(track(&returned, &uppsala)["decision_due_on"].is_null());
-    assert_eq!(track(&returned, &uppsala)["completion"]["due_on"], "2026-09-15");
+    assert_eq!(
+        track(&returned, &uppsala)["completion"]["due_on"],
+        "2026-09-15"
+    );
     let p = problem(
         app.transition(&id, &legal, approval(&uppsala)).await,
         StatusCode::CONFLICT,
@@ -127,8 +138,12 @@ async fn a_completion_round_trip_shows_the_field_diff_and_restarts_the_decision_
     .await;
     let answer = format!("{path}/{rid}/answer");
     let p = problem(
-        app.post(&answer, &company, &json!({"answers": [{"item": 7, "text": "x"}]}))
-            .await,
+        app.post(
+            &answer,
+            &company,
+            &json!({"answers": [{"item": 7, "text": "x"}]}),
+        )
+        .await,
         StatusCode::UNPROCESSABLE_ENTITY,
     )
     .await;
@@ -156,8 +171,12 @@ async fn a_completion_round_trip_shows_the_field_diff_and_restarts_the_decision_
     assert!(track(&back, &uppsala).get("completion").is_none());
     // A second answer to the same request: 409.
     problem(
-        app.post(&answer, &company, &json!({"answers": [{"item": 0, "text": "igen"}]}))
-            .await,
+        app.post(
+            &answer,
+            &company,
+            &json!({"answers": [{"item": 0, "text": "igen"}]}),
+        )
+        .await,
         StatusCode::CONFLICT,
     )
     .await;
@@ -188,7 +207,10 @@ async fn a_completion_due_soon_is_a_deadline_reminding_the_parties() {
         .await)
     .await;
     let v = ok(app
-        .get(&format!("/api/v1/collaborations/{id}/notifications"), &legal)
+        .get(
+            &format!("/api/v1/collaborations/{id}/notifications"),
+            &legal,
+        )
         .await)
     .await;
     let deadlines = v["deadlines"].as_array().unwrap();
@@ -235,8 +257,12 @@ async fn a_consultation_is_reminded_before_its_due_day_and_answered_once() {
     .await;
     // An addressee is needed.
     problem(
-        app.post(&path, &legal, &json!({"addressee_kind": "dpo", "question": "q", "due_on": "2026-09-10"}))
-            .await,
+        app.post(
+            &path,
+            &legal,
+            &json!({"addressee_kind": "dpo", "question": "q", "due_on": "2026-09-10"}),
+        )
+        .await,
         StatusCode::UNPROCESSABLE_ENTITY,
     )
     .await;
@@ -272,9 +298,8 @@ async fn a_consultation_is_reminded_before_its_due_day_and_answered_once() {
     let settings = crate::helpers::test_settings(&app.database_url);
     let rulebooks = samverkan::startup::load_rulebooks(&settings).expect("rulebooks");
     let db = samverkan::db::conn::Db::connect(&app.database_url, 1).expect("database");
-    let run = || {
-        samverkan::app::casework::remind_consultations_on(&db, &rulebooks, app.clock.as_ref())
-    };
+    let run =
+        || samverkan::app::casework::remind_consultations_on(&db, &rulebooks, app.clock.as_ref());
     assert_eq!(run().unwrap(), 0);
     app.clock.advance(chrono::Duration::days(6));
     assert_eq!(run().unwrap(), 1, "the register holder of Region Uppsala");
@@ -299,13 +324,18 @@ async fn a_consultation_is_reminded_before_its_due_day_and_answered_once() {
     // The DPO has no account: legal records the answer received, with its day (not in the future).
     let dpo_answer = format!("{path}/{}/answer", to_dpo["id"].as_str().unwrap());
     problem(
-        app.post(&dpo_answer, &holder, &json!({"answer": "x"})).await,
+        app.post(&dpo_answer, &holder, &json!({"answer": "x"}))
+            .await,
         StatusCode::NOT_FOUND,
     )
     .await;
     problem(
-        app.post(&dpo_answer, &legal, &json!({"answer": "x", "answered_on": "2026-12-01"}))
-            .await,
+        app.post(
+            &dpo_answer,
+            &legal,
+            &json!({"answer": "x", "answered_on": "2026-12-01"}),
+        )
+        .await,
         StatusCode::UNPROCESSABLE_ENTITY,
     )
     .await;
@@ -321,7 +351,14 @@ async fn a_consultation_is_reminded_before_its_due_day_and_answered_once() {
     // The company does not see the CPUA's consultations.
     let seen = ok(app.get(&path, &app.token("company").await).await).await;
     assert_eq!(seen.as_array().unwrap().len(), 0);
-    assert_eq!(ok(app.get(&path, &legal).await).await.as_array().unwrap().len(), 2);
+    assert_eq!(
+        ok(app.get(&path, &legal).await)
+            .await
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
 }
 
 #[tokio::test]
@@ -337,13 +374,18 @@ async fn a_case_is_assigned_to_a_lawyer_of_its_cpua_and_listed_as_mine() {
     // A person who is no lawyer of the CPUA cannot be assigned; nor may the company assign.
     let company_account = me(&app, "company").await;
     problem(
-        app.put(&path, &legal, &json!({"assignee": company_account})).await,
+        app.put(&path, &legal, &json!({"assignee": company_account}))
+            .await,
         StatusCode::UNPROCESSABLE_ENTITY,
     )
     .await;
     problem(
-        app.put(&path, &app.token("company").await, &json!({"assignee": me_legal}))
-            .await,
+        app.put(
+            &path,
+            &app.token("company").await,
+            &json!({"assignee": me_legal}),
+        )
+        .await,
         StatusCode::FORBIDDEN,
     )
     .await;
@@ -366,7 +408,8 @@ async fn a_case_is_assigned_to_a_lawyer_of_its_cpua_and_listed_as_mine() {
     assert_eq!(mine(legal.clone()).await, 0);
     assert_eq!(mine(two).await, 1);
     problem(
-        app.get("/api/v1/collaborations?assigned=someone", &legal).await,
+        app.get("/api/v1/collaborations?assigned=someone", &legal)
+            .await,
         StatusCode::UNPROCESSABLE_ENTITY,
     )
     .await;
@@ -394,7 +437,8 @@ async fn the_cpuas_case_number_is_set_searched_and_shown_to_the_parties() {
     let legal = app.token("legal").await;
     let path = format!("/api/v1/collaborations/{id}/case-number");
     problem(
-        app.put(&path, &legal, &json!({"case_number": "a<script>"})).await,
+        app.put(&path, &legal, &json!({"case_number": "a<script>"}))
+            .await,
         StatusCode::UNPROCESSABLE_ENTITY,
     )
     .await;
@@ -405,7 +449,10 @@ async fn the_cpuas_case_number_is_set_searched_and_shown_to_the_parties() {
     assert_eq!(f["case_number"], "RS 2026/0123");
     assert_eq!(f["cpua"], uppsala.as_str());
     let found = ok(app
-        .get("/api/v1/collaborations?case_number=RS%202026%2F0123", &legal)
+        .get(
+            "/api/v1/collaborations?case_number=RS%202026%2F0123",
+            &legal,
+        )
         .await)
     .await;
     let items = found["items"].as_array().unwrap();

@@ -9,7 +9,10 @@ use crate::support::Browser;
 async fn the_to_do_page_lists_what_each_role_is_waited_for_in_swedish_and_english() {
     let app = TestApp::spawn().await;
     let (id, v) = app.research_collaboration(&["EX-HJARTA"]).await;
-    let reference = v["collaboration"]["reference"].as_str().unwrap().to_string();
+    let reference = v["collaboration"]["reference"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let company = app.token("company").await;
     ok(app
         .transition(&id, &company, json!({"to": "register_contact"}))
@@ -30,11 +33,17 @@ async fn the_to_do_page_lists_what_each_role_is_waited_for_in_swedish_and_englis
     let holder = Browser::signed_in(&app, "register-holder").await;
     let html = holder.html("/todo").await;
     assert!(html.contains("Svara om registret kan leverera"), "{html}");
-    assert!(html.contains(&format!("href=\"/collaborations/{id}\"")), "{html}");
+    assert!(
+        html.contains(&format!("href=\"/collaborations/{id}\"")),
+        "{html}"
+    );
     assert!(html.contains(&reference));
     // Nothing waits for the company yet.
     let b = Browser::signed_in(&app, "company").await;
-    assert!(b.html("/todo").await.contains("Inget väntar på dig just nu."));
+    assert!(b
+        .html("/todo")
+        .await
+        .contains("Inget väntar på dig just nu."));
 
     // Once applied, legal is asked to decide by the due day; in English too.
     app.answer_feasibility(&id).await;

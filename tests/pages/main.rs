@@ -17,6 +17,7 @@ mod agreements {
 
 mod admin;
 mod case;
+mod casework;
 mod finance;
 mod frame;
 mod intake;
@@ -24,4 +25,3 @@ mod queue;
 mod review;
 mod signing;
 mod support;
-mod casework;

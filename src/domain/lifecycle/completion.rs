@@ -28,7 +28,10 @@ fn returnable(r: &CpuaReview) -> bool {
     r.decision.is_none() && r.application_complete_at.is_some() && r.completion.is_none()
 }
 
-fn track<'a>(c: &'a Collaboration, track: Option<&OrgId>) -> Result<Option<&'a CpuaReview>, Refusal> {
+fn track<'a>(
+    c: &'a Collaboration,
+    track: Option<&OrgId>,
+) -> Result<Option<&'a CpuaReview>, Refusal> {
     match track.map(|o| c.review(o)) {
         Some(Some(r)) => Ok(Some(r)),
         Some(None) => Err(Refusal::invalid(
@@ -42,7 +45,9 @@ fn track<'a>(c: &'a Collaboration, track: Option<&OrgId>) -> Result<Option<&'a C
 /// Legal returns an application that is complete and not yet decided.
 pub(super) fn guard_return(c: &Collaboration, t: Option<&OrgId>) -> Result<(), Refusal> {
     if !matches!(c.step, Step::DataApplication | Step::ReleaseDecision) {
-        return Err(Refusal::precondition(crate::msg!("completion.not_under_review")));
+        return Err(Refusal::precondition(crate::msg!(
+            "completion.not_under_review"
+        )));
     }
     match track(c, t)? {
         Some(r) if r.completion.is_some() => Err(Refusal::precondition(crate::msg!(
@@ -192,7 +197,9 @@ mod tests {
         assert!(k
             .run(&back, Command::ResubmitApplication { cpua: k.a.clone() })
             .is_err());
-        assert!(k.run(&back, k.decide(&k.a, DecisionInput::approval())).is_ok());
+        assert!(k
+            .run(&back, k.decide(&k.a, DecisionInput::approval()))
+            .is_ok());
         let _ = CommandKind::ReturnForCompletion;
     }
 }
