@@ -68,7 +68,8 @@ pub fn roles_for(kind: CommandKind) -> &'static [Role] {
         | RecordIdentityNumberJustification
         | RecordRetrospectiveConsent
         | RecordLinkageApplication
-        | RecordLinkageDecision => PARTIES,
+        | RecordLinkageDecision
+        | ResubmitApplication => PARTIES,
         RecordFeasibility => &[RegisterHolder],
         // The CPUA decides; a register holder only under a written delegation, which the domain checks
         // (seed 000, "Menprövning av centralt personuppgiftsansvarig myndighet (CPUA)").
@@ -80,7 +81,8 @@ pub fn roles_for(kind: CommandKind) -> &'static [Role] {
         | RecordAmendmentAgreement
         | RecordThirdCountryAssessment
         | RecordCoordination
-        | OverrideClassification => &[CpuaLegal],
+        | OverrideClassification
+        | ReturnForCompletion => &[CpuaLegal],
         ToDataRelease | ReleaseAmendmentData | RecordKeyFileDeleted => &[CpuaLegal, RegisterHolder],
         RecordCostAgreement => &[Finance, CpuaLegal],
         AddInternalNote => &[
@@ -299,6 +301,16 @@ pub fn may_redact_document(
         Ok(())
     } else {
         Err(refuse())
+    }
+}
+
+/// Issue 16: CPUA legal of one of the case's CPUAs handles it (consultations, the handling lawyer,
+/// the case number) for its own authority.
+pub fn may_handle_case(actor: &Actor, cpuas: &BTreeSet<OrgId>) -> Result<(), AppError> {
+    if actor.role == Role::CpuaLegal && cpuas.contains(&actor.org) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden(crate::msg!("forbidden.casework")))
     }
 }
 

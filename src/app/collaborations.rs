@@ -823,6 +823,10 @@ pub struct ListQuery {
     pub overdue: bool,
     /// Only collaborations of this type in force.
     pub collaboration_type: Option<crate::domain::classification::CollaborationType>,
+    /// Issue 16: the CPUA's own case number (diarienummer), exact match.
+    pub case_number: Option<String>,
+    /// Issue 16: only cases whose handling lawyer is this account (`assigned=mine`).
+    pub assignee: Option<String>,
     pub sort: CollabSort,
     /// The sort key of the last row of the previous page.
     pub after: Option<ListKey>,
@@ -837,6 +841,8 @@ impl Default for ListQuery {
             register: None,
             overdue: false,
             collaboration_type: None,
+            case_number: None,
+            assignee: None,
             sort: CollabSort::Newest,
             after: None,
             limit: 50,
@@ -872,6 +878,10 @@ impl ListQuery {
             actor.role.code(),
             actor.org.as_str(),
             self.collaboration_type.map(|t| t.as_str()).unwrap_or(""),
+        ) + &format!(
+            "|case_number={}|assignee={}",
+            self.case_number.as_deref().unwrap_or(""),
+            self.assignee.as_deref().unwrap_or("")
         )
     }
 
@@ -919,6 +929,8 @@ pub fn list(
         register: q.register.clone(),
         overdue_on: q.overdue.then_some(today),
         collaboration_type: q.collaboration_type.map(|t| t.as_str().to_string()),
+        case_number: q.case_number.clone(),
+        assignee: q.assignee.clone(),
     };
     // One row more than the page says whether another page follows.
     let mut rows = repo::list_collaborations(

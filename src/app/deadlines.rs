@@ -85,5 +85,6 @@ pub fn run(svc: &Services) -> Result<usize, AppError> {
         }
     }
     written += super::signing_deadlines::run(svc)?;
+    written += super::casework::remind_consultations(svc)?;
     Ok(written)
 }

@@ -48,6 +48,8 @@ templates!(
     "envelope_declined.txt",
     "envelope_voided.txt",
     "envelope_expired.txt",
+    "completion_due_soon.txt",
+    "consultation_due_soon.txt",
 );
 
 /// A mail ready to send: subject, text and HTML.

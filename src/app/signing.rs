@@ -1643,6 +1643,32 @@ pub fn tick(
     )
 }
 
+/// Issue 16 (to-do): the sent envelope of the case whose turn is the actor's, as the day it expires
+/// and the version number; empty when the actor signs nothing now.
+pub fn awaiting_signature(
+    conn: &mut DbConn,
+    actor: &Actor,
+    c: &Collaboration,
+) -> Result<Vec<(Option<chrono::NaiveDate>, i32)>, AppError> {
+    let Some(env) = store::open_envelope(conn, c.id.as_str())? else {
+        return Ok(vec![]);
+    };
+    if env.status != "sent" {
+        return Ok(vec![]);
+    }
+    let signers = store::signers(conn, &env.id)?;
+    for s in in_turn(&signers) {
+        if authz::may_sign_for(
+            actor,
+            &OrgId::from_db(s.organisation_id.clone()),
+            party_of(&s.party_role)?,
+        ) {
+            return Ok(vec![(Some(env.expires_at.date()), env.version)]);
+        }
+    }
+    Ok(vec![])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

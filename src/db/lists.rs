@@ -256,6 +256,12 @@ pub struct CollabFilter {
     /// else the rulebook's, as the stored state records it (the generated column
     /// `collaborations.collaboration_type`, migration `2026-12-05-000010_list_type_filter`).
     pub collaboration_type: Option<String>,
+    /// Issue 16: only collaborations whose CPUA case number (diarienummer) is exactly this (index
+    /// `case_files_case_number`).
+    pub case_number: Option<String>,
+    /// Issue 16: only collaborations whose handling lawyer is this account (`assigned=mine`; index
+    /// `case_files_assignee`).
+    pub assignee: Option<String>,
 }
 
 /// How a collaboration list is ordered.
@@ -456,6 +462,25 @@ fn built(visible: &Visible, f: &CollabFilter, sort: CollabSort) -> Built {
     if let Some(t) = &f.collaboration_type {
         conds.bind(" AND c.collaboration_type = ?", Bind::Text(t.clone()));
     }
+    // Issue 16: a case number or a handling lawyer, each an index range of `case_files`.
+    if let Some(n) = &f.case_number {
+        conds.bind(
+            &format!(
+                " AND EXISTS (SELECT 1 FROM case_files k \
+                 WHERE k.case_number = ? AND k.collaboration_id = {idcol})"
+            ),
+            Bind::Text(n.clone()),
+        );
+    }
+    if let Some(a) = &f.assignee {
+        conds.bind(
+            &format!(
+                " AND EXISTS (SELECT 1 FROM case_files m \
+                 WHERE m.assignee = ? AND m.collaboration_id = {idcol})"
+            ),
+            Bind::Text(a.clone()),
+        );
+    }
     Built {
         from,
         conds,
@@ -638,6 +663,8 @@ mod tests {
             register: Some(RegisterId::new()),
             overdue_on: NaiveDate::from_ymd_opt(2026, 9, 1),
             collaboration_type: Some("statistics".into()),
+            case_number: Some("RS 2026/1".into()),
+            assignee: Some("someone".into()),
         };
         for v in [
             Visible::All,

@@ -458,3 +458,52 @@ diesel::table! {
 
 diesel::joinable!(document_links -> documents (document_id));
 diesel::allow_tables_to_appear_in_same_query!(documents, document_links);
+
+// Case handling (issue 16, items 2-5).
+diesel::table! {
+    completion_requests (id) {
+        id -> Text,
+        collaboration_id -> Text,
+        cpua_id -> Text,
+        items -> Text,
+        due_on -> Date,
+        requested_by -> Text,
+        requested_at -> Timestamp,
+        snapshot -> Text,
+        answers -> Nullable<Text>,
+        answered_by -> Nullable<Text>,
+        answered_at -> Nullable<Timestamp>,
+        resubmitted_snapshot -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    consultations (id) {
+        id -> Text,
+        collaboration_id -> Text,
+        cpua_id -> Text,
+        addressee_kind -> Text,
+        addressee_org -> Nullable<Text>,
+        addressee_role -> Nullable<Text>,
+        addressee_email -> Nullable<Text>,
+        addressee_name -> Nullable<Text>,
+        question -> Text,
+        due_on -> Date,
+        requested_by -> Text,
+        requested_at -> Timestamp,
+        answer -> Nullable<Text>,
+        answered_on -> Nullable<Date>,
+        answered_by -> Nullable<Text>,
+        recorded_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    case_files (collaboration_id, cpua_id) {
+        collaboration_id -> Text,
+        cpua_id -> Text,
+        case_number -> Nullable<Text>,
+        assignee -> Nullable<Text>,
+        updated_at -> Timestamp,
+    }
+}

@@ -484,6 +484,20 @@ pub struct CpuaReview {
     /// Appeal rulings recorded on this track.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub appeals: Vec<AppealRuling>,
+    /// An open completion request (komplettering, issue 16): the application is returned to the
+    /// parties; the decision waits and the 30-day clock restarts at the resubmission.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub completion: Option<CompletionHold>,
+}
+
+/// The application of a track is returned for completion (issue 16, item 2).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct CompletionHold {
+    /// The completion request's id (its items and answers are kept beside the case).
+    pub request_id: String,
+    pub requested_at: DateTime<Utc>,
+    /// The day the parties are asked to answer by.
+    pub due_on: NaiveDate,
 }
 
 /// The state of one CPUA's review (status för CPUA-prövning).

@@ -35,6 +35,11 @@ pub const RELEASE_DECISION: &str = "release_decision";
 pub const KEY_FILE_DELETION: &str = "key_file_deletion";
 pub const USAGE_PERIOD_END: &str = "usage_period_end";
 pub const DISPOSAL_CONFIRMATION: &str = "disposal_confirmation";
+/// Issue 16: the parties' answer to a completion request (komplettering), due on the request's day.
+pub const COMPLETION_ANSWER: &str = "completion_answer";
+/// Days before a completion answer is due the parties are reminded (a product choice; the seeds set
+/// no time for a completion).
+pub const COMPLETION_NOTICE_DAYS: u64 = 3;
 
 /// Days before the end of the usage period the recipients are reminded (a product choice: the seeds
 /// set no lead time; a month leaves room to archive or delete the copies).
@@ -120,6 +125,16 @@ pub fn pending(c: &Collaboration, today: NaiveDate) -> Vec<PendingDeadline> {
                 RELEASE_DECISION,
                 "application_completed",
                 due,
+                SEED_001,
+                "5. Beslut om utlämnande",
+            );
+        }
+        // Issue 16: open while the application is returned for completion.
+        if let Some(h) = &r.completion {
+            push(
+                COMPLETION_ANSWER,
+                "completion_requested",
+                h.due_on,
                 SEED_001,
                 "5. Beslut om utlämnande",
             );
@@ -219,6 +234,12 @@ pub fn reminders(c: &Collaboration, d: &PendingDeadline) -> Vec<Reminder> {
                 to: legal,
             },
         ],
+        COMPLETION_ANSWER => vec![Reminder {
+            template: "completion_due_soon",
+            on: sub(d.due_on, COMPLETION_NOTICE_DAYS),
+            until: Some(d.due_on),
+            to: parties(c),
+        }],
         DISPOSAL_CONFIRMATION => {
             let mut overdue = parties(c);
             overdue.extend(legal);

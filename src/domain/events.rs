@@ -69,6 +69,14 @@ pub enum EventType {
     InternalDocumentUploaded,
     InternalDocumentLinked,
     InternalDocumentRedacted,
+    /// Issue 16: CPUA legal asked for an opinion (remiss) with a due date.
+    ConsultationRequested,
+    /// Issue 16: the opinion was recorded (by its addressee, or by legal as received).
+    ConsultationAnswered,
+    /// Issue 16: a CPUA's handling lawyer of the case was assigned or changed.
+    CaseAssigned,
+    /// Issue 16: a CPUA recorded its own case number (diarienummer).
+    CaseNumberSet,
 }
 
 impl EventType {
@@ -109,6 +117,10 @@ impl EventType {
             EventType::InternalDocumentUploaded => "internal_document_uploaded",
             EventType::InternalDocumentLinked => "internal_document_linked",
             EventType::InternalDocumentRedacted => "internal_document_redacted",
+            EventType::ConsultationRequested => "consultation_requested",
+            EventType::ConsultationAnswered => "consultation_answered",
+            EventType::CaseAssigned => "case_assigned",
+            EventType::CaseNumberSet => "case_number_set",
         }
     }
 
@@ -169,7 +181,9 @@ impl EventType {
                 | DecideAmendment
                 | RecordAmendmentAgreement
                 | ReleaseAmendmentData
-                | OverrideClassification => Visibility::Party,
+                | OverrideClassification
+                | ReturnForCompletion
+                | ResubmitApplication => Visibility::Party,
                 // A lawyer's recommendation and an internal note stay inside their organisation.
                 RecommendDecision | AddInternalNote => Visibility::Internal,
             },
@@ -190,6 +204,11 @@ impl EventType {
             | EventType::ApiKeyRevoked
             | EventType::ActiveMembershipChanged
             | EventType::NotificationPreferencesChanged => Visibility::Internal,
+            // Issue 16: a CPUA's consultations, its lawyer and its case number are its own handling.
+            EventType::ConsultationRequested
+            | EventType::ConsultationAnswered
+            | EventType::CaseAssigned
+            | EventType::CaseNumberSet => Visibility::Internal,
         }
     }
 
@@ -230,6 +249,10 @@ impl EventType {
             EventType::InternalDocumentUploaded,
             EventType::InternalDocumentLinked,
             EventType::InternalDocumentRedacted,
+            EventType::ConsultationRequested,
+            EventType::ConsultationAnswered,
+            EventType::CaseAssigned,
+            EventType::CaseNumberSet,
         ];
         v.extend(CommandKind::ALL.iter().copied().map(EventType::Command));
         v

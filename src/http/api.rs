@@ -441,6 +441,8 @@ pub async fn set_patient_information(
            ("register" = Option<String>, Query, description = "a register id"),
            ("type" = Option<String>, Query, description = "a collaboration type code (statistics, research-public-principal, …): the type in force"),
            ("overdue" = Option<bool>, Query, description = "only those with a decision past its due date"),
+           ("case_number" = Option<String>, Query, description = "a CPUA's own case number (diarienummer), exact match"),
+           ("assigned" = Option<String>, Query, description = "mine: only cases whose handling lawyer is the caller"),
            ("sort" = Option<String>, Query, description = "newest (the default) or due: earliest undecided CPUA decision first; overdue lists are in due order"),
            ("cursor" = Option<String>, Query, description = "next_cursor of the previous page, with the same filters and sort"),
            ("per_page" = Option<i64>, Query, minimum = 1, description = "at most api.max_page_size")),
@@ -460,7 +462,16 @@ pub async fn list_collaborations(
 
 /// The query parameters of the collaborations list.
 pub const COLLABORATION_LIST_PARAMS: &[&str] = &[
-    "step", "cpua", "register", "type", "overdue", "sort", "per_page", "cursor",
+    "step",
+    "cpua",
+    "register",
+    "type",
+    "overdue",
+    "sort",
+    "per_page",
+    "cursor",
+    "case_number",
+    "assigned",
 ];
 
 /// The collaborations list's filters, order, page size and position, from its query parameters
@@ -506,6 +517,21 @@ pub fn collaboration_list_query(
                         },
                     )?,
                 )
+            }
+            // Issue 16: the CPUA's own case number and the handling lawyer.
+            "case_number" => {
+                let n = crate::app::casework::parse_case_number(v)
+                    .map_err(|m| AppError::invalid("case_number", m))?;
+                q.case_number = Some(n);
+            }
+            "assigned" => {
+                if v != "mine" {
+                    return Err(AppError::invalid(
+                        "assigned",
+                        crate::msg!("casework.assigned_mine"),
+                    ));
+                }
+                q.assignee = Some(who.account.to_string());
             }
             "overdue" => {
                 q.overdue = match v.as_str() {

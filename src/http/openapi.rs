@@ -54,6 +54,7 @@ impl Modify for BearerAuth {
         (name = "operations", description = "Prometheus metrics for operators"),
         (name = "mail", description = "Notices, deadline reminders and the mail outbox"),
         (name = "documents", description = "Documents and attachments of a case: upload, read, link, redact"),
+        (name = "casework", description = "Case handling: completion requests, consultations, the handling lawyer, the CPUA's case number and the to-do list"),
     )
 )]
 struct ApiDoc;

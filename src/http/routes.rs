@@ -20,7 +20,9 @@ use std::sync::OnceLock;
 use utoipa::openapi::path::HttpMethod;
 use utoipa::OpenApi;
 
-use super::{api, auth_routes, documents_api, identity_api, mail, metrics, openapi, signing_api};
+use super::{
+    api, auth_routes, casework_api, documents_api, identity_api, mail, metrics, openapi, signing_api,
+};
 use crate::app::AppError;
 
 /// Who may call a route.
@@ -150,6 +152,17 @@ route_table! {
     Authenticated documents_api::get_document,
     Authenticated documents_api::redact_document,
     Authenticated documents_api::link_document,
+    // Issue 16: case handling (completion requests, consultations, case files, to-do).
+    Authenticated casework_api::request_completion,
+    Authenticated casework_api::list_completions,
+    Authenticated casework_api::answer_completion,
+    Authenticated casework_api::request_consultation,
+    Authenticated casework_api::list_consultations,
+    Authenticated casework_api::answer_consultation,
+    Authenticated casework_api::list_case_files,
+    Authenticated casework_api::assign,
+    Authenticated casework_api::set_case_number,
+    Authenticated casework_api::todo,
 }
 
 fn actix_method(m: &HttpMethod) -> Method {

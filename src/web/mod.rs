@@ -25,6 +25,7 @@ pub mod review;
 pub mod session;
 pub mod signing;
 pub mod text;
+pub mod todo;
 
 use actix_web::dev::Payload;
 use actix_web::http::{header, Method, StatusCode};
@@ -90,6 +91,7 @@ const TEMPLATES: &[(&str, &str)] = &[
         "case_documents",
         include_str!("templates/case_documents.hbs"),
     ),
+    ("todo", include_str!("templates/todo.hbs")),
 ];
 
 fn registry() -> Result<handlebars::Handlebars<'static>, String> {
@@ -404,6 +406,19 @@ const NAV: &[(&str, &str, &[Role])] = &[
         "admin.registers.nav",
         &[Role::CpuaLegal],
     ),
+    // Issue 16: every role has a to-do list.
+    (
+        "/todo",
+        "todo.nav",
+        &[
+            Role::CompanyRepresentative,
+            Role::ResearchPrincipalRepresentative,
+            Role::RegisterHolder,
+            Role::CpuaLegal,
+            Role::Finance,
+            Role::Administrator,
+        ],
+    ),
 ];
 
 /// An error as a page: its title and text in the language, and the request id to quote, in the
@@ -570,6 +585,8 @@ page_table! {
     // Documents and attachments (issue 16).
     SignedIn POST "/collaborations/{id}/documents" => documents::upload,
     SignedIn POST "/collaborations/{id}/documents/{doc}/redact" => documents::redact,
+    // Issue 16: the to-do list.
+    SignedIn GET "/todo" => todo::page,
 }
 
 fn defs() -> &'static [(actix_web::dev::ResourceDef, PageAccess)] {
@@ -698,6 +715,8 @@ mod tests {
             "case.deadline.",
             "case.notice.",
             "case.notice_status.",
+            // Issue 16: the to-do page's reasons, by the reason code.
+            "todo.reason.",
         ];
         let unused: Vec<&String> =
             t.sv.keys()

@@ -59,6 +59,11 @@ pub const FILES: &[(&str, &str, &str)] = &[
         include_str!("../../config/pages/documents.sv.toml"),
         include_str!("../../config/pages/documents.en.toml"),
     ),
+    (
+        "todo",
+        include_str!("../../config/pages/todo.sv.toml"),
+        include_str!("../../config/pages/todo.en.toml"),
+    ),
 ];
 
 /// Both languages' texts, keyed `area.key`.

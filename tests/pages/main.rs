@@ -18,6 +18,7 @@ mod agreements {
 mod admin;
 mod case;
 mod documents;
+mod casework;
 mod finance;
 mod frame;
 mod intake;

@@ -169,6 +169,7 @@ fn open_reviews(c: &Collaboration, ctx: &Context) -> Result<Vec<CpuaReview>, Ref
             dossier: Dossier::default(),
             application_complete_at: None,
             decision_due_on: None,
+            completion: None,
             decision: None,
             release: None,
             recommendation: None,

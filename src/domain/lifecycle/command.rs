@@ -81,6 +81,10 @@ command_kinds! {
     ReleaseAmendmentData = "release_amendment_data", false;
     AddInternalNote = "add_internal_note", false;
     OverrideClassification = "override_classification", false;
+    /// Issue 16: CPUA legal returns a track's application for completion (komplettering).
+    ReturnForCompletion = "return_for_completion", false;
+    /// Issue 16: the parties answer the completion request and resubmit the application.
+    ResubmitApplication = "resubmit_application", false;
 }
 
 impl CommandKind {
@@ -111,6 +115,8 @@ impl CommandKind {
                 | CommandKind::RecordKeyFileDeleted
                 | CommandKind::DecideAmendment
                 | CommandKind::ReleaseAmendmentData
+                | CommandKind::ReturnForCompletion
+                | CommandKind::ResubmitApplication
         )
     }
 
@@ -396,6 +402,16 @@ pub enum Command {
         text: String,
     },
     OverrideClassification(OverrideInput),
+    /// Issue 16: the application of `cpua`'s track is returned for completion, answered by `due_on`.
+    ReturnForCompletion {
+        cpua: OrgId,
+        request_id: String,
+        due_on: NaiveDate,
+    },
+    /// Issue 16: the completed application is submitted again to `cpua`.
+    ResubmitApplication {
+        cpua: OrgId,
+    },
 }
 
 impl Command {
@@ -442,6 +458,8 @@ impl Command {
             Command::ReleaseAmendmentData { .. } => K::ReleaseAmendmentData,
             Command::AddInternalNote { .. } => K::AddInternalNote,
             Command::OverrideClassification(_) => K::OverrideClassification,
+            Command::ReturnForCompletion { .. } => K::ReturnForCompletion,
+            Command::ResubmitApplication { .. } => K::ResubmitApplication,
         }
     }
 
@@ -456,7 +474,9 @@ impl Command {
             | Command::ToDataRelease { cpua, .. }
             | Command::RecordKeyFileDeleted { cpua, .. }
             | Command::DecideAmendment { cpua, .. }
-            | Command::ReleaseAmendmentData { cpua, .. } => Some(cpua),
+            | Command::ReleaseAmendmentData { cpua, .. }
+            | Command::ReturnForCompletion { cpua, .. }
+            | Command::ResubmitApplication { cpua } => Some(cpua),
             _ => None,
         }
     }

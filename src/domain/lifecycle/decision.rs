@@ -42,6 +42,8 @@ pub(super) fn guard(
     let ethics = ctx.obligations.has(ObligationCode::EthicsApproval);
     match track.map(|o| c.review(o)) {
         // The decision-maker is the CPUA or a delegate for every register of the track.
+        // Issue 16: a returned application waits for its completion.
+        Some(Some(r)) if r.completion.is_some() => super::completion::guard_decision(r),
         Some(Some(r)) if ready(r) => decided_as(r, ctx).map(|_| ()),
         Some(Some(r)) if r.decision.is_some() => Err(Refusal::precondition(crate::msg!(
             "already_decided",

@@ -7,7 +7,8 @@ use crate::domain::step::Step;
 /// amendment with a new ethics approval and a new application (seed 000, "Hantering vid utlämnandet av
 /// kvalitetsregisterdata": "kräver alltså alltid").
 pub(super) fn guard(c: &Collaboration) -> Result<(), Refusal> {
-    if c.step.is_editable() {
+    // Issue 16: while an application is returned for completion the parties may correct it.
+    if c.step.is_editable() || c.cpua_reviews.iter().any(|r| r.completion.is_some()) {
         return Ok(());
     }
     if c.any_released() {

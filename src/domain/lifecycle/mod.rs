@@ -30,6 +30,7 @@ mod amendment;
 mod application;
 mod archiving;
 mod command;
+mod completion;
 mod decision;
 mod details;
 mod ethics;
@@ -166,6 +167,8 @@ fn guard_state(
         K::ReleaseAmendmentData => amendment::guard_release(c, track),
         K::AddInternalNote => Ok(()),
         K::OverrideClassification => overrides::guard(c),
+        K::ReturnForCompletion => completion::guard_return(c, track),
+        K::ResubmitApplication => completion::guard_resubmit(c, track),
     }
 }
 
@@ -281,6 +284,12 @@ pub fn execute(c: &Collaboration, cmd: Command, ctx: &Context) -> Result<Execute
         }
         Command::AddInternalNote { text } => notes::apply(&mut n, text, ctx),
         Command::OverrideClassification(o) => overrides::apply(&mut n, o, ctx)?,
+        Command::ReturnForCompletion {
+            cpua,
+            request_id,
+            due_on,
+        } => completion::apply_return(&mut n, &cpua, request_id, due_on, ctx)?,
+        Command::ResubmitApplication { cpua } => completion::apply_resubmit(&mut n, &cpua, ctx)?,
     }
     advice::pass(&mut n, kind, raised, ctx)?;
     n.step = derive_step(&n, ctx.obligations);

@@ -1,0 +1,3 @@
+DROP TABLE case_files;
+DROP TABLE consultations;
+DROP TABLE completion_requests;

@@ -1,0 +1,46 @@
+//! The to-do page (issue 16, item 4): what the process waits for from the signed-in person, read
+//! through the same query as `GET /api/v1/me/todo` (`app::casework::todo`).
+use actix_web::HttpRequest;
+use serde::Serialize;
+
+use super::{PageEnv, PageResult};
+
+#[derive(Serialize)]
+struct Line {
+    link: String,
+    reference: String,
+    title: String,
+    reason: String,
+    subject: Option<String>,
+    due_on: Option<String>,
+    overdue: bool,
+}
+
+#[derive(Serialize)]
+struct TodoPage {
+    lines: Vec<Line>,
+}
+
+pub async fn page(env: PageEnv, _req: HttpRequest) -> PageResult {
+    let actor = env.actor()?.clone();
+    let items = env
+        .blocking(move |s| {
+            let today = s.svc.clock.today();
+            s.svc
+                .read(|c| crate::app::casework::todo(c, &s.svc.rulebooks, &actor, today))
+        })
+        .await?;
+    let lines = items
+        .into_iter()
+        .map(|i| Line {
+            reason: env.t(&format!("todo.reason.{}", i.reason)),
+            link: i.link,
+            reference: i.reference,
+            title: i.title,
+            subject: i.subject,
+            due_on: i.due_on.map(|d| d.to_string()),
+            overdue: i.overdue,
+        })
+        .collect();
+    env.render("todo", "todo.title", TodoPage { lines })
+}
