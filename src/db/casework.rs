@@ -66,11 +66,11 @@ pub fn insert_completion(conn: &mut DbConn, r: &CompletionRow) -> QResult<()> {
 }
 
 pub fn completions(conn: &mut DbConn, collaboration: &str) -> QResult<Vec<CompletionRow>> {
-    Ok(cr::table
+    cr::table
         .filter(cr::collaboration_id.eq(collaboration))
         .order((cr::requested_at.asc(), cr::id.asc()))
         .select(CompletionRow::as_select())
-        .load(conn)?)
+        .load(conn)
 }
 
 pub fn completion(
@@ -78,12 +78,12 @@ pub fn completion(
     collaboration: &str,
     id: &str,
 ) -> QResult<Option<CompletionRow>> {
-    Ok(cr::table
+    cr::table
         .filter(cr::collaboration_id.eq(collaboration))
         .filter(cr::id.eq(id))
         .select(CompletionRow::as_select())
         .first(conn)
-        .optional()?)
+        .optional()
 }
 
 /// Records the answer of a request still open; `false` when it was answered already (a lost race).
@@ -116,11 +116,11 @@ pub fn insert_consultation(conn: &mut DbConn, r: &ConsultationRow) -> QResult<()
 }
 
 pub fn consultations(conn: &mut DbConn, collaboration: &str) -> QResult<Vec<ConsultationRow>> {
-    Ok(co::table
+    co::table
         .filter(co::collaboration_id.eq(collaboration))
         .order((co::requested_at.asc(), co::id.asc()))
         .select(ConsultationRow::as_select())
-        .load(conn)?)
+        .load(conn)
 }
 
 pub fn consultation(
@@ -128,12 +128,12 @@ pub fn consultation(
     collaboration: &str,
     id: &str,
 ) -> QResult<Option<ConsultationRow>> {
-    Ok(co::table
+    co::table
         .filter(co::collaboration_id.eq(collaboration))
         .filter(co::id.eq(id))
         .select(ConsultationRow::as_select())
         .first(conn)
-        .optional()?)
+        .optional()
 }
 
 /// Open consultations whose reminder may be due: due on or before `until` (index `consultations_open`).
@@ -141,12 +141,12 @@ pub fn open_consultations_due_by(
     conn: &mut DbConn,
     until: NaiveDate,
 ) -> QResult<Vec<ConsultationRow>> {
-    Ok(co::table
+    co::table
         .filter(co::answer.is_null())
         .filter(co::due_on.le(until))
         .order((co::due_on.asc(), co::id.asc()))
         .select(ConsultationRow::as_select())
-        .load(conn)?)
+        .load(conn)
 }
 
 /// Open consultations addressed to an organisation and role (index `consultations_addressee`).
@@ -155,13 +155,13 @@ pub fn open_consultations_for(
     org: &str,
     role: &str,
 ) -> QResult<Vec<ConsultationRow>> {
-    Ok(co::table
+    co::table
         .filter(co::answer.is_null())
         .filter(co::addressee_org.eq(org))
         .filter(co::addressee_role.eq(role))
         .order((co::due_on.asc(), co::id.asc()))
         .select(ConsultationRow::as_select())
-        .load(conn)?)
+        .load(conn)
 }
 
 /// Records an answer of a consultation still open; `false` when it was answered already.
@@ -185,20 +185,20 @@ pub fn answer_consultation(
 }
 
 pub fn case_files(conn: &mut DbConn, collaboration: &str) -> QResult<Vec<CaseFileRow>> {
-    Ok(cf::table
+    cf::table
         .filter(cf::collaboration_id.eq(collaboration))
         .order(cf::cpua_id.asc())
         .select(CaseFileRow::as_select())
-        .load(conn)?)
+        .load(conn)
 }
 
 /// The case files assigned to a person (index `case_files_assignee`).
 pub fn assigned_to(conn: &mut DbConn, account: &str) -> QResult<Vec<CaseFileRow>> {
-    Ok(cf::table
+    cf::table
         .filter(cf::assignee.eq(account))
         .order(cf::collaboration_id.asc())
         .select(CaseFileRow::as_select())
-        .load(conn)?)
+        .load(conn)
 }
 
 /// Writes a CPUA's case file: the row, created or replaced as a whole.
