@@ -22,3 +22,5 @@ pub mod sources;
 pub mod state;
 pub mod step;
 pub mod text;
+// issue 16: named data users
+pub mod data_users;
