@@ -126,6 +126,7 @@ fn main() -> anyhow::Result<()> {
                         recommendation: None,
                         history: vec![],
                         appeals: vec![],
+                        completion: None,
                     }];
                 }
                 // The creation event exactly as `audit::record` seals it, first of its stream.

@@ -1,8 +1,8 @@
 //! The HTTP edge: thin handlers that parse input, call one command or query, and map the result.
 pub mod api;
 pub mod auth_routes;
-pub mod documents_api;
 pub mod casework_api;
+pub mod documents_api;
 pub mod extract;
 pub mod headers;
 pub mod identity_api;

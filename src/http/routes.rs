@@ -21,7 +21,8 @@ use utoipa::openapi::path::HttpMethod;
 use utoipa::OpenApi;
 
 use super::{
-    api, auth_routes, casework_api, documents_api, identity_api, mail, metrics, openapi, signing_api,
+    api, auth_routes, casework_api, documents_api, identity_api, mail, metrics, openapi,
+    signing_api,
 };
 use crate::app::AppError;
 

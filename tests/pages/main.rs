@@ -17,8 +17,8 @@ mod agreements {
 
 mod admin;
 mod case;
-mod documents;
 mod casework;
+mod documents;
 mod finance;
 mod frame;
 mod intake;
