@@ -942,6 +942,68 @@ async fn the_usage_period_end_reminds_the_recipients_once_and_stops_when_the_cas
 }
 
 #[tokio::test]
+async fn on_the_last_day_of_use_the_cpua_is_told_and_the_case_moves_to_archiving_by_itself() {
+    // Issue 16 item 7; seed 000, "Hantering vid utlämnandet av kvalitetsregisterdata": the data may be
+    // used only as long as needed. On `use_until` the scheduler moves the case to step 9 as the system.
+    let smtp = Smtp::start(SmtpOptions::default());
+    let app = app_with_mail(&format!("smtp://127.0.0.1:{}", smtp.port), None).await;
+    let id = released(&app, json!({"use_until": "2026-11-30"})).await;
+    let company = app.token("company").await;
+    // No person may issue the system's command: the API does not know it.
+    let r = app
+        .transition(&id, &company, json!({"to": "end_usage_period"}))
+        .await;
+    assert_eq!(r.status().as_u16(), 422);
+    // The day before the end nothing moves.
+    app.clock.advance(chrono::Duration::days(89));
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    // Tokens count on the same clock: sign in again.
+    let company = app.token("company").await;
+    assert_eq!(
+        app.view(&id, &company).await["collaboration"]["step"],
+        "data_release"
+    );
+    // On the day: the CPUA's legal team is told, and the case is in archiving.
+    app.clock.advance(chrono::Duration::days(1));
+    wait_for("the reminder on the day", 30, async || {
+        smtp.messages().into_iter().find(|m| {
+            m["to"][0] == "legal@demo.samverkan.invalid"
+                && m["subject"]
+                    .as_str()
+                    .unwrap_or("")
+                    .contains("användningsperioden slutar i dag")
+        })
+    })
+    .await;
+    let company = app.token("company").await;
+    wait_for("archiving", 30, async || {
+        let v = app.view(&id, &company).await;
+        (v["collaboration"]["step"] == "archiving").then_some(())
+    })
+    .await;
+    let events = ok(app
+        .get(&format!("/api/v1/collaborations/{id}/events"), &company)
+        .await)
+    .await;
+    let ended: Vec<&Value> = events
+        .as_array()
+        .or_else(|| events["events"].as_array())
+        .expect("events")
+        .iter()
+        .filter(|e| e["command"] == "end_usage_period")
+        .collect();
+    assert_eq!(ended.len(), 1, "moved once: {events}");
+    assert_eq!(ended[0]["actor_name"], "samverkan");
+    // The usage deadline is closed and the disposal confirmation still waits for the parties.
+    let l = log(&app, &id).await;
+    assert!(deadline(&l, "usage_period_end").is_none(), "{l}");
+    let r = app.transition(&id, &company, json!({"to": "closed"})).await;
+    assert_eq!(r.status().as_u16(), 409);
+    let p: Value = r.json().await.unwrap();
+    assert_eq!(p["rule"], "disposal_confirmation_required", "{p}");
+}
+
+#[tokio::test]
 async fn the_disposal_confirmation_reminds_the_parties_then_the_cpua_when_overdue_and_stops_when_confirmed(
 ) {
     // Seed 001, "9. Arkivering och radering av kopior"; the time is the agreement's archiving clause:

@@ -357,6 +357,11 @@ pub fn agreement_data(
         }
     }
     orgs.push(c.company.clone());
+    // Each CPUA's own case number (diarienummer), printed beside its name (issue 16 item 5).
+    let case_numbers: BTreeMap<String, String> =
+        super::casework::case_numbers(conn, c.id.as_str())?
+            .into_iter()
+            .collect();
     let mut parties = Vec::new();
     for id in &orgs {
         let Some(org) = repo::find_organisation(conn, id)? else {
@@ -396,6 +401,7 @@ pub fn agreement_data(
                 })
                 .unwrap_or_default(),
             decision: as_cpua.and_then(|p| p.decision.clone()),
+            case_number: as_cpua.and_then(|p| case_numbers.get(p.org.as_str()).cloned()),
         });
     }
     // Only the registers of the CPUAs that are parties are released, each under the CPUA that

@@ -92,6 +92,34 @@ pub fn stored_state(conn: &mut DbConn, collaboration: &str) -> Result<Option<Val
         .transpose()
 }
 
+/// Appends an event about a collaboration that leaves its state unchanged (a document, a signature, a
+/// completion request): the event's own `before`/`after`, with the collaboration's state as stored.
+pub fn record_case_event(
+    conn: &mut DbConn,
+    actor: &Actor,
+    collaboration: &str,
+    event: EventType,
+    before: Option<Value>,
+    after: Value,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let state = stored_state(conn, collaboration)?;
+    record_payload(
+        conn,
+        &collaboration_stream(collaboration),
+        actor,
+        event,
+        Payload {
+            before,
+            after: Some(after),
+            state,
+            files: Default::default(),
+        },
+        now,
+    )?;
+    Ok(())
+}
+
 /// The system itself, as the actor of start-up seeding.
 pub fn system_actor() -> Actor {
     Actor::new(

@@ -92,6 +92,8 @@ pub fn roles_for(kind: CommandKind) -> &'static [Role] {
             RegisterHolder,
             Finance,
         ],
+        // The system's own (the scheduler, on the last day of use): no person is given it.
+        EndUsagePeriod => &[],
     }
 }
 
@@ -314,6 +316,27 @@ pub fn may_handle_case(actor: &Actor, cpuas: &BTreeSet<OrgId>) -> Result<(), App
     }
 }
 
+/// Issue 16 item 6: the parties name the people who may access the data (the company's and the
+/// research principal's representatives); CPUA legal of the case approves additions after release,
+/// and either may remove a person.
+pub fn may_name_data_users(actor: &Actor, scope: &Scope) -> Result<(), AppError> {
+    let party = match actor.role {
+        Role::CompanyRepresentative => actor.org == scope.company,
+        Role::ResearchPrincipalRepresentative => scope.principal.as_ref() == Some(&actor.org),
+        _ => false,
+    };
+    if party {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden(crate::msg!("forbidden.data_users")))
+    }
+}
+
+/// Who removes a named data user: a party (as [`may_name_data_users`]) or CPUA legal of the case.
+pub fn may_remove_data_user(actor: &Actor, scope: &Scope) -> Result<(), AppError> {
+    may_name_data_users(actor, scope).or_else(|_| may_handle_case(actor, &scope.cpuas))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -473,9 +496,12 @@ mod tests {
     }
 
     #[test]
-    fn every_command_kind_has_roles() {
+    fn every_command_kind_has_roles_but_the_systems_own_which_no_person_is_given() {
         for &k in CommandKind::ALL {
-            assert!(!roles_for(k).is_empty(), "{k:?}");
+            assert_eq!(roles_for(k).is_empty(), k.is_system(), "{k:?}");
         }
+        assert!(CommandKind::EndUsagePeriod.is_system());
+        assert_eq!(CommandKind::parse_transition("end_usage_period"), None);
+        assert_eq!(CommandKind::parse_action("end_usage_period"), None);
     }
 }

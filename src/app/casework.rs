@@ -12,23 +12,23 @@
 //!   The grade stays a "bör" (a warning), never a block.
 //! - The to-do list is derived from the states and the tables here: no second source of truth.
 //!
-//! Which documents were added between request and resubmission: the documents helper fills
-//! [`documents_added_hook`]; until then it answers an empty list.
+//! Which documents were added between request and resubmission: [`documents_added`], the
+//! party-visible uploads in between.
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 use std::collections::BTreeSet;
 
-use super::audit::{collaboration_stream, record_payload, stored_state};
+use super::audit::record_case_event;
 use super::collaborations::{self, CollaborationView};
 use super::commands::CommandInput;
 use super::AppError;
 use crate::db::casework as store;
 use crate::db::repo::{ts, utc};
 use crate::db::DbConn;
-use crate::domain::audit::Payload;
 use crate::domain::classification::RulebookSet;
 use crate::domain::collaboration::Collaboration;
+use crate::domain::document::DocumentVisibility;
 use crate::domain::events::EventType;
 use crate::domain::ids::OrgId;
 use crate::domain::lifecycle::Command;
@@ -117,32 +117,6 @@ fn legal_of(conn: &mut DbConn, actor: &Actor, c: &Collaboration) -> Result<OrgId
     Ok(actor.org.clone())
 }
 
-fn audit(
-    conn: &mut DbConn,
-    actor: &Actor,
-    id: &str,
-    event: EventType,
-    before: Option<Value>,
-    after: Value,
-    now: DateTime<Utc>,
-) -> Result<(), AppError> {
-    let state = stored_state(conn, id)?;
-    record_payload(
-        conn,
-        &collaboration_stream(id),
-        actor,
-        event,
-        Payload {
-            before,
-            after: Some(after),
-            state,
-            files: Default::default(),
-        },
-        now,
-    )?;
-    Ok(())
-}
-
 // ---------------------------------------------------------------------------------------------
 // Completion requests
 
@@ -203,21 +177,44 @@ pub struct CompletionView {
     pub answered_at: Option<DateTime<Utc>>,
     /// What changed in the application, field by field (empty while open).
     pub changes: Vec<FieldChange>,
-    /// The documents added between request and resubmission (filled by the documents feature).
-    pub documents_added: Vec<String>,
+    /// The party-visible documents added between request and resubmission.
+    pub documents_added: Vec<AddedDocument>,
     /// The 30-day decision clock counts from the complete application: the resubmission.
     pub clock_note: String,
 }
 
-/// The documents added to a case between two instants. The documents helper (issue 16 item 1)
-/// replaces this body with a query of its table; until then no documents exist.
-pub fn documents_added_hook(
-    _conn: &mut DbConn,
-    _collaboration: &str,
-    _from: DateTime<Utc>,
-    _to: DateTime<Utc>,
-) -> Result<Vec<String>, AppError> {
-    Ok(vec![])
+/// A document added to the case while its application was returned (issue 16 item 2).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct AddedDocument {
+    pub id: String,
+    pub doc_type: String,
+    pub file_name: String,
+    pub uploaded_at: DateTime<Utc>,
+}
+
+/// The party-visible documents added to a case between the request and the resubmission, oldest
+/// first; redacted ones and those internal to one organisation are left out (the list is read by
+/// the CPUA and the parties alike).
+pub fn documents_added(
+    conn: &mut DbConn,
+    collaboration: &str,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<AddedDocument>, AppError> {
+    Ok(crate::db::documents::of_collaboration(conn, collaboration)?
+        .into_iter()
+        .filter(|d| {
+            DocumentVisibility::stored(&d.visibility) == DocumentVisibility::Parties
+                && d.redacted_at.is_none()
+        })
+        .filter(|d| (from..=to).contains(&utc(d.uploaded_at)))
+        .map(|d| AddedDocument {
+            id: d.id,
+            doc_type: d.doc_type,
+            file_name: d.file_name,
+            uploaded_at: utc(d.uploaded_at),
+        })
+        .collect())
 }
 
 fn diff(before: &Value, after: &Value) -> Vec<FieldChange> {
@@ -253,7 +250,7 @@ fn completion_view(conn: &mut DbConn, r: store::CompletionRow) -> Result<Complet
         None => vec![],
     };
     let documents_added = match r.answered_at {
-        Some(at) => documents_added_hook(conn, &r.collaboration_id, utc(r.requested_at), utc(at))?,
+        Some(at) => documents_added(conn, &r.collaboration_id, utc(r.requested_at), utc(at))?,
         None => vec![],
     };
     let clock_note = match r.answered_at {
@@ -610,7 +607,7 @@ pub fn request_consultation(
     };
     store::insert_consultation(conn, &row)?;
     let view = consultation_view(row);
-    audit(
+    record_case_event(
         conn,
         actor,
         c.id.as_str(),
@@ -662,7 +659,7 @@ pub fn answer_consultation(
     let before = serde_json::to_value(consultation_view(row)).map_err(json_err)?;
     let row = store::consultation(conn, c.id.as_str(), consultation)?.ok_or_else(not_found)?;
     let view = consultation_view(row);
-    audit(
+    record_case_event(
         conn,
         actor,
         c.id.as_str(),
@@ -788,7 +785,7 @@ pub fn assign(
     row.assignee = input.assignee.clone();
     row.updated_at = ts(now);
     store::put_case_file(conn, &row)?;
-    audit(
+    record_case_event(
         conn,
         actor,
         c.id.as_str(),
@@ -819,7 +816,7 @@ pub fn set_case_number(
     row.case_number = number;
     row.updated_at = ts(now);
     store::put_case_file(conn, &row)?;
-    audit(
+    record_case_event(
         conn,
         actor,
         c.id.as_str(),

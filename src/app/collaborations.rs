@@ -423,17 +423,88 @@ pub fn execute(
         repo::lock_collaboration(conn, &cid)?;
     }
     let (c, version, loaded) = load_visible(conn, rulebooks, actor, id)?;
+    authz::may(
+        actor,
+        input.command.kind(),
+        &loaded.scope,
+        target_org(&input.command, &loaded).as_ref(),
+    )?;
+    let at = LoadedCase { c, version, loaded };
+    run_loaded(
+        conn,
+        rulebooks,
+        actor,
+        at,
+        input,
+        expected_version,
+        now,
+        today,
+    )
+}
+
+/// Runs one of the system's own commands (the scheduler's, [`CommandKind::is_system`]) as the system
+/// actor: the same domain, audit, projection and notices as a person's command, without the role check
+/// no person passes. `Ok(None)` when the collaboration is gone.
+pub fn execute_system(
+    conn: &mut DbConn,
+    rulebooks: &RulebookSet,
+    id: &CollaborationId,
+    cmd: Command,
+    now: DateTime<Utc>,
+    today: NaiveDate,
+) -> Result<Option<CollaborationView>, AppError> {
+    if !cmd.kind().is_system() {
+        return Err(AppError::Internal(anyhow::anyhow!(
+            "{} is not a system command",
+            cmd.kind().code()
+        )));
+    }
+    repo::lock_collaboration(conn, id)?;
+    let Some((c, version)) = repo::load_collaboration(conn, rulebooks, id)? else {
+        return Ok(None);
+    };
+    let loaded = load_context(conn, rulebooks, &c)?;
+    let actor = super::audit::system_actor();
+    let at = LoadedCase { c, version, loaded };
+    run_loaded(
+        conn,
+        rulebooks,
+        &actor,
+        at,
+        CommandInput::from(cmd),
+        None,
+        now,
+        today,
+    )
+    .map(Some)
+}
+
+/// A collaboration as loaded for a command: its state, stored version and context.
+struct LoadedCase {
+    c: Collaboration,
+    version: i64,
+    loaded: Loaded,
+}
+
+/// The part of a command after authorization: the domain, then the state, audit event, projection and
+/// notices in the caller's transaction.
+#[allow(clippy::too_many_arguments)]
+fn run_loaded(
+    conn: &mut DbConn,
+    rulebooks: &RulebookSet,
+    actor: &Actor,
+    at: LoadedCase,
+    input: CommandInput,
+    expected_version: Option<i64>,
+    now: DateTime<Utc>,
+    today: NaiveDate,
+) -> Result<CollaborationView, AppError> {
+    let LoadedCase { c, version, loaded } = at;
     let CommandInput {
         command: cmd,
         acknowledge,
     } = input;
     let kind = cmd.kind();
-    authz::may(
-        actor,
-        kind,
-        &loaded.scope,
-        target_org(&cmd, &loaded).as_ref(),
-    )?;
     if let Some(v) = expected_version {
         if v != version {
             return Err(AppError::PreconditionFailed(crate::msg!(

@@ -13,6 +13,7 @@ use crate::db::outbox as store;
 use crate::db::DbConn;
 use crate::domain::collaboration::Collaboration;
 use crate::domain::ids::CollaborationId;
+use crate::domain::lifecycle::{usage, Command};
 
 pub use crate::domain::deadlines::{pending, reminders, PendingDeadline, Reminder};
 
@@ -67,24 +68,55 @@ pub fn run(svc: &Services) -> Result<usize, AppError> {
             continue;
         };
         // Decide in a read; take the writer only for rows to write (the unique key drops repeats).
-        let rows = svc.read(|conn| {
+        let (rows, use_over) = svc.read(|conn| {
             let Some((c, _)) = crate::db::repo::load_collaboration(conn, &svc.rulebooks, &cid)?
             else {
-                return Ok(vec![]);
+                return Ok((vec![], false));
             };
             let rows = due_rows(conn, &c, today, now)?;
             let keys: Vec<String> = rows.iter().filter_map(|r| r.dedup_key.clone()).collect();
             let written = store::existing_keys(conn, &keys)?;
-            Ok(rows
+            let rows = rows
                 .into_iter()
                 .filter(|r| r.dedup_key.as_ref().is_some_and(|k| !written.contains(k)))
-                .collect::<Vec<_>>())
+                .collect::<Vec<_>>();
+            Ok((rows, usage::is_over(&c, today)))
         })?;
         if !rows.is_empty() {
             written += svc.write(|conn| Ok(store::insert(conn, &rows)?))?;
+        }
+        // The day's reminders are out; now the case whose last day of use has come moves to step 9.
+        if use_over {
+            end_usage_period(svc, &cid)?;
         }
     }
     written += super::signing_deadlines::run(svc)?;
     written += super::casework::remind_consultations(svc)?;
     Ok(written)
+}
+
+/// Moves a case whose usage period is over to archiving (step 9), as the system, in one transaction
+/// with its audit event (issue 16 item 7; the rule is [`usage`]'s). A refusal (another writer moved it
+/// first, or an obligation gating step 9 is not met) leaves the case for the people on it: the CPUA's
+/// legal team has the reminder of the day.
+fn end_usage_period(svc: &Services, id: &CollaborationId) -> Result<(), AppError> {
+    let (now, today) = (svc.clock.now(), svc.clock.today());
+    let moved = svc.write(|conn| {
+        super::collaborations::execute_system(
+            conn,
+            &svc.rulebooks,
+            id,
+            Command::EndUsagePeriod,
+            now,
+            today,
+        )
+    });
+    match moved {
+        Ok(_) => Ok(()),
+        Err(AppError::Refused(r)) => {
+            tracing::info!(collaboration = %id, rule = r.rule, "usage period over, not moved to archiving");
+            Ok(())
+        }
+        Err(e) => Err(e),
+    }
 }

@@ -8,9 +8,9 @@
 //! one its tombstone.
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::json;
 
-use super::audit::{collaboration_stream, record_payload, stored_state};
+use super::audit::record_case_event;
 use super::document_store::DocumentStore;
 use super::{authz, AppError, FieldError, Services};
 use crate::db::documents::{self as store, DocumentRow, LinkRow};
@@ -286,31 +286,6 @@ fn event_for(visibility: &str, party: EventType, internal: EventType) -> EventTy
     }
 }
 
-fn audit(
-    conn: &mut DbConn,
-    actor: &Actor,
-    c: &str,
-    event: EventType,
-    after: Value,
-    now: DateTime<Utc>,
-) -> Result<(), AppError> {
-    let state = stored_state(conn, c)?;
-    record_payload(
-        conn,
-        &collaboration_stream(c),
-        actor,
-        event,
-        crate::domain::audit::Payload {
-            before: None,
-            after: Some(after),
-            state,
-            files: Default::default(),
-        },
-        now,
-    )?;
-    Ok(())
-}
-
 fn lock(conn: &mut DbConn, id: &str) -> Result<(), AppError> {
     if let Some(cid) = CollaborationId::parse(id) {
         repo::lock_collaboration(conn, &cid)?;
@@ -383,7 +358,7 @@ pub fn upload(
             links.push(l);
         }
         let view = view_of(&row, &links);
-        audit(
+        record_case_event(
             c,
             actor,
             collab.id.as_str(),
@@ -392,6 +367,7 @@ pub fn upload(
                 EventType::DocumentUploaded,
                 EventType::InternalDocumentUploaded,
             ),
+            None,
             json!({"document": {
                 "id": row.id, "type": row.doc_type, "file_name": row.file_name,
                 "size_bytes": row.size_bytes, "sha256": row.sha256,
@@ -507,7 +483,7 @@ pub fn redact(
         let row = document(c, actor, &collab, doc)?;
         let links = store::links_of_collaboration(c, collab.id.as_str())?;
         let view = view_of(&row, &links);
-        audit(
+        record_case_event(
             c,
             actor,
             collab.id.as_str(),
@@ -516,6 +492,7 @@ pub fn redact(
                 EventType::DocumentRedacted,
                 EventType::InternalDocumentRedacted,
             ),
+            None,
             json!({"document": {
                 "id": row.id, "type": row.doc_type, "file_name": row.file_name,
                 "size_bytes": row.size_bytes, "sha256": row.sha256,
@@ -564,7 +541,7 @@ pub fn link(
             },
         )?;
         if new {
-            audit(
+            record_case_event(
                 c,
                 actor,
                 collab.id.as_str(),
@@ -573,6 +550,7 @@ pub fn link(
                     EventType::DocumentLinked,
                     EventType::InternalDocumentLinked,
                 ),
+                None,
                 json!({"document": {"id": row.id, "sha256": row.sha256, "satisfies": item}}),
                 now,
             )?;

@@ -11,6 +11,7 @@ pub mod classification;
 pub mod clock;
 pub mod collaborations;
 pub mod commands;
+pub mod data_users;
 pub mod deadlines;
 pub mod document_store;
 pub mod documents;

@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 use std::collections::BTreeSet;
 
 use super::agreements::{signing_version, SigningVersion};
-use super::audit::{collaboration_stream, record_payload, stored_state};
+use super::audit::record_case_event;
 use super::{authz, AppError, FieldError};
 use crate::db::outbox::{self as outbox_store, OutboxRow};
 use crate::db::repo::{self, ts, utc};
@@ -253,31 +253,6 @@ fn version(conn: &mut DbConn, c: &Collaboration, number: i32) -> Result<SigningV
         .ok_or_else(|| AppError::NotFound(crate::msg!("thing.agreement_version")))
 }
 
-fn audit(
-    conn: &mut DbConn,
-    actor: &Actor,
-    c: &str,
-    event: EventType,
-    after: Value,
-    now: DateTime<Utc>,
-) -> Result<(), AppError> {
-    let state = stored_state(conn, c)?;
-    record_payload(
-        conn,
-        &collaboration_stream(c),
-        actor,
-        event,
-        crate::domain::audit::Payload {
-            before: None,
-            after: Some(after),
-            state,
-            files: Default::default(),
-        },
-        now,
-    )?;
-    Ok(())
-}
-
 /// Tells the signing people of the given organisations (each by its party's signing role) of an
 /// envelope event, one outbox row per person, in the caller's transaction.
 #[allow(clippy::too_many_arguments)]
@@ -385,11 +360,12 @@ fn void(
     if !store::end(conn, &open.id, "voided", reason, None, now)? {
         return Ok(());
     }
-    audit(
+    record_case_event(
         conn,
         actor,
         c.id.as_str(),
         EventType::EnvelopeVoided,
+        None,
         json!({"envelope": open.id, "agreement_version": open.version, "reason": reason}),
         now,
     )?;
@@ -572,11 +548,12 @@ fn send(
     env.status = "sent".into();
     env.sent_at = Some(ts(now));
     env.expires_at = ts(expires);
-    audit(
+    record_case_event(
         conn,
         actor,
         c.id.as_str(),
         EventType::EnvelopeSent,
+        None,
         json!({"envelope": env.id, "agreement_version": env.version, "digest": env.digest,
                "expires_at": utc(env.expires_at)}),
         now,
@@ -631,11 +608,12 @@ fn new_envelope(
     store::insert_envelope(conn, &row)?;
     let signers = signer_rows(&row.id, order, planned);
     store::insert_signers(conn, &signers)?;
-    audit(
+    record_case_event(
         conn,
         actor,
         c.id.as_str(),
         EventType::EnvelopeDrafted,
+        None,
         json!({"envelope": row.id, "agreement_version": v.number, "digest": v.digest,
                "order": order.code(), "signers": signers_json(&signers)}),
         now,
@@ -741,11 +719,12 @@ pub fn prepare(
                 store::delete_signers(conn, &o.id)?;
                 let signers = signer_rows(&o.id, order, &planned);
                 store::insert_signers(conn, &signers)?;
-                audit(
+                record_case_event(
                     conn,
                     actor,
                     c.id.as_str(),
                     EventType::EnvelopeDrafted,
+                    None,
                     json!({"envelope": o.id, "agreement_version": o.version, "digest": o.digest,
                            "order": order.code(), "signers": signers_json(&signers)}),
                     now,
@@ -1023,11 +1002,12 @@ fn record_signature(
     if !store::mark_signer(conn, &slot.id, "signed", actor.account.as_str(), now)? {
         return Err(AppError::RaceLost(crate::msg!("race_lost.collaboration")));
     }
-    audit(
+    record_case_event(
         conn,
         actor,
         c.id.as_str(),
         EventType::SignatureRecorded,
+        None,
         serde_json::to_value(evidence_view(evidence))
             .map(|mut v| {
                 if let Some(o) = v.as_object_mut() {
@@ -1046,11 +1026,12 @@ fn record_signature(
         // The executed agreement is sealed in the same transaction, so it is never served (nor
         // counted as executed) before its seal is written.
         seal_executed(conn, c, env, env.version, seal_key, now)?;
-        audit(
+        record_case_event(
             conn,
             actor,
             c.id.as_str(),
             EventType::EnvelopeCompleted,
+            None,
             json!({"envelope": env.id, "agreement_version": env.version, "digest": env.digest}),
             now,
         )?;
@@ -1359,11 +1340,12 @@ fn end_declined(
     if let (Some(o), Value::Object(more)) = (after.as_object_mut(), extra) {
         o.extend(more);
     }
-    audit(
+    record_case_event(
         conn,
         actor,
         c.id.as_str(),
         EventType::EnvelopeDeclined,
+        None,
         after,
         now,
     )?;
@@ -1601,11 +1583,12 @@ pub fn tick(
     let system = super::audit::system_actor();
     if now >= utc(env.expires_at) {
         store::end(conn, &env.id, "expired", "expired", None, now)?;
-        audit(
+        record_case_event(
             conn,
             &system,
             c.id.as_str(),
             EventType::EnvelopeExpired,
+            None,
             json!({"envelope": env.id, "agreement_version": env.version,
                    "expires_at": utc(env.expires_at)}),
             now,

@@ -12,3 +12,4 @@ pub mod signing;
 pub mod webhooks;
 
 pub use conn::{Db, DbConn};
+pub mod data_users;

@@ -507,3 +507,31 @@ diesel::table! {
         updated_at -> Timestamp,
     }
 }
+
+diesel::table! {
+    data_users (id) {
+        id -> Text,
+        collaboration_id -> Text,
+        name -> Text,
+        email -> Text,
+        project_role -> Text,
+        status -> Text,
+        added_by -> Text,
+        added_by_name -> Text,
+        added_by_org -> Text,
+        added_at -> Timestamp,
+        decided_by -> Nullable<Text>,
+        decided_by_name -> Nullable<Text>,
+        decided_by_org -> Nullable<Text>,
+        decided_at -> Nullable<Timestamp>,
+        refusal_reason -> Nullable<Text>,
+        removed_by -> Nullable<Text>,
+        removed_by_name -> Nullable<Text>,
+        removed_at -> Nullable<Timestamp>,
+        removal_reason -> Nullable<Text>,
+        undertaking_account -> Nullable<Text>,
+        undertaking_at -> Nullable<Timestamp>,
+        undertaking_version -> Nullable<Text>,
+        undertaking_sha256 -> Nullable<Text>,
+    }
+}

@@ -77,6 +77,16 @@ pub enum EventType {
     CaseAssigned,
     /// Issue 16: a CPUA recorded its own case number (diarienummer).
     CaseNumberSet,
+    /// Issue 16 item 6: a party named a person who may access the data.
+    DataUserAdded,
+    /// CPUA legal approved an addition made after release.
+    DataUserApproved,
+    /// CPUA legal refused an addition made after release, with a reason.
+    DataUserRefused,
+    /// A named person was removed; the record stays.
+    DataUserRemoved,
+    /// The named person confirmed their own confidentiality undertaking.
+    DataUserUndertakingConfirmed,
 }
 
 impl EventType {
@@ -121,6 +131,11 @@ impl EventType {
             EventType::ConsultationAnswered => "consultation_answered",
             EventType::CaseAssigned => "case_assigned",
             EventType::CaseNumberSet => "case_number_set",
+            EventType::DataUserAdded => "data_user_added",
+            EventType::DataUserApproved => "data_user_approved",
+            EventType::DataUserRefused => "data_user_refused",
+            EventType::DataUserRemoved => "data_user_removed",
+            EventType::DataUserUndertakingConfirmed => "data_user_undertaking_confirmed",
         }
     }
 
@@ -183,7 +198,8 @@ impl EventType {
                 | ReleaseAmendmentData
                 | OverrideClassification
                 | ReturnForCompletion
-                | ResubmitApplication => Visibility::Party,
+                | ResubmitApplication
+                | EndUsagePeriod => Visibility::Party,
                 // A lawyer's recommendation and an internal note stay inside their organisation.
                 RecommendDecision | AddInternalNote => Visibility::Internal,
             },
@@ -209,6 +225,12 @@ impl EventType {
             | EventType::ConsultationAnswered
             | EventType::CaseAssigned
             | EventType::CaseNumberSet => Visibility::Internal,
+            // Who may access the data concerns every party and the CPUAs alike.
+            EventType::DataUserAdded
+            | EventType::DataUserApproved
+            | EventType::DataUserRefused
+            | EventType::DataUserRemoved
+            | EventType::DataUserUndertakingConfirmed => Visibility::Party,
         }
     }
 
@@ -253,6 +275,11 @@ impl EventType {
             EventType::ConsultationAnswered,
             EventType::CaseAssigned,
             EventType::CaseNumberSet,
+            EventType::DataUserAdded,
+            EventType::DataUserApproved,
+            EventType::DataUserRefused,
+            EventType::DataUserRemoved,
+            EventType::DataUserUndertakingConfirmed,
         ];
         v.extend(CommandKind::ALL.iter().copied().map(EventType::Command));
         v

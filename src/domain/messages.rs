@@ -755,6 +755,9 @@ pub const MESSAGES: &[MessageDecl] = &[
     m("outbox_status", &["value", "allowed"]),
     m("use_until_not_after_today", &["date"]),
     m("use_until_without_approval", &[]),
+    m("usage_period_not_set", &[]),
+    m("usage_period_not_over", &["date"]),
+    m("what.usage_period_end", &[]),
     m("uuid", &["value"]),
     m("uuid.account", &[]),
     m("uuid.not_an_id", &[]),
@@ -844,6 +847,18 @@ pub const MESSAGES: &[MessageDecl] = &[
     m("thing.completion_request", &[]),
     m("thing.consultation", &[]),
     m("forbidden.casework", &[]),
+    // Named data users (issue 16 item 6).
+    m("thing.data_user", &[]),
+    m("forbidden.data_users", &[]),
+    m("data_users.case_terminal", &[]),
+    m("data_users.not_pending", &[]),
+    m("data_users.reason_required", &[]),
+    m("data_users.already_removed", &[]),
+    m("data_users.already_confirmed", &[]),
+    m("data_users.already_named", &[]),
+    m("data_users.not_named", &[]),
+    m("data_users.accept_required", &[]),
+    m("data_users.undertaking_version", &["version"]),
 ];
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 pub mod api;
 pub mod auth_routes;
 pub mod casework_api;
+pub mod data_users_api;
 pub mod documents_api;
 pub mod extract;
 pub mod headers;

@@ -21,8 +21,8 @@ use utoipa::openapi::path::HttpMethod;
 use utoipa::OpenApi;
 
 use super::{
-    api, auth_routes, casework_api, documents_api, identity_api, mail, metrics, openapi,
-    signing_api,
+    api, auth_routes, casework_api, data_users_api, documents_api, identity_api, mail, metrics,
+    openapi, signing_api,
 };
 use crate::app::AppError;
 
@@ -164,6 +164,13 @@ route_table! {
     Authenticated casework_api::assign,
     Authenticated casework_api::set_case_number,
     Authenticated casework_api::todo,
+    // Issue 16 item 6: named data users and their undertakings.
+    Authenticated data_users_api::add_data_user,
+    Authenticated data_users_api::list_data_users,
+    Authenticated data_users_api::decide_data_user,
+    Authenticated data_users_api::remove_data_user,
+    Authenticated data_users_api::my_undertakings,
+    Authenticated data_users_api::confirm_undertaking,
 }
 
 fn actix_method(m: &HttpMethod) -> Method {

@@ -335,6 +335,7 @@ pub fn schema_sample() -> AgreementData {
         if let Some(dec) = cpua.decision.as_mut() {
             dec.date.get_or_insert_with(chrono::NaiveDate::default);
         }
+        cpua.case_number.get_or_insert_with(|| "x".into());
         if cpua.registers.is_empty() {
             cpua.registers.push("x".into());
         }

@@ -136,6 +136,18 @@ async fn a_completion_round_trip_shows_the_field_diff_and_restarts_the_decision_
         )
         .await)
     .await;
+    // A document for the parties and one internal to the company: only the first is listed as added.
+    for (name, visibility) in [("etikbeslut.pdf", "parties"), ("intern.pdf", "internal")] {
+        let r = crate::documents::upload(
+            &app,
+            &id,
+            &company,
+            &[("type", "ethics_decision"), ("visibility", visibility)],
+            Some((name, &crate::documents::pdf())),
+        )
+        .await;
+        assert_eq!(r.status(), StatusCode::CREATED, "{name}");
+    }
     let answer = format!("{path}/{rid}/answer");
     let p = problem(
         app.post(
@@ -160,6 +172,10 @@ async fn a_completion_round_trip_shows_the_field_diff_and_restarts_the_decision_
     let changes = done["changes"].as_array().unwrap();
     assert_eq!(changes.len(), 1, "{done}");
     assert_eq!(changes[0]["field"], "purpose");
+    let added = done["documents_added"].as_array().unwrap();
+    assert_eq!(added.len(), 1, "{done}");
+    assert_eq!(added[0]["file_name"], "etikbeslut.pdf");
+    assert_eq!(added[0]["doc_type"], "ethics_decision");
     assert_eq!(
         changes[0]["before"],
         "Att jämföra långtidsutfall mellan behandlingsstrategier."
@@ -475,6 +491,25 @@ async fn the_cpuas_case_number_is_set_searched_and_shown_to_the_parties() {
     .await;
     assert_eq!(files[0]["case_number"], "RS 2026/0123");
     assert!(files[0]["assignee"].is_null());
+    // Printed in the agreement beside the CPUA's name (issue 16 item 5).
+    let company = app.token("company").await;
+    let agreements = format!("/api/v1/collaborations/{id}/agreements");
+    ok(app
+        .post(
+            &agreements,
+            &company,
+            &json!({"terms": crate::terms::full_terms(&app).await}),
+        )
+        .await)
+    .await;
+    let html = app
+        .get(&format!("{agreements}/1.html"), &company)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("Region Uppsala"), "{html}");
+    assert!(html.contains("dnr RS 2026/0123"), "{html}");
 }
 
 #[tokio::test]

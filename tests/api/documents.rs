@@ -70,7 +70,7 @@ pub fn content_type() -> String {
     format!("multipart/form-data; boundary={BOUNDARY}")
 }
 
-async fn upload(
+pub async fn upload(
     app: &TestApp,
     id: &str,
     token: &str,

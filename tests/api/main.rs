@@ -4,6 +4,7 @@ mod agreements;
 mod audit;
 mod casework;
 mod classification;
+mod data_users;
 mod documents;
 mod hardening;
 mod helpers;

@@ -186,6 +186,9 @@ pub struct Party {
     /// For a CPUA: its release decision, once taken (beslut om utlämnande).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub decision: Option<DecisionCitation>,
+    /// For a CPUA: its own case number for the case (diarienummer, issue 16 item 5), when it set one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub case_number: Option<String>,
 }
 
 /// A person named in the agreement (person).

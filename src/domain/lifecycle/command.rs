@@ -85,6 +85,8 @@ command_kinds! {
     ReturnForCompletion = "return_for_completion", false;
     /// Issue 16: the parties answer the completion request and resubmit the application.
     ResubmitApplication = "resubmit_application", false;
+    /// Issue 16 item 7: the system moves the case to step 9 on the last day of use (no person issues it).
+    EndUsagePeriod = "end_usage_period", true;
 }
 
 impl CommandKind {
@@ -92,14 +94,20 @@ impl CommandKind {
         CommandKind::ALL
             .iter()
             .copied()
-            .find(|k| k.is_transition() && k.code() == to)
+            .find(|k| k.is_transition() && !k.is_system() && k.code() == to)
     }
 
     pub fn parse_action(action: &str) -> Option<CommandKind> {
         CommandKind::ALL
             .iter()
             .copied()
-            .find(|k| !k.is_transition() && k.code() == action)
+            .find(|k| !k.is_transition() && !k.is_system() && k.code() == action)
+    }
+
+    /// Whether only the system issues the command (the scheduler), never a person: the API does not
+    /// parse it and no role is given it.
+    pub fn is_system(self) -> bool {
+        matches!(self, CommandKind::EndUsagePeriod)
     }
 
     /// Whether the command concerns one CPUA's track.
@@ -412,6 +420,8 @@ pub enum Command {
     ResubmitApplication {
         cpua: OrgId,
     },
+    /// Issue 16 item 7: the usage period is over; the case moves to archiving (step 9).
+    EndUsagePeriod,
 }
 
 impl Command {
@@ -460,6 +470,7 @@ impl Command {
             Command::OverrideClassification(_) => K::OverrideClassification,
             Command::ReturnForCompletion { .. } => K::ReturnForCompletion,
             Command::ResubmitApplication { .. } => K::ResubmitApplication,
+            Command::EndUsagePeriod => K::EndUsagePeriod,
         }
     }
 

@@ -44,6 +44,7 @@ mod overrides;
 mod refusal;
 mod release;
 mod results;
+pub mod usage;
 mod withdrawal;
 
 #[cfg(test)]
@@ -169,6 +170,7 @@ fn guard_state(
         K::OverrideClassification => overrides::guard(c),
         K::ReturnForCompletion => completion::guard_return(c, track),
         K::ResubmitApplication => completion::guard_resubmit(c, track),
+        K::EndUsagePeriod => usage::guard(c, ctx.today),
     }
 }
 
@@ -290,6 +292,7 @@ pub fn execute(c: &Collaboration, cmd: Command, ctx: &Context) -> Result<Execute
             due_on,
         } => completion::apply_return(&mut n, &cpua, request_id, due_on, ctx)?,
         Command::ResubmitApplication { cpua } => completion::apply_resubmit(&mut n, &cpua, ctx)?,
+        Command::EndUsagePeriod => usage::apply(&mut n),
     }
     advice::pass(&mut n, kind, raised, ctx)?;
     n.step = derive_step(&n, ctx.obligations);

@@ -423,6 +423,7 @@ pub fn evidence(
 fn gates(step: u8, kind: CommandKind) -> bool {
     CommandKind::performing_step(step) == Some(kind)
         || (step == 7 && kind == CommandKind::ReleaseAmendmentData)
+        || (step == 9 && kind == CommandKind::EndUsagePeriod)
 }
 
 /// The obligations gating `kind` that are not met, each with its evidence and what is missing.
