@@ -315,7 +315,7 @@ async fn an_organisation_not_on_the_case_hears_nothing_of_it() {
         ],
     )
     .await;
-    let (_, uppsala_secret) = subscribe(
+    let (uppsala_sub, uppsala_secret) = subscribe(
         &app,
         "legal",
         &uppsala,
@@ -325,7 +325,27 @@ async fn an_organisation_not_on_the_case_hears_nothing_of_it() {
     .await;
     let vgr_receiver = Receiver::start(&vgr_secret, port_vgr);
     let uppsala_receiver = Receiver::start(&uppsala_secret, port_uppsala);
-    decided(&app).await;
+    let (id, _) = app.research_collaboration(&["EX-HJARTA"]).await;
+    app.walk_to_application(&id, &["Region Uppsala"]).await;
+    // A refused decision (an approval without seed 002's findings) rolls back: no event is written.
+    let legal = app.token("legal").await;
+    let r = app
+        .transition(
+            &id,
+            &legal,
+            json!({"to": "release_decision", "cpua": uppsala, "outcome": "approved"}),
+        )
+        .await;
+    assert!(r.status().is_client_error(), "{}", r.status());
+    assert_eq!(
+        log(&app, "legal", &uppsala, &uppsala_sub).await,
+        Vec::<Value>::new()
+    );
+    // VGR legal may not decide on Region Uppsala's case either.
+    let vgr_legal = app.token("legal-vgr").await;
+    let r = app.transition(&id, &vgr_legal, approval(&uppsala)).await;
+    assert!(r.status().is_client_error(), "{}", r.status());
+    ok(app.transition(&id, &legal, approval(&uppsala)).await).await;
     wait_for("Region Uppsala's decision event", 30, async || {
         (!uppsala_receiver.verified().is_empty()).then_some(())
     })
