@@ -22,6 +22,9 @@ pub struct Settings {
     /// may be.
     #[serde(default)]
     pub documents: DocumentSettings,
+    /// Outbound events (issue 16, item 8): how the webhook worker sends and retries.
+    #[serde(default)]
+    pub webhooks: WebhookSettings,
     /// From `SAMVERKAN_ADDR`.
     #[serde(skip)]
     pub addr: String,
@@ -181,6 +184,66 @@ impl SigningProviderSettings {
             "SAMVERKAN_SIGNING_PROVIDER_{}_SECRETS",
             self.name.to_ascii_uppercase().replace('-', "_")
         )
+    }
+}
+
+/// `[webhooks]`: outbound events (issue 16, item 8), sent by the webhook worker as Standard Webhooks.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WebhookSettings {
+    /// Whether this instance runs the webhook worker (deliveries are written either way).
+    pub enabled: bool,
+    /// Attempts before a delivery is parked as dead.
+    pub max_attempts: u32,
+    /// The pause after the first failure; it doubles with each attempt (at most six hours).
+    pub retry_base_seconds: u64,
+    /// How long a claimed delivery is an instance's own before another may take it again.
+    pub lease_seconds: u64,
+    /// How often the worker looks for deliveries that are due.
+    pub poll_interval_ms: u64,
+    /// The longest one attempt may take (connecting and answering).
+    pub timeout_seconds: u64,
+    /// How many deliveries one claim takes.
+    pub batch_size: i64,
+}
+
+impl Default for WebhookSettings {
+    fn default() -> Self {
+        WebhookSettings {
+            enabled: true,
+            max_attempts: 8,
+            retry_base_seconds: 30,
+            lease_seconds: 120,
+            poll_interval_ms: 1000,
+            timeout_seconds: 10,
+            batch_size: 20,
+        }
+    }
+}
+
+impl WebhookSettings {
+    fn validate(&self) -> anyhow::Result<()> {
+        let fail =
+            |key: &str, why: &str| Err(anyhow::anyhow!("configuration: webhooks.{key}: {why}"));
+        if !(1..=100).contains(&self.max_attempts) {
+            return fail("max_attempts", "must be between 1 and 100");
+        }
+        if !(1..=86_400).contains(&self.retry_base_seconds) {
+            return fail("retry_base_seconds", "must be between 1 and 86400");
+        }
+        if self.timeout_seconds == 0 || self.timeout_seconds >= self.lease_seconds {
+            return fail(
+                "timeout_seconds",
+                "must be at least 1 and less than webhooks.lease_seconds",
+            );
+        }
+        if !(10..=600_000).contains(&self.poll_interval_ms) {
+            return fail("poll_interval_ms", "must be between 10 and 600000");
+        }
+        if !(1..=1000).contains(&self.batch_size) {
+            return fail("batch_size", "must be between 1 and 1000");
+        }
+        Ok(())
     }
 }
 
@@ -635,6 +698,7 @@ impl Settings {
             },
             signing: SigningSettings::default(),
             documents: DocumentSettings::default(),
+            webhooks: WebhookSettings::default(),
             addr: DEFAULT_ADDR.into(),
             database_url: DEFAULT_DATABASE_URL.into(),
             config_dir: std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config"),
@@ -647,6 +711,7 @@ impl Settings {
     pub fn validate(&self) -> anyhow::Result<()> {
         let fail = |key: &str, why: &str| Err(anyhow::anyhow!("configuration: {key}: {why}"));
         self.documents.validate()?;
+        self.webhooks.validate()?;
         if !(1024..=16 * 1024 * 1024).contains(&self.server.max_body_bytes) {
             return fail("server.max_body_bytes", "must be between 1024 and 16777216");
         }

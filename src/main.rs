@@ -32,8 +32,8 @@ struct Cli {
 enum Cmd {
     /// Serve the API (the default).
     Serve,
-    /// Send the mail outbox and write deadline reminders, without serving HTTP (`serve` does this
-    /// too); runs until interrupted. Several may run on one database.
+    /// Send the mail outbox and write deadline reminders, and send the webhook deliveries, without
+    /// serving HTTP (`serve` does this too); runs until interrupted. Several may run on one database.
     Worker,
     /// Apply the database migrations and seed the reference data, then exit.
     Migrate,
@@ -191,9 +191,9 @@ async fn serve(settings: Settings) -> anyhow::Result<ExitCode> {
 }
 
 async fn worker(settings: Settings) -> anyhow::Result<ExitCode> {
-    if settings.mail.smtp_url.is_empty() {
+    if settings.mail.smtp_url.is_empty() && !settings.webhooks.enabled {
         anyhow::bail!(
-            "mail.smtp_url: not set, so the worker has nothing to send through (mail stays in the outbox)"
+            "mail.smtp_url: not set and webhooks.enabled = false, so the worker has nothing to send (mail stays in the outbox)"
         );
     }
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
@@ -205,13 +205,22 @@ async fn worker(settings: Settings) -> anyhow::Result<ExitCode> {
         audit_key: None,
         views: Arc::default(),
     };
-    let Some(w) = samverkan::startup::mail_worker(&settings, &svc)? else {
-        anyhow::bail!("mail.smtp_url: not set");
-    };
-    tracing::info!("samverkan worker: sending the mail outbox; Ctrl-C stops it");
+    let mail = samverkan::startup::mail_worker(&settings, &svc)?;
+    // Outbound events (issue 16): the webhook deliveries too, unless webhooks.enabled = false.
+    let hooks = samverkan::startup::webhook_worker(&settings, &svc)?;
+    tracing::info!(
+        mail = mail.is_some(),
+        webhooks = hooks.is_some(),
+        "samverkan worker: sending the mail outbox and the webhook deliveries; Ctrl-C stops it"
+    );
     println!("worker started");
     actix_web::rt::signal::ctrl_c().await?;
-    w.stop();
+    if let Some(w) = mail {
+        w.stop();
+    }
+    if let Some(w) = hooks {
+        w.stop();
+    }
     Ok(ExitCode::SUCCESS)
 }
 

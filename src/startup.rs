@@ -21,6 +21,8 @@ pub struct Application {
     _checkpointer: Option<crate::app::checkpoint::Checkpointer>,
     /// The mail outbox worker (with the deadline scheduler), when `[mail] smtp_url` is set.
     _mail_worker: Option<crate::app::outbox::Worker>,
+    /// The webhook worker (outbound events), unless `[webhooks] enabled = false`.
+    _webhook_worker: Option<crate::app::webhooks_out::Worker>,
 }
 
 /// The outbox worker for these settings, or `None` (with a warning) when no SMTP server is configured:
@@ -43,6 +45,26 @@ pub fn mail_worker(
         templates,
         cfg,
     )))
+}
+
+/// The webhook worker for these settings, or `None` when `[webhooks] enabled = false` (deliveries then
+/// wait for an instance that sends them). Outside local mode it refuses internal addresses.
+pub fn webhook_worker(
+    settings: &Settings,
+    svc: &Services,
+) -> anyhow::Result<Option<crate::app::webhooks_out::Worker>> {
+    if !settings.webhooks.enabled {
+        tracing::info!("webhooks.enabled = false: outbound events wait in their delivery log");
+        return Ok(None);
+    }
+    let cfg = crate::app::webhooks_out::WorkerConfig::from_settings(
+        &settings.webhooks,
+        settings.auth.mode != AuthMode::Local,
+    );
+    Ok(Some(crate::app::webhooks_out::Worker::start(
+        svc.clone(),
+        cfg,
+    )?))
 }
 
 /// The audit signing key at its configured place (generated there on first start), or `None` with a
@@ -217,6 +239,7 @@ impl Application {
             )
         });
         let mail_worker = mail_worker(&settings, &svc)?;
+        let webhook_worker = webhook_worker(&settings, &svc)?;
         let seal = seal_key(&settings, clock_now)?;
         let state = web::Data::new(AppState::new(svc, settings, seal).with_providers(providers));
         let mut server = HttpServer::new(move || {
@@ -242,6 +265,7 @@ impl Application {
             server: server.run(),
             _checkpointer: checkpointer,
             _mail_worker: mail_worker,
+            _webhook_worker: webhook_worker,
         })
     }
 

@@ -337,6 +337,24 @@ pub fn may_remove_data_user(actor: &Actor, scope: &Scope) -> Result<(), AppError
     may_name_data_users(actor, scope).or_else(|_| may_handle_case(actor, &scope.cpuas))
 }
 
+/// Issue 16, item 8: an organisation's webhook subscriptions are managed by its own people, signed in as
+/// persons (never an API key: the secret is shown to whoever creates one), in the role that speaks for
+/// it. There is no organisation-administrator role, so: CPUA legal for a CPUA authority, the company
+/// representative for a company, the research principal's representative for a principal. Another
+/// organisation's subscriptions do not exist for the caller (404).
+pub fn may_manage_webhooks(actor: &Actor, org: &OrgId) -> Result<(), AppError> {
+    if &actor.org != org {
+        return Err(AppError::NotFound(crate::msg!("thing.organisation")));
+    }
+    require_person(actor)?;
+    match actor.role {
+        Role::CpuaLegal | Role::CompanyRepresentative | Role::ResearchPrincipalRepresentative => {
+            Ok(())
+        }
+        _ => Err(AppError::Forbidden(crate::msg!("forbidden.webhooks"))),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -598,6 +598,8 @@ fn run_loaded(
     }
     // The notices of the events, in this same transaction: none for a change that rolls back.
     super::notify::enqueue(conn, &next, &events, &loaded.registers, now)?;
+    // The outbound events (webhooks) of the organisations on the case, in the same transaction.
+    super::webhooks_out::enqueue(conn, &next, &events, &loaded.registers, now)?;
     view(conn, rulebooks, actor, next, version + 1, now, today)
 }
 

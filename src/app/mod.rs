@@ -29,6 +29,7 @@ pub mod signing;
 pub mod signing_deadlines;
 pub mod signing_providers;
 pub mod views;
+pub mod webhooks_out;
 
 use std::sync::Arc;
 

@@ -10,6 +10,7 @@ pub mod repo;
 pub mod schema;
 pub mod signing;
 pub mod webhooks;
+pub mod webhooks_out;
 
 pub use conn::{Db, DbConn};
 pub mod data_users;

@@ -859,6 +859,16 @@ pub const MESSAGES: &[MessageDecl] = &[
     m("data_users.not_named", &[]),
     m("data_users.accept_required", &[]),
     m("data_users.undertaking_version", &["version"]),
+    // Outbound events (issue 16, item 8).
+    m("webhook_out.url_invalid", &[]),
+    m("webhook_out.url_scheme", &["scheme"]),
+    m("webhook_out.url_unresolved", &[]),
+    m("webhook_out.url_internal", &["address"]),
+    m("webhook_out.too_long", &["max"]),
+    m("webhook_out.event_types_required", &[]),
+    m("webhook_out.event_type_unknown", &["value", "allowed"]),
+    m("thing.webhook_subscription", &[]),
+    m("forbidden.webhooks", &[]),
 ];
 
 #[cfg(test)]

@@ -14,6 +14,7 @@ pub mod problem;
 pub mod ratelimit;
 pub mod routes;
 pub mod signing_api;
+pub mod webhooks_out_api;
 
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};

@@ -22,7 +22,7 @@ use utoipa::OpenApi;
 
 use super::{
     api, auth_routes, casework_api, data_users_api, documents_api, identity_api, mail, metrics,
-    openapi, signing_api,
+    openapi, signing_api, webhooks_out_api,
 };
 use crate::app::AppError;
 
@@ -171,6 +171,11 @@ route_table! {
     Authenticated data_users_api::remove_data_user,
     Authenticated data_users_api::my_undertakings,
     Authenticated data_users_api::confirm_undertaking,
+    // Issue 16, item 8: outbound events (webhook subscriptions and their delivery log).
+    Authenticated webhooks_out_api::create_webhook_subscription,
+    Authenticated webhooks_out_api::list_webhook_subscriptions,
+    Authenticated webhooks_out_api::delete_webhook_subscription,
+    Authenticated webhooks_out_api::list_webhook_deliveries,
 }
 
 fn actix_method(m: &HttpMethod) -> Method {

@@ -25,3 +25,4 @@ mod terms;
 mod test_db;
 mod views;
 mod webhooks;
+mod webhooks_out;
