@@ -786,6 +786,11 @@ pub async fn request_completion(env: PageEnv, path: web::Path<String>, form: For
         rows.push(n);
         items.push(json!({"text": text, "field": f}));
     }
+    // Nothing typed: the first item's text is what is missing, said at its box.
+    if items.is_empty() {
+        rows.push(0);
+        items.push(json!({"text": ""}));
+    }
     let body = json!({
         "cpua": field(&form, "cpua"),
         "items": items,

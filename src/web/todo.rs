@@ -12,7 +12,9 @@ struct Line {
     title: String,
     reason: String,
     subject: Option<String>,
+    /// The day in the page's language, and as `YYYY-MM-DD` for `<time datetime>`.
     due_on: Option<String>,
+    due_iso: Option<String>,
     overdue: bool,
 }
 
@@ -38,7 +40,10 @@ pub async fn page(env: PageEnv, _req: HttpRequest) -> PageResult {
             reference: i.reference,
             title: i.title,
             subject: i.subject,
-            due_on: i.due_on.map(|d| d.to_string()),
+            due_on: i
+                .due_on
+                .map(|d| super::helpers::format_date(d, env.lang)),
+            due_iso: i.due_on.map(|d| d.to_string()),
             overdue: i.overdue,
         })
         .collect();

@@ -26,3 +26,4 @@ mod queue;
 mod review;
 mod signing;
 mod support;
+mod case_handling;
