@@ -1090,9 +1090,9 @@ async fn documents_the_to_do_page_and_the_completion_forms_in_the_browser() {
                 // Nothing asked for: refused at the first item's box.
                 json!({"fill": {"selector": "#f-completion-due_on", "value": "2026-09-15"}}),
                 json!({"click": {"button": "Skicka tillbaka för komplettering", "exact": true}, "status": 422}),
-                json!({"expect_selector": "#error-summary a[href='#f-completion-items-0-text']"}),
-                json!({"fill": {"selector": "#f-completion-items-0-text", "value": "Beskriv syftet närmare"}}),
-                json!({"select": {"selector": "#f-completion-items-0-field", "option": "Syfte"}}),
+                json!({"expect_selector": "#error-summary a[href='#f-completion-items-0--text']"}),
+                json!({"fill": {"selector": "#f-completion-items-0--text", "value": "Beskriv syftet närmare"}}),
+                json!({"select": {"selector": "#f-completion-items-0--field", "option": "Syfte"}}),
                 json!({"fill": {"selector": "#f-completion-due_on", "value": "2026-09-15"}}),
                 json!({"click": {"button": "Skicka tillbaka för komplettering", "exact": true}}),
                 json!({"expect_text": "Ansökan har skickats tillbaka för komplettering."}),

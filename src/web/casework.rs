@@ -272,9 +272,9 @@ fn field_label(lang: Lang, field: &str) -> String {
 
 fn kind_label(lang: Lang, kind: &str) -> String {
     match kind {
-        "register_holder" => t(lang, "casework.kind.register_holder"),
-        "dpo" => t(lang, "casework.kind.dpo"),
-        "linkage_authority" => t(lang, "casework.kind.linkage_authority"),
+        "register_holder" => t(lang, "casework.addressee_kind.register_holder"),
+        "dpo" => t(lang, "casework.addressee_kind.dpo"),
+        "linkage_authority" => t(lang, "casework.addressee_kind.linkage_authority"),
         other => other.to_string(),
     }
 }
@@ -290,7 +290,10 @@ fn shown(lang: Lang, v: &Value) -> String {
             if a.is_empty() {
                 "–".into()
             } else {
-                a.iter().map(|x| shown(lang, x)).collect::<Vec<_>>().join(", ")
+                a.iter()
+                    .map(|x| shown(lang, x))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             }
         }
         other => other.to_string(),
@@ -310,7 +313,12 @@ struct Loaded {
 
 /// The CPUAs of the case: the registers' current CPUAs and those with a track (as `app::casework`
 /// decides who handles the case).
-fn cpuas(conn: &mut DbConn, state: &AppState, actor: &Actor, id: &str) -> Result<BTreeSet<OrgId>, AppError> {
+fn cpuas(
+    conn: &mut DbConn,
+    state: &AppState,
+    actor: &Actor,
+    id: &str,
+) -> Result<BTreeSet<OrgId>, AppError> {
     let c = crate::app::collaborations::visible(conn, &state.svc.rulebooks, actor, id)?;
     let mut s: BTreeSet<OrgId> = crate::db::repo::current_cpuas(conn, &c.registers)?
         .into_values()
@@ -363,14 +371,12 @@ fn load(state: &AppState, actor: &Actor, id: &str) -> Result<Loaded, AppError> {
 
 /// Whether the view's `next` list allows the command now.
 fn allowed(view: &Value, command: &str) -> bool {
-    view.get("next")
-        .and_then(Value::as_array)
-        .is_some_and(|a| {
-            a.iter().any(|n| {
-                n.get("command").and_then(Value::as_str) == Some(command)
-                    && n.get("allowed").and_then(Value::as_bool) == Some(true)
-            })
+    view.get("next").and_then(Value::as_array).is_some_and(|a| {
+        a.iter().any(|n| {
+            n.get("command").and_then(Value::as_str) == Some(command)
+                && n.get("allowed").and_then(Value::as_bool) == Some(true)
         })
+    })
 }
 
 /// The actor's own track when it may be returned: complete, not decided, not already returned.
@@ -382,7 +388,8 @@ fn returnable_track(view: &Value, actor: &Actor) -> Option<String> {
         .find(|r| {
             r.get("cpua").and_then(Value::as_str) == Some(own)
                 && r.get("decision").is_none_or(Value::is_null)
-                && r.get("application_complete_at").is_some_and(|v| !v.is_null())
+                && r.get("application_complete_at")
+                    .is_some_and(|v| !v.is_null())
                 && r.get("completion").is_none_or(Value::is_null)
         })
         .map(|_| own.to_string())
@@ -390,12 +397,10 @@ fn returnable_track(view: &Value, actor: &Actor) -> Option<String> {
 
 fn choices(list: &[(String, String)], selected: &str) -> Vec<Choice> {
     list.iter()
-        .map(|(v, l)| {
-            (Choice {
-                value: v.clone(),
-                label: l.clone(),
-                selected: v == selected,
-            })
+        .map(|(v, l)| Choice {
+            value: v.clone(),
+            label: l.clone(),
+            selected: v == selected,
         })
         .collect()
 }
@@ -442,7 +447,9 @@ pub async fn section(
     let current_assignee = if posted.form == "file" && posted.errors.at("file.assignee").is_some() {
         posted.entered.value("assignee")
     } else {
-        own_file.and_then(|f| f.assignee.clone()).unwrap_or_default()
+        own_file
+            .and_then(|f| f.assignee.clone())
+            .unwrap_or_default()
     };
     let lawyers: Vec<Choice> = loaded
         .lawyers
@@ -457,7 +464,9 @@ pub async fn section(
         posted,
         "file",
         "case_number",
-        own_file.and_then(|f| f.case_number.clone()).unwrap_or_default(),
+        own_file
+            .and_then(|f| f.case_number.clone())
+            .unwrap_or_default(),
     );
 
     // Completion requests.
@@ -468,8 +477,18 @@ pub async fn section(
     };
     let item_rows = (0..ITEM_ROWS)
         .map(|n| {
-            let text = input(posted, "completion", &format!("items[{n}].text"), String::new());
-            let field = input(posted, "completion", &format!("items[{n}].field"), String::new());
+            let text = input(
+                posted,
+                "completion",
+                &format!("items[{n}].text"),
+                String::new(),
+            );
+            let field = input(
+                posted,
+                "completion",
+                &format!("items[{n}].field"),
+                String::new(),
+            );
             let fields = FIELDS
                 .iter()
                 .map(|f| Choice {
@@ -478,12 +497,12 @@ pub async fn section(
                     selected: field.value == *f,
                 })
                 .collect();
-            (ItemRow {
+            ItemRow {
                 number: n + 1,
                 text,
                 field,
                 fields,
-            })
+            }
         })
         .collect();
     let due = input(posted, "completion", "due_on", String::new());
@@ -532,7 +551,7 @@ pub async fn section(
                 ),
                 None => t(lang, "casework.clock_waits"),
             };
-            (RequestShown {
+            RequestShown {
                 cpua_name: name_of(&r.cpua),
                 requested_at: super::helpers::format_datetime(r.requested_at, lang),
                 due_on: date(r.due_on),
@@ -557,7 +576,7 @@ pub async fn section(
                 action: format!("/collaborations/{id}/completion-requests/{}/answer", r.id),
                 heading_id: anchor(&format!("h-{form}")),
                 rows,
-            })
+            }
         })
         .collect();
 
@@ -565,12 +584,10 @@ pub async fn section(
     let kind_value = posted.value("consultation", "addressee_kind");
     let kinds = ["register_holder", "dpo", "linkage_authority"]
         .iter()
-        .map(|k| {
-            (Choice {
-                value: k.to_string(),
-                label: kind_label(lang, k),
-                selected: kind_value == *k,
-            })
+        .map(|k| Choice {
+            value: k.to_string(),
+            label: kind_label(lang, k),
+            selected: kind_value == *k,
         })
         .collect();
     let roles: Vec<(String, String)> = ADDRESSEE_ROLES
@@ -609,7 +626,7 @@ pub async fn section(
             if let Some(e) = &k.addressee_email {
                 who.push(e.clone());
             }
-            (ConsultationShown {
+            ConsultationShown {
                 addressee: who.join(" · "),
                 kind: kind_label(lang, &k.addressee_kind),
                 question: k.question.clone(),
@@ -627,7 +644,7 @@ pub async fn section(
                 answer_input: input(posted, &form, "answer", String::new()),
                 on_input: input(posted, &form, "answered_on", today.to_string()),
                 today: today.to_string(),
-            })
+            }
         })
         .collect::<Vec<_>>();
 
@@ -655,12 +672,12 @@ pub async fn section(
         lawyers,
         assignee_id: anchor("file.assignee"),
         assignee_error: posted.error("file", "assignee"),
-        number: (number)),
+        number,
         may_return: return_cpua.is_some(),
         return_action: format!("/collaborations/{id}/completion-requests"),
         return_cpua: return_cpua.unwrap_or_default(),
         item_rows,
-        due: (due)),
+        due,
         min_due: tomorrow,
         requests,
         may_consult: loaded.may_handle,
@@ -674,10 +691,10 @@ pub async fn section(
         roles: choices(&roles, &posted.value("consultation", "addressee_role")),
         role_id: anchor("consultation.addressee_role"),
         role_error: posted.error("consultation", "addressee_role"),
-        email: (input(posted, "consultation", "addressee_email", String::new()))),
-        name: (input(posted, "consultation", "addressee_name", String::new()))),
-        question: (input(posted, "consultation", "question", String::new()))),
-        consult_due: (input(posted, "consultation", "due_on", String::new()))),
+        email: input(posted, "consultation", "addressee_email", String::new()),
+        name: input(posted, "consultation", "addressee_name", String::new()),
+        question: input(posted, "consultation", "question", String::new()),
+        consult_due: input(posted, "consultation", "due_on", String::new()),
         consultations,
     })
 }
@@ -733,9 +750,7 @@ async fn submit<T: Send + 'static>(
         Err(e) => Err(e),
     };
     match result {
-        Ok(_) => Ok(env.see_other(&format!(
-            "/collaborations/{id}?casework={done}#casework"
-        ))),
+        Ok(_) => Ok(env.see_other(&format!("/collaborations/{id}?casework={done}#casework"))),
         Err(e) => match page_errors(&e, env.lang, &which, default_field) {
             Some(errors) => {
                 let status = match e.status_code() {
@@ -778,7 +793,10 @@ pub async fn request_completion(env: PageEnv, path: web::Path<String>, form: For
     let mut rows = Vec::new();
     let mut items = Vec::new();
     for n in 0..ITEM_ROWS {
-        let text = form.get(&format!("items[{n}].text")).unwrap_or("").to_string();
+        let text = form
+            .get(&format!("items[{n}].text"))
+            .unwrap_or("")
+            .to_string();
         let f = field(&form, &format!("items[{n}].field"));
         if text.trim().is_empty() && f.is_none() {
             continue;
@@ -804,7 +822,16 @@ pub async fn request_completion(env: PageEnv, path: web::Path<String>, form: For
                 .map_err(|e| renumber(e, &rows))
         }) as Work<_>
     });
-    submit(env, id, form, "completion".into(), "items[0].text", "returned", work).await
+    submit(
+        env,
+        id,
+        form,
+        "completion".into(),
+        "items[0].text",
+        "returned",
+        work,
+    )
+    .await
 }
 
 /// An error at `items[k]…` said at the form's row `rows[k]`.
@@ -813,7 +840,7 @@ fn renumber(e: AppError, rows: &[usize]) -> AppError {
         AppError::Invalid(mut errs) => {
             for f in &mut errs {
                 if let Some(rest) = f.field.strip_prefix("items[") {
-                    if let (k, tail)) = rest.split_once(']') {
+                    if let Some((k, tail)) = rest.split_once(']') {
                         if let Some(row) = k.parse::<usize>().ok().and_then(|k| rows.get(k)) {
                             f.field = format!("items[{row}]{tail}");
                         }
@@ -841,14 +868,15 @@ pub async fn answer_completion(
             None => break,
         }
     }
-    let work = crate::http::extract::parse_value::<CompletionAnswerInput>(json!({"answers": answers}))
-        .map(|input| {
-            let (i, r) = (id.clone(), request.clone());
-            Box::new(move |c: &mut DbConn, s: &AppState, a: &Actor| {
-                let (now, today) = (s.svc.clock.now(), s.svc.clock.today());
-                casework::answer_completion(c, &s.svc.rulebooks, a, &i, &r, input, now, today)
-            }) as Work<_>
-        });
+    let work =
+        crate::http::extract::parse_value::<CompletionAnswerInput>(json!({"answers": answers}))
+            .map(|input| {
+                let (i, r) = (id.clone(), request.clone());
+                Box::new(move |c: &mut DbConn, s: &AppState, a: &Actor| {
+                    let (now, today) = (s.svc.clock.now(), s.svc.clock.today());
+                    casework::answer_completion(c, &s.svc.rulebooks, a, &i, &r, input, now, today)
+                }) as Work<_>
+            });
     let which = format!("answer-{request}");
     submit(env, id, form, which, "answers[0].text", "resubmitted", work).await
 }
@@ -872,7 +900,16 @@ pub async fn request_consultation(env: PageEnv, path: web::Path<String>, form: F
             casework::request_consultation(c, &s.svc.rulebooks, a, &i, input, now, today)
         }) as Work<_>
     });
-    submit(env, id, form, "consultation".into(), "question", "consulted", work).await
+    submit(
+        env,
+        id,
+        form,
+        "consultation".into(),
+        "question",
+        "consulted",
+        work,
+    )
+    .await
 }
 
 /// `POST /collaborations/{id}/consultations/{consultation}/answer`: the addressee answers, or legal
@@ -895,7 +932,16 @@ pub async fn answer_consultation(
         }) as Work<_>
     });
     let which = format!("consult-{k}");
-    submit(env, id, form, which, "answer", "consultation_answered", work).await
+    submit(
+        env,
+        id,
+        form,
+        which,
+        "answer",
+        "consultation_answered",
+        work,
+    )
+    .await
 }
 
 /// `POST /collaborations/{id}/assignee`: legal assigns the handling lawyer (empty: nobody).
@@ -905,10 +951,11 @@ pub async fn assign(env: PageEnv, path: web::Path<String>, form: Form) -> PageRe
         assignee: field(&form, "assignee"),
     };
     let i = id.clone();
-    let work: Result<Work<_>, AppError> = Ok(Box::new(move |c: &mut DbConn, s: &AppState, a: &Actor| {
-        let now = s.svc.clock.now();
-        casework::assign(c, &s.svc.rulebooks, a, &i, input, now)
-    }));
+    let work: Result<Work<_>, AppError> =
+        Ok(Box::new(move |c: &mut DbConn, s: &AppState, a: &Actor| {
+            let now = s.svc.clock.now();
+            casework::assign(c, &s.svc.rulebooks, a, &i, input, now)
+        }));
     submit(env, id, form, "file".into(), "assignee", "assigned", work).await
 }
 
@@ -919,11 +966,21 @@ pub async fn set_case_number(env: PageEnv, path: web::Path<String>, form: Form) 
         case_number: field(&form, "case_number"),
     };
     let i = id.clone();
-    let work: Result<Work<_>, AppError> = Ok(Box::new(move |c: &mut DbConn, s: &AppState, a: &Actor| {
-        let now = s.svc.clock.now();
-        casework::set_case_number(c, &s.svc.rulebooks, a, &i, input, now)
-    }));
-    submit(env, id, form, "file".into(), "case_number", "numbered", work).await
+    let work: Result<Work<_>, AppError> =
+        Ok(Box::new(move |c: &mut DbConn, s: &AppState, a: &Actor| {
+            let now = s.svc.clock.now();
+            casework::set_case_number(c, &s.svc.rulebooks, a, &i, input, now)
+        }));
+    submit(
+        env,
+        id,
+        form,
+        "file".into(),
+        "case_number",
+        "numbered",
+        work,
+    )
+    .await
 }
 
 #[cfg(test)]
@@ -940,7 +997,7 @@ mod tests {
         let e = AppError::Conflict(crate::msg!("casework.completion_answered"));
         let f = page_errors(&e, Lang::En, "answer-x", "answers[0].text").unwrap();
         assert_eq!(f.fields[0].field, "answer-x.answers[0].text");
-        assert_eq!(f.fields[0].anchor, "f-answer-x-answers-0-text");
+        assert_eq!(f.fields[0].anchor, "f-answer-x-answers-0--text");
         assert!(!f.fields[0].message.is_empty());
     }
 

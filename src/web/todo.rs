@@ -39,7 +39,18 @@ pub async fn page(env: PageEnv, _req: HttpRequest) -> PageResult {
             link: i.link,
             reference: i.reference,
             title: i.title,
-            subject: i.subject,
+            // The API names the agreement version in English ("version 2"); the page in its language.
+            subject: match (i.reason.as_str(), &i.subject) {
+                ("sign_agreement", Some(s)) => match s.strip_prefix("version ") {
+                    Some(n) => Some(super::text::t_with(
+                        env.lang,
+                        "todo.agreement_version",
+                        &[("n", n.to_string())],
+                    )),
+                    None => i.subject.clone(),
+                },
+                _ => i.subject.clone(),
+            },
             due_on: i
                 .due_on
                 .map(|d| super::helpers::format_date(d, env.lang)),
