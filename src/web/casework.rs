@@ -1011,6 +1011,19 @@ mod tests {
     }
 
     #[test]
+    fn a_pending_decision_is_named_in_the_page_language() {
+        // Issue 12: no English server text on a Swedish page.
+        assert_eq!(
+            super::super::commands::missing_text(Lang::Sv, "decision by Region Uppsala"),
+            "Beslut från Region Uppsala"
+        );
+        assert_eq!(
+            super::super::commands::missing_text(Lang::En, "decision by Region Uppsala"),
+            "Decision by Region Uppsala"
+        );
+    }
+
+    #[test]
     fn every_application_field_has_a_name_in_both_languages() {
         for f in FIELDS {
             for lang in [Lang::Sv, Lang::En] {

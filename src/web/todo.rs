@@ -51,9 +51,7 @@ pub async fn page(env: PageEnv, _req: HttpRequest) -> PageResult {
                 },
                 _ => i.subject.clone(),
             },
-            due_on: i
-                .due_on
-                .map(|d| super::helpers::format_date(d, env.lang)),
+            due_on: i.due_on.map(|d| super::helpers::format_date(d, env.lang)),
             due_iso: i.due_on.map(|d| d.to_string()),
             overdue: i.overdue,
         })

@@ -392,3 +392,38 @@ async fn legal_assigns_the_handling_lawyer_and_sets_the_case_number_through_the_
     .await;
     assert_eq!(files[0]["case_number"], "RS 2026/0123");
 }
+
+#[tokio::test]
+async fn the_to_do_page_gives_its_dates_in_the_page_language() {
+    let app = TestApp::spawn().await;
+    let (id, _) = applied(&app).await;
+    let legal = Browser::signed_in(&app, "legal").await;
+    let html = legal.html("/todo").await;
+    assert!(
+        html.contains("<time datetime=\"2026-10-01\">1 oktober 2026</time>"),
+        "{html}"
+    );
+    assert!(html.contains(&format!("href=\"/collaborations/{id}\"")));
+    legal.get("/language/en").await;
+    let html = legal.html("/todo").await;
+    assert!(
+        html.contains("<time datetime=\"2026-10-01\">1 October 2026</time>"),
+        "{html}"
+    );
+}
+
+#[tokio::test]
+#[ignore]
+async fn dump_case_pages_for_review() {
+    let app = TestApp::spawn().await;
+    let (id, _) = applied(&app).await;
+    for who in ["legal", "company", "register-holder"] {
+        let b = Browser::signed_in(&app, who).await;
+        let html = b.html(&format!("/collaborations/{id}")).await;
+        std::fs::write(format!("/tmp/pages16-case-{who}.html"), html).unwrap();
+        for p in ["/todo", "/queue", "/collaborations"] {
+            let (_, html) = b.page(p).await;
+            std::fs::write(format!("/tmp/pages16-{who}{}.html", p.replace('/', "-")), html).unwrap();
+        }
+    }
+}
