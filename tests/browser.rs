@@ -1106,11 +1106,13 @@ async fn documents_the_to_do_page_and_the_completion_forms_in_the_browser() {
             sign_in("company"),
             vec![
                 json!({"goto": case}),
+                json!({"fill": {"label": "Syfte (rätta här om det behövs)", "value": "Att jämföra femårsöverlevnad mellan två behandlingsstrategier."}}),
                 json!({"fill": {"label": "Svar på punkt 1", "value": "Syftet är preciserat"}}),
                 json!({"click": {"button": "Svara och skicka in ansökan igen", "exact": true}}),
                 json!({"expect_text": "Kompletteringen är besvarad och ansökan inskickad igen."}),
                 json!({"click": {"link": "English", "exact": true}}),
                 json!({"expect_text": "The 30-day decision time counts from the resubmission"}),
+                json!({"expect_text": "Changes to the application since the request"}),
             ],
         ]),
     );
@@ -1121,6 +1123,8 @@ async fn documents_the_to_do_page_and_the_completion_forms_in_the_browser() {
             vec![
                 json!({"goto": format!("/collaborations/{id}")}),
                 json!({"expect_text": "Handläggning"}),
+                json!({"expect_fits_width": true}),
+                json!({"goto": "/todo"}),
                 json!({"expect_fits_width": true}),
             ],
         ]),

@@ -164,6 +164,16 @@ struct AnswerRow {
 }
 
 #[derive(Serialize)]
+struct EditRow {
+    label: String,
+    input: Input,
+}
+
+/// The application's text fields the answer form lets the parties correct (through the ordinary
+/// update, `PATCH /api/v1/collaborations/{id}`, in the same transaction as the answer).
+const EDITABLE: &[&str] = &["title", "purpose", "research_question"];
+
+#[derive(Serialize)]
 struct RequestShown {
     cpua_name: String,
     requested_at: String,
@@ -178,6 +188,8 @@ struct RequestShown {
     action: String,
     heading_id: String,
     rows: Vec<AnswerRow>,
+    /// The text fields the items name, to correct in the same form (changed before the resubmission).
+    edits: Vec<EditRow>,
 }
 
 #[derive(Serialize)]
@@ -543,6 +555,28 @@ pub async fn section(
                     input: input(posted, &form, &format!("answers[{n}].text"), String::new()),
                 })
                 .collect();
+            let mut named: Vec<&str> = r
+                .items
+                .iter()
+                .filter_map(|it| it.field.as_deref())
+                .filter(|f| EDITABLE.contains(f))
+                .collect();
+            named.dedup();
+            let edits = named
+                .iter()
+                .map(|f| EditRow {
+                    label: field_label(lang, f),
+                    input: input(
+                        posted,
+                        &form,
+                        &format!("patch.{f}"),
+                        view.pointer(&format!("/collaboration/{f}"))
+                            .and_then(Value::as_str)
+                            .unwrap_or("")
+                            .to_string(),
+                    ),
+                })
+                .collect();
             let clock_note = match r.answered_at {
                 Some(at) => super::text::t_with(
                     lang,
@@ -576,6 +610,7 @@ pub async fn section(
                 action: format!("/collaborations/{id}/completion-requests/{}/answer", r.id),
                 heading_id: anchor(&format!("h-{form}")),
                 rows,
+                edits,
             }
         })
         .collect();
@@ -853,6 +888,54 @@ fn renumber(e: AppError, rows: &[usize]) -> AppError {
     }
 }
 
+/// The text fields corrected in the answer form, through the ordinary update command (as
+/// `PATCH /api/v1/collaborations/{id}`), when they differ from what the application holds; an error
+/// is said at the field of the form (`patch.<field>`).
+fn correct_fields(
+    conn: &mut DbConn,
+    state: &AppState,
+    actor: &Actor,
+    id: &str,
+    edits: &[(String, String)],
+) -> Result<(), AppError> {
+    if edits.is_empty() {
+        return Ok(());
+    }
+    let rb = &state.svc.rulebooks;
+    let c = crate::app::collaborations::visible(conn, rb, actor, id)?;
+    let now_json = serde_json::to_value(&c)
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("collaboration JSON: {e}")))?;
+    let mut patch = serde_json::Map::new();
+    for (f, v) in edits {
+        let current = now_json
+            .get(f.as_str())
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        if v.trim() != current.trim() {
+            patch.insert(f.clone(), Value::from(v.trim()));
+        }
+    }
+    if patch.is_empty() {
+        return Ok(());
+    }
+    let at_patch = |e: AppError| match e {
+        AppError::Invalid(mut errs) => {
+            for f in &mut errs {
+                f.field = format!("patch.{}", f.field);
+            }
+            AppError::Invalid(errs)
+        }
+        other => other,
+    };
+    let input: crate::app::commands::PatchInput =
+        crate::http::extract::parse_value(Value::Object(patch)).map_err(at_patch)?;
+    let cmd = crate::app::commands::patch_command(input).map_err(at_patch)?;
+    let (now, today) = (state.svc.clock.now(), state.svc.clock.today());
+    crate::app::collaborations::execute(conn, rb, actor, id, cmd.into(), None, now, today)
+        .map_err(at_patch)?;
+    Ok(())
+}
+
 /// `POST /collaborations/{id}/completion-requests/{request}/answer`: the parties answer each item and
 /// resubmit (the fields themselves are changed on the intake pages beforehand).
 pub async fn answer_completion(
@@ -868,12 +951,20 @@ pub async fn answer_completion(
             None => break,
         }
     }
+    let edits: Vec<(String, String)> = EDITABLE
+        .iter()
+        .filter_map(|f| {
+            form.get(&format!("patch.{f}"))
+                .map(|v| (f.to_string(), v.to_string()))
+        })
+        .collect();
     let work =
         crate::http::extract::parse_value::<CompletionAnswerInput>(json!({"answers": answers}))
             .map(|input| {
                 let (i, r) = (id.clone(), request.clone());
                 Box::new(move |c: &mut DbConn, s: &AppState, a: &Actor| {
                     let (now, today) = (s.svc.clock.now(), s.svc.clock.today());
+                    correct_fields(c, s, a, &i, &edits)?;
                     casework::answer_completion(c, &s.svc.rulebooks, a, &i, &r, input, now, today)
                 }) as Work<_>
             });

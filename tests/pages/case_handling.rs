@@ -125,33 +125,55 @@ async fn legal_returns_the_application_and_the_company_answers_and_resubmits_thr
     let rid = list[0]["id"].as_str().unwrap().to_string();
     assert_eq!(list[0]["items"].as_array().unwrap().len(), 2);
 
-    // The company sees the answer form; an empty answer is refused at its box.
+    // The company sees the answer form with the field the request names, to correct in place; an
+    // empty answer is refused at its box, and nothing is changed (one transaction).
     let html = company.html(&case).await;
     assert!(html.contains("Svara och skicka in ansökan igen"), "{html}");
+    let patch_id = format!("f-answer-{rid}-patch-purpose");
+    assert!(
+        html.contains(&format!("id=\"{patch_id}\" name=\"patch.purpose\" rows=\"3\">Att jämföra långtidsutfall mellan behandlingsstrategier.</textarea>")),
+        "{html}"
+    );
     let answer = format!("/collaborations/{id}/completion-requests/{rid}/answer");
     let anchor0 = format!("f-answer-{}-answers-0--text", rid);
-    let r = company
-        .post_form(
-            &answer,
-            &[("answers[0].text", ""), ("answers[1].text", "Bifogat")],
-        )
-        .await;
-    let html = refused_at(r, StatusCode::UNPROCESSABLE_ENTITY, &anchor0).await;
-    assert!(html.contains(">Bifogat</textarea>"), "{html}");
-
-    // The field is changed through the ordinary update, then the answer goes through.
-    ok(app
-        .patch(
-            &format!("/api/v1/collaborations/{id}"),
-            &app.token("company").await,
-            &json!({"purpose": "Att jämföra femårsöverlevnad mellan två behandlingsstrategier."}),
-        )
-        .await)
-    .await;
+    let better = "Att jämföra femårsöverlevnad mellan två behandlingsstrategier.";
     let r = company
         .post_form(
             &answer,
             &[
+                ("patch.purpose", better),
+                ("answers[0].text", ""),
+                ("answers[1].text", "Bifogat"),
+            ],
+        )
+        .await;
+    let html = refused_at(r, StatusCode::UNPROCESSABLE_ENTITY, &anchor0).await;
+    assert!(html.contains(">Bifogat</textarea>"), "{html}");
+    assert!(html.contains(&format!(">{better}</textarea>")), "{html}");
+    let v = app.view(&id, &app.token("company").await).await;
+    assert_eq!(
+        v["collaboration"]["purpose"],
+        "Att jämföra långtidsutfall mellan behandlingsstrategier."
+    );
+    // A corrected field the update refuses (empty) is said at the field.
+    let r = company
+        .post_form(
+            &answer,
+            &[
+                ("patch.purpose", " "),
+                ("answers[0].text", "Syftet är preciserat"),
+                ("answers[1].text", "Bifogat"),
+            ],
+        )
+        .await;
+    refused_at(r, StatusCode::UNPROCESSABLE_ENTITY, &patch_id).await;
+
+    // With the field corrected in the same form, the answer goes through.
+    let r = company
+        .post_form(
+            &answer,
+            &[
+                ("patch.purpose", better),
                 ("answers[0].text", "Syftet är preciserat"),
                 ("answers[1].text", "Bifogat"),
             ],
@@ -423,7 +445,11 @@ async fn dump_case_pages_for_review() {
         std::fs::write(format!("/tmp/pages16-case-{who}.html"), html).unwrap();
         for p in ["/todo", "/queue", "/collaborations"] {
             let (_, html) = b.page(p).await;
-            std::fs::write(format!("/tmp/pages16-{who}{}.html", p.replace('/', "-")), html).unwrap();
+            std::fs::write(
+                format!("/tmp/pages16-{who}{}.html", p.replace('/', "-")),
+                html,
+            )
+            .unwrap();
         }
     }
 }
