@@ -4,7 +4,7 @@
 //! Seed 001, "5. Beslut om utlämnande" (the 30 days count from the complete application); seed 000,
 //! "Menprövning av centralt personuppgiftsansvarig myndighet (CPUA)" (the DPO consultation).
 use reqwest::StatusCode;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use crate::helpers::{ok, TestApp};
 use crate::support::{location, Browser};
