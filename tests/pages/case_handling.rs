@@ -433,23 +433,3 @@ async fn the_to_do_page_gives_its_dates_in_the_page_language() {
         "{html}"
     );
 }
-
-#[tokio::test]
-#[ignore]
-async fn dump_case_pages_for_review() {
-    let app = TestApp::spawn().await;
-    let (id, _) = applied(&app).await;
-    for who in ["legal", "company", "register-holder"] {
-        let b = Browser::signed_in(&app, who).await;
-        let html = b.html(&format!("/collaborations/{id}")).await;
-        std::fs::write(format!("/tmp/pages16-case-{who}.html"), html).unwrap();
-        for p in ["/todo", "/queue", "/collaborations"] {
-            let (_, html) = b.page(p).await;
-            std::fs::write(
-                format!("/tmp/pages16-{who}{}.html", p.replace('/', "-")),
-                html,
-            )
-            .unwrap();
-        }
-    }
-}
