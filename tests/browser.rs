@@ -678,16 +678,17 @@ async fn a_company_starts_a_collaboration_through_the_intake_and_a_holder_answer
                 open_command("record_feasibility"),
                 json!({"select": {"selector": "details#cmd-record_feasibility select[name=register]", "value": register}}),
                 tick("feasible:bool", "true"),
-                // First with a negative time (the browser lets it through, the server does not):
-                // 422, the message at the field, the answers kept (this page passes axe too).
-                json!({"fill": {"label": "Ungefärlig tid (veckor)", "value": "-3"}}),
-                json!({"fill": {"label": "Ungefärlig kostnad (kronor)", "value": "12 500"}}),
+                // The browser itself refuses a negative time (min="0"). First with a negative cost
+                // (a text field: the browser lets it through, the server does not): 422, the
+                // message at the field, the answers kept (this page passes axe too).
+                json!({"fill": {"label": "Ungefärlig tid (veckor)", "value": "6"}}),
+                json!({"fill": {"label": "Ungefärlig kostnad (kronor)", "value": "-12 500"}}),
                 json!({"fill": {"label": "Kommentar", "value": "Går bra."}}),
                 json!({"click": {"button": "Svara om registret kan leverera", "exact": true}, "status": 422}),
-                json!({"expect_selector": "#error-summary a[href='#f-estimated_weeks']"}),
-                json!({"expect_selector": "#f-estimated_weeks[aria-describedby~='f-estimated_weeks-error']"}),
+                json!({"expect_selector": "#error-summary a[href='#f-estimated_cost_ore']"}),
+                json!({"expect_selector": "#f-estimated_cost_ore[aria-describedby~='f-estimated_cost_ore-error']"}),
                 json!({"expect_selector": "details#cmd-record_feasibility[open] textarea:text-is('Går bra.')"}),
-                json!({"fill": {"label": "Ungefärlig tid (veckor)", "value": "6"}}),
+                json!({"fill": {"label": "Ungefärlig kostnad (kronor)", "value": "12 500"}}),
                 json!({"click": {"button": "Svara om registret kan leverera", "exact": true}}),
                 json!({"expect_url": format!("^/collaborations/{case}\\?done=record_feasibility")}),
                 json!({"expect_text": "Klart: Svara om registret kan leverera"}),
@@ -1032,4 +1033,108 @@ async fn a_signer_signs_the_agreement_in_the_browser() {
         .collect();
     assert_eq!(signed.len(), 1, "{env}");
     assert_eq!(signed[0]["organisation_name"], "Exempel Läkemedel AB");
+}
+
+/// Issue 16 in the browser: the documents section of the case page (upload through the multipart
+/// form, then listed with its download link), the to-do page, and the completion forms (legal
+/// returns the application, a refusal shown at its field, the company answers and resubmits), each
+/// page checked with axe-core; the case page with its case handling section also on a phone.
+#[tokio::test]
+async fn documents_the_to_do_page_and_the_completion_forms_in_the_browser() {
+    let app = TestApp::spawn().await;
+    let (id, _) = app.research_collaboration(&["EX-HJARTA"]).await;
+    app.walk_to_application(&id, &["Region Uppsala"]).await;
+    let case = format!("/collaborations/{id}");
+    let pdf = "%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n";
+    let documents = journey(
+        "documents",
+        steps(vec![
+            sign_in("company"),
+            vec![
+                json!({"goto": case}),
+                json!({"expect_text": "Inga dokument har laddats upp"}),
+                json!({"select": {"label": "Typ av dokument", "option": "Etikbeslut"}}),
+                json!({"upload": {"selector": "#f-document-file", "name": "etikbeslut.pdf", "mime": "application/pdf", "text": pdf}}),
+                json!({"click": {"button": "Ladda upp", "exact": true}}),
+                json!({"expect_text": "Dokumentet har laddats upp."}),
+                json!({"expect_selector": "#documents a[download]"}),
+                json!({"expect_text": "etikbeslut.pdf"}),
+                // A file that is no PDF inside: refused at the file field.
+                json!({"select": {"label": "Typ av dokument", "option": "Forskningsplan"}}),
+                json!({"upload": {"selector": "#f-document-file", "name": "plan.pdf", "mime": "application/pdf", "text": "<html><body>x</body></html>"}}),
+                json!({"click": {"button": "Ladda upp", "exact": true}, "status": 422}),
+                json!({"expect_selector": "#error-summary a[href='#f-document-file']"}),
+                json!({"expect_selector": "#f-document-file-error"}),
+            ],
+        ]),
+    );
+    let todo = journey(
+        "todo",
+        steps(vec![
+            sign_in("legal"),
+            vec![
+                json!({"click": {"link": "Att göra", "exact": true}}),
+                json!({"expect_url": "^/todo$"}),
+                json!({"expect_text": "Besluta om utlämnande"}),
+                json!({"click": {"selector": format!("a[href='/collaborations/{id}']")}}),
+                json!({"expect_url": "^/collaborations/[0-9a-f-]+$"}),
+            ],
+        ]),
+    );
+    let returned = journey(
+        "return_for_completion",
+        steps(vec![
+            sign_in("legal"),
+            vec![
+                json!({"goto": case}),
+                json!({"expect_text": "Skicka tillbaka ansökan för komplettering"}),
+                // Nothing asked for: refused at the first item's box.
+                json!({"fill": {"selector": "#f-completion-due_on", "value": "2026-09-15"}}),
+                json!({"click": {"button": "Skicka tillbaka för komplettering", "exact": true}, "status": 422}),
+                json!({"expect_selector": "#error-summary a[href='#f-completion-items-0--text']"}),
+                json!({"fill": {"selector": "#f-completion-items-0--text", "value": "Beskriv syftet närmare"}}),
+                json!({"select": {"selector": "#f-completion-items-0--field", "option": "Syfte"}}),
+                json!({"fill": {"selector": "#f-completion-due_on", "value": "2026-09-15"}}),
+                json!({"click": {"button": "Skicka tillbaka för komplettering", "exact": true}}),
+                json!({"expect_text": "Ansökan har skickats tillbaka för komplettering."}),
+                json!({"expect_text": "Väntar på komplettering."}),
+            ],
+        ]),
+    );
+    let answered = journey(
+        "answer_completion",
+        steps(vec![
+            sign_in("company"),
+            vec![
+                json!({"goto": case}),
+                json!({"fill": {"label": "Syfte (rätta här om det behövs)", "value": "Att jämföra femårsöverlevnad mellan två behandlingsstrategier."}}),
+                json!({"fill": {"label": "Svar på punkt 1", "value": "Syftet är preciserat"}}),
+                json!({"click": {"button": "Svara och skicka in ansökan igen", "exact": true}}),
+                json!({"expect_text": "Kompletteringen är besvarad och ansökan inskickad igen."}),
+                json!({"click": {"link": "English", "exact": true}}),
+                json!({"expect_text": "The 30-day decision time counts from the resubmission"}),
+                json!({"expect_text": "Changes to the application since the request"}),
+            ],
+        ]),
+    );
+    let phone = phone_journey(
+        "phone_case_handling",
+        steps(vec![
+            sign_in("legal"),
+            vec![
+                json!({"goto": format!("/collaborations/{id}")}),
+                json!({"expect_text": "Handläggning"}),
+                json!({"expect_fits_width": true}),
+                json!({"goto": "/todo"}),
+                json!({"expect_fits_width": true}),
+            ],
+        ]),
+    );
+    let report = run(
+        &app,
+        "casework_pages",
+        vec![documents, todo, returned, answered, phone],
+    )
+    .await;
+    assert_passed(&report);
 }

@@ -199,6 +199,8 @@ struct CasePage {
     action: String,
     /// Documents and attachments (issue 16): the list, the upload form and the redact forms.
     documents: super::documents::Section,
+    /// Case handling (issue 16): completion requests, consultations, the lawyer, the case number.
+    casework: super::casework::Section,
 }
 
 /// A deadline still ahead (or overdue), as the case page shows it.
@@ -419,6 +421,29 @@ pub async fn render_case_with(
     posted: Option<super::commands::Posted>,
     documents_posted: super::documents::Posted,
 ) -> PageResult {
+    render_case_all(
+        env,
+        id,
+        status,
+        done,
+        posted,
+        documents_posted,
+        super::casework::Posted::default(),
+    )
+    .await
+}
+
+/// The case page, with what the documents and the case handling sections were sent or answered
+/// (issue 16).
+pub async fn render_case_all(
+    env: &PageEnv,
+    id: String,
+    status: StatusCode,
+    done: Option<String>,
+    posted: Option<super::commands::Posted>,
+    documents_posted: super::documents::Posted,
+    casework_posted: super::casework::Posted,
+) -> PageResult {
     let actor = env.actor()?.clone();
     let lang = env.lang;
     let view = load_view(env, id.clone()).await?;
@@ -608,6 +633,13 @@ pub async fn render_case_with(
     } else {
         errors
     };
+    // Completion requests, consultations, the lawyer and the case number (issue 16).
+    let casework = super::casework::section(env, &id, &view, &casework_posted).await?;
+    let errors = if casework_posted.errors.any {
+        casework_posted.errors
+    } else {
+        errors
+    };
     let done = done
         .map(|c| {
             super::text::t_with(
@@ -640,6 +672,7 @@ pub async fn render_case_with(
             errors,
             view,
             documents,
+            casework,
         },
     )
 }
@@ -651,13 +684,15 @@ pub async fn case(env: PageEnv, path: web::Path<String>, req: HttpRequest) -> Pa
         .map(|(_, v)| v.into_owned())
         .filter(|c| super::commands::spec(c).is_some());
     let documents = super::documents::Posted::from_query(req.query_string());
-    render_case_with(
+    let casework = super::casework::Posted::from_query(req.query_string());
+    render_case_all(
         &env,
         path.into_inner(),
         StatusCode::OK,
         done,
         None,
         documents,
+        casework,
     )
     .await
 }

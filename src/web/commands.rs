@@ -788,6 +788,14 @@ pub fn missing_text(lang: Lang, missing: &str) -> String {
     if missing == "ethics" {
         return text::t(lang, "case.cmd.record_ethics_approval");
     }
+    // Issue 12: the lifecycle names a CPUA's pending decision in English (`decision by <CPUA>`).
+    if let Some(cpua) = missing.strip_prefix("decision by ") {
+        return text::t_with(
+            lang,
+            "casework.missing_decision_by",
+            &[("cpua", cpua.to_string())],
+        );
+    }
     // The evidence items an obligation waits for (src/domain/lifecycle/obligations.rs), in words.
     let key = format!("case.missing_item.{}", missing_key(missing));
     if text::texts().sv.contains_key(&key) {

@@ -13,6 +13,7 @@
 //! - A CSP without `unsafe-inline`: styles and scripts only from `/assets/` ([`PAGE_CSP`]).
 pub mod admin;
 pub mod assets;
+pub mod casework;
 pub mod collaborations;
 pub mod commands;
 pub mod documents;
@@ -92,6 +93,7 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("templates/case_documents.hbs"),
     ),
     ("todo", include_str!("templates/todo.hbs")),
+    ("case_casework", include_str!("templates/case_casework.hbs")),
 ];
 
 fn registry() -> Result<handlebars::Handlebars<'static>, String> {
@@ -587,6 +589,13 @@ page_table! {
     SignedIn POST "/collaborations/{id}/documents/{doc}/redact" => documents::redact,
     // Issue 16: the to-do list.
     SignedIn GET "/todo" => todo::page,
+    // Issue 16: case handling on the case page.
+    SignedIn POST "/collaborations/{id}/completion-requests" => casework::request_completion,
+    SignedIn POST "/collaborations/{id}/completion-requests/{request}/answer" => casework::answer_completion,
+    SignedIn POST "/collaborations/{id}/consultations" => casework::request_consultation,
+    SignedIn POST "/collaborations/{id}/consultations/{consultation}/answer" => casework::answer_consultation,
+    SignedIn POST "/collaborations/{id}/assignee" => casework::assign,
+    SignedIn POST "/collaborations/{id}/case-number" => casework::set_case_number,
 }
 
 fn defs() -> &'static [(actix_web::dev::ResourceDef, PageAccess)] {

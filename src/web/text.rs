@@ -64,6 +64,11 @@ pub const FILES: &[(&str, &str, &str)] = &[
         include_str!("../../config/pages/todo.sv.toml"),
         include_str!("../../config/pages/todo.en.toml"),
     ),
+    (
+        "casework",
+        include_str!("../../config/pages/casework.sv.toml"),
+        include_str!("../../config/pages/casework.en.toml"),
+    ),
 ];
 
 /// Both languages' texts, keyed `area.key`.

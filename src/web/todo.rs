@@ -12,7 +12,9 @@ struct Line {
     title: String,
     reason: String,
     subject: Option<String>,
+    /// The day in the page's language, and as `YYYY-MM-DD` for `<time datetime>`.
     due_on: Option<String>,
+    due_iso: Option<String>,
     overdue: bool,
 }
 
@@ -37,8 +39,20 @@ pub async fn page(env: PageEnv, _req: HttpRequest) -> PageResult {
             link: i.link,
             reference: i.reference,
             title: i.title,
-            subject: i.subject,
-            due_on: i.due_on.map(|d| d.to_string()),
+            // The API names the agreement version in English ("version 2"); the page in its language.
+            subject: match (i.reason.as_str(), &i.subject) {
+                ("sign_agreement", Some(s)) => match s.strip_prefix("version ") {
+                    Some(n) => Some(super::text::t_with(
+                        env.lang,
+                        "todo.agreement_version",
+                        &[("n", n.to_string())],
+                    )),
+                    None => i.subject.clone(),
+                },
+                _ => i.subject.clone(),
+            },
+            due_on: i.due_on.map(|d| super::helpers::format_date(d, env.lang)),
+            due_iso: i.due_on.map(|d| d.to_string()),
             overdue: i.overdue,
         })
         .collect();

@@ -17,6 +17,7 @@ mod agreements {
 
 mod admin;
 mod case;
+mod case_handling;
 mod casework;
 mod documents;
 mod finance;

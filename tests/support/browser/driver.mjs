@@ -23,6 +23,8 @@
 //   {"check": "label"} / {"uncheck": "label"}     a checkbox or radio by its label
 //                                         (or {"check": {"selector": "css"}})
 //   {"select": {"label": "Steg", "option": "Avtal"}}   choose an option by its text (or "value": "agreement")
+//   {"upload": {"label": "Fil", "name": "plan.pdf", "mime": "application/pdf", "text": "%PDF-1.4…"}}
+//                                         put a file with that name, type and content in a file input
 //   {"expect_text": "text"}               the page's visible text contains it
 //   {"expect_no_text": "text"}            … does not contain it (e.g. a refused action is not offered)
 //   {"expect_url": "regex"}               tested against the path + query, e.g. "^/collaborations/[0-9a-f-]+$"
@@ -256,6 +258,11 @@ class Journey {
       case 'uncheck': {
         const f = await this.one(this.field(arg, action), `${action} ${JSON.stringify(arg)}`);
         if (action === 'check') await f.check(); else await f.uncheck();
+        break;
+      }
+      case 'upload': {
+        const f = await this.one(this.field(arg, 'upload'), `upload ${JSON.stringify(arg.label || arg.selector)}`);
+        await f.setInputFiles({ name: String(arg.name), mimeType: String(arg.mime || 'application/octet-stream'), buffer: Buffer.from(String(arg.text ?? ''), 'utf8') });
         break;
       }
       case 'select': {
