@@ -28,6 +28,7 @@ pub mod signing;
 pub mod signing_deadlines;
 pub mod signing_providers;
 pub mod views;
+pub mod billing;
 
 use std::sync::Arc;
 

@@ -10,5 +10,6 @@ pub mod repo;
 pub mod schema;
 pub mod signing;
 pub mod webhooks;
+pub mod billing;
 
 pub use conn::{Db, DbConn};

@@ -77,6 +77,16 @@ pub enum EventType {
     CaseAssigned,
     /// Issue 16: a CPUA recorded its own case number (diarienummer).
     CaseNumberSet,
+    /// Issue 15: a line of work or a direct expense was logged against the cost agreement.
+    WorkLogged,
+    /// Issue 15: the register holder or finance approved a work-log line.
+    WorkApproved,
+    /// Issue 15: finance drew a draft invoice from approved lines.
+    InvoiceDrafted,
+    /// Issue 15: an invoice got its number and its stored renderings.
+    InvoiceIssued,
+    /// Issue 15: a credit note was issued against an invoice.
+    CreditNoteIssued,
 }
 
 impl EventType {
@@ -121,6 +131,11 @@ impl EventType {
             EventType::ConsultationAnswered => "consultation_answered",
             EventType::CaseAssigned => "case_assigned",
             EventType::CaseNumberSet => "case_number_set",
+            EventType::WorkLogged => "work_logged",
+            EventType::WorkApproved => "work_approved",
+            EventType::InvoiceDrafted => "invoice_drafted",
+            EventType::InvoiceIssued => "invoice_issued",
+            EventType::CreditNoteIssued => "credit_note_issued",
         }
     }
 
@@ -209,6 +224,12 @@ impl EventType {
             | EventType::ConsultationAnswered
             | EventType::CaseAssigned
             | EventType::CaseNumberSet => Visibility::Internal,
+            // Issue 15: the CPUA's work log and its invoicing are its own bookkeeping.
+            EventType::WorkLogged
+            | EventType::WorkApproved
+            | EventType::InvoiceDrafted
+            | EventType::InvoiceIssued
+            | EventType::CreditNoteIssued => Visibility::Internal,
         }
     }
 
@@ -253,6 +274,11 @@ impl EventType {
             EventType::ConsultationAnswered,
             EventType::CaseAssigned,
             EventType::CaseNumberSet,
+            EventType::WorkLogged,
+            EventType::WorkApproved,
+            EventType::InvoiceDrafted,
+            EventType::InvoiceIssued,
+            EventType::CreditNoteIssued,
         ];
         v.extend(CommandKind::ALL.iter().copied().map(EventType::Command));
         v

@@ -13,6 +13,7 @@ pub mod problem;
 pub mod ratelimit;
 pub mod routes;
 pub mod signing_api;
+pub mod billing_api;
 
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};

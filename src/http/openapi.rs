@@ -55,6 +55,7 @@ impl Modify for BearerAuth {
         (name = "mail", description = "Notices, deadline reminders and the mail outbox"),
         (name = "documents", description = "Documents and attachments of a case: upload, read, link, redact"),
         (name = "casework", description = "Case handling: completion requests, consultations, the handling lawyer, the CPUA's case number and the to-do list"),
+        (name = "billing", description = "The work log against the cost agreement, invoices with gapless numbers, OCR, VAT and Peppol UBL, and credit notes"),
     )
 )]
 struct ApiDoc;

@@ -24,6 +24,7 @@ use super::{
     api, auth_routes, casework_api, documents_api, identity_api, mail, metrics, openapi,
     signing_api,
 };
+use super::billing_api;
 use crate::app::AppError;
 
 /// Who may call a route.
@@ -164,6 +165,18 @@ route_table! {
     Authenticated casework_api::assign,
     Authenticated casework_api::set_case_number,
     Authenticated casework_api::todo,
+    // Issue 15: billing (work log, invoices, credit notes). The `.pdf` and `.xml` routes come before
+    // `{id}`, which would also match them.
+    Authenticated billing_api::log_work,
+    Authenticated billing_api::work_log,
+    Authenticated billing_api::approve_work,
+    Authenticated billing_api::create_invoice,
+    Authenticated billing_api::list_invoices,
+    Authenticated billing_api::issue_invoice,
+    Authenticated billing_api::credit_invoice,
+    Authenticated billing_api::invoice_pdf,
+    Authenticated billing_api::invoice_xml,
+    Authenticated billing_api::get_invoice,
 }
 
 fn actix_method(m: &HttpMethod) -> Method {

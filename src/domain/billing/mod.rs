@@ -8,3 +8,4 @@ pub mod amount;
 pub mod document;
 pub mod ocr;
 pub mod vat;
+pub mod ledger;
