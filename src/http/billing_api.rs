@@ -171,6 +171,7 @@ pub async fn credit_invoice(
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
     /// `draft`, `issued` or `overdue`.
     pub status: Option<String>,
@@ -200,6 +201,7 @@ pub async fn list_invoices(
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PdfQuery {
     /// `sv` (default) or `en`.
     pub lang: Option<String>,
