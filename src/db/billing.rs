@@ -263,7 +263,7 @@ pub fn invoice_lines(conn: &mut DbConn, invoice: &str) -> QResult<Vec<InvoiceLin
 }
 
 /// A CPUA's invoices with a status (`draft`, `issued`), newest first; for `overdue`, the issued ones
-/// due before `due_before` (index `invoices_status`).
+/// due before `due_before` (indexes `invoices_list`, `invoices_due`).
 pub fn list_invoices(
     conn: &mut DbConn,
     cpua: &str,

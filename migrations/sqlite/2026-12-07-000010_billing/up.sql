@@ -25,7 +25,7 @@ CREATE TABLE work_log_lines (
     ceiling_reason TEXT,
     invoice_id TEXT
 );
-CREATE INDEX work_log_lines_case ON work_log_lines (collaboration_id, worked_on, id);
+CREATE INDEX work_log_lines_case ON work_log_lines (collaboration_id, worked_on, logged_at, id);
 
 -- The invoice number series of a CPUA per year: a row-locked counter taken in the issuing
 -- transaction, never a sequence (a sequence leaves gaps on rollback).
@@ -76,7 +76,9 @@ CREATE TABLE invoices (
     CHECK (kind = 'invoice' OR credits_invoice_id IS NOT NULL)
 );
 CREATE UNIQUE INDEX invoices_number ON invoices (cpua_id, number);
-CREATE INDEX invoices_status ON invoices (cpua_id, status, due_date, id);
+-- The list of a CPUA's invoices by status, newest first; the overdue list by due date.
+CREATE INDEX invoices_list ON invoices (cpua_id, status, created_at, id);
+CREATE INDEX invoices_due ON invoices (cpua_id, status, due_date);
 CREATE INDEX invoices_case ON invoices (collaboration_id, created_at);
 
 CREATE TABLE invoice_lines (

@@ -6,6 +6,8 @@
 //! ut" — so a line is logged only against a written cost agreement, at its rate. Issue 15, item 2:
 //! approaching or passing the agreement's ceiling warns; passing it needs a recorded reason (a "bör":
 //! DOMAIN.md, "How strongly each rule binds" — a warning passed with a reason, never a silent block).
+// A refusal is returned as the lifecycle returns it (`domain::lifecycle` allows the same).
+#![allow(clippy::result_large_err)]
 use crate::domain::collaboration::CostAgreement;
 use crate::domain::lifecycle::advice::{Acknowledgement, Advice};
 use crate::domain::lifecycle::{Refusal, SEED_000};
