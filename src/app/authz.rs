@@ -355,6 +355,53 @@ pub fn may_manage_webhooks(actor: &Actor, org: &OrgId) -> Result<(), AppError> {
     }
 }
 
+// ---------- billing (issue 15) ----------
+
+/// Who logs work on a case and approves its lines: the register holder or finance of a CPUA of the
+/// case, for their own CPUA (the register centre's hours are billed by the CPUA).
+pub fn may_log_work(actor: &Actor, scope: &Scope) -> Result<OrgId, AppError> {
+    let staff = matches!(actor.role, Role::RegisterHolder | Role::Finance);
+    if staff && scope.cpuas.contains(&actor.org) {
+        Ok(actor.org.clone())
+    } else {
+        Err(AppError::Forbidden(crate::msg!("forbidden.work_log")))
+    }
+}
+
+/// Whether the actor sees the work-log lines of `cpua`: that CPUA's staff (holder, finance, legal).
+pub fn sees_work_log(actor: &Actor, cpua: &str) -> bool {
+    actor.role.is_cpua_staff() && actor.org.as_str() == cpua
+}
+
+/// Who approves a work-log line: the register holder or finance of the line's CPUA, never the
+/// person who logged it (four eyes on what is charged).
+pub fn may_approve_work(actor: &Actor, cpua: &str, logged_by: &str) -> Result<(), AppError> {
+    let staff = matches!(actor.role, Role::RegisterHolder | Role::Finance);
+    if !staff || actor.org.as_str() != cpua {
+        return Err(AppError::Forbidden(crate::msg!("forbidden.work_log")));
+    }
+    if actor.account.as_str() == logged_by {
+        return Err(AppError::Forbidden(crate::msg!("forbidden.approve_own")));
+    }
+    Ok(())
+}
+
+/// Invoices and credit notes are drawn and issued by finance, for its own CPUA.
+pub fn may_invoice(actor: &Actor) -> Result<(), AppError> {
+    if actor.role == Role::Finance {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden(crate::msg!("forbidden.invoice")))
+    }
+}
+
+/// Whether the actor sees an invoice of `cpua` to `buyer`: the seller CPUA's staff and the buying
+/// company's representatives. Anyone else is answered 404.
+pub fn sees_invoice(actor: &Actor, cpua: &str, buyer: &str) -> bool {
+    (actor.role.is_cpua_staff() && actor.org.as_str() == cpua)
+        || (actor.role == Role::CompanyRepresentative && actor.org.as_str() == buyer)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,6 +5,7 @@ pub mod apikeys;
 pub mod audit;
 pub mod auth;
 pub mod authz;
+pub mod billing;
 pub mod casework;
 pub mod checkpoint;
 pub mod classification;

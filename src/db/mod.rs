@@ -1,4 +1,5 @@
 //! Persistence: diesel over SQLite or PostgreSQL.
+pub mod billing;
 pub mod casework;
 pub mod conn;
 pub mod documents;

@@ -572,3 +572,91 @@ diesel::table! {
 
 diesel::joinable!(webhook_deliveries -> webhook_subscriptions (subscription_id));
 diesel::allow_tables_to_appear_in_same_query!(webhook_subscriptions, webhook_deliveries);
+
+// Billing of extraction work (issue 15, items 2-4 and 6).
+diesel::table! {
+    work_log_lines (id) {
+        id -> Text,
+        collaboration_id -> Text,
+        cpua_id -> Text,
+        person_name -> Text,
+        worked_on -> Date,
+        activity -> Text,
+        kind -> Text,
+        hours_hundredths -> BigInt,
+        rate_ore -> Nullable<BigInt>,
+        amount_ore -> BigInt,
+        status -> Text,
+        logged_by -> Text,
+        logged_at -> Timestamp,
+        approved_by -> Nullable<Text>,
+        approved_at -> Nullable<Timestamp>,
+        ceiling_reason -> Nullable<Text>,
+        invoice_id -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    invoice_series (cpua_id, year) {
+        cpua_id -> Text,
+        year -> Integer,
+        next_number -> BigInt,
+    }
+}
+
+diesel::table! {
+    invoices (id) {
+        id -> Text,
+        kind -> Text,
+        credits_invoice_id -> Nullable<Text>,
+        number -> Nullable<Text>,
+        status -> Text,
+        cpua_id -> Text,
+        collaboration_id -> Text,
+        buyer_org_id -> Text,
+        buyer_name -> Text,
+        buyer_org_number -> Text,
+        buyer_vat_number -> Nullable<Text>,
+        buyer_country -> Text,
+        buyer_reference -> Nullable<Text>,
+        order_number -> Nullable<Text>,
+        parties -> Text,
+        payment_terms_days -> Integer,
+        issue_date -> Nullable<Date>,
+        due_date -> Nullable<Date>,
+        ocr -> Nullable<Text>,
+        currency -> Text,
+        vat_treatment -> Nullable<Text>,
+        net_ore -> BigInt,
+        vat_ore -> BigInt,
+        gross_ore -> BigInt,
+        note -> Nullable<Text>,
+        document -> Nullable<Text>,
+        created_by -> Text,
+        created_at -> Timestamp,
+        issued_by -> Nullable<Text>,
+        issued_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    invoice_lines (invoice_id, line_number) {
+        invoice_id -> Text,
+        line_number -> Integer,
+        description -> Text,
+        quantity_hundredths -> BigInt,
+        unit_code -> Text,
+        unit_price_ore -> BigInt,
+        net_ore -> BigInt,
+        work_log_line_id -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    invoice_files (invoice_id, kind) {
+        invoice_id -> Text,
+        kind -> Text,
+        bytes -> Binary,
+        sha256 -> Text,
+    }
+}

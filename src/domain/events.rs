@@ -87,6 +87,16 @@ pub enum EventType {
     DataUserRemoved,
     /// The named person confirmed their own confidentiality undertaking.
     DataUserUndertakingConfirmed,
+    /// Issue 15: a line of work or a direct expense was logged against the cost agreement.
+    WorkLogged,
+    /// Issue 15: the register holder or finance approved a work-log line.
+    WorkApproved,
+    /// Issue 15: finance drew a draft invoice from approved lines.
+    InvoiceDrafted,
+    /// Issue 15: an invoice got its number and its stored renderings.
+    InvoiceIssued,
+    /// Issue 15: a credit note was issued against an invoice.
+    CreditNoteIssued,
 }
 
 impl EventType {
@@ -136,6 +146,11 @@ impl EventType {
             EventType::DataUserRefused => "data_user_refused",
             EventType::DataUserRemoved => "data_user_removed",
             EventType::DataUserUndertakingConfirmed => "data_user_undertaking_confirmed",
+            EventType::WorkLogged => "work_logged",
+            EventType::WorkApproved => "work_approved",
+            EventType::InvoiceDrafted => "invoice_drafted",
+            EventType::InvoiceIssued => "invoice_issued",
+            EventType::CreditNoteIssued => "credit_note_issued",
         }
     }
 
@@ -231,6 +246,12 @@ impl EventType {
             | EventType::DataUserRefused
             | EventType::DataUserRemoved
             | EventType::DataUserUndertakingConfirmed => Visibility::Party,
+            // Issue 15: the CPUA's work log and its invoicing are its own bookkeeping.
+            EventType::WorkLogged
+            | EventType::WorkApproved
+            | EventType::InvoiceDrafted
+            | EventType::InvoiceIssued
+            | EventType::CreditNoteIssued => Visibility::Internal,
         }
     }
 
@@ -280,6 +301,11 @@ impl EventType {
             EventType::DataUserRefused,
             EventType::DataUserRemoved,
             EventType::DataUserUndertakingConfirmed,
+            EventType::WorkLogged,
+            EventType::WorkApproved,
+            EventType::InvoiceDrafted,
+            EventType::InvoiceIssued,
+            EventType::CreditNoteIssued,
         ];
         v.extend(CommandKind::ALL.iter().copied().map(EventType::Command));
         v

@@ -1,6 +1,7 @@
 //! The HTTP edge: thin handlers that parse input, call one command or query, and map the result.
 pub mod api;
 pub mod auth_routes;
+pub mod billing_api;
 pub mod casework_api;
 pub mod data_users_api;
 pub mod documents_api;

@@ -56,6 +56,7 @@ impl Modify for BearerAuth {
         (name = "documents", description = "Documents and attachments of a case: upload, read, link, redact"),
         (name = "casework", description = "Case handling: completion requests, consultations, the handling lawyer, the CPUA's case number and the to-do list"),
         (name = "webhooks", description = "Outbound events: an organisation's Standard Webhooks subscriptions and their delivery log"),
+        (name = "billing", description = "The work log against the cost agreement, invoices with gapless numbers, OCR, VAT and Peppol UBL, and credit notes"),
     )
 )]
 struct ApiDoc;

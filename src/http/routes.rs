@@ -20,6 +20,7 @@ use std::sync::OnceLock;
 use utoipa::openapi::path::HttpMethod;
 use utoipa::OpenApi;
 
+use super::billing_api;
 use super::{
     api, auth_routes, casework_api, data_users_api, documents_api, identity_api, mail, metrics,
     openapi, signing_api, webhooks_out_api,
@@ -176,6 +177,18 @@ route_table! {
     Authenticated webhooks_out_api::list_webhook_subscriptions,
     Authenticated webhooks_out_api::delete_webhook_subscription,
     Authenticated webhooks_out_api::list_webhook_deliveries,
+    // Issue 15: billing (work log, invoices, credit notes). The `.pdf` and `.xml` routes come before
+    // `{id}`, which would also match them.
+    Authenticated billing_api::log_work,
+    Authenticated billing_api::work_log,
+    Authenticated billing_api::approve_work,
+    Authenticated billing_api::create_invoice,
+    Authenticated billing_api::list_invoices,
+    Authenticated billing_api::issue_invoice,
+    Authenticated billing_api::credit_invoice,
+    Authenticated billing_api::invoice_pdf,
+    Authenticated billing_api::invoice_xml,
+    Authenticated billing_api::get_invoice,
 }
 
 fn actix_method(m: &HttpMethod) -> Method {

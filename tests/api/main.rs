@@ -2,6 +2,7 @@
 //! file always, or its own PostgreSQL database when TEST_DATABASE_URL is set — and talks HTTP.
 mod agreements;
 mod audit;
+mod billing;
 mod casework;
 mod classification;
 mod data_users;

@@ -6,5 +6,6 @@
 //! DOMAIN.md (the SKR–industry agreement): services are paid at cost price, never as sponsorship.
 pub mod amount;
 pub mod document;
+pub mod ledger;
 pub mod ocr;
 pub mod vat;

@@ -1,0 +1,338 @@
+//! Billing of extraction work (issue 15): work-log lines, the CPUA's invoice series, invoices and
+//! credit notes with their lines and stored files. Rows in, rows out; the rules live in
+//! `domain::billing::ledger` and `app::billing`. The database itself refuses changes to an issued
+//! invoice (migration `2026-12-07-000010_billing`).
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+
+use super::repo::QResult;
+use super::schema::{
+    invoice_files as f, invoice_lines as il, invoice_series as s, invoices as i,
+    work_log_lines as w,
+};
+use super::DbConn;
+
+#[derive(Debug, Clone, Queryable, Insertable, Selectable)]
+#[diesel(table_name = w)]
+pub struct WorkLogRow {
+    pub id: String,
+    pub collaboration_id: String,
+    pub cpua_id: String,
+    pub person_name: String,
+    pub worked_on: NaiveDate,
+    pub activity: String,
+    pub kind: String,
+    pub hours_hundredths: i64,
+    pub rate_ore: Option<i64>,
+    pub amount_ore: i64,
+    pub status: String,
+    pub logged_by: String,
+    pub logged_at: NaiveDateTime,
+    pub approved_by: Option<String>,
+    pub approved_at: Option<NaiveDateTime>,
+    pub ceiling_reason: Option<String>,
+    pub invoice_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Queryable, Insertable, Selectable)]
+#[diesel(table_name = i)]
+pub struct InvoiceRow {
+    pub id: String,
+    pub kind: String,
+    pub credits_invoice_id: Option<String>,
+    pub number: Option<String>,
+    pub status: String,
+    pub cpua_id: String,
+    pub collaboration_id: String,
+    pub buyer_org_id: String,
+    pub buyer_name: String,
+    pub buyer_org_number: String,
+    pub buyer_vat_number: Option<String>,
+    pub buyer_country: String,
+    pub buyer_reference: Option<String>,
+    pub order_number: Option<String>,
+    /// JSON: see `app::billing::Parties`.
+    pub parties: String,
+    pub payment_terms_days: i32,
+    pub issue_date: Option<NaiveDate>,
+    pub due_date: Option<NaiveDate>,
+    pub ocr: Option<String>,
+    pub currency: String,
+    pub vat_treatment: Option<String>,
+    pub net_ore: i64,
+    pub vat_ore: i64,
+    pub gross_ore: i64,
+    pub note: Option<String>,
+    pub document: Option<String>,
+    pub created_by: String,
+    pub created_at: NaiveDateTime,
+    pub issued_by: Option<String>,
+    pub issued_at: Option<NaiveDateTime>,
+}
+
+#[derive(Debug, Clone, Queryable, Insertable, Selectable)]
+#[diesel(table_name = il)]
+pub struct InvoiceLineRow {
+    pub invoice_id: String,
+    pub line_number: i32,
+    pub description: String,
+    pub quantity_hundredths: i64,
+    pub unit_code: String,
+    pub unit_price_ore: i64,
+    pub net_ore: i64,
+    pub work_log_line_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Queryable, Insertable, Selectable)]
+#[diesel(table_name = f)]
+pub struct InvoiceFileRow {
+    pub invoice_id: String,
+    pub kind: String,
+    pub bytes: Vec<u8>,
+    pub sha256: String,
+}
+
+/// What an issue writes onto the draft.
+pub struct Issued<'a> {
+    pub number: &'a str,
+    pub issue_date: NaiveDate,
+    pub due_date: Option<NaiveDate>,
+    pub ocr: Option<&'a str>,
+    pub vat_treatment: &'a str,
+    pub net_ore: i64,
+    pub vat_ore: i64,
+    pub gross_ore: i64,
+    pub document: &'a str,
+    pub issued_by: &'a str,
+    pub issued_at: NaiveDateTime,
+}
+
+// ---------- work log ----------
+
+pub fn insert_work_line(conn: &mut DbConn, r: &WorkLogRow) -> QResult<()> {
+    diesel::insert_into(w::table).values(r).execute(conn)?;
+    Ok(())
+}
+
+pub fn work_lines(conn: &mut DbConn, collaboration: &str) -> QResult<Vec<WorkLogRow>> {
+    w::table
+        .filter(w::collaboration_id.eq(collaboration))
+        .order((w::worked_on.asc(), w::logged_at.asc(), w::id.asc()))
+        .select(WorkLogRow::as_select())
+        .load(conn)
+}
+
+pub fn work_line(conn: &mut DbConn, collaboration: &str, id: &str) -> QResult<Option<WorkLogRow>> {
+    w::table
+        .filter(w::collaboration_id.eq(collaboration))
+        .filter(w::id.eq(id))
+        .select(WorkLogRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// The sum of every line logged for a collaboration (öre): the cost agreement is the case's.
+pub fn logged_total(conn: &mut DbConn, collaboration: &str) -> QResult<i64> {
+    let amounts: Vec<i64> = w::table
+        .filter(w::collaboration_id.eq(collaboration))
+        .select(w::amount_ore)
+        .load(conn)?;
+    Ok(amounts.iter().sum())
+}
+
+/// Approves a line still logged; `false` when it was approved already.
+pub fn approve_work_line(
+    conn: &mut DbConn,
+    id: &str,
+    by: &str,
+    at: NaiveDateTime,
+) -> QResult<bool> {
+    let n = diesel::update(w::table.filter(w::id.eq(id)).filter(w::status.eq("logged")))
+        .set((
+            w::status.eq("approved"),
+            w::approved_by.eq(by),
+            w::approved_at.eq(at),
+        ))
+        .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// The approved lines of a collaboration and CPUA not yet on an invoice.
+pub fn uninvoiced_approved(
+    conn: &mut DbConn,
+    collaboration: &str,
+    cpua: &str,
+) -> QResult<Vec<WorkLogRow>> {
+    w::table
+        .filter(w::collaboration_id.eq(collaboration))
+        .filter(w::cpua_id.eq(cpua))
+        .filter(w::status.eq("approved"))
+        .filter(w::invoice_id.is_null())
+        .order((w::worked_on.asc(), w::logged_at.asc(), w::id.asc()))
+        .select(WorkLogRow::as_select())
+        .load(conn)
+}
+
+/// Puts lines on a draft; `false` when one of them was taken by another draft meanwhile.
+pub fn attach_work_lines(conn: &mut DbConn, ids: &[String], invoice: &str) -> QResult<bool> {
+    let n = diesel::update(
+        w::table
+            .filter(w::id.eq_any(ids))
+            .filter(w::invoice_id.is_null()),
+    )
+    .set(w::invoice_id.eq(invoice))
+    .execute(conn)?;
+    Ok(n == ids.len())
+}
+
+// ---------- the series ----------
+
+/// Takes the next number of a CPUA's series for `year`, inside the caller's transaction. On
+/// PostgreSQL the row is read `SELECT … FOR UPDATE`, so a second issuer (in this or another
+/// process) waits until this transaction commits or rolls back; on SQLite the transaction holds the
+/// single writer (`BEGIN IMMEDIATE`). A rollback gives the number back: no gaps.
+pub fn take_number(conn: &mut DbConn, cpua: &str, year: i32) -> QResult<i64> {
+    let first = (
+        s::cpua_id.eq(cpua),
+        s::year.eq(year),
+        s::next_number.eq(1i64),
+    );
+    match conn {
+        DbConn::Postgres(pg) => diesel::insert_into(s::table)
+            .values(first)
+            .on_conflict((s::cpua_id, s::year))
+            .do_nothing()
+            .execute(pg)?,
+        DbConn::Sqlite(sq) => diesel::insert_into(s::table)
+            .values(first)
+            .on_conflict((s::cpua_id, s::year))
+            .do_nothing()
+            .execute(sq)?,
+    };
+    let key = s::table
+        .filter(s::cpua_id.eq(cpua))
+        .filter(s::year.eq(year));
+    let n: i64 = match conn {
+        DbConn::Postgres(pg) => key.select(s::next_number).for_update().first(pg)?,
+        DbConn::Sqlite(_) => key.select(s::next_number).first(conn)?,
+    };
+    diesel::update(key)
+        .set(s::next_number.eq(n + 1))
+        .execute(conn)?;
+    Ok(n)
+}
+
+// ---------- invoices ----------
+
+pub fn insert_invoice(conn: &mut DbConn, r: &InvoiceRow, lines: &[InvoiceLineRow]) -> QResult<()> {
+    diesel::insert_into(i::table).values(r).execute(conn)?;
+    for l in lines {
+        diesel::insert_into(il::table).values(l).execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Takes the row lock of an invoice for the rest of the transaction (PostgreSQL `FOR UPDATE`; SQLite
+/// has one writer already), so two issues of one draft queue and the second sees it issued.
+pub fn lock_invoice(conn: &mut DbConn, id: &str) -> QResult<()> {
+    if let DbConn::Postgres(pg) = conn {
+        i::table
+            .filter(i::id.eq(id))
+            .select(i::id)
+            .for_update()
+            .first::<String>(pg)
+            .optional()?;
+    }
+    Ok(())
+}
+
+pub fn invoice(conn: &mut DbConn, id: &str) -> QResult<Option<InvoiceRow>> {
+    i::table
+        .filter(i::id.eq(id))
+        .select(InvoiceRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn invoice_lines(conn: &mut DbConn, invoice: &str) -> QResult<Vec<InvoiceLineRow>> {
+    il::table
+        .filter(il::invoice_id.eq(invoice))
+        .order(il::line_number.asc())
+        .select(InvoiceLineRow::as_select())
+        .load(conn)
+}
+
+/// A CPUA's invoices with a status (`draft`, `issued`), newest first; for `overdue`, the issued ones
+/// due before `due_before` (indexes `invoices_list`, `invoices_due`).
+pub fn list_invoices(
+    conn: &mut DbConn,
+    cpua: &str,
+    status: Option<&str>,
+    due_before: Option<NaiveDate>,
+) -> QResult<Vec<InvoiceRow>> {
+    let mut q = i::table
+        .filter(i::cpua_id.eq(cpua))
+        .select(InvoiceRow::as_select())
+        .into_boxed();
+    if let Some(st) = status {
+        q = q.filter(i::status.eq(st.to_string()));
+    }
+    if let Some(d) = due_before {
+        q = q.filter(i::due_date.lt(d)).filter(i::kind.eq("invoice"));
+    }
+    q.order((i::created_at.desc(), i::id.desc())).load(conn)
+}
+
+/// The credit notes issued against an invoice.
+pub fn credit_notes_of(conn: &mut DbConn, invoice: &str) -> QResult<Vec<InvoiceRow>> {
+    i::table
+        .filter(i::credits_invoice_id.eq(invoice))
+        .order((i::created_at.asc(), i::id.asc()))
+        .select(InvoiceRow::as_select())
+        .load(conn)
+}
+
+/// Stores a rendering of a draft about to be issued (the database refuses it once issued).
+pub fn insert_file(conn: &mut DbConn, r: &InvoiceFileRow) -> QResult<()> {
+    diesel::insert_into(f::table).values(r).execute(conn)?;
+    Ok(())
+}
+
+pub fn file(conn: &mut DbConn, invoice: &str, kind: &str) -> QResult<Option<InvoiceFileRow>> {
+    f::table
+        .filter(f::invoice_id.eq(invoice))
+        .filter(f::kind.eq(kind))
+        .select(InvoiceFileRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// The stored files' kinds and hashes.
+pub fn file_hashes(conn: &mut DbConn, invoice: &str) -> QResult<Vec<(String, String)>> {
+    f::table
+        .filter(f::invoice_id.eq(invoice))
+        .order(f::kind.asc())
+        .select((f::kind, f::sha256))
+        .load(conn)
+}
+
+/// Issues a draft: number, dates, totals, the document; `false` when it was issued already.
+pub fn mark_issued(conn: &mut DbConn, id: &str, v: &Issued<'_>) -> QResult<bool> {
+    let n = diesel::update(i::table.filter(i::id.eq(id)).filter(i::status.eq("draft")))
+        .set((
+            i::status.eq("issued"),
+            i::number.eq(v.number),
+            i::issue_date.eq(v.issue_date),
+            i::due_date.eq(v.due_date),
+            i::ocr.eq(v.ocr),
+            i::vat_treatment.eq(v.vat_treatment),
+            i::net_ore.eq(v.net_ore),
+            i::vat_ore.eq(v.vat_ore),
+            i::gross_ore.eq(v.gross_ore),
+            i::document.eq(v.document),
+            i::issued_by.eq(v.issued_by),
+            i::issued_at.eq(v.issued_at),
+        ))
+        .execute(conn)?;
+    Ok(n == 1)
+}
