@@ -844,6 +844,11 @@ pub const MESSAGES: &[MessageDecl] = &[
     m("thing.completion_request", &[]),
     m("thing.consultation", &[]),
     m("forbidden.casework", &[]),
+    // Billing: the cost agreement against the estimate (domain::billing::cost, issue 15 item 1).
+    m("cost_far_from_estimate.below", &["agreed", "estimate"]),
+    m("cost_far_from_estimate.above", &["agreed", "estimate"]),
+    m("cost_ceiling_below_estimate", &[]),
+    m("camt", &["line", "path", "problem"]),
 ];
 
 #[cfg(test)]

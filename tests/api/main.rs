@@ -24,3 +24,4 @@ mod terms;
 mod test_db;
 mod views;
 mod webhooks;
+mod cost_agreement;

@@ -8,3 +8,8 @@ pub mod amount;
 pub mod document;
 pub mod ocr;
 pub mod vat;
+pub mod camt;
+pub mod cost;
+pub mod csv_export;
+pub mod settlement;
+pub mod vat_number;
