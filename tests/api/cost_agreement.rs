@@ -101,8 +101,10 @@ async fn an_agreement_near_the_estimate_records_rates_expenses_and_the_ceiling()
     assert_eq!(a["ceiling"], 1_200_000);
     assert_eq!(v["collaboration"]["passed_warnings"], json!([]));
     // More than twice the estimate: a warning again.
+    let mut body = agreement(2_000_001);
+    body["ceiling_ore"] = Value::Null;
     let p = problem(
-        app.action(&id, &finance, agreement(2_000_001)).await,
+        app.action(&id, &finance, body).await,
         StatusCode::CONFLICT,
     )
     .await;
@@ -148,8 +150,12 @@ async fn bad_rates_and_ceilings_are_refused_naming_the_field() {
 
     let mut body = agreement(1_000_000);
     body["rates"][0]["rate"] = json!(1);
-    let r = app.action(&id, &finance, body).await;
-    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let p = problem(
+        app.action(&id, &finance, body).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert_eq!((&p["rule"], &p["field"]), (&json!("unknown_field"), &json!("rate")), "{p}");
 
     assert_eq!(version(&app, &id).await, before, "nothing half-written");
 }
