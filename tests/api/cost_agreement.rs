@@ -51,7 +51,11 @@ async fn one_ore_against_an_estimate_of_ten_thousand_kronor_needs_a_confirmation
     let before = version(&app, &id).await;
     let mut body = agreement(1);
     body["ceiling_ore"] = Value::Null;
-    let p = problem(app.action(&id, &finance, body.clone()).await, StatusCode::CONFLICT).await;
+    let p = problem(
+        app.action(&id, &finance, body.clone()).await,
+        StatusCode::CONFLICT,
+    )
+    .await;
     assert_eq!(p["rule"], "warning_needs_reason", "{p}");
     assert_eq!(p["warnings"][0]["code"], "cost_far_from_estimate", "{p}");
     assert_eq!(p["warnings"][0]["grade"], "bor");
@@ -103,11 +107,7 @@ async fn an_agreement_near_the_estimate_records_rates_expenses_and_the_ceiling()
     // More than twice the estimate: a warning again.
     let mut body = agreement(2_000_001);
     body["ceiling_ore"] = Value::Null;
-    let p = problem(
-        app.action(&id, &finance, body).await,
-        StatusCode::CONFLICT,
-    )
-    .await;
+    let p = problem(app.action(&id, &finance, body).await, StatusCode::CONFLICT).await;
     assert_eq!(p["warnings"][0]["code"], "cost_far_from_estimate", "{p}");
 }
 
@@ -155,7 +155,11 @@ async fn bad_rates_and_ceilings_are_refused_naming_the_field() {
         StatusCode::UNPROCESSABLE_ENTITY,
     )
     .await;
-    assert_eq!((&p["rule"], &p["field"]), (&json!("unknown_field"), &json!("rate")), "{p}");
+    assert_eq!(
+        (&p["rule"], &p["field"]),
+        (&json!("unknown_field"), &json!("rate")),
+        "{p}"
+    );
 
     assert_eq!(version(&app, &id).await, before, "nothing half-written");
 }

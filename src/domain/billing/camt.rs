@@ -90,7 +90,10 @@ pub enum CamtProblem {
     /// A required element is missing.
     Missing(&'static str),
     /// An element's value is not what it must be.
-    Value { value: String, expected: &'static str },
+    Value {
+        value: String,
+        expected: &'static str,
+    },
 }
 
 /// An error: the problem, where (the element path from `Document`) and the line (1-based).
@@ -220,7 +223,9 @@ impl<'a> Parser<'a> {
     }
 
     fn line_at(&self, pos: u64) -> usize {
-        let end = usize::try_from(pos).unwrap_or(usize::MAX).min(self.text.len());
+        let end = usize::try_from(pos)
+            .unwrap_or(usize::MAX)
+            .min(self.text.len());
         1 + self.text.as_bytes()[..end]
             .iter()
             .filter(|b| **b == b'\n')
@@ -537,13 +542,10 @@ impl<'a> Parser<'a> {
                     ))
                 }
             };
-            let entry_ref = e.servicer_ref.clone().map(|r| {
-                if single {
-                    r
-                } else {
-                    format!("{r}/{}", i + 1)
-                }
-            });
+            let entry_ref =
+                e.servicer_ref
+                    .clone()
+                    .map(|r| if single { r } else { format!("{r}/{}", i + 1) });
             if tx.servicer_ref.is_none() && tx.end_to_end.is_none() && entry_ref.is_none() {
                 return Err(at(
                     tx_path,
@@ -639,7 +641,10 @@ mod tests {
         let a = &n.transactions[0];
         assert_eq!(a.amount, Amount::sek(100_000));
         assert_eq!(a.direction, CreditDebit::Credit);
-        assert_eq!(a.booking_date, NaiveDate::from_ymd_opt(2026, 10, 1).unwrap());
+        assert_eq!(
+            a.booking_date,
+            NaiveDate::from_ymd_opt(2026, 10, 1).unwrap()
+        );
         assert_eq!(a.status.as_deref(), Some("BOOK"));
         assert_eq!(a.reference.as_deref(), Some("20260001712"));
         assert!(a.structured);
@@ -722,9 +727,13 @@ mod tests {
         );
         assert_eq!(e.line, 16);
         // A character reference is text, not an entity.
-        let charref = doc("08", V8_ENTRY).replace("Faktura 1234574 &amp;", "Faktura&#32;1234574 &#x26;");
+        let charref =
+            doc("08", V8_ENTRY).replace("Faktura 1234574 &amp;", "Faktura&#32;1234574 &#x26;");
         let n = parse(charref.as_bytes()).unwrap();
-        assert_eq!(n.transactions[1].reference.as_deref(), Some("Faktura 1234574 & tack"));
+        assert_eq!(
+            n.transactions[1].reference.as_deref(),
+            Some("Faktura 1234574 & tack")
+        );
     }
 
     #[test]
@@ -752,10 +761,26 @@ mod tests {
     #[test]
     fn bad_values_name_their_element() {
         let cases = [
-            ("<Amt Ccy=\"SEK\">1000.00</Amt>", "<Amt Ccy=\"SEK\">1000.001</Amt>", "NtryDtls/TxDtls[1]/Amt"),
-            ("<Amt Ccy=\"SEK\">1000.00</Amt>", "<Amt Ccy=\"SEK\">-1000.00</Amt>", "NtryDtls/TxDtls[1]/Amt"),
-            ("<Amt Ccy=\"SEK\">1000.00</Amt>", "<Amt Ccy=\"kr\">1000.00</Amt>", "NtryDtls/TxDtls[1]/Amt/@Ccy"),
-            ("<Amt Ccy=\"SEK\">1000.00</Amt><CdtDbtInd>CRDT</CdtDbtInd>", "<Amt Ccy=\"SEK\">1000.00</Amt><CdtDbtInd>CREDIT</CdtDbtInd>", "NtryDtls/TxDtls[1]/CdtDbtInd"),
+            (
+                "<Amt Ccy=\"SEK\">1000.00</Amt>",
+                "<Amt Ccy=\"SEK\">1000.001</Amt>",
+                "NtryDtls/TxDtls[1]/Amt",
+            ),
+            (
+                "<Amt Ccy=\"SEK\">1000.00</Amt>",
+                "<Amt Ccy=\"SEK\">-1000.00</Amt>",
+                "NtryDtls/TxDtls[1]/Amt",
+            ),
+            (
+                "<Amt Ccy=\"SEK\">1000.00</Amt>",
+                "<Amt Ccy=\"kr\">1000.00</Amt>",
+                "NtryDtls/TxDtls[1]/Amt/@Ccy",
+            ),
+            (
+                "<Amt Ccy=\"SEK\">1000.00</Amt><CdtDbtInd>CRDT</CdtDbtInd>",
+                "<Amt Ccy=\"SEK\">1000.00</Amt><CdtDbtInd>CREDIT</CdtDbtInd>",
+                "NtryDtls/TxDtls[1]/CdtDbtInd",
+            ),
             ("<Dt>2026-10-01</Dt>", "<Dt>1 oktober</Dt>", "Ntry/BookgDt"),
             ("<BookgDt><Dt>2026-10-01</Dt></BookgDt>", "", "Ntry/BookgDt"),
         ];

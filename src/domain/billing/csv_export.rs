@@ -297,7 +297,11 @@ mod tests {
             "Inbetalning;2026-000017;2026-10-20;2026-10-20 10:00;;;;;20260001712;;B-1;;;0,05;SEK;\"Exempel; Läkemedel \"\"AB\"\"\""
         );
         for l in &lines[..4] {
-            assert_eq!(l.matches(';').count() - l.matches("\"Exempel;").count(), 15, "{l}");
+            assert_eq!(
+                l.matches(';').count() - l.matches("\"Exempel;").count(),
+                15,
+                "{l}"
+            );
         }
         let en = export(period(), &[], &[], Lang::En);
         assert_eq!(en, "\u{feff}Type;Number;Date;Recorded;Due date;Buyer;Organisation number;VAT number;OCR;Invoice corrected;Bank reference;Net;VAT;Amount;Currency;Payer\r\n");
@@ -305,7 +309,14 @@ mod tests {
 
     #[test]
     fn formulas_are_defused_in_text_cells() {
-        for bad in ["=HYPERLINK(\"x\")", "+1+1", "-2+3", "@SUM(A1)", "\tx", "\rx"] {
+        for bad in [
+            "=HYPERLINK(\"x\")",
+            "+1+1",
+            "-2+3",
+            "@SUM(A1)",
+            "\tx",
+            "\rx",
+        ] {
             let cell = text(bad);
             assert!(
                 cell.starts_with('\'') || cell.starts_with("\"'"),

@@ -187,10 +187,7 @@ pub fn settle(
     let by_ocr: BTreeMap<&str, &OpenInvoice> =
         invoices.iter().map(|i| (i.ocr.as_str(), i)).collect();
     let mut out = Settlement {
-        balances: invoices
-            .iter()
-            .map(|i| (i.id.clone(), i.balance))
-            .collect(),
+        balances: invoices.iter().map(|i| (i.id.clone(), i.balance)).collect(),
         ..Settlement::default()
     };
     for p in payments {

@@ -146,7 +146,12 @@ mod tests {
             "spaces, hyphens and case are ignored"
         );
         assert!(VatNumber::parse("SE232100001601").is_ok());
-        for bad in ["SE5566778899", "SE556677889902", "SE55667788990101", "SE55667788AB01"] {
+        for bad in [
+            "SE5566778899",
+            "SE556677889902",
+            "SE55667788990101",
+            "SE55667788AB01",
+        ] {
             assert!(
                 matches!(VatNumber::parse(bad), Err(VatNumberError::Shape { .. })),
                 "{bad}"
@@ -174,7 +179,14 @@ mod tests {
         ] {
             assert!(VatNumber::parse(ok).is_ok(), "{ok}");
         }
-        for bad in ["DE12345678", "AT12345678", "NL123456789C01", "DK1234567X", "FR1", "IE1234567890123"] {
+        for bad in [
+            "DE12345678",
+            "AT12345678",
+            "NL123456789C01",
+            "DK1234567X",
+            "FR1",
+            "IE1234567890123",
+        ] {
             assert!(
                 matches!(VatNumber::parse(bad), Err(VatNumberError::Shape { .. })),
                 "{bad}"
@@ -185,7 +197,15 @@ mod tests {
 
     #[test]
     fn a_prefix_outside_the_eu_or_greece_as_gr_is_refused() {
-        for bad in ["GB123456789", "NO999999999MVA", "GR123456789", "XX12", "S", "", "12345678"] {
+        for bad in [
+            "GB123456789",
+            "NO999999999MVA",
+            "GR123456789",
+            "XX12",
+            "S",
+            "",
+            "12345678",
+        ] {
             assert!(
                 matches!(VatNumber::parse(bad), Err(VatNumberError::Prefix(_))),
                 "{bad}"

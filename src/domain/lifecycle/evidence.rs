@@ -380,15 +380,27 @@ mod tests {
         assert_eq!(r.rule, "warning_needs_reason");
         assert_eq!(r.warnings.len(), 1);
         assert_eq!(r.warnings[0].code, "cost_far_from_estimate");
-        assert!(r.warnings[0].message_sv.contains("10\u{a0}000,00\u{a0}kr"), "{}", r.warnings[0].message_sv);
-        assert!(r.warnings[0].message_en.contains("below half"), "{}", r.warnings[0].message_en);
+        assert!(
+            r.warnings[0].message_sv.contains("10\u{a0}000,00\u{a0}kr"),
+            "{}",
+            r.warnings[0].message_sv
+        );
+        assert!(
+            r.warnings[0].message_en.contains("below half"),
+            "{}",
+            r.warnings[0].message_en
+        );
         // An empty reason does not pass it.
         let r = k
             .run_ack(&c, agreement(1), &[("cost_far_from_estimate", "  ")])
             .unwrap_err();
         assert_eq!(r.rule, "warning_needs_reason");
         let n = k
-            .run_ack(&c, agreement(1), &[("cost_far_from_estimate", "a token fee, agreed")])
+            .run_ack(
+                &c,
+                agreement(1),
+                &[("cost_far_from_estimate", "a token fee, agreed")],
+            )
             .unwrap();
         assert!(n.cost_agreement.is_some());
         assert_eq!(n.passed_warnings.len(), 1);
@@ -437,11 +449,20 @@ mod tests {
                 with(&|i| i.rates = vec![rate("statistician", 95_000), rate("statistician", 1)]),
             )
             .unwrap_err();
-        assert_eq!((r.rule, r.field.as_deref()), ("duplicate", Some("rates[1].role")));
+        assert_eq!(
+            (r.rule, r.field.as_deref()),
+            ("duplicate", Some("rates[1].role"))
+        );
         let r = k
-            .run(&c, with(&|i| i.ceiling = Some(Money::from_ore(999_999).unwrap())))
+            .run(
+                &c,
+                with(&|i| i.ceiling = Some(Money::from_ore(999_999).unwrap())),
+            )
             .unwrap_err();
-        assert_eq!((r.rule, r.field.as_deref()), ("cost_ceiling_below_estimate", Some("ceiling_ore")));
+        assert_eq!(
+            (r.rule, r.field.as_deref()),
+            ("cost_ceiling_below_estimate", Some("ceiling_ore"))
+        );
         let n = k
             .run(
                 &c,
@@ -453,7 +474,10 @@ mod tests {
             )
             .unwrap();
         let a = n.cost_agreement.unwrap();
-        assert_eq!(a.rate_for("data_manager"), Some(Money::from_ore(80_000).unwrap()));
+        assert_eq!(
+            a.rate_for("data_manager"),
+            Some(Money::from_ore(80_000).unwrap())
+        );
         assert_eq!(a.expenses, Money::from_kronor(500).unwrap());
         assert_eq!(
             crate::domain::billing::cost::ceiling(&a),
@@ -475,6 +499,9 @@ mod tests {
             f.estimated_cost = Some(Money::from_kronor(kr).unwrap());
             c = k.run(&c, Command::RecordFeasibility(f)).unwrap();
         }
-        assert_eq!(feasibility_estimate(&c), Some(Money::from_kronor(10_000).unwrap()));
+        assert_eq!(
+            feasibility_estimate(&c),
+            Some(Money::from_kronor(10_000).unwrap())
+        );
     }
 }
