@@ -148,6 +148,14 @@ fn dossier(e: &mut Errors, d: DossierInput) -> Dossier {
     }
 }
 
+/// One role's cost rate in a cost agreement (timpris per roll), e.g. `statistician` at 95 000 öre.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RoleRateInput {
+    pub role: String,
+    pub hourly_rate_ore: i64,
+}
+
 /// A command with the "bör" warnings its sender passes (each with a reason).
 #[derive(Debug, Clone)]
 pub struct CommandInput {
@@ -320,6 +328,18 @@ pub enum ActionInput {
         signed_on: NaiveDate,
         estimate_ore: i64,
         hourly_rate_ore: Option<i64>,
+        /// Cost rates per role (issue 15, item 1), each role once.
+        #[serde(default)]
+        rates: Vec<RoleRateInput>,
+        /// Direct expenses besides the hours, in öre.
+        #[serde(default)]
+        expenses_ore: Option<i64>,
+        /// The most that may be charged, in öre; none: the estimate.
+        #[serde(default)]
+        ceiling_ore: Option<i64>,
+        /// Passes `cost_far_from_estimate` with a reason.
+        #[serde(default)]
+        acknowledge: Vec<Acknowledgement>,
     },
     RecordDataProcessingAgreement {
         processor: String,
@@ -693,12 +713,32 @@ impl ActionInput {
                 signed_on,
                 estimate_ore,
                 hourly_rate_ore,
-            } => Command::RecordCostAgreement(CostAgreementInput {
-                reference: e.text("reference", &reference, 100),
-                signed_on,
-                estimate: e.money("estimate_ore", estimate_ore),
-                hourly_rate: hourly_rate_ore.map(|o| e.money("hourly_rate_ore", o)),
-            }),
+                rates,
+                expenses_ore,
+                ceiling_ore,
+                acknowledge,
+            } => {
+                acks = e.acknowledge(acknowledge);
+                Command::RecordCostAgreement(CostAgreementInput {
+                    reference: e.text("reference", &reference, 100),
+                    signed_on,
+                    estimate: e.money("estimate_ore", estimate_ore),
+                    hourly_rate: hourly_rate_ore.map(|o| e.money("hourly_rate_ore", o)),
+                    rates: rates
+                        .into_iter()
+                        .enumerate()
+                        .map(|(i, r)| crate::domain::collaboration::RoleRate {
+                            role: e.text(&format!("rates[{i}].role"), &r.role, 60),
+                            hourly_rate: e
+                                .money(&format!("rates[{i}].hourly_rate_ore"), r.hourly_rate_ore),
+                        })
+                        .collect(),
+                    expenses: expenses_ore
+                        .map(|o| e.money("expenses_ore", o))
+                        .unwrap_or(Money::ZERO),
+                    ceiling: ceiling_ore.map(|o| e.money("ceiling_ore", o)),
+                })
+            }
             ActionInput::RecordDataProcessingAgreement {
                 processor,
                 reference,

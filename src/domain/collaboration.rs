@@ -705,6 +705,36 @@ pub struct CostAgreement {
     pub estimate: Money,
     pub hourly_rate: Option<Money>,
     pub recorded_by: AccountId,
+    /// The cost rate per role (timpris per roll), e.g. a statistician's; a role not listed is charged at
+    /// [`CostAgreement::hourly_rate`] (issue 15, item 1). Absent in states written before it: none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rates: Vec<RoleRate>,
+    /// Direct expenses agreed besides the hours (direkta kostnader). Absent in older states: zero.
+    #[serde(default)]
+    pub expenses: Money,
+    /// The most that may be charged (takbelopp); none: the estimate is the ceiling
+    /// ([`crate::domain::billing::cost::ceiling`]). Absent in older states: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ceiling: Option<Money>,
+}
+
+/// The agreed cost rate of one role (timpris för en roll), e.g. `statistician` at 950 kr an hour.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoleRate {
+    pub role: String,
+    pub hourly_rate: Money,
+}
+
+impl CostAgreement {
+    /// The hourly rate of `role`: its own rate, else the general hourly rate, else none (the work
+    /// log cannot price an hour of a role the agreement does not rate).
+    pub fn rate_for(&self, role: &str) -> Option<Money> {
+        self.rates
+            .iter()
+            .find(|r| r.role == role)
+            .map(|r| r.hourly_rate)
+            .or(self.hourly_rate)
+    }
 }
 
 /// A publication based on the released data (publikation, step 8).

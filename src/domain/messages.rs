@@ -899,6 +899,11 @@ pub const MESSAGES: &[MessageDecl] = &[
     m("invoice.not_issued", &[]),
     m("invoice.status_filter", &[]),
     m("invoice.lang", &[]),
+    // Billing: the cost agreement against the estimate (domain::billing::cost, issue 15 item 1).
+    m("cost_far_from_estimate.below", &["agreed", "estimate"]),
+    m("cost_far_from_estimate.above", &["agreed", "estimate"]),
+    m("cost_ceiling_below_estimate", &[]),
+    m("camt", &["line", "path", "problem"]),
 ];
 
 #[cfg(test)]

@@ -439,7 +439,8 @@ pub const SPECS: &[Spec] = &[
         title: "case.cmd.record_cost_agreement",
         // Seed 000, "Ersättning för datauttag för forskning": agreed in writing before release.
         intro: "case.intro.record_cost_agreement",
-        acks: false,
+        // A total far from the register holder's estimate is a "bör" (domain::billing::cost).
+        acks: true,
         fields: &[
             f("reference", K::Text, "case.f.reference"),
             f("signed_on", K::Date, "case.f.signed_on"),
@@ -451,6 +452,18 @@ pub const SPECS: &[Spec] = &[
                 "hourly_rate_ore",
                 K::Kr,
                 "case.f.hourly_rate",
+                "case.hint.kronor",
+            ),
+            hinted(
+                "expenses_ore",
+                K::Kr,
+                "case.f.cost_expenses",
+                "case.hint.kronor",
+            ),
+            hinted(
+                "ceiling_ore",
+                K::Kr,
+                "case.f.cost_ceiling",
                 "case.hint.kronor",
             ),
         ],

@@ -5,6 +5,7 @@ mod audit;
 mod billing;
 mod casework;
 mod classification;
+mod cost_agreement;
 mod data_users;
 mod documents;
 mod hardening;

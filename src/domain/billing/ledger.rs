@@ -25,10 +25,10 @@ pub const APPROACH_PERCENT: i64 = 80;
 /// The most hours one line may hold, in hundredths: one day.
 pub const MAX_LINE_HUNDREDTHS: i64 = 24 * 100;
 
-/// The ceiling of a cost agreement (kostnadstak). Until the agreement carries its own ceiling the
-/// estimate is the ceiling; the lead switches this one function when per-role rates and a ceiling land.
+/// The ceiling of a cost agreement (kostnadstak): its own ceiling, else its estimate
+/// ([`super::cost::ceiling`]).
 pub fn ceiling_of(ca: &CostAgreement) -> Money {
-    ca.estimate
+    super::cost::ceiling(ca)
 }
 
 /// Hours or a direct expense.
@@ -292,6 +292,9 @@ mod tests {
             estimate: Money::from_ore(estimate).unwrap(),
             hourly_rate: rate.map(|r| Money::from_ore(r).unwrap()),
             recorded_by: AccountId::new(),
+            rates: vec![],
+            expenses: Money::ZERO,
+            ceiling: None,
         }
     }
 
@@ -300,8 +303,13 @@ mod tests {
     }
 
     #[test]
-    fn the_ceiling_is_the_estimate_for_now() {
+    fn the_ceiling_is_the_agreed_ceiling_else_the_estimate() {
         assert_eq!(ceiling_of(&ca(4_500_000, None)), m(4_500_000));
+        let with = CostAgreement {
+            ceiling: Some(m(5_000_000)),
+            ..ca(4_500_000, None)
+        };
+        assert_eq!(ceiling_of(&with), m(5_000_000));
     }
 
     #[test]

@@ -267,6 +267,12 @@ pub struct CostAgreementInput {
     pub signed_on: NaiveDate,
     pub estimate: Money,
     pub hourly_rate: Option<Money>,
+    /// Rates per role (issue 15, item 1); roles are unique.
+    pub rates: Vec<crate::domain::collaboration::RoleRate>,
+    /// Direct expenses besides the hours.
+    pub expenses: Money,
+    /// The most that may be charged; none: the estimate.
+    pub ceiling: Option<Money>,
 }
 
 /// An appeal ruling as recorded.

@@ -32,18 +32,73 @@ pub(super) fn guard_cost(c: &Collaboration) -> Result<(), Refusal> {
     Ok(())
 }
 
+/// Records the written cost agreement. Its rates name each role once, and a ceiling is not below the
+/// agreed estimate (a ceiling under the agreed cost would refuse the agreed work). An agreed total far
+/// from the register holders' estimate raises the "bör" warning
+/// [`crate::domain::billing::cost::FAR_FROM_ESTIMATE`] (a product choice, see that module).
 pub(super) fn apply_cost(
     n: &mut Collaboration,
     i: CostAgreementInput,
     ctx: &Context,
+    raised: &mut Vec<super::Advice>,
 ) -> Result<(), Refusal> {
+    use crate::domain::billing::cost;
     not_in_future("signed_on", i.signed_on, ctx.today)?;
+    for (k, r) in i.rates.iter().enumerate() {
+        if i.rates[..k].iter().any(|o| o.role == r.role) {
+            return Err(Refusal::invalid(
+                &format!("rates[{k}].role"),
+                crate::msg!("duplicate", value = &r.role),
+            ));
+        }
+    }
+    if let Some(ceiling) = i.ceiling {
+        if ceiling < i.estimate {
+            return Err(Refusal::invalid(
+                "ceiling_ore",
+                crate::msg!("cost_ceiling_below_estimate"),
+            ));
+        }
+    }
+    if let Some(estimate) = cost::feasibility_estimate(n) {
+        let both = |m: crate::domain::money::Money| {
+            crate::domain::messages::Arg::both(
+                m.format(crate::domain::lang::Lang::Sv),
+                m.format(crate::domain::lang::Lang::En),
+            )
+        };
+        let message = match cost::deviation(i.estimate, estimate) {
+            Some(cost::Deviation::Below) => Some(crate::msg!(
+                "cost_far_from_estimate.below",
+                agreed = both(i.estimate),
+                estimate = both(estimate)
+            )),
+            Some(cost::Deviation::Above) => Some(crate::msg!(
+                "cost_far_from_estimate.above",
+                agreed = both(i.estimate),
+                estimate = both(estimate)
+            )),
+            None => None,
+        };
+        if let Some(m) = message {
+            raised.push(super::Advice::bor(
+                cost::FAR_FROM_ESTIMATE,
+                m.render(crate::domain::lang::Lang::Sv),
+                m.render(crate::domain::lang::Lang::En),
+                SEED_000,
+                "Ersättning för datauttag för forskning",
+            ));
+        }
+    }
     n.cost_agreement = Some(CostAgreement {
         reference: i.reference,
         signed_on: i.signed_on,
         estimate: i.estimate,
         hourly_rate: i.hourly_rate,
         recorded_by: ctx.actor.account.clone(),
+        rates: i.rates,
+        expenses: i.expenses,
+        ceiling: i.ceiling,
     });
     Ok(())
 }
@@ -294,5 +349,159 @@ mod tests {
             .run(&released, Command::RecordEvidence(k.evidence_dpa()))
             .unwrap_err();
         assert_eq!(r.rule, "evidence_after_release");
+    }
+
+    /// Case at step 2 whose register holder estimated 10 000 kr for a charged extraction.
+    fn estimated(k: &Kit) -> crate::domain::collaboration::Collaboration {
+        let c = k.walk_to_register_contact(Scenario::public_research());
+        let mut f = k.feasibility_input(0);
+        f.extraction_charged = true;
+        f.estimated_cost = Some(crate::domain::money::Money::from_kronor(10_000).unwrap());
+        k.run(&c, Command::RecordFeasibility(f)).unwrap()
+    }
+
+    fn agreement(ore: i64) -> Command {
+        let k = Kit::new();
+        let Command::RecordCostAgreement(mut i) = k.cost_agreement() else {
+            unreachable!("the kit's cost agreement")
+        };
+        i.estimate = crate::domain::money::Money::from_ore(ore).unwrap();
+        Command::RecordCostAgreement(i)
+    }
+
+    /// Issue 15: "a cost agreement of 0.01 kr against an estimate of 10 000 kr was accepted". Now it
+    /// is a "bör" (product rule: below 50 % or above 200 % of the estimate, `domain::billing::cost`):
+    /// refused until confirmed with a reason, then recorded with the reason; never a block.
+    #[test]
+    fn a_cost_agreement_far_from_the_estimate_needs_a_confirmation_with_a_reason() {
+        let k = Kit::new();
+        let c = estimated(&k);
+        let r = k.run(&c, agreement(1)).unwrap_err();
+        assert_eq!(r.rule, "warning_needs_reason");
+        assert_eq!(r.warnings.len(), 1);
+        assert_eq!(r.warnings[0].code, "cost_far_from_estimate");
+        assert!(
+            r.warnings[0].message_sv.contains("10\u{a0}000,00\u{a0}kr"),
+            "{}",
+            r.warnings[0].message_sv
+        );
+        assert!(
+            r.warnings[0].message_en.contains("below half"),
+            "{}",
+            r.warnings[0].message_en
+        );
+        // An empty reason does not pass it.
+        let r = k
+            .run_ack(&c, agreement(1), &[("cost_far_from_estimate", "  ")])
+            .unwrap_err();
+        assert_eq!(r.rule, "warning_needs_reason");
+        let n = k
+            .run_ack(
+                &c,
+                agreement(1),
+                &[("cost_far_from_estimate", "a token fee, agreed")],
+            )
+            .unwrap();
+        assert!(n.cost_agreement.is_some());
+        assert_eq!(n.passed_warnings.len(), 1);
+        assert_eq!(n.passed_warnings[0].code, "cost_far_from_estimate");
+        assert_eq!(n.passed_warnings[0].command, "record_cost_agreement");
+        assert_eq!(n.passed_warnings[0].reason, "a token fee, agreed");
+        // Far above: more than twice the estimate.
+        let r = k.run(&c, agreement(2_000_001)).unwrap_err();
+        assert_eq!(r.warnings[0].code, "cost_far_from_estimate");
+        assert!(r.warnings[0].message_en.contains("twice"));
+    }
+
+    #[test]
+    fn a_cost_agreement_near_the_estimate_or_without_one_passes_without_a_warning() {
+        let k = Kit::new();
+        let c = estimated(&k);
+        for ore in [500_000, 1_000_000, 2_000_000] {
+            let n = k.run(&c, agreement(ore)).unwrap();
+            assert!(n.passed_warnings.is_empty(), "{ore}");
+        }
+        // No estimate given at step 2: nothing to compare with.
+        let c = k.walk_to_register_contact(Scenario::public_research());
+        assert!(k.run(&c, agreement(1)).is_ok());
+    }
+
+    #[test]
+    fn rates_name_each_role_once_and_the_ceiling_is_not_below_the_estimate() {
+        use crate::domain::collaboration::RoleRate;
+        use crate::domain::money::Money;
+        let k = Kit::new();
+        let c = estimated(&k);
+        let with = |f: &dyn Fn(&mut super::CostAgreementInput)| {
+            let Command::RecordCostAgreement(mut i) = agreement(1_000_000) else {
+                unreachable!()
+            };
+            f(&mut i);
+            Command::RecordCostAgreement(i)
+        };
+        let rate = |role: &str, ore| RoleRate {
+            role: role.into(),
+            hourly_rate: Money::from_ore(ore).unwrap(),
+        };
+        let r = k
+            .run(
+                &c,
+                with(&|i| i.rates = vec![rate("statistician", 95_000), rate("statistician", 1)]),
+            )
+            .unwrap_err();
+        assert_eq!(
+            (r.rule, r.field.as_deref()),
+            ("duplicate", Some("rates[1].role"))
+        );
+        let r = k
+            .run(
+                &c,
+                with(&|i| i.ceiling = Some(Money::from_ore(999_999).unwrap())),
+            )
+            .unwrap_err();
+        assert_eq!(
+            (r.rule, r.field.as_deref()),
+            ("cost_ceiling_below_estimate", Some("ceiling_ore"))
+        );
+        let n = k
+            .run(
+                &c,
+                with(&|i| {
+                    i.rates = vec![rate("statistician", 95_000), rate("data_manager", 80_000)];
+                    i.expenses = Money::from_kronor(500).unwrap();
+                    i.ceiling = Some(Money::from_kronor(12_000).unwrap());
+                }),
+            )
+            .unwrap();
+        let a = n.cost_agreement.unwrap();
+        assert_eq!(
+            a.rate_for("data_manager"),
+            Some(Money::from_ore(80_000).unwrap())
+        );
+        assert_eq!(a.expenses, Money::from_kronor(500).unwrap());
+        assert_eq!(
+            crate::domain::billing::cost::ceiling(&a),
+            Money::from_kronor(12_000).unwrap()
+        );
+    }
+
+    #[test]
+    fn the_estimate_is_the_sum_of_the_register_holders_answers() {
+        use crate::domain::billing::cost::feasibility_estimate;
+        use crate::domain::money::Money;
+        let k = Kit::new();
+        let c = k.walk_to_register_contact(Scenario::two_cpuas());
+        assert_eq!(feasibility_estimate(&c), None);
+        let mut c = c;
+        for (i, kr) in [(0, 4_000), (1, 6_000)] {
+            let mut f = k.feasibility_input(i);
+            f.extraction_charged = true;
+            f.estimated_cost = Some(Money::from_kronor(kr).unwrap());
+            c = k.run(&c, Command::RecordFeasibility(f)).unwrap();
+        }
+        assert_eq!(
+            feasibility_estimate(&c),
+            Some(Money::from_kronor(10_000).unwrap())
+        );
     }
 }

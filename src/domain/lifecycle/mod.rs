@@ -248,7 +248,9 @@ pub fn execute(c: &Collaboration, cmd: Command, ctx: &Context) -> Result<Execute
         Command::RecordAppealOutcome { cpua, ruling } => {
             decision::apply_appeal(&mut n, &cpua, ruling, ctx)?
         }
-        Command::RecordCostAgreement(input) => evidence::apply_cost(&mut n, input, ctx)?,
+        Command::RecordCostAgreement(input) => {
+            evidence::apply_cost(&mut n, input, ctx, &mut raised)?
+        }
         Command::RecordEvidence(input) => evidence::apply(&mut n, input, ctx)?,
         Command::RecordLinkage(input) => linkage::apply(&mut n, input, ctx)?,
         Command::ToAgreement {

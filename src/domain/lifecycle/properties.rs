@@ -77,7 +77,8 @@ proptest! {
                 Op::Feasible(i, charged) => {
                     let mut f = k.feasibility_input(i);
                     f.extraction_charged = charged;
-                    f.estimated_cost = charged.then(|| crate::domain::money::Money::from_ore(1).unwrap());
+                    // Near the kit's cost agreement (10 000 kr), so it raises no "bör" of its own.
+                    f.estimated_cost = charged.then(|| crate::domain::money::Money::from_ore(1_000_000).unwrap());
                     k.run(&c, Command::RecordFeasibility(f))
                 }
                 Op::EthicsStep => k.run_ack(&c, Command::ToEthicsReview, acks),

@@ -520,6 +520,9 @@ impl Kit {
             signed_on: self.today(),
             estimate: crate::domain::money::Money::from_ore(1_000_000).expect("money"),
             hourly_rate: None,
+            rates: vec![],
+            expenses: crate::domain::money::Money::ZERO,
+            ceiling: None,
         })
     }
 
