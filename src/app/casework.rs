@@ -53,6 +53,11 @@ const APPLICATION_FIELDS: &[&str] = &[
 const MAX_TEXT: usize = 4000;
 
 fn text(field: &str, v: &str) -> Result<String, AppError> {
+    text_at_most(field, v, MAX_TEXT)
+}
+
+/// A required free text of at most `max` characters, trimmed; the error names `field`.
+pub(crate) fn text_at_most(field: &str, v: &str, max: usize) -> Result<String, AppError> {
     let t = v.trim();
     if t.is_empty() {
         return Err(AppError::invalid(
@@ -60,10 +65,10 @@ fn text(field: &str, v: &str) -> Result<String, AppError> {
             crate::msg!("casework.text_required"),
         ));
     }
-    if t.chars().count() > MAX_TEXT {
+    if t.chars().count() > max {
         return Err(AppError::invalid(
             field,
-            crate::msg!("casework.text_too_long", max = MAX_TEXT),
+            crate::msg!("casework.text_too_long", max = max),
         ));
     }
     Ok(t.to_string())

@@ -13,6 +13,7 @@ use serde_json::json;
 use std::sync::LazyLock;
 
 use super::audit::record_case_event;
+use super::casework::text_at_most;
 use super::collaborations;
 use super::AppError;
 use crate::db::data_users::{self as store, DataUserRow};
@@ -215,27 +216,10 @@ fn refused(r: DataUserRefusal) -> AppError {
     }
 }
 
-fn text(field: &str, v: &str, max: usize) -> Result<String, AppError> {
-    let t = v.trim();
-    if t.is_empty() {
-        return Err(AppError::invalid(
-            field,
-            crate::msg!("casework.text_required"),
-        ));
-    }
-    if t.chars().count() > max {
-        return Err(AppError::invalid(
-            field,
-            crate::msg!("casework.text_too_long", max = max),
-        ));
-    }
-    Ok(t.to_string())
-}
-
 fn reason(v: &Option<String>) -> Result<Option<String>, AppError> {
     match v.as_deref().map(str::trim) {
         None | Some("") => Ok(None),
-        Some(r) => text("reason", r, MAX_REASON).map(Some),
+        Some(r) => text_at_most("reason", r, MAX_REASON).map(Some),
     }
 }
 
@@ -291,8 +275,8 @@ pub fn add(
 ) -> Result<DataUserView, AppError> {
     let (c, scope) = collaborations::visible_with_scope(conn, rulebooks, actor, id)?;
     super::authz::may_name_data_users(actor, &scope)?;
-    let name = text("name", &input.name, MAX_TEXT)?;
-    let project_role = text("project_role", &input.project_role, MAX_TEXT)?;
+    let name = text_at_most("name", &input.name, MAX_TEXT)?;
+    let project_role = text_at_most("project_role", &input.project_role, MAX_TEXT)?;
     let email = EmailAddress::parse(&input.email).map_err(|m| AppError::invalid("email", m))?;
     let status = rules::status_on_add(c.step).map_err(refused)?;
     let existing = store::of_collaboration(conn, c.id.as_str())?;

@@ -125,39 +125,16 @@ pub fn claim(
     lease_until: DateTime<Utc>,
     limit: i64,
 ) -> QResult<Vec<OutboxRow>> {
-    let now = ts(now);
-    let due = outbox::table
-        .filter(outbox::status.eq(status::PENDING))
-        .filter(outbox::next_attempt_at.le(now))
-        .filter(
-            outbox::lease_until
-                .is_null()
-                .or(outbox::lease_until.lt(now)),
-        )
-        .order((outbox::next_attempt_at, outbox::id))
-        .limit(limit)
-        .select(outbox::id);
-    let ids: Vec<String> = match conn {
-        // Rows another instance is claiming right now are skipped, not waited for.
-        DbConn::Postgres(c) => due.for_update().skip_locked().load(c)?,
-        // SQLite: the caller holds the single writer (BEGIN IMMEDIATE).
-        DbConn::Sqlite(c) => due.load(c)?,
-    };
-    if ids.is_empty() {
-        return Ok(vec![]);
-    }
-    diesel::update(outbox::table.filter(outbox::id.eq_any(&ids)))
-        .set((
-            outbox::lease_owner.eq(owner),
-            outbox::lease_until.eq(ts(lease_until)),
-            outbox::attempts.eq(outbox::attempts + 1),
-        ))
-        .execute(conn)?;
-    outbox::table
-        .filter(outbox::id.eq_any(&ids))
-        .order((outbox::next_attempt_at, outbox::id))
-        .select(OutboxRow::as_select())
-        .load(conn)
+    super::queue::leased_claim!(
+        conn,
+        outbox,
+        OutboxRow,
+        status::PENDING,
+        owner,
+        now,
+        lease_until,
+        limit
+    )
 }
 
 /// Records a delivery, if `owner` still holds the lease. Returns whether it did.

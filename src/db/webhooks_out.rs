@@ -175,39 +175,16 @@ pub fn claim(
     lease_until: DateTime<Utc>,
     limit: i64,
 ) -> QResult<Vec<DeliveryRow>> {
-    let now = ts(now);
-    let due = webhook_deliveries::table
-        .filter(webhook_deliveries::status.eq(status::PENDING))
-        .filter(webhook_deliveries::next_attempt_at.le(now))
-        .filter(
-            webhook_deliveries::lease_until
-                .is_null()
-                .or(webhook_deliveries::lease_until.lt(now)),
-        )
-        .order((webhook_deliveries::next_attempt_at, webhook_deliveries::id))
-        .limit(limit)
-        .select(webhook_deliveries::id);
-    let ids: Vec<String> = match conn {
-        // Rows another instance is claiming right now are skipped, not waited for.
-        DbConn::Postgres(c) => due.for_update().skip_locked().load(c)?,
-        // SQLite: the caller holds the single writer (BEGIN IMMEDIATE).
-        DbConn::Sqlite(c) => due.load(c)?,
-    };
-    if ids.is_empty() {
-        return Ok(vec![]);
-    }
-    diesel::update(webhook_deliveries::table.filter(webhook_deliveries::id.eq_any(&ids)))
-        .set((
-            webhook_deliveries::lease_owner.eq(owner),
-            webhook_deliveries::lease_until.eq(ts(lease_until)),
-            webhook_deliveries::attempts.eq(webhook_deliveries::attempts + 1),
-        ))
-        .execute(conn)?;
-    webhook_deliveries::table
-        .filter(webhook_deliveries::id.eq_any(&ids))
-        .order((webhook_deliveries::next_attempt_at, webhook_deliveries::id))
-        .select(DeliveryRow::as_select())
-        .load(conn)
+    super::queue::leased_claim!(
+        conn,
+        webhook_deliveries,
+        DeliveryRow,
+        status::PENDING,
+        owner,
+        now,
+        lease_until,
+        limit
+    )
 }
 
 /// Records a delivery, if `owner` still holds the lease. Returns whether it did.
