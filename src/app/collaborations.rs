@@ -900,6 +900,8 @@ pub struct ListQuery {
     pub case_number: Option<String>,
     /// Issue 16: only cases whose handling lawyer is this account (`assigned=mine`).
     pub assignee: Option<String>,
+    /// Issue 12: title or reference contains this text (folded to lower case; `db::lists::fold`).
+    pub search: Option<String>,
     pub sort: CollabSort,
     /// The sort key of the last row of the previous page.
     pub after: Option<ListKey>,
@@ -916,6 +918,7 @@ impl Default for ListQuery {
             collaboration_type: None,
             case_number: None,
             assignee: None,
+            search: None,
             sort: CollabSort::Newest,
             after: None,
             limit: 50,
@@ -952,9 +955,10 @@ impl ListQuery {
             actor.org.as_str(),
             self.collaboration_type.map(|t| t.as_str()).unwrap_or(""),
         ) + &format!(
-            "|case_number={}|assignee={}",
+            "|case_number={}|assignee={}|q={}",
             self.case_number.as_deref().unwrap_or(""),
-            self.assignee.as_deref().unwrap_or("")
+            self.assignee.as_deref().unwrap_or(""),
+            self.search.as_deref().unwrap_or("")
         )
     }
 
@@ -1004,6 +1008,7 @@ pub fn list(
         collaboration_type: q.collaboration_type.map(|t| t.as_str().to_string()),
         case_number: q.case_number.clone(),
         assignee: q.assignee.clone(),
+        search: q.search.clone(),
     };
     // One row more than the page says whether another page follows.
     let mut rows = repo::list_collaborations(

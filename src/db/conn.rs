@@ -55,6 +55,13 @@ impl DatabaseUrl {
     }
 }
 
+#[diesel::declare_sql_function]
+extern "SQL" {
+    /// Lower case by Unicode's rules: `db::lists::fold` on SQLite (registered on each connection),
+    /// `lower` on PostgreSQL (migration `2026-12-08-000060_list_search`).
+    fn samverkan_fold(text: diesel::sql_types::Text) -> diesel::sql_types::Text;
+}
+
 /// Opens connections for the pool and prepares each one.
 #[derive(Debug, Clone)]
 pub struct ConnManager {
@@ -75,6 +82,10 @@ impl r2d2::ManageConnection for ConnManager {
                      PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
                 )
                 .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+                // The list's search folds case by Unicode's rules (`db::lists::fold`), which
+                // SQLite's own `lower` does not (ASCII only).
+                samverkan_fold_utils::register_impl(&mut c, |s: String| super::lists::fold(&s))
+                    .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
                 Ok(DbConn::Sqlite(c))
             }
             DatabaseUrl::Postgres(url) => {

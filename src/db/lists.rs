@@ -262,6 +262,38 @@ pub struct CollabFilter {
     /// Issue 16: only collaborations whose handling lawyer is this account (`assigned=mine`; index
     /// `case_files_assignee`).
     pub assignee: Option<String>,
+    /// Issue 12: only collaborations whose title or reference contains this text, already folded to
+    /// lower case by [`fold`] (the list's "search"). A condition on the rows the driver's index
+    /// range delivers, not an index of its own: it narrows a list already bounded by visibility and
+    /// the other filters. A "contains" match cannot use a B-tree, so a rare text is looked for
+    /// through the whole visible range (the administrator's: every collaboration; PostgreSQL may
+    /// then scan and sort). It is therefore not among the lists `tests/query_plans.rs` claims; a
+    /// trigram index (pg_trgm) or FTS5 would be the next step if searches by administrators at
+    /// a million rows matter.
+    pub search: Option<String>,
+}
+
+/// Lower case by Unicode's rules (Å → å, Ü → ü), the same fold the database applies through the
+/// SQL function `samverkan_fold`: registered on every SQLite connection (`db::conn`), and on
+/// PostgreSQL created by migration `2026-12-08-000060_list_search` over `lower`, which folds by
+/// the database's `LC_CTYPE` (a UTF-8 locale, as `initdb` gives by default).
+pub fn fold(s: &str) -> String {
+    s.to_lowercase()
+}
+
+/// The `LIKE` pattern "contains `needle`", with `\`, `%` and `_` escaped (the statement says
+/// `ESCAPE '\'`), so a search for `50%` finds "50%" and not everything.
+pub fn contains_pattern(needle: &str) -> String {
+    let mut p = String::with_capacity(needle.len() + 2);
+    p.push('%');
+    for ch in needle.chars() {
+        if matches!(ch, '\\' | '%' | '_') {
+            p.push('\\');
+        }
+        p.push(ch);
+    }
+    p.push('%');
+    p
 }
 
 /// How a collaboration list is ordered.
@@ -481,6 +513,17 @@ fn built(visible: &Visible, f: &CollabFilter, sort: CollabSort) -> Built {
             Bind::Text(a.clone()),
         );
     }
+    if let Some(t) = &f.search {
+        let pattern = contains_pattern(t);
+        conds.bind(
+            " AND (samverkan_fold(c.title) LIKE ? ESCAPE '\\'",
+            Bind::Text(pattern.clone()),
+        );
+        conds.bind(
+            " OR samverkan_fold(c.reference) LIKE ? ESCAPE '\\')",
+            Bind::Text(pattern),
+        );
+    }
     Built {
         from,
         conds,
@@ -655,6 +698,16 @@ mod tests {
     }
 
     #[test]
+    fn a_search_is_a_contains_pattern_with_its_wildcards_escaped() {
+        assert_eq!(contains_pattern("diabetes"), "%diabetes%");
+        assert_eq!(contains_pattern("50%"), "%50\\%%");
+        assert_eq!(contains_pattern("a_b"), "%a\\_b%");
+        assert_eq!(contains_pattern("c:\\x"), "%c:\\\\x%");
+        // Unicode's lower case, not ASCII's: a Swedish title folds as it reads.
+        assert_eq!(fold("ÅNGEST Hos Ümit"), "ångest hos ümit");
+    }
+
+    #[test]
     fn every_placeholder_has_its_bind() {
         let o = OrgId::new();
         let f = CollabFilter {
@@ -665,6 +718,7 @@ mod tests {
             collaboration_type: Some("statistics".into()),
             case_number: Some("RS 2026/1".into()),
             assignee: Some("someone".into()),
+            search: Some("50%".into()),
         };
         for v in [
             Visible::All,

@@ -284,9 +284,27 @@ impl Message {
 
 impl std::fmt::Display for Message {
     /// English, for logs and the command line; responses render in the request's language.
+    ///
+    /// The message is also kept as this thread's last rendered one, so that a refusal serde turned
+    /// into English text (a domain type's `try_from` inside a body) can be given back in the
+    /// response's language by [`take_rendered`].
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.render(Lang::En))
+        let text = self.render(Lang::En);
+        LAST_RENDERED.with(|l| *l.borrow_mut() = Some(self.clone()));
+        f.write_str(&text)
     }
+}
+
+thread_local! {
+    static LAST_RENDERED: std::cell::RefCell<Option<Message>> = const { std::cell::RefCell::new(None) };
+}
+
+/// The message this thread last rendered through `Display`, if its English text is `english`
+/// (serde's error text of it); taken, so it is given back once.
+pub fn take_rendered(english: &str) -> Option<Message> {
+    LAST_RENDERED
+        .with(|l| l.borrow_mut().take())
+        .filter(|m| m.render(Lang::En) == english)
 }
 
 /// One language's catalogue: message id → template.
@@ -689,7 +707,10 @@ pub const MESSAGES: &[MessageDecl] = &[
     m("one_of.organisation_kind", &[]),
     m("one_of.refusal_ground", &["values"]),
     m("one_of.step", &["value"]),
-    m("one_of.variant", &["reason"]),
+    m("one_of.variant", &["value", "expected"]),
+    m("none_expected", &[]),
+    m("country.not_a_code", &["value"]),
+    m("country.unassigned", &["value"]),
     m("org_number", &["reason"]),
     m("own_company", &[]),
     m("own_organisation", &[]),
@@ -733,6 +754,12 @@ pub const MESSAGES: &[MessageDecl] = &[
     m("text", &["reason"]),
     m("transfer_basis_required", &[]),
     m("type", &["reason"]),
+    m("type.integer", &[]),
+    m("type.number", &[]),
+    m("type.boolean", &[]),
+    m("type.text", &[]),
+    m("type.list", &[]),
+    m("type.object", &[]),
     m("unchanged.cpua", &[]),
     m("unchanged.research_question", &[]),
     m("unique.org_number", &["number"]),
@@ -741,7 +768,7 @@ pub const MESSAGES: &[MessageDecl] = &[
     m("unknown_account.no_such", &[]),
     m("unknown_clause", &["clauses"]),
     m("unknown_clause.in_version", &["number", "clause"]),
-    m("unknown_field", &["reason"]),
+    m("unknown_field", &["name", "expected"]),
     m("unknown_linkage_responsible", &[]),
     m("unknown_organisation", &["id"]),
     m("unknown_organisation.no_such", &[]),
@@ -904,6 +931,8 @@ pub const MESSAGES: &[MessageDecl] = &[
     m("cost_far_from_estimate.above", &["agreed", "estimate"]),
     m("cost_ceiling_below_estimate", &[]),
     m("camt", &["line", "path", "problem"]),
+    // The collaboration list's search (issue 12).
+    m("min_length.search", &["min"]),
 ];
 
 #[cfg(test)]

@@ -307,7 +307,7 @@ impl Address {
             .map_err(|m| errs.push(("city", m.to_string())))
             .unwrap_or_default();
         let country = CountryCode::parse(country.trim())
-            .map_err(|m| errs.push(("country", m)))
+            .map_err(|m| errs.push(("country", m.to_string())))
             .ok();
         let postal_code = match country.map(|c| c.as_str() == "SE") {
             Some(true) => parse_swedish_postal_code(postal_code)

@@ -443,6 +443,7 @@ pub async fn set_patient_information(
            ("overdue" = Option<bool>, Query, description = "only those with a decision past its due date"),
            ("case_number" = Option<String>, Query, description = "a CPUA's own case number (diarienummer), exact match"),
            ("assigned" = Option<String>, Query, description = "mine: only cases whose handling lawyer is the caller"),
+           ("q" = Option<String>, Query, description = "search: title or reference contains this text (2–100 characters, case-insensitive)"),
            ("sort" = Option<String>, Query, description = "newest (the default) or due: earliest undecided CPUA decision first; overdue lists are in due order"),
            ("cursor" = Option<String>, Query, description = "next_cursor of the previous page, with the same filters and sort"),
            ("per_page" = Option<i64>, Query, minimum = 1, description = "at most api.max_page_size")),
@@ -472,7 +473,21 @@ pub const COLLABORATION_LIST_PARAMS: &[&str] = &[
     "cursor",
     "case_number",
     "assigned",
+    "q",
 ];
+
+/// The search text of a list: trimmed, one line, 2–100 characters, folded to lower case; an empty
+/// box is no search at all (a list page's form sends `q=` when nothing was typed).
+pub fn parse_search(v: &str) -> Result<Option<String>, crate::domain::messages::Message> {
+    if v.trim().is_empty() {
+        return Ok(None);
+    }
+    let t = crate::domain::text::parse_line(v, 100)?;
+    if t.chars().count() < 2 {
+        return Err(crate::msg!("min_length.search", min = 2));
+    }
+    Ok(Some(crate::db::lists::fold(&t)))
+}
 
 /// The collaborations list's filters, order, page size and position, from its query parameters
 /// (the API's and the list page's alike).
@@ -533,6 +548,8 @@ pub fn collaboration_list_query(
                 }
                 q.assignee = Some(who.account.to_string());
             }
+            // Issue 12: the list's search box.
+            "q" => q.search = parse_search(v).map_err(|m| AppError::invalid("q", m))?,
             "overdue" => {
                 q.overdue = match v.as_str() {
                     "true" | "1" => true,

@@ -64,16 +64,24 @@ fn serde_error(path: String, e: serde_json::Error) -> AppError {
                     crate::msg!("required.field"),
                 )
             } else if msg.starts_with("unknown field") {
-                // The path already ends with the unknown key; serde's text lists the known ones.
-                let f = named(&msg).unwrap_or_default();
+                // The path already ends with the unknown key.
+                let (name, expected) = quoted_and_expected(&msg);
                 (
-                    if base.is_empty() { f } else { base },
-                    crate::msg!("unknown_field", reason = msg),
+                    if base.is_empty() { name.clone() } else { base },
+                    crate::msg!("unknown_field", name = name, expected = expected),
                 )
             } else if msg.starts_with("unknown variant") {
-                (base, crate::msg!("one_of.variant", reason = msg))
-            } else if msg.starts_with("invalid type") {
-                (base, crate::msg!("type", reason = msg))
+                let (value, expected) = quoted_and_expected(&msg);
+                (
+                    base,
+                    crate::msg!("one_of.variant", value = value, expected = expected),
+                )
+            } else if let Some(rest) = msg.strip_prefix("invalid type: ") {
+                (base, type_message(rest))
+            } else if let Some(m) = crate::domain::messages::take_rendered(&msg) {
+                // A domain type refused the value through its own constructor (`try_from`): its
+                // message, in the response's language, not the English text serde kept of it.
+                (base, m)
             } else {
                 (base, crate::msg!("invalid", reason = msg))
             };
@@ -84,6 +92,48 @@ fn serde_error(path: String, e: serde_json::Error) -> AppError {
             };
             AppError::Invalid(vec![FieldError::new(field, message)])
         }
+    }
+}
+
+/// The first quoted name of serde's "unknown field/variant `x`, expected one of `a`, `b`" and the
+/// names it expects, as "a, b or c" in the response's language ("none" when serde says there are
+/// none).
+fn quoted_and_expected(msg: &str) -> (String, crate::domain::messages::Arg) {
+    let mut quoted = msg.split('`').skip(1).step_by(2).map(str::to_string);
+    let first = quoted.next().unwrap_or_default();
+    let rest: Vec<String> = quoted.collect();
+    let expected = if rest.is_empty() {
+        crate::domain::messages::Arg::from(crate::msg!("none_expected"))
+    } else {
+        crate::domain::messages::Arg::any_of(rest)
+    };
+    (first, expected)
+}
+
+/// serde's "invalid type: string \"x\", expected i64" as what the field takes, in words of the
+/// response's language; a shape not recognised keeps serde's text.
+fn type_message(rest: &str) -> crate::domain::messages::Message {
+    let expected = rest.rsplit(", expected ").next().unwrap_or(rest);
+    let e = expected.trim_start_matches("a ").trim_start_matches("an ");
+    let integer = [
+        "i8", "i16", "i32", "i64", "u8", "u16", "u32", "u64", "usize", "isize",
+    ];
+    if integer.contains(&e) || e.starts_with("integer") {
+        crate::msg!("type.integer")
+    } else if e == "f64" || e == "f32" || e.starts_with("number") {
+        crate::msg!("type.number")
+    } else if e == "boolean" || e == "bool" {
+        crate::msg!("type.boolean")
+    } else if e.starts_with("string") || e == "str" || e == "char" || e.starts_with("borrowed str")
+    {
+        crate::msg!("type.text")
+    } else if e.starts_with("sequence") || e.starts_with("tuple") {
+        crate::msg!("type.list")
+    } else if e.starts_with("map") || e.starts_with("struct") || e.starts_with("internally tagged")
+    {
+        crate::msg!("type.object")
+    } else {
+        crate::msg!("type", reason = rest)
     }
 }
 

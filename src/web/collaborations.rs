@@ -29,25 +29,79 @@ struct ListPage {
     next: Option<String>,
     steps: Vec<StepChoice>,
     overdue: bool,
+    /// The search box as typed (issue 12), shown again as entered.
+    search: String,
+    /// The search box's message when the search was refused.
+    search_error: String,
+    errors: super::form::FormErrors,
     filtered: bool,
     may_create: bool,
 }
 
 /// The collaborations the signed-in person may see, newest first (or overdue first), filtered by
-/// step.
+/// step and searched by title or reference. A refused filter (a one-letter search) comes back as
+/// the form with its message at the field and no list, answering 422.
 pub async fn list(env: PageEnv, req: HttpRequest) -> PageResult {
     let actor = env.actor()?.clone();
     // A filter left empty in the form is no filter.
     let pairs: Vec<(String, String)> = url::form_urlencoded::parse(req.query_string().as_bytes())
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .filter(|(k, v)| {
-            !v.is_empty() && crate::http::api::COLLABORATION_LIST_PARAMS.contains(&k.as_str())
+            !v.trim().is_empty()
+                && crate::http::api::COLLABORATION_LIST_PARAMS.contains(&k.as_str())
         })
         .collect();
-    let (q, _paging) = crate::http::api::collaboration_list_query(&pairs, &env.state, &actor)
-        .map_err(|e| env.fail(e))?;
+    let search = pairs
+        .iter()
+        .find(|(k, _)| k == "q")
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default();
+    let entered_step = pairs
+        .iter()
+        .find(|(k, _)| k == "step")
+        .and_then(|(_, v)| Step::parse(v));
+    let entered_overdue = pairs.iter().any(|(k, v)| k == "overdue" && v == "true");
+    let mut page = ListPage {
+        items: Vec::new(),
+        total: 0,
+        total_exact: true,
+        next: None,
+        steps: Vec::new(),
+        overdue: entered_overdue,
+        search,
+        search_error: String::new(),
+        errors: super::form::FormErrors::default(),
+        filtered: true,
+        may_create: crate::app::authz::may_create(&actor).is_ok(),
+    };
+    let steps = |selected: Option<Step>| {
+        Step::ALL
+            .iter()
+            .map(|s| StepChoice {
+                code: s.code(),
+                selected: Some(*s) == selected,
+            })
+            .collect()
+    };
+    let (q, _paging) = match crate::http::api::collaboration_list_query(&pairs, &env.state, &actor)
+    {
+        Ok(q) => q,
+        Err(e) => {
+            let errors = super::form::FormErrors::of(&e, env.lang).ok_or_else(|| env.fail(e))?;
+            page.search_error = errors.at("q").unwrap_or_default().to_string();
+            page.errors = errors;
+            page.steps = steps(entered_step);
+            return env.render_status(
+                actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
+                "collaborations",
+                "common.list.title",
+                page,
+            );
+        }
+    };
     let step = q.step;
     let overdue = q.overdue;
+    let searched = q.search.is_some();
     let (items, total, next) =
         crate::http::api::run_collaboration_list(env.state.clone(), actor.clone(), q)
             .await
@@ -60,27 +114,14 @@ pub async fn list(env: PageEnv, req: HttpRequest) -> PageResult {
         s.append_pair("cursor", &cursor);
         format!("/collaborations?{}", s.finish())
     });
-    let steps = Step::ALL
-        .iter()
-        .map(|s| StepChoice {
-            code: s.code(),
-            selected: Some(*s) == step,
-        })
-        .collect();
-    env.render(
-        "collaborations",
-        "common.list.title",
-        ListPage {
-            total_exact: total <= crate::db::lists::COUNT_CAP,
-            total: total.min(crate::db::lists::COUNT_CAP),
-            items,
-            next,
-            steps,
-            overdue,
-            filtered: step.is_some() || overdue,
-            may_create: crate::app::authz::may_create(&actor).is_ok(),
-        },
-    )
+    page.total_exact = total <= crate::db::lists::COUNT_CAP;
+    page.total = total.min(crate::db::lists::COUNT_CAP);
+    page.items = items;
+    page.next = next;
+    page.steps = steps(step);
+    page.overdue = overdue;
+    page.filtered = step.is_some() || overdue || searched;
+    env.render("collaborations", "common.list.title", page)
 }
 
 /// One step of the timeline.

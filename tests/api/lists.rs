@@ -312,3 +312,61 @@ async fn responses_are_gzipped_when_the_client_asks() {
     let plain = app.get("/api/v1/organisations?per_page=200", &t).await;
     assert!(plain.headers().get("content-encoding").is_none());
 }
+
+/// Issue 12, "Their collaborations (search, filter by step)": `q` finds the caller's own
+/// collaborations whose title or reference contains the text, by Unicode's case rules, with `%` and
+/// `_` taken literally, and never another company's.
+#[tokio::test]
+async fn a_search_finds_own_collaborations_by_title_or_reference_in_any_case() {
+    let app = TestApp::spawn().await;
+    let company = app.token("company").await;
+    let reg = app.register("EX-HJARTA").await;
+    let angst = create(&app, &company, &reg, "Ångest hos unga vuxna").await;
+    let diabetes = create(&app, &company, &reg, "Diabetes typ 1").await;
+    let rebate = create(&app, &company, &reg, "Studie med 50% dos").await;
+    let other = app.token("company-b").await;
+    let theirs = create(&app, &other, &reg, "Ångest i arbetslivet").await;
+    let search = |q: &str| format!("/api/v1/collaborations?q={}", urlencode(q));
+
+    let v = ok(app.get(&search("ÅNGEST"), &company).await).await;
+    assert_eq!(ids(&v), vec![angst.clone()], "own only, folded by Unicode");
+    assert_eq!(v["total"], 1);
+    let v = ok(app.get(&search("ångest"), &other).await).await;
+    assert_eq!(ids(&v), vec![theirs]);
+    // `%` is a character, not a wildcard: only the title with "0%" in it.
+    let v = ok(app.get(&search("0%"), &company).await).await;
+    assert_eq!(ids(&v), vec![rebate.clone()]);
+    // `_` likewise: "s_u" is in no title, though the wildcard would match "stu".
+    let v = ok(app.get(&search("s_u"), &company).await).await;
+    assert!(ids(&v).is_empty(), "{v}");
+    // The reference, in lower case.
+    let reference = app.view(&diabetes, &company).await["collaboration"]["reference"]
+        .as_str()
+        .unwrap()
+        .to_lowercase();
+    let v = ok(app.get(&search(&reference), &company).await).await;
+    assert_eq!(ids(&v), vec![diabetes.clone()]);
+    // Search and step together; an empty box is no search.
+    let v = ok(app
+        .get(
+            &format!("/api/v1/collaborations?q=studie&step={}", "preparation"),
+            &company,
+        )
+        .await)
+    .await;
+    assert_eq!(v["items"].as_array().map(Vec::len), Some(ids(&v).len()));
+    let v = ok(app.get("/api/v1/collaborations?q=", &company).await).await;
+    assert_eq!(v["total"], 3);
+    // One letter is too little to search for: refused naming `q`.
+    let p = problem(
+        app.get(&search("å"), &company).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert_eq!(p["field"], "q");
+    assert_eq!(p["rule"], "min_length");
+}
+
+fn urlencode(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}

@@ -232,3 +232,85 @@ async fn an_obligation_s_source_carries_the_title_of_the_seed_it_cites() {
         assert!(!title.is_empty() && title != file, "{o}");
     }
 }
+
+/// Issue 12, "every text from the sv/en catalogues": what serde reports about a body (a value not in
+/// the list, a wrong type, an unknown field) and a domain type's own refusal inside a body come
+/// back in the request's language, not in serde's English.
+#[tokio::test]
+async fn a_body_read_error_answers_in_the_requested_language_not_in_serde_s_english() {
+    let app = TestApp::spawn().await;
+    let company = app.token("company").await;
+    let register = app.register("EX-HJARTA").await;
+    let good = json!({
+        "title": "Långtidsutfall", "purpose": "Jämförelse", "registers": [register],
+        "data_kind": "aggregated", "intake": public_research_intake()
+    });
+    let with = |key: &str, value: Value| {
+        let mut b = good.clone();
+        b[key] = value;
+        b
+    };
+    let cases = [
+        (
+            with("data_kind", json!("rådata")),
+            "data_kind",
+            "one_of",
+            "okänt värde ”rådata”; tillåtna värden är ",
+            "unknown value “rådata”; the allowed values are ",
+        ),
+        (
+            with("title", json!(5)),
+            "title",
+            "type",
+            "värdet ska vara en text",
+            "the value must be a text",
+        ),
+        (
+            with("colour", json!("red")),
+            "colour",
+            "unknown_field",
+            "okänt fält ”colour”; kända fält är ",
+            "unknown field “colour”; the known fields are ",
+        ),
+        (
+            with("recipient_countries", json!(["XX"])),
+            "recipient_countries[0]",
+            "country",
+            "",
+            "",
+        ),
+    ];
+    for (body, field, rule, sv_start, en_start) in cases {
+        let mut texts = Vec::new();
+        for lang in ["sv", "en"] {
+            let r = app
+                .client
+                .post(format!("{}/api/v1/collaborations", app.base))
+                .bearer_auth(&company)
+                .header("Accept-Language", lang)
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            let p = problem(r, StatusCode::UNPROCESSABLE_ENTITY).await;
+            assert_eq!(p["field"], field, "{p}");
+            assert_eq!(p["errors"][0]["rule"], rule, "{p}");
+            let m = p["errors"][0]["message"].as_str().unwrap().to_string();
+            if lang == "sv" {
+                for english in [
+                    "expected",
+                    "invalid type",
+                    "unknown variant",
+                    "unknown field",
+                    "is not",
+                ] {
+                    assert!(!m.contains(english), "serde's English in Swedish: {m}");
+                }
+            }
+            texts.push(m);
+        }
+        assert!(texts[0].starts_with(sv_start), "{}", texts[0]);
+        assert!(texts[1].starts_with(en_start), "{}", texts[1]);
+        assert_ne!(texts[0], texts[1], "each language its own text: {texts:?}");
+    }
+}

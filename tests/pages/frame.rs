@@ -262,3 +262,39 @@ async fn an_error_page_keeps_the_signed_in_frame() {
     assert!(html.contains("Karin Företagsson"), "{html}");
     assert!(html.contains("Logga ut"), "{html}");
 }
+
+/// Issue 12: the list's search box. It finds by title in any case, keeps what was typed, and a
+/// search too short to run comes back with the message at the box and in the summary, linked to it.
+#[tokio::test]
+async fn the_list_searches_by_title_and_a_refused_search_is_shown_at_its_box() {
+    let app = TestApp::spawn().await;
+    let (id, _) = app.research_collaboration(&["EX-HJARTA"]).await;
+    let b = Browser::signed_in(&app, "company").await;
+    let found = b.html("/collaborations?q=L%C3%85NGTIDSUTFALL").await;
+    assert!(
+        found.contains(&format!("href=\"/collaborations/{id}\"")),
+        "{found}"
+    );
+    assert!(
+        found.contains("value=\"LÅNGTIDSUTFALL\""),
+        "kept as typed: {found}"
+    );
+    let none = b.html("/collaborations?q=cancer").await;
+    assert!(!none.contains(&id));
+    assert!(none.contains("Inga samverkansprojekt matchar filtret."));
+    let (s, html) = b.page("/collaborations?q=x&step=agreement").await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("id=\"error-summary\""), "{html}");
+    assert!(
+        html.contains("href=\"#f-q\""),
+        "the summary links to the box: {html}"
+    );
+    assert!(html.contains("id=\"f-q-error\""), "{html}");
+    assert!(html.contains("skriv minst 2 tecken att söka på"), "{html}");
+    assert!(html.contains("value=\"x\""), "{html}");
+    assert!(
+        html.contains("value=\"agreement\" selected"),
+        "the step is kept: {html}"
+    );
+    assert!(!html.contains(&id), "no list beside a refused search");
+}

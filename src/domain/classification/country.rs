@@ -34,17 +34,13 @@ pub struct CountryCode([u8; 2]);
 
 impl CountryCode {
     /// Parses an upper-case ISO 3166-1 alpha-2 code such as `SE` or `US`.
-    pub fn parse(s: &str) -> Result<CountryCode, String> {
+    pub fn parse(s: &str) -> Result<CountryCode, crate::domain::messages::Message> {
         let b = s.as_bytes();
         if b.len() != 2 || !b.iter().all(u8::is_ascii_uppercase) {
-            return Err(format!(
-                "`{s}` is not an ISO 3166-1 alpha-2 country code (two upper-case letters, e.g. SE)"
-            ));
+            return Err(crate::msg!("country.not_a_code", value = s));
         }
         if ISO_3166_1_ALPHA_2.binary_search(&s).is_err() {
-            return Err(format!(
-                "`{s}` is not an assigned ISO 3166-1 alpha-2 country code"
-            ));
+            return Err(crate::msg!("country.unassigned", value = s));
         }
         Ok(CountryCode([b[0], b[1]]))
     }

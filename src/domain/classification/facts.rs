@@ -351,7 +351,7 @@ impl Facts {
                         let s = item.as_str().ok_or_else(|| {
                             err(k, "expected ISO 3166-1 alpha-2 codes as strings")
                         })?;
-                        let c = CountryCode::parse(s).map_err(|m| err(k, m))?;
+                        let c = CountryCode::parse(s).map_err(|m| err(k, m.to_string()))?;
                         if !list.contains(&c) {
                             list.push(c);
                         }

@@ -1,0 +1,1 @@
+DROP FUNCTION samverkan_fold(TEXT);
