@@ -1138,3 +1138,87 @@ async fn documents_the_to_do_page_and_the_completion_forms_in_the_browser() {
     .await;
     assert_passed(&report);
 }
+
+/// Issue 15 in the browser: the register holder logs hours on the work log (a refusal first, at its
+/// field), finance approves the line, draws a draft (the buyer's reference missing first), issues
+/// it, opens the issued invoice and downloads its PDF; every page checked with axe-core.
+#[tokio::test]
+async fn finance_approves_drafts_issues_and_downloads_an_invoice_in_the_browser() {
+    let app = TestApp::spawn().await;
+    let (case, _) = at_register_contact(&app).await;
+    let finance = app.token("finance").await;
+    helpers::ok(
+        app.action(
+            &case,
+            &finance,
+            json!({"action": "record_cost_agreement", "reference": "KOST-2026-17", "signed_on": "2026-08-28",
+                   "estimate_ore": 1_000_000, "hourly_rate_ore": 95_000}),
+        )
+        .await,
+    )
+    .await;
+    let work_log = format!("/collaborations/{case}/work-log");
+    let fill =
+        |label: &str, value: &str| json!({"fill": {"label": label, "exact": true, "value": value}});
+    let holder = journey(
+        "holder-logs",
+        steps(vec![
+            sign_in("register-holder"),
+            vec![
+                json!({"goto": format!("/collaborations/{case}")}),
+                json!({"click": {"link": "Arbetslogg och fakturering", "exact": true}}),
+                json!({"expect_url": format!("^{work_log}$")}),
+                fill("Vem gjorde arbetet", "Eva Lind"),
+                fill("Datum", "2026-09-01"),
+                fill("Aktivitet", "Datauttag och avidentifiering"),
+                fill("Antal timmar", "25"),
+                json!({"click": {"button": "Logga raden", "exact": true}, "status": 422}),
+                json!({"expect_selector": "#error-summary a[href='#f-hours']"}),
+                json!({"expect_selector": "#f-person_name[value='Eva Lind']"}),
+                fill("Antal timmar", "5"),
+                json!({"click": {"button": "Logga raden", "exact": true}}),
+                json!({"expect_url": format!("^{work_log}$")}),
+                json!({"expect_text": "Loggad, väntar på godkännande"}),
+                json!({"expect_text": "Du loggade raden"}),
+            ],
+        ]),
+    );
+    let finance = journey(
+        "finance-invoices",
+        steps(vec![
+            sign_in("finance"),
+            vec![
+                json!({"goto": format!("/finance/{case}")}),
+                json!({"click": {"link": "Arbetslogg och fakturering", "exact": true}}),
+                json!({"click": {"button": "Godkänn raden för Eva Lind"}}),
+                json!({"expect_text": "Skapa fakturautkast av godkända rader"}),
+                fill("Köparens gatuadress", "Industrigatan 4"),
+                fill("Köparens postnummer", "112 46"),
+                fill("Köparens ort", "Stockholm"),
+                fill("Vår gatuadress", "Dag Hammarskjölds väg 38"),
+                fill("Vårt postnummer", "751 85"),
+                fill("Vår ort", "Uppsala"),
+                fill("Bankgiro", "5050-1055"),
+                json!({"click": {"button": "Skapa fakturautkast", "exact": true}, "status": 422}),
+                json!({"expect_selector": "#error-summary a[href='#f-buyer_reference']"}),
+                json!({"expect_selector": "#f-buyer_street[value='Industrigatan 4']"}),
+                fill("Köparens referens", "Åsa Öberg"),
+                json!({"click": {"button": "Skapa fakturautkast", "exact": true}}),
+                json!({"expect_url": "^/invoices/[0-9a-f-]+$"}),
+                json!({"expect_text": "Fakturautkast"}),
+                json!({"click": {"button": "Utfärda fakturan", "exact": true}}),
+                json!({"expect_url": "^/invoices/[0-9a-f-]+$"}),
+                json!({"expect_text": "OCR-nummer"}),
+                json!({"expect_text": "5\u{a0}937,50\u{a0}kr"}),
+                json!({"download": {"link": "Ladda ned PDF (svenska)", "exact": true},
+                       "starts_with": "%PDF", "filename": "\\.pdf$"}),
+                json!({"goto": "/invoices"}),
+                json!({"expect_text": "Utfärdad"}),
+                json!({"click": {"link": "English", "exact": true}}),
+                json!({"expect_text": "SEK\u{a0}5,937.50"}),
+            ],
+        ]),
+    );
+    let report = run(&app, "finance_invoices", vec![holder, finance]).await;
+    assert_passed(&report);
+}

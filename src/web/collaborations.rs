@@ -242,6 +242,9 @@ struct CasePage {
     documents: super::documents::Section,
     /// Case handling (issue 16): completion requests, consultations, the lawyer, the case number.
     casework: super::casework::Section,
+    /// Issue 15: the case's work log, for the CPUA's staff (`app::billing::work_log` shows it to
+    /// them only); empty for anyone else.
+    work_log: String,
 }
 
 /// A deadline still ahead (or overdue), as the case page shows it.
@@ -690,6 +693,11 @@ pub async fn render_case_all(
             )
         })
         .unwrap_or_default();
+    let work_log = if actor.role.is_cpua_staff() {
+        super::billing::work_log_href(&id)
+    } else {
+        String::new()
+    };
     env.render_status(
         status,
         "case",
@@ -714,6 +722,7 @@ pub async fn render_case_all(
             view,
             documents,
             casework,
+            work_log,
         },
     )
 }

@@ -13,6 +13,7 @@
 //! - A CSP without `unsafe-inline`: styles and scripts only from `/assets/` ([`PAGE_CSP`]).
 pub mod admin;
 pub mod assets;
+pub mod billing;
 pub mod casework;
 pub mod collaborations;
 pub mod commands;
@@ -94,6 +95,19 @@ const TEMPLATES: &[(&str, &str)] = &[
     ),
     ("todo", include_str!("templates/todo.hbs")),
     ("case_casework", include_str!("templates/case_casework.hbs")),
+    // Issue 15: the work log and the invoices.
+    (
+        "billing_work_log",
+        include_str!("templates/billing_work_log.hbs"),
+    ),
+    (
+        "billing_invoices",
+        include_str!("templates/billing_invoices.hbs"),
+    ),
+    (
+        "billing_invoice",
+        include_str!("templates/billing_invoice.hbs"),
+    ),
 ];
 
 fn registry() -> Result<handlebars::Handlebars<'static>, String> {
@@ -421,6 +435,8 @@ const NAV: &[(&str, &str, &[Role])] = &[
             Role::Administrator,
         ],
     ),
+    // Issue 15: finance's invoices.
+    ("/invoices", "billing.nav", &[Role::Finance]),
 ];
 
 /// An error as a page: its title and text in the language, and the request id to quote, in the
@@ -596,6 +612,15 @@ page_table! {
     SignedIn POST "/collaborations/{id}/consultations/{consultation}/answer" => casework::answer_consultation,
     SignedIn POST "/collaborations/{id}/assignee" => casework::assign,
     SignedIn POST "/collaborations/{id}/case-number" => casework::set_case_number,
+    // Issue 15: the work log and the invoices.
+    SignedIn GET "/collaborations/{id}/work-log" => billing::work_log,
+    SignedIn POST "/collaborations/{id}/work-log" => billing::log,
+    SignedIn POST "/collaborations/{id}/work-log/{line}/approve" => billing::approve,
+    SignedIn POST "/collaborations/{id}/invoices" => billing::create_draft,
+    SignedIn GET "/invoices" => billing::invoices,
+    SignedIn GET "/invoices/{id}" => billing::invoice,
+    SignedIn POST "/invoices/{id}/issue" => billing::issue,
+    SignedIn POST "/invoices/{id}/credit-notes" => billing::credit,
 }
 
 fn defs() -> &'static [(actix_web::dev::ResourceDef, PageAccess)] {

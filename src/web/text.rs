@@ -69,6 +69,12 @@ pub const FILES: &[(&str, &str, &str)] = &[
         include_str!("../../config/pages/casework.sv.toml"),
         include_str!("../../config/pages/casework.en.toml"),
     ),
+    // Issue 15: the work log and the invoices.
+    (
+        "billing",
+        include_str!("../../config/pages/billing.sv.toml"),
+        include_str!("../../config/pages/billing.en.toml"),
+    ),
 ];
 
 /// Both languages' texts, keyed `area.key`.

@@ -54,7 +54,7 @@ async fn a_case_with_a_cost_agreement_shows_what_was_agreed_in_swedish_and_engli
     assert!(html.contains("Exempel Läkemedel AB"), "who pays: {html}");
     assert!(html.contains("28 augusti 2026"));
     assert!(html.contains("KOST-42"));
-    assert!(html.contains("Fakturor kan ännu inte skapas"));
+    assert!(html.contains("href=\"/invoices\""), "{html}");
 
     let html = b.html(&format!("/finance/{id}")).await;
     assert!(html.contains("12\u{a0}500,00\u{a0}kr"), "{html}");
@@ -66,7 +66,10 @@ async fn a_case_with_a_cost_agreement_shows_what_was_agreed_in_swedish_and_engli
     assert!(html.contains("SEK\u{a0}12,500.00"), "{html}");
     assert!(html.contains("SEK\u{a0}950.00 per hour"), "{html}");
     assert!(html.contains("28 August 2026"));
-    assert!(html.contains("Invoices cannot be made in the service yet"));
+    assert!(
+        html.contains("Drafts and issued invoices are under"),
+        "{html}"
+    );
 }
 
 #[tokio::test]

@@ -21,6 +21,7 @@ mod case_handling;
 mod casework;
 mod documents;
 mod finance;
+mod finance_invoices;
 mod frame;
 mod intake;
 mod queue;

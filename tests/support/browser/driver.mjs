@@ -39,6 +39,9 @@
 //   {"probe_outside": "http://example.com/x.png"} a blank page in this context tries to load that URL
 //                                         (as <img> and as a navigation): it must be blocked
 //   {"evaluate": "js"}                    run script in the page (for the harness's own tests only)
+//   {"download": {"link": "Ladda ned PDF"}, "starts_with": "%PDF", "filename": "\\.pdf$"}
+//                                         click a link that downloads a file (no page loads); the
+//                                         file's first bytes and suggested name are checked
 //
 // CHECKED means: the page has loaded, axe-core finds no violation of impact serious or critical
 // (moderate and minor ones are listed in the report), the browser console has no errors (Chromium
@@ -332,6 +335,25 @@ class Journey {
         // Let the page report what the script caused (a CSP violation is reported asynchronously).
         await this.page.waitForTimeout(200);
         break;
+      case 'download': {
+        const target = await this.one(this.clickable(arg), `download ${JSON.stringify(arg)}`);
+        const [dl] = await Promise.all([
+          this.page.waitForEvent('download', { timeout: STEP_TIMEOUT_MS }),
+          target.click(),
+        ]);
+        const failure = await dl.failure();
+        if (failure) throw new StepError(`download ${JSON.stringify(arg)}: ${failure}`);
+        const bytes = readFileSync(await dl.path());
+        const head = bytes.subarray(0, (s.starts_with || '').length).toString('latin1');
+        if (s.starts_with && head !== s.starts_with) {
+          throw new StepError(`download ${JSON.stringify(arg)}: the file starts with ${JSON.stringify(head)}, expected ${JSON.stringify(s.starts_with)}`);
+        }
+        if (s.filename && !new RegExp(s.filename).test(dl.suggestedFilename())) {
+          throw new StepError(`download ${JSON.stringify(arg)}: the file is named ${dl.suggestedFilename()}, expected /${s.filename}/`);
+        }
+        log(`downloaded ${dl.suggestedFilename()} (${bytes.length} bytes)`);
+        break;
+      }
       default:
         throw new StepError(`unknown step ${JSON.stringify(s)} (see the vocabulary at the top of driver.mjs)`);
     }

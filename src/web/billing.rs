@@ -1,0 +1,1307 @@
+//! The billing pages (issue 15): a case's work log with its forms (log hours or an expense, approve a
+//! line, draw a draft invoice from the approved lines), and finance's invoices (the list with its
+//! status filter, a draft with its Issue button, an issued invoice with its downloads and the credit
+//! note form).
+//!
+//! - Every form calls the API's own command in `app::billing` (`log_work`, `approve_work`,
+//!   `create_draft`, `issue`, `credit`) with the API's own input types: no second write path.
+//! - A form or button is offered only when the server would take it: the log form to whoever
+//!   `authz::may_log_work` lets log on a case with a cost agreement, an Approve button where
+//!   `authz::may_approve_work` allows it (never on one's own line), the draft form to finance
+//!   (`authz::may_invoice`) when approved lines are left to invoice, Issue on a draft, the credit
+//!   note form on an issued invoice.
+//! - Work is charged only as the written cost agreement says (seed 000, "Ersättning för datauttag
+//!   för forskning"): without one the page says so instead of offering the form; from 80 % of the
+//!   ceiling the page warns, and a line past it needs a reason (the API's "bör"
+//!   `cost_ceiling_passed`).
+//! - Refusals come back as the page with 422, the entered values kept, the summary linked to each
+//!   field, in plain words (hours and kronor, not the API's hundredths and öre).
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest};
+use serde::Serialize;
+use serde_json::{json, Map, Value};
+
+use super::commands::{kronor_to_ore, Field, Opt};
+use super::form::{anchor, Entered, FieldMessage, Form, FormErrors};
+use super::{PageEnv, PageError, PageResult};
+use crate::app::authz;
+use crate::app::billing::{self, CreditInput, DraftInput, InvoiceView, WorkLineInput, WorkLogView};
+use crate::app::AppError;
+use crate::domain::billing::amount::{Amount, Currency};
+use crate::domain::billing::ledger;
+use crate::domain::lang::Lang;
+use crate::domain::money::Money;
+use crate::domain::role::Actor;
+
+// ---------- formatting ----------
+
+/// An amount in öre (negative on a credit note) for people: `12 500,00 kr` / `SEK 12,500.00`.
+pub fn amount(ore: i64, currency: &str, lang: Lang) -> String {
+    let c = Currency::parse(currency).unwrap_or(Currency::SEK);
+    crate::render::invoice_pdf::format_amount(Amount::new(ore, c), lang)
+}
+
+/// Hundredths (of an hour, of a unit) for people: `1,50` / `1.50`, whole numbers without decimals.
+pub fn hundredths(q: i64, lang: Lang) -> String {
+    let a = q.unsigned_abs();
+    let sign = if q < 0 { "-" } else { "" };
+    let dec = if lang == Lang::Sv { ',' } else { '.' };
+    if a % 100 == 0 {
+        format!("{sign}{}", a / 100)
+    } else {
+        format!("{sign}{}{dec}{:02}", a / 100, a % 100)
+    }
+}
+
+fn t(lang: Lang, key: &str) -> String {
+    super::text::t(lang, key)
+}
+
+fn t_with(lang: Lang, key: &str, params: &[(&str, &str)]) -> String {
+    let owned: Vec<(&str, String)> = params.iter().map(|(k, v)| (*k, v.to_string())).collect();
+    super::text::t_with(lang, key, &owned)
+}
+
+/// A message fragment as a sentence: a capital first letter and a full stop.
+fn sentence(s: &str) -> String {
+    let s = s.trim();
+    let mut chars = s.chars();
+    let mut out: String = match chars.next() {
+        Some(c) => c.to_uppercase().chain(chars).collect(),
+        None => return String::new(),
+    };
+    if !out.ends_with(['.', '!', '?']) {
+        out.push('.');
+    }
+    out
+}
+
+// ---------- fields ----------
+
+/// A field of these forms, for the `case_field` partial: what was entered and its message.
+#[allow(clippy::too_many_arguments)]
+fn field(
+    lang: Lang,
+    name: &str,
+    kind: &'static str,
+    label: &str,
+    hint: Option<&str>,
+    value: String,
+    errors: &FormErrors,
+    required: bool,
+) -> Field {
+    let id = anchor(name);
+    let error = errors.at(name).unwrap_or_default().to_string();
+    let hint = hint.map(|h| t(lang, h)).unwrap_or_default();
+    let (hint_id, error_id) = (format!("{id}-hint"), format!("{id}-error"));
+    let mut described = Vec::new();
+    if !hint.is_empty() {
+        described.push(hint_id.clone());
+    }
+    if !error.is_empty() {
+        described.push(error_id.clone());
+    }
+    Field {
+        name: name.to_string(),
+        id,
+        label: t(lang, label),
+        hint,
+        hint_id,
+        kind,
+        value,
+        shown: String::new(),
+        checked: false,
+        options: Vec::new(),
+        error,
+        error_id,
+        required,
+        describedby: described.join(" "),
+        placeholder: String::new(),
+    }
+}
+
+fn radios(
+    lang: Lang,
+    name: &str,
+    label: &str,
+    choices: &[(&str, &str)],
+    chosen: &str,
+    errors: &FormErrors,
+) -> Field {
+    let mut f = field(
+        lang,
+        name,
+        "radios",
+        label,
+        None,
+        String::new(),
+        errors,
+        true,
+    );
+    f.options = choices
+        .iter()
+        .map(|(code, key)| Opt {
+            value: code.to_string(),
+            label: t(lang, key),
+            selected: chosen == *code,
+            id: format!("{}-{code}", anchor(name)),
+        })
+        .collect();
+    f
+}
+
+/// The API's field names as this page's: hours and kronor instead of hundredths and öre, the
+/// ceiling's reason in its own field; and the API's technical wording in plain words.
+fn page_field(api: &str, credit: bool) -> Option<(&'static str, &'static str)> {
+    Some(match api {
+        "amount_ore" if credit => ("amount", "billing.error.credit_amount"),
+        "hours_hundredths" => ("hours", "billing.error.hours"),
+        "amount_ore" => ("amount", "billing.error.amount"),
+        "acknowledge" | "acknowledge.cost_ceiling_passed" => {
+            ("ceiling_reason", "billing.error.ceiling_reason")
+        }
+        "cost_agreement" => ("kind", "billing.error.no_cost_agreement"),
+        "cost_agreement.hourly_rate" => ("kind", "billing.error.no_hourly_rate"),
+        "buyer_reference" => ("buyer_reference", "billing.error.buyer_reference"),
+        _ => return None,
+    })
+}
+
+/// The errors of a refusal with every message at its field, in the page's words where the API's
+/// would speak of hundredths, öre or JSON fields; a refusal naming one field is put at that field.
+fn errors_of(e: &AppError, lang: Lang, credit: bool) -> Option<FormErrors> {
+    let mut errors = FormErrors::of(e, lang)?;
+    let p = crate::http::problem::problem_in(e, lang);
+    for f in &mut errors.fields {
+        if let Some((name, key)) = page_field(&f.field, credit) {
+            f.field = name.to_string();
+            f.anchor = anchor(name);
+            f.message = t(lang, key);
+        }
+    }
+    // The field the refusal names, or a missing item this page has a field for.
+    let named = p.field.clone().or_else(|| {
+        p.missing
+            .iter()
+            .find(|m| page_field(m, credit).is_some())
+            .cloned()
+    });
+    if let Some(api) = named {
+        let (name, message) = match page_field(&api, credit) {
+            Some((n, key)) => (n.to_string(), t(lang, key)),
+            None => (api.clone(), sentence(&p.detail)),
+        };
+        if errors.at(&name).is_none() {
+            errors.fields.push(FieldMessage {
+                anchor: anchor(&name),
+                field: name,
+                message,
+            });
+        }
+        errors.summary = t(lang, "common.form.fix_below");
+    }
+    if !errors.fields.is_empty() {
+        errors.summary = t(lang, "common.form.fix_below");
+        // The missing items and the "bör" are said at their field.
+        errors.details.clear();
+    }
+    Some(errors)
+}
+
+// ---------- the work log ----------
+
+#[derive(Serialize)]
+struct LineShown {
+    id: String,
+    person: String,
+    worked_on: String,
+    activity: String,
+    kind: String,
+    hours: String,
+    rate: String,
+    amount: String,
+    status: String,
+    ceiling_reason: String,
+    /// The Approve button: the reader may approve this line.
+    approvable: bool,
+    /// The reader logged it: somebody else approves it.
+    own: bool,
+    approve_label: String,
+    invoice_href: String,
+}
+
+#[derive(Serialize)]
+struct LogForm {
+    fields: Vec<Field>,
+}
+
+#[derive(Serialize)]
+struct DraftForm {
+    fields: Vec<Field>,
+    count: usize,
+    total: String,
+}
+
+#[derive(Serialize)]
+struct WorkLogPage {
+    id: String,
+    reference: String,
+    title: String,
+    agreement: String,
+    ceiling: String,
+    logged_total: String,
+    approved_total: String,
+    /// `approached` (80 % of the ceiling or more) or `passed` (over it), or empty.
+    ceiling_state: String,
+    ceiling_message: String,
+    lines: Vec<LineShown>,
+    log: Option<LogForm>,
+    /// Why no log form: no cost agreement.
+    no_agreement: bool,
+    draft: Option<DraftForm>,
+    is_finance: bool,
+    errors: FormErrors,
+}
+
+/// Which form a refusal came back to.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Posted {
+    Log,
+    Draft,
+    Approve,
+}
+
+struct Loaded {
+    log: WorkLogView,
+    reference: String,
+    title: String,
+    may_log: bool,
+    may_draft: bool,
+}
+
+async fn load_work_log(env: &PageEnv, id: String) -> Result<Loaded, PageError> {
+    let actor = env.actor()?.clone();
+    env.blocking(move |s| {
+        s.svc.read(|c| {
+            let log = billing::work_log(c, &s.svc.rulebooks, &actor, &id)?;
+            let (collab, scope) =
+                crate::app::collaborations::visible_with_scope(c, &s.svc.rulebooks, &actor, &id)?;
+            let may_log = authz::may_log_work(&actor, &scope).is_ok();
+            let may_draft = authz::may_invoice(&actor).is_ok() && scope.cpuas.contains(&actor.org);
+            Ok(Loaded {
+                log,
+                reference: collab.reference.clone(),
+                title: collab.title.clone(),
+                may_log,
+                may_draft,
+            })
+        })
+    })
+    .await
+}
+
+fn ceiling_state(log: &WorkLogView, lang: Lang) -> (String, String) {
+    let Some(cap) = log.ceiling_ore else {
+        return (String::new(), String::new());
+    };
+    let (Ok(ceiling), Ok(logged)) = (
+        Money::from_ore(cap),
+        Money::from_ore(log.logged_total_ore.max(0)),
+    ) else {
+        return (String::new(), String::new());
+    };
+    let ceiling_s = ceiling.format(lang);
+    let logged_s = logged.format(lang);
+    let percent = ledger::APPROACH_PERCENT.to_string();
+    // The ledger's own rule: nothing more logged, is the total near or past the ceiling?
+    match ledger::check_ceiling(ceiling, logged, Money::ZERO, &[]) {
+        Err(_) => (
+            "passed".into(),
+            t_with(
+                lang,
+                "billing.worklog.ceiling_passed",
+                &[
+                    ("total", logged_s.as_str()),
+                    ("ceiling", ceiling_s.as_str()),
+                ],
+            ),
+        ),
+        Ok(o) if !o.warnings.is_empty() => (
+            "approached".into(),
+            t_with(
+                lang,
+                "billing.worklog.ceiling_approached",
+                &[
+                    ("total", logged_s.as_str()),
+                    ("ceiling", ceiling_s.as_str()),
+                    ("percent", percent.as_str()),
+                ],
+            ),
+        ),
+        Ok(_) => (String::new(), String::new()),
+    }
+}
+
+fn kinds() -> [(&'static str, &'static str); 2] {
+    [
+        ("hours", "billing.worklog.kind_hours"),
+        ("expense", "billing.worklog.kind_expense"),
+    ]
+}
+
+async fn render_work_log(
+    env: &PageEnv,
+    status: StatusCode,
+    id: String,
+    posted: Option<(Posted, Entered)>,
+    errors: FormErrors,
+) -> PageResult {
+    let actor = env.actor()?.clone();
+    let lang = env.lang;
+    let l = load_work_log(env, id.clone()).await?;
+    let sek = |ore: i64| amount(ore, "SEK", lang);
+    let (form, entered) = match posted {
+        Some((p, e)) => (Some(p), e),
+        None => (None, Entered::default()),
+    };
+    let value = |p: Posted, name: &str| {
+        if form == Some(p) {
+            entered.value(name)
+        } else {
+            String::new()
+        }
+    };
+    let lines: Vec<LineShown> = l
+        .log
+        .lines
+        .iter()
+        .map(|w| {
+            let approvable = w.status == "logged"
+                && authz::may_approve_work(&actor, &w.cpua, &w.logged_by).is_ok();
+            let status = match (&w.invoice_id, w.status.as_str()) {
+                (Some(_), _) => "billing.worklog.status_invoiced",
+                (None, "approved") => "billing.worklog.status_approved",
+                _ => "billing.worklog.status_logged",
+            };
+            let worked_on = super::helpers::format_date(w.worked_on, lang);
+            LineShown {
+                approve_label: t_with(
+                    lang,
+                    "billing.worklog.approve_label",
+                    &[
+                        ("person", w.person_name.as_str()),
+                        ("date", worked_on.as_str()),
+                    ],
+                ),
+                id: w.id.clone(),
+                person: w.person_name.clone(),
+                worked_on,
+                activity: w.activity.clone(),
+                kind: t(
+                    lang,
+                    if w.kind == "expense" {
+                        "billing.worklog.kind_expense"
+                    } else {
+                        "billing.worklog.kind_hours"
+                    },
+                ),
+                hours: if w.kind == "expense" {
+                    String::new()
+                } else {
+                    hundredths(w.hours_hundredths, lang)
+                },
+                rate: w.rate_ore.map(sek).unwrap_or_default(),
+                amount: sek(w.amount_ore),
+                status: t(lang, status),
+                ceiling_reason: w.ceiling_reason.clone().unwrap_or_default(),
+                approvable,
+                own: w.status == "logged" && w.logged_by == actor.account.as_str(),
+                invoice_href: w
+                    .invoice_id
+                    .as_ref()
+                    .filter(|_| l.may_draft)
+                    .map(|i| format!("/invoices/{i}"))
+                    .unwrap_or_default(),
+            }
+        })
+        .collect();
+    let no_agreement = l.log.ceiling_ore.is_none();
+    let log = (l.may_log && !no_agreement).then(|| {
+        let kind = match value(Posted::Log, "kind") {
+            k if k.is_empty() => "hours".to_string(),
+            k => k,
+        };
+        LogForm {
+            fields: vec![
+                field(
+                    lang,
+                    "person_name",
+                    "text",
+                    "billing.worklog.person",
+                    Some("billing.worklog.person_hint"),
+                    value(Posted::Log, "person_name"),
+                    &errors,
+                    true,
+                ),
+                field(
+                    lang,
+                    "worked_on",
+                    "date",
+                    "billing.worklog.date",
+                    None,
+                    value(Posted::Log, "worked_on"),
+                    &errors,
+                    true,
+                ),
+                field(
+                    lang,
+                    "activity",
+                    "text",
+                    "billing.worklog.activity",
+                    None,
+                    value(Posted::Log, "activity"),
+                    &errors,
+                    true,
+                ),
+                radios(
+                    lang,
+                    "kind",
+                    "billing.worklog.kind",
+                    &kinds(),
+                    &kind,
+                    &errors,
+                ),
+                field(
+                    lang,
+                    "hours",
+                    "text",
+                    "billing.worklog.hours",
+                    Some("billing.worklog.hours_hint"),
+                    value(Posted::Log, "hours"),
+                    &errors,
+                    false,
+                ),
+                field(
+                    lang,
+                    "amount",
+                    "text",
+                    "billing.worklog.amount",
+                    Some("billing.worklog.amount_hint"),
+                    value(Posted::Log, "amount"),
+                    &errors,
+                    false,
+                ),
+                field(
+                    lang,
+                    "ceiling_reason",
+                    "textarea",
+                    "billing.worklog.ceiling_reason",
+                    Some("billing.worklog.ceiling_reason_hint"),
+                    value(Posted::Log, "ceiling_reason"),
+                    &errors,
+                    false,
+                ),
+            ],
+        }
+    });
+    let open: Vec<&billing::WorkLineView> = l
+        .log
+        .lines
+        .iter()
+        .filter(|w| {
+            w.status == "approved" && w.invoice_id.is_none() && w.cpua == actor.org.as_str()
+        })
+        .collect();
+    let draft = (l.may_draft && (!open.is_empty() || form == Some(Posted::Draft))).then(|| {
+        let v = |n: &str| value(Posted::Draft, n);
+        let text = |n: &str, label: &str, hint: Option<&str>| {
+            field(lang, n, "text", label, hint, v(n), &errors, false)
+        };
+        DraftForm {
+            count: open.len(),
+            total: sek(open.iter().map(|w| w.amount_ore).sum()),
+            fields: vec![
+                text(
+                    "buyer_reference",
+                    "billing.draft.buyer_reference",
+                    Some("billing.draft.reference_hint"),
+                ),
+                text("order_number", "billing.draft.order_number", None),
+                field(
+                    lang,
+                    "payment_terms_days",
+                    "number",
+                    "billing.draft.terms",
+                    Some("billing.draft.terms_hint"),
+                    v("payment_terms_days"),
+                    &errors,
+                    false,
+                ),
+                text(
+                    "buyer_street",
+                    "billing.draft.buyer_street",
+                    Some("billing.draft.register_hint"),
+                ),
+                text("buyer_postal_code", "billing.draft.buyer_postal_code", None),
+                text("buyer_city", "billing.draft.buyer_city", None),
+                text(
+                    "buyer_country",
+                    "billing.draft.buyer_country",
+                    Some("billing.draft.country_hint"),
+                ),
+                text(
+                    "buyer_vat",
+                    "billing.draft.buyer_vat",
+                    Some("billing.draft.vat_hint"),
+                ),
+                text(
+                    "seller_street",
+                    "billing.draft.seller_street",
+                    Some("billing.draft.register_hint"),
+                ),
+                text(
+                    "seller_postal_code",
+                    "billing.draft.seller_postal_code",
+                    None,
+                ),
+                text("seller_city", "billing.draft.seller_city", None),
+                text(
+                    "bankgiro",
+                    "billing.draft.bankgiro",
+                    Some("billing.draft.bankgiro_hint"),
+                ),
+                field(
+                    lang,
+                    "note",
+                    "textarea",
+                    "billing.draft.note",
+                    None,
+                    v("note"),
+                    &errors,
+                    false,
+                ),
+            ],
+        }
+    });
+    let (ceiling_state, ceiling_message) = ceiling_state(&l.log, lang);
+    env.render_status(
+        status,
+        "billing_work_log",
+        "billing.worklog.title",
+        WorkLogPage {
+            id,
+            reference: l.reference,
+            title: l.title,
+            agreement: l.log.cost_agreement_reference.clone().unwrap_or_default(),
+            ceiling: l.log.ceiling_ore.map(sek).unwrap_or_default(),
+            logged_total: sek(l.log.logged_total_ore),
+            approved_total: sek(l.log.approved_total_ore),
+            ceiling_state,
+            ceiling_message,
+            lines,
+            log,
+            no_agreement,
+            draft,
+            is_finance: l.may_draft,
+            errors,
+        },
+    )
+}
+
+pub fn work_log_href(id: &str) -> String {
+    format!("/collaborations/{id}/work-log")
+}
+
+/// The work log of a case.
+pub async fn work_log(env: PageEnv, path: web::Path<String>) -> PageResult {
+    render_work_log(
+        &env,
+        StatusCode::OK,
+        path.into_inner(),
+        None,
+        FormErrors::default(),
+    )
+    .await
+}
+
+/// The log form as the API's [`WorkLineInput`]: hours and kronor as hundredths and öre (what does
+/// not read as a number goes on as written, so the API names the field), the ceiling's reason as
+/// the acknowledgement of `cost_ceiling_passed` when one is given.
+fn work_line_json(form: &Form) -> Value {
+    let mut m = Map::new();
+    for k in ["person_name", "worked_on", "activity", "kind"] {
+        if let Some(v) = form.get(k).map(str::trim).filter(|v| !v.is_empty()) {
+            m.insert(k.into(), Value::from(v));
+        }
+    }
+    let number = |raw: &str| match kronor_to_ore(raw) {
+        Some(n) => Value::from(n),
+        None => Value::from(raw.trim()),
+    };
+    let kind = form.get("kind").unwrap_or("hours");
+    let (name, api) = if kind == "expense" {
+        ("amount", "amount_ore")
+    } else {
+        ("hours", "hours_hundredths")
+    };
+    if let Some(v) = form.get(name).filter(|v| !v.trim().is_empty()) {
+        m.insert(api.into(), number(v));
+    }
+    if let Some(r) = form
+        .get("ceiling_reason")
+        .map(str::trim)
+        .filter(|r| !r.is_empty())
+    {
+        m.insert(
+            "acknowledge".into(),
+            json!([{"code": ledger::CEILING_PASSED, "reason": r}]),
+        );
+    }
+    Value::Object(m)
+}
+
+/// Logs hours or an expense: the API's `log_work`.
+pub async fn log(env: PageEnv, path: web::Path<String>, form: Form) -> PageResult {
+    let id = path.into_inner();
+    let actor = env.actor()?.clone();
+    let outcome = match crate::http::extract::parse_value::<WorkLineInput>(work_line_json(&form)) {
+        Err(e) => Err(e),
+        Ok(input) => {
+            let (state, cid) = (env.state.clone(), id.clone());
+            crate::http::blocking(move || {
+                let (now, today) = (state.svc.clock.now(), state.svc.clock.today());
+                state.svc.write(|c| {
+                    billing::log_work(c, &state.svc.rulebooks, &actor, &cid, input, now, today)
+                })
+            })
+            .await
+            .map(|_| ())
+        }
+    };
+    match outcome {
+        Ok(()) => Ok(env.see_other(&work_log_href(&id))),
+        Err(e) => answer_work_log(&env, id, e, Posted::Log, &form).await,
+    }
+}
+
+async fn answer_work_log(
+    env: &PageEnv,
+    id: String,
+    e: AppError,
+    posted: Posted,
+    form: &Form,
+) -> PageResult {
+    match errors_of(&e, env.lang, false) {
+        Some(errors) => {
+            render_work_log(
+                env,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                id,
+                Some((posted, form.entered())),
+                errors,
+            )
+            .await
+        }
+        None => Err(env.fail(e)),
+    }
+}
+
+/// Approves a line: the API's `approve_work`.
+pub async fn approve(env: PageEnv, path: web::Path<(String, String)>, form: Form) -> PageResult {
+    let (id, line) = path.into_inner();
+    let actor = env.actor()?.clone();
+    let (state, cid) = (env.state.clone(), id.clone());
+    let outcome = crate::http::blocking(move || {
+        let now = state.svc.clock.now();
+        state
+            .svc
+            .write(|c| billing::approve_work(c, &state.svc.rulebooks, &actor, &cid, &line, now))
+    })
+    .await;
+    match outcome {
+        Ok(_) => Ok(env.see_other(&work_log_href(&id))),
+        Err(e) => answer_work_log(&env, id, e, Posted::Approve, &form).await,
+    }
+}
+
+/// Draws a draft invoice from the case's approved lines: the API's `create_draft`.
+pub async fn create_draft(env: PageEnv, path: web::Path<String>, form: Form) -> PageResult {
+    let id = path.into_inner();
+    let actor = env.actor()?.clone();
+    let mut v = form.to_json();
+    if let Some(o) = v.as_object_mut() {
+        o.insert("collaboration".into(), Value::from(id.clone()));
+        if let Some(Value::String(c)) = o.get("buyer_country").cloned() {
+            o.insert(
+                "buyer_country".into(),
+                Value::from(c.trim().to_ascii_uppercase()),
+            );
+        }
+    }
+    let outcome = match crate::http::extract::parse_value::<DraftInput>(v) {
+        Err(e) => Err(e),
+        Ok(input) => {
+            let state = env.state.clone();
+            crate::http::blocking(move || {
+                let (now, today) = (state.svc.clock.now(), state.svc.clock.today());
+                state.svc.write(|c| {
+                    billing::create_draft(c, &state.svc.rulebooks, &actor, input, now, today)
+                })
+            })
+            .await
+        }
+    };
+    match outcome {
+        Ok(inv) => Ok(env.see_other(&invoice_href(&inv.id))),
+        Err(e) => answer_work_log(&env, id, e, Posted::Draft, &form).await,
+    }
+}
+
+// ---------- invoices ----------
+
+fn invoice_href(id: &str) -> String {
+    format!("/invoices/{id}")
+}
+
+/// Finance only (the API's `authz::may_invoice`), or the page is refused.
+fn finance(env: &PageEnv) -> Result<Actor, PageError> {
+    let actor = env.actor()?.clone();
+    authz::may_invoice(&actor).map_err(|e| env.fail(e))?;
+    Ok(actor)
+}
+
+#[derive(Serialize)]
+struct InvoiceRow {
+    href: String,
+    kind: String,
+    number: String,
+    status: String,
+    buyer: String,
+    issue_date: String,
+    due_date: String,
+    gross: String,
+    overdue: bool,
+}
+
+#[derive(Serialize)]
+struct FilterChoice {
+    code: &'static str,
+    label: String,
+    selected: bool,
+}
+
+#[derive(Serialize)]
+struct InvoicesPage {
+    rows: Vec<InvoiceRow>,
+    filters: Vec<FilterChoice>,
+    status: String,
+}
+
+fn kind_name(lang: Lang, v: &InvoiceView) -> String {
+    t(
+        lang,
+        if v.kind == "credit_note" {
+            "billing.invoice.kind_credit_note"
+        } else {
+            "billing.invoice.kind_invoice"
+        },
+    )
+}
+
+fn status_name(lang: Lang, v: &InvoiceView) -> String {
+    t(
+        lang,
+        match (v.status.as_str(), v.overdue) {
+            ("draft", _) => "billing.invoice.status_draft",
+            (_, true) => "billing.invoice.status_overdue",
+            _ => "billing.invoice.status_issued",
+        },
+    )
+}
+
+fn date_or_empty(d: Option<chrono::NaiveDate>, lang: Lang) -> String {
+    d.map(|d| super::helpers::format_date(d, lang))
+        .unwrap_or_default()
+}
+
+/// The invoices and credit notes of finance's CPUA, with the API's status filter.
+pub async fn invoices(env: PageEnv, req: HttpRequest) -> PageResult {
+    let actor = finance(&env)?;
+    let lang = env.lang;
+    let pairs = crate::http::extract::query_pairs(&req, &["status"]).map_err(|e| env.fail(e))?;
+    let status = pairs
+        .iter()
+        .find(|(k, _)| k == "status")
+        .map(|(_, v)| v.trim().to_string())
+        .filter(|v| !v.is_empty());
+    let s2 = status.clone();
+    let list = env
+        .blocking(move |s| {
+            let today = s.svc.clock.today();
+            s.svc
+                .read(|c| billing::list(c, &actor, s2.as_deref(), today))
+        })
+        .await?;
+    let chosen = status.unwrap_or_default();
+    let filters = ["", "draft", "issued", "overdue"]
+        .into_iter()
+        .map(|code| FilterChoice {
+            code,
+            label: t(
+                lang,
+                match code {
+                    "draft" => "billing.invoice.status_draft",
+                    "issued" => "billing.invoice.status_issued",
+                    "overdue" => "billing.invoice.status_overdue",
+                    _ => "billing.invoices.all",
+                },
+            ),
+            selected: chosen == code,
+        })
+        .collect();
+    let rows = list
+        .iter()
+        .map(|v| InvoiceRow {
+            href: invoice_href(&v.id),
+            kind: kind_name(lang, v),
+            number: v
+                .number
+                .clone()
+                .unwrap_or_else(|| t(lang, "billing.invoice.no_number")),
+            status: status_name(lang, v),
+            buyer: v.buyer_name.clone(),
+            issue_date: date_or_empty(v.issue_date, lang),
+            due_date: date_or_empty(v.due_date, lang),
+            gross: amount(v.gross_ore, &v.currency, lang),
+            overdue: v.overdue,
+        })
+        .collect();
+    env.render(
+        "billing_invoices",
+        "billing.invoices.title",
+        InvoicesPage {
+            rows,
+            filters,
+            status: chosen,
+        },
+    )
+}
+
+#[derive(Serialize)]
+struct InvoiceLineShown {
+    number: i32,
+    description: String,
+    quantity: String,
+    unit: String,
+    unit_price: String,
+    net: String,
+}
+
+#[derive(Serialize)]
+struct Download {
+    href: String,
+    label: String,
+}
+
+#[derive(Serialize)]
+struct CreditForm {
+    fields: Vec<Field>,
+    left: String,
+}
+
+#[derive(Serialize)]
+struct CreditShown {
+    href: String,
+    number: String,
+    gross: String,
+}
+
+#[derive(Serialize)]
+struct InvoicePage {
+    id: String,
+    heading: String,
+    kind: String,
+    status: String,
+    is_draft: bool,
+    is_credit_note: bool,
+    number: String,
+    ocr: String,
+    bankgiro: String,
+    issue_date: String,
+    due_date: String,
+    terms: String,
+    buyer_name: String,
+    buyer_org_number: String,
+    buyer_vat: String,
+    buyer_address: String,
+    buyer_reference: String,
+    order_number: String,
+    vat_category: String,
+    vat_text: String,
+    reverse_charge: bool,
+    lines: Vec<InvoiceLineShown>,
+    net: String,
+    vat: String,
+    gross: String,
+    case_href: String,
+    credits_href: String,
+    credit_notes: Vec<CreditShown>,
+    downloads: Vec<Download>,
+    overdue: bool,
+    credit: Option<CreditForm>,
+    errors: FormErrors,
+}
+
+/// The VAT category (EN 16931 UNCL5305 code) and its words, from the invoice's VAT treatment.
+fn vat_words(v: &InvoiceView, lang: Lang) -> (String, String) {
+    match v.vat_treatment.as_deref() {
+        Some("domestic") => ("S".into(), t(lang, "billing.invoice.vat_domestic")),
+        Some("reverse_charge") => ("AE".into(), t(lang, "billing.invoice.vat_reverse_charge")),
+        Some("outside_scope") => ("O".into(), t(lang, "billing.invoice.vat_outside_scope")),
+        // A draft: the treatment is settled at the issue.
+        _ => (String::new(), t(lang, "billing.invoice.vat_at_issue")),
+    }
+}
+
+fn unit_name(code: &str, lang: Lang) -> String {
+    match code {
+        "HUR" => t(lang, "billing.invoice.unit_hour"),
+        "C62" => t(lang, "billing.invoice.unit_piece"),
+        other => other.to_string(),
+    }
+}
+
+async fn render_invoice(
+    env: &PageEnv,
+    status: StatusCode,
+    id: String,
+    entered: Option<Entered>,
+    errors: FormErrors,
+) -> PageResult {
+    let actor = finance(env)?;
+    let lang = env.lang;
+    let (v, credits) = env
+        .blocking(move |s| {
+            let today = s.svc.clock.today();
+            s.svc.read(|c| {
+                let v = billing::get(c, &actor, &id, today)?;
+                let credits: Vec<InvoiceView> = if v.kind == "invoice" && v.status == "issued" {
+                    billing::list(c, &actor, Some("issued"), today)?
+                        .into_iter()
+                        .filter(|x| x.credits_invoice_id.as_deref() == Some(v.id.as_str()))
+                        .collect()
+                } else {
+                    Vec::new()
+                };
+                Ok((v, credits))
+            })
+        })
+        .await?;
+    let money = |ore: i64| amount(ore, &v.currency, lang);
+    let (vat_category, vat_text) = vat_words(&v, lang);
+    let issued = v.status == "issued";
+    let credited: i64 = credits.iter().map(|c| -c.net_ore).sum();
+    let left = v.net_ore - credited;
+    let credit = (issued && v.kind == "invoice" && left > 0).then(|| {
+        let e = entered.clone().unwrap_or_default();
+        let scope = match e.value("scope") {
+            s if s.is_empty() => "full".to_string(),
+            s => s,
+        };
+        CreditForm {
+            left: money(left),
+            fields: vec![
+                field(
+                    lang,
+                    "reason",
+                    "textarea",
+                    "billing.credit.reason",
+                    Some("billing.credit.reason_hint"),
+                    e.value("reason"),
+                    &errors,
+                    true,
+                ),
+                radios(
+                    lang,
+                    "scope",
+                    "billing.credit.scope",
+                    &[
+                        ("full", "billing.credit.scope_full"),
+                        ("amount", "billing.credit.scope_amount"),
+                    ],
+                    &scope,
+                    &errors,
+                ),
+                field(
+                    lang,
+                    "amount",
+                    "text",
+                    "billing.credit.amount",
+                    Some("billing.credit.amount_hint"),
+                    e.value("amount"),
+                    &errors,
+                    false,
+                ),
+            ],
+        }
+    });
+    let api = format!("/api/v1/invoices/{}", v.id);
+    let downloads = if issued {
+        vec![
+            Download {
+                href: format!("{api}.pdf?lang=sv"),
+                label: t(lang, "billing.invoice.pdf_sv"),
+            },
+            Download {
+                href: format!("{api}.pdf?lang=en"),
+                label: t(lang, "billing.invoice.pdf_en"),
+            },
+            Download {
+                href: format!("{api}.xml"),
+                label: t(lang, "billing.invoice.ubl"),
+            },
+        ]
+    } else {
+        Vec::new()
+    };
+    let number = v.number.clone().unwrap_or_default();
+    let heading = match (&v.number, v.kind.as_str()) {
+        (None, _) => t(lang, "billing.invoice.heading_draft"),
+        (Some(n), "credit_note") => t_with(
+            lang,
+            "billing.invoice.heading_credit_note",
+            &[("number", n.as_str())],
+        ),
+        (Some(n), _) => t_with(lang, "billing.invoice.heading", &[("number", n.as_str())]),
+    };
+    let page = InvoicePage {
+        heading,
+        kind: kind_name(lang, &v),
+        status: status_name(lang, &v),
+        is_draft: v.status == "draft",
+        is_credit_note: v.kind == "credit_note",
+        number,
+        ocr: v.ocr.clone().unwrap_or_default(),
+        bankgiro: v.bankgiro.clone().unwrap_or_default(),
+        issue_date: date_or_empty(v.issue_date, lang),
+        due_date: date_or_empty(v.due_date, lang),
+        terms: t_with(
+            lang,
+            "billing.invoice.terms_days",
+            &[("days", v.payment_terms_days.to_string().as_str())],
+        ),
+        buyer_name: v.buyer_name.clone(),
+        buyer_org_number: v.buyer_org_number.clone(),
+        buyer_vat: v.buyer_vat_number.clone().unwrap_or_default(),
+        buyer_address: format!(
+            "{}, {} {}, {}",
+            v.buyer_street, v.buyer_postal_code, v.buyer_city, v.buyer_country
+        ),
+        buyer_reference: v.buyer_reference.clone().unwrap_or_default(),
+        order_number: v.order_number.clone().unwrap_or_default(),
+        reverse_charge: vat_category == "AE",
+        vat_category,
+        vat_text,
+        lines: v
+            .lines
+            .iter()
+            .map(|l| InvoiceLineShown {
+                number: l.number,
+                description: l.description.clone(),
+                quantity: hundredths(l.quantity_hundredths, lang),
+                unit: unit_name(&l.unit_code, lang),
+                unit_price: money(l.unit_price_ore),
+                net: money(l.net_ore),
+            })
+            .collect(),
+        net: money(v.net_ore),
+        vat: money(v.vat_ore),
+        gross: money(v.gross_ore),
+        case_href: work_log_href(&v.collaboration_id),
+        credits_href: v
+            .credits_invoice_id
+            .as_deref()
+            .map(invoice_href)
+            .unwrap_or_default(),
+        credit_notes: credits
+            .iter()
+            .map(|c| CreditShown {
+                href: invoice_href(&c.id),
+                number: c.number.clone().unwrap_or_default(),
+                gross: money(c.gross_ore),
+            })
+            .collect(),
+        downloads,
+        overdue: v.overdue,
+        credit,
+        errors,
+        id: v.id.clone(),
+    };
+    env.render_status(status, "billing_invoice", "billing.invoice.title", page)
+}
+
+/// One invoice, draft or issued, or a credit note.
+pub async fn invoice(env: PageEnv, path: web::Path<String>) -> PageResult {
+    render_invoice(
+        &env,
+        StatusCode::OK,
+        path.into_inner(),
+        None,
+        FormErrors::default(),
+    )
+    .await
+}
+
+async fn answer_invoice(env: &PageEnv, id: String, e: AppError, form: &Form) -> PageResult {
+    match errors_of(&e, env.lang, true) {
+        Some(errors) => {
+            render_invoice(
+                env,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                id,
+                Some(form.entered()),
+                errors,
+            )
+            .await
+        }
+        None => Err(env.fail(e)),
+    }
+}
+
+/// Issues a draft: the API's `issue` (retried like the API on a lost race for the number).
+pub async fn issue(env: PageEnv, path: web::Path<String>, form: Form) -> PageResult {
+    let id = path.into_inner();
+    let actor = finance(&env)?;
+    let (state, iid) = (env.state.clone(), id.clone());
+    let outcome = crate::http::blocking(move || {
+        state.svc.write_retrying(3, |c| {
+            let (now, today) = (state.svc.clock.now(), state.svc.clock.today());
+            billing::issue(c, &state.svc.rulebooks, &actor, &iid, now, today)
+        })
+    })
+    .await;
+    match outcome {
+        Ok(v) => Ok(env.see_other(&invoice_href(&v.id))),
+        Err(e) => answer_invoice(&env, id, e, &form).await,
+    }
+}
+
+/// The credit form as the API's [`CreditInput`]: in full, or of an amount in kronor.
+fn credit_json(form: &Form) -> Value {
+    let mut m = Map::new();
+    if let Some(r) = form.get("reason").map(str::trim).filter(|r| !r.is_empty()) {
+        m.insert("reason".into(), Value::from(r));
+    }
+    if form.get("scope") == Some("amount") {
+        let raw = form.get("amount").unwrap_or_default().trim();
+        m.insert(
+            "amount_ore".into(),
+            match kronor_to_ore(raw) {
+                Some(n) => Value::from(n),
+                None => Value::from(raw),
+            },
+        );
+    }
+    Value::Object(m)
+}
+
+/// A credit note, in full or in part: the API's `credit`.
+pub async fn credit(env: PageEnv, path: web::Path<String>, form: Form) -> PageResult {
+    let id = path.into_inner();
+    let actor = finance(&env)?;
+    let outcome = match crate::http::extract::parse_value::<CreditInput>(credit_json(&form)) {
+        Err(e) => Err(e),
+        Ok(input) => {
+            let (state, iid) = (env.state.clone(), id.clone());
+            crate::http::blocking(move || {
+                state.svc.write_retrying(3, |c| {
+                    let (now, today) = (state.svc.clock.now(), state.svc.clock.today());
+                    billing::credit(
+                        c,
+                        &state.svc.rulebooks,
+                        &actor,
+                        &iid,
+                        input.clone(),
+                        now,
+                        today,
+                    )
+                })
+            })
+            .await
+        }
+    };
+    match outcome {
+        Ok(v) => Ok(env.see_other(&invoice_href(&v.id))),
+        Err(e) => answer_invoice(&env, id, e, &form).await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn form(p: &[(&str, &str)]) -> Form {
+        Form(
+            p.iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn amounts_and_hours_follow_the_language_and_carry_their_sign() {
+        assert_eq!(amount(1_250_000, "SEK", Lang::Sv), "12\u{a0}500,00\u{a0}kr");
+        assert_eq!(amount(1_250_000, "SEK", Lang::En), "SEK\u{a0}12,500.00");
+        assert_eq!(amount(-237_500, "SEK", Lang::Sv), "-2\u{a0}375,00\u{a0}kr");
+        assert_eq!(hundredths(150, Lang::Sv), "1,50");
+        assert_eq!(hundredths(150, Lang::En), "1.50");
+        assert_eq!(hundredths(-200, Lang::Sv), "-2");
+    }
+
+    #[test]
+    fn the_log_form_reads_hours_and_kronor_and_the_reason_as_the_acknowledgement() {
+        let v = work_line_json(&form(&[
+            ("person_name", "Eva Lind"),
+            ("worked_on", "2026-09-01"),
+            ("activity", "Uttag"),
+            ("kind", "hours"),
+            ("hours", "1,5"),
+            ("amount", "99"),
+            ("ceiling_reason", " Utökat uttag "),
+        ]));
+        assert_eq!(v["hours_hundredths"], 150);
+        assert!(v.get("amount_ore").is_none(), "{v}");
+        assert_eq!(v["acknowledge"][0]["code"], ledger::CEILING_PASSED);
+        assert_eq!(v["acknowledge"][0]["reason"], "Utökat uttag");
+        let v = work_line_json(&form(&[("kind", "expense"), ("amount", "1 845,50")]));
+        assert_eq!(v["amount_ore"], 184_550);
+        assert!(v.get("acknowledge").is_none());
+        // Not a number: sent as written, so the API names the field.
+        let v = work_line_json(&form(&[("kind", "hours"), ("hours", "två")]));
+        assert_eq!(v["hours_hundredths"], "två");
+    }
+
+    #[test]
+    fn a_refusal_at_the_apis_fields_is_put_at_the_pages_fields_in_plain_words() {
+        let e = AppError::invalid("hours_hundredths", crate::msg!("worklog.hours"));
+        let errors = errors_of(&e, Lang::Sv, false).expect("a form error");
+        assert_eq!(errors.fields[0].field, "hours");
+        assert_eq!(errors.fields[0].anchor, "f-hours");
+        assert!(
+            !errors.fields[0].message.contains("hundradel"),
+            "{errors:?}"
+        );
+        let c = credit_json(&form(&[
+            ("reason", "Fel"),
+            ("scope", "amount"),
+            ("amount", "2 375"),
+        ]));
+        assert_eq!(c["amount_ore"], 237_500);
+        let c = credit_json(&form(&[
+            ("reason", "Fel"),
+            ("scope", "full"),
+            ("amount", "2"),
+        ]));
+        assert!(c.get("amount_ore").is_none());
+    }
+}
