@@ -16,6 +16,7 @@ pub mod assets;
 pub mod casework;
 pub mod collaborations;
 pub mod commands;
+pub mod data_users;
 pub mod documents;
 pub mod finance;
 pub mod form;
@@ -27,6 +28,7 @@ pub mod session;
 pub mod signing;
 pub mod text;
 pub mod todo;
+pub mod webhooks;
 
 use actix_web::dev::Payload;
 use actix_web::http::{header, Method, StatusCode};
@@ -94,6 +96,13 @@ const TEMPLATES: &[(&str, &str)] = &[
     ),
     ("todo", include_str!("templates/todo.hbs")),
     ("case_casework", include_str!("templates/case_casework.hbs")),
+    (
+        "case_data_users",
+        include_str!("templates/case_data_users.hbs"),
+    ),
+    ("undertakings", include_str!("templates/undertakings.hbs")),
+    ("webhooks", include_str!("templates/webhooks.hbs")),
+    ("webhooks_log", include_str!("templates/webhooks_log.hbs")),
 ];
 
 fn registry() -> Result<handlebars::Handlebars<'static>, String> {
@@ -421,6 +430,29 @@ const NAV: &[(&str, &str, &[Role])] = &[
             Role::Administrator,
         ],
     ),
+    // Issue 16 item 6: the person's own confidentiality undertakings, whatever the role.
+    (
+        "/undertakings",
+        "datausers.nav",
+        &[
+            Role::CompanyRepresentative,
+            Role::ResearchPrincipalRepresentative,
+            Role::RegisterHolder,
+            Role::CpuaLegal,
+            Role::Finance,
+            Role::Administrator,
+        ],
+    ),
+    // Issue 16 item 8: who manages the organisation's webhook subscriptions.
+    (
+        "/webhooks",
+        "webhooks.nav",
+        &[
+            Role::CpuaLegal,
+            Role::CompanyRepresentative,
+            Role::ResearchPrincipalRepresentative,
+        ],
+    ),
 ];
 
 /// An error as a page: its title and text in the language, and the request id to quote, in the
@@ -596,6 +628,17 @@ page_table! {
     SignedIn POST "/collaborations/{id}/consultations/{consultation}/answer" => casework::answer_consultation,
     SignedIn POST "/collaborations/{id}/assignee" => casework::assign,
     SignedIn POST "/collaborations/{id}/case-number" => casework::set_case_number,
+    // Issue 16 item 6: named data users on the case page, and the person's own undertakings.
+    SignedIn POST "/collaborations/{id}/data-users" => data_users::add,
+    SignedIn POST "/collaborations/{id}/data-users/{user}/decision" => data_users::decide,
+    SignedIn POST "/collaborations/{id}/data-users/{user}/remove" => data_users::remove,
+    SignedIn GET "/undertakings" => data_users::undertakings,
+    SignedIn POST "/undertakings/{user}" => data_users::confirm,
+    // Issue 16 item 8: the organisation's webhook subscriptions.
+    SignedIn GET "/webhooks" => webhooks::page,
+    SignedIn POST "/webhooks" => webhooks::create,
+    SignedIn GET "/webhooks/{subscription}" => webhooks::log,
+    SignedIn POST "/webhooks/{subscription}/delete" => webhooks::delete,
 }
 
 fn defs() -> &'static [(actix_web::dev::ResourceDef, PageAccess)] {

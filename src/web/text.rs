@@ -69,6 +69,16 @@ pub const FILES: &[(&str, &str, &str)] = &[
         include_str!("../../config/pages/casework.sv.toml"),
         include_str!("../../config/pages/casework.en.toml"),
     ),
+    (
+        "datausers",
+        include_str!("../../config/pages/datausers.sv.toml"),
+        include_str!("../../config/pages/datausers.en.toml"),
+    ),
+    (
+        "webhooks",
+        include_str!("../../config/pages/webhooks.sv.toml"),
+        include_str!("../../config/pages/webhooks.en.toml"),
+    ),
 ];
 
 /// Both languages' texts, keyed `area.key`.
