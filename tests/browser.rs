@@ -1222,3 +1222,122 @@ async fn finance_approves_drafts_issues_and_downloads_an_invoice_in_the_browser(
     let report = run(&app, "finance_invoices", vec![holder, finance]).await;
     assert_passed(&report);
 }
+
+/// Issue 16 items 6 and 8 in the browser: after release the company names a data user on the case
+/// page (then the same address again, refused at the form), CPUA legal approves the addition, the person named
+/// (Bo Bolagsson, by his signed-in address) reads and confirms his undertaking on "Mina
+/// sekretessförbindelser", and legal subscribes a system on "Utgående händelser" (the secret shown
+/// once), opens its delivery log and deletes it. Every page checked with axe-core and screenshotted.
+#[tokio::test]
+async fn data_users_undertakings_and_webhook_subscriptions_in_the_browser() {
+    let app = TestApp::spawn().await;
+    let (id, _) = app.research_collaboration(&["EX-HJARTA"]).await;
+    app.walk_to_application(&id, &["Region Uppsala"]).await;
+    let uppsala = app.org("Region Uppsala").await;
+    let legal = app.token("legal").await;
+    helpers::ok(
+        app.transition(&id, &legal, helpers::approval(&uppsala))
+            .await,
+    )
+    .await;
+    app.sign_agreement(&id).await;
+    helpers::ok(
+        app.transition(
+            &id,
+            &legal,
+            json!({"to": "data_release", "cpua": uppsala, "released_on": "2026-09-01",
+                   "transfer_method": "encrypted_file", "password_sent_separately": true}),
+        )
+        .await,
+    )
+    .await;
+    let case = format!("/collaborations/{id}");
+    let named = journey(
+        "name_data_user",
+        steps(vec![
+            sign_in("company"),
+            vec![
+                json!({"goto": case}),
+                json!({"expect_text": "Ingen är namngiven ännu."}),
+                json!({"fill": {"selector": "#f-add-name", "value": "Bo Bolagsson"}}),
+                json!({"fill": {"selector": "#f-add-email", "value": "company-b@demo.samverkan.invalid"}}),
+                json!({"fill": {"selector": "#f-add-project_role", "value": "statistiker"}}),
+                json!({"click": {"button": "Namnge personen", "exact": true}}),
+                json!({"expect_text": "Personen är namngiven."}),
+                // The same address again: refused (409), said at the form, what was typed kept.
+                json!({"fill": {"selector": "#f-add-name", "value": "Bo B."}}),
+                json!({"fill": {"selector": "#f-add-email", "value": "company-b@demo.samverkan.invalid"}}),
+                json!({"fill": {"selector": "#f-add-project_role", "value": "statistiker"}}),
+                json!({"click": {"button": "Namnge personen", "exact": true}, "status": 409}),
+                json!({"expect_selector": "#error-summary a[href='#f-add-name']"}),
+                json!({"expect_selector": "#f-add-name[value='Bo B.']"}),
+                json!({"expect_text": "Väntar på CPUA:s godkännande"}),
+            ],
+        ]),
+    );
+    let approved = journey(
+        "approve_data_user",
+        steps(vec![
+            sign_in("legal"),
+            vec![
+                json!({"click": {"link": "Att göra", "exact": true}}),
+                json!({"expect_text": "Godkänn eller avslå en dataanvändare"}),
+                json!({"goto": case}),
+                json!({"click": {"button": "Godkänn Bo Bolagsson", "exact": true}}),
+                json!({"expect_text": "Personen är godkänd."}),
+                json!({"expect_text": "Godkänd av Lars Jurist"}),
+            ],
+        ]),
+    );
+    let confirmed = journey(
+        "confirm_undertaking",
+        steps(vec![
+            sign_in("company-b"),
+            vec![
+                json!({"click": {"link": "Mina sekretessförbindelser", "exact": true}}),
+                json!({"expect_url": "^/undertakings$"}),
+                json!({"expect_text": "obehörigen röja"}),
+                json!({"check": {"selector": "input[name=accept]"}}),
+                json!({"click": {"button": "Bekräfta sekretessförbindelsen", "exact": false}}),
+                json!({"expect_text": "Din sekretessförbindelse är bekräftad och registrerad."}),
+                json!({"expect_text": "Ingen sekretessförbindelse väntar på dig."}),
+            ],
+        ]),
+    );
+    let hooks = journey(
+        "webhook_subscriptions",
+        steps(vec![
+            sign_in("legal"),
+            vec![
+                json!({"click": {"link": "Utgående händelser", "exact": true}}),
+                json!({"expect_url": "^/webhooks$"}),
+                json!({"fill": {"label": "Adress (URL)", "value": "http://127.0.0.1:9/diariet"}}),
+                json!({"check": "Beslut om utlämnande fattat"}),
+                json!({"fill": {"label": "Beskrivning (frivillig)", "value": "Diariet"}}),
+                json!({"click": {"button": "Prenumerera", "exact": true}, "status": 201}),
+                json!({"expect_text": "Hemligheten visas bara den här gången."}),
+                json!({"expect_selector": "#f-secret[value^='whsec_']"}),
+                json!({"click": {"link": "Leveranslogg"}}),
+                json!({"expect_text": "Inget har skickats till den här prenumerationen ännu."}),
+                json!({"click": {"link": "Tillbaka till prenumerationerna", "exact": true}}),
+                json!({"expect_no_selector": "#f-secret"}),
+                json!({"click": {"button": "Ta bort", "exact": false}}),
+                json!({"expect_text": "Prenumerationen är borttagen"}),
+            ],
+        ]),
+    );
+    let report = run(
+        &app,
+        "data_users_pages",
+        vec![named, approved, confirmed, hooks],
+    )
+    .await;
+    assert_passed(&report);
+    let v = helpers::ok(
+        app.get(&format!("/api/v1/collaborations/{id}/data-users"), &legal)
+            .await,
+    )
+    .await;
+    assert_eq!(v["items"][0]["status"], "active", "{v}");
+    assert!(v["items"][0]["undertaking"]["sha256"].is_string(), "{v}");
+}

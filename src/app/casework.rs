@@ -867,7 +867,9 @@ pub fn case_numbers(
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct TodoItem {
     /// `decide`, `answer_feasibility`, `answer_completion`, `sign_agreement`,
-    /// `confirm_key_file_deleted`, `answer_consultation`, `confirm_disposal`.
+    /// `confirm_key_file_deleted`, `answer_consultation`, `confirm_disposal`, `approve_data_user`
+    /// (CPUA legal: a person named after release), `confirm_undertaking` (the person named: their own
+    /// confidentiality undertaking, on `/undertakings`).
     pub reason: String,
     pub collaboration_id: String,
     pub reference: String,
@@ -905,7 +907,7 @@ pub fn todo(
         Role::CompanyRepresentative | Role::ResearchPrincipalRepresentative
     );
     for s in summaries {
-        let c = collaborations::visible(conn, rulebooks, actor, &s.id)?;
+        let (c, scope) = collaborations::visible_with_scope(conn, rulebooks, actor, &s.id)?;
         let mut push = |reason: &str, due_on: Option<NaiveDate>, subject: Option<String>| {
             out.push(TodoItem {
                 reason: reason.into(),
@@ -986,6 +988,26 @@ pub fn todo(
                 );
             }
         }
+        // Issue 16 item 6: a person named after release waits for CPUA legal of the case.
+        if super::authz::may_handle_case(actor, &scope.cpuas).is_ok() {
+            for u in super::data_users::awaiting_approval(conn, c.id.as_str())? {
+                push("approve_data_user", None, Some(u));
+            }
+        }
+    }
+    // Issue 16 item 6: the person's own confidentiality undertakings not yet confirmed, whatever the
+    // role they act in (named by their verified address, on any case).
+    for p in super::data_users::pending_for_me(conn, actor)? {
+        out.push(TodoItem {
+            reason: "confirm_undertaking".into(),
+            collaboration_id: p.data_user.collaboration_id.clone(),
+            reference: p.reference,
+            title: p.title,
+            link: "/undertakings".into(),
+            due_on: None,
+            overdue: false,
+            subject: Some(p.data_user.project_role),
+        });
     }
     out.sort_by(|a, b| {
         (a.due_on.is_none(), a.due_on, &a.collaboration_id).cmp(&(

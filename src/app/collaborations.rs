@@ -284,6 +284,8 @@ struct Loaded {
     principal_kind: Option<OrgKind>,
     registers: BTreeMap<RegisterId, RegisterFacts>,
     obligations: Obligations,
+    /// An active named data user gives the dossier's fifth item (issue 16 item 6).
+    data_users_named: bool,
 }
 
 fn load_context(
@@ -334,6 +336,7 @@ fn load_context(
         principal_kind,
         registers,
         obligations: Obligations::build(c, rulebook),
+        data_users_named: super::data_users::dossier_item_given(conn, c.id.as_str())?,
     })
 }
 
@@ -538,6 +541,7 @@ fn run_loaded(
         obligations: &loaded.obligations,
         agreement_version: version_evidence.as_ref(),
         acknowledged: &acknowledge,
+        data_users_named: loaded.data_users_named,
     };
     let lifecycle::Executed {
         state: mut next,
@@ -719,6 +723,7 @@ fn view_loaded(
         obligations: &loaded.obligations,
         agreement_version: latest.as_ref(),
         acknowledged: &[],
+        data_users_named: loaded.data_users_named,
     };
     let mut next = Vec::new();
     for &kind in CommandKind::ALL {

@@ -129,10 +129,17 @@ pub struct DataUserView {
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct DataUsersView {
     pub items: Vec<DataUserView>,
-    /// The dossier's fifth item: at least one person named (active or pending).
+    /// The dossier's fifth item: at least one person named and active (named before release, or
+    /// approved after).
     pub dossier_item_satisfied: bool,
     /// Active people whose undertaking is not yet confirmed: a hint, never a block.
     pub undertakings_pending: usize,
+    /// What the caller may do now (the pages offer only these forms): name a person (a party of a
+    /// case that has not ended), approve or refuse a pending addition (CPUA legal of the case),
+    /// remove a person (a party or CPUA legal of the case).
+    pub may_add: bool,
+    pub may_decide: bool,
+    pub may_remove: bool,
 }
 
 /// An undertaking that waits for the signed-in person.
@@ -253,14 +260,36 @@ pub fn list(
     actor: &Actor,
     id: &str,
 ) -> Result<DataUsersView, AppError> {
-    let c = collaborations::visible(conn, rulebooks, actor, id)?;
+    let (c, scope) = collaborations::visible_with_scope(conn, rulebooks, actor, id)?;
     let rows = store::of_collaboration(conn, c.id.as_str())?;
     let users: Vec<NamedUser> = rows.iter().map(named).collect();
     Ok(DataUsersView {
         items: rows.iter().map(view_of).collect(),
         dossier_item_satisfied: rules::dossier_item_satisfied(&users),
         undertakings_pending: rules::pending_undertakings(&users).len(),
+        may_add: super::authz::may_name_data_users(actor, &scope).is_ok()
+            && rules::status_on_add(c.step).is_ok(),
+        may_decide: super::authz::may_handle_case(actor, &scope.cpuas).is_ok(),
+        may_remove: super::authz::may_remove_data_user(actor, &scope).is_ok(),
     })
+}
+
+/// Whether the named users of a case give the dossier's fifth item (seed 000, "Menprövning av
+/// centralt personuppgiftsansvarig myndighet (CPUA)": "Uppgift om vilka som har tillgång till
+/// personuppgifterna i forskningsprojektet"): at least one active person.
+pub fn dossier_item_given(conn: &mut DbConn, collaboration: &str) -> Result<bool, AppError> {
+    let rows = store::of_collaboration(conn, collaboration)?;
+    let users: Vec<NamedUser> = rows.iter().map(named).collect();
+    Ok(rules::dossier_item_satisfied(&users))
+}
+
+/// The names of a case's people waiting for the CPUA's approval (the to-do of its legal team).
+pub fn awaiting_approval(conn: &mut DbConn, collaboration: &str) -> Result<Vec<String>, AppError> {
+    Ok(store::of_collaboration(conn, collaboration)?
+        .into_iter()
+        .filter(|r| status_of(r) == DataUserStatus::PendingApproval)
+        .map(|r| r.name)
+        .collect())
 }
 
 /// A party names a person. Before release the person is active at once; from release on the

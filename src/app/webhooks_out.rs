@@ -33,6 +33,7 @@ use crate::db::repo::{ts, utc};
 use crate::db::webhooks_out::{self as store, status, DeliveryRow, SubscriptionRow};
 use crate::db::DbConn;
 use crate::domain::collaboration::Collaboration;
+use crate::domain::events::EventType;
 use crate::domain::ids::{OrgId, RegisterId};
 use crate::domain::lifecycle::DomainEvent;
 use crate::domain::register::RegisterFacts;
@@ -313,6 +314,15 @@ pub fn sign(secret: &str, id: &str, timestamp: i64, body: &[u8]) -> Result<Strin
 
 // ---------- the commands ----------
 
+/// The organisation's audit stream, where its subscriptions are recorded (as its invitations are).
+pub fn org_stream(org: &OrgId) -> String {
+    format!("organisation:{org}")
+}
+
+fn json_of(v: &SubscriptionView) -> Result<serde_json::Value, AppError> {
+    Ok(serde_json::to_value(v).map_err(anyhow::Error::from)?)
+}
+
 /// Creates a subscription of `org` (the URL checked by the caller, outside the transaction, since it
 /// may resolve a name). The answer holds the secret, once.
 pub fn create(
@@ -349,8 +359,19 @@ pub fn create(
     };
     store::insert_subscription(conn, &row)?;
     tracing::info!(subscription = %row.id, org = %row.organisation_id, "webhook subscription created");
+    let view = view_of(row);
+    // On the organisation's own audit stream, in the same transaction; the view holds no secret.
+    super::audit::record(
+        conn,
+        &org_stream(org),
+        actor,
+        EventType::WebhookSubscriptionCreated,
+        None,
+        Some(json_of(&view)?),
+        now,
+    )?;
     Ok(CreatedSubscription {
-        subscription: view_of(row),
+        subscription: view,
         secret,
     })
 }
@@ -381,10 +402,21 @@ pub fn delete(
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
     super::authz::may_manage_webhooks(actor, org)?;
+    let before = store::live(conn, org.as_str(), id)?.ok_or_else(not_found)?;
     if !store::delete(conn, org.as_str(), id, now)? {
         return Err(not_found());
     }
     tracing::info!(subscription = %id, org = %org, "webhook subscription deleted");
+    let before = json_of(&view_of(before))?;
+    super::audit::record(
+        conn,
+        &org_stream(org),
+        actor,
+        EventType::WebhookSubscriptionDeleted,
+        Some(before),
+        Some(serde_json::json!({"id": id, "deleted_at": now})),
+        now,
+    )?;
     Ok(())
 }
 

@@ -170,11 +170,14 @@ pub struct Dossier {
 impl Dossier {
     /// The dossier items still missing. With a confidentiality review all five are needed (the ethics item
     /// only where ethics approval is); without one (aggregated statistics, public documents) only which data
-    /// are needed.
+    /// are needed. The fifth item (who in the project has access to the personal data) is also given by
+    /// the case's named data users when one is active (`data_users_named`; issue 16 item 6, seed 000,
+    /// "Menprövning av centralt personuppgiftsansvarig myndighet (CPUA)").
     pub fn missing(
         &self,
         ethics_required: bool,
         confidentiality_review: bool,
+        data_users_named: bool,
     ) -> Vec<&'static str> {
         let mut m = Vec::new();
         if confidentiality_review && self.recipient_principal.is_none() {
@@ -189,7 +192,7 @@ impl Dossier {
         if self.requested_data.as_ref().is_none_or(|v| v.is_empty()) {
             m.push("requested_data");
         }
-        if confidentiality_review && self.access_and_storage.is_none() {
+        if confidentiality_review && self.access_and_storage.is_none() && !data_users_named {
             m.push("access_and_storage");
         }
         m

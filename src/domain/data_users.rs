@@ -4,7 +4,7 @@
 //!
 //! Grade: the seed lists the item as information the application must contain; it says nothing about
 //! each person's undertaking being a precondition. So the dossier item counts as satisfied when at least
-//! one person is named and not removed or refused; an undertaking not yet confirmed is a hint
+//! one person is named and active (not pending, removed or refused); an undertaking not yet confirmed is a hint
 //! ([`pending_undertakings`]), never a block.
 //!
 //! Adding a person after release (step 7 or later) needs the CPUA's approval; before release it does not.
@@ -136,15 +136,11 @@ pub struct NamedUser {
     pub undertaking_confirmed: bool,
 }
 
-/// The dossier's fifth item is satisfied when at least one person is named who is active or pending
-/// (see the module comment for why undertakings do not count here).
+/// The dossier's fifth item is satisfied when at least one named person is active: named before
+/// release, or approved by the CPUA after. An addition still waiting for the CPUA does not count yet,
+/// nor a refused or removed one (see the module comment for why undertakings do not count here).
 pub fn dossier_item_satisfied(users: &[NamedUser]) -> bool {
-    users.iter().any(|u| {
-        matches!(
-            u.status,
-            DataUserStatus::Active | DataUserStatus::PendingApproval
-        )
-    })
+    users.iter().any(|u| u.status == DataUserStatus::Active)
 }
 
 /// The indexes of active users who have not confirmed their undertaking: a hint, not a block.
@@ -245,6 +241,11 @@ mod tests {
         assert!(!dossier_item_satisfied(&[]));
         assert!(!dossier_item_satisfied(&[u(DataUserStatus::Removed, true)]));
         assert!(dossier_item_satisfied(&[u(DataUserStatus::Active, false)]));
+        // Waiting for the CPUA's approval, or refused: not (yet) a person with access.
+        assert!(!dossier_item_satisfied(&[
+            u(DataUserStatus::PendingApproval, false),
+            u(DataUserStatus::Refused, true),
+        ]));
         assert_eq!(
             pending_undertakings(&[
                 u(DataUserStatus::Active, true),

@@ -97,6 +97,10 @@ pub enum EventType {
     InvoiceIssued,
     /// Issue 15: a credit note was issued against an invoice.
     CreditNoteIssued,
+    /// Issue 16 item 8: an organisation subscribed a system to outbound events (never the secret).
+    WebhookSubscriptionCreated,
+    /// Issue 16 item 8: an organisation's subscription was deleted.
+    WebhookSubscriptionDeleted,
 }
 
 impl EventType {
@@ -151,6 +155,8 @@ impl EventType {
             EventType::InvoiceDrafted => "invoice_drafted",
             EventType::InvoiceIssued => "invoice_issued",
             EventType::CreditNoteIssued => "credit_note_issued",
+            EventType::WebhookSubscriptionCreated => "webhook_subscription_created",
+            EventType::WebhookSubscriptionDeleted => "webhook_subscription_deleted",
         }
     }
 
@@ -252,6 +258,10 @@ impl EventType {
             | EventType::InvoiceDrafted
             | EventType::InvoiceIssued
             | EventType::CreditNoteIssued => Visibility::Internal,
+            // Issue 16 item 8: where an organisation's own systems hear from is its own business.
+            EventType::WebhookSubscriptionCreated | EventType::WebhookSubscriptionDeleted => {
+                Visibility::Internal
+            }
         }
     }
 
@@ -306,6 +316,8 @@ impl EventType {
             EventType::InvoiceDrafted,
             EventType::InvoiceIssued,
             EventType::CreditNoteIssued,
+            EventType::WebhookSubscriptionCreated,
+            EventType::WebhookSubscriptionDeleted,
         ];
         v.extend(CommandKind::ALL.iter().copied().map(EventType::Command));
         v

@@ -245,6 +245,8 @@ struct CasePage {
     /// Issue 15: the case's work log, for the CPUA's staff (`app::billing::work_log` shows it to
     /// them only); empty for anyone else.
     work_log: String,
+    /// Named data users (issue 16 item 6).
+    data_users: super::data_users::Section,
 }
 
 /// A deadline still ahead (or overdue), as the case page shows it.
@@ -488,6 +490,52 @@ pub async fn render_case_all(
     documents_posted: super::documents::Posted,
     casework_posted: super::casework::Posted,
 ) -> PageResult {
+    render_case_sections(
+        env,
+        id,
+        status,
+        done,
+        posted,
+        documents_posted,
+        casework_posted,
+        super::data_users::Posted::default(),
+    )
+    .await
+}
+
+/// The case page with what the data users section was sent or answered (issue 16 item 6).
+pub async fn render_case_full(
+    env: &PageEnv,
+    id: String,
+    status: StatusCode,
+    documents_posted: super::documents::Posted,
+    casework_posted: super::casework::Posted,
+    data_users_posted: super::data_users::Posted,
+) -> PageResult {
+    render_case_sections(
+        env,
+        id,
+        status,
+        None,
+        None,
+        documents_posted,
+        casework_posted,
+        data_users_posted,
+    )
+    .await
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn render_case_sections(
+    env: &PageEnv,
+    id: String,
+    status: StatusCode,
+    done: Option<String>,
+    posted: Option<super::commands::Posted>,
+    documents_posted: super::documents::Posted,
+    casework_posted: super::casework::Posted,
+    data_users_posted: super::data_users::Posted,
+) -> PageResult {
     let actor = env.actor()?.clone();
     let lang = env.lang;
     let view = load_view(env, id.clone()).await?;
@@ -684,6 +732,13 @@ pub async fn render_case_all(
     } else {
         errors
     };
+    // Named data users (issue 16 item 6).
+    let data_users = super::data_users::section(env, &id, &data_users_posted).await?;
+    let errors = if data_users_posted.errors.any {
+        data_users_posted.errors
+    } else {
+        errors
+    };
     let done = done
         .map(|c| {
             super::text::t_with(
@@ -723,6 +778,7 @@ pub async fn render_case_all(
             documents,
             casework,
             work_log,
+            data_users,
         },
     )
 }
@@ -735,7 +791,8 @@ pub async fn case(env: PageEnv, path: web::Path<String>, req: HttpRequest) -> Pa
         .filter(|c| super::commands::spec(c).is_some());
     let documents = super::documents::Posted::from_query(req.query_string());
     let casework = super::casework::Posted::from_query(req.query_string());
-    render_case_all(
+    let data_users = super::data_users::Posted::from_query(req.query_string());
+    render_case_sections(
         &env,
         path.into_inner(),
         StatusCode::OK,
@@ -743,6 +800,7 @@ pub async fn case(env: PageEnv, path: web::Path<String>, req: HttpRequest) -> Pa
         None,
         documents,
         casework,
+        data_users,
     )
     .await
 }

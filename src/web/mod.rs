@@ -17,6 +17,7 @@ pub mod billing;
 pub mod casework;
 pub mod collaborations;
 pub mod commands;
+pub mod data_users;
 pub mod documents;
 pub mod finance;
 pub mod form;
@@ -28,6 +29,7 @@ pub mod session;
 pub mod signing;
 pub mod text;
 pub mod todo;
+pub mod webhooks;
 
 use actix_web::dev::Payload;
 use actix_web::http::{header, Method, StatusCode};
@@ -108,6 +110,13 @@ const TEMPLATES: &[(&str, &str)] = &[
         "billing_invoice",
         include_str!("templates/billing_invoice.hbs"),
     ),
+    (
+        "case_data_users",
+        include_str!("templates/case_data_users.hbs"),
+    ),
+    ("undertakings", include_str!("templates/undertakings.hbs")),
+    ("webhooks", include_str!("templates/webhooks.hbs")),
+    ("webhooks_log", include_str!("templates/webhooks_log.hbs")),
 ];
 
 fn registry() -> Result<handlebars::Handlebars<'static>, String> {
@@ -437,6 +446,29 @@ const NAV: &[(&str, &str, &[Role])] = &[
     ),
     // Issue 15: finance's invoices.
     ("/invoices", "billing.nav", &[Role::Finance]),
+    // Issue 16 item 6: the person's own confidentiality undertakings, whatever the role.
+    (
+        "/undertakings",
+        "datausers.nav",
+        &[
+            Role::CompanyRepresentative,
+            Role::ResearchPrincipalRepresentative,
+            Role::RegisterHolder,
+            Role::CpuaLegal,
+            Role::Finance,
+            Role::Administrator,
+        ],
+    ),
+    // Issue 16 item 8: who manages the organisation's webhook subscriptions.
+    (
+        "/webhooks",
+        "webhooks.nav",
+        &[
+            Role::CpuaLegal,
+            Role::CompanyRepresentative,
+            Role::ResearchPrincipalRepresentative,
+        ],
+    ),
 ];
 
 /// An error as a page: its title and text in the language, and the request id to quote, in the
@@ -621,6 +653,17 @@ page_table! {
     SignedIn GET "/invoices/{id}" => billing::invoice,
     SignedIn POST "/invoices/{id}/issue" => billing::issue,
     SignedIn POST "/invoices/{id}/credit-notes" => billing::credit,
+    // Issue 16 item 6: named data users on the case page, and the person's own undertakings.
+    SignedIn POST "/collaborations/{id}/data-users" => data_users::add,
+    SignedIn POST "/collaborations/{id}/data-users/{user}/decision" => data_users::decide,
+    SignedIn POST "/collaborations/{id}/data-users/{user}/remove" => data_users::remove,
+    SignedIn GET "/undertakings" => data_users::undertakings,
+    SignedIn POST "/undertakings/{user}" => data_users::confirm,
+    // Issue 16 item 8: the organisation's webhook subscriptions.
+    SignedIn GET "/webhooks" => webhooks::page,
+    SignedIn POST "/webhooks" => webhooks::create,
+    SignedIn GET "/webhooks/{subscription}" => webhooks::log,
+    SignedIn POST "/webhooks/{subscription}/delete" => webhooks::delete,
 }
 
 fn defs() -> &'static [(actix_web::dev::ResourceDef, PageAccess)] {

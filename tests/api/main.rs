@@ -3,6 +3,7 @@
 mod agreements;
 mod audit;
 mod billing;
+mod case16;
 mod casework;
 mod classification;
 mod cost_agreement;

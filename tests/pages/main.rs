@@ -19,6 +19,7 @@ mod admin;
 mod case;
 mod case_handling;
 mod casework;
+mod data_users;
 mod documents;
 mod finance;
 mod finance_invoices;

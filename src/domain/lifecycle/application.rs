@@ -138,7 +138,11 @@ pub(super) fn apply(
     })?;
     review.application_submitted_at.get_or_insert(ctx.now);
     review.dossier.merge(dossier);
-    if review.dossier.missing(ethics, review_needed).is_empty() {
+    if review
+        .dossier
+        .missing(ethics, review_needed, ctx.data_users_named)
+        .is_empty()
+    {
         review.application_complete_at = Some(ctx.now);
         // Seed 001, "5. Beslut om utlämnande": a decision should be given within 30 days, counted from
         // the complete application.
@@ -229,6 +233,19 @@ mod tests {
         let r = c.review(&k.a).unwrap();
         assert_eq!(r.status(), ReviewStatus::ApplicationIncomplete);
         assert!(r.decision_due_on.is_none());
+    }
+
+    #[test]
+    fn an_active_named_data_user_gives_the_fifth_dossier_item() {
+        // Seed 000, "Menprövning av centralt personuppgiftsansvarig myndighet (CPUA)": "Uppgift om
+        // vilka som har tillgång till personuppgifterna i forskningsprojektet" (issue 16 item 6).
+        let mut d = full_dossier();
+        d.access_and_storage = None;
+        assert_eq!(d.missing(true, true, false), vec!["access_and_storage"]);
+        assert!(d.missing(true, true, true).is_empty());
+        // The named users give only that item: the others are still asked for.
+        d.project_description = None;
+        assert_eq!(d.missing(true, true, true), vec!["project_description"]);
     }
 
     #[test]

@@ -56,7 +56,7 @@ pub(super) fn guard(
         .source(SEED_000, REVIEW)
         .missing(
             r.dossier
-                .missing(ethics, review_needed)
+                .missing(ethics, review_needed, ctx.data_users_named)
                 .into_iter()
                 .map(|m| format!("dossier.{m}")),
         )),

@@ -80,6 +80,11 @@ pub struct Context<'a> {
     pub agreement_version: Option<&'a AgreementVersionEvidence>,
     /// The "bör" warnings the actor passes with this command, each with a reason.
     pub acknowledged: &'a [Acknowledgement],
+    /// Whether the case has a named data user who is active (named before release, or approved
+    /// after): seed 000, "Menprövning av centralt personuppgiftsansvarig myndighet (CPUA)", the
+    /// dossier's fifth item ("Uppgift om vilka som har tillgång till personuppgifterna i
+    /// forskningsprojektet") is then given by the named users (`domain::data_users`).
+    pub data_users_named: bool,
 }
 
 impl Context<'_> {
@@ -461,6 +466,7 @@ mod tests {
             obligations: &ob,
             agreement_version: None,
             acknowledged: &[],
+            data_users_named: false,
         };
         let codes = |kind| -> Vec<&str> {
             warnings(&c, kind, None, &ctx)

@@ -312,15 +312,16 @@ pub fn evidence(
                 Some(o) => c.review(o).into_iter().collect(),
                 None => c.cpua_reviews.iter().collect(),
             };
-            if tracks
-                .iter()
-                .any(|r| r.dossier.missing(ethics, true).is_empty())
-            {
+            if tracks.iter().any(|r| {
+                r.dossier
+                    .missing(ethics, true, ctx.data_users_named)
+                    .is_empty()
+            }) {
                 Ok(())
             } else {
                 let missing: BTreeSet<String> = tracks
                     .iter()
-                    .flat_map(|r| r.dossier.missing(ethics, true))
+                    .flat_map(|r| r.dossier.missing(ethics, true, ctx.data_users_named))
                     .map(|m| format!("dossier.{m}"))
                     .collect();
                 Err(if missing.is_empty() {
@@ -732,6 +733,7 @@ mod tests {
                 obligations: &ob,
                 agreement_version: None,
                 acknowledged: &acknowledged,
+                data_users_named: false,
             };
             evidence(
                 ObligationCode::ConfidentialityReview,
@@ -790,6 +792,7 @@ mod tests {
             obligations: &ob,
             agreement_version: None,
             acknowledged: &[],
+            data_users_named: false,
         };
         evidence(code, c, CommandKind::ToDataRelease, None, &ctx)
     }

@@ -399,6 +399,7 @@ impl Kit {
             obligations: &ob,
             agreement_version: stored.as_ref(),
             acknowledged: &acknowledged,
+            data_users_named: false,
         };
         execute(c, cmd, &ctx).map(|e| e.state)
     }
@@ -456,6 +457,7 @@ impl Kit {
             obligations: &ob,
             agreement_version: stored.as_ref(),
             acknowledged: &[],
+            data_users_named: false,
         };
         guard(c, kind, track, &ctx)
     }
@@ -887,6 +889,7 @@ impl Kit {
             obligations: &ob,
             agreement_version: stored.as_ref(),
             acknowledged: &[],
+            data_users_named: false,
         };
         obligations::evidence(code, c, kind, None, &ctx).is_err()
     }
