@@ -596,6 +596,8 @@ page_table! {
     SignedIn POST "/collaborations/{id}/consultations/{consultation}/answer" => casework::answer_consultation,
     SignedIn POST "/collaborations/{id}/assignee" => casework::assign,
     SignedIn POST "/collaborations/{id}/case-number" => casework::set_case_number,
+    // Issue 14: the organisation's signing policy (envelope expiry per CPUA).
+    SignedIn POST "/admin/signing-policy" => admin::set_signing_policy,
 }
 
 fn defs() -> &'static [(actix_web::dev::ResourceDef, PageAccess)] {
