@@ -675,6 +675,7 @@ async fn a_cpua_sets_its_envelope_expiry_and_the_envelope_uses_it() {
     let rulebooks = samverkan::startup::load_rulebooks(&settings).expect("rulebooks");
     let db = samverkan::db::conn::Db::connect(&app.database_url, 1).expect("database");
     samverkan::app::signing_deadlines::run_on(&db, &rulebooks, app.clock.as_ref()).unwrap();
+    let company = app.token("company").await;
     let env = ok(app.get(&TestApp::envelope_path(&id, n), &company).await).await;
     assert_eq!(env["status"], "expired");
 }
