@@ -80,6 +80,10 @@ pub struct SigningSettings {
     /// (`[[signing.providers]]`); their events arrive at
     /// `POST /api/v1/signing/providers/{name}/events`.
     pub providers: Vec<SigningProviderSettings>,
+    /// An RFC 3161 timestamp authority (plain `http://`: its answer is signed by itself) asked for
+    /// a signature time-stamp token for every seal. Empty: seals carry none.
+    #[serde(default)]
+    pub tsa_url: String,
 }
 
 fn default_seal_organisation() -> String {
@@ -97,6 +101,7 @@ impl Default for SigningSettings {
             seal_key_file: String::new(),
             seal_organisation: default_seal_organisation(),
             providers: vec![],
+            tsa_url: String::new(),
         }
     }
 }
@@ -749,6 +754,13 @@ impl Settings {
         }
         if !(1..=365).contains(&self.signing.expiry_days) {
             return fail("signing.expiry_days", "must be between 1 and 365");
+        }
+        let tsa = self.signing.tsa_url.trim();
+        if !tsa.is_empty() && crate::render::tsa::parse_http_url(tsa).is_none() {
+            return fail(
+                "signing.tsa_url",
+                "must be empty or an http://host[:port]/path URL of an RFC 3161 timestamp authority",
+            );
         }
         if !(1..=24 * 60).contains(&self.signing.fresh_login_minutes) {
             return fail("signing.fresh_login_minutes", "must be between 1 and 1440");

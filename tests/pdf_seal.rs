@@ -195,3 +195,212 @@ fn a_pdf_samverkan_did_not_write_is_refused_with_a_reason() {
     let err = seal(b"%PDF-1.7\nnot much\n", &cert, &key, Utc::now()).unwrap_err();
     assert!(format!("{err:#}").contains("startxref"), "{err:#}");
 }
+
+/// The CMS SignedData in the executed PDF's `/Contents` (its DER, without the zero padding).
+fn signature_cms(pdf: &[u8]) -> Vec<u8> {
+    let at = pdf
+        .windows(11)
+        .rposition(|w| w == b"/Contents <")
+        .expect("a signature's /Contents")
+        + 11;
+    let end = at + pdf[at..].iter().position(|b| *b == b'>').unwrap();
+    let bytes = hex::decode(&pdf[at..end]).unwrap();
+    // A DER SEQUENCE with a long-form length: 0x30 0x8N, then N length bytes.
+    assert_eq!(bytes[0], 0x30);
+    let n = usize::from(bytes[1] & 0x7f);
+    let len = bytes[2..2 + n]
+        .iter()
+        .fold(0usize, |a, b| (a << 8) | usize::from(*b));
+    bytes[..2 + n + len].to_vec()
+}
+
+/// A real RFC 3161 timestamp authority (tests/support/tsa_server.py answering with `openssl ts
+/// -reply`), with its key and certificate made by `openssl` now; stopped by its PID when dropped.
+struct Tsa {
+    child: std::process::Child,
+    url: String,
+    dir: tempfile::TempDir,
+}
+
+impl Drop for Tsa {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_tsa() -> Option<Tsa> {
+    if Command::new("openssl").arg("version").output().is_err() {
+        if std::env::var_os("CI").is_some() {
+            panic!("openssl is required under CI");
+        }
+        eprintln!("SKIPPED: openssl not found");
+        return None;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let made = Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            "tsa.key",
+            "-out",
+            "tsa.crt",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=Samverkan test TSA",
+            "-addext",
+            "extendedKeyUsage=critical,timeStamping",
+            "-addext",
+            "keyUsage=critical,digitalSignature",
+        ])
+        .current_dir(d)
+        .output()
+        .unwrap();
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    std::fs::write(d.join("tsaserial"), "01\n").unwrap();
+    std::fs::write(
+        d.join("tsa.cnf"),
+        format!(
+            "[ tsa ]\ndefault_tsa = tsa_config1\n[ tsa_config1 ]\ndir = {}\nserial = $dir/tsaserial\n\
+             crypto_device = builtin\nsigner_cert = $dir/tsa.crt\nsigner_key = $dir/tsa.key\n\
+             signer_digest = sha256\ndefault_policy = 1.2.3.4.1\ndigests = sha256\n\
+             accuracy = secs:1\nordering = no\ntsa_name = yes\ness_cert_id_chain = no\n\
+             ess_cert_id_alg = sha256\n",
+            d.display()
+        ),
+    )
+    .unwrap();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/tsa_server.py");
+    let mut child = Command::new("python3")
+        .arg(script)
+        .arg(d)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("python3 runs the test TSA");
+    let mut line = String::new();
+    use std::io::BufRead;
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let port: u16 = line.trim().parse().expect("the TSA's port");
+    Some(Tsa {
+        child,
+        url: format!("http://127.0.0.1:{port}/tsr"),
+        dir,
+    })
+}
+
+#[test]
+fn with_a_timestamp_authority_the_seal_carries_its_token_and_stays_valid() {
+    // Issue 14, "Executed agreement": "a timestamp authority when configured"; the token is the
+    // signer info's unsigned attribute id-aa-timeStampToken (RFC 3161, appendix A).
+    let Some(tsa) = start_tsa() else { return };
+    let key = SealKey::generate("Region Östergötland", Utc::now()).unwrap();
+    let (pdf, cert) = agreement(Lang::Sv);
+    let now = Utc.with_ymd_and_hms(2027, 3, 1, 13, 30, 0).unwrap();
+    let (executed, stamped) =
+        samverkan::render::seal::seal_timestamped(&pdf, &cert, &key, now, Some(&tsa.url)).unwrap();
+    assert!(stamped, "the authority answered");
+    assert_eq!(&executed[..pdf.len()], &pdf[..]);
+    // The token: in the unsigned attributes, over the SHA-256 of the signature value, and verified
+    // by openssl against the authority's certificate.
+    use cms::signed_data::SignedData;
+    use der::{Decode, Encode};
+    let ci = cms::content_info::ContentInfo::from_der(&signature_cms(&executed)).unwrap();
+    let sd: SignedData = ci.content.decode_as().unwrap();
+    let si = sd.signer_infos.0.get(0).unwrap();
+    let attrs = si.unsigned_attrs.as_ref().expect("unsigned attributes");
+    let attr = attrs.get(0).unwrap();
+    assert_eq!(attr.oid.to_string(), "1.2.840.113549.1.9.16.2.14");
+    let token = attr.values.get(0).unwrap().to_der().unwrap();
+    let token_file = tsa.dir.path().join("token.der");
+    std::fs::write(&token_file, &token).unwrap();
+    let imprint = render::sha256_hex(si.signature.as_bytes());
+    let out = Command::new("openssl")
+        .args(["ts", "-verify", "-token_in", "-in"])
+        .arg(&token_file)
+        .args(["-digest", &imprint, "-CAfile"])
+        .arg(tsa.dir.path().join("tsa.crt"))
+        .output()
+        .unwrap();
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(said.contains("Verification: OK"), "{said}");
+    if tool_missing("pdfsig") {
+        return;
+    }
+    let path = tsa.dir.path().join("executed.pdf");
+    std::fs::write(&path, &executed).unwrap();
+    let (_, report) = run("pdfsig", &[], &path);
+    assert!(
+        report.contains("Signature Validation: Signature is Valid."),
+        "{report}"
+    );
+    assert!(report.contains("Total document signed"), "{report}");
+}
+
+#[test]
+fn with_the_timestamp_authority_down_the_seal_is_written_without_a_token() {
+    // The signatures are never lost for the authority: the seal is written without a token and
+    // the caller is told (`false`), and pdfsig still finds it valid.
+    let Some(tsa) = start_tsa() else { return };
+    let url = tsa.url.clone();
+    drop(tsa);
+    let key = SealKey::generate("Org", Utc::now()).unwrap();
+    let (pdf, cert) = agreement(Lang::En);
+    let (executed, stamped) =
+        samverkan::render::seal::seal_timestamped(&pdf, &cert, &key, Utc::now(), Some(&url))
+            .unwrap();
+    assert!(!stamped);
+    use cms::signed_data::SignedData;
+    use der::Decode;
+    let ci = cms::content_info::ContentInfo::from_der(&signature_cms(&executed)).unwrap();
+    let sd: SignedData = ci.content.decode_as().unwrap();
+    assert!(sd.signer_infos.0.get(0).unwrap().unsigned_attrs.is_none());
+    if tool_missing("pdfsig") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("executed.pdf");
+    std::fs::write(&path, &executed).unwrap();
+    let (_, report) = run("pdfsig", &[], &path);
+    assert!(report.contains("Signature is Valid."), "{report}");
+}
+
+#[test]
+fn the_seal_verifies_and_an_altered_byte_or_another_certificate_does_not() {
+    // Issue 14, "The release guard": "the seal verifying" (samverkan's own check, beside pdfsig).
+    let key = SealKey::generate("Org", Utc::now()).unwrap();
+    let other = SealKey::generate("Other", Utc::now()).unwrap();
+    let (pdf, cert) = agreement(Lang::Sv);
+    let executed = seal(&pdf, &cert, &key, Utc::now()).unwrap();
+    assert!(samverkan::render::seal::verify(&executed, None));
+    assert!(samverkan::render::seal::verify(
+        &executed,
+        Some(key.certificate_der())
+    ));
+    assert!(!samverkan::render::seal::verify(
+        &executed,
+        Some(other.certificate_der())
+    ));
+    let mut altered = executed.clone();
+    let at = pdf.len() / 2;
+    altered[at] = if altered[at] == b'0' { b'1' } else { b'0' };
+    assert!(!samverkan::render::seal::verify(&altered, None));
+    assert!(!samverkan::render::seal::verify(&pdf, None), "unsealed");
+}

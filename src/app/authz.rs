@@ -402,6 +402,22 @@ pub fn sees_invoice(actor: &Actor, cpua: &str, buyer: &str) -> bool {
         || (actor.role == Role::CompanyRepresentative && actor.org.as_str() == buyer)
 }
 
+// ---------- signing policy (issue 14) ----------
+
+/// Who sets an organisation's signing policy (the expiry of envelopes it is a CPUA party to): its
+/// administrator or its legal team, signed in as persons. Another organisation's policy is not
+/// found.
+pub fn may_set_signing_policy(actor: &Actor, org: &OrgId) -> Result<(), AppError> {
+    if &actor.org != org {
+        return Err(AppError::NotFound(crate::msg!("thing.organisation")));
+    }
+    require_person(actor)?;
+    match actor.role {
+        Role::Administrator | Role::CpuaLegal => Ok(()),
+        _ => Err(AppError::Forbidden(crate::msg!("forbidden.signing_policy"))),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -26,8 +26,10 @@ use crate::domain::lang::Lang;
 use crate::domain::lifecycle::Refusal;
 use crate::domain::role::Actor;
 use crate::domain::signing::{
-    self as rules, consent, EnvelopeStatus, Execution, OrderMode, SignAttempt, SignerFacts,
+    self as rules, consent, EnvelopeStatus, Execution, OrderMode, PartyRule, SignAttempt,
+    SignerFacts,
 };
+use std::collections::BTreeMap;
 
 /// Why an open envelope was voided: a newer version was drawn.
 pub const END_SUPERSEDED: &str = "superseded";
@@ -47,6 +49,9 @@ pub struct Policy {
     pub fresh_login_minutes: i64,
     /// The organisation's seal, applied to the executed agreement when the last signer signs.
     pub seal_key: std::sync::Arc<crate::render::seal::SealKey>,
+    /// An RFC 3161 timestamp authority (`signing.tsa_url`, plain HTTP) whose signature time-stamp
+    /// token goes into the seal; `None`: the seal has none.
+    pub tsa_url: Option<String>,
 }
 
 /// Draft and/or send the envelope of a version.
@@ -63,6 +68,11 @@ pub struct EnvelopeInput {
     /// for one organisation sign jointly (both must sign).
     #[serde(default)]
     pub signers: Option<Vec<SignerInput>>,
+    /// Per party (organisation id) with several signers: `all` (jointly, the default: every listed
+    /// signer signs) or `any` (one of several: the first to sign satisfies the party and the
+    /// others' turns end).
+    #[serde(default)]
+    pub party_rules: Option<BTreeMap<String, String>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
@@ -138,8 +148,11 @@ pub struct SignerView {
     pub capacity: String,
     /// The turn group: lower groups sign first.
     pub group: i32,
-    /// `pending`, `signed` or `declined`.
+    /// `pending`, `signed`, `declined` or `not_needed` (another signatory of a party whose rule is
+    /// `any` signed first).
     pub status: String,
+    /// The party's rule: `all` (jointly) or `any` (one of several).
+    pub party_rule: String,
     pub signed_at: Option<DateTime<Utc>>,
     pub evidence: Option<EvidenceView>,
 }
@@ -226,19 +239,116 @@ pub fn execution(
                 .iter()
                 .find(|x| x.signer_id == s.id)
                 .map(|x| x.digest.clone()),
+            name: s.organisation_name.clone(),
         })
         .collect();
-    // Sealed: the executed PDF is stored and still hashes to the hash stored with it.
+    // Sealed: the executed PDF is stored, still hashes to the hash stored with it, and its seal
+    // verifies over the whole file (issue 14, "The release guard": "the seal verifying").
     let sealed = match (&e.executed_pdf, &e.executed_pdf_sha256) {
-        (Some(pdf), Some(sha)) => crate::domain::audit::sha256_hex(pdf) == *sha,
+        (Some(pdf), Some(sha)) => {
+            crate::domain::audit::sha256_hex(pdf) == *sha && crate::render::seal::verify(pdf, None)
+        }
         _ => false,
     };
+    let party_rules = rules_of(conn, &e.id)?
+        .into_iter()
+        .map(|(o, r)| (OrgId::from_db(o), r))
+        .collect();
     Ok(Some(Execution {
         status: status_of(&e)?,
         digest: e.digest.clone(),
         signers,
         sealed,
+        party_rules,
     }))
+}
+
+/// An envelope's party rules as stored (a party not named signs jointly).
+fn rules_of(conn: &mut DbConn, envelope: &str) -> Result<BTreeMap<String, PartyRule>, AppError> {
+    store::party_rules(conn, envelope)?
+        .into_iter()
+        .map(|(o, r)| match PartyRule::parse(&r) {
+            Some(r) => Ok((o, r)),
+            None => Err(AppError::Internal(anyhow::anyhow!(
+                "stored party rule {r:?}"
+            ))),
+        })
+        .collect()
+}
+
+/// The party rules asked for, checked against the version's parties; only `any` is kept (`all`
+/// is the default).
+fn planned_rules(
+    v: &SigningVersion,
+    asked: Option<&BTreeMap<String, String>>,
+) -> Result<BTreeMap<String, PartyRule>, AppError> {
+    let mut out = BTreeMap::new();
+    let mut errs = Vec::new();
+    for (org, rule) in asked.into_iter().flatten() {
+        let org = org.trim();
+        let field = format!("party_rules.{org}");
+        if !v
+            .parties
+            .iter()
+            .any(|p| !p.organisation.is_empty() && p.organisation == org)
+        {
+            errs.push(FieldError::new(
+                field,
+                crate::msg!("signing_signer_not_party", organisation = org),
+            ));
+            continue;
+        }
+        match PartyRule::parse(rule.trim()) {
+            Some(PartyRule::All) => {}
+            Some(r) => {
+                out.insert(org.to_string(), r);
+            }
+            None => errs.push(FieldError::new(
+                field,
+                crate::msg!(
+                    "signing_party_rule_unknown",
+                    rule = rule.trim(),
+                    allowed = crate::domain::messages::Arg::any_of(
+                        PartyRule::ALL.iter().map(|r| r.code())
+                    )
+                ),
+            )),
+        }
+    }
+    if !errs.is_empty() {
+        return Err(AppError::Invalid(errs));
+    }
+    Ok(out)
+}
+
+fn store_rules(
+    conn: &mut DbConn,
+    envelope: &str,
+    rules: &BTreeMap<String, PartyRule>,
+) -> Result<(), AppError> {
+    let rows: Vec<(String, String)> = rules
+        .iter()
+        .map(|(o, r)| (o.clone(), r.code().to_string()))
+        .collect();
+    Ok(store::set_party_rules(conn, envelope, &rows)?)
+}
+
+/// The days an envelope stays open once sent (issue 14, "Model": "default 30 days, configurable per
+/// CPUA"): each CPUA party's own setting, else `signing.expiry_days`; with several CPUAs the
+/// shortest, so no authority's limit is exceeded.
+fn expiry_days(conn: &mut DbConn, policy: &Policy, signers: &[SignerRow]) -> Result<i64, AppError> {
+    let mut days: Option<i64> = None;
+    let mut seen = BTreeSet::new();
+    for s in signers.iter().filter(|s| s.party_role == "cpua") {
+        if !seen.insert(s.organisation_id.as_str()) {
+            continue;
+        }
+        let own = store::policy_expiry_days(conn, &s.organisation_id)?
+            .map(i64::from)
+            .unwrap_or(policy.expiry_days);
+        days = Some(days.map_or(own, |d| d.min(own)));
+    }
+    Ok(days.unwrap_or(policy.expiry_days))
 }
 
 fn lock(conn: &mut DbConn, id: &str) -> Result<(), AppError> {
@@ -497,9 +607,30 @@ fn signer_rows(
     envelope: &str,
     order: OrderMode,
     planned: &[(PartyRole, OrgId, String, String)],
+    party_rules: &BTreeMap<String, PartyRule>,
 ) -> Vec<SignerRow> {
     let roles: Vec<PartyRole> = planned.iter().map(|(r, _, _, _)| *r).collect();
-    let groups = rules::turn_groups(order, &roles);
+    let mut groups = rules::turn_groups(order, &roles);
+    // One of several: the party's signatories share one turn (in a sequence too), so whichever
+    // of them signs first satisfies the party.
+    for (org, rule) in party_rules {
+        if *rule != PartyRule::Any {
+            continue;
+        }
+        let first = planned
+            .iter()
+            .zip(&groups)
+            .filter(|((_, o, _, _), _)| o.as_str() == org)
+            .map(|(_, g)| *g)
+            .min();
+        if let Some(first) = first {
+            for ((_, o, _, _), g) in planned.iter().zip(groups.iter_mut()) {
+                if o.as_str() == org {
+                    *g = first;
+                }
+            }
+        }
+    }
     planned
         .iter()
         .zip(groups)
@@ -526,8 +657,11 @@ fn same_plan(
     order: OrderMode,
     env: &EnvelopeRow,
     planned: &[(PartyRole, OrgId, String, String)],
+    stored_rules: &BTreeMap<String, PartyRule>,
+    rules: &BTreeMap<String, PartyRule>,
 ) -> bool {
-    env.order_mode == order.code()
+    stored_rules == rules
+        && env.order_mode == order.code()
         && rows.len() == planned.len()
         && rows
             .iter()
@@ -543,7 +677,9 @@ fn send(
     policy: &Policy,
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
-    let expires = now + Duration::days(policy.expiry_days);
+    let signers = store::signers(conn, &env.id)?;
+    let days = expiry_days(conn, policy, &signers)?;
+    let expires = now + Duration::days(days);
     store::mark_sent(conn, &env.id, now, expires)?;
     env.status = "sent".into();
     env.sent_at = Some(ts(now));
@@ -555,10 +691,9 @@ fn send(
         EventType::EnvelopeSent,
         None,
         json!({"envelope": env.id, "agreement_version": env.version, "digest": env.digest,
-               "expires_at": utc(env.expires_at)}),
+               "expires_at": utc(env.expires_at), "expiry_days": days}),
         now,
     )?;
-    let signers = store::signers(conn, &env.id)?;
     let orgs = turn_orgs(&signers)?;
     tell(
         conn,
@@ -582,6 +717,7 @@ fn new_envelope(
     v: &SigningVersion,
     order: OrderMode,
     planned: &[(PartyRole, OrgId, String, String)],
+    rules: &BTreeMap<String, PartyRule>,
     policy: &Policy,
     now: DateTime<Utc>,
 ) -> Result<EnvelopeRow, AppError> {
@@ -606,8 +742,9 @@ fn new_envelope(
         executed_pdf_sha256: None,
     };
     store::insert_envelope(conn, &row)?;
-    let signers = signer_rows(&row.id, order, planned);
+    let signers = signer_rows(&row.id, order, planned, rules);
     store::insert_signers(conn, &signers)?;
+    store_rules(conn, &row.id, rules)?;
     record_case_event(
         conn,
         actor,
@@ -615,10 +752,20 @@ fn new_envelope(
         EventType::EnvelopeDrafted,
         None,
         json!({"envelope": row.id, "agreement_version": v.number, "digest": v.digest,
-               "order": order.code(), "signers": signers_json(&signers)}),
+               "order": order.code(), "signers": signers_json(&signers),
+               "party_rules": rules_json(rules)}),
         now,
     )?;
     Ok(row)
+}
+
+fn rules_json(rules: &BTreeMap<String, PartyRule>) -> Value {
+    Value::Object(
+        rules
+            .iter()
+            .map(|(o, r)| (o.clone(), json!(r.code())))
+            .collect(),
+    )
 }
 
 fn signers_json(rows: &[SignerRow]) -> Value {
@@ -688,6 +835,7 @@ pub fn prepare(
         })?),
     };
     let planned = planned_signers(&v, input.signers.as_deref())?;
+    let rules = planned_rules(&v, input.party_rules.as_ref())?;
     may_open(&c, &v)?;
     if let Some(latest) = store::latest_envelope(conn, c.id.as_str(), number)? {
         if status_of(&latest)? == EnvelopeStatus::Completed {
@@ -704,7 +852,7 @@ pub fn prepare(
             void(conn, actor, &c, &o, END_SUPERSEDED, now)?;
             let order = order.unwrap_or_default();
             (
-                new_envelope(conn, actor, &c, &v, order, &planned, policy, now)?,
+                new_envelope(conn, actor, &c, &v, order, &planned, &rules, policy, now)?,
                 true,
             )
         }
@@ -713,12 +861,14 @@ pub fn prepare(
                 .or_else(|| OrderMode::parse(&o.order_mode))
                 .unwrap_or_default();
             let rows = store::signers(conn, &o.id)?;
-            if !same_plan(&rows, order, &o, &planned) {
+            let stored = rules_of(conn, &o.id)?;
+            if !same_plan(&rows, order, &o, &planned, &stored, &rules) {
                 store::set_order(conn, &o.id, order.code())?;
                 o.order_mode = order.code().into();
                 store::delete_signers(conn, &o.id)?;
-                let signers = signer_rows(&o.id, order, &planned);
+                let signers = signer_rows(&o.id, order, &planned, &rules);
                 store::insert_signers(conn, &signers)?;
+                store_rules(conn, &o.id, &rules)?;
                 record_case_event(
                     conn,
                     actor,
@@ -726,7 +876,8 @@ pub fn prepare(
                     EventType::EnvelopeDrafted,
                     None,
                     json!({"envelope": o.id, "agreement_version": o.version, "digest": o.digest,
-                           "order": order.code(), "signers": signers_json(&signers)}),
+                           "order": order.code(), "signers": signers_json(&signers),
+                           "party_rules": rules_json(&rules)}),
                     now,
                 )?;
             }
@@ -738,11 +889,14 @@ pub fn prepare(
                 .or_else(|| OrderMode::parse(&o.order_mode))
                 .unwrap_or_default();
             let rows = store::signers(conn, &o.id)?;
-            let changed = (input.signers.is_some() || input.order.is_some())
-                && !same_plan(&rows, order, &o, &planned);
+            let stored = rules_of(conn, &o.id)?;
+            let changed =
+                (input.signers.is_some() || input.order.is_some() || input.party_rules.is_some())
+                    && !same_plan(&rows, order, &o, &planned, &stored, &rules);
             if changed {
                 void(conn, actor, &c, &o, END_SIGNERS_CHANGED, now)?;
-                let mut n = new_envelope(conn, actor, &c, &v, order, &planned, policy, now)?;
+                let mut n =
+                    new_envelope(conn, actor, &c, &v, order, &planned, &rules, policy, now)?;
                 send(conn, actor, &c, &mut n, policy, now)?;
                 return Ok((view_of(conn, actor, &c, n, Lang::default())?, true));
             }
@@ -751,7 +905,7 @@ pub fn prepare(
         None => {
             let order = order.unwrap_or_default();
             (
-                new_envelope(conn, actor, &c, &v, order, &planned, policy, now)?,
+                new_envelope(conn, actor, &c, &v, order, &planned, &rules, policy, now)?,
                 true,
             )
         }
@@ -821,6 +975,25 @@ fn slot_of<'a>(actor: &Actor, signers: &'a [SignerRow]) -> Result<Option<&'a Sig
         return Ok(None);
     }
     Ok(mine.into_iter().find(|s| s.status == "pending"))
+}
+
+/// Why the actor has no slot left to sign: they signed already, or another signatory of their
+/// party, whose rule is "one of several", signed first.
+fn no_slot(actor: &Actor, signers: &[SignerRow]) -> AppError {
+    let signed_self = signers
+        .iter()
+        .any(|s| s.signed_by.as_deref() == Some(actor.account.as_str()));
+    match signers
+        .iter()
+        .find(|s| s.organisation_id == actor.org.as_str() && s.status == store::SIGNER_NOT_NEEDED)
+    {
+        Some(s) if !signed_self => Refusal::precondition(crate::msg!(
+            "signing_party_satisfied",
+            party = s.organisation_name.as_str()
+        ))
+        .into(),
+        _ => Refusal::precondition(crate::msg!("signing_already_signed")).into(),
+    }
 }
 
 fn agreement_name(c: &Collaboration) -> String {
@@ -893,7 +1066,7 @@ pub fn sign(
         .ok_or_else(|| AppError::NotFound(crate::msg!("thing.envelope")))?;
     let signers = store::signers(conn, &env.id)?;
     let Some(slot) = slot_of(actor, &signers)? else {
-        return Err(Refusal::precondition(crate::msg!("signing_already_signed")).into());
+        return Err(no_slot(actor, &signers));
     };
     let slot = slot.clone();
     let account = identity::account_by_id(conn, &actor.account)?
@@ -976,6 +1149,7 @@ pub fn sign(
         &turn,
         &evidence,
         &policy.seal_key,
+        policy.tsa_url.as_deref(),
         now,
     )?;
     let env = store::envelope(conn, &env.id)?
@@ -996,6 +1170,7 @@ fn record_signature(
     turn: &[&SignerRow],
     evidence: &EvidenceRow,
     seal_key: &crate::render::seal::SealKey,
+    tsa_url: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
     store::insert_evidence(conn, evidence)?;
@@ -1020,19 +1195,27 @@ fn record_signature(
             .map_err(|e| AppError::Internal(e.into()))?,
         now,
     )?;
+    // One of several: the party is satisfied, its other signatories' turns end.
+    if rules_of(conn, &env.id)?.get(&slot.organisation_id) == Some(&PartyRule::Any) {
+        store::release_others(conn, &env.id, &slot.organisation_id)?;
+    }
     let after = store::signers(conn, &env.id)?;
-    if after.iter().all(|s| s.status == "signed") {
+    if after
+        .iter()
+        .all(|s| s.status == "signed" || s.status == store::SIGNER_NOT_NEEDED)
+    {
         store::complete(conn, &env.id, now)?;
         // The executed agreement is sealed in the same transaction, so it is never served (nor
         // counted as executed) before its seal is written.
-        seal_executed(conn, c, env, env.version, seal_key, now)?;
+        let timestamped = seal_executed(conn, c, env, env.version, seal_key, tsa_url, now)?;
         record_case_event(
             conn,
             actor,
             c.id.as_str(),
             EventType::EnvelopeCompleted,
             None,
-            json!({"envelope": env.id, "agreement_version": env.version, "digest": env.digest}),
+            json!({"envelope": env.id, "agreement_version": env.version, "digest": env.digest,
+                   "timestamp": timestamped}),
             now,
         )?;
         let orgs = everyone(&after)?;
@@ -1225,6 +1408,7 @@ pub fn record_provider_signature(
         &turn,
         &evidence,
         &policy.seal_key,
+        policy.tsa_url.as_deref(),
         now,
     )?;
     store::envelope(conn, &env.id)?
@@ -1290,7 +1474,7 @@ pub fn decline(
         .ok_or_else(|| AppError::NotFound(crate::msg!("thing.envelope")))?;
     let signers = store::signers(conn, &env.id)?;
     let Some(slot) = slot_of(actor, &signers)? else {
-        return Err(Refusal::precondition(crate::msg!("signing_already_signed")).into());
+        return Err(no_slot(actor, &signers));
     };
     let slot = slot.clone();
     require_sent(&env)?;
@@ -1312,9 +1496,11 @@ pub fn decline(
 fn require_sent(env: &EnvelopeRow) -> Result<(), AppError> {
     match status_of(env)? {
         EnvelopeStatus::Sent => Ok(()),
-        other => Err(
-            Refusal::precondition(crate::msg!("signing_not_open", status = other.code())).into(),
-        ),
+        other => Err(Refusal::precondition(crate::msg!(
+            "signing_not_open",
+            status = other.words()
+        ))
+        .into()),
     }
 }
 
@@ -1366,16 +1552,20 @@ fn end_declined(
 }
 
 /// Appends the certificate of completion to the version's stored PDF, seals it with the
-/// organisation's key (issue 14, "Executed agreement") and stores it with its SHA-256.
+/// organisation's key (issue 14, "Executed agreement") and stores it with its SHA-256. With a
+/// timestamp authority configured the seal carries its signature time-stamp token; when the
+/// authority does not answer, the seal is written without one (the signatures are never lost or
+/// held back for it) and the result says so: `true` when timestamped.
 fn seal_executed(
     conn: &mut DbConn,
     c: &Collaboration,
     env: &EnvelopeRow,
     number: i32,
     key: &crate::render::seal::SealKey,
+    tsa_url: Option<&str>,
     now: DateTime<Utc>,
-) -> Result<(), AppError> {
-    use crate::render::seal::{seal, CertificateSigner, CompletionCertificate};
+) -> Result<bool, AppError> {
+    use crate::render::seal::{CertificateSigner, CompletionCertificate};
     let stored = super::agreements::stored_for_seal(conn, c.id.as_str(), number)?;
     let signers = store::signers(conn, &env.id)?;
     let evidence = store::evidence(conn, &env.id)?;
@@ -1418,11 +1608,12 @@ fn seal_executed(
             })
             .collect(),
     };
-    let executed = seal(&stored.pdf, &certificate, key, now)
-        .map_err(|e| AppError::Internal(e.context("sealing the executed agreement")))?;
+    let (executed, timestamped) =
+        crate::render::seal::seal_timestamped(&stored.pdf, &certificate, key, now, tsa_url)
+            .map_err(|e| AppError::Internal(e.context("sealing the executed agreement")))?;
     let sha = crate::domain::audit::sha256_hex(&executed);
     store::set_executed_pdf(conn, &env.id, &executed, &sha)?;
-    Ok(())
+    Ok(timestamped)
 }
 
 /// The sealed executed agreement of a version: refused until the envelope is completed, and until
@@ -1487,6 +1678,7 @@ fn view_of(
 ) -> Result<EnvelopeView, AppError> {
     let signers = store::signers(conn, &env.id)?;
     let evidence = store::evidence(conn, &env.id)?;
+    let party_rules = rules_of(conn, &env.id)?;
     let open = env.status == "sent";
     let turn: Vec<String> = if open {
         in_turn(&signers).iter().map(|s| s.id.clone()).collect()
@@ -1532,6 +1724,12 @@ fn view_of(
                 capacity: s.capacity.clone(),
                 group: s.turn_group,
                 status: s.status.clone(),
+                party_rule: party_rules
+                    .get(&s.organisation_id)
+                    .copied()
+                    .unwrap_or_default()
+                    .code()
+                    .to_string(),
                 signed_at: s.signed_at.map(utc),
                 evidence: evidence
                     .iter()
@@ -1652,9 +1850,88 @@ pub fn awaiting_signature(
     Ok(vec![])
 }
 
+/// An organisation's signing policy (issue 14, "Model": the expiry is "default 30 days,
+/// configurable per CPUA").
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct SigningPolicyView {
+    pub organisation: String,
+    /// Days from sending an envelope this organisation is a CPUA party to until it expires.
+    pub expiry_days: i64,
+    /// Whether the organisation set it (else it is the default `signing.expiry_days`).
+    pub own: bool,
+}
+
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SigningPolicyInput {
+    /// 1 to 365.
+    pub expiry_days: i64,
+}
+
+/// The shortest and longest expiry a CPUA may set (days).
+pub const EXPIRY_DAYS_MIN: i64 = 1;
+pub const EXPIRY_DAYS_MAX: i64 = 365;
+
+/// The organisation's signing policy as in force.
+pub fn signing_policy(
+    conn: &mut DbConn,
+    policy: &Policy,
+    actor: &Actor,
+    org: &OrgId,
+) -> Result<SigningPolicyView, AppError> {
+    authz::may_set_signing_policy(actor, org)?;
+    let own = store::policy_expiry_days(conn, org.as_str())?;
+    Ok(SigningPolicyView {
+        organisation: org.to_string(),
+        expiry_days: own.map(i64::from).unwrap_or(policy.expiry_days),
+        own: own.is_some(),
+    })
+}
+
+/// A CPUA's administrator or legal team sets the expiry of the envelopes it is a party to; it is
+/// used when an envelope is sent (with several CPUAs, the shortest).
+pub fn set_signing_policy(
+    conn: &mut DbConn,
+    policy: &Policy,
+    actor: &Actor,
+    org: &OrgId,
+    input: SigningPolicyInput,
+    now: DateTime<Utc>,
+) -> Result<SigningPolicyView, AppError> {
+    authz::may_set_signing_policy(actor, org)?;
+    if !(EXPIRY_DAYS_MIN..=EXPIRY_DAYS_MAX).contains(&input.expiry_days) {
+        return Err(AppError::invalid(
+            "expiry_days",
+            crate::msg!(
+                "signing_policy_days",
+                min = EXPIRY_DAYS_MIN,
+                max = EXPIRY_DAYS_MAX
+            ),
+        ));
+    }
+    let days = i32::try_from(input.expiry_days).unwrap_or(i32::MAX);
+    store::set_policy_expiry_days(conn, org.as_str(), days, actor.account.as_str(), now)?;
+    signing_policy(conn, policy, actor, org)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_envelope_expires_after_the_shortest_cpua_expiry_else_the_default() {
+        // Pure part of `expiry_days`: the minimum over the CPUAs' own-or-default days.
+        let pick = |own: &[Option<i64>], default: i64| {
+            own.iter()
+                .map(|d| d.unwrap_or(default))
+                .min()
+                .unwrap_or(default)
+        };
+        assert_eq!(pick(&[], 30), 30);
+        assert_eq!(pick(&[Some(10)], 30), 10);
+        assert_eq!(pick(&[Some(40), None], 30), 30);
+        assert_eq!(pick(&[Some(40), Some(14)], 30), 14);
+    }
 
     #[test]
     fn reminders_come_after_five_days_then_every_five_at_most_five() {

@@ -97,7 +97,7 @@ impl SigningProvider for Builtin {
             }),
             other => Err(Refusal::precondition(crate::msg!(
                 "signing_not_open",
-                status = other.code()
+                status = other.words()
             ))
             .into()),
         }

@@ -660,3 +660,23 @@ diesel::table! {
         sha256 -> Text,
     }
 }
+
+diesel::table! {
+    signing_policies (organisation_id) {
+        organisation_id -> Text,
+        expiry_days -> Integer,
+        updated_at -> Timestamp,
+        updated_by -> Text,
+    }
+}
+
+diesel::table! {
+    signing_party_rules (envelope_id, organisation_id) {
+        envelope_id -> Text,
+        organisation_id -> Text,
+        rule -> Text,
+    }
+}
+
+diesel::joinable!(signing_party_rules -> signing_envelopes (envelope_id));
+diesel::allow_tables_to_appear_in_same_query!(signing_party_rules, signing_envelopes);

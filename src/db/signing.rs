@@ -286,3 +286,93 @@ pub fn set_reminders(conn: &mut DbConn, id: &str, n: i32) -> QResult<()> {
         .execute(conn)?;
     Ok(())
 }
+
+/// Marks the other pending signers of a party whose rule is "one of several" as no longer needed
+/// once one of them signed. Returns how many it marked.
+pub fn release_others(conn: &mut DbConn, envelope: &str, organisation: &str) -> QResult<usize> {
+    diesel::update(
+        sg::table
+            .filter(sg::envelope_id.eq(envelope))
+            .filter(sg::organisation_id.eq(organisation))
+            .filter(sg::status.eq("pending")),
+    )
+    .set(sg::status.eq(SIGNER_NOT_NEEDED))
+    .execute(conn)
+}
+
+/// The status of a signer whose party's rule ("one of several") another signatory already met.
+pub const SIGNER_NOT_NEEDED: &str = "not_needed";
+
+/// Each party's rule of an envelope (`all` or `any`), by organisation id; a party without a row
+/// signs jointly (`all`).
+pub fn party_rules(
+    conn: &mut DbConn,
+    envelope: &str,
+) -> QResult<std::collections::BTreeMap<String, String>> {
+    use super::schema::signing_party_rules as pr;
+    Ok(pr::table
+        .filter(pr::envelope_id.eq(envelope))
+        .select((pr::organisation_id, pr::rule))
+        .load::<(String, String)>(conn)?
+        .into_iter()
+        .collect())
+}
+
+/// Replaces an envelope's party rules (a draft's signers changed, or a new envelope).
+pub fn set_party_rules(
+    conn: &mut DbConn,
+    envelope: &str,
+    rules: &[(String, String)],
+) -> QResult<()> {
+    use super::schema::signing_party_rules as pr;
+    diesel::delete(pr::table.filter(pr::envelope_id.eq(envelope))).execute(conn)?;
+    for (org, rule) in rules {
+        diesel::insert_into(pr::table)
+            .values((
+                pr::envelope_id.eq(envelope),
+                pr::organisation_id.eq(org.as_str()),
+                pr::rule.eq(rule.as_str()),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// The envelope expiry (days) an organisation set, if it set one.
+pub fn policy_expiry_days(conn: &mut DbConn, organisation: &str) -> QResult<Option<i32>> {
+    use super::schema::signing_policies as sp;
+    sp::table
+        .find(organisation)
+        .select(sp::expiry_days)
+        .first(conn)
+        .optional()
+}
+
+/// Sets (or replaces) an organisation's envelope expiry.
+pub fn set_policy_expiry_days(
+    conn: &mut DbConn,
+    organisation: &str,
+    days: i32,
+    by: &str,
+    now: DateTime<Utc>,
+) -> QResult<()> {
+    use super::schema::signing_policies as sp;
+    let n = diesel::update(sp::table.find(organisation))
+        .set((
+            sp::expiry_days.eq(days),
+            sp::updated_at.eq(ts(now)),
+            sp::updated_by.eq(by),
+        ))
+        .execute(conn)?;
+    if n == 0 {
+        diesel::insert_into(sp::table)
+            .values((
+                sp::organisation_id.eq(organisation),
+                sp::expiry_days.eq(days),
+                sp::updated_at.eq(ts(now)),
+                sp::updated_by.eq(by),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}

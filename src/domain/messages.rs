@@ -592,6 +592,10 @@ pub const MESSAGES: &[MessageDecl] = &[
     m("signing_signer_not_party", &["organisation"]),
     m("signing_party_without_signer", &["parties"]),
     m("signing_order_unknown", &["order", "allowed"]),
+    m("signing_party_rule_unknown", &["rule", "allowed"]),
+    m("signing_party_satisfied", &["party"]),
+    m("signing_policy_days", &["min", "max"]),
+    m("forbidden.signing_policy", &[]),
     // Signing providers (issue 14, "An external e-signature service").
     m("thing.signing_provider", &[]),
     m("signing_provider_unsupported", &["provider", "operation"]),

@@ -11,7 +11,7 @@
 #![allow(clippy::result_large_err)]
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::agreement::data::PartyRole;
 use super::agreement::evidence::AgreementVersionEvidence;
@@ -59,6 +59,22 @@ impl EnvelopeStatus {
         EnvelopeStatus::ALL.into_iter().find(|x| x.code() == s)
     }
 
+    /// The status in words, Swedish and English, for a message (never the code).
+    pub fn words(self) -> crate::domain::messages::Arg {
+        let (sv, en) = match self {
+            EnvelopeStatus::Draft => ("ett utkast som inte är skickat", "a draft not yet sent"),
+            EnvelopeStatus::Sent => ("skickat för underskrift", "sent for signature"),
+            EnvelopeStatus::Completed => (
+                "redan undertecknat av alla parter",
+                "already signed by every party",
+            ),
+            EnvelopeStatus::Declined => ("avböjt av en part", "declined by a party"),
+            EnvelopeStatus::Expired => ("utgånget", "expired"),
+            EnvelopeStatus::Voided => ("makulerat", "voided"),
+        };
+        crate::domain::messages::Arg::both(sv, en)
+    }
+
     /// Still open: a draft being prepared or sent and waiting for signatures.
     pub fn is_open(self) -> bool {
         matches!(self, EnvelopeStatus::Draft | EnvelopeStatus::Sent)
@@ -92,6 +108,46 @@ impl OrderMode {
 
     pub fn parse(s: &str) -> Option<OrderMode> {
         OrderMode::ALL.into_iter().find(|x| x.code() == s)
+    }
+}
+
+/// How a party with several listed signatories signs (issue 14, "Signers": "where a party needs two
+/// signatories jointly or one of several, say so").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PartyRule {
+    /// Jointly (i förening): every listed signatory signs.
+    #[default]
+    All,
+    /// One of several (var för sig): the first listed signatory to sign satisfies the party; the
+    /// others' turns end.
+    Any,
+}
+
+impl PartyRule {
+    pub const ALL: [PartyRule; 2] = [PartyRule::All, PartyRule::Any];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            PartyRule::All => "all",
+            PartyRule::Any => "any",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<PartyRule> {
+        PartyRule::ALL.into_iter().find(|x| x.code() == s)
+    }
+
+    /// Whether a party's signatories, each with the digest its signature carries (none yet), meet
+    /// this rule for `digest`: every one of them (`all`) or at least one (`any`). A party without
+    /// signatories never does.
+    pub fn met(self, signed: &[Option<&str>], digest: &str) -> bool {
+        let carries = |d: &Option<&str>| *d == Some(digest);
+        !signed.is_empty()
+            && match self {
+                PartyRule::All => signed.iter().all(carries),
+                PartyRule::Any => signed.iter().any(carries),
+            }
     }
 }
 
@@ -141,6 +197,9 @@ pub fn current_group(signers: impl IntoIterator<Item = (u32, bool)>) -> Option<u
 pub struct SignerFacts {
     pub org: OrgId,
     pub signed_digest: Option<String>,
+    /// The party's name as the envelope holds it, for refusals in words (empty: the id is used).
+    #[serde(default)]
+    pub name: String,
 }
 
 /// The newest envelope of a version, as the release guard reads it.
@@ -154,6 +213,9 @@ pub struct Execution {
     /// organisation's seal) is stored and its bytes still hash to the hash stored with it.
     #[serde(default)]
     pub sealed: bool,
+    /// Each party's rule; a party not named signs jointly (`all`).
+    #[serde(default)]
+    pub party_rules: BTreeMap<OrgId, PartyRule>,
 }
 
 /// One attempt to sign, with everything the rule looks at.
@@ -217,7 +279,7 @@ pub fn check_envelope(a: &SignAttempt) -> Result<(), Refusal> {
         other => {
             return Err(Refusal::precondition(crate::msg!(
                 "signing_not_open",
-                status = other.code()
+                status = other.words()
             )))
         }
     }
@@ -299,7 +361,7 @@ pub fn executed(v: &AgreementVersionEvidence) -> Result<(), Refusal> {
         return Err(src(Refusal::precondition(crate::msg!(
             "agreement_not_executed.status",
             number = number,
-            status = e.status.code()
+            status = e.status.words()
         ))
         .missing(["envelope.completed"])));
     }
@@ -311,18 +373,30 @@ pub fn executed(v: &AgreementVersionEvidence) -> Result<(), Refusal> {
     }
     let mut unsigned: BTreeSet<&OrgId> = BTreeSet::new();
     for party in &v.parties {
-        let mine: Vec<&SignerFacts> = e.signers.iter().filter(|s| &s.org == party).collect();
-        if mine.is_empty()
-            || mine
-                .iter()
-                .any(|s| s.signed_digest.as_deref() != Some(v.digest.as_str()))
-        {
+        let mine: Vec<Option<&str>> = e
+            .signers
+            .iter()
+            .filter(|s| &s.org == party)
+            .map(|s| s.signed_digest.as_deref())
+            .collect();
+        let rule = e.party_rules.get(party).copied().unwrap_or_default();
+        if !rule.met(&mine, &v.digest) {
             unsigned.insert(party);
         }
     }
     if !unsigned.is_empty() {
-        let names: Vec<String> = unsigned.iter().map(|o| o.to_string()).collect();
-        return Err(unsigned_parties(number, names));
+        let orgs: Vec<(String, String)> = unsigned
+            .iter()
+            .map(|o| {
+                let name = e
+                    .signers
+                    .iter()
+                    .find(|s| &s.org == *o && !s.name.is_empty())
+                    .map_or_else(|| o.to_string(), |s| s.name.clone());
+                (o.to_string(), name)
+            })
+            .collect();
+        return Err(unsigned_parties(number, orgs));
     }
     // Issue 14, "The release guard": fully executed means sealed too.
     if !e.sealed {
@@ -335,16 +409,17 @@ pub fn executed(v: &AgreementVersionEvidence) -> Result<(), Refusal> {
     Ok(())
 }
 
-/// The refusal naming the parties whose signature carrying the version's digest is missing.
-fn unsigned_parties(number: u32, names: Vec<String>) -> Refusal {
+/// The refusal naming the parties (by name) whose signature carrying the version's digest is
+/// missing; `missing` lists them by id. `orgs` is (id, name).
+fn unsigned_parties(number: u32, orgs: Vec<(String, String)>) -> Refusal {
     Refusal::precondition(crate::msg!(
         "agreement_not_executed.party",
         number = number,
-        parties = crate::domain::messages::Arg::all_of(names.clone())
+        parties = crate::domain::messages::Arg::all_of(orgs.iter().map(|(_, n)| n.clone()))
     ))
     .source(SEED_001, "6. Avtal upprättas")
     .source(SEED_000, "Forskningssamarbete med industrin")
-    .missing(names.into_iter().map(|n| format!("signature.{n}")))
+    .missing(orgs.into_iter().map(|(id, _)| format!("signature.{id}")))
 }
 
 /// The release guard (seed 001, "7. Utlämnande av data", after the agreement of step 6): the recorded
@@ -402,6 +477,7 @@ mod tests {
         SignerFacts {
             org: org(o),
             signed_digest: d.map(str::to_string),
+            name: format!("Org {o}"),
         }
     }
 
@@ -411,6 +487,7 @@ mod tests {
             digest: "d2".into(),
             signers,
             sealed: true,
+            party_rules: BTreeMap::new(),
         }
     }
 
@@ -585,6 +662,9 @@ mod tests {
         .unwrap_err();
         assert_eq!(r.message.id(), "agreement_not_executed.party");
         assert_eq!(r.missing, vec!["signature.org-2"]);
+        // In words, the party's name, not its id.
+        let en = r.message.render(crate::domain::lang::Lang::En);
+        assert!(en.contains("Org 2") && !en.contains("org-2"), "{en}");
         // A party with no signer at all is not executed either.
         let r = executed(&version(Some(completed(vec![
             signed(1, Some("d2")),
@@ -599,5 +679,61 @@ mod tests {
             executed(&version(Some(other))).unwrap_err().message.id(),
             "agreement_not_executed.digest"
         );
+    }
+
+    #[test]
+    fn a_party_signing_jointly_needs_every_listed_signatory() {
+        // Issue 14, "Signers": two signatories jointly (i förening): both must carry the digest.
+        let rule = PartyRule::All;
+        assert!(rule.met(&[Some("d2"), Some("d2")], "d2"));
+        assert!(!rule.met(&[Some("d2"), None], "d2"));
+        assert!(!rule.met(&[Some("d2"), Some("d1")], "d2"));
+        assert!(!rule.met(&[], "d2"));
+        // In the release guard: org-2 lists two signatories, only one signed.
+        let r = executed(&version(Some(completed(vec![
+            signed(1, Some("d2")),
+            signed(2, Some("d2")),
+            signed(2, None),
+            signed(3, Some("d2")),
+        ]))))
+        .unwrap_err();
+        assert_eq!(r.missing, vec!["signature.org-2"]);
+    }
+
+    #[test]
+    fn a_party_with_one_of_several_signatories_is_met_by_the_first_to_sign() {
+        // Issue 14, "Signers": one of several (var för sig): one signature with the digest suffices,
+        // but a signature carrying another digest does not.
+        let rule = PartyRule::Any;
+        assert!(rule.met(&[None, Some("d2")], "d2"));
+        assert!(!rule.met(&[None, None], "d2"));
+        assert!(!rule.met(&[Some("d1"), None], "d2"));
+        assert!(!rule.met(&[], "d2"));
+        let mut e = completed(vec![
+            signed(1, Some("d2")),
+            signed(2, None),
+            signed(2, Some("d2")),
+            signed(3, Some("d2")),
+        ]);
+        assert!(
+            executed(&version(Some(e.clone()))).is_err(),
+            "jointly by default"
+        );
+        e.party_rules.insert(org(2), PartyRule::Any);
+        assert!(executed(&version(Some(e))).is_ok());
+        assert_eq!(PartyRule::parse("any"), Some(PartyRule::Any));
+        assert_eq!(PartyRule::parse("both"), None);
+    }
+
+    #[test]
+    fn an_envelope_status_is_named_in_words_not_its_code() {
+        // Issue 14, "Bad input": every refusal names the rule in the user's language.
+        let mut a = attempt();
+        a.status = EnvelopeStatus::Draft;
+        let r = check_signature(&a).unwrap_err();
+        let sv = r.message.render(crate::domain::lang::Lang::Sv);
+        let en = r.message.render(crate::domain::lang::Lang::En);
+        assert!(sv.contains("utkast") && !sv.contains("draft"), "{sv}");
+        assert!(en.contains("a draft not yet sent"), "{en}");
     }
 }

@@ -189,6 +189,9 @@ route_table! {
     Authenticated billing_api::invoice_pdf,
     Authenticated billing_api::invoice_xml,
     Authenticated billing_api::get_invoice,
+    // Issue 14: an organisation's signing policy (envelope expiry per CPUA).
+    Authenticated signing_api::get_signing_policy,
+    Authenticated signing_api::set_signing_policy,
 }
 
 fn actix_method(m: &HttpMethod) -> Method {

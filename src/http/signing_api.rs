@@ -23,6 +23,9 @@ pub fn policy(state: &AppState) -> Policy {
         expiry_days: state.settings.signing.expiry_days,
         fresh_login_minutes: state.settings.signing.fresh_login_minutes,
         seal_key: state.seal_key.clone(),
+        tsa_url: Some(state.settings.signing.tsa_url.trim())
+            .filter(|u| !u.is_empty())
+            .map(str::to_string),
     }
 }
 
@@ -363,4 +366,54 @@ pub async fn provider_events(
     })
     .await?;
     Ok(HttpResponse::Ok().json(receipt))
+}
+
+/// The organisation's signing policy: the days an envelope it is a CPUA party to stays open once
+/// sent (its own setting, else the default `signing.expiry_days`).
+#[utoipa::path(get, path = "/api/v1/organisations/{id}/signing-policy", tag = "signing",
+    params(("id" = String, Path, description = "organisation id")),
+    responses((status = 200, body = signing::SigningPolicyView),
+              (status = 403, description = "Neither the organisation's administrator nor its legal team"),
+              (status = 404, description = "Another organisation")))]
+pub async fn get_signing_policy(
+    state: Data,
+    path: web::Path<String>,
+    who: Authenticated,
+) -> Result<HttpResponse, AppError> {
+    let org = super::api::org_id(&path)?;
+    let view = blocking(move || {
+        let policy = policy(&state);
+        state
+            .svc
+            .read(|c| signing::signing_policy(c, &policy, &who.0, &org))
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+/// Sets the organisation's envelope expiry (1 to 365 days), used when an envelope it is a CPUA party
+/// to is sent; with several CPUAs the shortest applies. Envelopes already sent keep their expiry.
+#[utoipa::path(put, path = "/api/v1/organisations/{id}/signing-policy", tag = "signing",
+    params(("id" = String, Path, description = "organisation id")),
+    request_body(content = signing::SigningPolicyInput, example = json!({"expiry_days": 14})),
+    responses((status = 200, body = signing::SigningPolicyView),
+              (status = 403, description = "Neither the organisation's administrator nor its legal team"),
+              (status = 404, description = "Another organisation"),
+              (status = 422, description = "expiry_days outside 1 to 365")))]
+pub async fn set_signing_policy(
+    state: Data,
+    path: web::Path<String>,
+    who: Authenticated,
+    body: JsonBody<signing::SigningPolicyInput>,
+) -> Result<HttpResponse, AppError> {
+    let org = super::api::org_id(&path)?;
+    let view = blocking(move || {
+        let policy = policy(&state);
+        let now = state.svc.clock.now();
+        state
+            .svc
+            .write(|c| signing::set_signing_policy(c, &policy, &who.0, &org, body.0, now))
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(view))
 }

@@ -7,6 +7,7 @@ pub mod invoice_pdf;
 pub mod pdf;
 mod pdf_metrics;
 pub mod seal;
+pub mod tsa;
 pub mod ubl;
 pub mod view;
 

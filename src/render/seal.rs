@@ -6,8 +6,10 @@
 //! everything but the `/Contents` value: SHA-256, ECDSA P-256, and the signed attributes PAdES
 //! baseline needs: content-type, message-digest and signing-certificate-v2 (RFC 5035); no
 //! signing-time (the signing time is the signature dictionary's `/M`). Pure Rust (RustCrypto), no
-//! system OpenSSL. No timestamp authority is asked: a signature time-stamp would be an unsigned
-//! attribute over the signature value, added in `cms_signature` when one is configured.
+//! system OpenSSL. With a timestamp authority configured (`signing.tsa_url`), the signer info gets
+//! its signature time-stamp token over the signature value as the unsigned attribute
+//! id-aa-timeStampToken (RFC 3161 appendix A, `render::tsa`); when the authority does not answer,
+//! the seal is written without one and the caller is told (`seal_timestamped`).
 //!
 //! The organisation's key is a P-256 key with a self-signed X.509 certificate, kept as PEM
 //! (PKCS#8 key, then the certificate) in one file in the data folder, generated on first use.
@@ -55,6 +57,8 @@ const ID_CONTENT_TYPE: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.
 const ID_MESSAGE_DIGEST: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.4");
 const ID_SIGNING_CERTIFICATE_V2: ObjectIdentifier =
     ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.16.2.47");
+const ID_TIME_STAMP_TOKEN: ObjectIdentifier =
+    ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.16.2.14");
 const ID_SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.2.1");
 const ECDSA_WITH_SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.2");
 const ID_AT_COMMON_NAME: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.4.3");
@@ -62,7 +66,7 @@ const ID_AT_ORGANIZATION: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.4
 
 /// Bytes reserved for the CMS signature in `/Contents` (written as twice as many hex digits).
 /// One certificate and one ECDSA signature take about 1 KB; the rest is room for a time-stamp.
-const SIGNATURE_RESERVE: usize = 8192;
+const SIGNATURE_RESERVE: usize = 16384;
 /// Width of each number in the `/ByteRange` placeholder.
 const RANGE_WIDTH: usize = 10;
 
@@ -393,8 +397,13 @@ fn algorithm(oid: ObjectIdentifier) -> AlgorithmIdentifierOwned {
     }
 }
 
-/// The detached CMS SignedData (DER) over content whose SHA-256 is `digest`.
-fn cms_signature(digest: &[u8], key: &SealKey) -> der::Result<Vec<u8>> {
+/// The detached CMS SignedData (DER) over content whose SHA-256 is `digest`, with the signature
+/// time-stamp token `stamp` gives for the SHA-256 of the signature value (none when it gives none).
+fn cms_signature(
+    digest: &[u8],
+    key: &SealKey,
+    stamp: &dyn Fn(&[u8]) -> Option<Vec<u8>>,
+) -> der::Result<(Vec<u8>, bool)> {
     let tbs = key.certificate.tbs_certificate();
     let signing_certificate = SigningCertificateV2 {
         certs: vec![EssCertIdV2 {
@@ -419,6 +428,15 @@ fn cms_signature(digest: &[u8], key: &SealKey) -> der::Result<Vec<u8>> {
     // The signature covers the DER of the attributes as a SET OF (RFC 5652 5.4).
     let to_sign = signed_attrs.to_der()?;
     let signature: DerSignature = key.key.sign(&to_sign);
+    let token = stamp(&Sha256::digest(signature.as_bytes()));
+    let stamped = token.is_some();
+    let unsigned_attrs = match token {
+        Some(t) => Some(SetOfVec::try_from(vec![attribute(
+            ID_TIME_STAMP_TOKEN,
+            Any::from_der(&t)?,
+        )?])?),
+        None => None,
+    };
     let signer = SignerInfo {
         version: CmsVersion::V1,
         sid: SignerIdentifier::IssuerAndSerialNumber(IssuerAndSerialNumber {
@@ -429,7 +447,7 @@ fn cms_signature(digest: &[u8], key: &SealKey) -> der::Result<Vec<u8>> {
         signed_attrs: Some(signed_attrs),
         signature_algorithm: algorithm(ECDSA_WITH_SHA256),
         signature: OctetString::new(signature.as_bytes().to_vec())?,
-        unsigned_attrs: None,
+        unsigned_attrs,
     };
     let signed_data = SignedData {
         version: CmsVersion::V1,
@@ -444,11 +462,12 @@ fn cms_signature(digest: &[u8], key: &SealKey) -> der::Result<Vec<u8>> {
         crls: None,
         signer_infos: SignerInfos(SetOfVec::try_from(vec![signer])?),
     };
-    ContentInfo {
+    let der = ContentInfo {
         content_type: ID_SIGNED_DATA,
         content: Any::encode_from(&signed_data)?,
     }
-    .to_der()
+    .to_der()?;
+    Ok((der, stamped))
 }
 
 /// `/ByteRange`: everything before the `/Contents` value and everything after it, as
@@ -476,6 +495,83 @@ pub fn covered_bytes(pdf: &[u8], r: [usize; 4]) -> Vec<u8> {
     out.extend_from_slice(&pdf[r[0]..r[0] + r[1]]);
     out.extend_from_slice(&pdf[r[2]..r[2] + r[3]]);
     out
+}
+
+/// Whether the executed PDF's last signature verifies (issue 14, "The release guard": "the seal
+/// verifying"): its `/ByteRange` covers the whole file but the `/Contents` value, the CMS
+/// message-digest is the SHA-256 of what it covers, and the ECDSA P-256 signature over the signed
+/// attributes verifies with the certificate it carries; when `expected` is given, that certificate
+/// must be it (the organisation's seal certificate, DER).
+pub fn verify(pdf: &[u8], expected: Option<&[u8]>) -> bool {
+    verify_inner(pdf, expected).unwrap_or(false)
+}
+
+fn verify_inner(pdf: &[u8], expected: Option<&[u8]>) -> Option<bool> {
+    use p256::ecdsa::signature::Verifier;
+    let at = rfind(pdf, b"/ByteRange [")? + 12;
+    let end = at + pdf[at..].iter().position(|b| *b == b']')?;
+    let nums: Vec<usize> = std::str::from_utf8(&pdf[at..end])
+        .ok()?
+        .split_whitespace()
+        .map(|n| n.parse().ok())
+        .collect::<Option<_>>()?;
+    let r: [usize; 4] = nums.try_into().ok()?;
+    // The ranges start at 0, end at the end of the file, and leave out exactly `<…>`.
+    if r[0] != 0 || r[2].checked_add(r[3])? != pdf.len() || r[1] + 2 > r[2] {
+        return Some(false);
+    }
+    let hex_text = pdf.get(r[1] + 1..r[2] - 1)?;
+    if pdf[r[1]] != b'<' || pdf[r[2] - 1] != b'>' {
+        return Some(false);
+    }
+    let bytes = hex::decode(hex_text).ok()?;
+    // The DER SEQUENCE's own length (the rest of the reserve is zero padding).
+    let len = match *bytes.get(1)? {
+        n if n < 0x80 => 2 + usize::from(n),
+        n => {
+            let k = usize::from(n & 0x7f);
+            if k > 4 {
+                return Some(false);
+            }
+            2 + k
+                + bytes
+                    .get(2..2 + k)?
+                    .iter()
+                    .fold(0usize, |a, b| (a << 8) | usize::from(*b))
+        }
+    };
+    let ci = ContentInfo::from_der(bytes.get(..len)?).ok()?;
+    let sd: SignedData = ci.content.decode_as().ok()?;
+    let si = sd.signer_infos.0.get(0)?;
+    let attrs = si.signed_attrs.as_ref()?;
+    let digest = Sha256::digest(covered_bytes(pdf, r));
+    let carried = attrs
+        .iter()
+        .find(|a| a.oid == ID_MESSAGE_DIGEST)?
+        .values
+        .get(0)?;
+    let carried: OctetString = carried.decode_as().ok()?;
+    if carried.as_bytes() != digest.as_slice() {
+        return Some(false);
+    }
+    let cert = sd.certificates.as_ref()?.0.iter().find_map(|c| match c {
+        CertificateChoices::Certificate(c) => Some(c),
+        _ => None,
+    })?;
+    if let Some(expected) = expected {
+        if cert.to_der().ok()? != expected {
+            return Some(false);
+        }
+    }
+    let key = VerifyingKey::from_sec1_bytes(
+        cert.tbs_certificate()
+            .subject_public_key_info()
+            .subject_public_key
+            .raw_bytes(),
+    )
+    .ok()?;
+    let sig = p256::ecdsa::Signature::from_der(si.signature.as_bytes()).ok()?;
+    Some(key.verify(&attrs.to_der().ok()?, &sig).is_ok())
 }
 
 /// What the seal needs from the PDF it extends.
@@ -823,13 +919,51 @@ fn pdf_date(t: DateTime<Utc>) -> String {
 }
 
 /// The executed PDF: `pdf` unchanged, then an incremental update with the certificate of
-/// completion and the PAdES seal over the whole file.
+/// completion and the PAdES seal over the whole file (no time-stamp).
 pub fn seal(
     pdf: &[u8],
     cert: &CompletionCertificate,
     key: &SealKey,
     now: DateTime<Utc>,
 ) -> anyhow::Result<Vec<u8>> {
+    seal_with(pdf, cert, key, now, &|_| None).map(|(pdf, _)| pdf)
+}
+
+/// As [`seal`], with the signature time-stamp of the authority at `tsa_url` when one is given.
+/// The signatures never wait for the authority: when it fails (down, refusing, a bad answer), the
+/// seal is written without a token, a warning is logged, and the second value is `false`.
+pub fn seal_timestamped(
+    pdf: &[u8],
+    cert: &CompletionCertificate,
+    key: &SealKey,
+    now: DateTime<Utc>,
+    tsa_url: Option<&str>,
+) -> anyhow::Result<(Vec<u8>, bool)> {
+    let Some(url) = tsa_url else {
+        return seal_with(pdf, cert, key, now, &|_| None);
+    };
+    seal_with(
+        pdf,
+        cert,
+        key,
+        now,
+        &|digest| match super::tsa::token(url, digest) {
+            Ok(t) => Some(t),
+            Err(e) => {
+                tracing::warn!(tsa = url, error = %e, "no signature time-stamp; the seal is written without one");
+                None
+            }
+        },
+    )
+}
+
+fn seal_with(
+    pdf: &[u8],
+    cert: &CompletionCertificate,
+    key: &SealKey,
+    now: DateTime<Utc>,
+    stamp: &dyn Fn(&[u8]) -> Option<Vec<u8>>,
+) -> anyhow::Result<(Vec<u8>, bool)> {
     let (trailer, offsets) = read_structure(pdf)?;
     let catalog = object_dict(pdf, &offsets, trailer.root)?;
     if after_key(&catalog, "/AcroForm").is_some() {
@@ -938,7 +1072,8 @@ pub fn seal(
     debug_assert_eq!(range_text.len(), placeholder_range.len());
     out[range_at..range_at + range_text.len()].copy_from_slice(range_text.as_bytes());
     let digest = Sha256::digest(covered_bytes(&out, range));
-    let cms = cms_signature(&digest, key).map_err(|e| anyhow!("CMS signature: {e}"))?;
+    let (cms, stamped) =
+        cms_signature(&digest, key, stamp).map_err(|e| anyhow!("CMS signature: {e}"))?;
     if cms.len() > SIGNATURE_RESERVE {
         bail!(
             "the signature ({} bytes) does not fit its reserved space",
@@ -947,7 +1082,7 @@ pub fn seal(
     }
     let hex = hex::encode_upper(&cms);
     out[contents_start + 1..contents_start + 1 + hex.len()].copy_from_slice(hex.as_bytes());
-    Ok(out)
+    Ok((out, stamped))
 }
 
 #[cfg(test)]

@@ -114,10 +114,83 @@ fn status_of(errors: &FormErrors) -> StatusCode {
 
 // ---------- the overview ----------
 
-/// The administrator's start page: where each kind of reference data is kept.
+/// The administrator's start page: where each kind of reference data is kept, and the
+/// organisation's signing policy (issue 14: the envelope expiry, "configurable per CPUA").
 pub async fn overview(env: PageEnv) -> PageResult {
-    admin(&env)?;
-    env.render("admin", "admin.title", serde_json::json!({}))
+    let actor = admin(&env)?;
+    overview_page(&env, actor, None, FormErrors::default()).await
+}
+
+#[derive(Serialize)]
+struct SigningPolicyForm {
+    organisation: String,
+    expiry_days: Field,
+    own: bool,
+}
+
+async fn overview_page(
+    env: &PageEnv,
+    actor: Actor,
+    entered: Option<Entered>,
+    errors: FormErrors,
+) -> PageResult {
+    let a = actor.clone();
+    let (view, org_name) = env
+        .blocking(move |s| {
+            let policy = crate::http::signing_api::policy(s);
+            s.svc.read(|c| {
+                let view = crate::app::signing::signing_policy(c, &policy, &a, &a.org)?;
+                let name = repo::find_organisation(c, &a.org)?
+                    .map(|o| o.name)
+                    .unwrap_or_else(|| a.org.to_string());
+                Ok((view, name))
+            })
+        })
+        .await?;
+    let mut expiry_days = field("expiry_days", &entered.unwrap_or_default(), &errors);
+    if expiry_days.value.is_empty() {
+        expiry_days.value = view.expiry_days.to_string();
+    }
+    let status = status_of(&errors);
+    env.render_status(
+        status,
+        "admin",
+        "admin.title",
+        serde_json::json!({
+            "signing_policy": SigningPolicyForm {
+                organisation: org_name,
+                expiry_days,
+                own: view.own,
+            },
+            "errors": errors,
+        }),
+    )
+}
+
+/// Sets the organisation's envelope expiry (`app::signing::set_signing_policy`, the API's
+/// `PUT /api/v1/organisations/{id}/signing-policy`).
+pub async fn set_signing_policy(env: PageEnv, form: Form) -> PageResult {
+    let actor = admin(&env)?;
+    let input = form.read::<crate::app::signing::SigningPolicyInput>();
+    let a = actor.clone();
+    let result = env
+        .blocking(move |s| {
+            Ok(input.and_then(|input| {
+                let policy = crate::http::signing_api::policy(s);
+                let now = s.svc.clock.now();
+                s.svc.write(|c| {
+                    crate::app::signing::set_signing_policy(c, &policy, &a, &a.org, input, now)
+                })
+            }))
+        })
+        .await?;
+    match result {
+        Ok(_) => Ok(env.see_other("/admin")),
+        Err(e) => {
+            let errors = form_errors(&env, e)?;
+            overview_page(&env, actor, Some(form.entered()), errors).await
+        }
+    }
 }
 
 // ---------- organisations ----------

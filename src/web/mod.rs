@@ -664,6 +664,8 @@ page_table! {
     SignedIn POST "/webhooks" => webhooks::create,
     SignedIn GET "/webhooks/{subscription}" => webhooks::log,
     SignedIn POST "/webhooks/{subscription}/delete" => webhooks::delete,
+    // Issue 14: the organisation's signing policy (envelope expiry per CPUA).
+    SignedIn POST "/admin/signing-policy" => admin::set_signing_policy,
 }
 
 fn defs() -> &'static [(actix_web::dev::ResourceDef, PageAccess)] {

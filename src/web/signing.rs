@@ -33,6 +33,8 @@ struct SignerShown {
     status: String,
     signed_at: String,
     in_turn: bool,
+    /// The party's rule in words, when it lists several signatories (jointly or one of several).
+    rule: String,
 }
 
 /// The envelope in words.
@@ -151,6 +153,7 @@ fn signer_status_name(lang: Lang, status: &str) -> String {
         match status {
             "signed" => "signing.signer.signed",
             "declined" => "signing.signer.declined",
+            crate::db::signing::SIGNER_NOT_NEEDED => "signing.signer.not_needed",
             _ => "signing.signer.pending",
         },
     )
@@ -198,6 +201,24 @@ fn shown(v: &EnvelopeView, lang: Lang) -> EnvelopeShown {
                 status: signer_status_name(lang, &s.status),
                 signed_at: when(s.signed_at),
                 in_turn: v.turn.contains(&s.id),
+                rule: if v
+                    .signers
+                    .iter()
+                    .filter(|o| o.organisation == s.organisation)
+                    .count()
+                    > 1
+                {
+                    super::text::t(
+                        lang,
+                        if s.party_rule == "any" {
+                            "signing.rule.any"
+                        } else {
+                            "signing.rule.all"
+                        },
+                    )
+                } else {
+                    String::new()
+                },
             })
             .collect(),
         waiting: waiting.join(", "),
@@ -622,6 +643,15 @@ mod tests {
             }
             for o in ["default", "parallel", "sequence"] {
                 assert!(!order_name(lang, o).starts_with("signing."), "{o}");
+            }
+            for s in ["pending", "signed", "declined", "not_needed"] {
+                assert!(!signer_status_name(lang, s).starts_with("signing."), "{s}");
+            }
+            for r in ["signing.rule.any", "signing.rule.all"] {
+                assert!(
+                    !super::super::text::t(lang, r).starts_with("signing."),
+                    "{r}"
+                );
             }
         }
         assert_ne!(

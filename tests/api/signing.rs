@@ -519,3 +519,163 @@ async fn another_organisations_envelope_answers_404() {
     )
     .await;
 }
+
+fn rule_of(org: &str, rule: &str) -> Value {
+    let mut m = serde_json::Map::new();
+    m.insert(org.to_string(), json!(rule));
+    Value::Object(m)
+}
+
+#[tokio::test]
+async fn one_of_several_signatories_satisfies_the_party_and_completes_the_envelope() {
+    // Issue 14, "Signers": "where a party needs two signatories jointly or one of several, say so".
+    // The company lists two signatories, one of whom suffices ("any"); the first to sign satisfies
+    // the company, the other's turn ends, and the envelope completes with the others' signatures.
+    let app = TestApp::spawn().await;
+    let (id, n, digest) = drawn(&app).await;
+    app.add_account("company2", "company_representative", "Exempel Läkemedel AB")
+        .await;
+    let company = app.org("Exempel Läkemedel AB").await;
+    let principal = app.org("Exempeluniversitetet").await;
+    let uppsala = app.org("Region Uppsala").await;
+    let path = TestApp::envelope_path(&id, n);
+    let legal = app.token("legal").await;
+    let signers = json!([
+        {"organisation": principal},
+        {"organisation": company},
+        {"organisation": company, "capacity": "firmatecknare"},
+        {"organisation": uppsala},
+    ]);
+    // An unknown rule is refused naming the field.
+    let p = problem(
+        app.post(
+            &path,
+            &legal,
+            &json!({"signers": signers, "party_rules": rule_of(&company, "both")}),
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert_eq!(p["field"], format!("party_rules.{company}"), "{p}");
+    let env = ok(app
+        .post(
+            &path,
+            &legal,
+            &json!({"send": true, "signers": signers, "party_rules": rule_of(&company, "any")}),
+        )
+        .await)
+    .await;
+    let rules: Vec<(&str, &str)> = env["signers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["organisation_name"].as_str().unwrap(),
+                s["party_rule"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert!(
+        rules.contains(&("Exempel Läkemedel AB", "any")),
+        "{rules:?}"
+    );
+    assert!(
+        rules.contains(&("Exempeluniversitetet", "all")),
+        "{rules:?}"
+    );
+    // The second company signatory signs first.
+    let token = app.token("company2").await;
+    let shown = ok(app.get(&path, &token).await).await;
+    let env = ok(app
+        .post(
+            &format!("{path}/signatures"),
+            &token,
+            &json!({"digest": digest, "consent_text_version": shown["consent"]["version"],
+                    "typed_name": "Test company2"}),
+        )
+        .await)
+    .await;
+    let statuses: Vec<&str> = env["signers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["organisation_name"] == "Exempel Läkemedel AB")
+        .map(|s| s["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses.len(), 2);
+    assert!(
+        statuses.contains(&"signed") && statuses.contains(&"not_needed"),
+        "{statuses:?}"
+    );
+    // The other company signatory's turn has ended, in words naming the rule.
+    let p = problem(
+        app.sign_as(&id, n, "Exempel Läkemedel AB").await,
+        StatusCode::CONFLICT,
+    )
+    .await;
+    assert_eq!(p["rule"], "signing_party_satisfied", "{p}");
+    ok(app.sign_as(&id, n, "Exempeluniversitetet").await).await;
+    let env = ok(app.sign_as(&id, n, "Region Uppsala").await).await;
+    assert_eq!(env["status"], "completed", "{env}");
+    assert!(env["executed_pdf_sha256"].is_string());
+    // The release guard counts the party's rule as met: the agreement is recorded.
+    let v = ok(record(&app, &id, n, &digest).await).await;
+    assert_eq!(v["collaboration"]["step"], "data_release");
+}
+
+#[tokio::test]
+async fn a_cpua_sets_its_envelope_expiry_and_the_envelope_uses_it() {
+    // Issue 14, "Model": the expiry is "default 30 days, configurable per CPUA".
+    let app = TestApp::spawn().await;
+    let uppsala = app.org("Region Uppsala").await;
+    let company_org = app.org("Exempel Läkemedel AB").await;
+    let legal = app.token("legal").await;
+    let policy = format!("/api/v1/organisations/{uppsala}/signing-policy");
+    let v = ok(app.get(&policy, &legal).await).await;
+    assert_eq!(v["expiry_days"], 30);
+    assert_eq!(v["own"], false);
+    let p = problem(
+        app.put(&policy, &legal, &json!({"expiry_days": 0})).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert_eq!(p["field"], "expiry_days", "{p}");
+    let company = app.token("company").await;
+    // Another organisation's policy is not found; the company's own is not its representative's.
+    problem(
+        app.put(&policy, &company, &json!({"expiry_days": 5})).await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    problem(
+        app.put(
+            &format!("/api/v1/organisations/{company_org}/signing-policy"),
+            &company,
+            &json!({"expiry_days": 5}),
+        )
+        .await,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+    let v = ok(app.put(&policy, &legal, &json!({"expiry_days": 10})).await).await;
+    assert_eq!(v["expiry_days"], 10);
+    assert_eq!(v["own"], true);
+    let (id, n, _) = drawn(&app).await;
+    let env = app.send_envelope(&id, n).await;
+    let at = |k: &str| {
+        chrono::DateTime::parse_from_rfc3339(env[k].as_str().unwrap())
+            .unwrap_or_else(|e| panic!("{k}: {e} in {env}"))
+    };
+    assert_eq!(at("expires_at") - at("sent_at"), chrono::Duration::days(10));
+    // On the manual clock it expires after those 10 days, not 30.
+    app.clock.advance(chrono::Duration::days(10));
+    let settings = crate::helpers::test_settings(&app.database_url);
+    let rulebooks = samverkan::startup::load_rulebooks(&settings).expect("rulebooks");
+    let db = samverkan::db::conn::Db::connect(&app.database_url, 1).expect("database");
+    samverkan::app::signing_deadlines::run_on(&db, &rulebooks, app.clock.as_ref()).unwrap();
+    let company = app.token("company").await;
+    let env = ok(app.get(&TestApp::envelope_path(&id, n), &company).await).await;
+    assert_eq!(env["status"], "expired");
+}

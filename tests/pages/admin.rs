@@ -573,3 +573,32 @@ async fn others_are_refused_the_administrators_pages_and_a_company_manages_only_
     let (s, _) = finance.page("/admin/people").await;
     assert_eq!(s, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn the_administrator_sets_the_organisations_envelope_expiry_through_the_form() {
+    // Issue 14, "Model": the envelope expiry is "default 30 days, configurable per CPUA".
+    let app = TestApp::spawn().await;
+    let b = Browser::signed_in(&app, "admin").await;
+    let html = b.html("/admin").await;
+    assert!(html.contains("name=\"expiry_days:int\""), "{html}");
+    assert!(html.contains("value=\"30\""), "the default: {html}");
+    let r = b
+        .post_form("/admin/signing-policy", &[("expiry_days:int", "0")])
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("från 1 till 365"), "{html}");
+    let r = b
+        .post_form("/admin/signing-policy", &[("expiry_days:int", "12")])
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&r), "/admin");
+    let html = b.html("/admin").await;
+    assert!(html.contains("value=\"12\""), "{html}");
+    let me = api(&app, "/api/v1/me").await;
+    let org = me["org"]
+        .as_str()
+        .unwrap_or_else(|| panic!("the admin's organisation in {me}"));
+    let v = api(&app, &format!("/api/v1/organisations/{org}/signing-policy")).await;
+    assert_eq!(v["expiry_days"], 12, "{v}");
+}

@@ -603,9 +603,11 @@ impl Kit {
                 .map(|o| crate::domain::signing::SignerFacts {
                     org: o.clone(),
                     signed_digest: Some(digest.clone()),
+                    name: String::new(),
                 })
                 .collect(),
             sealed: true,
+            party_rules: Default::default(),
         };
         AgreementVersionEvidence {
             number,

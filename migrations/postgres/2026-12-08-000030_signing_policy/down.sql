@@ -1,0 +1,2 @@
+DROP TABLE signing_party_rules;
+DROP TABLE signing_policies;
