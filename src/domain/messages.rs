@@ -904,6 +904,13 @@ pub const MESSAGES: &[MessageDecl] = &[
     m("cost_far_from_estimate.above", &["agreed", "estimate"]),
     m("cost_ceiling_below_estimate", &[]),
     m("camt", &["line", "path", "problem"]),
+    // The S3 document store (issue 16, item 1).
+    m("problem.bad_gateway", &[]),
+    m("document_store.credentials", &["status", "code"]),
+    m("document_store.refused", &["status", "code"]),
+    m("document_store.unreachable", &[]),
+    m("document_store.changed", &[]),
+    m("document_store.missing", &[]),
 ];
 
 #[cfg(test)]
