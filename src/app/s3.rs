@@ -484,7 +484,7 @@ mod tests {
             body: body.to_vec(),
         };
         match refused("put", &a) {
-            AppError::Upstream(m) => assert_eq!(m.rule(), "document_store.credentials"),
+            AppError::Upstream(m) => assert_eq!(m.id(), "document_store.credentials"),
             other => panic!("{other:?}"),
         }
         let a = Answer {
@@ -493,7 +493,7 @@ mod tests {
             body: b"<Error><Code>InternalError</Code></Error>".to_vec(),
         };
         match refused("put", &a) {
-            AppError::Upstream(m) => assert_eq!(m.rule(), "document_store.refused"),
+            AppError::Upstream(m) => assert_eq!(m.id(), "document_store.refused"),
             other => panic!("{other:?}"),
         }
     }
