@@ -513,7 +513,8 @@ mod tests {
     #[test]
     fn a_bad_s3_setting_is_named_by_its_key_and_the_secret_is_never_printed() {
         assert!(settings().validate().is_ok());
-        let cases: Vec<(&str, Box<dyn Fn(&mut S3Settings)>)> = vec![
+        type Change = Box<dyn Fn(&mut S3Settings)>;
+        let cases: Vec<(&str, Change)> = vec![
             (
                 "documents.s3.endpoint",
                 Box::new(|s| s.endpoint = "".into()),
