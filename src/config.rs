@@ -114,6 +114,8 @@ pub enum DocumentStoreKind {
     Database,
     /// Files in `documents.directory`, named by their SHA-256.
     Directory,
+    /// Objects in an S3-compatible bucket (`[documents.s3]`).
+    S3,
 }
 
 /// `[documents]`: uploads to a case.
@@ -130,6 +132,9 @@ pub struct DocumentSettings {
     /// passes this, while it is read.
     #[serde(default = "default_document_max_bytes")]
     pub max_bytes: usize,
+    /// The `s3` store: an S3-compatible bucket (`[documents.s3]`).
+    #[serde(default)]
+    pub s3: S3Settings,
 }
 
 fn default_document_store() -> DocumentStoreKind {
@@ -150,6 +155,7 @@ impl Default for DocumentSettings {
             store: default_document_store(),
             directory: default_document_directory(),
             max_bytes: default_document_max_bytes(),
+            s3: S3Settings::default(),
         }
     }
 }
@@ -164,6 +170,216 @@ impl DocumentSettings {
         }
         if self.store == DocumentStoreKind::Directory && self.directory.trim().is_empty() {
             anyhow::bail!("configuration: documents.directory: the directory store needs a folder");
+        }
+        if self.store == DocumentStoreKind::S3 {
+            self.s3.validate()?;
+        }
+        Ok(())
+    }
+}
+
+/// A secret read from the environment or a file: never in a configuration file, and never printed
+/// (`Debug` shows `[redacted]`).
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(s: impl Into<String>) -> Secret {
+        Secret(s.into())
+    }
+
+    /// The secret itself, for the one place that signs with it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_empty() {
+            "[none]"
+        } else {
+            "[redacted]"
+        })
+    }
+}
+
+/// `[documents.s3]`: the `s3` store, an S3-compatible bucket (AWS S3, MinIO, Ceph RGW, Garage, ...),
+/// spoken to with AWS Signature Version 4 in the `Authorization` header.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct S3Settings {
+    /// The service's address, `https://host[:port]` (no path), e.g.
+    /// `https://s3.eu-north-1.amazonaws.com` or `https://minio.internal:9000`.
+    pub endpoint: String,
+    /// The signing region, e.g. `eu-north-1` (MinIO and most others accept `us-east-1`).
+    pub region: String,
+    /// The bucket; it must exist (samverkan never creates one).
+    pub bucket: String,
+    /// Put before every object key, e.g. `samverkan/documents/`: letters, digits, `-`, `_`, `.`
+    /// and `/`, not starting with `/`.
+    pub prefix: String,
+    /// The access key id (not secret: it names the key).
+    pub access_key_id: String,
+    /// The environment variable holding the secret access key (read at start).
+    pub secret_access_key_env: String,
+    /// A file holding the secret access key, read at start when the variable is not set.
+    pub secret_access_key_file: String,
+    /// `true`: `endpoint/bucket/key` (MinIO, most self-hosted stores); `false`:
+    /// `bucket.endpoint/key` (AWS's virtual-hosted style).
+    pub path_style: bool,
+    /// The longest one request to the store may take, in seconds.
+    pub timeout_seconds: u64,
+    /// The secret access key, from `secret_access_key_env` or `secret_access_key_file`.
+    #[serde(skip)]
+    pub secret_access_key: Secret,
+}
+
+/// The default of `documents.s3.secret_access_key_env`.
+pub const DEFAULT_S3_SECRET_ENV: &str = "SAMVERKAN_S3_SECRET_ACCESS_KEY";
+
+impl Default for S3Settings {
+    fn default() -> Self {
+        S3Settings {
+            endpoint: String::new(),
+            region: "us-east-1".into(),
+            bucket: String::new(),
+            prefix: "documents/".into(),
+            access_key_id: String::new(),
+            secret_access_key_env: DEFAULT_S3_SECRET_ENV.into(),
+            secret_access_key_file: String::new(),
+            path_style: false,
+            timeout_seconds: 30,
+            secret_access_key: Secret::default(),
+        }
+    }
+}
+
+impl S3Settings {
+    /// Reads the secret access key: the variable `secret_access_key_env` when it is set and not
+    /// empty, else the file `secret_access_key_file` (one line; the line break is not part of it).
+    pub fn load_secret(&mut self) -> anyhow::Result<()> {
+        if !self.secret_access_key_env.is_empty() {
+            if let Ok(v) = std::env::var(&self.secret_access_key_env) {
+                if !v.trim().is_empty() {
+                    self.secret_access_key = Secret::new(v.trim());
+                    return Ok(());
+                }
+            }
+        }
+        if !self.secret_access_key_file.is_empty() {
+            let text = std::fs::read_to_string(&self.secret_access_key_file).map_err(|e| {
+                anyhow::anyhow!(
+                    "configuration: documents.s3.secret_access_key_file: cannot read {}: {e}",
+                    self.secret_access_key_file
+                )
+            })?;
+            self.secret_access_key = Secret::new(text.trim());
+        }
+        Ok(())
+    }
+
+    /// Checks the `s3` store's keys, naming the one at fault.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        let fail = |key: &str, why: String| {
+            Err(anyhow::anyhow!("configuration: documents.s3.{key}: {why}"))
+        };
+        match url::Url::parse(self.endpoint.trim()) {
+            Err(e) => {
+                return fail(
+                    "endpoint",
+                    format!("the s3 store needs an address such as https://s3.eu-north-1.amazonaws.com ({e})"),
+                )
+            }
+            Ok(u) => {
+                if !matches!(u.scheme(), "http" | "https") {
+                    return fail("endpoint", "must start with https:// or http://".into());
+                }
+                if u.host_str().is_none_or(str::is_empty) {
+                    return fail("endpoint", "names no host".into());
+                }
+                if !u.username().is_empty() || u.password().is_some() {
+                    return fail(
+                        "endpoint",
+                        "must not hold credentials (use access_key_id and the secret)".into(),
+                    );
+                }
+                if u.path() != "/" || u.query().is_some() || u.fragment().is_some() {
+                    return fail("endpoint", "must be scheme://host[:port] with no path".into());
+                }
+            }
+        }
+        let region_ok = !self.region.is_empty()
+            && self.region.len() <= 64
+            && self
+                .region
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+        if !region_ok {
+            return fail(
+                "region",
+                "lower-case letters, digits and -, e.g. eu-north-1".into(),
+            );
+        }
+        let b = self.bucket.as_bytes();
+        let bucket_ok = (3..=63).contains(&b.len())
+            && b.iter()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-' || *c == b'.')
+            && b.first().is_some_and(u8::is_ascii_alphanumeric)
+            && b.last().is_some_and(u8::is_ascii_alphanumeric)
+            && !self.bucket.contains("..");
+        if !bucket_ok {
+            return fail(
+                "bucket",
+                "3 to 63 lower-case letters, digits, - and ., beginning and ending with a letter or digit".into(),
+            );
+        }
+        let prefix_ok = self.prefix.len() <= 512
+            && !self.prefix.starts_with('/')
+            && !self.prefix.contains("//")
+            && !self.prefix.split('/').any(|s| s == "." || s == "..")
+            && self
+                .prefix
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/'));
+        if !prefix_ok {
+            return fail(
+                "prefix",
+                "letters, digits, -, _, . and /, not starting with / and without // or .. (at most 512)".into(),
+            );
+        }
+        let key_id_ok = !self.access_key_id.is_empty()
+            && self.access_key_id.len() <= 128
+            && self
+                .access_key_id
+                .chars()
+                .all(|c| c.is_ascii_graphic() && c != '/');
+        if !key_id_ok {
+            return fail(
+                "access_key_id",
+                "the s3 store needs its access key id (printable characters, no / or spaces)"
+                    .into(),
+            );
+        }
+        if self.secret_access_key.is_empty() {
+            return fail(
+                "secret_access_key_env",
+                format!(
+                    "the s3 store needs its secret access key: set the variable {} or documents.s3.secret_access_key_file",
+                    if self.secret_access_key_env.is_empty() {
+                        DEFAULT_S3_SECRET_ENV
+                    } else {
+                        &self.secret_access_key_env
+                    }
+                ),
+            );
+        }
+        if !(1..=600).contains(&self.timeout_seconds) {
+            return fail("timeout_seconds", "must be between 1 and 600".into());
         }
         Ok(())
     }
@@ -641,6 +857,9 @@ impl Settings {
         s.database_url =
             std::env::var("DATABASE_URL").unwrap_or_else(|_| DEFAULT_DATABASE_URL.to_string());
         s.config_dir = dir.to_path_buf();
+        if s.documents.store == DocumentStoreKind::S3 {
+            s.documents.s3.load_secret()?;
+        }
         for p in &mut s.signing.providers {
             if let Ok(v) = std::env::var(p.secrets_env()) {
                 p.secrets = v

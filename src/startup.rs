@@ -241,7 +241,9 @@ impl Application {
         let mail_worker = mail_worker(&settings, &svc)?;
         let webhook_worker = webhook_worker(&settings, &svc)?;
         let seal = seal_key(&settings, clock_now)?;
-        let state = web::Data::new(AppState::new(svc, settings, seal).with_providers(providers));
+        let documents = crate::app::document_store::from_settings(&settings.documents, &svc)?;
+        let state =
+            web::Data::new(AppState::new(svc, settings, seal, documents).with_providers(providers));
         let mut server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())

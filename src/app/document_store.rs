@@ -9,7 +9,10 @@
 //! (an orphan file is possible, a row without bytes is not), and removed only after the tombstone is
 //! committed. Keys are made by `domain::document::storage_key` (the SHA-256 and the document id).
 //!
-//! S3-compatible object storage is not built yet: it would be a third implementation of this trait.
+//! - [`super::s3::S3Store`]: objects in an S3-compatible bucket (`[documents.s3]`).
+//!
+//! Whatever the store, `app::documents::read` compares the bytes it returns with the SHA-256 the
+//! database holds and never serves changed bytes.
 use std::fs::{self, File};
 use std::io::{ErrorKind, Write};
 use std::path::{Path, PathBuf};
@@ -28,17 +31,21 @@ pub trait DocumentStore: Send + Sync {
     fn delete(&self, key: &str) -> Result<(), AppError>;
 }
 
-/// The store the settings name.
-pub fn from_settings(settings: &DocumentSettings, svc: &Services) -> Arc<dyn DocumentStore> {
-    match settings.store {
+/// The store the settings name; an S3 store's settings are checked here too (an error names the key).
+pub fn from_settings(
+    settings: &DocumentSettings,
+    svc: &Services,
+) -> anyhow::Result<Arc<dyn DocumentStore>> {
+    Ok(match settings.store {
         DocumentStoreKind::Database => Arc::new(DatabaseStore { svc: svc.clone() }),
         DocumentStoreKind::Directory => Arc::new(DirectoryStore::new(&settings.directory)),
-    }
+        DocumentStoreKind::S3 => Arc::new(super::s3::S3Store::new(&settings.s3)?),
+    })
 }
 
 /// A key as the stores accept it: lower-case hex digits, digits and `-` only (what
 /// `domain::document::storage_key` makes), so a key never names a path outside the store.
-fn checked(key: &str) -> Result<&str, AppError> {
+pub(crate) fn checked(key: &str) -> Result<&str, AppError> {
     let ok = !key.is_empty()
         && key.len() <= 200
         && key

@@ -432,12 +432,15 @@ pub fn read(
         )));
     }
     let bytes = files.get(&row.storage_key)?.ok_or_else(|| {
-        AppError::Internal(anyhow::anyhow!(
-            "document {} has a row but no bytes under {}",
-            row.id,
-            row.storage_key
-        ))
+        tracing::error!(document = %row.id, key = %row.storage_key, "a document has a row but no bytes");
+        AppError::Upstream(crate::msg!("document_store.missing"))
     })?;
+    // Seed 000, "Ansökan för utlämnande av data": what a release was based on is kept as it was
+    // received, so bytes that changed in the store since the upload are never served.
+    if crate::domain::audit::sha256_hex(&bytes) != row.sha256 {
+        tracing::error!(document = %row.id, key = %row.storage_key, "a document's bytes changed in the store");
+        return Err(AppError::Upstream(crate::msg!("document_store.changed")));
+    }
     Ok((view_of(&row, &[]), bytes))
 }
 

@@ -76,6 +76,10 @@ pub enum AppError {
     /// message names what removed it.
     #[error("{0}")]
     Gone(Message),
+    /// A service this one depends on answered wrongly or not at all, e.g. the S3 document store
+    /// refused the credentials or returned changed bytes (HTTP 502); nothing was written.
+    #[error("upstream: {0}")]
+    Upstream(Message),
 }
 
 impl AppError {

@@ -25,6 +25,7 @@ pub mod notify;
 pub mod oidc;
 pub mod outbox;
 pub mod reference;
+pub mod s3;
 pub mod seed;
 pub mod signing;
 pub mod signing_deadlines;

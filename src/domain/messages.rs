@@ -937,6 +937,13 @@ pub const MESSAGES: &[MessageDecl] = &[
     m("camt", &["line", "path", "problem"]),
     // The collaboration list's search (issue 12).
     m("min_length.search", &["min"]),
+    // The S3 document store (issue 16, item 1).
+    m("problem.bad_gateway", &[]),
+    m("document_store.credentials", &["status", "code"]),
+    m("document_store.refused", &["status", "code"]),
+    m("document_store.unreachable", &[]),
+    m("document_store.changed", &[]),
+    m("document_store.missing", &[]),
 ];
 
 #[cfg(test)]

@@ -48,11 +48,12 @@ impl AppState {
         svc: Services,
         settings: Settings,
         seal_key: crate::render::seal::SealKey,
+        documents: std::sync::Arc<dyn crate::app::document_store::DocumentStore>,
     ) -> AppState {
         let token_limiter =
             ratelimit::RateLimiter::per_minute(settings.auth.token_requests_per_minute);
         AppState {
-            documents: crate::app::document_store::from_settings(&settings.documents, &svc),
+            documents,
             seal_key: std::sync::Arc::new(seal_key),
             svc,
             settings,

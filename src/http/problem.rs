@@ -259,6 +259,16 @@ fn problem_of(e: &AppError, lang: Lang) -> Problem {
             pr.rule = Some(m.rule().to_string());
             pr
         }
+        AppError::Upstream(m) => {
+            let mut pr = p(
+                StatusCode::BAD_GATEWAY,
+                "bad_gateway",
+                crate::msg!("problem.bad_gateway"),
+                m.render(lang),
+            );
+            pr.rule = Some(m.rule().to_string());
+            pr
+        }
     }
 }
 
@@ -379,6 +389,7 @@ impl ResponseError for AppError {
         match self {
             AppError::Internal(e) => tracing::error!(error = ?e, "internal error"),
             AppError::Unavailable(m) => tracing::warn!(reason = %m, "unavailable"),
+            AppError::Upstream(m) => tracing::error!(reason = %m, "upstream failed"),
             _ => {}
         }
         // Swedish first; `localize` renders it again when the request prefers English.

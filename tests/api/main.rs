@@ -9,6 +9,7 @@ mod classification;
 mod cost_agreement;
 mod data_users;
 mod documents;
+mod documents_s3;
 mod hardening;
 mod helpers;
 mod identity;
