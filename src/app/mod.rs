@@ -31,6 +31,7 @@ pub mod signing_deadlines;
 pub mod signing_providers;
 pub mod views;
 pub mod webhooks_out;
+pub mod payments;
 
 use std::sync::Arc;
 

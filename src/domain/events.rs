@@ -97,6 +97,10 @@ pub enum EventType {
     InvoiceIssued,
     /// Issue 15: a credit note was issued against an invoice.
     CreditNoteIssued,
+    /// Issue 15: a payment of an invoice was recorded (by hand or from a camt.054 file).
+    PaymentRecorded,
+    /// Issue 15: an overdue invoice's reminder was sent to the buyer and finance.
+    InvoiceReminderSent,
 }
 
 impl EventType {
@@ -151,6 +155,8 @@ impl EventType {
             EventType::InvoiceDrafted => "invoice_drafted",
             EventType::InvoiceIssued => "invoice_issued",
             EventType::CreditNoteIssued => "credit_note_issued",
+            EventType::PaymentRecorded => "payment_recorded",
+            EventType::InvoiceReminderSent => "invoice_reminder_sent",
         }
     }
 
@@ -252,6 +258,7 @@ impl EventType {
             | EventType::InvoiceDrafted
             | EventType::InvoiceIssued
             | EventType::CreditNoteIssued => Visibility::Internal,
+            EventType::PaymentRecorded | EventType::InvoiceReminderSent => Visibility::Internal,
         }
     }
 
@@ -306,6 +313,8 @@ impl EventType {
             EventType::InvoiceDrafted,
             EventType::InvoiceIssued,
             EventType::CreditNoteIssued,
+            EventType::PaymentRecorded,
+            EventType::InvoiceReminderSent,
         ];
         v.extend(CommandKind::ALL.iter().copied().map(EventType::Command));
         v

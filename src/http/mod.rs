@@ -16,6 +16,7 @@ pub mod ratelimit;
 pub mod routes;
 pub mod signing_api;
 pub mod webhooks_out_api;
+pub mod payments_api;
 
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};

@@ -21,6 +21,7 @@ use utoipa::openapi::path::HttpMethod;
 use utoipa::OpenApi;
 
 use super::billing_api;
+use super::payments_api;
 use super::{
     api, auth_routes, casework_api, data_users_api, documents_api, identity_api, mail, metrics,
     openapi, signing_api, webhooks_out_api,
@@ -189,6 +190,11 @@ route_table! {
     Authenticated billing_api::invoice_pdf,
     Authenticated billing_api::invoice_xml,
     Authenticated billing_api::get_invoice,
+    // Issue 15, items 5, 6 and 8: payments (by hand, camt.054 import) and the finance export.
+    Authenticated payments_api::record_payment,
+    Authenticated payments_api::import_payments,
+    Authenticated payments_api::invoice_payments,
+    Authenticated payments_api::export_invoices_csv,
 }
 
 fn actix_method(m: &HttpMethod) -> Method {

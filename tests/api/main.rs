@@ -28,3 +28,4 @@ mod test_db;
 mod views;
 mod webhooks;
 mod webhooks_out;
+mod payments;

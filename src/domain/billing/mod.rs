@@ -14,3 +14,5 @@ pub mod ocr;
 pub mod settlement;
 pub mod vat;
 pub mod vat_number;
+pub mod reminder;
+pub mod balance;
