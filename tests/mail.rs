@@ -1149,7 +1149,8 @@ async fn issued_invoice(app: &TestApp) -> Value {
 /// the company and the CPUA's finance, in Swedish and English; a payment in full stops the rounds; a
 /// restart (a second application on the same database) sends no round twice.
 #[tokio::test]
-async fn an_overdue_invoice_is_reminded_after_its_due_day_every_fourteen_days_at_most_three_times() {
+async fn an_overdue_invoice_is_reminded_after_its_due_day_every_fourteen_days_at_most_three_times()
+{
     let smtp = Smtp::start(SmtpOptions::default());
     let app = app_with_mail(&format!("smtp://127.0.0.1:{}", smtp.port), None).await;
     let inv = issued_invoice(&app).await;
@@ -1196,7 +1197,12 @@ async fn an_overdue_invoice_is_reminded_after_its_due_day_every_fourteen_days_at
     assert!(to.iter().any(|t| t.starts_with("finance@")), "{to:?}");
     let sv = first
         .iter()
-        .find(|m| m["subject"].as_str().unwrap().contains("påminnelse 1 om faktura 2026-000001"))
+        .find(|m| {
+            m["subject"]
+                .as_str()
+                .unwrap()
+                .contains("påminnelse 1 om faktura 2026-000001")
+        })
         .expect("a Swedish reminder");
     let text = sv["text"].as_str().unwrap_or_default();
     assert!(text.contains("5937,50 SEK"), "{text}");
@@ -1209,6 +1215,7 @@ async fn an_overdue_invoice_is_reminded_after_its_due_day_every_fourteen_days_at
     let l = log(&app, &case).await;
     assert_eq!(entries(&l, "invoice_overdue").len(), n1, "{l}");
     // Round 2 fourteen days later, after a part payment (still a balance left).
+    let finance = app.token("finance").await;
     ok(app
         .post(
             "/api/v1/payments",
@@ -1227,11 +1234,10 @@ async fn an_overdue_invoice_is_reminded_after_its_due_day_every_fourteen_days_at
         (r.len() >= 2 * n1).then_some(r)
     })
     .await;
-    assert!(second.iter().any(|m| m["subject"]
-        .as_str()
-        .unwrap()
-        .contains("påminnelse 2")
-        && m["text"].as_str().unwrap_or("").contains("4937,50 SEK")));
+    assert!(second
+        .iter()
+        .any(|m| m["subject"].as_str().unwrap().contains("påminnelse 2")
+            && m["text"].as_str().unwrap_or("").contains("4937,50 SEK")));
     // Round 3, then never a fourth.
     app.clock.advance(chrono::Duration::days(14));
     wait_for("the third reminder", 30, async || {
@@ -1248,13 +1254,14 @@ async fn an_overdue_invoice_is_reminded_after_its_due_day_every_fourteen_days_at
             .all(|m| !m["subject"].as_str().unwrap().contains("2026-000002")),
         "the paid invoice is never reminded"
     );
-    assert!(all
-        .iter()
-        .any(|m| m["subject"].as_str().unwrap().contains("påminnelse 3 om faktura 2026-000001")));
+    assert!(all.iter().any(|m| m["subject"]
+        .as_str()
+        .unwrap()
+        .contains("påminnelse 3 om faktura 2026-000001")));
     // Each round is on the case's audit trail once.
-    let admin = app.token("admin").await;
+    let finance = app.token("finance").await;
     let trail = ok(app
-        .get(&format!("/api/v1/collaborations/{case}/audit"), &admin)
+        .get(&format!("/api/v1/collaborations/{case}/audit"), &finance)
         .await)
     .await;
     assert_eq!(

@@ -1230,8 +1230,7 @@ pub fn list(
             store::list_invoices(conn, actor.org.as_str(), Some(s), None)?
         }
         Some(s @ "overdue") => {
-            let rows =
-                store::list_invoices(conn, actor.org.as_str(), Some("issued"), Some(today))?;
+            let rows = store::list_invoices(conn, actor.org.as_str(), Some("issued"), Some(today))?;
             return filtered(conn, rows, s, today);
         }
         Some(s) if super::payments::is_computed_filter(s) => {

@@ -24,6 +24,7 @@ pub mod metrics;
 pub mod notify;
 pub mod oidc;
 pub mod outbox;
+pub mod payments;
 pub mod reference;
 pub mod seed;
 pub mod signing;
@@ -31,7 +32,6 @@ pub mod signing_deadlines;
 pub mod signing_providers;
 pub mod views;
 pub mod webhooks_out;
-pub mod payments;
 
 use std::sync::Arc;
 

@@ -254,12 +254,7 @@ fn payable_invoice(
             }
             found.remove(0)
         }
-        _ => {
-            return Err(AppError::invalid(
-                "invoice",
-                crate::msg!("payment.target"),
-            ))
-        }
+        _ => return Err(AppError::invalid("invoice", crate::msg!("payment.target"))),
     };
     if r.kind != "invoice" || r.status != "issued" {
         return Err(AppError::Conflict(crate::msg!("payment.not_open")));
@@ -449,9 +444,7 @@ fn settlement_error(e: SettlementError) -> AppError {
             "file",
             crate::msg!("payment.import_not_positive", line = line),
         ),
-        SettlementError::Overflow(_) => {
-            AppError::invalid("file", crate::msg!("payment.overflow"))
-        }
+        SettlementError::Overflow(_) => AppError::invalid("file", crate::msg!("payment.overflow")),
     }
 }
 
@@ -502,8 +495,7 @@ pub fn import(
     let mut by_id: BTreeMap<String, InvoiceRow> = BTreeMap::new();
     for r in rows {
         let Some(o) = r.ocr.clone() else { continue };
-        let currency =
-            Currency::parse(&r.currency).map_err(|e| corrupt("invoice currency", e))?;
+        let currency = Currency::parse(&r.currency).map_err(|e| corrupt("invoice currency", e))?;
         let s = standing_of(conn, &r, today)?;
         open.push(OpenInvoice {
             id: r.id.clone(),
@@ -531,23 +523,24 @@ pub fn import(
             recorded_at: ts(now),
         },
     )?;
-    let row_of = |p: &settlement::IncomingPayment, invoice: Option<String>, reason: Option<&str>| {
-        PaymentRow {
-            id: uuid::Uuid::new_v4().to_string(),
-            cpua_id: cpua.clone(),
-            invoice_id: invoice,
-            amount_ore: p.amount.minor(),
-            currency: p.amount.currency().as_str().to_string(),
-            value_date: p.booked_on,
-            bank_reference: p.bank_reference.clone(),
-            ocr_reference: p.reference.clone().filter(|_| p.structured),
-            unmatched_reason: reason.map(str::to_string),
-            source: "camt054".into(),
-            import_id: Some(import_id.clone()),
-            recorded_by: actor.account.to_string(),
-            recorded_at: ts(now),
-        }
-    };
+    let row_of =
+        |p: &settlement::IncomingPayment, invoice: Option<String>, reason: Option<&str>| {
+            PaymentRow {
+                id: uuid::Uuid::new_v4().to_string(),
+                cpua_id: cpua.clone(),
+                invoice_id: invoice,
+                amount_ore: p.amount.minor(),
+                currency: p.amount.currency().as_str().to_string(),
+                value_date: p.booked_on,
+                bank_reference: p.bank_reference.clone(),
+                ocr_reference: p.reference.clone().filter(|_| p.structured),
+                unmatched_reason: reason.map(str::to_string),
+                source: "camt054".into(),
+                import_id: Some(import_id.clone()),
+                recorded_by: actor.account.to_string(),
+                recorded_at: ts(now),
+            }
+        };
     let mut matched = Vec::with_capacity(s.matched.len());
     let mut written = Vec::new();
     for m in &s.matched {
@@ -665,8 +658,10 @@ pub fn export_csv(
     authz::may_record_payments(actor)?;
     let cpua = actor.org.as_str();
     let docs = store::issued_between(conn, cpua, period.from, period.to)?;
-    let mut numbers: BTreeMap<String, Option<String>> =
-        docs.iter().map(|d| (d.id.clone(), d.number.clone())).collect();
+    let mut numbers: BTreeMap<String, Option<String>> = docs
+        .iter()
+        .map(|d| (d.id.clone(), d.number.clone()))
+        .collect();
     let mut doc_rows = Vec::with_capacity(docs.len());
     for d in &docs {
         let currency = Currency::parse(&d.currency).map_err(|e| corrupt("invoice currency", e))?;
@@ -684,7 +679,9 @@ pub fn export_csv(
                 DocumentKind::Invoice
             },
             number: d.number.clone().unwrap_or_default(),
-            issue_date: d.issue_date.ok_or_else(|| corrupt("issue date", "missing"))?,
+            issue_date: d
+                .issue_date
+                .ok_or_else(|| corrupt("issue date", "missing"))?,
             issued_at: utc(d.issued_at.ok_or_else(|| corrupt("issued at", "missing"))?),
             due_date: d.due_date,
             buyer_name: d.buyer_name.clone(),

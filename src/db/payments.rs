@@ -8,9 +8,7 @@ use diesel::prelude::*;
 
 use super::billing::InvoiceRow;
 use super::repo::QResult;
-use super::schema::{
-    invoice_reminders as r, invoices as i, payment_imports as pi, payments as p,
-};
+use super::schema::{invoice_reminders as r, invoices as i, payment_imports as pi, payments as p};
 use super::DbConn;
 
 #[derive(Debug, Clone, Queryable, Insertable, Selectable)]
@@ -114,11 +112,7 @@ pub fn recorded_references(
 }
 
 /// A CPUA's issued invoices (not credit notes) with one of the OCR references (index `invoices_ocr`).
-pub fn invoices_by_ocr(
-    conn: &mut DbConn,
-    cpua: &str,
-    ocrs: &[String],
-) -> QResult<Vec<InvoiceRow>> {
+pub fn invoices_by_ocr(conn: &mut DbConn, cpua: &str, ocrs: &[String]) -> QResult<Vec<InvoiceRow>> {
     if ocrs.is_empty() {
         return Ok(vec![]);
     }

@@ -707,4 +707,9 @@ diesel::table! {
 diesel::joinable!(payments -> invoices (invoice_id));
 diesel::joinable!(payments -> payment_imports (import_id));
 diesel::joinable!(invoice_reminders -> invoices (invoice_id));
-diesel::allow_tables_to_appear_in_same_query!(payments, invoices, payment_imports, invoice_reminders);
+diesel::allow_tables_to_appear_in_same_query!(
+    payments,
+    invoices,
+    payment_imports,
+    invoice_reminders
+);

@@ -914,13 +914,17 @@ pub const MESSAGES: &[MessageDecl] = &[
     m("payment.unknown_ocr", &[]),
     m("payment.not_open", &[]),
     m("payment.import_empty", &[]),
-    m("payment.import_duplicate", &["reference", "first", "second"]),
+    m(
+        "payment.import_duplicate",
+        &["reference", "first", "second"],
+    ),
     m("payment.import_no_reference", &["line"]),
     m("payment.import_not_positive", &["line"]),
     m("payment.overflow", &[]),
     m("forbidden.payment", &[]),
     m("export.date", &[]),
     m("export.period", &["max"]),
+    m("payment.import_media_type", &[]),
 ];
 
 #[cfg(test)]

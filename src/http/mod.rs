@@ -11,12 +11,12 @@ pub mod identity_api;
 pub mod mail;
 pub mod metrics;
 pub mod openapi;
+pub mod payments_api;
 pub mod problem;
 pub mod ratelimit;
 pub mod routes;
 pub mod signing_api;
 pub mod webhooks_out_api;
-pub mod payments_api;
 
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};

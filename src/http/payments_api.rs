@@ -1,7 +1,7 @@
 //! Payments of invoices and the finance export (issue 15, items 5, 6 and 8). Thin edges over
 //! `app::payments`.
 use actix_web::http::header;
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{web, HttpMessage, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
 use super::extract::{Authenticated, JsonBody};
@@ -11,6 +11,12 @@ use crate::app::AppError;
 use crate::domain::lang::Lang;
 
 type Data = web::Data<AppState>;
+
+/// A bank's ISO 20022 camt.054 notification (`BkToCstmrDbtCdtNtfctn`), versions 02 to 08, UTF-8, no
+/// DTD or entities; at most 4 MiB.
+#[derive(utoipa::ToSchema)]
+#[schema(value_type = String, format = Binary)]
+pub struct CamtFile(pub Vec<u8>);
 
 /// Finance records a payment of an issued invoice of its CPUA by hand: the invoice by its id
 /// (`invoice`) or its OCR reference (`ocr_reference`), the amount in öre, the value date and the
@@ -46,10 +52,11 @@ pub async fn record_payment(
 /// `skipped` and not recorded. A file that does not parse is refused naming the line and element,
 /// and nothing is written.
 #[utoipa::path(post, path = "/api/v1/payments/import", tag = "billing",
-    request_body(content = String, content_type = "application/xml", description = "a camt.054.001.02–08 document"),
+    request_body(content = CamtFile, content_type = "application/xml", description = "a camt.054.001.02–08 document"),
     responses((status = 200, body = ImportView, description = "What every entry of the file did"),
               (status = 403, description = "Only finance imports payments"),
               (status = 413, description = "The file is larger than 4 MiB"),
+              (status = 415, description = "The body is not sent as `Content-Type: application/xml` (or `text/xml`)"),
               (status = 422, description = "The file does not parse (`file`, naming the line and element), or a bank reference appears twice in it, or a payment has no bank reference")))]
 pub async fn import_payments(
     state: Data,
@@ -58,6 +65,16 @@ pub async fn import_payments(
     mut payload: web::Payload,
 ) -> Result<HttpResponse, AppError> {
     use futures_util::StreamExt;
+    let xml = req
+        .mime_type()
+        .ok()
+        .flatten()
+        .is_some_and(|m| m.subtype() == "xml" || m.suffix().is_some_and(|s| s == "xml"));
+    if !xml {
+        return Err(AppError::UnsupportedMediaType(crate::msg!(
+            "payment.import_media_type"
+        )));
+    }
     let limit = payments::MAX_CAMT_BYTES;
     let too_large = || AppError::PayloadTooLarge(crate::msg!("payload_too_large", limit = limit));
     let declared = req

@@ -97,7 +97,15 @@ mod tests {
     }
 
     fn st(credited: i64, paid: i64, today: u32) -> Standing {
-        standing("invoice", true, 125_000, credited, paid, Some(day(15)), day(today))
+        standing(
+            "invoice",
+            true,
+            125_000,
+            credited,
+            paid,
+            Some(day(15)),
+            day(today),
+        )
     }
 
     #[test]
@@ -113,7 +121,10 @@ mod tests {
     #[test]
     fn credit_notes_count_against_the_balance() {
         let full = st(-125_000, 0, 20);
-        assert_eq!((full.status, full.balance_ore, full.overdue), ("credited", 0, false));
+        assert_eq!(
+            (full.status, full.balance_ore, full.overdue),
+            ("credited", 0, false)
+        );
         assert_eq!(full.credited_ore, 125_000);
         // A partial credit and the rest paid: paid.
         assert_eq!(st(-25_000, 100_000, 20).status, "paid");
