@@ -1081,3 +1081,192 @@ async fn the_disposal_confirmation_reminds_the_parties_then_the_cpua_when_overdu
     let due = samverkan::db::outbox::due_deadline_cases(&mut c, today).unwrap();
     assert!(!due.contains(&id), "{due:?}");
 }
+
+/// An issued invoice of Region Uppsala to the demo company (5 h at 950 kr + VAT, due 2026-10-01),
+/// with the buyer's contact address `asa.oberg@example.com`; returns its view.
+async fn issued_invoice(app: &TestApp) -> Value {
+    let (id, _) = app.research_collaboration(&["EX-HJARTA"]).await;
+    let company = app.token("company").await;
+    let holder = app.token("register-holder").await;
+    let finance = app.token("finance").await;
+    ok(app
+        .transition(&id, &company, json!({"to": "register_contact"}))
+        .await)
+    .await;
+    ok(app
+        .action(
+            &id,
+            &finance,
+            json!({"action": "record_cost_agreement", "reference": "KOST-1",
+                   "signed_on": "2026-09-01", "estimate_ore": 1_000_000, "hourly_rate_ore": 95_000}),
+        )
+        .await)
+    .await;
+    let line = ok(app
+        .post(
+            &format!("/api/v1/collaborations/{id}/work-log"),
+            &holder,
+            &json!({"person_name": "Eva Lind", "worked_on": "2026-09-01", "activity": "Datauttag",
+                    "kind": "hours", "hours_hundredths": 500}),
+        )
+        .await)
+    .await;
+    let line = line["line"]["id"].as_str().unwrap().to_string();
+    ok(app
+        .post(
+            &format!("/api/v1/collaborations/{id}/work-log/{line}/approve"),
+            &finance,
+            &json!({}),
+        )
+        .await)
+    .await;
+    let draft = ok(app
+        .post(
+            "/api/v1/invoices",
+            &finance,
+            &json!({"collaboration": id, "buyer_reference": "Åsa Öberg",
+                    "buyer_street": "Industrigatan 4", "buyer_postal_code": "112 46",
+                    "buyer_city": "Stockholm", "buyer_contact_name": "Åsa Öberg",
+                    "buyer_contact_email": "asa.oberg@example.com",
+                    "seller_street": "Dag Hammarskjölds väg 38", "seller_postal_code": "751 85",
+                    "seller_city": "Uppsala", "bankgiro": "5050-1055"}),
+        )
+        .await)
+    .await;
+    let inv = draft["id"].as_str().unwrap().to_string();
+    ok(app
+        .post(
+            &format!("/api/v1/invoices/{inv}/issue"),
+            &finance,
+            &json!({}),
+        )
+        .await)
+    .await
+}
+
+/// Issue 15, item 6: an overdue invoice is reminded through the mail scheduler on the first day after
+/// its due date, then every 14 days, at most three times (a product choice), to the buyer's contact,
+/// the company and the CPUA's finance, in Swedish and English; a payment in full stops the rounds; a
+/// restart (a second application on the same database) sends no round twice.
+#[tokio::test]
+async fn an_overdue_invoice_is_reminded_after_its_due_day_every_fourteen_days_at_most_three_times()
+{
+    let smtp = Smtp::start(SmtpOptions::default());
+    let app = app_with_mail(&format!("smtp://127.0.0.1:{}", smtp.port), None).await;
+    let inv = issued_invoice(&app).await;
+    let id = inv["id"].as_str().unwrap().to_string();
+    let case = inv["collaboration_id"].as_str().unwrap().to_string();
+    // A second invoice, paid in full before its due date, is never reminded.
+    let paid = issued_invoice(&app).await;
+    assert_eq!(paid["number"], "2026-000002");
+    let finance = app.token("finance").await;
+    ok(app
+        .post(
+            "/api/v1/payments",
+            &finance,
+            &json!({"invoice": paid["id"], "amount_ore": paid["gross_ore"],
+                    "value_date": "2026-09-01", "bank_reference": "FULL-1"}),
+        )
+        .await)
+    .await;
+    let reminders = |all: Vec<Value>| -> Vec<Value> {
+        all.into_iter()
+            .filter(|m| {
+                let s = m["subject"].as_str().unwrap_or("");
+                s.contains("påminnelse") || s.contains("reminder")
+            })
+            .collect()
+    };
+    // The due day itself (2026-10-01 in Stockholm): no reminder.
+    app.clock.advance(chrono::Duration::days(30));
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert!(reminders(smtp.messages()).is_empty());
+    // The day after: round 1, to the buyer's contact, the company's representative and finance.
+    app.clock.advance(chrono::Duration::days(1));
+    let first = wait_for("the first reminder", 30, async || {
+        let r = reminders(smtp.messages());
+        (r.len() >= 3).then_some(r)
+    })
+    .await;
+    let mut to: Vec<String> = first
+        .iter()
+        .map(|m| m["to"][0].as_str().unwrap().to_string())
+        .collect();
+    to.sort();
+    assert!(to.contains(&"asa.oberg@example.com".to_string()), "{to:?}");
+    assert!(to.iter().any(|t| t.starts_with("finance@")), "{to:?}");
+    let sv = first
+        .iter()
+        .find(|m| {
+            m["subject"]
+                .as_str()
+                .unwrap()
+                .contains("påminnelse 1 om faktura 2026-000001")
+        })
+        .expect("a Swedish reminder");
+    let text = sv["text"].as_str().unwrap_or_default();
+    assert!(text.contains("5937,50 SEK"), "{text}");
+    assert!(text.contains(inv["ocr"].as_str().unwrap()), "{text}");
+    assert!(text.contains("5050-1055"), "{text}");
+    // Later scheduler rounds the same day send nothing more; neither does a restarted application.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let n1 = reminders(smtp.messages()).len();
+    assert_eq!(n1, first.len());
+    let l = log(&app, &case).await;
+    assert_eq!(entries(&l, "invoice_overdue").len(), n1, "{l}");
+    // Round 2 fourteen days later, after a part payment (still a balance left).
+    let finance = app.token("finance").await;
+    ok(app
+        .post(
+            "/api/v1/payments",
+            &finance,
+            &json!({"invoice": id, "amount_ore": 100_000, "value_date": "2026-10-02",
+                    "bank_reference": "DEL-1"}),
+        )
+        .await)
+    .await;
+    app.clock.advance(chrono::Duration::days(13));
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert_eq!(reminders(smtp.messages()).len(), n1, "not before 14 days");
+    app.clock.advance(chrono::Duration::days(1));
+    let second = wait_for("the second reminder", 30, async || {
+        let r = reminders(smtp.messages());
+        (r.len() >= 2 * n1).then_some(r)
+    })
+    .await;
+    assert!(second
+        .iter()
+        .any(|m| m["subject"].as_str().unwrap().contains("påminnelse 2")
+            && m["text"].as_str().unwrap_or("").contains("4937,50 SEK")));
+    // Round 3, then never a fourth.
+    app.clock.advance(chrono::Duration::days(14));
+    wait_for("the third reminder", 30, async || {
+        let r = reminders(smtp.messages());
+        (r.len() >= 3 * n1).then_some(r)
+    })
+    .await;
+    app.clock.advance(chrono::Duration::days(14));
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let all = reminders(smtp.messages());
+    assert_eq!(all.len(), 3 * n1, "at most three rounds");
+    assert!(
+        all.iter()
+            .all(|m| !m["subject"].as_str().unwrap().contains("2026-000002")),
+        "the paid invoice is never reminded"
+    );
+    assert!(all.iter().any(|m| m["subject"]
+        .as_str()
+        .unwrap()
+        .contains("påminnelse 3 om faktura 2026-000001")));
+    // Each round is on the case's audit trail once (the system's events, read in the database).
+    use diesel::prelude::*;
+    use samverkan::db::schema::audit_events as ae;
+    let db = samverkan::db::conn::Db::connect(&app.database_url, 1).expect("database");
+    let mut conn = db.pool.get().expect("connection");
+    let n: i64 = ae::table
+        .filter(ae::command.eq("invoice_reminder_sent"))
+        .count()
+        .get_result(&mut conn)
+        .expect("count");
+    assert_eq!(n, 3);
+}

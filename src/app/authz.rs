@@ -418,6 +418,22 @@ pub fn may_set_signing_policy(actor: &Actor, org: &OrgId) -> Result<(), AppError
     }
 }
 
+/// Payments of a CPUA's invoices are recorded and imported, and its finance export read, by that
+/// CPUA's finance staff (issue 15, items 5 and 8).
+pub fn may_record_payments(actor: &Actor) -> Result<(), AppError> {
+    if actor.role == Role::Finance {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden(crate::msg!("forbidden.payment")))
+    }
+}
+
+/// Whether a finance officer may pay or export an invoice of `cpua`: only the seller CPUA's own
+/// finance staff. Anyone else is answered 404.
+pub fn pays_for(actor: &Actor, cpua: &str) -> bool {
+    actor.role == Role::Finance && actor.org.as_str() == cpua
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -472,8 +472,18 @@ pub struct InvoiceView {
     pub vat_ore: i64,
     pub gross_ore: i64,
     pub note: Option<String>,
-    /// Issued, not a credit note, and past its due date (no payments are recorded yet).
+    /// Issued, not a credit note, a balance above zero, and past its due date (the
+    /// Europe/Stockholm day).
     pub overdue: bool,
+    /// Computed from payments and credit notes (`domain::billing::balance`): `draft`, `issued`
+    /// (nothing paid), `partially_paid`, `paid`, `overpaid` or `credited`.
+    pub payment_status: String,
+    /// The payments matched to the invoice (öre).
+    pub paid_ore: i64,
+    /// The gross taken back by issued credit notes (öre, positive).
+    pub credited_ore: i64,
+    /// Gross − credited − paid (öre): negative when overpaid.
+    pub balance_ore: i64,
     pub lines: Vec<InvoiceLineView>,
     pub files: Vec<InvoiceFileView>,
     pub created_at: DateTime<Utc>,
@@ -510,10 +520,13 @@ fn invoice_view(
         .map(|(kind, sha256)| InvoiceFileView { kind, sha256 })
         .collect();
     let p = parties(&r)?;
-    let overdue =
-        r.status == "issued" && r.kind == "invoice" && r.due_date.is_some_and(|d| d < today);
+    let st = super::payments::standing_of(conn, &r, today)?;
     Ok(InvoiceView {
-        overdue,
+        overdue: st.overdue,
+        payment_status: st.status.to_string(),
+        paid_ore: st.paid_ore,
+        credited_ore: st.credited_ore,
+        balance_ore: st.balance_ore,
         lines,
         files,
         id: r.id,
@@ -1198,8 +1211,10 @@ pub fn file(
     Ok((f.bytes, f.sha256, r.number.unwrap_or_default()))
 }
 
-/// The invoices of the caller's CPUA: `draft`, `issued` or `overdue` (issued invoices past their
-/// due date), or all.
+/// The invoices of the caller's CPUA: `draft`, `issued` (all issued), `overdue` (issued invoices
+/// with a balance left past their due date), a computed payment status (`unpaid`,
+/// `partially_paid`, `paid`, `overpaid`, `credited`: the issued rows of the CPUA by index, then
+/// their standing), or all.
 pub fn list(
     conn: &mut DbConn,
     actor: &Actor,
@@ -1214,8 +1229,13 @@ pub fn list(
         Some(s @ ("draft" | "issued")) => {
             store::list_invoices(conn, actor.org.as_str(), Some(s), None)?
         }
-        Some("overdue") => {
-            store::list_invoices(conn, actor.org.as_str(), Some("issued"), Some(today))?
+        Some(s @ "overdue") => {
+            let rows = store::list_invoices(conn, actor.org.as_str(), Some("issued"), Some(today))?;
+            return filtered(conn, rows, s, today);
+        }
+        Some(s) if super::payments::is_computed_filter(s) => {
+            let rows = store::list_invoices(conn, actor.org.as_str(), Some("issued"), None)?;
+            return filtered(conn, rows, s, today);
         }
         Some(_) => {
             return Err(AppError::invalid(
@@ -1227,4 +1247,26 @@ pub fn list(
     rows.into_iter()
         .map(|r| invoice_view(conn, r, today))
         .collect()
+}
+
+/// The views of `rows` whose computed standing passes `filter`.
+fn filtered(
+    conn: &mut DbConn,
+    rows: Vec<InvoiceRow>,
+    filter: &str,
+    today: NaiveDate,
+) -> Result<Vec<InvoiceView>, AppError> {
+    let mut out = Vec::new();
+    for r in rows {
+        let v = invoice_view(conn, r, today)?;
+        let keep = match filter {
+            "overdue" => v.overdue,
+            "unpaid" => v.kind == "invoice" && v.status == "issued" && v.balance_ore > 0,
+            other => v.payment_status == other,
+        };
+        if keep {
+            out.push(v);
+        }
+    }
+    Ok(out)
 }

@@ -92,6 +92,7 @@ pub fn run(svc: &Services) -> Result<usize, AppError> {
     }
     written += super::signing_deadlines::run(svc)?;
     written += super::casework::remind_consultations(svc)?;
+    written += super::payments::remind_overdue(svc)?;
     Ok(written)
 }
 

@@ -50,6 +50,7 @@ templates!(
     "envelope_expired.txt",
     "completion_due_soon.txt",
     "consultation_due_soon.txt",
+    "invoice_overdue.txt",
 );
 
 /// A mail ready to send: subject, text and HTML.

@@ -24,6 +24,7 @@ pub mod metrics;
 pub mod notify;
 pub mod oidc;
 pub mod outbox;
+pub mod payments;
 pub mod reference;
 pub mod s3;
 pub mod seed;

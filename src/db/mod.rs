@@ -16,3 +16,4 @@ pub mod webhooks_out;
 
 pub use conn::{Db, DbConn};
 pub mod data_users;
+pub mod payments;

@@ -680,3 +680,56 @@ diesel::table! {
 
 diesel::joinable!(signing_party_rules -> signing_envelopes (envelope_id));
 diesel::allow_tables_to_appear_in_same_query!(signing_party_rules, signing_envelopes);
+
+diesel::table! {
+    payment_imports (id) {
+        id -> Text,
+        cpua_id -> Text,
+        sha256 -> Text,
+        message_id -> Nullable<Text>,
+        entries -> Integer,
+        matched -> Integer,
+        unmatched -> Integer,
+        already_recorded -> Integer,
+        recorded_by -> Text,
+        recorded_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    payments (id) {
+        id -> Text,
+        cpua_id -> Text,
+        invoice_id -> Nullable<Text>,
+        amount_ore -> BigInt,
+        currency -> Text,
+        value_date -> Date,
+        bank_reference -> Text,
+        ocr_reference -> Nullable<Text>,
+        unmatched_reason -> Nullable<Text>,
+        source -> Text,
+        import_id -> Nullable<Text>,
+        recorded_by -> Text,
+        recorded_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    invoice_reminders (invoice_id, round) {
+        invoice_id -> Text,
+        round -> Integer,
+        sent_on -> Date,
+        balance_ore -> BigInt,
+        recorded_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(payments -> invoices (invoice_id));
+diesel::joinable!(payments -> payment_imports (import_id));
+diesel::joinable!(invoice_reminders -> invoices (invoice_id));
+diesel::allow_tables_to_appear_in_same_query!(
+    payments,
+    invoices,
+    payment_imports,
+    invoice_reminders
+);

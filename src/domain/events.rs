@@ -101,6 +101,10 @@ pub enum EventType {
     WebhookSubscriptionCreated,
     /// Issue 16 item 8: an organisation's subscription was deleted.
     WebhookSubscriptionDeleted,
+    /// Issue 15: a payment of an invoice was recorded (by hand or from a camt.054 file).
+    PaymentRecorded,
+    /// Issue 15: an overdue invoice's reminder was sent to the buyer and finance.
+    InvoiceReminderSent,
 }
 
 impl EventType {
@@ -157,6 +161,8 @@ impl EventType {
             EventType::CreditNoteIssued => "credit_note_issued",
             EventType::WebhookSubscriptionCreated => "webhook_subscription_created",
             EventType::WebhookSubscriptionDeleted => "webhook_subscription_deleted",
+            EventType::PaymentRecorded => "payment_recorded",
+            EventType::InvoiceReminderSent => "invoice_reminder_sent",
         }
     }
 
@@ -262,6 +268,7 @@ impl EventType {
             EventType::WebhookSubscriptionCreated | EventType::WebhookSubscriptionDeleted => {
                 Visibility::Internal
             }
+            EventType::PaymentRecorded | EventType::InvoiceReminderSent => Visibility::Internal,
         }
     }
 
@@ -318,6 +325,8 @@ impl EventType {
             EventType::CreditNoteIssued,
             EventType::WebhookSubscriptionCreated,
             EventType::WebhookSubscriptionDeleted,
+            EventType::PaymentRecorded,
+            EventType::InvoiceReminderSent,
         ];
         v.extend(CommandKind::ALL.iter().copied().map(EventType::Command));
         v

@@ -944,6 +944,27 @@ pub const MESSAGES: &[MessageDecl] = &[
     m("document_store.unreachable", &[]),
     m("document_store.changed", &[]),
     m("document_store.missing", &[]),
+    // Payments, balance and the finance export (issue 15, items 5, 6 and 8).
+    m("payment.target", &[]),
+    m("payment.amount", &[]),
+    m("payment.currency", &["currency"]),
+    m("payment.value_date", &[]),
+    m("payment.bank_reference", &[]),
+    m("payment.duplicate", &[]),
+    m("payment.unknown_ocr", &[]),
+    m("payment.not_open", &[]),
+    m("payment.import_empty", &[]),
+    m(
+        "payment.import_duplicate",
+        &["reference", "first", "second"],
+    ),
+    m("payment.import_no_reference", &["line"]),
+    m("payment.import_not_positive", &["line"]),
+    m("payment.overflow", &[]),
+    m("forbidden.payment", &[]),
+    m("export.date", &[]),
+    m("export.period", &["max"]),
+    m("payment.import_media_type", &[]),
 ];
 
 #[cfg(test)]

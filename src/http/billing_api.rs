@@ -173,7 +173,7 @@ pub async fn credit_invoice(
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ListQuery {
-    /// `draft`, `issued` or `overdue`.
+    /// `draft`, `issued`, `overdue`, `unpaid`, `partially_paid`, `paid`, `overpaid` or `credited`.
     pub status: Option<String>,
 }
 

@@ -11,6 +11,7 @@ pub mod identity_api;
 pub mod mail;
 pub mod metrics;
 pub mod openapi;
+pub mod payments_api;
 pub mod problem;
 pub mod ratelimit;
 pub mod routes;

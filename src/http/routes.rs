@@ -21,6 +21,7 @@ use utoipa::openapi::path::HttpMethod;
 use utoipa::OpenApi;
 
 use super::billing_api;
+use super::payments_api;
 use super::{
     api, auth_routes, casework_api, data_users_api, documents_api, identity_api, mail, metrics,
     openapi, signing_api, webhooks_out_api,
@@ -192,6 +193,11 @@ route_table! {
     // Issue 14: an organisation's signing policy (envelope expiry per CPUA).
     Authenticated signing_api::get_signing_policy,
     Authenticated signing_api::set_signing_policy,
+    // Issue 15, items 5, 6 and 8: payments (by hand, camt.054 import) and the finance export.
+    Authenticated payments_api::record_payment,
+    Authenticated payments_api::import_payments,
+    Authenticated payments_api::invoice_payments,
+    Authenticated payments_api::export_invoices_csv,
 }
 
 fn actix_method(m: &HttpMethod) -> Method {

@@ -74,6 +74,7 @@ pub const FILES: &[(&str, &str, &str)] = &[
         "billing",
         include_str!("../../config/pages/billing.sv.toml"),
         include_str!("../../config/pages/billing.en.toml"),
+    ),
     (
         "datausers",
         include_str!("../../config/pages/datausers.sv.toml"),

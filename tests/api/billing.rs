@@ -343,7 +343,7 @@ async fn from_the_cost_agreement_to_an_issued_invoice_and_a_credit_note() {
     let overdue = ok(app.get("/api/v1/invoices?status=overdue", &finance).await).await;
     assert_eq!(overdue, json!([]));
     problem(
-        app.get("/api/v1/invoices?status=paid", &finance).await,
+        app.get("/api/v1/invoices?status=betald", &finance).await,
         StatusCode::UNPROCESSABLE_ENTITY,
     )
     .await;

@@ -21,6 +21,7 @@ mod messages;
 mod messages_errors;
 mod metrics;
 mod openapi;
+mod payments;
 mod reference;
 mod security;
 mod signing;

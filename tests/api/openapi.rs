@@ -255,6 +255,8 @@ async fn request_bodies_are_typed_with_each_variant_and_no_unknown_properties() 
             let s = content
                 .get("application/json")
                 .or_else(|| content.get("multipart/form-data"))
+                // A camt.054 bank file (payments import, issue 15) is described by its own schema.
+                .or_else(|| content.get("application/xml"))
                 .map(|c| &c["schema"])
                 .unwrap_or(&Value::Null);
             assert!(

@@ -5,12 +5,14 @@
 //! work beyond routine may be charged case by case and is agreed in writing before data are released.
 //! DOMAIN.md (the SKR–industry agreement): services are paid at cost price, never as sponsorship.
 pub mod amount;
+pub mod balance;
 pub mod camt;
 pub mod cost;
 pub mod csv_export;
 pub mod document;
 pub mod ledger;
 pub mod ocr;
+pub mod reminder;
 pub mod settlement;
 pub mod vat;
 pub mod vat_number;
