@@ -13,14 +13,12 @@ use sha2::{Digest, Sha256};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::OnceLock;
 
-use super::audit::{collaboration_stream, record_payload, stored_state};
 use super::authz;
 use super::collaborations;
 use super::AppError;
 use crate::db::billing::{self as store, InvoiceFileRow, InvoiceLineRow, InvoiceRow, WorkLogRow};
 use crate::db::repo::{self, ts, utc};
 use crate::db::DbConn;
-use crate::domain::audit::Payload;
 use crate::domain::billing::amount::{Amount, Currency};
 use crate::domain::billing::document::{
     DocumentKind, DocumentLine, DocumentParty, Endpoint, InvoiceDocument, VatTreatment,
@@ -82,10 +80,11 @@ fn opt_text(field: &str, v: &Option<String>, max: usize) -> Result<Option<String
     }
 }
 
-fn corrupt(what: &str, e: impl std::fmt::Display) -> AppError {
+pub(crate) fn corrupt(what: &str, e: impl std::fmt::Display) -> AppError {
     AppError::Internal(anyhow::anyhow!("stored {what} is corrupt: {e}"))
 }
 
+/// An event on the collaboration's stream with its stored state (`audit::record_case_event`).
 fn audit(
     conn: &mut DbConn,
     actor: &Actor,
@@ -94,21 +93,7 @@ fn audit(
     after: Value,
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
-    let state = stored_state(conn, collaboration)?;
-    record_payload(
-        conn,
-        &collaboration_stream(collaboration),
-        actor,
-        event,
-        Payload {
-            before: None,
-            after: Some(after),
-            state,
-            files: Default::default(),
-        },
-        now,
-    )?;
-    Ok(())
+    super::audit::record_case_event(conn, actor, collaboration, event, None, after, now)
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -18,14 +18,13 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashSet};
 
-use super::audit::{collaboration_stream, record_payload, stored_state};
 use super::authz;
+use super::billing::corrupt;
 use super::{AppError, Services};
 use crate::db::billing::{self as bill, InvoiceRow};
 use crate::db::payments::{self as store, ImportRow, PaymentRow, ReminderRow};
 use crate::db::repo::{ts, utc};
 use crate::db::DbConn;
-use crate::domain::audit::Payload;
 use crate::domain::billing::amount::{Amount, Currency};
 use crate::domain::billing::balance::{self, Standing};
 use crate::domain::billing::document::DocumentKind;
@@ -46,10 +45,7 @@ fn not_found() -> AppError {
     AppError::NotFound(crate::msg!("thing.invoice"))
 }
 
-fn corrupt(what: &str, e: impl std::fmt::Display) -> AppError {
-    AppError::Internal(anyhow::anyhow!("stored {what} is corrupt: {e}"))
-}
-
+/// An event on the collaboration's stream with its stored state (`audit::record_case_event`).
 fn audit(
     conn: &mut DbConn,
     actor: &Actor,
@@ -58,21 +54,7 @@ fn audit(
     after: Value,
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
-    let state = stored_state(conn, collaboration)?;
-    record_payload(
-        conn,
-        &collaboration_stream(collaboration),
-        actor,
-        event,
-        Payload {
-            before: None,
-            after: Some(after),
-            state,
-            files: Default::default(),
-        },
-        now,
-    )?;
-    Ok(())
+    super::audit::record_case_event(conn, actor, collaboration, event, None, after, now)
 }
 
 // ---------------------------------------------------------------------------------------------

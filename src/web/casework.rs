@@ -16,7 +16,7 @@ use serde::Serialize;
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
 
-use super::form::{anchor, Entered, FieldMessage, Form, FormErrors};
+use super::form::{anchor, Entered, Form, FormErrors};
 use super::{PageEnv, PageError, PageResult};
 use crate::app::casework::{
     self, AssignInput, CaseFileView, CaseNumberInput, CompletionAnswerInput, CompletionInput,
@@ -741,32 +741,6 @@ pub async fn section(
 // ---------------------------------------------------------------------------------------------
 // The forms
 
-/// The errors of a refused form as the page shows them: each field renamed to where it sits on the
-/// case page (`form.field`); a refusal that names no field (already answered, not under review) is
-/// said at the form's main field.
-fn page_errors(e: &AppError, lang: Lang, form: &str, default_field: &str) -> Option<FormErrors> {
-    let mut f = FormErrors::of(e, lang)?;
-    if f.fields.is_empty() {
-        let field = format!("{form}.{default_field}");
-        let message = if f.summary.is_empty() {
-            crate::http::problem::problem_in(e, lang).detail
-        } else {
-            f.summary.clone()
-        };
-        f.fields.push(FieldMessage {
-            anchor: anchor(&field),
-            field,
-            message,
-        });
-    } else {
-        for m in &mut f.fields {
-            m.field = format!("{form}.{}", m.field);
-            m.anchor = anchor(&m.field);
-        }
-    }
-    Some(f)
-}
-
 type Work<T> = Box<dyn FnOnce(&mut DbConn, &AppState, &Actor) -> Result<T, AppError> + Send>;
 
 /// Runs a form's command in one write transaction; on success a 303 back to the section, on a
@@ -790,7 +764,7 @@ async fn submit<T: Send + 'static>(
     };
     match result {
         Ok(_) => Ok(env.see_other(&format!("/collaborations/{id}?casework={done}#casework"))),
-        Err(e) => match page_errors(&e, env.lang, &which, default_field) {
+        Err(e) => match FormErrors::of_form(&e, env.lang, &which, default_field) {
             Some(errors) => {
                 let status = match e.status_code() {
                     s if s.is_client_error() => s,
@@ -1085,12 +1059,12 @@ mod tests {
     #[test]
     fn a_refusal_is_said_at_its_field_of_its_form() {
         let e = AppError::invalid("due_on", crate::msg!("completion.due_not_ahead"));
-        let f = page_errors(&e, Lang::Sv, "completion", "items[0].text").unwrap();
+        let f = FormErrors::of_form(&e, Lang::Sv, "completion", "items[0].text").unwrap();
         assert_eq!(f.fields[0].field, "completion.due_on");
         assert_eq!(f.fields[0].anchor, "f-completion-due_on");
         // A request already answered names no field: said at the form's first answer.
         let e = AppError::Conflict(crate::msg!("casework.completion_answered"));
-        let f = page_errors(&e, Lang::En, "answer-x", "answers[0].text").unwrap();
+        let f = FormErrors::of_form(&e, Lang::En, "answer-x", "answers[0].text").unwrap();
         assert_eq!(f.fields[0].field, "answer-x.answers[0].text");
         assert_eq!(f.fields[0].anchor, "f-answer-x-answers-0--text");
         assert!(!f.fields[0].message.is_empty());

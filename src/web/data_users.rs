@@ -12,7 +12,7 @@ use actix_web::http::StatusCode;
 use actix_web::{web, ResponseError};
 use serde::Serialize;
 
-use super::form::{anchor, Entered, FieldMessage, Form, FormErrors};
+use super::form::{anchor, Entered, Form, FormErrors};
 use super::{PageEnv, PageError, PageResult};
 use crate::app::data_users::{
     self, DataUserDecisionInput, DataUserInput, DataUserRemoveInput, DataUserView, UndertakingInput,
@@ -232,31 +232,6 @@ pub async fn section(env: &PageEnv, id: &str, posted: &Posted) -> Result<Section
     })
 }
 
-/// The errors of a refused form, each field renamed to where it sits (`form.field`); a refusal that
-/// names no field (already decided, already removed) is said at the form's main field.
-fn page_errors(e: &AppError, lang: Lang, form: &str, default_field: &str) -> Option<FormErrors> {
-    let mut f = FormErrors::of(e, lang)?;
-    if f.fields.is_empty() {
-        let field = format!("{form}.{default_field}");
-        let message = if f.summary.is_empty() {
-            crate::http::problem::problem_in(e, lang).detail
-        } else {
-            f.summary.clone()
-        };
-        f.fields.push(FieldMessage {
-            anchor: anchor(&field),
-            field,
-            message,
-        });
-    } else {
-        for m in &mut f.fields {
-            m.field = format!("{form}.{}", m.field);
-            m.anchor = anchor(&m.field);
-        }
-    }
-    Some(f)
-}
-
 fn status_of(e: &AppError) -> StatusCode {
     match e.status_code() {
         s if s.is_client_error() => s,
@@ -299,7 +274,7 @@ async fn submit(
         Ok(_) => Ok(env.see_other(&format!(
             "/collaborations/{id}?data_users={done}#data-users"
         ))),
-        Err(e) => match page_errors(&e, env.lang, &which, default_field) {
+        Err(e) => match FormErrors::of_form(&e, env.lang, &which, default_field) {
             Some(errors) => {
                 let posted = Posted {
                     errors,
@@ -495,7 +470,7 @@ pub async fn confirm(env: PageEnv, path: web::Path<String>, form: Form) -> PageR
         Ok(_) => Ok(env.see_other("/undertakings?data_users=confirmed")),
         Err(e) => {
             let which = format!("confirm-{user}");
-            match page_errors(&e, env.lang, &which, "accept") {
+            match FormErrors::of_form(&e, env.lang, &which, "accept") {
                 Some(errors) => {
                     let posted = Posted {
                         errors,

@@ -350,6 +350,37 @@ impl FormErrors {
         })
     }
 
+    /// As [`of`](Self::of), for one of several forms on a page: each field renamed to where it sits
+    /// (`form.field`), and a refusal that names no field (already decided, already answered, not
+    /// under review) said at the form's main field, `form.default_field`.
+    pub fn of_form(
+        e: &AppError,
+        lang: Lang,
+        form: &str,
+        default_field: &str,
+    ) -> Option<FormErrors> {
+        let mut f = FormErrors::of(e, lang)?;
+        if f.fields.is_empty() {
+            let field = format!("{form}.{default_field}");
+            let message = if f.summary.is_empty() {
+                crate::http::problem::problem_in(e, lang).detail
+            } else {
+                f.summary.clone()
+            };
+            f.fields.push(FieldMessage {
+                anchor: anchor(&field),
+                field,
+                message,
+            });
+        } else {
+            for m in &mut f.fields {
+                m.field = format!("{form}.{}", m.field);
+                m.anchor = anchor(&m.field);
+            }
+        }
+        Some(f)
+    }
+
     /// The message at a field, if any.
     pub fn at(&self, field: &str) -> Option<&str> {
         self.fields
