@@ -270,7 +270,7 @@ async fn the_list_filter_the_language_switch_and_sign_out() {
                 json!({"select": {"label": "Steg", "option": "Avtal"}}),
                 json!({"check": "Bara försenade"}),
                 json!({"click": {"button": "Visa", "exact": true}}),
-                json!({"expect_url": "^/collaborations\\?step=agreement&overdue=true$"}),
+                json!({"expect_url": "^/collaborations\\?q=&step=agreement&overdue=true$"}),
                 json!({"expect_text": "Inga samverkansprojekt matchar filtret."}),
                 // The language switch: its link is named in English ("English").
                 json!({"goto": "/collaborations"}),
