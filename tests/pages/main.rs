@@ -29,3 +29,4 @@ mod queue;
 mod review;
 mod signing;
 mod support;
+mod payments;
