@@ -17,8 +17,8 @@
 //! - Refusals come back as the page with 422, the entered values kept, the summary linked to each
 //!   field, in plain words (hours and kronor, not the API's hundredths and öre).
 use actix_web::http::StatusCode;
-use chrono::Datelike;
 use actix_web::{web, HttpRequest};
+use chrono::Datelike;
 use serde::Serialize;
 use serde_json::{json, Map, Value};
 
@@ -1655,13 +1655,9 @@ pub async fn import(env: PageEnv, form: Form) -> PageResult {
             FormErrors::default(),
         ),
         Err(e) => match errors_of(&e, env.lang, false) {
-            Some(errors) => render_import(
-                &env,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                file,
-                None,
-                errors,
-            ),
+            Some(errors) => {
+                render_import(&env, StatusCode::UNPROCESSABLE_ENTITY, file, None, errors)
+            }
             None => Err(env.fail(e)),
         },
     }

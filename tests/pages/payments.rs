@@ -147,7 +147,10 @@ async fn finance_records_and_imports_payments_on_the_pages_and_sees_the_balance(
     assert_eq!(r.status(), StatusCode::SEE_OTHER, "{:?}", r.text().await);
     assert_eq!(location(&r), page);
     let html = finance.html(&page).await;
-    assert!(html.contains("id=\"payment-status\">Delvis betald<"), "{html}");
+    assert!(
+        html.contains("id=\"payment-status\">Delvis betald<"),
+        "{html}"
+    );
     assert!(html.contains("2\u{a0}000,00\u{a0}kr"), "{html}");
     assert!(html.contains("3\u{a0}937,50\u{a0}kr"), "{html}");
     assert!(html.contains("BG-HAND-1"), "{html}");
@@ -171,12 +174,12 @@ async fn finance_records_and_imports_payments_on_the_pages_and_sees_the_balance(
     assert!(html.contains("Kvar att betala"), "{html}");
     assert!(html.contains(">Delvis betalda</option>"), "{html}");
     assert!(html.contains("3\u{a0}937,50\u{a0}kr"), "{html}");
-    assert!(!finance
-        .html("/invoices?status=paid")
-        .await
-        .contains(&page));
+    assert!(!finance.html("/invoices?status=paid").await.contains(&page));
     // The export form leads to the API's CSV of the period.
-    assert!(html.contains("action=\"/api/v1/exports/invoices.csv\""), "{html}");
+    assert!(
+        html.contains("action=\"/api/v1/exports/invoices.csv\""),
+        "{html}"
+    );
     let r = finance
         .get(&format!(
             "/api/v1/exports/invoices.csv?from={day}&to={day}&lang=sv"
@@ -205,7 +208,10 @@ async fn finance_records_and_imports_payments_on_the_pages_and_sees_the_balance(
     // The rest by the bank file, and a credit without a reference: matched and unmatched.
     let file = camt(&[
         entry("B-1", &ocr, "3937.50"),
-        entry("B-2", "", "100.00").replace("<RmtInf><Strd><CdtrRefInf><Ref></Ref></CdtrRefInf></Strd></RmtInf>", ""),
+        entry("B-2", "", "100.00").replace(
+            "<RmtInf><Strd><CdtrRefInf><Ref></Ref></CdtrRefInf></Strd></RmtInf>",
+            "",
+        ),
     ]);
     let r = finance
         .post_form("/payments/import", &[("file", file.as_str())])
@@ -216,7 +222,10 @@ async fn finance_records_and_imports_payments_on_the_pages_and_sees_the_balance(
     assert!(html.contains("Filen hade 2 poster."), "{html}");
     assert!(html.contains(&page), "the matched invoice linked: {html}");
     assert!(html.contains("Betald"), "{html}");
-    assert!(html.contains("Betalningen har ingen OCR-referens."), "{html}");
+    assert!(
+        html.contains("Betalningen har ingen OCR-referens."),
+        "{html}"
+    );
     // Again: nothing counted twice.
     let r = finance
         .post_form("/payments/import", &[("file", file.as_str())])
@@ -231,7 +240,8 @@ async fn finance_records_and_imports_payments_on_the_pages_and_sees_the_balance(
     assert!(html.contains("0,00\u{a0}kr"), "{html}");
 
     // In English, and not for the register holder.
-    let en = finance.html(&format!("{page}?lang=en")).await;
+    finance.get("/language/en?next=%2Finvoices").await;
+    let en = finance.html(&page).await;
     assert!(en.contains("id=\"payment-status\">Paid<"), "{en}");
     let holder = Browser::signed_in(&app, "register-holder").await;
     let (status, _) = holder.page("/payments/import").await;
