@@ -237,7 +237,7 @@ async fn the_work_log_is_logged_approved_drafted_issued_and_credited_on_the_page
         .html("/invoices?status=draft")
         .await
         .contains(&invoice));
-    let (s, _) = finance.page("/invoices?status=paid").await;
+    let (s, _) = finance.page("/invoices?status=betald").await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
 
     // A partial credit note: a wrong amount at its field with the reason kept, then 1 000 kr.
