@@ -18,6 +18,7 @@
 //!   field, in plain words (hours and kronor, not the API's hundredths and öre).
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest};
+use chrono::Datelike;
 use serde::Serialize;
 use serde_json::{json, Map, Value};
 
@@ -26,6 +27,7 @@ use super::form::{anchor, Entered, FieldMessage, Form, FormErrors};
 use super::{PageEnv, PageError, PageResult};
 use crate::app::authz;
 use crate::app::billing::{self, CreditInput, DraftInput, InvoiceView, WorkLineInput, WorkLogView};
+use crate::app::payments::{self, ImportView, PaymentInput, PaymentView};
 use crate::app::AppError;
 use crate::domain::billing::amount::{Amount, Currency};
 use crate::domain::billing::ledger;
@@ -780,6 +782,8 @@ struct InvoiceRow {
     issue_date: String,
     due_date: String,
     gross: String,
+    /// What is left to pay (issued invoices only), negative when overpaid.
+    balance: String,
     overdue: bool,
 }
 
@@ -795,6 +799,9 @@ struct InvoicesPage {
     rows: Vec<InvoiceRow>,
     filters: Vec<FilterChoice>,
     status: String,
+    export: Vec<Field>,
+    /// The export's headings follow the page's language.
+    lang: &'static str,
 }
 
 fn kind_name(lang: Lang, v: &InvoiceView) -> String {
@@ -843,22 +850,37 @@ pub async fn invoices(env: PageEnv, req: HttpRequest) -> PageResult {
         })
         .await?;
     let chosen = status.unwrap_or_default();
-    let filters = ["", "draft", "issued", "overdue"]
-        .into_iter()
-        .map(|code| FilterChoice {
-            code,
-            label: t(
-                lang,
-                match code {
-                    "draft" => "billing.invoice.status_draft",
-                    "issued" => "billing.invoice.status_issued",
-                    "overdue" => "billing.invoice.status_overdue",
-                    _ => "billing.invoices.all",
-                },
-            ),
-            selected: chosen == code,
-        })
-        .collect();
+    let filters = [
+        "",
+        "draft",
+        "issued",
+        "unpaid",
+        "partially_paid",
+        "paid",
+        "overpaid",
+        "credited",
+        "overdue",
+    ]
+    .into_iter()
+    .map(|code| FilterChoice {
+        code,
+        label: t(
+            lang,
+            match code {
+                "draft" => "billing.invoice.status_draft",
+                "issued" => "billing.invoice.status_issued",
+                "overdue" => "billing.invoice.status_overdue",
+                "unpaid" => "billing.payment.filter_unpaid",
+                "partially_paid" => "billing.payment.filter_partially_paid",
+                "paid" => "billing.payment.filter_paid",
+                "overpaid" => "billing.payment.filter_overpaid",
+                "credited" => "billing.payment.filter_credited",
+                _ => "billing.invoices.all",
+            },
+        ),
+        selected: chosen == code,
+    })
+    .collect();
     let rows = list
         .iter()
         .map(|v| InvoiceRow {
@@ -873,9 +895,40 @@ pub async fn invoices(env: PageEnv, req: HttpRequest) -> PageResult {
             issue_date: date_or_empty(v.issue_date, lang),
             due_date: date_or_empty(v.due_date, lang),
             gross: amount(v.gross_ore, &v.currency, lang),
+            balance: if v.kind == "invoice" && v.status == "issued" {
+                amount(v.balance_ore, &v.currency, lang)
+            } else {
+                String::new()
+            },
             overdue: v.overdue,
         })
         .collect();
+    let no_errors = FormErrors::default();
+    // The export's period, this month so far unless changed.
+    let today = env.state.svc.clock.today();
+    let first = today.with_day(1).unwrap_or(today);
+    let export = vec![
+        field(
+            lang,
+            "from",
+            "date",
+            "billing.export.from",
+            None,
+            first.to_string(),
+            &no_errors,
+            true,
+        ),
+        field(
+            lang,
+            "to",
+            "date",
+            "billing.export.to",
+            Some("billing.export.to_hint"),
+            today.to_string(),
+            &no_errors,
+            true,
+        ),
+    ];
     env.render(
         "billing_invoices",
         "billing.invoices.title",
@@ -883,6 +936,8 @@ pub async fn invoices(env: PageEnv, req: HttpRequest) -> PageResult {
             rows,
             filters,
             status: chosen,
+            export,
+            lang: if lang == Lang::En { "en" } else { "sv" },
         },
     )
 }
@@ -949,7 +1004,50 @@ struct InvoicePage {
     downloads: Vec<Download>,
     overdue: bool,
     credit: Option<CreditForm>,
+    standing: Option<StandingShown>,
     errors: FormErrors,
+}
+
+#[derive(Serialize)]
+struct PaymentShown {
+    value_date: String,
+    amount: String,
+    bank_reference: String,
+    source: String,
+}
+
+#[derive(Serialize)]
+struct PayForm {
+    fields: Vec<Field>,
+}
+
+/// An issued invoice's payments: its status in words, what was paid and credited, the balance.
+#[derive(Serialize)]
+struct StandingShown {
+    status: String,
+    paid: String,
+    credited: String,
+    balance: String,
+    overpaid: bool,
+    overpaid_by: String,
+    payments: Vec<PaymentShown>,
+    reminders: Vec<String>,
+    pay: Option<PayForm>,
+}
+
+/// The invoice's payment status in words (`domain::billing::balance`'s codes).
+fn payment_status_name(lang: Lang, code: &str) -> String {
+    t(
+        lang,
+        match code {
+            "draft" => "billing.invoice.status_draft",
+            "partially_paid" => "billing.payment.status_partially_paid",
+            "paid" => "billing.payment.status_paid",
+            "overpaid" => "billing.payment.status_overpaid",
+            "credited" => "billing.payment.status_credited",
+            _ => "billing.payment.status_unpaid",
+        },
+    )
 }
 
 /// The VAT category (EN 16931 UNCL5305 code) and its words, from the invoice's VAT treatment.
@@ -980,11 +1078,20 @@ async fn render_invoice(
 ) -> PageResult {
     let actor = finance(env)?;
     let lang = env.lang;
-    let (v, credits) = env
+    type Paid = (Vec<PaymentView>, Vec<(i32, chrono::NaiveDate)>);
+    let (v, credits, paid): (InvoiceView, Vec<InvoiceView>, Option<Paid>) = env
         .blocking(move |s| {
             let today = s.svc.clock.today();
             s.svc.read(|c| {
                 let v = billing::get(c, &actor, &id, today)?;
+                let paid = if v.kind == "invoice" && v.status == "issued" {
+                    Some((
+                        payments::of_invoice(c, &actor, &v.id)?,
+                        payments::reminders(c, &actor, &v.id)?,
+                    ))
+                } else {
+                    None
+                };
                 let credits: Vec<InvoiceView> = if v.kind == "invoice" && v.status == "issued" {
                     billing::list(c, &actor, Some("issued"), today)?
                         .into_iter()
@@ -993,7 +1100,7 @@ async fn render_invoice(
                 } else {
                     Vec::new()
                 };
-                Ok((v, credits))
+                Ok((v, credits, paid))
             })
         })
         .await?;
@@ -1043,6 +1150,80 @@ async fn render_invoice(
                     false,
                 ),
             ],
+        }
+    });
+    let standing = paid.map(|(list, reminders)| {
+        let e = entered.clone().unwrap_or_default();
+        StandingShown {
+            status: payment_status_name(lang, &v.payment_status),
+            paid: money(v.paid_ore),
+            credited: money(v.credited_ore),
+            balance: money(v.balance_ore),
+            overpaid: v.balance_ore < 0,
+            overpaid_by: money(-v.balance_ore),
+            payments: list
+                .iter()
+                .map(|p| PaymentShown {
+                    value_date: super::helpers::format_date(p.value_date, lang),
+                    amount: amount(p.amount_ore, &p.currency, lang),
+                    bank_reference: p.bank_reference.clone(),
+                    source: t(
+                        lang,
+                        if p.source == "camt054" {
+                            "billing.payment.source_camt054"
+                        } else {
+                            "billing.payment.source_manual"
+                        },
+                    ),
+                })
+                .collect(),
+            reminders: reminders
+                .iter()
+                .map(|(round, on)| {
+                    t_with(
+                        lang,
+                        "billing.payment.reminder_sent",
+                        &[
+                            ("round", round.to_string().as_str()),
+                            ("date", super::helpers::format_date(*on, lang).as_str()),
+                        ],
+                    )
+                })
+                .collect(),
+            pay: Some(PayForm {
+                fields: vec![
+                    field(
+                        lang,
+                        "pay_amount",
+                        "text",
+                        "billing.payment.amount",
+                        Some("billing.payment.amount_hint"),
+                        e.value("pay_amount"),
+                        &errors,
+                        true,
+                    ),
+                    field(
+                        lang,
+                        "value_date",
+                        "date",
+                        "billing.payment.value_date",
+                        None,
+                        e.value("value_date"),
+                        &errors,
+                        true,
+                    ),
+                    field(
+                        lang,
+                        "bank_reference",
+                        "text",
+                        "billing.payment.bank_reference",
+                        Some("billing.payment.bank_reference_hint"),
+                        e.value("bank_reference"),
+                        &errors,
+                        true,
+                    ),
+                ],
+            }),
         }
     });
     let api = format!("/api/v1/invoices/{}", v.id);
@@ -1134,6 +1315,7 @@ async fn render_invoice(
         downloads,
         overdue: v.overdue,
         credit,
+        standing,
         errors,
         id: v.id.clone(),
     };
@@ -1233,6 +1415,251 @@ pub async fn credit(env: PageEnv, path: web::Path<String>, form: Form) -> PageRe
     match outcome {
         Ok(v) => Ok(env.see_other(&invoice_href(&v.id))),
         Err(e) => answer_invoice(&env, id, e, &form).await,
+    }
+}
+
+// ---------- payments ----------
+
+/// The payment form as the API's [`PaymentInput`]: this invoice, the amount in kronor.
+fn payment_json(id: &str, form: &Form) -> Value {
+    let mut m = Map::new();
+    m.insert("invoice".into(), Value::from(id));
+    let raw = form.get("pay_amount").unwrap_or_default().trim();
+    m.insert(
+        "amount_ore".into(),
+        match kronor_to_ore(raw) {
+            Some(n) => Value::from(n),
+            None => Value::from(raw),
+        },
+    );
+    for name in ["value_date", "bank_reference"] {
+        if let Some(v) = form.get(name).map(str::trim).filter(|v| !v.is_empty()) {
+            m.insert(name.into(), Value::from(v));
+        }
+    }
+    Value::Object(m)
+}
+
+/// The errors of a refused payment at the form's fields: the amount in kronor at `pay_amount`.
+fn payment_errors(e: &AppError, lang: Lang) -> Option<FormErrors> {
+    let mut errors = errors_of(e, lang, false)?;
+    for f in &mut errors.fields {
+        if f.field == "amount" || f.field == "amount_ore" {
+            f.field = "pay_amount".into();
+            f.anchor = anchor("pay_amount");
+            f.message = t(lang, "billing.payment.error_amount");
+        }
+    }
+    Some(errors)
+}
+
+/// Finance records a payment of an issued invoice by hand: the API's `payments::record`.
+pub async fn record_payment(env: PageEnv, path: web::Path<String>, form: Form) -> PageResult {
+    let id = path.into_inner();
+    let actor = finance(&env)?;
+    let outcome = match crate::http::extract::parse_value::<PaymentInput>(payment_json(&id, &form))
+    {
+        Err(e) => Err(e),
+        Ok(input) => {
+            let state = env.state.clone();
+            crate::http::blocking(move || {
+                let (now, today) = (state.svc.clock.now(), state.svc.clock.today());
+                state
+                    .svc
+                    .write(|c| payments::record(c, &actor, input.clone(), now, today))
+            })
+            .await
+        }
+    };
+    match outcome {
+        Ok(_) => Ok(env.see_other(&invoice_href(&id))),
+        Err(e) => match payment_errors(&e, env.lang) {
+            Some(errors) => {
+                render_invoice(
+                    &env,
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    id,
+                    Some(form.entered()),
+                    errors,
+                )
+                .await
+            }
+            None => Err(env.fail(e)),
+        },
+    }
+}
+
+#[derive(Serialize)]
+struct ImportRow {
+    line: String,
+    bank_reference: String,
+    amount: String,
+    value_date: String,
+    invoice: String,
+    invoice_href: String,
+    outcome: String,
+}
+
+#[derive(Serialize)]
+struct ImportResult {
+    entries: usize,
+    message_id: String,
+    sha256: String,
+    matched: Vec<ImportRow>,
+    unmatched: Vec<ImportRow>,
+    already_recorded: Vec<String>,
+    skipped: Vec<ImportRow>,
+}
+
+#[derive(Serialize)]
+struct ImportPage {
+    fields: Vec<Field>,
+    result: Option<ImportResult>,
+    errors: FormErrors,
+}
+
+fn import_result(v: &ImportView, lang: Lang) -> ImportResult {
+    let sek = |ore: i64, c: &str| amount(ore, c, lang);
+    let date = |d: chrono::NaiveDate| super::helpers::format_date(d, lang);
+    ImportResult {
+        entries: v.entries,
+        message_id: v.message_id.clone().unwrap_or_default(),
+        sha256: v.sha256.clone(),
+        matched: v
+            .matched
+            .iter()
+            .map(|m| ImportRow {
+                line: m.line.to_string(),
+                bank_reference: m.bank_reference.clone(),
+                amount: sek(m.amount_ore, "SEK"),
+                value_date: date(m.value_date),
+                invoice: m.invoice_number.clone().unwrap_or_default(),
+                invoice_href: invoice_href(&m.invoice_id),
+                outcome: t(
+                    lang,
+                    match m.outcome.as_str() {
+                        "paid" => "billing.payment.status_paid",
+                        "overpaid" => "billing.payment.status_overpaid",
+                        _ => "billing.payment.status_partially_paid",
+                    },
+                ),
+            })
+            .collect(),
+        unmatched: v
+            .unmatched
+            .iter()
+            .map(|u| ImportRow {
+                line: u.line.to_string(),
+                bank_reference: u.bank_reference.clone(),
+                amount: sek(u.amount_ore, &u.currency),
+                value_date: date(u.value_date),
+                invoice: u.reference.clone().unwrap_or_default(),
+                invoice_href: String::new(),
+                outcome: t(
+                    lang,
+                    match u.reason.as_str() {
+                        "no_reference" => "billing.import.reason_no_reference",
+                        "invalid_ocr" => "billing.import.reason_invalid_ocr",
+                        "unknown_ocr" => "billing.import.reason_unknown_ocr",
+                        "currency" => "billing.import.reason_currency",
+                        _ => "billing.import.reason_no_single_invoice",
+                    },
+                ),
+            })
+            .collect(),
+        already_recorded: v.already_recorded.clone(),
+        skipped: v
+            .skipped
+            .iter()
+            .map(|k| ImportRow {
+                line: String::new(),
+                bank_reference: k.bank_reference.clone(),
+                amount: String::new(),
+                value_date: String::new(),
+                invoice: String::new(),
+                invoice_href: String::new(),
+                outcome: t(
+                    lang,
+                    if k.reason == "debit" {
+                        "billing.import.reason_debit"
+                    } else {
+                        "billing.import.reason_not_booked"
+                    },
+                ),
+            })
+            .collect(),
+    }
+}
+
+fn render_import(
+    env: &PageEnv,
+    status: StatusCode,
+    file: String,
+    result: Option<ImportResult>,
+    errors: FormErrors,
+) -> PageResult {
+    let fields = vec![field(
+        env.lang,
+        "file",
+        "textarea",
+        "billing.import.file",
+        Some("billing.import.file_hint"),
+        file,
+        &errors,
+        true,
+    )];
+    env.render_status(
+        status,
+        "billing_payments_import",
+        "billing.import.title",
+        ImportPage {
+            fields,
+            result,
+            errors,
+        },
+    )
+}
+
+/// The payments import page (finance only).
+pub async fn import_page(env: PageEnv) -> PageResult {
+    finance(&env)?;
+    render_import(
+        &env,
+        StatusCode::OK,
+        String::new(),
+        None,
+        FormErrors::default(),
+    )
+}
+
+/// Imports a camt.054 file pasted into the form: the API's `payments::import`, all or nothing.
+pub async fn import(env: PageEnv, form: Form) -> PageResult {
+    let actor = finance(&env)?;
+    let file = form.get("file").unwrap_or_default().to_string();
+    let state = env.state.clone();
+    let bytes = file.clone().into_bytes();
+    let outcome = crate::http::blocking(move || {
+        let (now, today) = (state.svc.clock.now(), state.svc.clock.today());
+        state
+            .svc
+            .write(|c| payments::import(c, &actor, &bytes, now, today))
+    })
+    .await;
+    match outcome {
+        // The file is not shown again once imported: the answer is the page.
+        Ok(v) => render_import(
+            &env,
+            StatusCode::OK,
+            String::new(),
+            Some(import_result(&v, env.lang)),
+            FormErrors::default(),
+        ),
+        Err(e) => match errors_of(&e, env.lang, false) {
+            Some(errors) => {
+                render_import(&env, StatusCode::UNPROCESSABLE_ENTITY, file, None, errors)
+            }
+            None => Err(env.fail(e)),
+        },
     }
 }
 

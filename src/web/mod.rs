@@ -117,6 +117,11 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("undertakings", include_str!("templates/undertakings.hbs")),
     ("webhooks", include_str!("templates/webhooks.hbs")),
     ("webhooks_log", include_str!("templates/webhooks_log.hbs")),
+    // Issue 15: the payments import page.
+    (
+        "billing_payments_import",
+        include_str!("templates/billing_payments_import.hbs"),
+    ),
 ];
 
 fn registry() -> Result<handlebars::Handlebars<'static>, String> {
@@ -666,6 +671,10 @@ page_table! {
     SignedIn POST "/webhooks/{subscription}/delete" => webhooks::delete,
     // Issue 14: the organisation's signing policy (envelope expiry per CPUA).
     SignedIn POST "/admin/signing-policy" => admin::set_signing_policy,
+    // Issue 15: payments on the invoice page, and the camt.054 import.
+    SignedIn POST "/invoices/{id}/payments" => billing::record_payment,
+    SignedIn GET "/payments/import" => billing::import_page,
+    SignedIn POST "/payments/import" => billing::import,
 }
 
 fn defs() -> &'static [(actix_web::dev::ResourceDef, PageAccess)] {

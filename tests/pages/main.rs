@@ -25,6 +25,7 @@ mod finance;
 mod finance_invoices;
 mod frame;
 mod intake;
+mod payments;
 mod queue;
 mod review;
 mod signing;

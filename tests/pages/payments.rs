@@ -1,0 +1,249 @@
+//! Payments on the finance pages (issue 15, items 5, 6 and 8): an issued invoice shows its payment
+//! status in words, what was paid, credited and is left, its payments and reminders, and a form to
+//! record a payment by hand; the invoice list filters on the computed statuses and shows the
+//! balance; a camt.054 file is imported on its own page (all or nothing, a bank reference counted
+//! once), and a file that does not parse is refused naming the line and element. Bad input comes
+//! back at its field with what was entered kept (issue 12, "Bad input").
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+use crate::helpers::{ok, TestApp};
+use crate::support::{location, Browser};
+
+/// An issued invoice of 5 h at 950 kr + 25 % VAT = 5 937,50 kr on a new case on EX-HJARTA, the
+/// work charged as the written cost agreement says (seed 000, "Ersättning för datauttag för
+/// forskning").
+async fn issued(app: &TestApp) -> Value {
+    let (id, _) = app.research_collaboration(&["EX-HJARTA"]).await;
+    let company = app.token("company").await;
+    ok(app
+        .transition(&id, &company, json!({"to": "register_contact"}))
+        .await)
+    .await;
+    let finance = app.token("finance").await;
+    ok(app
+        .action(
+            &id,
+            &finance,
+            json!({"action": "record_cost_agreement", "reference": "KOST-2026-17",
+                   "signed_on": "2026-09-01", "estimate_ore": 1_000_000,
+                   "hourly_rate_ore": 95_000}),
+        )
+        .await)
+    .await;
+    let holder = app.token("register-holder").await;
+    let r = app
+        .post(
+            &format!("/api/v1/collaborations/{id}/work-log"),
+            &holder,
+            &json!({"person_name": "Eva Lind", "worked_on": "2026-09-01",
+                    "activity": "Datauttag och avidentifiering", "kind": "hours",
+                    "hours_hundredths": 500}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let line: Value = r.json().await.unwrap();
+    let line = line["line"]["id"].as_str().unwrap().to_string();
+    ok(app
+        .post(
+            &format!("/api/v1/collaborations/{id}/work-log/{line}/approve"),
+            &finance,
+            &json!({}),
+        )
+        .await)
+    .await;
+    let draft = ok(app
+        .post(
+            "/api/v1/invoices",
+            &finance,
+            &json!({"collaboration": id, "buyer_reference": "Åsa Öberg",
+                    "buyer_street": "Industrigatan 4", "buyer_postal_code": "112 46",
+                    "buyer_city": "Stockholm", "buyer_contact_name": "Åsa Öberg",
+                    "buyer_contact_email": "asa.oberg@example.com",
+                    "seller_street": "Dag Hammarskjölds väg 38", "seller_postal_code": "751 85",
+                    "seller_city": "Uppsala", "seller_contact_name": "Regionens ekonomiservice",
+                    "seller_contact_email": "ekonomi@example.se", "bankgiro": "5050-1055"}),
+        )
+        .await)
+    .await;
+    let inv = draft["id"].as_str().unwrap();
+    ok(app
+        .post(
+            &format!("/api/v1/invoices/{inv}/issue"),
+            &finance,
+            &json!({}),
+        )
+        .await)
+    .await
+}
+
+/// One booked camt.054 credit with a structured OCR reference.
+fn entry(bank_ref: &str, ocr: &str, kronor: &str) -> String {
+    format!(
+        r#"<Ntry><Amt Ccy="SEK">{kronor}</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts><Cd>BOOK</Cd></Sts><BookgDt><Dt>2026-09-01</Dt></BookgDt>
+<NtryDtls><TxDtls><Refs><AcctSvcrRef>{bank_ref}</AcctSvcrRef></Refs><Amt Ccy="SEK">{kronor}</Amt>
+<RmtInf><Strd><CdtrRefInf><Ref>{ocr}</Ref></CdtrRefInf></Strd></RmtInf></TxDtls></NtryDtls></Ntry>
+"#
+    )
+}
+
+fn camt(entries: &[String]) -> String {
+    format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.054.001.08"><BkToCstmrDbtCdtNtfctn>
+<GrpHdr><MsgId>BG-NOTIF-1</MsgId></GrpHdr><Ntfctn>
+{}</Ntfctn></BkToCstmrDbtCdtNtfctn></Document>"#,
+        entries.concat()
+    )
+}
+
+#[tokio::test]
+async fn finance_records_and_imports_payments_on_the_pages_and_sees_the_balance() {
+    let app = TestApp::spawn().await;
+    let inv = issued(&app).await;
+    let id = inv["id"].as_str().unwrap().to_string();
+    let ocr = inv["ocr"].as_str().unwrap().to_string();
+    let day = inv["issue_date"].as_str().unwrap().to_string();
+    let page = format!("/invoices/{id}");
+    let finance = Browser::signed_in(&app, "finance").await;
+
+    // Issued, nothing paid: unpaid in words, the whole amount left, the form offered.
+    let html = finance.html(&page).await;
+    assert!(html.contains("id=\"payment-status\">Obetald<"), "{html}");
+    assert!(html.contains("Registrera en betalning"), "{html}");
+    assert!(html.contains("Inga betalningar är registrerade."), "{html}");
+    assert!(html.contains("Inga påminnelser är skickade."), "{html}");
+
+    // An amount that is not one: 422 at its field, in kronor, the rest kept.
+    let pay = format!("{page}/payments");
+    let r = finance
+        .post_form(
+            &pay,
+            &[
+                ("pay_amount", "tvåtusen"),
+                ("value_date", day.as_str()),
+                ("bank_reference", "BG-HAND-1"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("href=\"#f-pay_amount\""), "{html}");
+    assert!(html.contains("Ange beloppet i kronor"), "{html}");
+    assert!(html.contains("value=\"BG-HAND-1\""), "{html}");
+    assert!(html.contains("value=\"tvåtusen\""), "{html}");
+
+    // 2 000 kr by hand: partially paid, 3 937,50 kr left, the payment listed.
+    let r = finance
+        .post_form(
+            &pay,
+            &[
+                ("pay_amount", "2 000"),
+                ("value_date", day.as_str()),
+                ("bank_reference", "BG-HAND-1"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "{:?}", r.text().await);
+    assert_eq!(location(&r), page);
+    let html = finance.html(&page).await;
+    assert!(
+        html.contains("id=\"payment-status\">Delvis betald<"),
+        "{html}"
+    );
+    assert!(html.contains("2\u{a0}000,00\u{a0}kr"), "{html}");
+    assert!(html.contains("3\u{a0}937,50\u{a0}kr"), "{html}");
+    assert!(html.contains("BG-HAND-1"), "{html}");
+    assert!(html.contains("Registrerad för hand"), "{html}");
+    // The same bank reference again is refused on the page, never counted twice.
+    let r = finance
+        .post_form(
+            &pay,
+            &[
+                ("pay_amount", "100"),
+                ("value_date", day.as_str()),
+                ("bank_reference", "BG-HAND-1"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
+    // The list: the new statuses in words, the balance column.
+    let html = finance.html("/invoices?status=partially_paid").await;
+    assert!(html.contains(&page), "{html}");
+    assert!(html.contains("Kvar att betala"), "{html}");
+    assert!(html.contains(">Delvis betalda</option>"), "{html}");
+    assert!(html.contains("3\u{a0}937,50\u{a0}kr"), "{html}");
+    assert!(!finance.html("/invoices?status=paid").await.contains(&page));
+    // The export form leads to the API's CSV of the period.
+    assert!(
+        html.contains("action=\"/api/v1/exports/invoices.csv\""),
+        "{html}"
+    );
+    let r = finance
+        .get(&format!(
+            "/api/v1/exports/invoices.csv?from={day}&to={day}&lang=sv"
+        ))
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+
+    // The import page: a file that does not parse names the line and the element, kept.
+    assert!(finance
+        .html("/payments/import")
+        .await
+        .contains("Importera betalningar"));
+    let broken = camt(&[entry("B-1", &ocr, "3937.50")]).replace("</Amt><CdtDbtInd>", "<CdtDbtInd>");
+    let r = finance
+        .post_form("/payments/import", &[("file", broken.as_str())])
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("href=\"#f-file\""), "{html}");
+    assert!(
+        html.contains("Document/BkToCstmrDbtCdtNtfctn/Ntfctn/Ntry"),
+        "{html}"
+    );
+    assert!(html.contains("B-1"), "the file kept: {html}");
+
+    // The rest by the bank file, and a credit without a reference: matched and unmatched.
+    let file = camt(&[
+        entry("B-1", &ocr, "3937.50"),
+        entry("B-2", "", "100.00").replace(
+            "<RmtInf><Strd><CdtrRefInf><Ref></Ref></CdtrRefInf></Strd></RmtInf>",
+            "",
+        ),
+    ]);
+    let r = finance
+        .post_form("/payments/import", &[("file", file.as_str())])
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("id=\"import-result\""), "{html}");
+    assert!(html.contains("Filen hade 2 poster."), "{html}");
+    assert!(html.contains(&page), "the matched invoice linked: {html}");
+    assert!(html.contains("Betald"), "{html}");
+    assert!(
+        html.contains("Betalningen har ingen OCR-referens."),
+        "{html}"
+    );
+    // Again: nothing counted twice.
+    let r = finance
+        .post_form("/payments/import", &[("file", file.as_str())])
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("<li>B-1</li>"), "already recorded: {html}");
+
+    let html = finance.html(&page).await;
+    assert!(html.contains("id=\"payment-status\">Betald<"), "{html}");
+    assert!(html.contains("Bankfil (camt.054)"), "{html}");
+    assert!(html.contains("0,00\u{a0}kr"), "{html}");
+
+    // In English, and not for the register holder.
+    finance.get("/language/en?next=%2Finvoices").await;
+    let en = finance.html(&page).await;
+    assert!(en.contains("id=\"payment-status\">Paid<"), "{en}");
+    let holder = Browser::signed_in(&app, "register-holder").await;
+    let (status, _) = holder.page("/payments/import").await;
+    assert!(status.is_client_error(), "{status}");
+}
