@@ -427,3 +427,198 @@ fn the_total_stops_counting_at_the_cap() {
     let sql = collaboration_count_sql(&company, &step, CollabSort::Newest);
     assert!(sql.binds.contains(&lists::Bind::Int(COUNT_CAP + 1)));
 }
+
+/// Seeds the billing tables beside `seed`: 6,000 invoices over the 6 CPUAs (one in ten a draft, the
+/// rest issued, issue days over 400 days from 1 January 2026, due 30 days later) and 12,000 payments
+/// (two per invoice, the second 10 days after the first), then statistics.
+fn seed_billing(conn: &mut DbConn) {
+    let pg = matches!(conn, DbConn::Postgres(_));
+    let (num, at, day, due, paid) = if pg {
+        (
+            "LPAD(CAST(i AS TEXT), 12, '0')",
+            "TIMESTAMP '2026-01-01 00:00:00' + i * INTERVAL '1 minute'",
+            "DATE '2026-01-01' + CAST(i % 400 AS INTEGER)",
+            "DATE '2026-01-31' + CAST(i % 400 AS INTEGER)",
+            "DATE '2026-01-11' + CAST(i % 400 AS INTEGER)",
+        )
+    } else {
+        (
+            "printf('%012d', i)",
+            "datetime('2026-01-01 00:00:00', '+' || i || ' minutes')",
+            "date('2026-01-01', '+' || (i % 400) || ' days')",
+            "date('2026-01-31', '+' || (i % 400) || ' days')",
+            "date('2026-01-11', '+' || (i % 400) || ' days')",
+        )
+    };
+    let series = |n: i64| {
+        format!("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {n})")
+    };
+    let cpua = if pg {
+        "'00000000-0000-4000-8000-c' || LPAD(CAST(i % 6 AS TEXT), 11, '0')"
+    } else {
+        "'00000000-0000-4000-8000-c' || printf('%011d', i % 6)"
+    };
+    let mut sql = String::new();
+    sql.push_str(&format!(
+        "INSERT INTO invoices (id, kind, number, status, cpua_id, collaboration_id, buyer_org_id, \
+         buyer_name, buyer_org_number, buyer_country, buyer_reference, parties, \
+         payment_terms_days, issue_date, due_date, ocr, currency, net_ore, vat_ore, gross_ore, \
+         document, created_by, created_at) {} SELECT '00000000-0000-4000-9000-' || {num}, \
+         'invoice', CASE WHEN i % 10 = 0 THEN NULL ELSE 'F' || {num} END, \
+         CASE WHEN i % 10 = 0 THEN 'draft' ELSE 'issued' END, {cpua}, \
+         '00000000-0000-4000-8000-' || {num}, 'b', 'Buyer', '5560000000', 'SE', 'ref', '{{}}', 30, \
+         CASE WHEN i % 10 = 0 THEN NULL ELSE {day} END, \
+         CASE WHEN i % 10 = 0 THEN NULL ELSE {due} END, {num}, 'SEK', 100000, 25000, 125000, \
+         CASE WHEN i % 10 = 0 THEN NULL ELSE '{{}}' END, 'u', {at} FROM n;\n",
+        series(6000)
+    ));
+    for (offset, date) in [(0, day), (6000, paid)] {
+        sql.push_str(&format!(
+            "INSERT INTO payments (id, cpua_id, invoice_id, amount_ore, currency, value_date, \
+             bank_reference, source, recorded_by, recorded_at) {} SELECT \
+             '00000000-0000-4000-a000-' || {num2}, {cpua}, '00000000-0000-4000-9000-' || {num}, \
+             62500, 'SEK', {date}, 'B' || {num2}, 'manual', 'u', {at} FROM n WHERE i % 10 <> 0;\n",
+            series(6000),
+            num2 = num
+                .replace("(i ", &format!("(i + {offset} "))
+                .replace("'%012d', i)", &format!("'%012d', i + {offset})")),
+        ));
+    }
+    conn.batch_execute(&sql).expect("seed billing");
+    conn.batch_execute("ANALYZE").expect("analyze");
+}
+
+/// Fails when a billing statement reads `table` in full (or an index from its start) instead of one
+/// range of `index`; with `ordered`, also when it sorts (the index gives the order).
+fn assert_range(name: &str, lines: &[String], table: &str, index: &str, ordered: bool, pg: bool) {
+    let all = lines.join("\n");
+    if std::env::var_os("SHOW_PLANS").is_some() {
+        eprintln!("--- {name}\n{all}");
+    }
+    assert!(all.contains(index), "{name}: not index {index}:\n{all}");
+    for (n, l) in lines.iter().enumerate() {
+        let t = l.trim().trim_start_matches("->").trim();
+        if pg {
+            assert!(
+                !t.starts_with(&format!("Seq Scan on {table}")),
+                "{name}: reads {table} in full:\n{all}"
+            );
+            if t.starts_with("Index Scan")
+                || t.starts_with("Index Only Scan")
+                || t.starts_with("Bitmap Index Scan")
+            {
+                let cond = lines.get(n + 1).is_some_and(|x| x.contains("Index Cond"));
+                assert!(cond, "{name}: reads an index from its start:\n{all}");
+            }
+            if ordered {
+                assert!(
+                    !t.starts_with("Sort  ") && !t.starts_with("Incremental Sort  "),
+                    "{name}: sorts:\n{all}"
+                );
+            }
+        } else {
+            assert!(
+                !t.starts_with(&format!("SCAN {table}")),
+                "{name}: scans {table}:\n{all}"
+            );
+            if ordered {
+                assert!(!t.contains("TEMP B-TREE"), "{name}: sorts:\n{all}");
+            }
+        }
+    }
+}
+
+/// Issue 15: the finance list by status, its overdue filter, the reminder scheduler's overdue scan,
+/// the payments of an invoice and the period export (invoices and payments) each read one index range
+/// of the invoices or payments, never the table in full, on both databases. The statements are the
+/// ones `samverkan::db::{billing, payments}` run.
+#[test]
+fn billing_and_payment_queries_read_one_index_range() {
+    use samverkan::db::{billing, payments};
+    let db = TestDb::create();
+    let pool = Db::connect(&db.url, 2).expect("database");
+    let mut conn = pool.pool.get().expect("connection");
+    run_migrations(&mut conn).expect("migrations");
+    seed(&mut conn);
+    seed_billing(&mut conn);
+    let pg = matches!(*conn, DbConn::Postgres(_));
+    let cpua = org("c", 2);
+    let today = NaiveDate::from_ymd_opt(2026, 6, 1).unwrap();
+    let (from, to) = (
+        NaiveDate::from_ymd_opt(2026, 3, 1).unwrap(),
+        NaiveDate::from_ymd_opt(2026, 3, 31).unwrap(),
+    );
+    let invoice = "00000000-0000-4000-9000-000000000302";
+    for status in ["draft", "issued"] {
+        let lines = billing::explain(
+            &mut conn,
+            billing::list_invoices_query(&cpua, Some(status), None),
+        )
+        .expect("explain");
+        let name = format!("finance list, {status}");
+        // SQLite reads `invoices_list` in its order; PostgreSQL may read the (cpua_id, status) range
+        // of `invoices_due` and sort it, the whole list being a CPUA's one status (no LIMIT).
+        assert_range(&name, &lines, "invoices", "invoices_", !pg, pg);
+    }
+    let lines = billing::explain(
+        &mut conn,
+        billing::list_invoices_query(&cpua, Some("issued"), Some(today)),
+    )
+    .expect("explain");
+    assert_range(
+        "finance list, overdue",
+        &lines,
+        "invoices",
+        "invoices_",
+        false,
+        pg,
+    );
+    let lines =
+        billing::explain(&mut conn, payments::issued_due_before_query(today)).expect("explain");
+    assert_range(
+        "overdue scan",
+        &lines,
+        "invoices",
+        "invoices_overdue",
+        false,
+        pg,
+    );
+    let lines = billing::explain(&mut conn, payments::of_invoice_query(invoice)).expect("explain");
+    assert_range(
+        "payments of an invoice",
+        &lines,
+        "payments",
+        "payments_invoice",
+        false,
+        pg,
+    );
+    let lines = billing::explain(&mut conn, payments::issued_between_query(&cpua, from, to))
+        .expect("explain");
+    assert_range(
+        "period export, invoices",
+        &lines,
+        "invoices",
+        "invoices_issued",
+        false,
+        pg,
+    );
+    let lines = billing::explain(&mut conn, payments::payments_between_query(&cpua, from, to))
+        .expect("explain");
+    assert_range(
+        "period export, payments",
+        &lines,
+        "payments",
+        "payments_cpua_date",
+        false,
+        pg,
+    );
+    // And the statements answer what was seeded.
+    let n = payments::of_invoice(&mut conn, invoice).expect("payments");
+    assert_eq!(n.len(), 2);
+    let overdue = payments::issued_due_before(&mut conn, today).expect("overdue");
+    // Issued (i % 10 ≠ 0) and due (30 + i % 400 days from 1 January) before 1 June (day 151).
+    let expected = (1..=6000)
+        .filter(|i| i % 10 != 0 && 30 + i % 400 < 151)
+        .count();
+    assert_eq!(overdue.len(), expected);
+}

@@ -12,6 +12,13 @@ use super::schema::{
 };
 use super::DbConn;
 
+/// The backend the statements here are built for: either database, as the connection is.
+pub type Backend = <DbConn as diesel::Connection>::Backend;
+
+/// A statement reading invoice rows, as the functions here run it.
+pub type InvoiceQuery<'a> =
+    i::BoxedQuery<'a, Backend, diesel::dsl::SqlTypeOf<diesel::dsl::AsSelect<InvoiceRow, Backend>>>;
+
 #[derive(Debug, Clone, Queryable, Insertable, Selectable)]
 #[diesel(table_name = w)]
 pub struct WorkLogRow {
@@ -270,17 +277,26 @@ pub fn list_invoices(
     status: Option<&str>,
     due_before: Option<NaiveDate>,
 ) -> QResult<Vec<InvoiceRow>> {
+    list_invoices_query(cpua, status, due_before).load(conn)
+}
+
+/// The statement `list_invoices` runs (its query plan is checked in `tests/query_plans.rs`).
+pub fn list_invoices_query<'a>(
+    cpua: &'a str,
+    status: Option<&'a str>,
+    due_before: Option<NaiveDate>,
+) -> InvoiceQuery<'a> {
     let mut q = i::table
         .filter(i::cpua_id.eq(cpua))
         .select(InvoiceRow::as_select())
         .into_boxed();
     if let Some(st) = status {
-        q = q.filter(i::status.eq(st.to_string()));
+        q = q.filter(i::status.eq(st));
     }
     if let Some(d) = due_before {
         q = q.filter(i::due_date.lt(d)).filter(i::kind.eq("invoice"));
     }
-    q.order((i::created_at.desc(), i::id.desc())).load(conn)
+    q.order((i::created_at.desc(), i::id.desc()))
 }
 
 /// The credit notes issued against an invoice.
@@ -335,4 +351,64 @@ pub fn mark_issued(conn: &mut DbConn, id: &str, v: &Issued<'_>) -> QResult<bool>
         ))
         .execute(conn)?;
     Ok(n == 1)
+}
+
+// ---------- query plans ----------
+
+/// `EXPLAIN` (PostgreSQL) or `EXPLAIN QUERY PLAN` (SQLite) in front of a statement built here, with
+/// its binds, so a test reads the plan of the very statement production runs.
+struct Explain<Q, ST> {
+    query: Q,
+    prefix: &'static str,
+    row: std::marker::PhantomData<ST>,
+}
+
+impl<Q, ST> diesel::query_builder::QueryId for Explain<Q, ST> {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl<Q, ST: 'static> diesel::query_builder::Query for Explain<Q, ST> {
+    type SqlType = ST;
+}
+
+impl<Q, ST, DB> diesel::query_builder::QueryFragment<DB> for Explain<Q, ST>
+where
+    DB: diesel::backend::Backend,
+    Q: diesel::query_builder::QueryFragment<DB>,
+{
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, DB>,
+    ) -> QueryResult<()> {
+        out.push_sql(self.prefix);
+        self.query.walk_ast(out.reborrow())
+    }
+}
+
+impl<Q, ST, C> RunQueryDsl<C> for Explain<Q, ST> {}
+
+/// The plan of a statement built here: PostgreSQL's `EXPLAIN` lines, or SQLite's `EXPLAIN QUERY
+/// PLAN` details.
+pub fn explain<Q>(conn: &mut DbConn, query: Q) -> QResult<Vec<String>>
+where
+    Q: diesel::query_builder::QueryFragment<Backend>,
+{
+    use diesel::sql_types::{Integer, Text};
+    if matches!(conn, DbConn::Postgres(_)) {
+        Explain::<Q, Text> {
+            query,
+            prefix: "EXPLAIN ",
+            row: std::marker::PhantomData,
+        }
+        .load::<String>(conn)
+    } else {
+        let rows = Explain::<Q, (Integer, Integer, Integer, Text)> {
+            query,
+            prefix: "EXPLAIN QUERY PLAN ",
+            row: std::marker::PhantomData,
+        }
+        .load::<(i32, i32, i32, String)>(conn)?;
+        Ok(rows.into_iter().map(|r| r.3).collect())
+    }
 }

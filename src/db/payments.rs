@@ -6,10 +6,14 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
-use super::billing::InvoiceRow;
+use super::billing::{Backend, InvoiceQuery, InvoiceRow};
 use super::repo::QResult;
 use super::schema::{invoice_reminders as r, invoices as i, payment_imports as pi, payments as p};
 use super::DbConn;
+
+/// A statement reading payment rows, as the functions here run it.
+pub type PaymentQuery<'a> =
+    p::BoxedQuery<'a, Backend, diesel::dsl::SqlTypeOf<diesel::dsl::AsSelect<PaymentRow, Backend>>>;
 
 #[derive(Debug, Clone, Queryable, Insertable, Selectable)]
 #[diesel(table_name = p)]
@@ -69,11 +73,16 @@ pub fn insert_payments(conn: &mut DbConn, rows: &[PaymentRow]) -> QResult<()> {
 
 /// The payments matched to an invoice, in value-date order (index `payments_invoice`).
 pub fn of_invoice(conn: &mut DbConn, invoice: &str) -> QResult<Vec<PaymentRow>> {
+    of_invoice_query(invoice).load(conn)
+}
+
+/// The statement `of_invoice` runs (its query plan is checked in `tests/query_plans.rs`).
+pub fn of_invoice_query<'a>(invoice: &'a str) -> PaymentQuery<'a> {
     p::table
         .filter(p::invoice_id.eq(invoice))
         .order((p::value_date.asc(), p::recorded_at.asc(), p::id.asc()))
         .select(PaymentRow::as_select())
-        .load(conn)
+        .into_boxed()
 }
 
 /// The sum (öre) of the payments matched to an invoice (index `payments_invoice`).
@@ -126,13 +135,18 @@ pub fn invoices_by_ocr(conn: &mut DbConn, cpua: &str, ocrs: &[String]) -> QResul
 }
 
 /// A CPUA's issued invoices and credit notes issued in the period, both days included (index
-/// `invoices_list` on the CPUA and status).
+/// `invoices_issued` on the CPUA, status and issue date).
 pub fn issued_between(
     conn: &mut DbConn,
     cpua: &str,
     from: NaiveDate,
     to: NaiveDate,
 ) -> QResult<Vec<InvoiceRow>> {
+    issued_between_query(cpua, from, to).load(conn)
+}
+
+/// The statement `issued_between` runs (its query plan is checked in `tests/query_plans.rs`).
+pub fn issued_between_query<'a>(cpua: &'a str, from: NaiveDate, to: NaiveDate) -> InvoiceQuery<'a> {
     i::table
         .filter(i::cpua_id.eq(cpua))
         .filter(i::status.eq("issued"))
@@ -140,7 +154,7 @@ pub fn issued_between(
         .filter(i::issue_date.le(to))
         .order((i::issue_date.asc(), i::number.asc()))
         .select(InvoiceRow::as_select())
-        .load(conn)
+        .into_boxed()
 }
 
 /// A CPUA's payments with a value date in the period, both days included (index
@@ -151,13 +165,22 @@ pub fn payments_between(
     from: NaiveDate,
     to: NaiveDate,
 ) -> QResult<Vec<PaymentRow>> {
+    payments_between_query(cpua, from, to).load(conn)
+}
+
+/// The statement `payments_between` runs (its query plan is checked in `tests/query_plans.rs`).
+pub fn payments_between_query<'a>(
+    cpua: &'a str,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> PaymentQuery<'a> {
     p::table
         .filter(p::cpua_id.eq(cpua))
         .filter(p::value_date.ge(from))
         .filter(p::value_date.le(to))
         .order((p::value_date.asc(), p::bank_reference.asc()))
         .select(PaymentRow::as_select())
-        .load(conn)
+        .into_boxed()
 }
 
 /// The numbers of invoices by id.
@@ -174,13 +197,18 @@ pub fn numbers_of(conn: &mut DbConn, ids: &[String]) -> QResult<Vec<(String, Opt
 /// Issued invoices (every CPUA) due before `today`: the candidates for a reminder (index
 /// `invoices_overdue`).
 pub fn issued_due_before(conn: &mut DbConn, today: NaiveDate) -> QResult<Vec<InvoiceRow>> {
+    issued_due_before_query(today).load(conn)
+}
+
+/// The statement `issued_due_before` runs (its query plan is checked in `tests/query_plans.rs`).
+pub fn issued_due_before_query(today: NaiveDate) -> InvoiceQuery<'static> {
     i::table
         .filter(i::status.eq("issued"))
         .filter(i::kind.eq("invoice"))
         .filter(i::due_date.lt(today))
         .order((i::due_date.asc(), i::id.asc()))
         .select(InvoiceRow::as_select())
-        .load(conn)
+        .into_boxed()
 }
 
 /// The highest reminder round recorded for an invoice (0 for none).
