@@ -407,7 +407,7 @@ async fn render(
                     Some(Posted::Prepare) => Some(entered.value(field)),
                     _ => None,
                 };
-                prepare_parties(v, entered_rule, &msg)
+                prepare_parties(v, entered_rule, msg)
             })
             .unwrap_or_default();
         PrepareForm {
