@@ -1909,9 +1909,23 @@ pub fn set_signing_policy(
             ),
         ));
     }
+    let before = signing_policy(conn, policy, actor, org)?;
     let days = i32::try_from(input.expiry_days).unwrap_or(i32::MAX);
     store::set_policy_expiry_days(conn, org.as_str(), days, actor.account.as_str(), now)?;
-    signing_policy(conn, policy, actor, org)
+    let after = signing_policy(conn, policy, actor, org)?;
+    // On the organisation's own audit stream (as its webhook subscriptions), in the same
+    // transaction: who set which expiry, and what it was before.
+    let json = |v: &SigningPolicyView| serde_json::to_value(v).map_err(anyhow::Error::from);
+    super::audit::record(
+        conn,
+        &super::webhooks_out::org_stream(org),
+        actor,
+        EventType::SigningPolicySet,
+        Some(json(&before)?),
+        Some(json(&after)?),
+        now,
+    )?;
+    Ok(after)
 }
 
 #[cfg(test)]

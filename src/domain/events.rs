@@ -105,6 +105,8 @@ pub enum EventType {
     PaymentRecorded,
     /// Issue 15: an overdue invoice's reminder was sent to the buyer and finance.
     InvoiceReminderSent,
+    /// Issue 14: a CPUA's administrator or legal team set its envelope expiry (signing policy).
+    SigningPolicySet,
 }
 
 impl EventType {
@@ -163,6 +165,7 @@ impl EventType {
             EventType::WebhookSubscriptionDeleted => "webhook_subscription_deleted",
             EventType::PaymentRecorded => "payment_recorded",
             EventType::InvoiceReminderSent => "invoice_reminder_sent",
+            EventType::SigningPolicySet => "signing_policy_set",
         }
     }
 
@@ -269,6 +272,8 @@ impl EventType {
                 Visibility::Internal
             }
             EventType::PaymentRecorded | EventType::InvoiceReminderSent => Visibility::Internal,
+            // Issue 14: an organisation's signing policy is its own setting.
+            EventType::SigningPolicySet => Visibility::Internal,
         }
     }
 
@@ -327,6 +332,7 @@ impl EventType {
             EventType::WebhookSubscriptionDeleted,
             EventType::PaymentRecorded,
             EventType::InvoiceReminderSent,
+            EventType::SigningPolicySet,
         ];
         v.extend(CommandKind::ALL.iter().copied().map(EventType::Command));
         v

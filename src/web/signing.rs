@@ -59,6 +59,28 @@ struct EnvelopeShown {
 #[derive(Serialize, Default)]
 struct PrepareForm {
     orders: Vec<OrderChoice>,
+    /// A draft's signers, sent again as they are so that saving or sending keeps them.
+    signers: Vec<KeptSigner>,
+    /// Per party with more than one signer: jointly (`all`) or one of several (`any`).
+    rules: Vec<PartyRuleChoice>,
+}
+
+#[derive(Serialize)]
+struct KeptSigner {
+    index: usize,
+    organisation: String,
+    capacity: String,
+}
+
+/// The rule of one party with several signers (issue 14, "Signers": "where a party needs two
+/// signatories jointly or one of several, say so"), sent as `party_rules.<organisation id>`.
+#[derive(Serialize)]
+struct PartyRuleChoice {
+    organisation_name: String,
+    field: String,
+    anchor: String,
+    any: bool,
+    error: String,
 }
 
 #[derive(Serialize)]
@@ -228,6 +250,48 @@ fn shown(v: &EnvelopeView, lang: Lang) -> EnvelopeShown {
     }
 }
 
+/// A draft's signers as the form sends them again, and a rule choice for each party that has more
+/// than one: what was posted (after a refusal), else the draft's rule (jointly unless it says
+/// otherwise).
+fn prepare_parties(
+    v: &EnvelopeView,
+    entered: impl Fn(&str) -> Option<String>,
+    error: impl Fn(&str) -> String,
+) -> (Vec<KeptSigner>, Vec<PartyRuleChoice>) {
+    let signers = v
+        .signers
+        .iter()
+        .enumerate()
+        .map(|(index, s)| KeptSigner {
+            index,
+            organisation: s.organisation.clone(),
+            capacity: s.capacity.clone(),
+        })
+        .collect();
+    let mut rules: Vec<PartyRuleChoice> = Vec::new();
+    for s in &v.signers {
+        let several = v
+            .signers
+            .iter()
+            .filter(|o| o.organisation == s.organisation)
+            .count()
+            > 1;
+        let field = format!("party_rules.{}", s.organisation);
+        if !several || rules.iter().any(|r| r.field == field) {
+            continue;
+        }
+        let rule = entered(&field).unwrap_or_else(|| s.party_rule.clone());
+        rules.push(PartyRuleChoice {
+            organisation_name: s.organisation_name.clone(),
+            anchor: anchor(&field),
+            any: rule == "any",
+            error: error(&field),
+            field,
+        });
+    }
+    (signers, rules)
+}
+
 /// Whether the reader has a pending signature of this envelope (what `decline` and `sign` look for:
 /// a person of the signer's organisation in the party's signing role).
 fn pending_for_reader(v: &EnvelopeView, actor: &crate::domain::role::Actor) -> bool {
@@ -336,6 +400,16 @@ async fn render(
                 .map(|v| v.order.clone())
                 .unwrap_or_default(),
         };
+        let draft = envelope.as_ref().filter(|v| v.status == "draft");
+        let (signers, rules) = draft
+            .map(|v| {
+                let entered_rule = |field: &str| match form {
+                    Some(Posted::Prepare) => Some(entered.value(field)),
+                    _ => None,
+                };
+                prepare_parties(v, entered_rule, msg)
+            })
+            .unwrap_or_default();
         PrepareForm {
             orders: ["default", "parallel", "sequence"]
                 .into_iter()
@@ -345,6 +419,8 @@ async fn render(
                     selected: chosen == code,
                 })
                 .collect(),
+            signers,
+            rules,
         }
     });
     let is_sign = matches!(form, Some(Posted::Sign));

@@ -679,3 +679,61 @@ async fn a_cpua_sets_its_envelope_expiry_and_the_envelope_uses_it() {
     let env = ok(app.get(&TestApp::envelope_path(&id, n), &company).await).await;
     assert_eq!(env["status"], "expired");
 }
+
+fn audit_verify(app: &TestApp) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_samverkan"))
+        .args([
+            "--config",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/config"),
+            "audit",
+            "verify",
+        ])
+        .env("DATABASE_URL", &app.database_url)
+        .env("RUST_LOG", "error")
+        .output()
+        .expect("samverkan runs")
+}
+
+#[tokio::test]
+async fn setting_the_signing_policy_is_audited_on_the_organisations_stream() {
+    // Issue 14, "Model": the expiry is "configurable per CPUA"; who set it and when is on the
+    // organisation's own audit stream, in the same transaction as the setting.
+    let app = TestApp::spawn().await;
+    let uppsala = app.org("Region Uppsala").await;
+    let legal = app.token("legal").await;
+    let policy = format!("/api/v1/organisations/{uppsala}/signing-policy");
+    ok(app.put(&policy, &legal, &json!({"expiry_days": 10})).await).await;
+    ok(app.put(&policy, &legal, &json!({"expiry_days": 14})).await).await;
+    // A refused value writes no event.
+    problem(
+        app.put(&policy, &legal, &json!({"expiry_days": 366})).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+
+    let db = samverkan::db::Db::connect(&app.database_url, 1).unwrap();
+    let mut conn = db.pool.get().unwrap();
+    let stream = format!("organisation:{uppsala}");
+    let events = samverkan::db::repo::stream_events(&mut conn, &stream).unwrap();
+    let ours: Vec<_> = events
+        .iter()
+        .filter(|e| e.command == "signing_policy_set")
+        .collect();
+    assert_eq!(ours.len(), 2, "{events:?}");
+    for e in &ours {
+        assert_eq!(e.actor_org.as_deref(), Some(uppsala.as_str()));
+    }
+    // Each names what it changed: the first replaces the default with 10 (now the CPUA's own),
+    // the second 10 with 14.
+    let change = |i: usize| ours[i].change.clone().unwrap_or(Value::Null).to_string();
+    assert!(change(0).contains("/expiry_days"), "{}", change(0));
+    assert!(change(0).contains("10"), "{}", change(0));
+    assert!(change(0).contains("/own"), "{}", change(0));
+    assert!(change(1).contains("14"), "{}", change(1));
+    assert!(!change(1).contains("/own"), "{}", change(1));
+    assert!(samverkan::domain::audit::verify_chain(&events).is_ok());
+    let out = audit_verify(&app);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    assert!(stdout.contains("every chain is intact"), "{stdout}");
+}

@@ -324,3 +324,180 @@ async fn out_of_turn_and_after_expiry_a_signature_comes_back_refused_in_words() 
     assert!(html.contains("kuvertet löpte ut"), "{html}");
     assert_eq!(envelope(&app, &id).await["signers"][0]["status"], "pending");
 }
+
+/// The draft form's fields as the browser sends them: every hidden field of the envelope form
+/// (the draft's signers), then `extra`.
+fn draft_fields(html: &str, extra: &[(&str, &str)]) -> Vec<(String, String)> {
+    let form = &html[html
+        .find("/signing/envelope\"")
+        .unwrap_or_else(|| panic!("the draft form in {html}"))..];
+    let form = &form[..form.find("</form>").unwrap()];
+    let mut out = Vec::new();
+    let mut rest = form;
+    while let Some(at) = rest.find("<input type=\"hidden\" name=\"") {
+        let tag = &rest[at + 27..];
+        let name = &tag[..tag.find('"').unwrap()];
+        let value = &tag[tag.find("value=\"").unwrap() + 7..];
+        let value = &value[..value.find('"').unwrap()];
+        if name != "csrf_token" {
+            out.push((name.to_string(), value.to_string()));
+        }
+        rest = &tag[name.len()..];
+    }
+    out.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    out
+}
+
+#[tokio::test]
+async fn legal_chooses_jointly_or_one_of_several_for_a_party_with_two_signers_on_the_page() {
+    // Issue 14, "Signers": "where a party needs two signatories jointly or one of several, say so".
+    // The draft lists two company signatories (through the API); the page offers legal the choice
+    // for the company only, keeps the draft's signers, and sends `party_rules` through the same
+    // command as the API.
+    let app = TestApp::spawn().await;
+    let (id, _) = drawn(&app).await;
+    let company = app.org("Exempel Läkemedel AB").await;
+    let principal = app.org("Exempeluniversitetet").await;
+    let uppsala = app.org("Region Uppsala").await;
+    let token = app.token("legal").await;
+    ok(app
+        .post(
+            &TestApp::envelope_path(&id, 1),
+            &token,
+            &json!({"signers": [
+                {"organisation": principal},
+                {"organisation": company},
+                {"organisation": company, "capacity": "firmatecknare"},
+                {"organisation": uppsala},
+            ]}),
+        )
+        .await)
+    .await;
+    let legal = Browser::signed_in(&app, "legal").await;
+    let html = legal.html(&page(&id)).await;
+    let field = format!("party_rules.{company}");
+    assert!(
+        html.contains("Hur Exempel Läkemedel AB undertecknar"),
+        "{html}"
+    );
+    assert!(html.contains(&format!("name=\"{field}\" value=\"all\" checked")));
+    assert!(html.contains("I förening") && html.contains("Var för sig"));
+    // Parties with one signer get no choice.
+    assert!(!html.contains(&format!("party_rules.{principal}")));
+    assert!(!html.contains(&format!("party_rules.{uppsala}")));
+    let kept = draft_fields(&html, &[]);
+    assert_eq!(
+        kept.len(),
+        8,
+        "four signers, organisation and capacity: {kept:?}"
+    );
+
+    // An unknown rule (a crafted post): 422, the message at the choice, the draft unchanged.
+    let fields = draft_fields(
+        &html,
+        &[
+            ("order", "default"),
+            ("send:bool", "false"),
+            (&field, "both"),
+        ],
+    );
+    let pairs: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let r = legal
+        .post_form(&format!("{}/envelope", page(&id)), &pairs)
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body = r.text().await.unwrap();
+    let anchor = format!(
+        "f-party_rules-{}",
+        company.replace(|c: char| !c.is_ascii_alphanumeric() && c != '_', "-")
+    );
+    assert!(body.contains(&format!("id=\"{anchor}-error\"")), "{body}");
+    assert!(body.contains(&format!("href=\"#{anchor}\"")), "{body}");
+    let env = envelope(&app, &id).await;
+    assert!(env["signers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|s| s["party_rule"] == "all"));
+
+    // One of several, saved as a draft: the company's rule is `any`, the four signers kept.
+    let fields = draft_fields(
+        &html,
+        &[
+            ("order", "default"),
+            ("send:bool", "false"),
+            (&field, "any"),
+        ],
+    );
+    let pairs: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let r = legal
+        .post_form(&format!("{}/envelope", page(&id)), &pairs)
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let env = envelope(&app, &id).await;
+    assert_eq!(env["status"], "draft");
+    let rules: Vec<(String, String, String)> = env["signers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["organisation"].as_str().unwrap().to_string(),
+                s["capacity"].as_str().unwrap().to_string(),
+                s["party_rule"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(rules.len(), 4, "{rules:?}");
+    for (org, _, rule) in &rules {
+        let want = if *org == company { "any" } else { "all" };
+        assert_eq!(rule, want, "{rules:?}");
+    }
+    assert!(rules
+        .iter()
+        .any(|(o, c, _)| *o == company && c == "firmatecknare"));
+    // The page shows the choice made; in English too.
+    let html = legal.html(&page(&id)).await;
+    assert!(
+        html.contains(&format!("name=\"{field}\" value=\"any\" checked")),
+        "{html}"
+    );
+    legal.get("/language/en?next=%2F").await;
+    let html = legal.html(&page(&id)).await;
+    assert!(html.contains("How Exempel Läkemedel AB signs"), "{html}");
+    assert!(html.contains("One of several"), "{html}");
+
+    // Sent with the choice: the company's signatories share one turn, either one suffices.
+    let fields = draft_fields(&html, &[("send:bool", "true"), (&field, "any")]);
+    let pairs: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let r = legal
+        .post_form(&format!("{}/envelope", page(&id)), &pairs)
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let env = envelope(&app, &id).await;
+    assert_eq!(env["status"], "sent");
+    let groups: Vec<i64> = env["signers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["organisation"] == company.as_str())
+        .map(|s| s["group"].as_i64().unwrap())
+        .collect();
+    assert_eq!(groups.len(), 2);
+    assert_eq!(groups[0], groups[1], "{env}");
+    assert!(env["signers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["organisation"] == company.as_str())
+        .all(|s| s["party_rule"] == "any"));
+}
