@@ -111,20 +111,6 @@ async fn the_to_do_lists_data_user_approvals_for_cpua_legal_and_undertakings_for
     assert!(with_reason(&todo(&app, &olle).await, "confirm_undertaking").is_empty());
 }
 
-fn audit_verify(app: &TestApp) -> std::process::Output {
-    std::process::Command::new(env!("CARGO_BIN_EXE_samverkan"))
-        .args([
-            "--config",
-            concat!(env!("CARGO_MANIFEST_DIR"), "/config"),
-            "audit",
-            "verify",
-        ])
-        .env("DATABASE_URL", &app.database_url)
-        .env("RUST_LOG", "error")
-        .output()
-        .expect("samverkan runs")
-}
-
 #[tokio::test]
 async fn webhook_subscriptions_made_and_deleted_are_audited_on_the_organisations_stream() {
     let app = TestApp::spawn().await;
@@ -184,7 +170,7 @@ async fn webhook_subscriptions_made_and_deleted_are_audited_on_the_organisations
         );
     }
     assert!(samverkan::domain::audit::verify_chain(&events).is_ok());
-    let out = audit_verify(&app);
+    let out = app.audit_verify();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{stdout}");
     assert!(stdout.contains("every chain is intact"), "{stdout}");

@@ -625,3 +625,20 @@ impl TestApp {
         panic!("the envelope did not complete: {env}");
     }
 }
+
+impl TestApp {
+    /// Runs `samverkan audit verify` as an operator would, on the test's database.
+    pub fn audit_verify(&self) -> std::process::Output {
+        std::process::Command::new(env!("CARGO_BIN_EXE_samverkan"))
+            .args([
+                "--config",
+                concat!(env!("CARGO_MANIFEST_DIR"), "/config"),
+                "audit",
+                "verify",
+            ])
+            .env("DATABASE_URL", &self.database_url)
+            .env("RUST_LOG", "error")
+            .output()
+            .expect("samverkan runs")
+    }
+}

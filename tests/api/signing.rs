@@ -680,20 +680,6 @@ async fn a_cpua_sets_its_envelope_expiry_and_the_envelope_uses_it() {
     assert_eq!(env["status"], "expired");
 }
 
-fn audit_verify(app: &TestApp) -> std::process::Output {
-    std::process::Command::new(env!("CARGO_BIN_EXE_samverkan"))
-        .args([
-            "--config",
-            concat!(env!("CARGO_MANIFEST_DIR"), "/config"),
-            "audit",
-            "verify",
-        ])
-        .env("DATABASE_URL", &app.database_url)
-        .env("RUST_LOG", "error")
-        .output()
-        .expect("samverkan runs")
-}
-
 #[tokio::test]
 async fn setting_the_signing_policy_is_audited_on_the_organisations_stream() {
     // Issue 14, "Model": the expiry is "configurable per CPUA"; who set it and when is on the
@@ -732,7 +718,7 @@ async fn setting_the_signing_policy_is_audited_on_the_organisations_stream() {
     assert!(change(1).contains("14"), "{}", change(1));
     assert!(!change(1).contains("/own"), "{}", change(1));
     assert!(samverkan::domain::audit::verify_chain(&events).is_ok());
-    let out = audit_verify(&app);
+    let out = app.audit_verify();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{stdout}");
     assert!(stdout.contains("every chain is intact"), "{stdout}");
