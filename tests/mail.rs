@@ -1085,23 +1085,11 @@ async fn the_disposal_confirmation_reminds_the_parties_then_the_cpua_when_overdu
 /// An issued invoice of Region Uppsala to the demo company (5 h at 950 kr + VAT, due 2026-10-01),
 /// with the buyer's contact address `asa.oberg@example.com`; returns its view.
 async fn issued_invoice(app: &TestApp) -> Value {
-    let (id, _) = app.research_collaboration(&["EX-HJARTA"]).await;
-    let company = app.token("company").await;
+    let id = app
+        .case_with_cost_agreement(false, "KOST-1", "2026-09-01")
+        .await;
     let holder = app.token("register-holder").await;
     let finance = app.token("finance").await;
-    ok(app
-        .transition(&id, &company, json!({"to": "register_contact"}))
-        .await)
-    .await;
-    ok(app
-        .action(
-            &id,
-            &finance,
-            json!({"action": "record_cost_agreement", "reference": "KOST-1",
-                   "signed_on": "2026-09-01", "estimate_ore": 1_000_000, "hourly_rate_ore": 95_000}),
-        )
-        .await)
-    .await;
     let line = ok(app
         .post(
             &format!("/api/v1/collaborations/{id}/work-log"),

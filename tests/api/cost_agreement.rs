@@ -9,24 +9,7 @@ use crate::helpers::{ok, problem, TestApp};
 
 /// A case at step 2 whose register holder estimated 10 000 kr for a charged extraction.
 async fn estimated(app: &TestApp) -> String {
-    let (id, _) = app.research_collaboration(&["EX-HJARTA"]).await;
-    let company = app.token("company").await;
-    ok(app
-        .transition(&id, &company, json!({"to": "register_contact"}))
-        .await)
-    .await;
-    let register = app.register("EX-HJARTA").await;
-    let holder = app.token("register-holder").await;
-    ok(app
-        .action(
-            &id,
-            &holder,
-            json!({"action": "record_feasibility", "register": register, "feasible": true,
-                   "estimated_cost_ore": 1_000_000, "extraction_charged": true}),
-        )
-        .await)
-    .await;
-    id
+    app.case_at_register_contact(true).await
 }
 
 fn agreement(estimate_ore: i64) -> Value {

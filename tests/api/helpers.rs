@@ -642,3 +642,55 @@ impl TestApp {
             .expect("samverkan runs")
     }
 }
+
+impl TestApp {
+    /// A research case on EX-HJARTA (CPUA Region Uppsala) that the company has moved to register
+    /// contact. With `estimated`, its register holder has found the extraction feasible and estimated
+    /// it at 10 000 kr, charged (seed 000, "Ersättning för datauttag för forskning"). Returns its id.
+    pub async fn case_at_register_contact(&self, estimated: bool) -> String {
+        let (id, _) = self.research_collaboration(&["EX-HJARTA"]).await;
+        let company = self.token("company").await;
+        ok(self
+            .transition(&id, &company, json!({"to": "register_contact"}))
+            .await)
+        .await;
+        if estimated {
+            let register = self.register("EX-HJARTA").await;
+            let holder = self.token("register-holder").await;
+            ok(self
+                .action(
+                    &id,
+                    &holder,
+                    json!({"action": "record_feasibility", "register": register, "feasible": true,
+                           "estimated_cost_ore": 1_000_000, "extraction_charged": true}),
+                )
+                .await)
+            .await;
+        }
+        id
+    }
+
+    /// [`TestApp::case_at_register_contact`] with a written cost agreement recorded by Region
+    /// Uppsala's finance officer: `reference`, signed on `signed_on`, 10 000 kr estimated at 950 kr
+    /// an hour (seed 000, "Ersättning för datauttag för forskning"). Returns the case's id.
+    pub async fn case_with_cost_agreement(
+        &self,
+        estimated: bool,
+        reference: &str,
+        signed_on: &str,
+    ) -> String {
+        let id = self.case_at_register_contact(estimated).await;
+        let finance = self.token("finance").await;
+        ok(self
+            .action(
+                &id,
+                &finance,
+                json!({"action": "record_cost_agreement", "reference": reference,
+                       "signed_on": signed_on, "estimate_ore": 1_000_000,
+                       "hourly_rate_ore": 95_000}),
+            )
+            .await)
+        .await;
+        id
+    }
+}

@@ -11,35 +11,8 @@ use crate::helpers::{ok, problem, TestApp};
 /// charged extraction (seed 000, "Ersättning för datauttag för forskning"), with a written cost
 /// agreement near it at 950 kr an hour.
 async fn case(app: &TestApp) -> String {
-    let (id, _) = app.research_collaboration(&["EX-HJARTA"]).await;
-    let company = app.token("company").await;
-    ok(app
-        .transition(&id, &company, json!({"to": "register_contact"}))
-        .await)
-    .await;
-    let register = app.register("EX-HJARTA").await;
-    let holder = app.token("register-holder").await;
-    ok(app
-        .action(
-            &id,
-            &holder,
-            json!({"action": "record_feasibility", "register": register, "feasible": true,
-                   "estimated_cost_ore": 1_000_000, "extraction_charged": true}),
-        )
-        .await)
-    .await;
-    let finance = app.token("finance").await;
-    ok(app
-        .action(
-            &id,
-            &finance,
-            json!({"action": "record_cost_agreement", "reference": "KOST-2026-17",
-                   "signed_on": "2026-09-01", "estimate_ore": 1_000_000,
-                   "hourly_rate_ore": 95_000}),
-        )
-        .await)
-    .await;
-    id
+    app.case_with_cost_agreement(true, "KOST-2026-17", "2026-09-01")
+        .await
 }
 
 /// Logs `h` hundredths of an hour by the register holder, approved by finance.

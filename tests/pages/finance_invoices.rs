@@ -11,23 +11,8 @@ use crate::support::{location, Browser};
 /// A case on EX-HJARTA (CPUA Region Uppsala) in register contact with a cost agreement with a
 /// ceiling of 10 000 kr at 950 kr an hour, recorded by Region Uppsala's finance officer.
 async fn case(app: &TestApp) -> String {
-    let (id, _) = app.research_collaboration(&["EX-HJARTA"]).await;
-    let company = app.token("company").await;
-    ok(app
-        .transition(&id, &company, json!({"to": "register_contact"}))
-        .await)
-    .await;
-    let finance = app.token("finance").await;
-    ok(app
-        .action(
-            &id,
-            &finance,
-            json!({"action": "record_cost_agreement", "reference": "KOST-2026-17", "signed_on": "2026-08-28",
-                   "estimate_ore": 1_000_000, "hourly_rate_ore": 95_000}),
-        )
-        .await)
-    .await;
-    id
+    app.case_with_cost_agreement(false, "KOST-2026-17", "2026-08-28")
+        .await
 }
 
 fn hours<'a>(person: &'a str, h: &'a str) -> Vec<(&'a str, &'a str)> {

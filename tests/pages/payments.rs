@@ -14,23 +14,10 @@ use crate::support::{location, Browser};
 /// work charged as the written cost agreement says (seed 000, "Ersättning för datauttag för
 /// forskning").
 async fn issued(app: &TestApp) -> Value {
-    let (id, _) = app.research_collaboration(&["EX-HJARTA"]).await;
-    let company = app.token("company").await;
-    ok(app
-        .transition(&id, &company, json!({"to": "register_contact"}))
-        .await)
-    .await;
+    let id = app
+        .case_with_cost_agreement(false, "KOST-2026-17", "2026-09-01")
+        .await;
     let finance = app.token("finance").await;
-    ok(app
-        .action(
-            &id,
-            &finance,
-            json!({"action": "record_cost_agreement", "reference": "KOST-2026-17",
-                   "signed_on": "2026-09-01", "estimate_ore": 1_000_000,
-                   "hourly_rate_ore": 95_000}),
-        )
-        .await)
-    .await;
     let holder = app.token("register-holder").await;
     let r = app
         .post(
