@@ -3,90 +3,16 @@
 //! issue fails: `SAMVERKAN_TEST_FAIL_EVERY_KTH_ISSUE`). The numbers are exactly 1..N: the series is a
 //! row-locked counter in the issuing transaction (PostgreSQL `SELECT … FOR UPDATE`, SQLite's single
 //! writer), so a rollback gives its number back and two issuers never share one.
+#[path = "support/server.rs"]
+mod server;
 #[path = "support/test_db.rs"]
 mod test_db;
 
 use reqwest::StatusCode;
+use samverkan::app::billing::FAULT_ENV;
 use serde_json::{json, Value};
-use std::process::Command;
+use server::Server;
 use test_db::TestDb;
-
-/// One `samverkan serve` process, killed by its PID when dropped (also when the test fails).
-struct Server {
-    child: std::process::Child,
-    base: String,
-    port: u16,
-    log: std::path::PathBuf,
-}
-
-impl Server {
-    fn start(db_url: &str, data_dir: &std::path::Path, name: &str, fail_every: u32) -> Server {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .expect("free port")
-            .local_addr()
-            .expect("addr")
-            .port();
-        let log = data_dir.join(format!("{name}.log"));
-        let out = std::fs::File::create(&log).expect("log file");
-        let err = out.try_clone().expect("log file");
-        let child = Command::new(env!("CARGO_BIN_EXE_samverkan"))
-            .arg("serve")
-            .current_dir(data_dir)
-            .env("DATABASE_URL", db_url)
-            .env("SAMVERKAN_ADDR", format!("127.0.0.1:{port}"))
-            .env("SAMVERKAN__AUDIT__DATA_DIR", data_dir)
-            .env("SAMVERKAN__AUTH__TOKEN_REQUESTS_PER_MINUTE", "100000")
-            .env("SAMVERKAN__DATABASE__POOL_SIZE", "8")
-            .env("SAMVERKAN__SERVER__WORKERS", "2")
-            .env(samverkan::app::billing::FAULT_ENV, fail_every.to_string())
-            .env("RUST_LOG", "warn")
-            .env_remove("SAMVERKAN_CONFIG_DIR")
-            .env_remove("SAMVERKAN_TEMPLATES_DIR")
-            .env_remove("SAMVERKAN_ENV")
-            .stdout(std::process::Stdio::from(out))
-            .stderr(std::process::Stdio::from(err))
-            .spawn()
-            .expect("start samverkan serve");
-        Server {
-            child,
-            base: format!("http://127.0.0.1:{port}"),
-            port,
-            log,
-        }
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    fn wait_ready(&mut self) {
-        for _ in 0..300 {
-            if let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", self.port)) {
-                use std::io::{Read, Write};
-                let _ = s.write_all(
-                    b"GET /health/ready HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
-                );
-                let mut buf = String::new();
-                let _ = s.read_to_string(&mut buf);
-                if buf.starts_with("HTTP/1.1 200") {
-                    return;
-                }
-            }
-            if let Ok(Some(status)) = self.child.try_wait() {
-                panic!("samverkan stopped ({status}): {}", self.log());
-            }
-            std::thread::sleep(std::time::Duration::from_millis(100));
-        }
-        panic!("samverkan did not become ready: {}", self.log());
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 #[derive(Clone)]
 struct Api {
@@ -154,9 +80,9 @@ async fn two_servers_issuing_at_once_with_rollbacks_number_exactly_one_to_n() {
     let db = TestDb::create();
     let dir = tempfile::tempdir().expect("temp dir");
     // The first migrates and seeds; the second starts on the prepared database.
-    let mut a = Server::start(&db.url, dir.path(), "a", 3);
+    let mut a = Server::start(&db.url, dir.path(), "a", &[(FAULT_ENV, "3")]);
     a.wait_ready();
-    let mut b = Server::start(&db.url, dir.path(), "b", 4);
+    let mut b = Server::start(&db.url, dir.path(), "b", &[(FAULT_ENV, "4")]);
     b.wait_ready();
     let http = reqwest::Client::new();
     let api_a = Api {

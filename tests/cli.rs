@@ -3,6 +3,8 @@
 //! its embedded configuration, rulebook and contract templates. Runs on SQLite, and on PostgreSQL when
 //! `TEST_DATABASE_URL` is set. Two `samverkan serve` processes share one database and take concurrent
 //! writes from both.
+#[path = "support/server.rs"]
+mod server;
 #[path = "support/test_db.rs"]
 mod test_db;
 use chrono::TimeZone;
@@ -12,6 +14,7 @@ use samverkan::config::Settings;
 use samverkan::db::repo;
 use samverkan::db::DbConn;
 use std::process::Command;
+use server::Server;
 use test_db::TestDb;
 
 fn samverkan(db: &TestDb, args: &[&str]) -> std::process::Output {
@@ -127,11 +130,7 @@ fn reproject_rebuilds_projections_from_state_and_reads_version_1_state() {
 fn the_binary_serves_from_an_empty_folder_with_its_embedded_defaults() {
     let db = TestDb::create();
     let empty = tempfile::tempdir().expect("temp dir");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("free port")
-        .local_addr()
-        .expect("addr")
-        .port();
+    let port = server::free_port();
     let mut child = Command::new(env!("CARGO_BIN_EXE_samverkan"))
         .current_dir(empty.path())
         .env("DATABASE_URL", &db.url)
@@ -144,16 +143,9 @@ fn the_binary_serves_from_an_empty_folder_with_its_embedded_defaults() {
         .expect("start samverkan");
     let mut ready = false;
     for _ in 0..100 {
-        if let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) {
-            use std::io::{Read, Write};
-            let _ =
-                s.write_all(b"GET /health/ready HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
-            let mut buf = String::new();
-            let _ = s.read_to_string(&mut buf);
-            if buf.starts_with("HTTP/1.1 200") {
-                ready = true;
-                break;
-            }
+        if server::answers_ready(port) {
+            ready = true;
+            break;
         }
         if let Ok(Some(status)) = child.try_wait() {
             let mut err = String::new();
@@ -320,84 +312,6 @@ fn a_postgres_dump_restores_into_a_new_database_that_verifies_intact() {
     restored_verifies(&fresh.url, keys.path(), &id);
 }
 
-/// One `samverkan serve` process, killed by its PID when dropped (also when the test fails).
-struct Server {
-    child: std::process::Child,
-    base: String,
-    port: u16,
-    log: std::path::PathBuf,
-}
-
-impl Server {
-    /// Starts `samverkan serve` on a free port of 127.0.0.1; does not wait for it.
-    fn start(db_url: &str, data_dir: &std::path::Path, name: &str) -> Server {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .expect("free port")
-            .local_addr()
-            .expect("addr")
-            .port();
-        let log = data_dir.join(format!("{name}.log"));
-        let out = std::fs::File::create(&log).expect("log file");
-        let err = out.try_clone().expect("log file");
-        let child = Command::new(env!("CARGO_BIN_EXE_samverkan"))
-            .arg("serve")
-            .current_dir(data_dir)
-            .env("DATABASE_URL", db_url)
-            .env("SAMVERKAN_ADDR", format!("127.0.0.1:{port}"))
-            .env("SAMVERKAN__AUDIT__DATA_DIR", data_dir)
-            .env("SAMVERKAN__AUTH__TOKEN_REQUESTS_PER_MINUTE", "100000")
-            .env("SAMVERKAN__DATABASE__POOL_SIZE", "8")
-            .env("SAMVERKAN__SERVER__WORKERS", "2")
-            .env("RUST_LOG", "warn")
-            .env_remove("SAMVERKAN_CONFIG_DIR")
-            .env_remove("SAMVERKAN_TEMPLATES_DIR")
-            .env_remove("SAMVERKAN_ENV")
-            .stdout(std::process::Stdio::from(out))
-            .stderr(std::process::Stdio::from(err))
-            .spawn()
-            .expect("start samverkan serve");
-        Server {
-            child,
-            base: format!("http://127.0.0.1:{port}"),
-            port,
-            log,
-        }
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    /// Waits until `/health/ready` answers 200 (migrations applied, database reachable).
-    fn wait_ready(&mut self) {
-        for _ in 0..300 {
-            if let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", self.port)) {
-                use std::io::{Read, Write};
-                let _ = s.write_all(
-                    b"GET /health/ready HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
-                );
-                let mut buf = String::new();
-                let _ = s.read_to_string(&mut buf);
-                if buf.starts_with("HTTP/1.1 200") {
-                    return;
-                }
-            }
-            if let Ok(Some(status)) = self.child.try_wait() {
-                panic!("samverkan stopped ({status}): {}", self.log());
-            }
-            std::thread::sleep(std::time::Duration::from_millis(100));
-        }
-        panic!("samverkan did not become ready: {}", self.log());
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// A client of one server: tokens are rows in the shared database, valid on both.
 #[derive(Clone)]
 struct Api {
@@ -517,8 +431,8 @@ async fn two_server_processes_on_one_database_take_concurrent_writes_from_both()
     let db = TestDb::create();
     let data = tempfile::tempdir().expect("temp dir");
     // Both start at the same moment: migrations and seeding must not collide.
-    let mut a = Server::start(&db.url, data.path(), "a");
-    let mut b = Server::start(&db.url, data.path(), "b");
+    let mut a = Server::start(&db.url, data.path(), "a", &[]);
+    let mut b = Server::start(&db.url, data.path(), "b", &[]);
     tokio::task::block_in_place(|| {
         a.wait_ready();
         b.wait_ready();
