@@ -253,7 +253,7 @@ async fn cookie_actor(
     .await?
     .ok_or_else(unknown)?;
     if crate::app::authz::is_unsafe_method(req.method().as_str()) {
-        check_origin(req, &state.settings.public_url())?;
+        check_origin(req.headers(), &state.settings.public_url())?;
         let given = csrf_token_of(req).await?;
         let Some(given) = given else {
             return Err(AppError::Forbidden(crate::msg!("csrf.missing_token")));
@@ -269,9 +269,12 @@ async fn cookie_actor(
     Ok(session.actor)
 }
 
-/// The request's `Origin`, or failing that its `Referer`'s origin, must be the service's own.
-fn check_origin(req: &ServiceRequest, public_url: &str) -> Result<(), AppError> {
-    let h = req.headers();
+/// The request's `Origin`, or failing that its `Referer`'s origin, must be the service's own: the
+/// CSRF check of cookie sessions here, and of the sign-in form (posted before there is a session).
+pub(crate) fn check_origin(
+    h: &actix_web::http::header::HeaderMap,
+    public_url: &str,
+) -> Result<(), AppError> {
     let origin = h
         .get(actix_web::http::header::ORIGIN)
         .and_then(|v| v.to_str().ok())

@@ -5,7 +5,7 @@
 //! (`/auth/login`). Signing out ends the session (`POST /sign-out`) and, where the provider
 //! offers it, signs out there too.
 use actix_web::cookie::{time, Cookie, SameSite};
-use actix_web::http::{header, StatusCode};
+use actix_web::http::StatusCode;
 use actix_web::{web, HttpMessage, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 
@@ -137,7 +137,9 @@ pub async fn sign_in(env: PageEnv, req: HttpRequest, form: Form) -> PageResult {
     if env.state.settings.auth.mode != AuthMode::Local {
         return Err(env.fail(crate::http::api::route_not_found("POST", "/sign-in")));
     }
-    same_origin(&req, &env)?;
+    // A form posted without a session must still come from this service's own pages.
+    crate::http::check_origin(req.headers(), &env.state.settings.public_url())
+        .map_err(|e| env.fail(e))?;
     let next = next_or_home(form.get("next"));
     let account = form.get("account").unwrap_or("").to_string();
     let result = env
@@ -170,22 +172,6 @@ pub async fn sign_in(env: PageEnv, req: HttpRequest, form: Form) -> PageResult {
             Some(errors) => sign_in_view(&env, next, errors).await,
             None => Err(e),
         },
-    }
-}
-
-/// A form posted without a session must still come from this service's own pages.
-fn same_origin(req: &HttpRequest, env: &PageEnv) -> Result<(), super::PageError> {
-    let origin = req
-        .headers()
-        .get(header::ORIGIN)
-        .and_then(|v| v.to_str().ok());
-    let public = env.state.settings.public_url();
-    match origin {
-        Some(o) if o == public => Ok(()),
-        other => Err(env.fail(AppError::Forbidden(crate::msg!(
-            "csrf.wrong_origin",
-            origin = other.unwrap_or("-")
-        )))),
     }
 }
 
