@@ -13,8 +13,8 @@ use samverkan::app::collaborations::{self, NewCollaborationInput};
 use samverkan::config::Settings;
 use samverkan::db::repo;
 use samverkan::db::DbConn;
-use std::process::Command;
 use server::Server;
+use std::process::Command;
 use test_db::TestDb;
 
 fn samverkan(db: &TestDb, args: &[&str]) -> std::process::Output {
