@@ -386,6 +386,17 @@ pub fn may_approve_work(actor: &Actor, cpua: &str, logged_by: &str) -> Result<()
     Ok(())
 }
 
+/// Who attaches a receipt to an expense line: the register holder or finance of the line's CPUA,
+/// as they log the line (issue 15, item 2). That CPUA's staff read it ([`sees_work_log`]).
+pub fn may_attach_receipt(actor: &Actor, cpua: &str) -> Result<(), AppError> {
+    let staff = matches!(actor.role, Role::RegisterHolder | Role::Finance);
+    if staff && actor.org.as_str() == cpua {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden(crate::msg!("forbidden.work_log")))
+    }
+}
+
 /// Invoices and credit notes are drawn and issued by finance, for its own CPUA.
 pub fn may_invoice(actor: &Actor) -> Result<(), AppError> {
     if actor.role == Role::Finance {

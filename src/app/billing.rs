@@ -142,6 +142,25 @@ pub struct WorkLineView {
     pub ceiling_reason: Option<String>,
     /// The invoice (or draft) the line is on.
     pub invoice_id: Option<String>,
+    /// The receipt of an expense line, when one is attached (a case document of type `receipt`).
+    pub receipt: Option<ReceiptView>,
+    /// What the command answering with the line says beside it: approving an expense line without
+    /// a receipt says `receipt_missing` (a "gärna": it never blocks).
+    pub warnings: Vec<Advice>,
+}
+
+/// The receipt of an expense line: the case document it is stored as, and where to read it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ReceiptView {
+    pub document_id: String,
+    pub file_name: String,
+    pub content_type: String,
+    pub size_bytes: i64,
+    pub sha256: String,
+    pub attached_by: String,
+    pub attached_at: DateTime<Utc>,
+    /// `GET` this for the bytes.
+    pub href: String,
 }
 
 /// The answer to a logged line: the line and the warnings about the ceiling.
@@ -184,7 +203,39 @@ fn line_view(r: WorkLogRow) -> WorkLineView {
         approved_at: r.approved_at.map(utc),
         ceiling_reason: r.ceiling_reason,
         invoice_id: r.invoice_id,
+        receipt: None,
+        warnings: Vec::new(),
     }
+}
+
+/// The receipts of these lines, by line id.
+fn receipts_by_line(
+    conn: &mut DbConn,
+    collaboration: &str,
+    lines: &[String],
+) -> Result<std::collections::HashMap<String, ReceiptView>, AppError> {
+    let mut out = std::collections::HashMap::new();
+    for r in store::receipts_of(conn, lines)? {
+        let d = crate::db::documents::get(conn, collaboration, &r.document_id)?
+            .ok_or_else(|| corrupt("work-log receipt", &r.document_id))?;
+        out.insert(
+            r.work_log_line_id.clone(),
+            ReceiptView {
+                href: format!(
+                    "/api/v1/collaborations/{collaboration}/work-log/{}/receipt",
+                    r.work_log_line_id
+                ),
+                document_id: d.id,
+                file_name: d.file_name,
+                content_type: d.content_type,
+                size_bytes: d.size_bytes,
+                sha256: d.sha256,
+                attached_by: r.attached_by,
+                attached_at: utc(r.attached_at),
+            },
+        );
+    }
+    Ok(out)
 }
 
 /// The register holder or finance of a CPUA of the case logs a line at the cost agreement's rate.
@@ -273,10 +324,21 @@ pub fn work_log(
     if !actor.role.is_cpua_staff() {
         return Err(AppError::Forbidden(crate::msg!("forbidden.work_log")));
     }
-    let lines: Vec<WorkLineView> = store::work_lines(conn, c.id.as_str())?
+    let rows: Vec<WorkLogRow> = store::work_lines(conn, c.id.as_str())?
         .into_iter()
         .filter(|r| authz::sees_work_log(actor, &r.cpua_id))
-        .map(line_view)
+        .collect();
+    let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+    let mut receipts = receipts_by_line(conn, c.id.as_str(), &ids)?;
+    let lines: Vec<WorkLineView> = rows
+        .into_iter()
+        .map(|r| {
+            let receipt = receipts.remove(&r.id);
+            WorkLineView {
+                receipt,
+                ..line_view(r)
+            }
+        })
         .collect();
     Ok(WorkLogView {
         logged_total_ore: lines.iter().map(|l| l.amount_ore).sum(),
@@ -315,16 +377,26 @@ pub fn approve_work(
     {
         return Err(AppError::Conflict(crate::msg!("worklog.already_approved")));
     }
+    let kind = LineKind::parse(&row.kind).ok_or_else(|| corrupt("work-log kind", &row.kind))?;
+    let mut receipts = receipts_by_line(conn, c.id.as_str(), std::slice::from_ref(&row.id))?;
+    let receipt = receipts.remove(&row.id);
+    let warnings = ledger::approval_advice(kind, receipt.is_some());
     audit(
         conn,
         actor,
         c.id.as_str(),
         EventType::WorkApproved,
-        json!({"work_log_line": row.id, "amount_ore": row.amount_ore}),
+        json!({"work_log_line": row.id, "amount_ore": row.amount_ore,
+               "receipt": receipt.as_ref().map(|r| r.document_id.clone()),
+               "warnings": warnings.iter().map(|w| w.code).collect::<Vec<_>>()}),
         now,
     )?;
     let row = store::work_line(conn, c.id.as_str(), line)?.ok_or_else(not_found)?;
-    Ok(line_view(row))
+    Ok(WorkLineView {
+        receipt,
+        warnings,
+        ..line_view(row)
+    })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -401,6 +473,20 @@ pub struct CreditInput {
     /// A net amount in öre to credit as one line.
     #[serde(default)]
     pub amount_ore: Option<i64>,
+    /// A part of a line's quantity to credit (with `lines` or alone): the line is credited for
+    /// that quantity × its unit price. A line named here is credited whether or not `lines` names it.
+    #[serde(default)]
+    pub quantities: Option<Vec<CreditQuantity>>,
+}
+
+/// A part of an invoice line's quantity to credit.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreditQuantity {
+    /// The invoice's line number (1, 2, …).
+    pub line: u32,
+    /// Hundredths (1.25 h = 125), above zero and at most the line's quantity.
+    pub quantity_hundredths: i64,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -473,6 +559,8 @@ pub struct InvoiceView {
     pub files: Vec<InvoiceFileView>,
     pub created_at: DateTime<Utc>,
     pub issued_at: Option<DateTime<Utc>>,
+    /// A draft's revision, raised by each edit: send it back with an edit (a stale one is refused).
+    pub revision: i32,
 }
 
 fn treatment_code(t: VatTreatment) -> &'static str {
@@ -544,6 +632,7 @@ fn invoice_view(
         note: r.note,
         created_at: utc(r.created_at),
         issued_at: r.issued_at.map(utc),
+        revision: r.revision,
     })
 }
 
@@ -620,6 +709,29 @@ fn endpoint(v: &Option<String>) -> Result<Option<Endpoint>, AppError> {
             crate::msg!("invoice.endpoint"),
         )),
     }
+}
+
+/// The invoice lines of a draft from its work-log lines, numbered 1, 2, … in the order given.
+fn draft_lines(invoice_id: &str, work: &[WorkLogRow]) -> Result<Vec<InvoiceLineRow>, AppError> {
+    let mut lines = Vec::new();
+    for (n, w) in work.iter().enumerate() {
+        let kind = LineKind::parse(&w.kind).ok_or_else(|| corrupt("work-log kind", &w.kind))?;
+        let (qty, price) = match kind {
+            LineKind::Hours => (w.hours_hundredths, w.rate_ore.unwrap_or(0)),
+            LineKind::Expense => (100, w.amount_ore),
+        };
+        lines.push(InvoiceLineRow {
+            invoice_id: invoice_id.to_string(),
+            line_number: i32::try_from(n + 1).unwrap_or(i32::MAX),
+            description: format!("{}, {}, {}", w.activity, w.person_name, w.worked_on),
+            quantity_hundredths: qty,
+            unit_code: kind.unit_code().into(),
+            unit_price_ore: price,
+            net_ore: w.amount_ore,
+            work_log_line_id: Some(w.id.clone()),
+        });
+    }
+    Ok(lines)
 }
 
 /// Finance draws a draft from the approved, not yet invoiced lines of one collaboration.
@@ -753,24 +865,7 @@ pub fn create_draft(
             .into());
     }
     let invoice_id = uuid::Uuid::new_v4().to_string();
-    let mut lines = Vec::new();
-    for (n, w) in work.iter().enumerate() {
-        let kind = LineKind::parse(&w.kind).ok_or_else(|| corrupt("work-log kind", &w.kind))?;
-        let (qty, price) = match kind {
-            LineKind::Hours => (w.hours_hundredths, w.rate_ore.unwrap_or(0)),
-            LineKind::Expense => (100, w.amount_ore),
-        };
-        lines.push(InvoiceLineRow {
-            invoice_id: invoice_id.clone(),
-            line_number: i32::try_from(n + 1).unwrap_or(i32::MAX),
-            description: format!("{}, {}, {}", w.activity, w.person_name, w.worked_on),
-            quantity_hundredths: qty,
-            unit_code: kind.unit_code().into(),
-            unit_price_ore: price,
-            net_ore: w.amount_ore,
-            work_log_line_id: Some(w.id.clone()),
-        });
-    }
+    let lines = draft_lines(&invoice_id, &work)?;
     let t = treatment_of(&buyer_country, buyer_vat.as_deref())?;
     let net: i64 = lines.iter().map(|l| l.net_ore).sum();
     let vat_ore = vat::vat_of(Amount::sek(net), t).minor();
@@ -805,6 +900,7 @@ pub fn create_draft(
         created_at: ts(now),
         issued_by: None,
         issued_at: None,
+        revision: 0,
     };
     store::insert_invoice(conn, &row, &lines)?;
     let ids: Vec<String> = work.iter().map(|w| w.id.clone()).collect();
@@ -1070,11 +1166,23 @@ pub fn credit(
         return Err(AppError::Conflict(crate::msg!("credit.not_issued")));
     }
     let reason = text("reason", &input.reason, 500)?;
-    let scope = match (&input.lines, input.amount_ore) {
-        (None, None) => CreditScope::Full,
-        (Some(l), None) => CreditScope::Lines(l.clone()),
-        (None, Some(a)) => CreditScope::Amount(a),
-        (Some(_), Some(_)) => {
+    let parts = input.quantities.clone().filter(|q| !q.is_empty());
+    let scope = match (&input.lines, input.amount_ore, parts) {
+        (None, None, None) => CreditScope::Full,
+        (Some(l), None, None) => CreditScope::Lines(l.clone()),
+        (l, None, Some(parts)) => {
+            let mut chosen: Vec<(u32, Option<i64>)> =
+                l.iter().flatten().map(|n| (*n, None)).collect();
+            for p in parts {
+                match chosen.iter_mut().find(|(n, q)| *n == p.line && q.is_none()) {
+                    Some(c) => c.1 = Some(p.quantity_hundredths),
+                    None => chosen.push((p.line, Some(p.quantity_hundredths))),
+                }
+            }
+            CreditScope::Chosen(chosen)
+        }
+        (None, Some(a), None) => CreditScope::Amount(a),
+        (_, Some(_), _) => {
             return Err(AppError::invalid(
                 "amount_ore",
                 crate::msg!("credit.one_of"),
@@ -1142,6 +1250,7 @@ pub fn credit(
         created_at: ts(now),
         issued_by: None,
         issued_at: None,
+        revision: 0,
         ..orig.clone()
     };
     store::insert_invoice(conn, &row, &lines)?;
@@ -1254,4 +1363,172 @@ fn filtered(
         }
     }
     Ok(out)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Editing a draft
+
+/// An edit of a draft invoice: its references, its terms and the approved lines it holds, as
+/// they are to be. `revision` is the draft's revision the edit is based on (from the draft's view);
+/// when the draft was changed since, nothing is written and the answer is 409.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DraftEditInput {
+    pub revision: i32,
+    /// This or `order_number` is required, as on a new draft.
+    #[serde(default)]
+    pub buyer_reference: Option<String>,
+    #[serde(default)]
+    pub order_number: Option<String>,
+    /// Days net (default 30).
+    #[serde(default)]
+    pub payment_terms_days: Option<u32>,
+    /// The work-log lines the draft holds: approved lines of the case from the caller's CPUA that
+    /// are on this draft or on none. A line left out goes back to be invoiced later.
+    pub lines: Vec<String>,
+}
+
+/// Finance of the draft's CPUA edits a draft (never an issued invoice: the database refuses that
+/// too). One transaction: the draft's row at the revision the form was based on (a stale edit is
+/// refused, 409), its lines replaced, lines taken off it freed, and `invoice_draft_edited` with the
+/// before and after on the case's stream.
+pub fn edit_draft(
+    conn: &mut DbConn,
+    actor: &Actor,
+    id: &str,
+    input: DraftEditInput,
+    now: DateTime<Utc>,
+    today: NaiveDate,
+) -> Result<InvoiceView, AppError> {
+    authz::may_invoice(actor)?;
+    let r = visible_invoice(conn, actor, id, true)?;
+    if r.cpua_id != actor.org.as_str() {
+        return Err(AppError::NotFound(crate::msg!("thing.invoice")));
+    }
+    if r.kind != "invoice" || r.status != "draft" {
+        return Err(AppError::Conflict(crate::msg!("invoice.not_draft")));
+    }
+    if input.revision != r.revision {
+        return Err(AppError::Conflict(crate::msg!(
+            "invoice.draft_stale",
+            revision = r.revision,
+            sent = input.revision
+        )));
+    }
+    let buyer_reference = opt_text("buyer_reference", &input.buyer_reference, 200)?;
+    let order_number = opt_text("order_number", &input.order_number, 200)?;
+    if buyer_reference.is_none() && order_number.is_none() {
+        return Err(AppError::invalid(
+            "buyer_reference",
+            crate::msg!("invoice.buyer_reference_required"),
+        ));
+    }
+    let terms = input.payment_terms_days.unwrap_or(DEFAULT_TERMS_DAYS);
+    if !(1..=365).contains(&terms) {
+        return Err(AppError::invalid(
+            "payment_terms_days",
+            crate::msg!("invoice.terms"),
+        ));
+    }
+    if input.lines.is_empty() {
+        return Err(AppError::invalid(
+            "lines",
+            crate::msg!("invoice.draft_lines"),
+        ));
+    }
+    let open = store::draftable_lines(conn, &r.collaboration_id, &r.cpua_id, &r.id)?;
+    for l in &input.lines {
+        if !open.iter().any(|w| &w.id == l) {
+            return Err(AppError::invalid(
+                "lines",
+                crate::msg!("invoice.draft_line_unknown", line = l.clone()),
+            ));
+        }
+    }
+    // The work log's order, each line once.
+    let chosen: Vec<WorkLogRow> = open
+        .iter()
+        .filter(|w| input.lines.contains(&w.id))
+        .cloned()
+        .collect();
+    let before_lines: Vec<String> = open
+        .iter()
+        .filter(|w| w.invoice_id.as_deref() == Some(r.id.as_str()))
+        .map(|w| w.id.clone())
+        .collect();
+    let after_lines: Vec<String> = chosen.iter().map(|w| w.id.clone()).collect();
+    let lines = draft_lines(&r.id, &chosen)?;
+    let t = treatment_of(&r.buyer_country, r.buyer_vat_number.as_deref())?;
+    let net: i64 = lines.iter().map(|l| l.net_ore).sum();
+    let vat_ore = vat::vat_of(Amount::sek(net), t).minor();
+    let terms_i = i32::try_from(terms).unwrap_or(30);
+    let written = store::update_draft(
+        conn,
+        &r.id,
+        r.revision,
+        &store::DraftEdit {
+            buyer_reference: buyer_reference.as_deref(),
+            order_number: order_number.as_deref(),
+            payment_terms_days: terms_i,
+            net_ore: net,
+            vat_ore,
+            gross_ore: net + vat_ore,
+        },
+    )?;
+    if !written {
+        return Err(AppError::RaceLost(crate::msg!("race_lost.concurrent")));
+    }
+    let freed: Vec<String> = before_lines
+        .iter()
+        .filter(|l| !after_lines.contains(l))
+        .cloned()
+        .collect();
+    let added: Vec<String> = after_lines
+        .iter()
+        .filter(|l| !before_lines.contains(l))
+        .cloned()
+        .collect();
+    store::detach_work_lines(conn, &freed, &r.id)?;
+    if !added.is_empty() && !store::attach_work_lines(conn, &added, &r.id)? {
+        return Err(AppError::RaceLost(crate::msg!("race_lost.concurrent")));
+    }
+    store::replace_draft_lines(conn, &r.id, &lines)?;
+    audit(
+        conn,
+        actor,
+        &r.collaboration_id,
+        EventType::InvoiceDraftEdited,
+        json!({
+            "invoice": r.id,
+            "revision": r.revision + 1,
+            "before": {"buyer_reference": r.buyer_reference, "order_number": r.order_number,
+                       "payment_terms_days": r.payment_terms_days, "net_ore": r.net_ore,
+                       "lines": before_lines},
+            "after": {"buyer_reference": buyer_reference, "order_number": order_number,
+                      "payment_terms_days": terms_i, "net_ore": net, "lines": after_lines},
+        }),
+        now,
+    )?;
+    let row = store::invoice(conn, &r.id)?
+        .ok_or_else(|| AppError::NotFound(crate::msg!("thing.invoice")))?;
+    invoice_view(conn, row, today)
+}
+
+/// The approved lines a draft of the caller's CPUA may hold (on it or on none), for its edit form.
+pub fn draftable(
+    conn: &mut DbConn,
+    actor: &Actor,
+    id: &str,
+) -> Result<Vec<WorkLineView>, AppError> {
+    authz::may_invoice(actor)?;
+    let r = visible_invoice(conn, actor, id, false)?;
+    if r.cpua_id != actor.org.as_str() || r.status != "draft" || r.kind != "invoice" {
+        return Ok(Vec::new());
+    }
+    Ok(
+        store::draftable_lines(conn, &r.collaboration_id, &r.cpua_id, &r.id)?
+            .into_iter()
+            .map(line_view)
+            .collect(),
+    )
 }

@@ -321,62 +321,7 @@ pub fn upload(
         let (collab, scope) =
             super::collaborations::visible_with_scope(c, &svc.rulebooks, actor, id)?;
         authz::may_upload_document(actor, &scope)?;
-        let org_name = repo::find_organisation(c, &actor.org)?
-            .map(|o| o.name)
-            .unwrap_or_else(|| actor.org.as_str().to_string());
-        let row = DocumentRow {
-            id: doc_id.clone(),
-            collaboration_id: collab.id.as_str().to_string(),
-            doc_type: doc.doc_type.code().into(),
-            visibility: doc.visibility.code().into(),
-            file_name: doc.file_name.clone(),
-            content_type: doc.kind.mime().into(),
-            size_bytes: i64::try_from(doc.bytes.len()).unwrap_or(i64::MAX),
-            sha256: doc.sha256.clone(),
-            storage_key: key.clone(),
-            uploaded_by: actor.account.as_str().to_string(),
-            uploaded_by_name: actor.name.clone(),
-            organisation_id: actor.org.as_str().to_string(),
-            organisation_name: org_name,
-            uploaded_at: ts(now),
-            redacted_at: None,
-            redacted_by: None,
-            redacted_by_name: None,
-            redacted_by_organisation: None,
-            redaction_reason: None,
-        };
-        store::insert(c, &row)?;
-        let mut links = Vec::new();
-        if let Some(item) = &doc.satisfies {
-            let l = LinkRow {
-                document_id: doc_id.clone(),
-                item: item.clone(),
-                linked_by: actor.account.as_str().to_string(),
-                linked_at: ts(now),
-            };
-            store::link(c, &l)?;
-            links.push(l);
-        }
-        let view = view_of(&row, &links);
-        record_case_event(
-            c,
-            actor,
-            collab.id.as_str(),
-            event_for(
-                &row.visibility,
-                EventType::DocumentUploaded,
-                EventType::InternalDocumentUploaded,
-            ),
-            None,
-            json!({"document": {
-                "id": row.id, "type": row.doc_type, "file_name": row.file_name,
-                "size_bytes": row.size_bytes, "sha256": row.sha256,
-                "content_type": row.content_type, "visibility": row.visibility,
-                "satisfies": view.satisfies,
-            }}),
-            now,
-        )?;
-        Ok(view)
+        record_upload(c, actor, &collab, &doc, &doc_id, &key, now)
     });
     if result.is_err() {
         // Nothing points at the bytes: take them away again (an orphan is allowed, not wanted).
@@ -385,6 +330,76 @@ pub fn upload(
         }
     }
     result
+}
+
+/// Writes an uploaded document's row, its link and its audit event in the caller's transaction (the
+/// bytes are in the store under `key` already). The caller has checked who may upload; the receipts
+/// of expense lines (`app::billing_receipts`) are written through this too.
+pub(crate) fn record_upload(
+    c: &mut DbConn,
+    actor: &Actor,
+    collab: &Collaboration,
+    doc: &Checked,
+    doc_id: &str,
+    key: &str,
+    now: DateTime<Utc>,
+) -> Result<DocumentView, AppError> {
+    let org_name = repo::find_organisation(c, &actor.org)?
+        .map(|o| o.name)
+        .unwrap_or_else(|| actor.org.as_str().to_string());
+    let row = DocumentRow {
+        id: doc_id.to_string(),
+        collaboration_id: collab.id.as_str().to_string(),
+        doc_type: doc.doc_type.code().into(),
+        visibility: doc.visibility.code().into(),
+        file_name: doc.file_name.clone(),
+        content_type: doc.kind.mime().into(),
+        size_bytes: i64::try_from(doc.bytes.len()).unwrap_or(i64::MAX),
+        sha256: doc.sha256.clone(),
+        storage_key: key.to_string(),
+        uploaded_by: actor.account.as_str().to_string(),
+        uploaded_by_name: actor.name.clone(),
+        organisation_id: actor.org.as_str().to_string(),
+        organisation_name: org_name,
+        uploaded_at: ts(now),
+        redacted_at: None,
+        redacted_by: None,
+        redacted_by_name: None,
+        redacted_by_organisation: None,
+        redaction_reason: None,
+    };
+    store::insert(c, &row)?;
+    let mut links = Vec::new();
+    if let Some(item) = &doc.satisfies {
+        let l = LinkRow {
+            document_id: doc_id.to_string(),
+            item: item.clone(),
+            linked_by: actor.account.as_str().to_string(),
+            linked_at: ts(now),
+        };
+        store::link(c, &l)?;
+        links.push(l);
+    }
+    let view = view_of(&row, &links);
+    record_case_event(
+        c,
+        actor,
+        collab.id.as_str(),
+        event_for(
+            &row.visibility,
+            EventType::DocumentUploaded,
+            EventType::InternalDocumentUploaded,
+        ),
+        None,
+        json!({"document": {
+            "id": row.id, "type": row.doc_type, "file_name": row.file_name,
+            "size_bytes": row.size_bytes, "sha256": row.sha256,
+            "content_type": row.content_type, "visibility": row.visibility,
+            "satisfies": view.satisfies,
+        }}),
+        now,
+    )?;
+    Ok(view)
 }
 
 /// The case's documents the actor sees, in upload order.

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod auth;
 pub mod authz;
 pub mod billing;
+pub mod billing_receipts;
 pub mod casework;
 pub mod checkpoint;
 pub mod classification;

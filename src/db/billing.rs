@@ -8,7 +8,7 @@ use diesel::prelude::*;
 use super::repo::QResult;
 use super::schema::{
     invoice_files as f, invoice_lines as il, invoice_series as s, invoices as i,
-    work_log_lines as w,
+    work_log_lines as w, work_log_receipts as wr,
 };
 use super::DbConn;
 
@@ -75,6 +75,8 @@ pub struct InvoiceRow {
     pub created_at: NaiveDateTime,
     pub issued_by: Option<String>,
     pub issued_at: Option<NaiveDateTime>,
+    /// Raised by each edit of a draft (optimistic concurrency); 0 when drawn.
+    pub revision: i32,
 }
 
 #[derive(Debug, Clone, Queryable, Insertable, Selectable)]
@@ -411,4 +413,125 @@ where
         .load::<(i32, i32, i32, String)>(conn)?;
         Ok(rows.into_iter().map(|r| r.3).collect())
     }
+}
+
+// ---------- receipts of expense lines (issue 15, item 2) ----------
+
+/// Which case document is the receipt of a work-log line.
+#[derive(Debug, Clone, Queryable, Insertable, Selectable)]
+#[diesel(table_name = wr)]
+pub struct ReceiptRow {
+    pub work_log_line_id: String,
+    pub document_id: String,
+    pub attached_by: String,
+    pub attached_at: NaiveDateTime,
+}
+
+pub fn insert_receipt(conn: &mut DbConn, r: &ReceiptRow) -> QResult<()> {
+    diesel::insert_into(wr::table).values(r).execute(conn)?;
+    Ok(())
+}
+
+pub fn receipt_of(conn: &mut DbConn, line: &str) -> QResult<Option<ReceiptRow>> {
+    wr::table
+        .filter(wr::work_log_line_id.eq(line))
+        .select(ReceiptRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// The receipts of the lines of a collaboration (by its lines' ids).
+pub fn receipts_of(conn: &mut DbConn, lines: &[String]) -> QResult<Vec<ReceiptRow>> {
+    if lines.is_empty() {
+        return Ok(Vec::new());
+    }
+    wr::table
+        .filter(wr::work_log_line_id.eq_any(lines))
+        .select(ReceiptRow::as_select())
+        .load(conn)
+}
+
+// ---------- editing a draft (issue 15, item 3) ----------
+
+/// What an edit of a draft writes onto it.
+pub struct DraftEdit<'a> {
+    pub buyer_reference: Option<&'a str>,
+    pub order_number: Option<&'a str>,
+    pub payment_terms_days: i32,
+    pub net_ore: i64,
+    pub vat_ore: i64,
+    pub gross_ore: i64,
+}
+
+/// Writes an edit onto a draft still at `revision`, raising it; `false` when the draft was issued
+/// or edited meanwhile (nothing written).
+pub fn update_draft(
+    conn: &mut DbConn,
+    id: &str,
+    revision: i32,
+    v: &DraftEdit<'_>,
+) -> QResult<bool> {
+    let n = diesel::update(
+        i::table
+            .filter(i::id.eq(id))
+            .filter(i::status.eq("draft"))
+            .filter(i::revision.eq(revision)),
+    )
+    .set((
+        i::buyer_reference.eq(v.buyer_reference),
+        i::order_number.eq(v.order_number),
+        i::payment_terms_days.eq(v.payment_terms_days),
+        i::net_ore.eq(v.net_ore),
+        i::vat_ore.eq(v.vat_ore),
+        i::gross_ore.eq(v.gross_ore),
+        i::revision.eq(revision + 1),
+    ))
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// Replaces a draft's lines (the database refuses it once issued).
+pub fn replace_draft_lines(
+    conn: &mut DbConn,
+    invoice: &str,
+    lines: &[InvoiceLineRow],
+) -> QResult<()> {
+    diesel::delete(il::table.filter(il::invoice_id.eq(invoice))).execute(conn)?;
+    for l in lines {
+        diesel::insert_into(il::table).values(l).execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Takes lines off a draft: they are approved and free to invoice again.
+pub fn detach_work_lines(conn: &mut DbConn, ids: &[String], invoice: &str) -> QResult<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    diesel::update(
+        w::table
+            .filter(w::id.eq_any(ids))
+            .filter(w::invoice_id.eq(invoice)),
+    )
+    .set(w::invoice_id.eq(None::<String>))
+    .execute(conn)?;
+    Ok(())
+}
+
+/// The work-log lines of a collaboration and CPUA a draft may hold: the approved lines that are
+/// free or on this draft.
+pub fn draftable_lines(
+    conn: &mut DbConn,
+    collaboration: &str,
+    cpua: &str,
+    invoice: &str,
+) -> QResult<Vec<WorkLogRow>> {
+    w::table
+        .filter(w::collaboration_id.eq(collaboration))
+        .filter(w::cpua_id.eq(cpua))
+        .filter(w::status.eq("approved"))
+        .filter(w::invoice_id.is_null().or(w::invoice_id.eq(invoice)))
+        .order((w::worked_on.asc(), w::logged_at.asc(), w::id.asc()))
+        .select(WorkLogRow::as_select())
+        .load(conn)
 }

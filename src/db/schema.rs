@@ -636,6 +636,7 @@ diesel::table! {
         created_at -> Timestamp,
         issued_by -> Nullable<Text>,
         issued_at -> Nullable<Timestamp>,
+        revision -> Integer,
     }
 }
 
@@ -733,3 +734,13 @@ diesel::allow_tables_to_appear_in_same_query!(
     payment_imports,
     invoice_reminders
 );
+
+// Issue 15, item 2: the receipt (a case document) of an expense line.
+diesel::table! {
+    work_log_receipts (work_log_line_id) {
+        work_log_line_id -> Text,
+        document_id -> Text,
+        attached_by -> Text,
+        attached_at -> Timestamp,
+    }
+}

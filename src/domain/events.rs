@@ -107,6 +107,10 @@ pub enum EventType {
     InvoiceReminderSent,
     /// Issue 14: a CPUA's administrator or legal team set its envelope expiry (signing policy).
     SigningPolicySet,
+    /// Issue 15: a receipt (a case document) was attached to an expense line.
+    WorkReceiptAttached,
+    /// Issue 15: finance edited a draft invoice (references, terms, the lines it holds).
+    InvoiceDraftEdited,
 }
 
 impl EventType {
@@ -166,6 +170,8 @@ impl EventType {
             EventType::PaymentRecorded => "payment_recorded",
             EventType::InvoiceReminderSent => "invoice_reminder_sent",
             EventType::SigningPolicySet => "signing_policy_set",
+            EventType::WorkReceiptAttached => "work_receipt_attached",
+            EventType::InvoiceDraftEdited => "invoice_draft_edited",
         }
     }
 
@@ -274,6 +280,8 @@ impl EventType {
             EventType::PaymentRecorded | EventType::InvoiceReminderSent => Visibility::Internal,
             // Issue 14: an organisation's signing policy is its own setting.
             EventType::SigningPolicySet => Visibility::Internal,
+            // Issue 15: receipts and draft edits are the CPUA's own bookkeeping.
+            EventType::WorkReceiptAttached | EventType::InvoiceDraftEdited => Visibility::Internal,
         }
     }
 
@@ -333,6 +341,8 @@ impl EventType {
             EventType::PaymentRecorded,
             EventType::InvoiceReminderSent,
             EventType::SigningPolicySet,
+            EventType::WorkReceiptAttached,
+            EventType::InvoiceDraftEdited,
         ];
         v.extend(CommandKind::ALL.iter().copied().map(EventType::Command));
         v

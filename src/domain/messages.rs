@@ -965,6 +965,16 @@ pub const MESSAGES: &[MessageDecl] = &[
     m("export.date", &[]),
     m("export.period", &["max"]),
     m("payment.import_media_type", &[]),
+    // Issue 15 (bill15c): receipts of expense lines, editing a draft, crediting chosen lines.
+    m("thing.receipt", &[]),
+    m("worklog.receipt_expense_only", &[]),
+    m("worklog.receipt_present", &[]),
+    m("worklog.receipt_content", &[]),
+    m("invoice.draft_stale", &["revision", "sent"]),
+    m("invoice.draft_lines", &[]),
+    m("invoice.draft_line_unknown", &["line"]),
+    m("invoice.not_draft", &[]),
+    m("credit.quantity", &["max"]),
 ];
 
 #[cfg(test)]

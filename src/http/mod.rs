@@ -2,6 +2,7 @@
 pub mod api;
 pub mod auth_routes;
 pub mod billing_api;
+pub mod billing_receipts_api;
 pub mod casework_api;
 pub mod data_users_api;
 pub mod documents_api;

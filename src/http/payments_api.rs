@@ -137,13 +137,30 @@ pub struct ExportQuery {
     params(ExportQuery),
     responses((status = 200, description = "the CSV", content((String = "text/csv"))),
               (status = 403, description = "Only finance exports"),
+              (status = 303, description = "A browser (`Accept: text/html`) with a refused period is sent to the page `/exports/invoices`, which says at each field what is wrong"),
               (status = 422, description = "`from` or `to` is not a date `YYYY-MM-DD`, or the period runs backwards or is longer than 366 days")))]
 pub async fn export_invoices_csv(
     state: Data,
+    req: HttpRequest,
     who: Authenticated,
     q: web::Query<ExportQuery>,
 ) -> Result<HttpResponse, AppError> {
     let q = q.into_inner();
+    // A browser that followed the finance page's export form (it asks for HTML) is sent to the
+    // form that says at each field what is wrong with the period (`web::billing::export`).
+    let navigating = req
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("text/html"));
+    if navigating && payments::period(q.from.as_deref(), q.to.as_deref()).is_err() {
+        return Ok(HttpResponse::SeeOther()
+            .insert_header((
+                header::LOCATION,
+                format!("/exports/invoices?{}", req.query_string()),
+            ))
+            .finish());
+    }
     let lang = match q.lang.as_deref() {
         None | Some("sv") => Lang::Sv,
         Some("en") => Lang::En,

@@ -21,6 +21,7 @@ use utoipa::openapi::path::HttpMethod;
 use utoipa::OpenApi;
 
 use super::billing_api;
+use super::billing_receipts_api;
 use super::payments_api;
 use super::{
     api, auth_routes, casework_api, data_users_api, documents_api, identity_api, mail, metrics,
@@ -198,6 +199,10 @@ route_table! {
     Authenticated payments_api::import_payments,
     Authenticated payments_api::invoice_payments,
     Authenticated payments_api::export_invoices_csv,
+    // Issue 15, items 2 and 3: receipts of expense lines, edits of a draft invoice.
+    Authenticated billing_receipts_api::attach_receipt,
+    Authenticated billing_receipts_api::get_receipt,
+    Authenticated billing_receipts_api::edit_invoice,
 }
 
 fn actix_method(m: &HttpMethod) -> Method {

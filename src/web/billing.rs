@@ -262,6 +262,8 @@ struct WorkLogPage {
     no_agreement: bool,
     draft: Option<DraftForm>,
     is_finance: bool,
+    /// The expense lines with their receipts, or the field to attach one.
+    receipts: Vec<ReceiptShown>,
     errors: FormErrors,
 }
 
@@ -271,6 +273,7 @@ enum Posted {
     Log,
     Draft,
     Approve,
+    Receipt,
 }
 
 struct Loaded {
@@ -529,16 +532,21 @@ async fn render_work_log(
                     Some("billing.draft.reference_hint"),
                 ),
                 text("order_number", "billing.draft.order_number", None),
-                field(
-                    lang,
-                    "payment_terms_days",
-                    "number",
-                    "billing.draft.terms",
-                    Some("billing.draft.terms_hint"),
-                    v("payment_terms_days"),
-                    &errors,
-                    false,
-                ),
+                {
+                    let mut f = field(
+                        lang,
+                        "payment_terms_days",
+                        "number",
+                        "billing.draft.terms",
+                        Some("billing.draft.terms_hint"),
+                        v("payment_terms_days"),
+                        &errors,
+                        false,
+                    );
+                    // Read as a number, as the API takes it (a text was refused as not a number).
+                    f.name = "payment_terms_days:int".into();
+                    f
+                },
                 text(
                     "buyer_street",
                     "billing.draft.buyer_street",
@@ -586,6 +594,7 @@ async fn render_work_log(
         }
     });
     let (ceiling_state, ceiling_message) = ceiling_state(&l.log, lang);
+    let receipts = receipts_shown(&actor, &l.log, lang, &errors);
     env.render_status(
         status,
         "billing_work_log",
@@ -605,6 +614,7 @@ async fn render_work_log(
             no_agreement,
             draft,
             is_finance: l.may_draft,
+            receipts,
             errors,
         },
     )
@@ -1005,6 +1015,8 @@ struct InvoicePage {
     overdue: bool,
     credit: Option<CreditForm>,
     standing: Option<StandingShown>,
+    /// The edit form of a draft.
+    edit: Option<EditForm>,
     errors: FormErrors,
 }
 
@@ -1079,11 +1091,22 @@ async fn render_invoice(
     let actor = finance(env)?;
     let lang = env.lang;
     type Paid = (Vec<PaymentView>, Vec<(i32, chrono::NaiveDate)>);
-    let (v, credits, paid): (InvoiceView, Vec<InvoiceView>, Option<Paid>) = env
+    type Loaded = (
+        InvoiceView,
+        Vec<InvoiceView>,
+        Option<Paid>,
+        Vec<billing::WorkLineView>,
+    );
+    let (v, credits, paid, draftable): Loaded = env
         .blocking(move |s| {
             let today = s.svc.clock.today();
             s.svc.read(|c| {
                 let v = billing::get(c, &actor, &id, today)?;
+                let draftable = if v.status == "draft" && v.kind == "invoice" {
+                    billing::draftable(c, &actor, &v.id)?
+                } else {
+                    Vec::new()
+                };
                 let paid = if v.kind == "invoice" && v.status == "issued" {
                     Some((
                         payments::of_invoice(c, &actor, &v.id)?,
@@ -1100,7 +1123,7 @@ async fn render_invoice(
                 } else {
                     Vec::new()
                 };
-                Ok((v, credits, paid))
+                Ok((v, credits, paid, draftable))
             })
         })
         .await?;
@@ -1134,6 +1157,7 @@ async fn render_invoice(
                     "billing.credit.scope",
                     &[
                         ("full", "billing.credit.scope_full"),
+                        ("lines", "billing.credit.scope_lines"),
                         ("amount", "billing.credit.scope_amount"),
                     ],
                     &scope,
@@ -1149,7 +1173,10 @@ async fn render_invoice(
                     &errors,
                     false,
                 ),
-            ],
+            ]
+            .into_iter()
+            .chain(credit_line_fields(&v, lang, &e, &errors))
+            .collect(),
         }
     });
     let standing = paid.map(|(list, reminders)| {
@@ -1316,6 +1343,7 @@ async fn render_invoice(
         overdue: v.overdue,
         credit,
         standing,
+        edit: edit_form(&v, &draftable, lang, entered.as_ref(), &errors),
         errors,
         id: v.id.clone(),
     };
@@ -1374,6 +1402,9 @@ fn credit_json(form: &Form) -> Value {
     if let Some(r) = form.get("reason").map(str::trim).filter(|r| !r.is_empty()) {
         m.insert("reason".into(), Value::from(r));
     }
+    if form.get("scope") == Some("lines") {
+        credit_lines_json(form, &mut m);
+    }
     if form.get("scope") == Some("amount") {
         let raw = form.get("amount").unwrap_or_default().trim();
         m.insert(
@@ -1414,7 +1445,7 @@ pub async fn credit(env: PageEnv, path: web::Path<String>, form: Form) -> PageRe
     };
     match outcome {
         Ok(v) => Ok(env.see_other(&invoice_href(&v.id))),
-        Err(e) => answer_invoice(&env, id, e, &form).await,
+        Err(e) => answer_credit(&env, id, e, &form).await,
     }
 }
 
@@ -1660,6 +1691,599 @@ pub async fn import(env: PageEnv, form: Form) -> PageResult {
             }
             None => Err(env.fail(e)),
         },
+    }
+}
+
+// ---------- receipts of expense lines (issue 15, item 2) ----------
+
+/// An expense line on the work-log page: its receipt's link, or the field to attach one.
+#[derive(Serialize)]
+struct ReceiptShown {
+    id: String,
+    label: String,
+    amount: String,
+    status: String,
+    href: String,
+    file_name: String,
+    sha256: String,
+    /// The upload field, for the register holder or finance of the line's CPUA.
+    field: Option<Field>,
+}
+
+/// The error key of a line's receipt field (`receipt.<line>`).
+fn receipt_key(line: &str) -> String {
+    format!("receipt.{line}")
+}
+
+/// Every expense line the reader sees, with its receipt or, for who may attach one, the field.
+fn receipts_shown(
+    actor: &Actor,
+    log: &WorkLogView,
+    lang: Lang,
+    errors: &FormErrors,
+) -> Vec<ReceiptShown> {
+    log.lines
+        .iter()
+        .filter(|w| w.kind == "expense")
+        .map(|w| {
+            let date = super::helpers::format_date(w.worked_on, lang);
+            let label = format!("{}, {}, {}", w.activity, w.person_name, date);
+            let field = (w.receipt.is_none() && authz::may_attach_receipt(actor, &w.cpua).is_ok())
+                .then(|| {
+                    let mut f = field(
+                        lang,
+                        &receipt_key(&w.id),
+                        "file",
+                        "billing.receipt.file",
+                        Some("billing.receipt.file_hint"),
+                        String::new(),
+                        errors,
+                        true,
+                    );
+                    f.name = "file".into();
+                    f.label = t_with(lang, "billing.receipt.file", &[("line", label.as_str())]);
+                    f
+                });
+            ReceiptShown {
+                id: w.id.clone(),
+                amount: amount(w.amount_ore, "SEK", lang),
+                status: t(
+                    lang,
+                    match (&w.receipt, w.status.as_str()) {
+                        (Some(_), _) => "billing.receipt.attached",
+                        (None, "approved") => "billing.receipt.approved_without",
+                        (None, _) => "billing.receipt.missing",
+                    },
+                ),
+                href: w
+                    .receipt
+                    .as_ref()
+                    .map(|r| r.href.clone())
+                    .unwrap_or_default(),
+                file_name: w
+                    .receipt
+                    .as_ref()
+                    .map(|r| r.file_name.clone())
+                    .unwrap_or_default(),
+                sha256: w
+                    .receipt
+                    .as_ref()
+                    .map(|r| r.sha256.clone())
+                    .unwrap_or_default(),
+                label,
+                field,
+            }
+        })
+        .collect()
+}
+
+/// A refused receipt, said at the line's field: a field the API names, or the refusal as a whole
+/// (too large, already attached, not multipart).
+fn receipt_errors(e: &AppError, lang: Lang, line: &str) -> Option<FormErrors> {
+    let key = receipt_key(line);
+    let whole = |m: &crate::domain::messages::Message| FormErrors {
+        summary: t(lang, "common.form.fix_below"),
+        fields: vec![FieldMessage {
+            anchor: anchor(&key),
+            field: key.clone(),
+            message: sentence(&m.render(lang)),
+        }],
+        details: vec![],
+        any: true,
+    };
+    match e {
+        AppError::PayloadTooLarge(m)
+        | AppError::UnsupportedMediaType(m)
+        | AppError::Conflict(m)
+        | AppError::BadRequest(m) => Some(whole(m)),
+        _ => {
+            let mut f = FormErrors::of(e, lang)?;
+            if f.fields.is_empty() {
+                let p = crate::http::problem::problem_in(e, lang);
+                f.fields.push(FieldMessage {
+                    anchor: anchor(&key),
+                    field: key.clone(),
+                    message: sentence(&p.detail),
+                });
+            }
+            for m in &mut f.fields {
+                m.field = key.clone();
+                m.anchor = anchor(&key);
+                m.message = sentence(&m.message);
+            }
+            f.summary = t(lang, "common.form.fix_below");
+            Some(f)
+        }
+    }
+}
+
+/// `POST /collaborations/{id}/work-log/{line}/receipt`: the receipt upload of an expense line,
+/// through the API's reader and command (`app::billing_receipts`).
+pub async fn attach_receipt(
+    env: PageEnv,
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    payload: web::Payload,
+) -> PageResult {
+    let actor = env.actor()?.clone();
+    let (id, line) = path.into_inner();
+    let state = env.state.clone();
+    let result: Result<(), AppError> = async {
+        let (s, a, i, l) = (state.clone(), actor.clone(), id.clone(), line.clone());
+        crate::http::blocking(move || crate::app::billing_receipts::may_attach(&s.svc, &a, &i, &l))
+            .await?;
+        let limit = crate::app::billing_receipts::limit(state.settings.documents.max_bytes);
+        let up = crate::http::documents_api::read_upload(&req, payload, limit).await?;
+        let checked = crate::app::billing_receipts::check(up)?;
+        let (s, a, i, l) = (state.clone(), actor.clone(), id.clone(), line.clone());
+        crate::http::blocking(move || {
+            let now = s.svc.clock.now();
+            crate::app::billing_receipts::attach(
+                &s.svc,
+                s.documents.as_ref(),
+                &a,
+                &i,
+                &l,
+                checked,
+                now,
+            )
+        })
+        .await?;
+        Ok(())
+    }
+    .await;
+    match result {
+        Ok(()) => Ok(env.see_other(&format!("{}#h-receipts", work_log_href(&id)))),
+        Err(e) => match receipt_errors(&e, env.lang, &line) {
+            Some(errors) => {
+                let status = match e {
+                    AppError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+                    AppError::Conflict(_) => StatusCode::CONFLICT,
+                    AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    _ => StatusCode::UNPROCESSABLE_ENTITY,
+                };
+                render_work_log(
+                    &env,
+                    status,
+                    id,
+                    Some((Posted::Receipt, Entered::default())),
+                    errors,
+                )
+                .await
+            }
+            None => Err(env.fail(e)),
+        },
+    }
+}
+
+// ---------- editing a draft (issue 15, item 3) ----------
+
+/// The edit form of a draft: its references, terms and the lines it holds.
+#[derive(Serialize)]
+struct EditForm {
+    revision: i32,
+    fields: Vec<Field>,
+}
+
+/// The edit form, filled with what was entered when the edit came back refused, else the draft.
+fn edit_form(
+    v: &InvoiceView,
+    draftable: &[billing::WorkLineView],
+    lang: Lang,
+    entered: Option<&Entered>,
+    errors: &FormErrors,
+) -> Option<EditForm> {
+    if v.status != "draft" || v.kind != "invoice" {
+        return None;
+    }
+    let posted = entered.filter(|e| e.value("_form") == "edit");
+    let value = |name: &str, current: String| match posted {
+        Some(e) => e.value(name),
+        None => current,
+    };
+    let text = |name: &str, label: &str, hint: Option<&str>, current: String| {
+        field(
+            lang,
+            name,
+            "text",
+            label,
+            hint,
+            value(name, current),
+            errors,
+            false,
+        )
+    };
+    let mut lines = field(
+        lang,
+        "lines",
+        "checkboxes",
+        "billing.edit.lines",
+        Some("billing.edit.lines_hint"),
+        String::new(),
+        errors,
+        true,
+    );
+    lines.name = "lines[]".into();
+    lines.options = draftable
+        .iter()
+        .map(|w| {
+            let on_draft = w.invoice_id.as_deref() == Some(v.id.as_str());
+            Opt {
+                value: w.id.clone(),
+                label: format!(
+                    "{}, {}, {}: {}",
+                    w.activity,
+                    w.person_name,
+                    super::helpers::format_date(w.worked_on, lang),
+                    amount(w.amount_ore, "SEK", lang)
+                ),
+                selected: match posted {
+                    Some(e) => e.has("lines", &w.id),
+                    None => on_draft,
+                },
+                id: format!("f-lines-{}", w.id),
+            }
+        })
+        .collect();
+    Some(EditForm {
+        revision: v.revision,
+        fields: vec![
+            text(
+                "buyer_reference",
+                "billing.draft.buyer_reference",
+                Some("billing.draft.reference_hint"),
+                v.buyer_reference.clone().unwrap_or_default(),
+            ),
+            text(
+                "order_number",
+                "billing.draft.order_number",
+                None,
+                v.order_number.clone().unwrap_or_default(),
+            ),
+            {
+                let mut f = field(
+                    lang,
+                    "payment_terms_days",
+                    "number",
+                    "billing.draft.terms",
+                    Some("billing.draft.terms_hint"),
+                    value("payment_terms_days", v.payment_terms_days.to_string()),
+                    errors,
+                    false,
+                );
+                // Read as a number, as the API takes it.
+                f.name = "payment_terms_days:int".into();
+                f
+            },
+            lines,
+        ],
+    })
+}
+
+/// The edit form as the API's [`billing::DraftEditInput`]: no line ticked is an empty list, so the
+/// API says that one is needed.
+fn edit_json(form: &Form) -> Value {
+    let mut v = form.to_json();
+    if let Some(o) = v.as_object_mut() {
+        o.entry("lines").or_insert_with(|| json!([]));
+        o.remove("_form");
+    }
+    v
+}
+
+/// `POST /invoices/{id}/edit`: the API's `edit_draft`. A stale form (the draft changed since it was
+/// opened) comes back 409 with the draft as it is now; other refusals 422 at their fields.
+pub async fn edit_draft(env: PageEnv, path: web::Path<String>, form: Form) -> PageResult {
+    let id = path.into_inner();
+    let actor = finance(&env)?;
+    let outcome =
+        match crate::http::extract::parse_value::<billing::DraftEditInput>(edit_json(&form)) {
+            Err(e) => Err(e),
+            Ok(input) => {
+                let (state, iid) = (env.state.clone(), id.clone());
+                crate::http::blocking(move || {
+                    let (now, today) = (state.svc.clock.now(), state.svc.clock.today());
+                    state
+                        .svc
+                        .write(|c| billing::edit_draft(c, &actor, &iid, input, now, today))
+                })
+                .await
+            }
+        };
+    match outcome {
+        Ok(v) => Ok(env.see_other(&format!("{}#h-edit", invoice_href(&v.id)))),
+        Err(e) => {
+            let Some(mut errors) = errors_of(&e, env.lang, true) else {
+                return Err(env.fail(e));
+            };
+            if let AppError::Conflict(_) = e {
+                // Stale or issued meanwhile: the page shows the draft as it is now.
+                errors.summary = t(env.lang, "billing.edit.stale");
+                errors.fields.clear();
+                return render_invoice(&env, StatusCode::CONFLICT, id, None, errors).await;
+            }
+            render_invoice(
+                &env,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                id,
+                Some(form.entered()),
+                errors,
+            )
+            .await
+        }
+    }
+}
+
+// ---------- crediting chosen lines (issue 15, item 4) ----------
+
+/// The credit form's lines to tick and, for each, the quantity to credit when not the whole line.
+fn credit_line_fields(v: &InvoiceView, lang: Lang, e: &Entered, errors: &FormErrors) -> Vec<Field> {
+    let mut lines = field(
+        lang,
+        "credit_lines",
+        "checkboxes",
+        "billing.credit.lines",
+        Some("billing.credit.lines_hint"),
+        String::new(),
+        errors,
+        false,
+    );
+    lines.name = "credit_lines[]".into();
+    lines.options = v
+        .lines
+        .iter()
+        .map(|l| Opt {
+            value: l.number.to_string(),
+            label: t_with(
+                lang,
+                "billing.credit.line_label",
+                &[
+                    ("number", l.number.to_string().as_str()),
+                    ("description", l.description.as_str()),
+                    ("net", amount(l.net_ore, &v.currency, lang).as_str()),
+                ],
+            ),
+            selected: e.has("credit_lines", &l.number.to_string()),
+            id: format!("f-credit_lines-{}", l.number),
+        })
+        .collect();
+    let mut out = vec![lines];
+    for l in &v.lines {
+        let name = format!("quantity_{}", l.number);
+        let mut f = field(
+            lang,
+            &name,
+            "text",
+            "billing.credit.quantity",
+            None,
+            e.value(&name),
+            errors,
+            false,
+        );
+        f.label = t_with(
+            lang,
+            "billing.credit.quantity",
+            &[("number", l.number.to_string().as_str())],
+        );
+        f.hint = t_with(
+            lang,
+            "billing.credit.quantity_hint",
+            &[
+                ("quantity", hundredths(l.quantity_hundredths, lang).as_str()),
+                ("unit", unit_name(&l.unit_code, lang).as_str()),
+            ],
+        );
+        f.describedby = if f.error.is_empty() {
+            f.hint_id.clone()
+        } else {
+            format!("{} {}", f.hint_id, f.error_id)
+        };
+        out.push(f);
+    }
+    out
+}
+
+/// The ticked lines as `lines` and any quantity given for one of them as `quantities` (people
+/// write `1,25`; what does not read as a quantity is sent as 0, which the API refuses at the line).
+fn credit_lines_json(form: &Form, m: &mut Map<String, Value>) {
+    let mut lines = Vec::new();
+    let mut quantities = Vec::new();
+    for (k, raw) in &form.0 {
+        if k != "credit_lines[]" && k != "credit_lines" {
+            continue;
+        }
+        let Ok(n) = raw.trim().parse::<u32>() else {
+            lines.push(Value::from(raw.trim()));
+            continue;
+        };
+        match form
+            .get(&format!("quantity_{n}"))
+            .map(str::trim)
+            .filter(|q| !q.is_empty())
+        {
+            Some(q) => quantities.push(json!({
+                "line": n,
+                "quantity_hundredths": kronor_to_ore(q).unwrap_or(0),
+            })),
+            None => lines.push(Value::from(n)),
+        }
+    }
+    if lines.is_empty() && quantities.is_empty() {
+        // Nothing ticked: the API's own refusal, said at the lines.
+        m.insert("lines".into(), json!([]));
+    }
+    if !lines.is_empty() {
+        m.insert("lines".into(), Value::Array(lines));
+    }
+    if !quantities.is_empty() {
+        m.insert("quantities".into(), Value::Array(quantities));
+    }
+}
+
+/// A refused credit note: at the page's fields (the lines, a line's quantity, the amount), 422; a
+/// credit note refused as a whole (the invoice is not issued) 409.
+async fn answer_credit(env: &PageEnv, id: String, e: AppError, form: &Form) -> PageResult {
+    let Some(mut errors) = errors_of(&e, env.lang, true) else {
+        return Err(env.fail(e));
+    };
+    for f in &mut errors.fields {
+        if f.field == "lines" {
+            f.field = "credit_lines".into();
+            f.message = t(env.lang, "billing.credit.error_lines");
+        } else if let Some(n) = f.field.strip_prefix("quantities.") {
+            f.field = format!("quantity_{n}");
+            f.message = t(env.lang, "billing.credit.error_quantity");
+        } else {
+            continue;
+        }
+        f.anchor = anchor(&f.field);
+    }
+    let status = match e {
+        AppError::Conflict(_) => StatusCode::CONFLICT,
+        _ => StatusCode::UNPROCESSABLE_ENTITY,
+    };
+    render_invoice(env, status, id, Some(form.entered()), errors).await
+}
+
+// ---------- the export's period (issue 15, item 8) ----------
+
+#[derive(Serialize)]
+struct ExportPage {
+    fields: Vec<Field>,
+    lang: &'static str,
+    errors: FormErrors,
+}
+
+/// The errors of an export period, at `from` and `to` in the page's words: a day missing, not a
+/// date, the last day before the first, or a period longer than the export allows (the API's own
+/// rule, `payments::period`).
+fn export_errors(from: &str, to: &str, e: &AppError, lang: Lang) -> FormErrors {
+    let mut fields = Vec::new();
+    let mut at = |field: &str, message: String| {
+        fields.push(FieldMessage {
+            anchor: anchor(field),
+            field: field.to_string(),
+            message,
+        })
+    };
+    if from.is_empty() {
+        at("from", t(lang, "billing.export.error_from_missing"));
+    }
+    if to.is_empty() {
+        at("to", t(lang, "billing.export.error_to_missing"));
+    }
+    if !from.is_empty() && !to.is_empty() {
+        let p = crate::http::problem::problem_in(e, lang);
+        let field = p
+            .errors
+            .first()
+            .map(|f| f.field.clone())
+            .unwrap_or_else(|| "to".into());
+        let day = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").ok();
+        let message = match (day(from), day(to)) {
+            (Some(f), Some(t2)) if t2 < f => t(lang, "billing.export.error_order"),
+            (Some(_), Some(_)) => t_with(
+                lang,
+                "billing.export.error_long",
+                &[("max", payments::MAX_EXPORT_DAYS.to_string().as_str())],
+            ),
+            _ => t(lang, "billing.export.error_date"),
+        };
+        at(&field, message);
+    }
+    FormErrors {
+        summary: t(lang, "common.form.fix_below"),
+        fields,
+        details: vec![],
+        any: true,
+    }
+}
+
+/// `GET /exports/invoices?from=&to=`: a valid period goes on to the API's CSV
+/// (`/api/v1/exports/invoices.csv`); a refused one comes back as the form, 422, with each message
+/// at its field and what was entered kept.
+pub async fn export(env: PageEnv, req: HttpRequest) -> PageResult {
+    finance(&env)?;
+    let lang = env.lang;
+    let pairs = crate::http::extract::query_pairs(&req, &["from", "to", "lang"])
+        .map_err(|e| env.fail(e))?;
+    let get = |k: &str| {
+        pairs
+            .iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.trim().to_string())
+            .unwrap_or_default()
+    };
+    let (from, to) = (get("from"), get("to"));
+    let csv_lang = if get("lang") == "en" || (get("lang").is_empty() && lang == Lang::En) {
+        "en"
+    } else {
+        "sv"
+    };
+    let opt = |s: &str| (!s.is_empty()).then(|| s.to_string());
+    match payments::period(opt(&from).as_deref(), opt(&to).as_deref()) {
+        Ok(p) => {
+            let mut q = url::form_urlencoded::Serializer::new(String::new());
+            q.append_pair("from", &p.from.to_string());
+            q.append_pair("to", &p.to.to_string());
+            q.append_pair("lang", csv_lang);
+            Ok(env.see_other(&format!("/api/v1/exports/invoices.csv?{}", q.finish())))
+        }
+        Err(e) => {
+            let errors = export_errors(&from, &to, &e, lang);
+            let fields = vec![
+                field(
+                    lang,
+                    "from",
+                    "date",
+                    "billing.export.from",
+                    None,
+                    from.clone(),
+                    &errors,
+                    true,
+                ),
+                field(
+                    lang,
+                    "to",
+                    "date",
+                    "billing.export.to",
+                    Some("billing.export.to_hint"),
+                    to.clone(),
+                    &errors,
+                    true,
+                ),
+            ];
+            env.render_status(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "billing_export",
+                "billing.export.title",
+                ExportPage {
+                    fields,
+                    lang: csv_lang,
+                    errors,
+                },
+            )
+        }
     }
 }
 

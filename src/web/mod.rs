@@ -122,6 +122,11 @@ const TEMPLATES: &[(&str, &str)] = &[
         "billing_payments_import",
         include_str!("templates/billing_payments_import.hbs"),
     ),
+    // Issue 15, item 8: the export's period, its errors at the fields.
+    (
+        "billing_export",
+        include_str!("templates/billing_export.hbs"),
+    ),
 ];
 
 fn registry() -> Result<handlebars::Handlebars<'static>, String> {
@@ -675,6 +680,10 @@ page_table! {
     SignedIn POST "/invoices/{id}/payments" => billing::record_payment,
     SignedIn GET "/payments/import" => billing::import_page,
     SignedIn POST "/payments/import" => billing::import,
+    // Issue 15, items 2-4: receipts of expense lines, editing a draft.
+    SignedIn POST "/collaborations/{id}/work-log/{line}/receipt" => billing::attach_receipt,
+    SignedIn POST "/invoices/{id}/edit" => billing::edit_draft,
+    SignedIn GET "/exports/invoices" => billing::export,
 }
 
 fn defs() -> &'static [(actix_web::dev::ResourceDef, PageAccess)] {

@@ -3,6 +3,8 @@
 mod agreements;
 mod audit;
 mod billing;
+mod billing_drafts;
+mod billing_receipts;
 mod case16;
 mod casework;
 mod classification;

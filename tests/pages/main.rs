@@ -22,6 +22,7 @@ mod casework;
 mod data_users;
 mod documents;
 mod finance;
+mod finance_drafts;
 mod finance_invoices;
 mod frame;
 mod intake;

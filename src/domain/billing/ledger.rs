@@ -24,6 +24,10 @@ pub const CEILING_PASSED: &str = "cost_ceiling_passed";
 pub const APPROACH_PERCENT: i64 = 80;
 /// The most hours one line may hold, in hundredths: one day.
 pub const MAX_LINE_HUNDREDTHS: i64 = 24 * 100;
+/// The prompt on approving an expense line that has no receipt (issue 15, item 2: expenses "with
+/// receipt attachment"). Neither the seeds nor the issue say the receipt "ska" be there, so it never
+/// blocks the approval: a "gärna".
+pub const RECEIPT_MISSING: &str = "receipt_missing";
 
 /// The ceiling of a cost agreement (kostnadstak): its own ceiling, else its estimate
 /// ([`super::cost::ceiling`]).
@@ -203,6 +207,23 @@ pub fn check_ceiling(
     })
 }
 
+/// The prompt for approving a line: an expense without a receipt is approved, with the prompt
+/// [`RECEIPT_MISSING`] (a "gärna", never a block). Work is charged as done and agreed (seed 000,
+/// "Ersättning för datauttag för forskning"); the receipt is the evidence of a direct expense.
+pub fn approval_advice(kind: LineKind, has_receipt: bool) -> Vec<Advice> {
+    if kind == LineKind::Expense && !has_receipt {
+        vec![Advice::garna(
+            RECEIPT_MISSING,
+            "Utlägget har inget kvitto bifogat. Raden godkänns ändå; bifoga gärna kvittot.",
+            "The expense has no receipt attached. The line is approved all the same; please attach the receipt.",
+            SEED_000,
+            COST_SECTION,
+        )]
+    } else {
+        vec![]
+    }
+}
+
 /// Which part of an issued invoice a credit note takes back.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CreditScope {
@@ -212,6 +233,9 @@ pub enum CreditScope {
     Lines(Vec<u32>),
     /// One line of this net amount (öre, positive), described by the reason.
     Amount(i64),
+    /// The named lines (1, 2, …), each whole (`None`) or of a part of its quantity (hundredths,
+    /// above zero and at most the line's): the net is that quantity × the unit price, to the öre.
+    Chosen(Vec<(u32, Option<i64>)>),
 }
 
 /// One line a credit note carries: description, quantity (hundredths), unit, unit price (öre), net (öre).
@@ -253,6 +277,37 @@ pub fn credit_lines(
             }
             v
         }
+        CreditScope::Chosen(chosen) => {
+            if chosen.is_empty() {
+                return Err(Refusal::invalid("lines", crate::msg!("credit.lines")));
+            }
+            let mut v = Vec::new();
+            for (i, (n, part)) in chosen.iter().enumerate() {
+                if chosen[..i].iter().any(|(k, _)| k == n) {
+                    return Err(Refusal::invalid("lines", crate::msg!("credit.lines")));
+                }
+                let l = lines
+                    .iter()
+                    .find(|(k, _)| k == n)
+                    .ok_or_else(|| Refusal::invalid("lines", crate::msg!("credit.lines")))?;
+                let mut line = l.1.clone();
+                if let Some(q) = *part {
+                    let field = format!("quantities.{n}");
+                    if q <= 0 || q > line.quantity_hundredths {
+                        return Err(Refusal::invalid(
+                            &field,
+                            crate::msg!("credit.quantity", max = line.quantity_hundredths),
+                        ));
+                    }
+                    if q < line.quantity_hundredths {
+                        line.net_ore = part_of(line.unit_price_ore, q);
+                        line.quantity_hundredths = q;
+                    }
+                }
+                v.push(line);
+            }
+            v
+        }
         CreditScope::Amount(a) => {
             if *a <= 0 {
                 return Err(Refusal::invalid("amount_ore", crate::msg!("credit.amount")));
@@ -280,10 +335,112 @@ pub fn credit_lines(
     Ok(out)
 }
 
+/// `quantity_hundredths` hundredths of a unit at `unit_price_ore`, rounded half away from zero to
+/// the öre (as an hours line's amount is).
+fn part_of(unit_price_ore: i64, quantity_hundredths: i64) -> i64 {
+    let p = i128::from(unit_price_ore) * i128::from(quantity_hundredths);
+    let r = if p >= 0 {
+        (p + 50) / 100
+    } else {
+        (p - 50) / 100
+    };
+    i64::try_from(r).unwrap_or(i64::MAX)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::domain::ids::AccountId;
+
+    #[test]
+    fn an_expense_without_a_receipt_is_approved_with_a_prompt_never_a_block() {
+        use crate::domain::lifecycle::advice::Grade;
+        let a = approval_advice(LineKind::Expense, false);
+        assert_eq!(a.len(), 1);
+        assert_eq!(a[0].code, RECEIPT_MISSING);
+        // Not a "bör" and not a "ska": the seeds and the issue do not require the receipt.
+        assert_eq!(a[0].grade, Grade::Garna);
+        assert_eq!(a[0].source.section, COST_SECTION);
+        assert!(approval_advice(LineKind::Expense, true).is_empty());
+        assert!(approval_advice(LineKind::Hours, false).is_empty());
+    }
+
+    fn credit_fixture() -> Vec<(u32, CreditLine)> {
+        vec![
+            (
+                1,
+                CreditLine {
+                    description: "Datauttag".into(),
+                    quantity_hundredths: 300,
+                    unit_code: "HUR".into(),
+                    unit_price_ore: 95_001,
+                    net_ore: 285_003,
+                    work_log_line: Some("a".into()),
+                },
+            ),
+            (
+                2,
+                CreditLine {
+                    description: "Porto".into(),
+                    quantity_hundredths: 100,
+                    unit_code: "C62".into(),
+                    unit_price_ore: 5_000,
+                    net_ore: 5_000,
+                    work_log_line: Some("b".into()),
+                },
+            ),
+        ]
+    }
+
+    #[test]
+    fn chosen_lines_are_credited_whole_or_in_part_of_their_quantity_never_more() {
+        let l = credit_fixture();
+        // Line 1 for 1.25 h of 3 h at 950,01 kr: 1 187,5125 kr -> 1 187,51 kr; line 2 whole.
+        let out = credit_lines(
+            &l,
+            290_003,
+            0,
+            &CreditScope::Chosen(vec![(1, Some(125)), (2, None)]),
+            "fel",
+        )
+        .unwrap();
+        assert_eq!(out[0].quantity_hundredths, 125);
+        assert_eq!(out[0].net_ore, 118_751);
+        assert_eq!(out[1].net_ore, 5_000);
+        // More than the line holds, nothing, or a line twice: refused at the line's quantity field.
+        for (q, field) in [(301, "quantities.1"), (0, "quantities.1")] {
+            let r = credit_lines(
+                &l,
+                290_003,
+                0,
+                &CreditScope::Chosen(vec![(1, Some(q))]),
+                "x",
+            )
+            .unwrap_err();
+            assert_eq!(r.field.as_deref(), Some(field), "{q}");
+        }
+        let r = credit_lines(
+            &l,
+            290_003,
+            0,
+            &CreditScope::Chosen(vec![(2, None), (2, None)]),
+            "x",
+        )
+        .unwrap_err();
+        assert_eq!(r.field.as_deref(), Some("lines"));
+        let r = credit_lines(&l, 290_003, 0, &CreditScope::Chosen(vec![]), "x").unwrap_err();
+        assert_eq!(r.field.as_deref(), Some("lines"));
+        // What was credited before counts: line 1 whole does not fit after 10 kr were credited.
+        let r = credit_lines(
+            &l,
+            290_003,
+            286_000,
+            &CreditScope::Chosen(vec![(1, None)]),
+            "x",
+        )
+        .unwrap_err();
+        assert_eq!(r.field.as_deref(), Some("amount_ore"));
+    }
 
     fn ca(estimate: i64, rate: Option<i64>) -> CostAgreement {
         CostAgreement {
