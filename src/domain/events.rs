@@ -107,6 +107,10 @@ pub enum EventType {
     InvoiceReminderSent,
     /// Issue 14: a CPUA's administrator or legal team set its envelope expiry (signing policy).
     SigningPolicySet,
+    /// Issue 14: the seal job appended the certificate of completion to a completed envelope's
+    /// version PDF and sealed it (the executed agreement's hash, the seal certificate, whether a
+    /// timestamp authority's token is in it).
+    ExecutedAgreementSealed,
 }
 
 impl EventType {
@@ -166,6 +170,7 @@ impl EventType {
             EventType::PaymentRecorded => "payment_recorded",
             EventType::InvoiceReminderSent => "invoice_reminder_sent",
             EventType::SigningPolicySet => "signing_policy_set",
+            EventType::ExecutedAgreementSealed => "executed_agreement_sealed",
         }
     }
 
@@ -183,7 +188,8 @@ impl EventType {
             | EventType::EnvelopeCompleted
             | EventType::EnvelopeDeclined
             | EventType::EnvelopeVoided
-            | EventType::EnvelopeExpired => Visibility::Party,
+            | EventType::EnvelopeExpired
+            | EventType::ExecutedAgreementSealed => Visibility::Party,
             // A document is seen as its own visibility says: an internal one's events stay inside the
             // uploading organisation.
             EventType::DocumentUploaded
@@ -333,6 +339,7 @@ impl EventType {
             EventType::PaymentRecorded,
             EventType::InvoiceReminderSent,
             EventType::SigningPolicySet,
+            EventType::ExecutedAgreementSealed,
         ];
         v.extend(CommandKind::ALL.iter().copied().map(EventType::Command));
         v
