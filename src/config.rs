@@ -84,6 +84,20 @@ pub struct SigningSettings {
     /// a signature time-stamp token for every seal. Empty: seals carry none.
     #[serde(default)]
     pub tsa_url: String,
+    /// For an `https://` authority: a PEM file of the CA certificates its server certificate must
+    /// chain to (only these are trusted). Empty: the Mozilla roots (webpki-roots).
+    #[serde(default)]
+    pub tsa_ca_file: String,
+    /// The request that completes an envelope seals the executed agreement right after its commit
+    /// (outside any transaction) before it answers; `false`: the seal worker does it.
+    pub seal_after_commit: bool,
+    /// This instance runs the seal worker (a thread), which takes up every pending seal job: one
+    /// left by a crash, a failed attempt, or a request that did not seal.
+    pub seal_worker: bool,
+    /// How often the seal worker looks for pending seal jobs (milliseconds).
+    pub seal_poll_interval_ms: u64,
+    /// Seconds a claimed seal job stays with the instance sealing it before another may take it.
+    pub seal_lease_seconds: u64,
 }
 
 fn default_seal_organisation() -> String {
@@ -102,6 +116,11 @@ impl Default for SigningSettings {
             seal_organisation: default_seal_organisation(),
             providers: vec![],
             tsa_url: String::new(),
+            tsa_ca_file: String::new(),
+            seal_after_commit: true,
+            seal_worker: true,
+            seal_poll_interval_ms: 2000,
+            seal_lease_seconds: 120,
         }
     }
 }
@@ -975,11 +994,14 @@ impl Settings {
             return fail("signing.expiry_days", "must be between 1 and 365");
         }
         let tsa = self.signing.tsa_url.trim();
-        if !tsa.is_empty() && crate::render::tsa::parse_http_url(tsa).is_none() {
+        if !tsa.is_empty() && crate::render::tsa::parse_url(tsa).is_none() {
             return fail(
                 "signing.tsa_url",
-                "must be empty or an http://host[:port]/path URL of an RFC 3161 timestamp authority",
+                "must be empty or an http(s)://host[:port]/path URL of an RFC 3161 timestamp authority",
             );
+        }
+        if !(1..=3600).contains(&self.signing.seal_lease_seconds) {
+            return fail("signing.seal_lease_seconds", "must be between 1 and 3600");
         }
         if !(1..=24 * 60).contains(&self.signing.fresh_login_minutes) {
             return fail("signing.fresh_login_minutes", "must be between 1 and 1440");

@@ -23,6 +23,8 @@ pub struct Application {
     _mail_worker: Option<crate::app::outbox::Worker>,
     /// The webhook worker (outbound events), unless `[webhooks] enabled = false`.
     _webhook_worker: Option<crate::app::webhooks_out::Worker>,
+    /// The seal worker (executed agreements), unless `signing.seal_worker = false`.
+    _seal_worker: Option<crate::app::signing_seal::Worker>,
 }
 
 /// The outbox worker for these settings, or `None` (with a warning) when no SMTP server is configured:
@@ -240,10 +242,23 @@ impl Application {
         });
         let mail_worker = mail_worker(&settings, &svc)?;
         let webhook_worker = webhook_worker(&settings, &svc)?;
-        let seal = seal_key(&settings, clock_now)?;
+        let seal = Arc::new(seal_key(&settings, clock_now)?);
+        // The configured seal certificate is known to the release guard before it sealed anything.
+        crate::app::signing_seal::register_key(&svc, &seal)
+            .map_err(|e| anyhow::anyhow!("recording the seal certificate: {e}"))?;
+        let seal_cfg =
+            crate::app::signing_seal::SealConfig::from_settings(&settings.signing, seal.clone())?;
+        let sealer = Arc::new(crate::app::signing_seal::Sealer::new(
+            seal_cfg.clone(),
+            settings.signing.seal_after_commit,
+        ));
+        let seal_worker = settings.signing.seal_worker.then(|| {
+            crate::app::signing_seal::Worker::start(svc.clone(), seal_cfg, sealer.nudge.clone())
+        });
         let documents = crate::app::document_store::from_settings(&settings.documents, &svc)?;
-        let state =
-            web::Data::new(AppState::new(svc, settings, seal, documents).with_providers(providers));
+        let state = web::Data::new(
+            AppState::new(svc, settings, seal, documents, sealer).with_providers(providers),
+        );
         let mut server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
@@ -268,6 +283,7 @@ impl Application {
             _checkpointer: checkpointer,
             _mail_worker: mail_worker,
             _webhook_worker: webhook_worker,
+            _seal_worker: seal_worker,
         })
     }
 

@@ -230,6 +230,29 @@ impl Drop for Tsa {
 }
 
 fn start_tsa() -> Option<Tsa> {
+    start_tsa_with(false)
+}
+
+/// The test TSA behind TLS: a CA and a server certificate for 127.0.0.1 issued from it are made
+/// with `openssl` now (`ca.crt` is what the client trusts).
+fn start_tsa_tls() -> Option<Tsa> {
+    start_tsa_with(true)
+}
+
+fn openssl(dir: &Path, args: &[&str]) {
+    let made = Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(
+        made.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+}
+
+fn start_tsa_with(tls: bool) -> Option<Tsa> {
     if Command::new("openssl").arg("version").output().is_err() {
         if std::env::var_os("CI").is_some() {
             panic!("openssl is required under CI");
@@ -282,10 +305,84 @@ fn start_tsa() -> Option<Tsa> {
         ),
     )
     .unwrap();
+    if tls {
+        let ec = [
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+        ];
+        openssl(
+            d,
+            &[
+                &["req", "-x509"][..],
+                &ec,
+                &[
+                    "-keyout",
+                    "ca.key",
+                    "-out",
+                    "ca.crt",
+                    "-days",
+                    "2",
+                    "-subj",
+                    "/CN=Samverkan test CA",
+                    "-addext",
+                    "basicConstraints=critical,CA:TRUE",
+                    "-addext",
+                    "keyUsage=critical,keyCertSign",
+                ],
+            ]
+            .concat(),
+        );
+        openssl(
+            d,
+            &[
+                &["req"][..],
+                &ec,
+                &[
+                    "-keyout",
+                    "server.key",
+                    "-out",
+                    "server.csr",
+                    "-subj",
+                    "/CN=127.0.0.1",
+                ],
+            ]
+            .concat(),
+        );
+        std::fs::write(
+            d.join("server.ext"),
+            "subjectAltName=IP:127.0.0.1\nbasicConstraints=critical,CA:FALSE\n\
+             keyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n",
+        )
+        .unwrap();
+        openssl(
+            d,
+            &[
+                "x509",
+                "-req",
+                "-in",
+                "server.csr",
+                "-CA",
+                "ca.crt",
+                "-CAkey",
+                "ca.key",
+                "-CAcreateserial",
+                "-out",
+                "server.crt",
+                "-days",
+                "2",
+                "-extfile",
+                "server.ext",
+            ],
+        );
+    }
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/tsa_server.py");
     let mut child = Command::new("python3")
         .arg(script)
         .arg(d)
+        .args(tls.then_some("--tls"))
         .stdout(std::process::Stdio::piped())
         .spawn()
         .expect("python3 runs the test TSA");
@@ -297,7 +394,10 @@ fn start_tsa() -> Option<Tsa> {
     let port: u16 = line.trim().parse().expect("the TSA's port");
     Some(Tsa {
         child,
-        url: format!("http://127.0.0.1:{port}/tsr"),
+        url: format!(
+            "{}://127.0.0.1:{port}/tsr",
+            if tls { "https" } else { "http" }
+        ),
         dir,
     })
 }
@@ -403,4 +503,52 @@ fn the_seal_verifies_and_an_altered_byte_or_another_certificate_does_not() {
     altered[at] = if altered[at] == b'0' { b'1' } else { b'0' };
     assert!(!samverkan::render::seal::verify(&altered, None));
     assert!(!samverkan::render::seal::verify(&pdf, None), "unsealed");
+}
+
+#[test]
+fn an_https_timestamp_authority_is_asked_over_tls_trusting_the_configured_ca_only() {
+    // `signing.tsa_url` over https (rustls, the TLS stack reqwest already brings), the server
+    // checked against `signing.tsa_ca_file`: the token arrives and the seal stays valid. Without
+    // that CA (the Mozilla roots only) the handshake fails and the seal is written without a token.
+    let Some(tsa) = start_tsa_tls() else { return };
+    assert!(tsa.url.starts_with("https://"));
+    let key = SealKey::generate("Org", Utc::now()).unwrap();
+    let (pdf, cert) = agreement(Lang::Sv);
+    let trusted =
+        samverkan::render::tsa::Tsa::new(&tsa.url, Some(&tsa.dir.path().join("ca.crt"))).unwrap();
+    let (executed, stamped) =
+        samverkan::render::seal::seal_with(&pdf, &cert, &key, Utc::now(), Some(&trusted)).unwrap();
+    assert!(stamped, "the authority answered over TLS");
+    use cms::signed_data::SignedData;
+    use der::Decode;
+    let ci = cms::content_info::ContentInfo::from_der(&signature_cms(&executed)).unwrap();
+    let sd: SignedData = ci.content.decode_as().unwrap();
+    let attrs = sd.signer_infos.0.get(0).unwrap().unsigned_attrs.clone();
+    assert_eq!(
+        attrs.expect("the token").get(0).unwrap().oid.to_string(),
+        "1.2.840.113549.1.9.16.2.14"
+    );
+    assert!(samverkan::render::seal::verify(
+        &executed,
+        Some(key.certificate_der())
+    ));
+    let untrusted = samverkan::render::tsa::Tsa::new(&tsa.url, None).unwrap();
+    let (_, stamped) =
+        samverkan::render::seal::seal_with(&pdf, &cert, &key, Utc::now(), Some(&untrusted))
+            .unwrap();
+    assert!(
+        !stamped,
+        "a server certificate from an untrusted CA is refused"
+    );
+    // A CA file that is not there is an error at start, naming it.
+    let missing =
+        samverkan::render::tsa::Tsa::new(&tsa.url, Some(Path::new("/nonexistent/ca.pem")));
+    assert!(missing.is_err());
+    if tool_missing("pdfsig") {
+        return;
+    }
+    let path = tsa.dir.path().join("executed.pdf");
+    std::fs::write(&path, &executed).unwrap();
+    let (_, report) = run("pdfsig", &[], &path);
+    assert!(report.contains("Signature is Valid."), "{report}");
 }

@@ -32,6 +32,7 @@ pub mod seed;
 pub mod signing;
 pub mod signing_deadlines;
 pub mod signing_providers;
+pub mod signing_seal;
 pub mod views;
 pub mod webhooks_out;
 

@@ -47,11 +47,6 @@ pub struct Policy {
     pub expiry_days: i64,
     /// How recent the sign-in must be for a signature.
     pub fresh_login_minutes: i64,
-    /// The organisation's seal, applied to the executed agreement when the last signer signs.
-    pub seal_key: std::sync::Arc<crate::render::seal::SealKey>,
-    /// An RFC 3161 timestamp authority (`signing.tsa_url`, plain HTTP) whose signature time-stamp
-    /// token goes into the seal; `None`: the seal has none.
-    pub tsa_url: Option<String>,
 }
 
 /// Draft and/or send the envelope of a version.
@@ -246,7 +241,8 @@ pub fn execution(
     // verifies over the whole file (issue 14, "The release guard": "the seal verifying").
     let sealed = match (&e.executed_pdf, &e.executed_pdf_sha256) {
         (Some(pdf), Some(sha)) => {
-            crate::domain::audit::sha256_hex(pdf) == *sha && crate::render::seal::verify(pdf, None)
+            crate::domain::audit::sha256_hex(pdf) == *sha
+                && seal_by_known_key(conn, pdf, e.executed_seal_certificate.as_deref())?
         }
         _ => false,
     };
@@ -261,6 +257,30 @@ pub fn execution(
         sealed,
         party_rules,
     }))
+}
+
+/// Whether the executed PDF's seal verifies with one of this installation's seal certificates (issue
+/// 14, "The release guard": "the seal verifying"; sealed "with the organisation's key"): the one
+/// recorded with the PDF, which must be a known seal certificate (the configured one or one used
+/// before a rotation). A PDF sealed before fingerprints were recorded is checked against every known
+/// certificate. A seal made with any other key, even a valid one, is not the organisation's.
+fn seal_by_known_key(
+    conn: &mut DbConn,
+    pdf: &[u8],
+    recorded: Option<&str>,
+) -> Result<bool, AppError> {
+    let candidates = match recorded {
+        Some(sha) => store::seal_certificate(conn, sha)?
+            .into_iter()
+            .collect::<Vec<_>>(),
+        None => store::seal_certificates(conn)?
+            .into_iter()
+            .map(|(_, der)| der)
+            .collect(),
+    };
+    Ok(candidates
+        .iter()
+        .any(|der| crate::render::seal::verify(pdf, Some(der))))
 }
 
 /// An envelope's party rules as stored (a party not named signs jointly).
@@ -740,6 +760,7 @@ fn new_envelope(
         reminders_sent: 0,
         executed_pdf: None,
         executed_pdf_sha256: None,
+        executed_seal_certificate: None,
     };
     store::insert_envelope(conn, &row)?;
     let signers = signer_rows(&row.id, order, planned, rules);
@@ -1140,18 +1161,7 @@ pub fn sign(
         client_ip: req.client_ip.clone(),
         user_agent: req.user_agent.clone(),
     };
-    record_signature(
-        conn,
-        actor,
-        &c,
-        &env,
-        &slot,
-        &turn,
-        &evidence,
-        &policy.seal_key,
-        policy.tsa_url.as_deref(),
-        now,
-    )?;
+    record_signature(conn, actor, &c, &env, &slot, &turn, &evidence, now)?;
     let env = store::envelope(conn, &env.id)?
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("the envelope vanished")))?;
     view_of(conn, actor, &c, env, req.lang)
@@ -1169,8 +1179,6 @@ fn record_signature(
     slot: &SignerRow,
     turn: &[&SignerRow],
     evidence: &EvidenceRow,
-    seal_key: &crate::render::seal::SealKey,
-    tsa_url: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
     store::insert_evidence(conn, evidence)?;
@@ -1205,17 +1213,19 @@ fn record_signature(
         .all(|s| s.status == "signed" || s.status == store::SIGNER_NOT_NEEDED)
     {
         store::complete(conn, &env.id, now)?;
-        // The executed agreement is sealed in the same transaction, so it is never served (nor
-        // counted as executed) before its seal is written.
-        let timestamped = seal_executed(conn, c, env, env.version, seal_key, tsa_url, now)?;
+        // The executed agreement is sealed by a job (issue 14, "Executed agreement": "a job appends
+        // a certificate of completion … and seals it"): its durable marker is written here, in the
+        // completion's transaction, and `signing_seal` seals outside any write transaction (the
+        // timestamp authority is never asked while the write lock is held). Until the seal is
+        // stored the PDF is refused (`executed_pdf_sealing`) and the release guard is not met.
+        store::insert_seal_job(conn, &env.id, c.id.as_str(), now)?;
         record_case_event(
             conn,
             actor,
             c.id.as_str(),
             EventType::EnvelopeCompleted,
             None,
-            json!({"envelope": env.id, "agreement_version": env.version, "digest": env.digest,
-                   "timestamp": timestamped}),
+            json!({"envelope": env.id, "agreement_version": env.version, "digest": env.digest}),
             now,
         )?;
         let orgs = everyone(&after)?;
@@ -1399,18 +1409,7 @@ pub fn record_provider_signature(
         client_ip: None,
         user_agent: None,
     };
-    record_signature(
-        conn,
-        &actor,
-        &c,
-        &env,
-        &slot,
-        &turn,
-        &evidence,
-        &policy.seal_key,
-        policy.tsa_url.as_deref(),
-        now,
-    )?;
+    record_signature(conn, &actor, &c, &env, &slot, &turn, &evidence, now)?;
     store::envelope(conn, &env.id)?
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("the envelope vanished")))
 }
@@ -1551,21 +1550,39 @@ fn end_declined(
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("the envelope vanished")))
 }
 
-/// Appends the certificate of completion to the version's stored PDF, seals it with the
-/// organisation's key (issue 14, "Executed agreement") and stores it with its SHA-256. With a
-/// timestamp authority configured the seal carries its signature time-stamp token; when the
-/// authority does not answer, the seal is written without one (the signatures are never lost or
-/// held back for it) and the result says so: `true` when timestamped.
-fn seal_executed(
+/// What the seal job needs of a completed envelope, read in one read transaction: the version's
+/// stored PDF and the certificate of completion to append (issue 14, "Executed agreement": agreement,
+/// version, digest, file hashes, each signer with party, capacity, method, level, times, IP).
+/// `None` when there is nothing to seal: the envelope is gone, not completed, or already sealed.
+pub struct SealInput {
+    pub envelope_id: String,
+    pub collaboration_id: String,
+    pub version: i32,
+    pub pdf: Vec<u8>,
+    pub certificate: crate::render::seal::CompletionCertificate,
+}
+
+pub fn seal_input(
     conn: &mut DbConn,
-    c: &Collaboration,
-    env: &EnvelopeRow,
-    number: i32,
-    key: &crate::render::seal::SealKey,
-    tsa_url: Option<&str>,
-    now: DateTime<Utc>,
-) -> Result<bool, AppError> {
+    rulebooks: &RulebookSet,
+    envelope: &str,
+) -> Result<Option<SealInput>, AppError> {
     use crate::render::seal::{CertificateSigner, CompletionCertificate};
+    let Some(env) = store::envelope(conn, envelope)? else {
+        return Ok(None);
+    };
+    if env.status != "completed" || env.executed_pdf.is_some() {
+        return Ok(None);
+    }
+    let cid = CollaborationId::parse(&env.collaboration_id).ok_or_else(|| {
+        AppError::Internal(anyhow::anyhow!(
+            "stored collaboration id {:?}",
+            env.collaboration_id
+        ))
+    })?;
+    let (c, _) = repo::load_collaboration(conn, rulebooks, &cid)?
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("the envelope's case is gone")))?;
+    let number = env.version;
     let stored = super::agreements::stored_for_seal(conn, c.id.as_str(), number)?;
     let signers = store::signers(conn, &env.id)?;
     let evidence = store::evidence(conn, &env.id)?;
@@ -1608,12 +1625,58 @@ fn seal_executed(
             })
             .collect(),
     };
-    let (executed, timestamped) =
-        crate::render::seal::seal_timestamped(&stored.pdf, &certificate, key, now, tsa_url)
-            .map_err(|e| AppError::Internal(e.context("sealing the executed agreement")))?;
-    let sha = crate::domain::audit::sha256_hex(&executed);
-    store::set_executed_pdf(conn, &env.id, &executed, &sha)?;
-    Ok(timestamped)
+    Ok(Some(SealInput {
+        envelope_id: env.id,
+        collaboration_id: c.id.as_str().to_string(),
+        version: number,
+        pdf: stored.pdf,
+        certificate,
+    }))
+}
+
+/// Stores a sealed executed agreement (in a short write transaction of its own, after the seal was
+/// made outside any): the PDF, its SHA-256 and the fingerprint of the seal certificate, that
+/// certificate among the installation's known seal certificates, the job done, and the
+/// `executed_agreement_sealed` audit event. Refused (nothing written) when `owner` no longer holds
+/// the job's lease: another instance took it over.
+#[allow(clippy::too_many_arguments)]
+pub fn store_seal(
+    conn: &mut DbConn,
+    input: &SealInput,
+    owner: &str,
+    executed: &[u8],
+    key: &crate::render::seal::SealKey,
+    timestamped: bool,
+    now: DateTime<Utc>,
+) -> Result<String, AppError> {
+    lock(conn, &input.collaboration_id)?;
+    if !store::seal_job_done(conn, &input.envelope_id, owner, now)? {
+        return Err(AppError::RaceLost(crate::msg!("race_lost.collaboration")));
+    }
+    let sha = crate::domain::audit::sha256_hex(executed);
+    let cert = key.certificate_sha256();
+    store::record_seal_certificate(conn, &cert, key.certificate_der(), &key.organisation(), now)?;
+    if !store::set_executed_pdf(conn, &input.envelope_id, executed, &sha, &cert)? {
+        // Sealed already (or no longer completed): the stored one stays, nothing else is written.
+        return Err(AppError::RaceLost(crate::msg!("race_lost.collaboration")));
+    }
+    record_case_event(
+        conn,
+        &super::audit::system_actor(),
+        &input.collaboration_id,
+        EventType::ExecutedAgreementSealed,
+        None,
+        json!({"envelope": input.envelope_id, "agreement_version": input.version,
+               "executed_pdf_sha256": sha, "seal_certificate_sha256": cert,
+               "timestamp": timestamped}),
+        now,
+    )?;
+    Ok(sha)
+}
+
+/// The SHA-256 of an envelope's executed PDF, once its seal is stored.
+pub fn executed_pdf_sha256(conn: &mut DbConn, envelope: &str) -> Result<Option<String>, AppError> {
+    Ok(store::envelope(conn, envelope)?.and_then(|e| e.executed_pdf_sha256))
 }
 
 /// The sealed executed agreement of a version: refused until the envelope is completed, and until

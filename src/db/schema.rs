@@ -347,6 +347,7 @@ diesel::table! {
         reminders_sent -> Integer,
         executed_pdf -> Nullable<Binary>,
         executed_pdf_sha256 -> Nullable<Text>,
+        executed_seal_certificate -> Nullable<Text>,
     }
 }
 
@@ -742,5 +743,29 @@ diesel::table! {
         document_id -> Text,
         attached_by -> Text,
         attached_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    signing_seal_jobs (id) {
+        id -> Text,
+        collaboration_id -> Text,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        lease_until -> Nullable<Timestamp>,
+        lease_owner -> Nullable<Text>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamp,
+        done_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    signing_seal_certificates (sha256) {
+        sha256 -> Text,
+        certificate -> Binary,
+        organisation -> Text,
+        first_used_at -> Timestamp,
     }
 }

@@ -30,6 +30,8 @@ pub struct EnvelopeRow {
     pub reminders_sent: i32,
     pub executed_pdf: Option<Vec<u8>>,
     pub executed_pdf_sha256: Option<String>,
+    /// The SHA-256 of the seal certificate (DER) the executed PDF was sealed with.
+    pub executed_seal_certificate: Option<String>,
 }
 
 /// One signer slot: a party's signatory, in a turn group.
@@ -235,8 +237,15 @@ pub fn end(
     Ok(n == 1)
 }
 
-/// Stores the sealed executed agreement of a completed envelope (once: a written one stays).
-pub fn set_executed_pdf(conn: &mut DbConn, id: &str, pdf: &[u8], sha256: &str) -> QResult<bool> {
+/// Stores the sealed executed agreement of a completed envelope with the fingerprint of the seal
+/// certificate it was sealed with (once: a written one stays).
+pub fn set_executed_pdf(
+    conn: &mut DbConn,
+    id: &str,
+    pdf: &[u8],
+    sha256: &str,
+    certificate_sha256: &str,
+) -> QResult<bool> {
     let n = diesel::update(
         env::table
             .find(id)
@@ -246,6 +255,7 @@ pub fn set_executed_pdf(conn: &mut DbConn, id: &str, pdf: &[u8], sha256: &str) -
     .set((
         env::executed_pdf.eq(Some(pdf)),
         env::executed_pdf_sha256.eq(Some(sha256)),
+        env::executed_seal_certificate.eq(Some(certificate_sha256)),
     ))
     .execute(conn)?;
     Ok(n == 1)
@@ -375,4 +385,180 @@ pub fn set_policy_expiry_days(
             .execute(conn)?;
     }
     Ok(())
+}
+
+/// A completed envelope's seal job (issue 14, "Executed agreement": "a job … seals it"): written in
+/// the completion's transaction, claimed by the seal worker under a lease.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = super::schema::signing_seal_jobs)]
+pub struct SealJobRow {
+    /// The envelope's id.
+    pub id: String,
+    pub collaboration_id: String,
+    pub status: String,
+    pub attempts: i32,
+    pub next_attempt_at: NaiveDateTime,
+    pub lease_until: Option<NaiveDateTime>,
+    pub lease_owner: Option<String>,
+    pub last_error: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub done_at: Option<NaiveDateTime>,
+}
+
+/// The statuses of a seal job.
+pub mod seal_status {
+    pub const PENDING: &str = "pending";
+    pub const DONE: &str = "done";
+    pub const DEAD: &str = "dead";
+}
+
+/// The durable "seal pending" marker of a completed envelope, due at once.
+pub fn insert_seal_job(
+    conn: &mut DbConn,
+    envelope: &str,
+    collaboration: &str,
+    now: DateTime<Utc>,
+) -> QResult<()> {
+    use super::schema::signing_seal_jobs as sj;
+    diesel::insert_into(sj::table)
+        .values((
+            sj::id.eq(envelope),
+            sj::collaboration_id.eq(collaboration),
+            sj::status.eq(seal_status::PENDING),
+            sj::attempts.eq(0),
+            sj::next_attempt_at.eq(ts(now)),
+            sj::created_at.eq(ts(now)),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Claims up to `limit` due seal jobs for `owner` until `lease_until` (see `queue::leased_claim`):
+/// run it in its own write transaction and commit before sealing.
+pub fn claim_seal_jobs(
+    conn: &mut DbConn,
+    owner: &str,
+    now: DateTime<Utc>,
+    lease_until: DateTime<Utc>,
+    limit: i64,
+) -> QResult<Vec<SealJobRow>> {
+    use super::schema::signing_seal_jobs;
+    super::queue::leased_claim!(
+        conn,
+        signing_seal_jobs,
+        SealJobRow,
+        seal_status::PENDING,
+        owner,
+        now,
+        lease_until,
+        limit
+    )
+}
+
+/// Records a seal job done, if `owner` still holds its lease. Returns whether it did.
+pub fn seal_job_done(
+    conn: &mut DbConn,
+    id: &str,
+    owner: &str,
+    now: DateTime<Utc>,
+) -> QResult<bool> {
+    use super::schema::signing_seal_jobs as sj;
+    let n = diesel::update(
+        sj::table
+            .filter(sj::id.eq(id))
+            .filter(sj::status.eq(seal_status::PENDING))
+            .filter(sj::lease_owner.eq(owner)),
+    )
+    .set((
+        sj::status.eq(seal_status::DONE),
+        sj::done_at.eq(Some(ts(now))),
+        sj::lease_until.eq(None::<NaiveDateTime>),
+        sj::last_error.eq(None::<String>),
+    ))
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// Records a failed attempt: tried again at `retry_at`, or dead when `None`.
+pub fn seal_job_failed(
+    conn: &mut DbConn,
+    id: &str,
+    owner: &str,
+    error: &str,
+    retry_at: Option<DateTime<Utc>>,
+) -> QResult<bool> {
+    use super::schema::signing_seal_jobs as sj;
+    let target = sj::table
+        .filter(sj::id.eq(id))
+        .filter(sj::status.eq(seal_status::PENDING))
+        .filter(sj::lease_owner.eq(owner));
+    let n = match retry_at {
+        Some(at) => diesel::update(target)
+            .set((
+                sj::next_attempt_at.eq(ts(at)),
+                sj::lease_until.eq(None::<NaiveDateTime>),
+                sj::last_error.eq(Some(error)),
+            ))
+            .execute(conn)?,
+        None => diesel::update(target)
+            .set((
+                sj::status.eq(seal_status::DEAD),
+                sj::lease_until.eq(None::<NaiveDateTime>),
+                sj::last_error.eq(Some(error)),
+            ))
+            .execute(conn)?,
+    };
+    Ok(n == 1)
+}
+
+/// One envelope's seal job, if it has one.
+pub fn seal_job(conn: &mut DbConn, envelope: &str) -> QResult<Option<SealJobRow>> {
+    use super::schema::signing_seal_jobs as sj;
+    sj::table
+        .find(envelope)
+        .select(SealJobRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Records a seal certificate this installation seals with (once; a known one stays as it was).
+pub fn record_seal_certificate(
+    conn: &mut DbConn,
+    sha256: &str,
+    der: &[u8],
+    organisation: &str,
+    now: DateTime<Utc>,
+) -> QResult<()> {
+    use super::schema::signing_seal_certificates as sc;
+    let row = (
+        sc::sha256.eq(sha256),
+        sc::certificate.eq(der),
+        sc::organisation.eq(organisation),
+        sc::first_used_at.eq(ts(now)),
+    );
+    let insert = diesel::insert_into(sc::table).values(row);
+    match conn {
+        DbConn::Postgres(c) => insert.on_conflict_do_nothing().execute(c)?,
+        DbConn::Sqlite(c) => insert.on_conflict_do_nothing().execute(c)?,
+    };
+    Ok(())
+}
+
+/// A known seal certificate's DER by its SHA-256.
+pub fn seal_certificate(conn: &mut DbConn, sha256: &str) -> QResult<Option<Vec<u8>>> {
+    use super::schema::signing_seal_certificates as sc;
+    sc::table
+        .find(sha256)
+        .select(sc::certificate)
+        .first(conn)
+        .optional()
+}
+
+/// Every known seal certificate (SHA-256, DER), oldest first.
+pub fn seal_certificates(conn: &mut DbConn) -> QResult<Vec<(String, Vec<u8>)>> {
+    use super::schema::signing_seal_certificates as sc;
+    sc::table
+        .order((sc::first_used_at.asc(), sc::sha256.asc()))
+        .select((sc::sha256, sc::certificate))
+        .load(conn)
 }

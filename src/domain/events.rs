@@ -111,6 +111,10 @@ pub enum EventType {
     WorkReceiptAttached,
     /// Issue 15: finance edited a draft invoice (references, terms, the lines it holds).
     InvoiceDraftEdited,
+    /// Issue 14: the seal job appended the certificate of completion to a completed envelope's
+    /// version PDF and sealed it (the executed agreement's hash, the seal certificate, whether a
+    /// timestamp authority's token is in it).
+    ExecutedAgreementSealed,
 }
 
 impl EventType {
@@ -172,6 +176,7 @@ impl EventType {
             EventType::SigningPolicySet => "signing_policy_set",
             EventType::WorkReceiptAttached => "work_receipt_attached",
             EventType::InvoiceDraftEdited => "invoice_draft_edited",
+            EventType::ExecutedAgreementSealed => "executed_agreement_sealed",
         }
     }
 
@@ -189,7 +194,8 @@ impl EventType {
             | EventType::EnvelopeCompleted
             | EventType::EnvelopeDeclined
             | EventType::EnvelopeVoided
-            | EventType::EnvelopeExpired => Visibility::Party,
+            | EventType::EnvelopeExpired
+            | EventType::ExecutedAgreementSealed => Visibility::Party,
             // A document is seen as its own visibility says: an internal one's events stay inside the
             // uploading organisation.
             EventType::DocumentUploaded
@@ -343,6 +349,7 @@ impl EventType {
             EventType::SigningPolicySet,
             EventType::WorkReceiptAttached,
             EventType::InvoiceDraftEdited,
+            EventType::ExecutedAgreementSealed,
         ];
         v.extend(CommandKind::ALL.iter().copied().map(EventType::Command));
         v

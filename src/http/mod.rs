@@ -43,20 +43,24 @@ pub struct AppState {
     pub seal_key: std::sync::Arc<crate::render::seal::SealKey>,
     /// Where documents' bytes are kept (`documents.store`, issue 16).
     pub documents: std::sync::Arc<dyn crate::app::document_store::DocumentStore>,
+    /// The seal job of executed agreements (`app::signing_seal`): run after a completion commits.
+    pub sealer: std::sync::Arc<crate::app::signing_seal::Sealer>,
 }
 
 impl AppState {
     pub fn new(
         svc: Services,
         settings: Settings,
-        seal_key: crate::render::seal::SealKey,
+        seal_key: std::sync::Arc<crate::render::seal::SealKey>,
         documents: std::sync::Arc<dyn crate::app::document_store::DocumentStore>,
+        sealer: std::sync::Arc<crate::app::signing_seal::Sealer>,
     ) -> AppState {
         let token_limiter =
             ratelimit::RateLimiter::per_minute(settings.auth.token_requests_per_minute);
         AppState {
             documents,
-            seal_key: std::sync::Arc::new(seal_key),
+            seal_key,
+            sealer,
             svc,
             settings,
             token_limiter,

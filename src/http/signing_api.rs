@@ -22,11 +22,21 @@ pub fn policy(state: &AppState) -> Policy {
     Policy {
         expiry_days: state.settings.signing.expiry_days,
         fresh_login_minutes: state.settings.signing.fresh_login_minutes,
-        seal_key: state.seal_key.clone(),
-        tsa_url: Some(state.settings.signing.tsa_url.trim())
-            .filter(|u| !u.is_empty())
-            .map(str::to_string),
     }
+}
+
+/// After a signature committed: when it completed the envelope, the seal job runs (right away,
+/// outside any transaction, when `signing.seal_after_commit`; else the worker is woken), and the
+/// view says what was stored (the pages use it too).
+pub fn after_completion(state: &AppState, view: &mut EnvelopeView) -> Result<(), AppError> {
+    if view.status != "completed" || view.executed_pdf_sha256.is_some() {
+        return Ok(());
+    }
+    state.sealer.completed(&state.svc);
+    view.executed_pdf_sha256 = state
+        .svc
+        .read(|c| signing::executed_pdf_sha256(c, &view.id))?;
+    Ok(())
 }
 
 fn number(n: &str) -> Result<i32, AppError> {
@@ -174,7 +184,7 @@ pub async fn sign_envelope(
     let view = blocking(move || {
         let now = state.svc.clock.now();
         let policy = policy(&state);
-        state.svc.write(|c| {
+        let mut view = state.svc.write(|c| {
             signing::sign(
                 c,
                 &state.svc.rulebooks,
@@ -186,7 +196,9 @@ pub async fn sign_envelope(
                 body.0,
                 now,
             )
-        })
+        })?;
+        after_completion(&state, &mut view)?;
+        Ok(view)
     })
     .await?;
     Ok(HttpResponse::Ok().json(view))
@@ -351,7 +363,7 @@ pub async fn provider_events(
         })?;
         let event: ProviderEvent = super::extract::parse_value(value)?;
         let policy = policy(&state);
-        state.svc.write(|c| {
+        let receipt = state.svc.write(|c| {
             providers::handle_event(
                 c,
                 &state.svc.rulebooks,
@@ -362,7 +374,11 @@ pub async fn provider_events(
                 &event,
                 now,
             )
-        })
+        })?;
+        if receipt.envelope_status == "completed" && !receipt.duplicate {
+            state.sealer.completed(&state.svc);
+        }
+        Ok(receipt)
     })
     .await?;
     Ok(HttpResponse::Ok().json(receipt))

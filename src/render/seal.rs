@@ -926,12 +926,11 @@ pub fn seal(
     key: &SealKey,
     now: DateTime<Utc>,
 ) -> anyhow::Result<Vec<u8>> {
-    seal_with(pdf, cert, key, now, &|_| None).map(|(pdf, _)| pdf)
+    seal_stamped(pdf, cert, key, now, &|_| None).map(|(pdf, _)| pdf)
 }
 
-/// As [`seal`], with the signature time-stamp of the authority at `tsa_url` when one is given.
-/// The signatures never wait for the authority: when it fails (down, refusing, a bad answer), the
-/// seal is written without a token, a warning is logged, and the second value is `false`.
+/// As [`seal`], with the signature time-stamp of the authority at `tsa_url` (plain http, or https
+/// trusting the Mozilla roots) when one is given; see [`seal_with`].
 pub fn seal_timestamped(
     pdf: &[u8],
     cert: &CompletionCertificate,
@@ -939,25 +938,37 @@ pub fn seal_timestamped(
     now: DateTime<Utc>,
     tsa_url: Option<&str>,
 ) -> anyhow::Result<(Vec<u8>, bool)> {
-    let Some(url) = tsa_url else {
-        return seal_with(pdf, cert, key, now, &|_| None);
-    };
-    seal_with(
-        pdf,
-        cert,
-        key,
-        now,
-        &|digest| match super::tsa::token(url, digest) {
-            Ok(t) => Some(t),
-            Err(e) => {
-                tracing::warn!(tsa = url, error = %e, "no signature time-stamp; the seal is written without one");
-                None
-            }
-        },
-    )
+    let tsa = tsa_url.map(|u| super::tsa::Tsa::new(u, None)).transpose()?;
+    seal_with(pdf, cert, key, now, tsa.as_ref())
 }
 
-fn seal_with(
+/// As [`seal`], with the signature time-stamp of the authority `tsa` when one is given. The
+/// signatures never wait for the authority: when it fails (down, refusing, a bad answer), the seal
+/// is written without a token, a warning is logged, and the second value is `false`.
+pub fn seal_with(
+    pdf: &[u8],
+    cert: &CompletionCertificate,
+    key: &SealKey,
+    now: DateTime<Utc>,
+    tsa: Option<&super::tsa::Tsa>,
+) -> anyhow::Result<(Vec<u8>, bool)> {
+    let Some(tsa) = tsa else {
+        return seal_stamped(pdf, cert, key, now, &|_| None);
+    };
+    seal_stamped(pdf, cert, key, now, &|digest| match tsa.token(digest) {
+        Ok(t) => Some(t),
+        Err(e) => {
+            tracing::warn!(
+                tsa = tsa.url(),
+                error = format!("{e:#}"),
+                "no signature time-stamp; the seal is written without one"
+            );
+            None
+        }
+    })
+}
+
+fn seal_stamped(
     pdf: &[u8],
     cert: &CompletionCertificate,
     key: &SealKey,

@@ -2,12 +2,16 @@
 //! for a signature time-stamp token over its signature value, which goes into the CMS as the
 //! unsigned attribute id-aa-timeStampToken (RFC 3161, appendix A; PAdES baseline B-T).
 //!
-//! Plain `http://` only, with the standard library's sockets: the answer is a CMS signed by the
-//! authority itself, so TLS adds nothing to it, and no HTTP client crate is needed in the
-//! (synchronous) transaction that seals. Every step has a timeout; any failure is an error the
-//! caller decides on (the seal is written without a token, see `seal::seal_timestamped`).
+//! `http://` or `https://`, with the standard library's sockets and, for https, the rustls (ring
+//! provider) that reqwest already brings: no second TLS stack. The server is checked against the
+//! Mozilla roots (webpki-roots) or, when `signing.tsa_ca_file` is set, only against the CA
+//! certificates in that PEM file. The answer is a CMS signed by the authority itself; TLS adds
+//! privacy and keeps an in-between from answering with errors. The seal job calls it outside any
+//! transaction (`app::signing_seal`). Every step has a timeout; any failure is an error the caller
+//! decides on (the seal is written without a token, see `seal::seal_with`).
 use std::io::{Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{anyhow, bail, Context};
@@ -17,9 +21,9 @@ use x509_cert::spki::AlgorithmIdentifierOwned;
 
 const ID_SHA256: der::oid::ObjectIdentifier =
     der::oid::ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.2.1");
-/// How long one exchange with the authority may take, per step (connect, write, read). The seal is
-/// written in the transaction of the last signature, which holds the collaboration's lock (and on
-/// SQLite the database's write lock): a slow authority must not hold it long.
+/// How long one exchange with the authority may take, per step (connect, handshake, write, read).
+/// The seal job asks outside any transaction, so a slow authority holds no lock; it still must not
+/// hold the job long.
 const TIMEOUT: Duration = Duration::from_secs(5);
 /// The largest answer read (a token with the authority's certificate chain is a few KB).
 const MAX_RESPONSE: u64 = 256 * 1024;
@@ -55,6 +59,154 @@ struct TimeStampResp {
     status: PkiStatusInfo,
     #[asn1(optional = "true")]
     time_stamp_token: Option<Any>,
+}
+
+/// A timestamp authority to ask: its URL and, for https, the TLS settings.
+#[derive(Clone)]
+pub struct Tsa {
+    url: String,
+    endpoint: Endpoint,
+    tls: Option<Arc<rustls::ClientConfig>>,
+}
+
+impl std::fmt::Debug for Tsa {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Tsa")
+            .field("url", &self.url)
+            .finish_non_exhaustive()
+    }
+}
+
+/// An authority's address, read from its URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoint {
+    pub tls: bool,
+    pub host: String,
+    pub port: u16,
+    pub path: String,
+}
+
+/// `http://host[:port]/path` or `https://host[:port]/path`; `None` for anything else.
+pub fn parse_url(url: &str) -> Option<Endpoint> {
+    if let Some(rest) = url.strip_prefix("https://") {
+        let (host, port, path) = parse_http_url(&format!("http://{rest}"))?;
+        // No port given: 443, not http's 80.
+        let authority = rest.split('/').next().unwrap_or_default();
+        let explicit = match authority.rfind(']') {
+            Some(i) => authority[i..].contains(':'),
+            None => authority.contains(':'),
+        };
+        let port = if explicit { port } else { 443 };
+        return Some(Endpoint {
+            tls: true,
+            host,
+            port,
+            path,
+        });
+    }
+    let (host, port, path) = parse_http_url(url)?;
+    Some(Endpoint {
+        tls: false,
+        host,
+        port,
+        path,
+    })
+}
+
+impl Tsa {
+    /// The authority at `url`; for https, trusting the CA certificates of the PEM file `ca_file`
+    /// only when one is given, else the Mozilla roots.
+    pub fn new(url: &str, ca_file: Option<&std::path::Path>) -> anyhow::Result<Tsa> {
+        let endpoint = parse_url(url).ok_or_else(|| {
+            anyhow!("{url:?} is no http:// or https:// URL of a timestamp authority")
+        })?;
+        let tls = if endpoint.tls {
+            let mut roots = rustls::RootCertStore::empty();
+            match ca_file {
+                Some(path) => {
+                    use rustls_pki_types::pem::PemObject;
+                    let mut n = 0;
+                    for cert in rustls_pki_types::CertificateDer::pem_file_iter(path)
+                        .with_context(|| format!("reading {}", path.display()))?
+                    {
+                        let cert =
+                            cert.with_context(|| format!("a certificate in {}", path.display()))?;
+                        roots
+                            .add(cert)
+                            .with_context(|| format!("a CA certificate in {}", path.display()))?;
+                        n += 1;
+                    }
+                    if n == 0 {
+                        bail!("{} holds no certificate", path.display());
+                    }
+                }
+                None => roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned()),
+            }
+            let config = rustls::ClientConfig::builder_with_provider(Arc::new(
+                rustls::crypto::ring::default_provider(),
+            ))
+            .with_safe_default_protocol_versions()?
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+            Some(Arc::new(config))
+        } else {
+            None
+        };
+        Ok(Tsa {
+            url: url.to_string(),
+            endpoint,
+            tls,
+        })
+    }
+
+    /// The authority of `signing.tsa_url` (with `signing.tsa_ca_file`), or `None` when none is set.
+    pub fn from_settings(s: &crate::config::SigningSettings) -> anyhow::Result<Option<Tsa>> {
+        let url = s.tsa_url.trim();
+        if url.is_empty() {
+            return Ok(None);
+        }
+        let ca = s.tsa_ca_file.trim();
+        Tsa::new(url, (!ca.is_empty()).then(|| std::path::Path::new(ca)))
+            .map(Some)
+            .context("signing.tsa_url")
+    }
+
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// A time-stamp token over the SHA-256 `digest` (see [`token`]).
+    pub fn token(&self, digest: &[u8]) -> anyhow::Result<Vec<u8>> {
+        token_from(|req| self.post(req), digest)
+    }
+
+    fn post(&self, body: &[u8]) -> anyhow::Result<Vec<u8>> {
+        let Endpoint {
+            host, port, path, ..
+        } = &self.endpoint;
+        let addr = (host.as_str(), *port)
+            .to_socket_addrs()?
+            .next()
+            .ok_or_else(|| anyhow!("{host} has no address"))?;
+        let stream = TcpStream::connect_timeout(&addr, TIMEOUT)?;
+        stream.set_read_timeout(Some(TIMEOUT))?;
+        stream.set_write_timeout(Some(TIMEOUT))?;
+        match &self.tls {
+            None => exchange(stream, host, *port, path, body),
+            Some(config) => {
+                let name = rustls_pki_types::ServerName::try_from(host.clone())
+                    .map_err(|e| anyhow!("{host}: {e}"))?;
+                let conn = rustls::ClientConnection::new(config.clone(), name)?;
+                exchange(
+                    rustls::StreamOwned::new(conn, stream),
+                    host,
+                    *port,
+                    path,
+                    body,
+                )
+            }
+        }
+    }
 }
 
 /// `http://host[:port]/path` as (host, port, path); `None` for anything else.
@@ -96,16 +248,14 @@ fn request(digest: &[u8], nonce: &[u8]) -> anyhow::Result<(Vec<u8>, Vec<u8>)> {
     Ok((req.to_der()?, imprint_der))
 }
 
-/// One HTTP/1.1 POST of `body`; the response body when the status is 200.
-fn post(url: &str, body: &[u8]) -> anyhow::Result<Vec<u8>> {
-    let (host, port, path) = parse_http_url(url).ok_or_else(|| anyhow!("not an http:// URL"))?;
-    let addr = (host.as_str(), port)
-        .to_socket_addrs()?
-        .next()
-        .ok_or_else(|| anyhow!("{host} has no address"))?;
-    let mut stream = TcpStream::connect_timeout(&addr, TIMEOUT)?;
-    stream.set_read_timeout(Some(TIMEOUT))?;
-    stream.set_write_timeout(Some(TIMEOUT))?;
+/// One HTTP/1.1 POST of `body` on `stream` (plain or TLS); the response body when the status is 200.
+fn exchange(
+    mut stream: impl Read + Write,
+    host: &str,
+    port: u16,
+    path: &str,
+    body: &[u8],
+) -> anyhow::Result<Vec<u8>> {
     let head = format!(
         "POST {path} HTTP/1.1\r\nHost: {host}:{port}\r\nContent-Type: application/timestamp-query\r\nAccept: application/timestamp-reply\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
         body.len()
@@ -114,7 +264,13 @@ fn post(url: &str, body: &[u8]) -> anyhow::Result<Vec<u8>> {
     stream.write_all(body)?;
     stream.flush()?;
     let mut answer = Vec::new();
-    stream.take(MAX_RESPONSE).read_to_end(&mut answer)?;
+    // A TLS server that closes without close_notify ends the read with UnexpectedEof: what came
+    // is still checked against its Content-Length below.
+    match stream.take(MAX_RESPONSE).read_to_end(&mut answer) {
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof && !answer.is_empty() => {}
+        Err(e) => return Err(e.into()),
+    }
     let split = answer
         .windows(4)
         .position(|w| w == b"\r\n\r\n")
@@ -145,10 +301,17 @@ fn post(url: &str, body: &[u8]) -> anyhow::Result<Vec<u8>> {
 /// (a ContentInfo holding SignedData with TSTInfo). Refused unless the authority granted it
 /// (status 0 or 1) and the token echoes the imprint and the nonce sent.
 pub fn token(url: &str, digest: &[u8]) -> anyhow::Result<Vec<u8>> {
+    Tsa::new(url, None)?.token(digest)
+}
+
+fn token_from(
+    post: impl FnOnce(&[u8]) -> anyhow::Result<Vec<u8>>,
+    digest: &[u8],
+) -> anyhow::Result<Vec<u8>> {
     let mut nonce = uuid::Uuid::new_v4().as_bytes()[..8].to_vec();
     nonce[0] |= 0x40;
     let (req, imprint) = request(digest, &nonce)?;
-    let body = post(url, &req).context("asking the timestamp authority")?;
+    let body = post(&req).context("asking the timestamp authority")?;
     let resp = TimeStampResp::from_der(&body).map_err(|e| anyhow!("TimeStampResp: {e}"))?;
     if resp.status.status > 1 {
         bail!(
@@ -191,6 +354,34 @@ mod tests {
         assert_eq!(parse_http_url("http://:80/"), None);
         assert_eq!(parse_http_url("http://u@h/"), None);
         assert_eq!(parse_http_url("ftp://h/"), None);
+    }
+
+    #[test]
+    fn https_urls_are_taken_with_443_by_default() {
+        assert_eq!(
+            parse_url("https://tsa.example.se/tsr"),
+            Some(Endpoint {
+                tls: true,
+                host: "tsa.example.se".into(),
+                port: 443,
+                path: "/tsr".into()
+            })
+        );
+        assert_eq!(
+            parse_url("https://127.0.0.1:8443"),
+            Some(Endpoint {
+                tls: true,
+                host: "127.0.0.1".into(),
+                port: 8443,
+                path: "/".into()
+            })
+        );
+        assert_eq!(
+            parse_url("http://h/").map(|e| (e.tls, e.port)),
+            Some((false, 80))
+        );
+        assert_eq!(parse_url("https://u@h/"), None);
+        assert_eq!(parse_url("ftp://h/"), None);
     }
 
     #[test]

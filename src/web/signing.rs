@@ -610,7 +610,7 @@ pub async fn sign(
             crate::http::blocking(move || {
                 let now = state.svc.clock.now();
                 let policy = crate::http::signing_api::policy(&state);
-                state.svc.write(|c| {
+                let mut view = state.svc.write(|c| {
                     signing::sign(
                         c,
                         &state.svc.rulebooks,
@@ -622,10 +622,10 @@ pub async fn sign(
                         input,
                         now,
                     )
-                })
+                })?;
+                crate::http::signing_api::after_completion(&state, &mut view)
             })
             .await
-            .map(|_| ())
         }
     };
     answer(&env, id, number, outcome, Posted::Sign, &form).await

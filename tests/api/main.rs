@@ -27,6 +27,7 @@ mod payments;
 mod reference;
 mod security;
 mod signing;
+mod signing_seal_job;
 mod terms;
 #[path = "../support/test_db.rs"]
 mod test_db;

@@ -9,7 +9,7 @@ use crate::helpers::{approval, ok, problem, TestApp};
 
 /// A research case on one register, approved by Region Uppsala, with version 1 drawn. Returns
 /// (collaboration id, version number, digest).
-async fn drawn(app: &TestApp) -> (String, u64, String) {
+pub(crate) async fn drawn(app: &TestApp) -> (String, u64, String) {
     let (id, _) = app.research_collaboration(&["EX-HJARTA"]).await;
     app.walk_to_application(&id, &["Region Uppsala"]).await;
     let uppsala = app.org("Region Uppsala").await;
@@ -47,7 +47,7 @@ async fn sign_body(
     .await
 }
 
-async fn record(app: &TestApp, id: &str, n: u64, digest: &str) -> reqwest::Response {
+pub(crate) async fn record(app: &TestApp, id: &str, n: u64, digest: &str) -> reqwest::Response {
     app.transition(
         id,
         &app.token("legal").await,
