@@ -1529,8 +1529,11 @@ async fn search_role_signing_policy_intake_errors_and_error_pages_pass_axe() {
     let me = helpers::ok(app.get("/api/v1/me", &admin).await).await;
     let org = me["org"].as_str().expect("the admin's organisation");
     let v = helpers::ok(
-        app.get(&format!("/api/v1/organisations/{org}/signing-policy"), &admin)
-            .await,
+        app.get(
+            &format!("/api/v1/organisations/{org}/signing-policy"),
+            &admin,
+        )
+        .await,
     )
     .await;
     assert_eq!(v["expiry_days"], 12, "{v}");
