@@ -4,6 +4,7 @@
 #
 #   scripts/pages-load.sh                          # SQLite, 10 000 collaborations
 #   N=10000 PG=postgres://postgres@127.0.0.1:5432 scripts/pages-load.sh
+#   N=2000 DUR=2s PROFILE=debug scripts/pages-load.sh  # proves the script runs; no figures from it
 #
 # Seeds the database once (examples/seed.rs; kept between runs, shared with scripts/load.sh), starts
 # the release server, signs in on the sign-in page like a browser (a cookie session), and measures each
@@ -20,8 +21,14 @@ PORT=${PORT:-18081}
 DATA=${DATA:-/tmp/samverkan-load}
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install -y wrk" >&2; exit 2; }
 mkdir -p "$DATA"
-cargo build --release --bin samverkan --example seed
-BIN=${CARGO_TARGET_DIR:-target}/release
+# The figures are the release build's; PROFILE=debug only checks that the script works end to end.
+PROFILE=${PROFILE:-release}
+case $PROFILE in
+  release) cargo build --release --bin samverkan --example seed ;;
+  debug) cargo build --bin samverkan --example seed ;;
+  *) echo "PROFILE is release or debug" >&2; exit 2 ;;
+esac
+BIN=${CARGO_TARGET_DIR:-target}/$PROFILE
 pid=""
 trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null || true' EXIT
 if [ -n "${PG:-}" ]; then
@@ -67,8 +74,12 @@ measure "list (company)" "/collaborations" "$company"
 measure "list (admin, all)" "/collaborations" "$admin"
 measure "list filtered by step" "/collaborations?step=preparation" "$company"
 measure "case page (company)" "$one" "$company"
-for p in "/intake|$company" "/queue|$legal" "/feasibility|$holder" "/finance|$finance" "/admin|$admin"; do
+missed=0
+for p in "/intake|$company" "/queue|$legal" "/feasibility|$holder" "/finance|$finance" "/invoices|$finance" "/admin|$admin"; do
   path=${p%%|*}; c=${p#*|}
   code=$(curl -s -o /dev/null -w '%{http_code}' -H "Cookie: $c" "$B$path")
-  [ "$code" = 200 ] && measure "$path" "$path" "$c"
+  if [ "$code" = 200 ]; then measure "$path" "$path" "$c"
+  else echo "$path answered HTTP $code: not measured" >&2; missed=1; fi
 done
+[ "$PROFILE" = release ] || echo "($PROFILE build: these figures are not the pages' speed)"
+exit "$missed"

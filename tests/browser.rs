@@ -1341,3 +1341,443 @@ async fn data_users_undertakings_and_webhook_subscriptions_in_the_browser() {
     assert_eq!(v["items"][0]["status"], "active", "{v}");
     assert!(v["items"][0]["undertaking"]["sha256"].is_string(), "{v}");
 }
+
+// ---------- Issue 12's coverage audit: the pages no journey above visits ----------
+
+/// A journey at 200 % zoom: a 640 px wide viewport drawn at two device pixels per CSS pixel, as a
+/// 1280 px window zoomed to 200 % (WCAG 1.4.4 resize text; the issue: "works at 200 % zoom").
+fn zoom_journey(name: &str, steps: Vec<Value>) -> Value {
+    json!({ "name": name, "viewport": {"width": 640, "height": 900}, "device_scale_factor": 2,
+            "steps": steps })
+}
+
+/// The list's search box (issue 12, "Their collaborations (search, filter by step)"): a one-letter
+/// search answers 422 with the message at the box, linked from the error summary, in Swedish and in
+/// English; a search in another case finds the company's collaboration. The role page in English;
+/// the administrator's signing policy field with its error; the intake's later step with an
+/// error; the register holder's feasibility list in English; the error pages (404 for an unknown
+/// page and in English, 403 for a page of another role and for a form with a wrong CSRF token, 405
+/// for a wrong method). Every page axe-checked and screenshotted.
+#[tokio::test]
+async fn search_role_signing_policy_intake_errors_and_error_pages_pass_axe() {
+    let app = TestApp::spawn().await;
+    let (_, reference) = at_register_contact(&app).await;
+    let university = app.org("Exempeluniversitetet").await;
+    app.grant_membership("legal", "finance", "Region Uppsala")
+        .await;
+    let search = journey(
+        "search",
+        steps(vec![
+            sign_in("company"),
+            vec![
+                json!({"fill": {"label": "Sök på titel eller referens", "value": "h"}}),
+                json!({"click": {"button": "Visa", "exact": true}, "status": 422}),
+                json!({"expect_selector": "#error-summary a[href='#f-q']"}),
+                json!({"expect_selector": "#f-q-error"}),
+                json!({"expect_selector": "#f-q[aria-describedby~='f-q-error'][value='h']"}),
+                json!({"expect_text": "skriv minst 2 tecken att söka på"}),
+                // Case does not matter (Unicode's rules: Ä and ä are one letter).
+                json!({"fill": {"label": "Sök på titel eller referens", "value": "HJÄRTINFARKT"}}),
+                json!({"click": {"button": "Visa", "exact": true}}),
+                json!({"expect_url": "^/collaborations\\?q=HJ%C3%84RTINFARKT"}),
+                json!({"expect_text": reference.clone()}),
+                json!({"fill": {"label": "Sök på titel eller referens", "value": "ingen sådan titel"}}),
+                json!({"click": {"button": "Visa", "exact": true}}),
+                json!({"expect_text": "Inga samverkansprojekt matchar filtret."}),
+                json!({"click": {"link": "English", "exact": true}}),
+                json!({"fill": {"label": "Search by title or reference", "value": "x"}}),
+                json!({"click": {"button": "Show", "exact": true}, "status": 422}),
+                json!({"expect_selector": "#error-summary a[href='#f-q']"}),
+                json!({"expect_text": "type at least 2 characters to search for"}),
+            ],
+        ]),
+    );
+    let mut sign_in_legal = sign_in("legal");
+    sign_in_legal[1] = json!({"click": {"button": "Logga in som Lars Jurist, CPUA:s juridiska funktion", "exact": true}});
+    let role = journey(
+        "role-english",
+        steps(vec![
+            sign_in_legal,
+            vec![
+                json!({"click": {"link": "English", "exact": true}}),
+                json!({"goto": "/role"}),
+                json!({"expect_selector": "html[lang=en]"}),
+                json!({"expect_text": "Choose a role"}),
+                json!({"expect_text": "current role"}),
+                json!({"expect_no_text": "Välj roll"}),
+                json!({"click": {"button": "Work in this role: Finance, Region Uppsala", "exact": true}}),
+                json!({"expect_selector": "header a[href='/role']:text-is('Finance')"}),
+            ],
+        ]),
+    );
+    let policy = journey(
+        "signing-policy",
+        steps(vec![
+            sign_in("admin"),
+            vec![
+                json!({"goto": "/admin"}),
+                json!({"expect_selector": "#f-expiry_days[value='30']"}),
+                json!({"fill": {"label": "Dagar tills ett ej undertecknat kuvert går ut (1–365)", "value": "0"}}),
+                json!({"click": {"button": "Spara", "exact": true}, "status": 422}),
+                json!({"expect_selector": "#error-summary a[href='#f-expiry_days']"}),
+                json!({"expect_selector": "#f-expiry_days[aria-describedby~='f-expiry_days-error'][value='0']"}),
+                json!({"expect_text": "från 1 till 365"}),
+                json!({"fill": {"label": "Dagar tills ett ej undertecknat kuvert går ut (1–365)", "value": "12"}}),
+                json!({"click": {"button": "Spara", "exact": true}}),
+                json!({"expect_url": "^/admin$"}),
+                json!({"expect_selector": "#f-expiry_days[value='12']"}),
+                json!({"click": {"link": "English", "exact": true}}),
+                json!({"expect_selector": "html[lang=en]"}),
+                json!({"goto": "/admin/organisations"}),
+                json!({"goto": "/admin/registers"}),
+                json!({"goto": "/admin/people"}),
+            ],
+        ]),
+    );
+    // A later step of the intake with an error: no register chosen on step 3.
+    let intake = journey(
+        "intake-later-step-error",
+        steps(vec![
+            sign_in("company"),
+            vec![
+                json!({"goto": "/intake"}),
+                json!({"fill": {"label": "Projektets namn", "value": "Ett projekt utan register"}}),
+                json!({"fill": {"label": "Vad ska data användas till?", "value": "Att jämföra utfall."}}),
+                tick("intake.purpose", "research"),
+                tick("intake.is_research", "yes"),
+                tick("intake.sector", "pharma"),
+                json!({"click": {"button": "Nästa", "exact": true}}),
+                json!({"select": {"label": "Forskningshuvudman", "value": university}}),
+                json!({"click": {"button": "Nästa", "exact": true}}),
+                json!({"expect_text": "Steg 3 av 7: Register"}),
+                json!({"check": "Exempelregistret för hjärtintensivvård"}),
+                json!({"click": {"button": "Nästa", "exact": true}}),
+                tick("data_kind", "aggregated"),
+                json!({"fill": {"label": "Vilka uppgifter (variabler) behövs?", "value": "alder"}}),
+                tick("intake.company_receives", "aggregated"),
+                tick("intake.principal_receives", "aggregated"),
+                tick("intake.analysis_by", "register"),
+                tick("intake.identity_numbers_requested:bool", "false"),
+                json!({"click": {"button": "Nästa", "exact": true}}),
+                json!({"expect_text": "Steg 5 av 7: Samkörning"}),
+                json!({"click": {"button": "Nästa", "exact": true}}),
+                json!({"expect_text": "Steg 6 av 7: Länder"}),
+                // A country code that does not exist: 422 on step 6, at the field, what was typed kept.
+                json!({"check": "Sverige"}),
+                json!({"fill": {"label": "Andra länder", "value": "ZZ"}}),
+                tick("intake.external_processor:bool", "false"),
+                json!({"click": {"button": "Nästa", "exact": true}, "status": 422}),
+                json!({"expect_text": "Steg 6 av 7: Länder"}),
+                json!({"expect_selector": "#error-summary a[href='#f-_countries_other']"}),
+                json!({"expect_selector": "#f-_countries_other[value='ZZ']"}),
+                // The language switch is a form button here (it keeps the answers).
+                json!({"click": {"button": "English", "exact": true}}),
+                json!({"expect_selector": "html[lang=en]"}),
+                json!({"expect_text": "Step 6 of 7"}),
+            ],
+        ]),
+    );
+    let holder = journey(
+        "feasibility-english",
+        steps(vec![
+            sign_in("register-holder"),
+            vec![
+                json!({"click": {"link": "English", "exact": true}}),
+                json!({"goto": "/feasibility"}),
+                json!({"expect_selector": "html[lang=en]"}),
+                json!({"expect_text": reference.clone()}),
+                json!({"goto": "/todo"}),
+                json!({"goto": "/undertakings"}),
+            ],
+        ]),
+    );
+    let errors = journey(
+        "error-pages",
+        steps(vec![
+            sign_in("finance"),
+            vec![
+                json!({"goto": "/no-such-page", "status": 404}),
+                json!({"expect_text": "Till startsidan"}),
+                // Another role's page: 403, said in words.
+                json!({"goto": "/admin/people", "status": 403}),
+                json!({"expect_text": "Inte tillåtet"}),
+                // A method the page does not take: 405.
+                json!({"goto": "/sign-out", "status": 405}),
+                // A form whose CSRF token is not the session's: 403, nothing done.
+                json!({"goto": "/role"}),
+                json!({"click": {"link": "English", "exact": true}}),
+                json!({"goto": "/no-such-page", "status": 404}),
+                json!({"expect_selector": "html[lang=en]"}),
+                json!({"expect_text": "Not found"}),
+                json!({"goto": "/collaborations"}),
+                json!({"evaluate": "document.querySelectorAll('input[name=csrf_token]').forEach(i => { i.value = 'forged' })"}),
+                json!({"click": {"button": "Sign out", "exact": true}, "status": 403}),
+                json!({"goto": "/collaborations"}),
+                json!({"expect_text": "Fia Ekonom"}),
+            ],
+        ]),
+    );
+    let report = run(
+        &app,
+        "audit_search_role_policy_errors",
+        vec![search, role, policy, intake, holder, errors],
+    )
+    .await;
+    assert_passed(&report);
+    // The form set the policy.
+    let admin = app.token("admin").await;
+    let me = helpers::ok(app.get("/api/v1/me", &admin).await).await;
+    let org = me["org"].as_str().expect("the admin's organisation");
+    let v = helpers::ok(
+        app.get(
+            &format!("/api/v1/organisations/{org}/signing-policy"),
+            &admin,
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(v["expiry_days"], 12, "{v}");
+}
+
+/// Issue 12, "Bad input": "a stale form (someone else changed the case) says so instead of
+/// overwriting". The register holder opens the feasibility form; while it is open the company
+/// records its ethics approval through the API (another person, another session); the holder's
+/// submit answers 422 with the stale-form summary and records nothing; the page then shows the
+/// latest state, and the same answer sent again is recorded. The agreement's HTML view (the case
+/// page's "HTML" link) is checked too.
+#[tokio::test]
+async fn a_stale_form_says_so_and_the_agreement_html_view_passes_axe() {
+    let app = TestApp::spawn().await;
+    let (case, _) = at_register_contact(&app).await;
+    let register = app.register("EX-HJARTA").await;
+    let company = app.token("company").await;
+    let change = format!(
+        "fetch('/api/v1/collaborations/{case}/actions', {{method: 'POST', credentials: 'omit', \
+         headers: {{'Authorization': 'Bearer {company}', 'Content-Type': 'application/json'}}, \
+         body: JSON.stringify({{action: 'record_ethics_approval', reference: '2026-04321-01', decided_on: '2026-08-20'}})}})\
+         .then(r => {{ if (!r.ok) throw new Error('the change through the API answered ' + r.status) }})"
+    );
+    let stale = journey(
+        "stale-form",
+        steps(vec![
+            sign_in("register-holder"),
+            vec![
+                json!({"goto": format!("/collaborations/{case}")}),
+                open_command("record_feasibility"),
+                json!({"select": {"selector": "details#cmd-record_feasibility select[name=register]", "value": register}}),
+                tick("feasible:bool", "true"),
+                json!({"fill": {"label": "Kommentar", "value": "Går bra."}}),
+                // Someone else changes the case while the form is open.
+                json!({"evaluate": change}),
+                json!({"click": {"button": "Svara om registret kan leverera", "exact": true}, "status": 422}),
+                json!({"expect_selector": "#error-summary"}),
+                json!({"expect_text": "Någon annan har ändrat ärendet sedan du öppnade sidan. Ingenting har sparats."}),
+                // The page shows the latest state: the case's version after the company's change.
+                json!({"expect_text": "· version 3"}),
+                // The form is open again with what was typed; sent again from the page as it is
+                // now, the answer is recorded.
+                json!({"expect_selector": "details#cmd-record_feasibility[open] textarea:text-is('Går bra.')"}),
+                json!({"click": {"button": "Svara om registret kan leverera", "exact": true}}),
+                json!({"expect_text": "Klart: Svara om registret kan leverera"}),
+            ],
+        ]),
+    );
+    let agreements = two_agreement_versions(&app).await;
+    let html = journey(
+        "agreement-html",
+        steps(vec![
+            sign_in("company"),
+            vec![
+                json!({"goto": format!("/collaborations/{agreements}")}),
+                json!({"click": {"link": "Visa Version 2", "exact": true}}),
+                json!({"expect_url": format!("^/api/v1/collaborations/{agreements}/agreements/2\\.html$")}),
+                json!({"expect_text": "Stockholms tingsrätt"}),
+            ],
+        ]),
+    );
+    let report = run(&app, "stale_form_and_agreement_html", vec![stale, html]).await;
+    assert_passed(&report);
+    let holder = app.token("register-holder").await;
+    let v = app.view(&case, &holder).await;
+    let f = v["collaboration"]["feasibility"]
+        .as_array()
+        .expect("feasibility answers");
+    assert_eq!(f.len(), 1, "one answer, the second submit's: {v}");
+}
+
+/// Issue 12: "works at 200 % zoom". The main pages at a 640 px wide viewport drawn at two device
+/// pixels per CSS pixel (a 1280 px window at 200 %): no horizontal scrolling, each page axe-checked.
+#[tokio::test]
+async fn the_main_pages_work_at_200_percent_zoom() {
+    let app = TestApp::spawn().await;
+    let (case, _) = at_register_contact(&app).await;
+    let agreements = two_agreement_versions(&app).await;
+    let fits = || json!({"expect_fits_width": true});
+    let at = |path: String| vec![json!({"goto": path}), fits()];
+    let company = zoom_journey(
+        "zoom-company",
+        steps(vec![
+            vec![
+                json!({"goto": "/sign-in"}),
+                json!({"expect_zoom": 2}),
+                fits(),
+            ],
+            sign_in("company"),
+            vec![fits()],
+            at(format!("/collaborations/{case}")),
+            at("/intake".into()),
+            at(format!("/collaborations/{agreements}/agreements")),
+            at("/todo".into()),
+            vec![json!({"click": {"link": "English", "exact": true}}), fits()],
+            at(format!("/collaborations/{case}")),
+        ]),
+    );
+    let legal = zoom_journey(
+        "zoom-legal",
+        steps(vec![
+            sign_in("legal"),
+            at("/queue".into()),
+            at(format!("/collaborations/{case}")),
+            at("/webhooks".into()),
+        ]),
+    );
+    let holder = zoom_journey(
+        "zoom-holder",
+        steps(vec![
+            sign_in("register-holder"),
+            at("/feasibility".into()),
+            at(format!("/collaborations/{case}")),
+            vec![open_command("record_feasibility"), fits()],
+        ]),
+    );
+    let finance = zoom_journey(
+        "zoom-finance",
+        steps(vec![
+            sign_in("finance"),
+            at("/finance".into()),
+            at(format!("/finance/{case}")),
+            at("/invoices".into()),
+        ]),
+    );
+    let admin = zoom_journey(
+        "zoom-admin",
+        steps(vec![
+            sign_in("admin"),
+            at("/admin".into()),
+            at("/admin/organisations".into()),
+            at("/admin/registers".into()),
+            at("/admin/people".into()),
+        ]),
+    );
+    let report = run(
+        &app,
+        "zoom_200",
+        vec![company, legal, holder, finance, admin],
+    )
+    .await;
+    assert_passed(&report);
+}
+
+/// The test identity provider (npm `oidc-provider`, tests/support/oidc/provider.mjs, as
+/// tests/oidc.rs starts it): killed by its PID when dropped.
+struct Idp {
+    child: std::process::Child,
+    issuer: String,
+    /// Held open: the provider may write to its standard output later.
+    _out: std::io::BufReader<std::process::ChildStdout>,
+}
+
+impl Idp {
+    fn start(redirect: &str) -> Idp {
+        use std::io::BufRead;
+        let dir = env!("CARGO_MANIFEST_DIR");
+        let mut child = Command::new("node")
+            .arg(format!("{dir}/tests/support/oidc/provider.mjs"))
+            .current_dir(dir)
+            .env("OIDC_REDIRECT_URI", redirect)
+            .env("OIDC_CLIENT_SECRET", "test-secret")
+            .env("OIDC_ACCOUNTS", "{}")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("node runs the identity provider (npm ci done?)");
+        let mut out = std::io::BufReader::new(child.stdout.take().expect("stdout"));
+        let mut line = String::new();
+        out.read_line(&mut line)
+            .expect("the provider prints its issuer");
+        let issuer = line.trim().to_string();
+        assert!(issuer.starts_with("http://127.0.0.1:"), "{issuer:?}");
+        Idp {
+            child,
+            issuer,
+            _out: out,
+        }
+    }
+}
+
+impl Drop for Idp {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .arg(self.child.id().to_string())
+            .status();
+        let _ = self.child.wait();
+    }
+}
+
+/// The sign-in pages with an identity provider (issue 12, "Everyone: sign in / out"): the sign-in
+/// page lists the provider; a person nobody invited goes through the provider's forms (not this
+/// service's pages, so not axe-checked) and comes back to the page saying they are not invited
+/// (403); a callback with an unknown state gets the refusal page (400); both in Swedish and
+/// English on one page, axe-checked.
+#[tokio::test]
+async fn with_an_identity_provider_a_person_not_invited_is_told_so() {
+    use samverkan::app::clock::Clock;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port");
+    let base = format!("http://127.0.0.1:{port}");
+    let redirect = format!("{base}/auth/callback");
+    let idp = Idp::start(&redirect);
+    const SECRET_ENV: &str = "SAMVERKAN_TEST_OIDC_SECRET";
+    std::env::set_var(SECRET_ENV, "test-secret");
+    let issuer = idp.issuer.clone();
+    let app = TestApp::spawn_with(|s| {
+        s.addr = format!("127.0.0.1:{port}");
+        s.server.public_url = base.clone();
+        s.auth.mode = samverkan::config::AuthMode::Oidc;
+        s.auth.oidc.providers = vec![samverkan::config::OidcProviderSettings {
+            name: "test".into(),
+            issuer,
+            client_id: "samverkan".into(),
+            client_secret_env: SECRET_ENV.into(),
+            redirect_url: redirect.clone(),
+            scopes: vec!["openid".into(), "profile".into(), "email".into()],
+            claims: Default::default(),
+        }];
+    })
+    .await;
+    // The provider signs with the real clock.
+    let behind = chrono::Utc::now() - app.clock.now();
+    app.clock.advance(behind);
+    let stranger = journey(
+        "not-invited",
+        vec![
+            json!({"goto": "/sign-in"}),
+            json!({"expect_selector": "a[href^='/auth/login?provider=test']"}),
+            json!({"click": {"selector": "a[href^='/auth/login?provider=test']"}, "third_party": true}),
+            json!({"fill": {"selector": "input[name=login]", "value": "stranger@elsewhere.example"}, "third_party": true}),
+            json!({"fill": {"selector": "input[name=password]", "value": "any"}, "third_party": true}),
+            json!({"click": {"selector": "button[type=submit]"}, "third_party": true}),
+            json!({"click": {"selector": "button[type=submit]"}, "status": 403}),
+            json!({"expect_url": "^/auth/callback\\?"}),
+            json!({"expect_text": "inte inbjuden"}),
+            json!({"expect_text": "not been invited"}),
+            json!({"goto": "/auth/callback?state=unknown&code=x", "status": 400}),
+        ],
+    );
+    let report = run(&app, "oidc_not_invited", vec![stranger]).await;
+    drop(idp);
+    assert_passed(&report);
+}

@@ -946,12 +946,18 @@ pub async fn agreement_file(
         })
     })
     .await?;
+    // The HTML version is shown in the browser (the case page's "Visa" link; issue 12, "agreement
+    // versions (HTML view, DOCX and PDF download)"); the others are downloaded.
+    let disposition = match format {
+        crate::render::Format::Html => "inline",
+        _ => "attachment",
+    };
     Ok(HttpResponse::Ok()
         .content_type(format.content_type())
         .insert_header(("X-Content-SHA256", sha))
         .insert_header((
             header::CONTENT_DISPOSITION,
-            format!("attachment; filename=\"agreement-{number}.{ext}\""),
+            format!("{disposition}; filename=\"agreement-{number}.{ext}\""),
         ))
         .body(bytes))
 }

@@ -6,6 +6,8 @@
 // RUN: { "base": "http://127.0.0.1:PORT", "out": "/folder/for/screenshots",
 //        "journeys": [ { "name": "sign-in-company", "viewport": {"width": 1280, "height": 900},
 //                        "steps": [ STEP, ... ] } ] }
+// A journey may also give "device_scale_factor": 2 (with a 640 px wide viewport this is a
+// 1280 px window at 200 % zoom: CSS pixels are twice the size, as WCAG 1.4.4 resize text asks).
 // One browser for the whole run; each journey gets a fresh context (no cookies), so a journey
 // signs in itself. A journey stops at its first failing step (a "failed" screenshot is taken);
 // the other journeys still run.
@@ -18,6 +20,9 @@
 //   {"click": {"button"|"link": "name", "exact": true}} or {"click": {"selector": "css"}}
 //                                         option "status": 422 expects the page the click leads to to
 //                                         answer that (a form with errors); default 2xx (after redirects)
+//                                         option "third_party": true: the page the click leads to is not
+//                                         this service's (the test identity provider's forms): it is
+//                                         loaded and screenshotted but not CHECKED
 //   {"fill": {"label": "Titel", "value": "…"}}    type into the field with that <label>
 //   {"fill": {"selector": "#f-title", "value": "…"}}
 //   {"check": "label"} / {"uncheck": "label"}     a checkbox or radio by its label
@@ -30,7 +35,10 @@
 //   {"expect_url": "regex"}               tested against the path + query, e.g. "^/collaborations/[0-9a-f-]+$"
 //   {"expect_selector": "css"}            at least one element matches, e.g. "html[lang=en]"
 //   {"expect_no_selector": "css"}         none matches
-//   {"expect_fits_width": true}           no horizontal scrolling (WCAG 1.4.10 reflow at 320 px)
+//   {"expect_fits_width": true}           no horizontal scrolling (WCAG 1.4.10 reflow at 320 px;
+//                                         at 200 % zoom with "device_scale_factor", WCAG 1.4.4)
+//   {"expect_zoom": 2}                    the page is drawn at that many device pixels per CSS
+//                                         pixel (window.devicePixelRatio: the zoom really applies)
 //   {"press": "Tab"}                      a key on the keyboard (Playwright key names: "Enter", "Shift+Tab")
 //   {"expect_focused": "css"}             the focused element matches, e.g. "a.skip"
 //   {"viewport": {"width": 320, "height": 720}}   resize the page (a phone; WCAG's 400 % reflow width)
@@ -105,6 +113,7 @@ class Journey {
   async start(browser) {
     this.context = await browser.newContext({
       viewport: this.spec.viewport || { width: 1280, height: 900 },
+      deviceScaleFactor: Number(this.spec.device_scale_factor || 1),
       locale: 'sv-SE',
       // No service worker may answer in place of the network (and so escape the route below).
       serviceWorkers: 'block',
@@ -249,6 +258,12 @@ class Journey {
         } else if (s.status) {
           throw new StepError(`click ${JSON.stringify(arg)}: no page was loaded, expected HTTP ${s.status}`);
         }
+        if (s.third_party) {
+          await this.screenshot(`third party after ${label}`);
+          // Its console is not this service's either.
+          this.console = [];
+          break;
+        }
         await this.checked(`after ${label}`);
         break;
       }
@@ -307,6 +322,13 @@ class Journey {
         }
         break;
       }
+      case 'expect_zoom': {
+        const ratio = await this.page.evaluate(() => window.devicePixelRatio);
+        if (ratio !== Number(arg)) {
+          throw new StepError(`expect_zoom: ${this.here()} is drawn at ${ratio} device pixels per CSS pixel, expected ${arg}`);
+        }
+        break;
+      }
       case 'press':
         await this.page.keyboard.press(String(arg));
         break;
@@ -357,7 +379,7 @@ class Journey {
       default:
         throw new StepError(`unknown step ${JSON.stringify(s)} (see the vocabulary at the top of driver.mjs)`);
     }
-    this.consoleClean(`after step ${JSON.stringify(s)}`);
+    if (!s.third_party) this.consoleClean(`after step ${JSON.stringify(s)}`);
   }
 
   /** A document answered with an expected error status: Chromium logs that status as a console error. */
