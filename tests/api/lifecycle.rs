@@ -340,13 +340,15 @@ async fn a_collaboration_walks_all_nine_steps_refused_at_each_unmet_guard() {
         .map(|e| e["command"].as_str().unwrap())
         .collect();
     // 18 commands, the reclassification, the agreement version drawn before the agreement step, and its
-    // signing (issue 14): the envelope drafted and sent, three signatures, the envelope completed.
-    assert_eq!(events.len(), 26, "{commands:?}");
+    // signing (issue 14): the envelope drafted and sent, three signatures, the envelope completed, and
+    // the seal job's executed agreement sealed.
+    assert_eq!(events.len(), 27, "{commands:?}");
     for e in [
         "envelope_drafted",
         "envelope_sent",
         "signature_recorded",
         "envelope_completed",
+        "executed_agreement_sealed",
     ] {
         assert!(commands.contains(&e), "{e} in {commands:?}");
     }
