@@ -8,6 +8,8 @@
 //!   reference is counted once per CPUA (unique index), so a replayed or overlapping file pays
 //!   nothing twice. Unmatched credits are written too (no invoice, with the reason), so the money is
 //!   never silently dropped and a replay does not report them again; the answer lists them;
+//! - [`allocate`]: finance places (part of) a payment that matched no invoice on an invoice later
+//!   (append-only; [`unmatched`] lists what is left to place);
 //! - [`standing_of`]: an invoice's balance and status, computed from its payments and credit notes
 //!   ([`balance::standing`]), never stored on the immutable invoice;
 //! - [`remind_overdue`]: the mail scheduler's round of overdue reminders ([`reminder::round_due`]);
@@ -116,6 +118,9 @@ pub struct PaymentInput {
     pub value_date: String,
     /// The bank's reference; a reference is counted once per CPUA.
     pub bank_reference: String,
+    /// Who paid, as the bank statement says (at most 140 characters); optional.
+    #[serde(default)]
+    pub payer_name: Option<String>,
 }
 
 /// A recorded payment.
@@ -136,7 +141,12 @@ pub struct PaymentView {
     /// Why it matched no invoice: `no_reference`, `invalid_ocr`, `unknown_ocr`,
     /// `no_single_invoice` or `currency`.
     pub unmatched_reason: Option<String>,
+    /// Who paid: camt.054 `Dbtr/Nm`, or as finance typed it; none when not given.
+    pub payer_name: Option<String>,
     pub recorded_at: DateTime<Utc>,
+    /// Set when an unmatched payment was placed on this invoice later: the placement, and
+    /// `amount_ore` is the amount placed.
+    pub allocation_id: Option<String>,
 }
 
 /// What a payment did to its invoice.
@@ -164,7 +174,9 @@ fn payment_view(p: PaymentRow, number: Option<String>) -> PaymentView {
         source: p.source,
         import_id: p.import_id,
         unmatched_reason: p.unmatched_reason,
+        payer_name: p.payer_name,
         recorded_at: utc(p.recorded_at),
+        allocation_id: None,
     }
 }
 
@@ -185,6 +197,18 @@ fn bank_reference(v: &str) -> Result<String, AppError> {
         ));
     }
     Ok(t.to_string())
+}
+
+/// The payer's name of a payment recorded by hand: optional, one line, at most 140 characters.
+fn payer_name_input(v: Option<&str>) -> Result<Option<String>, AppError> {
+    let Some(v) = v else { return Ok(None) };
+    if v.trim().chars().count() > camt::MAX_PAYER_NAME {
+        return Err(AppError::invalid(
+            "payer_name",
+            crate::msg!("payment.payer_name", max = camt::MAX_PAYER_NAME),
+        ));
+    }
+    Ok(camt::payer_name(v))
 }
 
 /// A date written `YYYY-MM-DD`, exactly.
@@ -275,6 +299,7 @@ pub fn record(
         .filter(|d| *d <= today)
         .ok_or_else(|| AppError::invalid("value_date", crate::msg!("payment.value_date")))?;
     let bank_ref = bank_reference(&input.bank_reference)?;
+    let payer_name = payer_name_input(input.payer_name.as_deref())?;
     if !store::recorded_references(conn, &inv.cpua_id, std::slice::from_ref(&bank_ref))?.is_empty()
     {
         return Err(AppError::Conflict(crate::msg!("payment.duplicate")));
@@ -294,6 +319,7 @@ pub fn record(
         import_id: None,
         recorded_by: actor.account.to_string(),
         recorded_at: ts(now),
+        payer_name,
     };
     store::insert_payments(conn, std::slice::from_ref(&row))?;
     let after = standing_of(conn, &inv, today)?;
@@ -305,7 +331,7 @@ pub fn record(
         json!({"payment_id": row.id, "invoice_id": inv.id, "number": inv.number,
                "amount_ore": row.amount_ore, "currency": row.currency,
                "value_date": row.value_date.to_string(), "bank_reference": row.bank_reference,
-               "source": "manual", "balance_before_ore": before,
+               "source": "manual", "payer_name": row.payer_name, "balance_before_ore": before,
                "balance_after_ore": after.balance_ore, "status": after.status}),
         now,
     )?;
@@ -328,10 +354,187 @@ pub fn of_invoice(
     if !authz::sees_invoice(actor, &r.cpua_id, &r.buyer_org_id) {
         return Err(not_found());
     }
-    Ok(store::of_invoice(conn, &r.id)?
+    let mut v: Vec<PaymentView> = store::of_invoice(conn, &r.id)?
         .into_iter()
         .map(|p| payment_view(p, r.number.clone()))
+        .collect();
+    // An unmatched payment placed on it: the placed amount, with the placement's id.
+    for (a, p) in store::allocations_of_invoice(conn, &r.id)? {
+        let mut shown = payment_view(p, r.number.clone());
+        shown.invoice_id = Some(a.invoice_id);
+        shown.amount_ore = a.amount_ore;
+        shown.allocation_id = Some(a.id);
+        v.push(shown);
+    }
+    Ok(v)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Placing an unmatched payment on an invoice
+
+/// Where finance places a payment that matched no invoice (its OCR reference matched nothing, or
+/// it had none): the invoice and how much of the payment goes to it.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AllocationInput {
+    /// An issued invoice (not a credit note) of the caller's CPUA, in the payment's currency.
+    pub invoice_id: String,
+    /// Öre, above zero and at most what is left of the payment to place.
+    pub amount_ore: i64,
+}
+
+/// A placement made: what it did to the invoice, and what is left of the payment.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct AllocationView {
+    pub id: String,
+    pub payment_id: String,
+    pub invoice_id: String,
+    pub invoice_number: Option<String>,
+    pub amount_ore: i64,
+    pub currency: String,
+    /// What is left of the payment to place after this one.
+    pub payment_remaining_ore: i64,
+    pub balance_before_ore: i64,
+    pub balance_after_ore: i64,
+    /// `paid`, `partially_paid` or `overpaid`.
+    pub outcome: String,
+    /// The invoice's status after it (see `InvoiceView.payment_status`).
+    pub payment_status: String,
+    pub allocated_at: DateTime<Utc>,
+}
+
+/// A payment that matched no invoice, with what is left of it to place.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct UnmatchedPayment {
+    pub payment: PaymentView,
+    /// Öre placed on invoices so far.
+    pub allocated_ore: i64,
+    /// Öre left to place.
+    pub remaining_ore: i64,
+}
+
+fn payment_not_found() -> AppError {
+    AppError::NotFound(crate::msg!("thing.payment"))
+}
+
+/// The payments of the actor's CPUA that matched no invoice and are not placed in whole yet
+/// (finance only), newest first.
+pub fn unmatched(conn: &mut DbConn, actor: &Actor) -> Result<Vec<UnmatchedPayment>, AppError> {
+    authz::may_record_payments(actor)?;
+    let rows = store::unmatched_of(conn, actor.org.as_str())?;
+    let ids: Vec<String> = rows.iter().map(|p| p.id.clone()).collect();
+    let placed: BTreeMap<String, i64> = store::allocated_of(conn, &ids)?.into_iter().collect();
+    Ok(rows
+        .into_iter()
+        .filter_map(|p| {
+            let allocated = placed.get(&p.id).copied().unwrap_or(0);
+            let remaining = p.amount_ore - allocated;
+            (remaining > 0).then(|| UnmatchedPayment {
+                payment: payment_view(p, None),
+                allocated_ore: allocated,
+                remaining_ore: remaining,
+            })
+        })
         .collect())
+}
+
+/// Finance places (part of) a payment that matched no invoice on an issued invoice of its CPUA, in
+/// the caller's one transaction with its audit event. Append-only: a placement is never changed or
+/// taken back (the database refuses it too); a wrong one is corrected by a refund and a new
+/// payment. The payment's row is locked first, so two placements at once never place more than it
+/// holds. Refusals: another CPUA's payment or invoice 404; a payment matched to an invoice already,
+/// a draft or a credit note 409; an amount not above zero or above what is left of the payment
+/// (`amount_ore`), another currency (`invoice_id`) 422.
+pub fn allocate(
+    conn: &mut DbConn,
+    actor: &Actor,
+    payment_id: &str,
+    input: AllocationInput,
+    now: DateTime<Utc>,
+    today: NaiveDate,
+) -> Result<AllocationView, AppError> {
+    authz::may_record_payments(actor)?;
+    let pay = store::payment_for_update(conn, payment_id)?
+        .filter(|p| authz::pays_for(actor, &p.cpua_id))
+        .ok_or_else(payment_not_found)?;
+    if pay.invoice_id.is_some() {
+        return Err(AppError::Conflict(crate::msg!("payment.allocate_matched")));
+    }
+    let invoice_id = input.invoice_id.trim();
+    if invoice_id.is_empty() {
+        return Err(AppError::invalid(
+            "invoice_id",
+            crate::msg!("payment.allocate_invoice"),
+        ));
+    }
+    let inv = bill::invoice(conn, invoice_id)?
+        .filter(|r| authz::pays_for(actor, &r.cpua_id))
+        .ok_or_else(not_found)?;
+    if inv.kind != "invoice" || inv.status != "issued" {
+        return Err(AppError::Conflict(crate::msg!("payment.not_open")));
+    }
+    if inv.currency != pay.currency {
+        return Err(AppError::invalid(
+            "invoice_id",
+            crate::msg!("payment.currency", currency = inv.currency.as_str()),
+        ));
+    }
+    let placed: i64 = store::allocated_of(conn, std::slice::from_ref(&pay.id))?
+        .into_iter()
+        .map(|(_, a)| a)
+        .sum();
+    let remaining = pay.amount_ore - placed;
+    if input.amount_ore <= 0 || input.amount_ore > remaining {
+        let currency =
+            Currency::parse(&pay.currency).map_err(|e| corrupt("payment currency", e))?;
+        return Err(AppError::invalid(
+            "amount_ore",
+            crate::msg!(
+                "payment.allocate_amount",
+                remaining = csv_export::kronor(Amount::new(remaining.max(0), currency)).as_str(),
+                currency = pay.currency.as_str()
+            ),
+        ));
+    }
+    let before = standing_of(conn, &inv, today)?.balance_ore;
+    let row = store::AllocationRow {
+        id: uuid::Uuid::new_v4().to_string(),
+        payment_id: pay.id.clone(),
+        invoice_id: inv.id.clone(),
+        cpua_id: pay.cpua_id.clone(),
+        amount_ore: input.amount_ore,
+        allocated_by: actor.account.to_string(),
+        allocated_at: ts(now),
+    };
+    store::insert_allocation(conn, &row)?;
+    let after = standing_of(conn, &inv, today)?;
+    let left = remaining - row.amount_ore;
+    audit(
+        conn,
+        actor,
+        &inv.collaboration_id,
+        EventType::PaymentAllocated,
+        json!({"allocation_id": row.id, "payment_id": pay.id, "invoice_id": inv.id,
+               "number": inv.number, "amount_ore": row.amount_ore, "currency": pay.currency,
+               "bank_reference": pay.bank_reference, "payer_name": pay.payer_name,
+               "payment_remaining_ore": left, "balance_before_ore": before,
+               "balance_after_ore": after.balance_ore, "status": after.status}),
+        now,
+    )?;
+    Ok(AllocationView {
+        id: row.id,
+        payment_id: pay.id,
+        invoice_id: inv.id,
+        invoice_number: inv.number,
+        amount_ore: row.amount_ore,
+        currency: pay.currency,
+        payment_remaining_ore: left,
+        balance_before_ore: before,
+        balance_after_ore: after.balance_ore,
+        outcome: outcome_code(after.balance_ore).into(),
+        payment_status: after.status.into(),
+        allocated_at: utc(row.allocated_at),
+    })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -348,6 +551,8 @@ pub struct ImportedMatch {
     pub value_date: NaiveDate,
     /// The line of the entry in the file.
     pub line: usize,
+    /// Who paid (`Dbtr/Nm`), when the file says.
+    pub payer_name: Option<String>,
     pub balance_before_ore: i64,
     pub balance_after_ore: i64,
     /// `paid`, `partially_paid` or `overpaid`.
@@ -365,6 +570,8 @@ pub struct ImportedUnmatched {
     pub line: usize,
     /// What the payer gave.
     pub reference: Option<String>,
+    /// Who paid (`Dbtr/Nm`), when the file says.
+    pub payer_name: Option<String>,
     /// `no_reference`, `invalid_ocr`, `unknown_ocr`, `no_single_invoice` or `currency`.
     pub reason: String,
 }
@@ -521,6 +728,7 @@ pub fn import(
                 import_id: Some(import_id.clone()),
                 recorded_by: actor.account.to_string(),
                 recorded_at: ts(now),
+                payer_name: p.payer_name.clone(),
             }
         };
     let mut matched = Vec::with_capacity(s.matched.len());
@@ -543,6 +751,7 @@ pub fn import(
             amount_ore: row.amount_ore,
             value_date: row.value_date,
             line: m.payment.line,
+            payer_name: row.payer_name.clone(),
             balance_before_ore: m.balance_before.minor(),
             balance_after_ore: m.balance_after.minor(),
             outcome: outcome.into(),
@@ -561,6 +770,7 @@ pub fn import(
             value_date: row.value_date,
             line: u.payment.line,
             reference: u.payment.reference.clone(),
+            payer_name: row.payer_name.clone(),
             reason: code.into(),
         });
         written.push(row);
@@ -578,6 +788,7 @@ pub fn import(
             json!({"payment_id": m.payment_id, "invoice_id": m.invoice_id, "number": inv.number,
                    "amount_ore": m.amount_ore, "value_date": m.value_date.to_string(),
                    "bank_reference": m.bank_reference, "source": "camt054",
+                   "payer_name": m.payer_name,
                    "import_id": import_id, "file_sha256": sha,
                    "balance_before_ore": m.balance_before_ore,
                    "balance_after_ore": m.balance_after_ore, "outcome": m.outcome}),
@@ -697,7 +908,7 @@ pub fn export_csv(
                 .and_then(|id| numbers.get(id).cloned().flatten()),
             bank_reference: p.bank_reference,
             ocr_reference: p.ocr_reference,
-            payer: None,
+            payer: p.payer_name,
             amount: Amount::new(p.amount_ore, currency),
         });
     }

@@ -2,13 +2,17 @@
 //! camt.054 file, the imports, and the overdue reminders sent. Rows in, rows out; the rules live in
 //! `domain::billing::{settlement, reminder}` and `app::payments`. The database refuses changes to a
 //! recorded payment or import (migration `2026-12-08-000010_payments`), and counts a bank reference
-//! once per CPUA (`payments_bank_reference`).
+//! once per CPUA (`payments_bank_reference`). An unmatched payment is placed on an invoice later by
+//! an append-only allocation (migration `2026-12-10-000010_payment_allocations`).
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
 use super::billing::{Backend, InvoiceQuery, InvoiceRow};
 use super::repo::QResult;
-use super::schema::{invoice_reminders as r, invoices as i, payment_imports as pi, payments as p};
+use super::schema::{
+    invoice_reminders as r, invoices as i, payment_allocations as pa, payment_imports as pi,
+    payments as p,
+};
 use super::DbConn;
 
 /// A statement reading payment rows, as the functions here run it.
@@ -32,6 +36,8 @@ pub struct PaymentRow {
     pub import_id: Option<String>,
     pub recorded_by: String,
     pub recorded_at: NaiveDateTime,
+    /// The payer's name as the bank gave it (camt.054 `Dbtr/Nm`) or finance typed it.
+    pub payer_name: Option<String>,
 }
 
 #[derive(Debug, Clone, Queryable, Insertable, Selectable)]
@@ -47,6 +53,19 @@ pub struct ImportRow {
     pub already_recorded: i32,
     pub recorded_by: String,
     pub recorded_at: NaiveDateTime,
+}
+
+/// An unmatched payment placed on an invoice, in part or in whole (never changed or undone).
+#[derive(Debug, Clone, Queryable, Insertable, Selectable)]
+#[diesel(table_name = pa)]
+pub struct AllocationRow {
+    pub id: String,
+    pub payment_id: String,
+    pub invoice_id: String,
+    pub cpua_id: String,
+    pub amount_ore: i64,
+    pub allocated_by: String,
+    pub allocated_at: NaiveDateTime,
 }
 
 #[derive(Debug, Clone, Queryable, Insertable, Selectable)]
@@ -85,13 +104,81 @@ pub fn of_invoice_query<'a>(invoice: &'a str) -> PaymentQuery<'a> {
         .into_boxed()
 }
 
-/// The sum (öre) of the payments matched to an invoice (index `payments_invoice`).
+/// The sum (öre) of the payments matched to an invoice (index `payments_invoice`) and of the
+/// unmatched payments placed on it (index `payment_allocations_invoice`).
 pub fn paid_total(conn: &mut DbConn, invoice: &str) -> QResult<i64> {
     let amounts: Vec<i64> = p::table
         .filter(p::invoice_id.eq(invoice))
         .select(p::amount_ore)
         .load(conn)?;
-    Ok(amounts.iter().sum())
+    let placed: Vec<i64> = pa::table
+        .filter(pa::invoice_id.eq(invoice))
+        .select(pa::amount_ore)
+        .load(conn)?;
+    Ok(amounts.iter().sum::<i64>() + placed.iter().sum::<i64>())
+}
+
+/// A payment by its id, its row locked for the rest of the transaction on PostgreSQL (SQLite has
+/// one writer already), so two placements of it at once queue and never place more than it holds.
+pub fn payment_for_update(conn: &mut DbConn, id: &str) -> QResult<Option<PaymentRow>> {
+    if let DbConn::Postgres(pg) = conn {
+        p::table
+            .find(id)
+            .select(p::id)
+            .for_update()
+            .first::<String>(pg)
+            .optional()?;
+    }
+    p::table
+        .find(id)
+        .select(PaymentRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// The sum (öre) placed of each payment so far (index `payment_allocations_payment`).
+pub fn allocated_of(conn: &mut DbConn, payments: &[String]) -> QResult<Vec<(String, i64)>> {
+    if payments.is_empty() {
+        return Ok(vec![]);
+    }
+    let rows: Vec<(String, i64)> = pa::table
+        .filter(pa::payment_id.eq_any(payments))
+        .select((pa::payment_id, pa::amount_ore))
+        .load(conn)?;
+    let mut sums: std::collections::BTreeMap<String, i64> = std::collections::BTreeMap::new();
+    for (id, a) in rows {
+        *sums.entry(id).or_default() += a;
+    }
+    Ok(sums.into_iter().collect())
+}
+
+pub fn insert_allocation(conn: &mut DbConn, row: &AllocationRow) -> QResult<()> {
+    diesel::insert_into(pa::table).values(row).execute(conn)?;
+    Ok(())
+}
+
+/// The placements on an invoice with their payments, in placing order.
+pub fn allocations_of_invoice(
+    conn: &mut DbConn,
+    invoice: &str,
+) -> QResult<Vec<(AllocationRow, PaymentRow)>> {
+    pa::table
+        .inner_join(p::table)
+        .filter(pa::invoice_id.eq(invoice))
+        .order((pa::allocated_at.asc(), pa::id.asc()))
+        .select((AllocationRow::as_select(), PaymentRow::as_select()))
+        .load(conn)
+}
+
+/// A CPUA's payments that matched no invoice, newest value date first (index
+/// `payments_cpua_date`); the caller leaves out those placed in whole.
+pub fn unmatched_of(conn: &mut DbConn, cpua: &str) -> QResult<Vec<PaymentRow>> {
+    p::table
+        .filter(p::cpua_id.eq(cpua))
+        .filter(p::invoice_id.is_null())
+        .order((p::value_date.desc(), p::bank_reference.asc()))
+        .select(PaymentRow::as_select())
+        .load(conn)
 }
 
 /// The sum (öre, negative) of the issued credit notes against an invoice (index `invoices_credits`).

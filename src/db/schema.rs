@@ -713,6 +713,7 @@ diesel::table! {
         import_id -> Nullable<Text>,
         recorded_by -> Text,
         recorded_at -> Timestamp,
+        payer_name -> Nullable<Text>,
     }
 }
 
@@ -726,14 +727,29 @@ diesel::table! {
     }
 }
 
+// Issue 15, item 5: an unmatched payment placed on an invoice later (append-only).
+diesel::table! {
+    payment_allocations (id) {
+        id -> Text,
+        payment_id -> Text,
+        invoice_id -> Text,
+        cpua_id -> Text,
+        amount_ore -> BigInt,
+        allocated_by -> Text,
+        allocated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(payments -> invoices (invoice_id));
 diesel::joinable!(payments -> payment_imports (import_id));
 diesel::joinable!(invoice_reminders -> invoices (invoice_id));
+diesel::joinable!(payment_allocations -> payments (payment_id));
 diesel::allow_tables_to_appear_in_same_query!(
     payments,
     invoices,
     payment_imports,
-    invoice_reminders
+    invoice_reminders,
+    payment_allocations
 );
 
 // Issue 15, item 2: the receipt (a case document) of an expense line.

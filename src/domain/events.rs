@@ -103,6 +103,9 @@ pub enum EventType {
     WebhookSubscriptionDeleted,
     /// Issue 15: a payment of an invoice was recorded (by hand or from a camt.054 file).
     PaymentRecorded,
+    /// Issue 15: an unmatched payment (its OCR matched nothing) was placed on an invoice, in part or
+    /// in whole; append-only, never undone.
+    PaymentAllocated,
     /// Issue 15: an overdue invoice's reminder was sent to the buyer and finance.
     InvoiceReminderSent,
     /// Issue 14: a CPUA's administrator or legal team set its envelope expiry (signing policy).
@@ -172,6 +175,7 @@ impl EventType {
             EventType::WebhookSubscriptionCreated => "webhook_subscription_created",
             EventType::WebhookSubscriptionDeleted => "webhook_subscription_deleted",
             EventType::PaymentRecorded => "payment_recorded",
+            EventType::PaymentAllocated => "payment_allocated",
             EventType::InvoiceReminderSent => "invoice_reminder_sent",
             EventType::SigningPolicySet => "signing_policy_set",
             EventType::WorkReceiptAttached => "work_receipt_attached",
@@ -283,7 +287,9 @@ impl EventType {
             EventType::WebhookSubscriptionCreated | EventType::WebhookSubscriptionDeleted => {
                 Visibility::Internal
             }
-            EventType::PaymentRecorded | EventType::InvoiceReminderSent => Visibility::Internal,
+            EventType::PaymentRecorded
+            | EventType::PaymentAllocated
+            | EventType::InvoiceReminderSent => Visibility::Internal,
             // Issue 14: an organisation's signing policy is its own setting.
             EventType::SigningPolicySet => Visibility::Internal,
             // Issue 15: receipts and draft edits are the CPUA's own bookkeeping.
@@ -345,6 +351,7 @@ impl EventType {
             EventType::WebhookSubscriptionCreated,
             EventType::WebhookSubscriptionDeleted,
             EventType::PaymentRecorded,
+            EventType::PaymentAllocated,
             EventType::InvoiceReminderSent,
             EventType::SigningPolicySet,
             EventType::WorkReceiptAttached,

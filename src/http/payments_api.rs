@@ -6,7 +6,10 @@ use serde::Deserialize;
 
 use super::extract::{Authenticated, JsonBody};
 use super::{blocking, AppState};
-use crate::app::payments::{self, ImportView, PaymentInput, PaymentView, RecordedPayment};
+use crate::app::payments::{
+    self, AllocationInput, AllocationView, ImportView, PaymentInput, PaymentView, RecordedPayment,
+    UnmatchedPayment,
+};
 use crate::app::AppError;
 use crate::domain::lang::Lang;
 
@@ -101,6 +104,45 @@ pub async fn import_payments(
             .write(|c| payments::import(c, &who.0, &bytes, now, today))
     })
     .await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+/// Finance places (part of) a payment of its CPUA that matched no invoice (its OCR reference
+/// matched nothing, or it had none) on an issued invoice, in one transaction with its audit event.
+/// The invoice's balance and status follow. Append-only: a placement is never changed or taken back
+/// (the database refuses it too); a wrong placement is corrected by a refund and a new payment.
+#[utoipa::path(post, path = "/api/v1/payments/{id}/allocations", tag = "billing",
+    params(("id" = String, Path, description = "payment id")),
+    request_body(content = AllocationInput, example = json!({"invoice_id": "3f0c…", "amount_ore": 593750})),
+    responses((status = 201, body = AllocationView, description = "Placed, with the invoice's balance and what is left of the payment"),
+              (status = 403, description = "Only finance places payments"),
+              (status = 404, description = "No such payment or invoice of the caller's CPUA"),
+              (status = 409, description = "The payment is matched to an invoice already, or the invoice is a draft or a credit note"),
+              (status = 422, description = "No `invoice_id`, an invoice in another currency (`invoice_id`), or an amount not above zero or above what is left of the payment (`amount_ore`)")))]
+pub async fn allocate_payment(
+    state: Data,
+    path: web::Path<String>,
+    who: Authenticated,
+    body: JsonBody<AllocationInput>,
+) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    let v = blocking(move || {
+        let (now, today) = (state.svc.clock.now(), state.svc.clock.today());
+        state
+            .svc
+            .write(|c| payments::allocate(c, &who.0, &id, body.0, now, today))
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(v))
+}
+
+/// The payments of the caller's CPUA that matched no invoice and are not placed in whole yet
+/// (finance only), newest value date first, with what is left of each to place.
+#[utoipa::path(get, path = "/api/v1/payments/unmatched", tag = "billing",
+    responses((status = 200, body = Vec<UnmatchedPayment>),
+              (status = 403, description = "Only finance sees them")))]
+pub async fn unmatched_payments(state: Data, who: Authenticated) -> Result<HttpResponse, AppError> {
+    let v = blocking(move || state.svc.read(|c| payments::unmatched(c, &who.0))).await?;
     Ok(HttpResponse::Ok().json(v))
 }
 

@@ -198,6 +198,8 @@ route_table! {
     Authenticated payments_api::record_payment,
     Authenticated payments_api::import_payments,
     Authenticated payments_api::invoice_payments,
+    Authenticated payments_api::allocate_payment,
+    Authenticated payments_api::unmatched_payments,
     Authenticated payments_api::export_invoices_csv,
     // Issue 15, items 2 and 3: receipts of expense lines, edits of a draft invoice.
     Authenticated billing_receipts_api::attach_receipt,

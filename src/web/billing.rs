@@ -1025,6 +1025,7 @@ struct PaymentShown {
     value_date: String,
     amount: String,
     bank_reference: String,
+    payer_name: String,
     source: String,
 }
 
@@ -1194,9 +1195,12 @@ async fn render_invoice(
                     value_date: super::helpers::format_date(p.value_date, lang),
                     amount: amount(p.amount_ore, &p.currency, lang),
                     bank_reference: p.bank_reference.clone(),
+                    payer_name: p.payer_name.clone().unwrap_or_default(),
                     source: t(
                         lang,
-                        if p.source == "camt054" {
+                        if p.allocation_id.is_some() {
+                            "billing.payment.source_placed"
+                        } else if p.source == "camt054" {
                             "billing.payment.source_camt054"
                         } else {
                             "billing.payment.source_manual"
@@ -1248,6 +1252,16 @@ async fn render_invoice(
                         e.value("bank_reference"),
                         &errors,
                         true,
+                    ),
+                    field(
+                        lang,
+                        "payer_name",
+                        "text",
+                        "billing.payment.payer_name",
+                        Some("billing.payment.payer_name_hint"),
+                        e.value("payer_name"),
+                        &errors,
+                        false,
                     ),
                 ],
             }),
@@ -1463,7 +1477,7 @@ fn payment_json(id: &str, form: &Form) -> Value {
             None => Value::from(raw),
         },
     );
-    for name in ["value_date", "bank_reference"] {
+    for name in ["value_date", "bank_reference", "payer_name"] {
         if let Some(v) = form.get(name).map(str::trim).filter(|v| !v.is_empty()) {
             m.insert(name.into(), Value::from(v));
         }
@@ -1524,6 +1538,7 @@ pub async fn record_payment(env: PageEnv, path: web::Path<String>, form: Form) -
 struct ImportRow {
     line: String,
     bank_reference: String,
+    payer_name: String,
     amount: String,
     value_date: String,
     invoice: String,
@@ -1547,6 +1562,159 @@ struct ImportPage {
     fields: Vec<Field>,
     result: Option<ImportResult>,
     errors: FormErrors,
+    place: PlaceSection,
+}
+
+/// A payment that matched no invoice, in the list of those to place.
+#[derive(Serialize)]
+struct UnplacedShown {
+    value_date: String,
+    amount: String,
+    remaining: String,
+    bank_reference: String,
+    payer_name: String,
+    reference: String,
+    reason: String,
+}
+
+/// The payments that matched no invoice, and the form that places one on an invoice.
+#[derive(Serialize)]
+struct PlaceSection {
+    payments: Vec<UnplacedShown>,
+    fields: Vec<Field>,
+    errors: FormErrors,
+}
+
+fn unmatched_reason_key(code: &str) -> &'static str {
+    match code {
+        "no_reference" => "billing.import.reason_no_reference",
+        "invalid_ocr" => "billing.import.reason_invalid_ocr",
+        "unknown_ocr" => "billing.import.reason_unknown_ocr",
+        "currency" => "billing.import.reason_currency",
+        _ => "billing.import.reason_no_single_invoice",
+    }
+}
+
+/// The placing section: the unmatched payments of the CPUA with what is left of each, and a form
+/// naming the payment, the invoice (its issued invoices) and the amount in kronor.
+async fn place_section(
+    env: &PageEnv,
+    entered: Option<Entered>,
+    errors: FormErrors,
+) -> Result<PlaceSection, PageError> {
+    let actor = finance(env)?;
+    let lang = env.lang;
+    let (unplaced, invoices) = env
+        .blocking(move |s| {
+            let today = s.svc.clock.today();
+            s.svc.read(|c| {
+                Ok((
+                    payments::unmatched(c, &actor)?,
+                    billing::list(c, &actor, Some("issued"), today)?,
+                ))
+            })
+        })
+        .await?;
+    let e = entered.unwrap_or_default();
+    let mut payment = field(
+        lang,
+        "payment",
+        "select",
+        "billing.place.payment",
+        None,
+        String::new(),
+        &errors,
+        true,
+    );
+    payment.placeholder = t(lang, "billing.place.choose_payment");
+    let chosen = e.value("payment");
+    payment.options = unplaced
+        .iter()
+        .map(|u| Opt {
+            value: u.payment.id.clone(),
+            label: t_with(
+                lang,
+                "billing.place.payment_option",
+                &[
+                    (
+                        "date",
+                        super::helpers::format_date(u.payment.value_date, lang).as_str(),
+                    ),
+                    ("reference", u.payment.bank_reference.as_str()),
+                    ("payer", u.payment.payer_name.as_deref().unwrap_or("–")),
+                    (
+                        "remaining",
+                        amount(u.remaining_ore, &u.payment.currency, lang).as_str(),
+                    ),
+                ],
+            ),
+            selected: chosen == u.payment.id,
+            id: String::new(),
+        })
+        .collect();
+    let mut invoice = field(
+        lang,
+        "invoice_id",
+        "select",
+        "billing.place.invoice",
+        None,
+        String::new(),
+        &errors,
+        true,
+    );
+    invoice.placeholder = t(lang, "billing.place.choose_invoice");
+    let chosen = e.value("invoice_id");
+    invoice.options = invoices
+        .iter()
+        .filter(|v| v.kind == "invoice")
+        .map(|v| Opt {
+            value: v.id.clone(),
+            label: t_with(
+                lang,
+                "billing.place.invoice_option",
+                &[
+                    ("number", v.number.as_deref().unwrap_or_default()),
+                    ("buyer", v.buyer_name.as_str()),
+                    ("balance", amount(v.balance_ore, &v.currency, lang).as_str()),
+                ],
+            ),
+            selected: chosen == v.id,
+            id: String::new(),
+        })
+        .collect();
+    let fields = vec![
+        payment,
+        invoice,
+        field(
+            lang,
+            "place_amount",
+            "text",
+            "billing.place.amount",
+            Some("billing.place.amount_hint"),
+            e.value("place_amount"),
+            &errors,
+            true,
+        ),
+    ];
+    Ok(PlaceSection {
+        payments: unplaced
+            .iter()
+            .map(|u| UnplacedShown {
+                value_date: super::helpers::format_date(u.payment.value_date, lang),
+                amount: amount(u.payment.amount_ore, &u.payment.currency, lang),
+                remaining: amount(u.remaining_ore, &u.payment.currency, lang),
+                bank_reference: u.payment.bank_reference.clone(),
+                payer_name: u.payment.payer_name.clone().unwrap_or_default(),
+                reference: u.payment.ocr_reference.clone().unwrap_or_default(),
+                reason: t(
+                    lang,
+                    unmatched_reason_key(u.payment.unmatched_reason.as_deref().unwrap_or("")),
+                ),
+            })
+            .collect(),
+        fields,
+        errors,
+    })
 }
 
 fn import_result(v: &ImportView, lang: Lang) -> ImportResult {
@@ -1562,6 +1730,7 @@ fn import_result(v: &ImportView, lang: Lang) -> ImportResult {
             .map(|m| ImportRow {
                 line: m.line.to_string(),
                 bank_reference: m.bank_reference.clone(),
+                payer_name: m.payer_name.clone().unwrap_or_default(),
                 amount: sek(m.amount_ore, "SEK"),
                 value_date: date(m.value_date),
                 invoice: m.invoice_number.clone().unwrap_or_default(),
@@ -1582,20 +1751,12 @@ fn import_result(v: &ImportView, lang: Lang) -> ImportResult {
             .map(|u| ImportRow {
                 line: u.line.to_string(),
                 bank_reference: u.bank_reference.clone(),
+                payer_name: u.payer_name.clone().unwrap_or_default(),
                 amount: sek(u.amount_ore, &u.currency),
                 value_date: date(u.value_date),
                 invoice: u.reference.clone().unwrap_or_default(),
                 invoice_href: String::new(),
-                outcome: t(
-                    lang,
-                    match u.reason.as_str() {
-                        "no_reference" => "billing.import.reason_no_reference",
-                        "invalid_ocr" => "billing.import.reason_invalid_ocr",
-                        "unknown_ocr" => "billing.import.reason_unknown_ocr",
-                        "currency" => "billing.import.reason_currency",
-                        _ => "billing.import.reason_no_single_invoice",
-                    },
-                ),
+                outcome: t(lang, unmatched_reason_key(&u.reason)),
             })
             .collect(),
         already_recorded: v.already_recorded.clone(),
@@ -1605,6 +1766,7 @@ fn import_result(v: &ImportView, lang: Lang) -> ImportResult {
             .map(|k| ImportRow {
                 line: String::new(),
                 bank_reference: k.bank_reference.clone(),
+                payer_name: String::new(),
                 amount: String::new(),
                 value_date: String::new(),
                 invoice: String::new(),
@@ -1622,12 +1784,13 @@ fn import_result(v: &ImportView, lang: Lang) -> ImportResult {
     }
 }
 
-fn render_import(
+async fn render_import(
     env: &PageEnv,
     status: StatusCode,
     file: String,
     result: Option<ImportResult>,
     errors: FormErrors,
+    place: PlaceSection,
 ) -> PageResult {
     let fields = vec![field(
         env.lang,
@@ -1647,6 +1810,7 @@ fn render_import(
             fields,
             result,
             errors,
+            place,
         },
     )
 }
@@ -1654,13 +1818,16 @@ fn render_import(
 /// The payments import page (finance only).
 pub async fn import_page(env: PageEnv) -> PageResult {
     finance(&env)?;
+    let place = place_section(&env, None, FormErrors::default()).await?;
     render_import(
         &env,
         StatusCode::OK,
         String::new(),
         None,
         FormErrors::default(),
+        place,
     )
+    .await
 }
 
 /// Imports a camt.054 file pasted into the form: the API's `payments::import`, all or nothing.
@@ -1676,22 +1843,126 @@ pub async fn import(env: PageEnv, form: Form) -> PageResult {
             .write(|c| payments::import(c, &actor, &bytes, now, today))
     })
     .await;
+    let place = place_section(&env, None, FormErrors::default()).await?;
     match outcome {
         // The file is not shown again once imported: the answer is the page.
-        Ok(v) => render_import(
-            &env,
-            StatusCode::OK,
-            String::new(),
-            Some(import_result(&v, env.lang)),
-            FormErrors::default(),
-        ),
+        Ok(v) => {
+            render_import(
+                &env,
+                StatusCode::OK,
+                String::new(),
+                Some(import_result(&v, env.lang)),
+                FormErrors::default(),
+                place,
+            )
+            .await
+        }
         Err(e) => match errors_of(&e, env.lang, false) {
             Some(errors) => {
-                render_import(&env, StatusCode::UNPROCESSABLE_ENTITY, file, None, errors)
+                render_import(
+                    &env,
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    file,
+                    None,
+                    errors,
+                    place,
+                )
+                .await
             }
             None => Err(env.fail(e)),
         },
     }
+}
+
+/// Finance places (part of) a payment that matched no invoice on an invoice: the API's
+/// `payments::allocate`. Placed, the invoice's page shows it; refused, the form says at its field.
+pub async fn place_payment(env: PageEnv, form: Form) -> PageResult {
+    let actor = finance(&env)?;
+    let lang = env.lang;
+    let payment = form.get("payment").unwrap_or_default().trim().to_string();
+    let invoice = form
+        .get("invoice_id")
+        .unwrap_or_default()
+        .trim()
+        .to_string();
+    let raw = form
+        .get("place_amount")
+        .unwrap_or_default()
+        .trim()
+        .to_string();
+    let mut errors = FormErrors::default();
+    let mut refuse = |name: &str, key: &str| {
+        errors.fields.push(FieldMessage {
+            anchor: anchor(name),
+            field: name.to_string(),
+            message: t(lang, key),
+        });
+    };
+    if payment.is_empty() {
+        refuse("payment", "billing.place.error_payment");
+    }
+    if invoice.is_empty() {
+        refuse("invoice_id", "billing.place.error_invoice");
+    }
+    let ore = kronor_to_ore(&raw);
+    if ore.is_none() {
+        refuse("place_amount", "billing.place.error_amount");
+    }
+    let outcome = match ore {
+        Some(amount_ore) if errors.fields.is_empty() => {
+            let input = payments::AllocationInput {
+                invoice_id: invoice.clone(),
+                amount_ore,
+            };
+            let state = env.state.clone();
+            let id = payment.clone();
+            Some(
+                crate::http::blocking(move || {
+                    let (now, today) = (state.svc.clock.now(), state.svc.clock.today());
+                    state
+                        .svc
+                        .write(|c| payments::allocate(c, &actor, &id, input, now, today))
+                })
+                .await,
+            )
+        }
+        _ => None,
+    };
+    let errors = match outcome {
+        Some(Ok(v)) => return Ok(env.see_other(&invoice_href(&v.invoice_id))),
+        // The command's own words (what is left of the payment), at this form's field names.
+        Some(Err(e)) => match FormErrors::of(&e, lang) {
+            Some(mut errors) => {
+                for f in &mut errors.fields {
+                    if f.field == "amount_ore" {
+                        f.field = "place_amount".into();
+                        f.anchor = anchor("place_amount");
+                    }
+                    f.message = sentence(&f.message);
+                }
+                if !errors.fields.is_empty() {
+                    errors.summary = t(lang, "common.form.fix_below");
+                }
+                errors
+            }
+            None => return Err(env.fail(e)),
+        },
+        None => {
+            errors.summary = t(lang, "common.form.fix_below");
+            errors.any = true;
+            errors
+        }
+    };
+    let place = place_section(&env, Some(form.entered()), errors).await?;
+    render_import(
+        &env,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        String::new(),
+        None,
+        FormErrors::default(),
+        place,
+    )
+    .await
 }
 
 // ---------- receipts of expense lines (issue 15, item 2) ----------

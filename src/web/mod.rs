@@ -680,6 +680,7 @@ page_table! {
     SignedIn POST "/invoices/{id}/payments" => billing::record_payment,
     SignedIn GET "/payments/import" => billing::import_page,
     SignedIn POST "/payments/import" => billing::import,
+    SignedIn POST "/payments/place" => billing::place_payment,
     // Issue 15, items 2-4: receipts of expense lines, editing a draft.
     SignedIn POST "/collaborations/{id}/work-log/{line}/receipt" => billing::attach_receipt,
     SignedIn POST "/invoices/{id}/edit" => billing::edit_draft,

@@ -742,3 +742,323 @@ async fn a_recorded_payment_cannot_be_altered_through_sql() {
     assert!(e.is_err(), "a second row with the same bank reference");
     assert_eq!(invoice(&app, &id, &finance).await["paid_ore"], 10_000);
 }
+
+/// One camt.054 entry with the payer's name (`RltdPties/Dbtr/Pty/Nm`, version 08).
+fn entry_from(bank_ref: &str, ocr: &str, kronor: &str, payer: &str) -> String {
+    format!(
+        r#"<Ntry><Amt Ccy="SEK">{kronor}</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts><Cd>BOOK</Cd></Sts><BookgDt><Dt>2026-09-01</Dt></BookgDt>
+<NtryDtls><TxDtls><Refs><AcctSvcrRef>{bank_ref}</AcctSvcrRef></Refs><Amt Ccy="SEK">{kronor}</Amt>
+<RltdPties><Dbtr><Pty><Nm>{payer}</Nm></Pty></Dbtr></RltdPties>
+<RmtInf><Strd><CdtrRefInf><Ref>{ocr}</Ref></CdtrRefInf></Strd></RmtInf></TxDtls></NtryDtls></Ntry>
+"#
+    )
+}
+
+#[tokio::test]
+async fn the_payers_name_is_kept_from_the_bank_file_and_by_hand_and_exported() {
+    let app = TestApp::spawn().await;
+    let finance = app.token("finance").await;
+    let inv = issued(&app).await;
+    let id = str_of(&inv, "id").to_string();
+    let ocr = str_of(&inv, "ocr").to_string();
+    let v = ok(import(
+        &app,
+        &finance,
+        &camt(&[
+            entry_from("P-1", &ocr, "1000.00", "Exempel Läkemedel AB"),
+            entry_from("P-2", "1234574", "20.00", "=Nordisk  Farma\n Oy"),
+        ]),
+    )
+    .await)
+    .await;
+    assert_eq!(v["matched"][0]["payer_name"], "Exempel Läkemedel AB", "{v}");
+    // An unmatched payment keeps its payer's name too, on one line: finance sees who paid.
+    assert_eq!(v["unmatched"][0]["payer_name"], "=Nordisk Farma Oy", "{v}");
+    // By hand: optional, at most 140 characters, refused at `payer_name`.
+    let by_hand = |bank: &str, payer: Value| {
+        json!({"invoice": id, "amount_ore": 500, "value_date": "2026-09-01",
+               "bank_reference": bank, "payer_name": payer})
+    };
+    let p = problem(
+        app.post(
+            "/api/v1/payments",
+            &finance,
+            &by_hand("P-3", json!("x".repeat(141))),
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert_eq!(p["field"], "payer_name", "{p}");
+    let r = ok(app
+        .post(
+            "/api/v1/payments",
+            &finance,
+            &by_hand("P-3", json!(" Åsa Öberg ")),
+        )
+        .await)
+    .await;
+    assert_eq!(r["payment"]["payer_name"], "Åsa Öberg", "{r}");
+    ok(app
+        .post("/api/v1/payments", &finance, &by_hand("P-4", Value::Null))
+        .await)
+    .await;
+    let pays = ok(app
+        .get(&format!("/api/v1/invoices/{id}/payments"), &finance)
+        .await)
+    .await;
+    let payer = |bank: &str| {
+        pays.as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["bank_reference"] == bank)
+            .map(|p| p["payer_name"].clone())
+            .unwrap()
+    };
+    assert_eq!(payer("P-1"), json!("Exempel Läkemedel AB"));
+    assert_eq!(payer("P-3"), json!("Åsa Öberg"));
+    assert_eq!(payer("P-4"), Value::Null);
+    // The export's last column is the payer ("Betalare"), a formula-like name defused.
+    let csv = app
+        .get(
+            "/api/v1/exports/invoices.csv?from=2026-09-01&to=2026-09-30",
+            &finance,
+        )
+        .await
+        .text()
+        .await
+        .unwrap();
+    let rows = parse_csv(&csv);
+    assert_eq!(rows[0][15], "Betalare");
+    let cell = |bank: &str| {
+        rows.iter()
+            .find(|r| r[0] == "Inbetalning" && r[10] == bank)
+            .map(|r| r[15].clone())
+            .unwrap()
+    };
+    assert_eq!(cell("P-1"), "Exempel Läkemedel AB");
+    assert_eq!(cell("P-2"), "'=Nordisk Farma Oy");
+    assert_eq!(cell("P-3"), "Åsa Öberg");
+    assert_eq!(cell("P-4"), "");
+}
+
+#[tokio::test]
+async fn an_unmatched_payment_is_placed_on_an_invoice_later_and_never_taken_back() {
+    use diesel::connection::SimpleConnection;
+    let app = TestApp::spawn().await;
+    let finance = app.token("finance").await;
+    let legal = app.token("legal").await;
+    let inv = issued(&app).await;
+    let id = str_of(&inv, "id").to_string();
+    let case_id = str_of(&inv, "collaboration_id").to_string();
+    // A credit note of 950 kr + VAT on the invoice: 4 750 kr left to pay.
+    let cn = ok(app
+        .post(
+            &format!("/api/v1/invoices/{id}/credit-notes"),
+            &finance,
+            &json!({"reason": "En timme för mycket", "amount_ore": 95_000}),
+        )
+        .await)
+    .await;
+    let cn_id = str_of(&cn, "id").to_string();
+    // A draft on the same case.
+    approved_line(&app, &case_id, 100).await;
+    let draft = ok(app
+        .post("/api/v1/invoices", &finance, &draft_body(&case_id))
+        .await)
+    .await;
+    let draft_id = str_of(&draft, "id").to_string();
+
+    // 6 000 kr with a valid OCR number of no invoice: recorded unmatched, waiting to be placed.
+    let v = ok(import(
+        &app,
+        &finance,
+        &camt(&[entry_from(
+            "U-1",
+            "1234574",
+            "6000.00",
+            "Exempel Läkemedel AB",
+        )]),
+    )
+    .await)
+    .await;
+    assert_eq!(v["unmatched"][0]["reason"], "unknown_ocr", "{v}");
+    let pay_id = str_of(&v["unmatched"][0], "payment_id").to_string();
+    let waiting = ok(app.get("/api/v1/payments/unmatched", &finance).await).await;
+    assert_eq!(waiting[0]["payment"]["id"], pay_id.as_str(), "{waiting}");
+    assert_eq!(waiting[0]["remaining_ore"], 600_000);
+    problem(
+        app.get("/api/v1/payments/unmatched", &legal).await,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+
+    let place = format!("/api/v1/payments/{pay_id}/allocations");
+    let body = |invoice: &str, ore: i64| json!({"invoice_id": invoice, "amount_ore": ore});
+    // Refusals, each naming its field or its rule; nothing placed by any of them.
+    problem(
+        app.post(&place, &legal, &body(&id, 100)).await,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+    for (b, field) in [
+        (body(&id, 600_001), "amount_ore"),
+        (body(&id, 0), "amount_ore"),
+        (body(&id, -5), "amount_ore"),
+        (body("", 100), "invoice_id"),
+    ] {
+        let p = problem(
+            app.post(&place, &finance, &b).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+        assert_eq!(p["field"], field, "{b} → {p}");
+    }
+    for target in [&cn_id, &draft_id] {
+        problem(
+            app.post(&place, &finance, &body(target, 100)).await,
+            StatusCode::CONFLICT,
+        )
+        .await;
+    }
+    problem(
+        app.post(&place, &finance, &body("no-such-invoice", 100))
+            .await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    problem(
+        app.post(
+            "/api/v1/payments/no-such/allocations",
+            &finance,
+            &body(&id, 100),
+        )
+        .await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    // A payment matched to an invoice already is not placed again.
+    let by_hand = ok(app
+        .post(
+            "/api/v1/payments",
+            &finance,
+            &json!({"invoice": id, "amount_ore": 100, "value_date": "2026-09-01",
+                    "bank_reference": "MAN-1"}),
+        )
+        .await)
+    .await;
+    let matched_id = str_of(&by_hand["payment"], "id").to_string();
+    problem(
+        app.post(
+            &format!("/api/v1/payments/{matched_id}/allocations"),
+            &finance,
+            &body(&id, 100),
+        )
+        .await,
+        StatusCode::CONFLICT,
+    )
+    .await;
+    // Another CPUA's finance: our payment and our invoice are 404 to it.
+    app.add_account("finance-skane", "finance", "Region Skåne")
+        .await;
+    let other = app.token("finance-skane").await;
+    problem(
+        app.post(&place, &other, &body(&id, 100)).await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    let theirs = ok(import(
+        &app,
+        &other,
+        &camt(&[entry("S-1", "1234574", "10.00", "CRDT")]),
+    )
+    .await)
+    .await;
+    let their_pay = str_of(&theirs["unmatched"][0], "payment_id").to_string();
+    problem(
+        app.post(
+            &format!("/api/v1/payments/{their_pay}/allocations"),
+            &other,
+            &body(&id, 100),
+        )
+        .await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    assert_eq!(invoice(&app, &id, &finance).await["paid_ore"], 100);
+
+    // 4 000 kr placed: partially paid; then the rest of the balance: paid; 1 999 kr left to place.
+    let left = GROSS - 118_750 - 100;
+    let a = app.post(&place, &finance, &body(&id, 400_000)).await;
+    assert_eq!(a.status(), StatusCode::CREATED);
+    let a: Value = a.json().await.unwrap();
+    assert_eq!(a["balance_before_ore"], left, "{a}");
+    assert_eq!(a["balance_after_ore"], left - 400_000);
+    assert_eq!(a["payment_status"], "partially_paid");
+    assert_eq!(a["payment_remaining_ore"], 200_000);
+    let b = ok(app.post(&place, &finance, &body(&id, left - 400_000)).await).await;
+    assert_eq!(b["payment_status"], "paid", "{b}");
+    assert_eq!(b["outcome"], "paid");
+    let rest = 600_000 - left;
+    assert_eq!(b["payment_remaining_ore"], rest);
+    let v = invoice(&app, &id, &finance).await;
+    assert_eq!(
+        (v["payment_status"].clone(), v["balance_ore"].clone()),
+        (json!("paid"), json!(0))
+    );
+    // More than is left of the payment is refused at `amount_ore`.
+    let p = problem(
+        app.post(&place, &finance, &body(&id, rest + 1)).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert_eq!(p["field"], "amount_ore", "{p}");
+    // The invoice's payments show the placements, with their payer.
+    let pays = ok(app
+        .get(&format!("/api/v1/invoices/{id}/payments"), &finance)
+        .await)
+    .await;
+    let placed: Vec<&Value> = pays
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["allocation_id"].is_string())
+        .collect();
+    assert_eq!(placed.len(), 2, "{pays}");
+    assert!(placed
+        .iter()
+        .all(|p| p["bank_reference"] == "U-1" && p["payer_name"] == "Exempel Läkemedel AB"));
+    assert_eq!(
+        ok(app.get("/api/v1/payments/unmatched", &finance).await).await[0]["remaining_ore"],
+        rest
+    );
+    // On the case's audit trail.
+    let trail = ok(app
+        .get(&format!("/api/v1/collaborations/{case_id}/audit"), &finance)
+        .await)
+    .await;
+    assert_eq!(
+        trail.to_string().matches("payment_allocated").count(),
+        2,
+        "{trail}"
+    );
+    // The database refuses to change or take back a placement, whoever asks.
+    let db = samverkan::db::conn::Db::connect(&app.database_url, 1).expect("database");
+    let mut conn = db.pool.get().expect("connection");
+    for sql in [
+        "UPDATE payment_allocations SET amount_ore = 1",
+        "UPDATE payment_allocations SET invoice_id = 'x'",
+        "DELETE FROM payment_allocations",
+    ] {
+        let e = conn.batch_execute(sql);
+        assert!(
+            format!("{e:?}").contains("payment_immutable"),
+            "{sql}: {e:?}"
+        );
+    }
+    if app.is_postgres() {
+        let e = conn.batch_execute("TRUNCATE payment_allocations");
+        assert!(format!("{e:?}").contains("payment_immutable"), "{e:?}");
+    }
+    assert_eq!(invoice(&app, &id, &finance).await["balance_ore"], 0);
+}

@@ -128,6 +128,7 @@ async fn finance_records_and_imports_payments_on_the_pages_and_sees_the_balance(
                 ("pay_amount", "2 000"),
                 ("value_date", day.as_str()),
                 ("bank_reference", "BG-HAND-1"),
+                ("payer_name", "Åsa Öberg"),
             ],
         )
         .await;
@@ -142,6 +143,9 @@ async fn finance_records_and_imports_payments_on_the_pages_and_sees_the_balance(
     assert!(html.contains("3\u{a0}937,50\u{a0}kr"), "{html}");
     assert!(html.contains("BG-HAND-1"), "{html}");
     assert!(html.contains("Registrerad för hand"), "{html}");
+    // The payer's name, typed by hand, in its column.
+    assert!(html.contains(">Betalare</th>"), "{html}");
+    assert!(html.contains("<td>Åsa Öberg</td>"), "{html}");
     // The same bank reference again is refused on the page, never counted twice.
     let r = finance
         .post_form(
@@ -197,7 +201,7 @@ async fn finance_records_and_imports_payments_on_the_pages_and_sees_the_balance(
         entry("B-1", &ocr, "3937.50"),
         entry("B-2", "", "100.00").replace(
             "<RmtInf><Strd><CdtrRefInf><Ref></Ref></CdtrRefInf></Strd></RmtInf>",
-            "",
+            "<RltdPties><Dbtr><Pty><Nm>Nordisk Farma Oy</Nm></Pty></Dbtr></RltdPties>",
         ),
     ]);
     let r = finance
@@ -213,6 +217,8 @@ async fn finance_records_and_imports_payments_on_the_pages_and_sees_the_balance(
         html.contains("Betalningen har ingen OCR-referens."),
         "{html}"
     );
+    // Who paid the unmatched credit, from the file's `Dbtr/Nm`.
+    assert!(html.contains("<td>Nordisk Farma Oy</td>"), "{html}");
     // Again: nothing counted twice.
     let r = finance
         .post_form("/payments/import", &[("file", file.as_str())])
@@ -233,4 +239,94 @@ async fn finance_records_and_imports_payments_on_the_pages_and_sees_the_balance(
     let holder = Browser::signed_in(&app, "register-holder").await;
     let (status, _) = holder.page("/payments/import").await;
     assert!(status.is_client_error(), "{status}");
+}
+
+#[tokio::test]
+async fn finance_places_an_unmatched_payment_on_an_invoice_on_the_import_page() {
+    let app = TestApp::spawn().await;
+    let inv = issued(&app).await;
+    let id = inv["id"].as_str().unwrap().to_string();
+    let number = inv["number"].as_str().unwrap().to_string();
+    let finance = Browser::signed_in(&app, "finance").await;
+    let html = finance.html("/payments/import").await;
+    assert!(html.contains("Betalningar att placera"), "{html}");
+    assert!(html.contains("id=\"no-unplaced\""), "{html}");
+
+    // A credit whose valid OCR number belongs to no invoice: recorded unmatched, listed to place.
+    let file = camt(&[entry("U-1", "1234574", "6000.00").replace(
+        "<RmtInf>",
+        "<RltdPties><Dbtr><Nm>Exempel Läkemedel AB</Nm></Dbtr></RltdPties><RmtInf>",
+    )]);
+    let r = finance
+        .post_form("/payments/import", &[("file", file.as_str())])
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let html = finance.html("/payments/import").await;
+    assert!(html.contains("id=\"unplaced\""), "{html}");
+    assert!(
+        html.contains("Ingen faktura har den OCR-referensen."),
+        "{html}"
+    );
+    assert!(html.contains("Exempel Läkemedel AB"), "{html}");
+    assert!(
+        html.contains(&format!("{number} · ")),
+        "the invoice offered: {html}"
+    );
+    let api = finance.get("/api/v1/payments/unmatched").await;
+    let waiting: Value = api.json().await.unwrap();
+    let pay = waiting[0]["payment"]["id"].as_str().unwrap().to_string();
+
+    // Nothing chosen, or more than is left: 422 at the fields, what was entered kept.
+    let r = finance
+        .post_form("/payments/place", &[("place_amount", "x")])
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    for f in ["payment", "invoice_id", "place_amount"] {
+        assert!(html.contains(&format!("href=\"#f-{f}\"")), "{f}: {html}");
+    }
+    let r = finance
+        .post_form(
+            "/payments/place",
+            &[
+                ("payment", pay.as_str()),
+                ("invoice_id", id.as_str()),
+                ("place_amount", "6 000,01"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("href=\"#f-place_amount\""), "{html}");
+    assert!(html.contains("value=\"6 000,01\""), "{html}");
+
+    // 2 000 kr placed: the invoice's page shows it, partially paid; 4 000 kr left to place.
+    let r = finance
+        .post_form(
+            "/payments/place",
+            &[
+                ("payment", pay.as_str()),
+                ("invoice_id", id.as_str()),
+                ("place_amount", "2 000"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "{:?}", r.text().await);
+    assert_eq!(location(&r), format!("/invoices/{id}"));
+    let html = finance.html(&format!("/invoices/{id}")).await;
+    assert!(
+        html.contains("id=\"payment-status\">Delvis betald<"),
+        "{html}"
+    );
+    assert!(
+        html.contains("Omatchad betalning, placerad av ekonomi"),
+        "{html}"
+    );
+    assert!(html.contains("<td>Exempel Läkemedel AB</td>"), "{html}");
+    let html = finance.html("/payments/import").await;
+    assert!(html.contains("4\u{a0}000,00\u{a0}kr"), "{html}");
+    // In English.
+    finance.get("/language/en?next=%2Fpayments%2Fimport").await;
+    let en = finance.html("/payments/import").await;
+    assert!(en.contains("Payments to place"), "{en}");
 }

@@ -7,8 +7,9 @@
 //! else the entry's `Amt`), the credit/debit indicator (the transaction's, else the entry's), the
 //! booking date (`Ntry/BookgDt/Dt`, or the date of `DtTm`), the entry's status (`Sts`, in version 08
 //! `Sts/Cd`), the bank's references (`Refs/AcctSvcrRef`, `Refs/EndToEndId`, the entry's
-//! `AcctSvcrRef`) and the creditor reference the payer gave: `RmtInf/Strd/CdtrRefInf/Ref`, else the
-//! unstructured `RmtInf/Ustrd`.
+//! `AcctSvcrRef`), the creditor reference the payer gave: `RmtInf/Strd/CdtrRefInf/Ref`, else the
+//! unstructured `RmtInf/Ustrd`, and the payer's name (`RltdPties/Dbtr/Nm`, in version 08
+//! `RltdPties/Dbtr/Pty/Nm`), for finance to see who paid.
 //!
 //! Accepted: the namespaces `urn:iso:std:iso:20022:tech:xsd:camt.054.001.02` to `.08`, in UTF-8.
 //! Refused: a document type declaration (DTD) and any entity other than the five XML predefines and
@@ -52,6 +53,8 @@ pub struct BankTransaction {
     pub reference: Option<String>,
     /// Whether [`BankTransaction::reference`] came from `Strd/CdtrRefInf/Ref`.
     pub structured: bool,
+    /// The payer's name (`RltdPties/Dbtr/Nm` or `RltdPties/Dbtr/Pty/Nm`), see [`payer_name`].
+    pub debtor_name: Option<String>,
     /// The line of the transaction's element in the file, for messages.
     pub line: usize,
 }
@@ -176,6 +179,22 @@ struct Tx {
     end_to_end: Option<String>,
     strd_ref: Option<String>,
     ustrd: Option<String>,
+    debtor_name: Option<String>,
+}
+
+/// The longest payer's name kept (characters; ISO 20022 `Max140Text`).
+pub const MAX_PAYER_NAME: usize = 140;
+
+/// A payer's name as it is kept: control characters dropped, runs of white space made one space,
+/// trimmed, at most [`MAX_PAYER_NAME`] characters; none when nothing is left.
+pub fn payer_name(v: &str) -> Option<String> {
+    let words: Vec<&str> = v
+        .split(|c: char| c.is_whitespace() || c.is_control())
+        .filter(|w| !w.is_empty())
+        .collect();
+    let name: String = words.join(" ").chars().take(MAX_PAYER_NAME).collect();
+    let name = name.trim_end().to_string();
+    (!name.is_empty()).then_some(name)
 }
 
 #[derive(Default)]
@@ -421,6 +440,9 @@ impl<'a> Parser<'a> {
                     "RmtInf/Ustrd" if tx.ustrd.is_none() && !value.is_empty() => {
                         tx.ustrd = Some(value.clone())
                     }
+                    "RltdPties/Dbtr/Nm" | "RltdPties/Dbtr/Pty/Nm" if tx.debtor_name.is_none() => {
+                        tx.debtor_name = payer_name(&value)
+                    }
                     _ => {}
                 }
             }
@@ -564,6 +586,7 @@ impl<'a> Parser<'a> {
                 entry_ref,
                 reference: tx.strd_ref.or(tx.ustrd),
                 structured,
+                debtor_name: tx.debtor_name,
                 line: tx.line,
             });
         }
@@ -623,6 +646,8 @@ mod tests {
 <NtryDtls>
 <TxDtls><Refs><AcctSvcrRef>TX-1</AcctSvcrRef><EndToEndId>NOTPROVIDED</EndToEndId></Refs>
 <Amt Ccy="SEK">1000.00</Amt><CdtDbtInd>CRDT</CdtDbtInd>
+<RltdPties><Dbtr><Pty><Nm>Exempel  Läkemedel
+ AB</Nm></Pty></Dbtr></RltdPties>
 <RmtInf><Strd><CdtrRefInf><Tp><CdOrPrtry><Cd>SCOR</Cd></CdOrPrtry></Tp><Ref>20260001712</Ref></CdtrRefInf></Strd></RmtInf>
 </TxDtls>
 <TxDtls><Refs><EndToEndId>E2E-2</EndToEndId></Refs>
@@ -650,7 +675,10 @@ mod tests {
         assert!(a.structured);
         assert_eq!(a.end_to_end_id, None, "NOTPROVIDED is no id");
         assert_eq!(a.bank_reference(), "TX-1");
+        // Version 08: `RltdPties/Dbtr/Pty/Nm`, white space made one space.
+        assert_eq!(a.debtor_name.as_deref(), Some("Exempel Läkemedel AB"));
         let b = &n.transactions[1];
+        assert_eq!(b.debtor_name, None, "no RltdPties, no name");
         assert_eq!(b.amount, Amount::sek(50_050));
         // The entry's indicator when the transaction has none.
         assert_eq!(b.direction, CreditDebit::Credit);
@@ -667,6 +695,7 @@ mod tests {
 <BookgDt><DtTm>2026-09-30T10:00:00</DtTm></BookgDt>
 <NtryDtls><TxDtls><Refs><AcctSvcrRef>R-9</AcctSvcrRef></Refs>
 <AmtDtls><TxAmt><Amt Ccy="SEK">250.00</Amt></TxAmt></AmtDtls>
+<RltdPties><Dbtr><Nm>Nordisk Farma Oy</Nm></Dbtr><DbtrAcct><Id><IBAN>FI00</IBAN></Id></DbtrAcct></RltdPties>
 <RmtInf><Strd><CdtrRefInf><Ref>1234574</Ref></CdtrRefInf></Strd></RmtInf></TxDtls></NtryDtls></Ntry>
 <Ntry><Amt Ccy="EUR">10</Amt><CdtDbtInd>DBIT</CdtDbtInd><Sts>BOOK</Sts>
 <BookgDt><Dt>2026-09-30</Dt></BookgDt><AcctSvcrRef>FEE-1</AcctSvcrRef></Ntry>"#;
@@ -675,6 +704,11 @@ mod tests {
         assert_eq!(n.transactions.len(), 2);
         assert_eq!(n.transactions[0].amount, Amount::sek(25_000));
         assert_eq!(n.transactions[0].status.as_deref(), Some("BOOK"));
+        // Version 02: `RltdPties/Dbtr/Nm`.
+        assert_eq!(
+            n.transactions[0].debtor_name.as_deref(),
+            Some("Nordisk Farma Oy")
+        );
         assert_eq!(
             n.transactions[0].booking_date,
             NaiveDate::from_ymd_opt(2026, 9, 30).unwrap()
@@ -685,6 +719,17 @@ mod tests {
         assert_eq!(fee.amount.minor(), 1_000);
         assert_eq!(fee.bank_reference(), "FEE-1");
         assert_eq!(fee.reference, None);
+    }
+
+    #[test]
+    fn a_payer_name_is_kept_on_one_line_and_at_most_140_characters() {
+        assert_eq!(payer_name("  A\tB\u{7}  C \n"), Some("A B C".into()));
+        assert_eq!(payer_name(" \n "), None);
+        let long = "x".repeat(MAX_PAYER_NAME + 10);
+        assert_eq!(
+            payer_name(&long).map(|n| n.chars().count()),
+            Some(MAX_PAYER_NAME)
+        );
     }
 
     #[test]

@@ -40,6 +40,8 @@ pub struct IncomingPayment {
     pub reference: Option<String>,
     /// Whether `reference` is a structured creditor reference (else free text to search).
     pub structured: bool,
+    /// The payer's name as the bank gave it (camt.054 `Dbtr/Nm`).
+    pub payer_name: Option<String>,
     pub amount: Amount,
     pub booked_on: NaiveDate,
     /// The line in the bank file, for messages (0 for a payment recorded by hand).
@@ -86,6 +88,7 @@ fn payment_of(t: &BankTransaction) -> IncomingPayment {
         bank_reference: t.bank_reference(),
         reference: t.reference.clone(),
         structured: t.structured,
+        payer_name: t.debtor_name.clone(),
         amount: t.amount,
         booked_on: t.booking_date,
         line: t.line,
@@ -292,6 +295,7 @@ mod tests {
             bank_reference: bank.into(),
             reference: Some(reference.into()),
             structured: true,
+            payer_name: None,
             amount: Amount::sek(ore),
             booked_on: NaiveDate::from_ymd_opt(2026, 10, 1).unwrap(),
             line: 1,
