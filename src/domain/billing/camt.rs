@@ -645,9 +645,7 @@ mod tests {
 <BookgDt><Dt>2026-10-01</Dt></BookgDt><AcctSvcrRef>E-1</AcctSvcrRef>
 <NtryDtls>
 <TxDtls><Refs><AcctSvcrRef>TX-1</AcctSvcrRef><EndToEndId>NOTPROVIDED</EndToEndId></Refs>
-<Amt Ccy="SEK">1000.00</Amt><CdtDbtInd>CRDT</CdtDbtInd>
-<RltdPties><Dbtr><Pty><Nm>Exempel  Läkemedel
- AB</Nm></Pty></Dbtr></RltdPties>
+<Amt Ccy="SEK">1000.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><RltdPties><Dbtr><Pty><Nm>Exempel  Läkemedel	 AB</Nm></Pty></Dbtr></RltdPties>
 <RmtInf><Strd><CdtrRefInf><Tp><CdOrPrtry><Cd>SCOR</Cd></CdOrPrtry></Tp><Ref>20260001712</Ref></CdtrRefInf></Strd></RmtInf>
 </TxDtls>
 <TxDtls><Refs><EndToEndId>E2E-2</EndToEndId></Refs>
