@@ -94,13 +94,14 @@ fn seed(conn: &mut DbConn) {
                  WHEN 2 THEN 'ethics_review' WHEN 3 THEN 'data_application' \
                  WHEN 4 THEN 'release_decision' WHEN 5 THEN 'agreement' \
                  WHEN 6 THEN 'data_release' ELSE 'closed' END";
-    // A seventh are statistics, as the classifier stores the type in force (the type filter's column).
+    // A seventh are statistics, as the repository stores the type in force (the type filter's column).
     let states = "CASE i % 7 WHEN 0 THEN '{\"classification\": {\"type\": \"statistics\"}}' \
                   ELSE '{}' END";
+    let types = "CASE i % 7 WHEN 0 THEN 'statistics' ELSE NULL END";
     sql.push_str(&format!(
         "INSERT INTO collaborations (id, reference, title, step, company_id, principal_id, version, \
-         state, created_at, updated_at) {series} SELECT {cid}, 'SAM-' || {num}, 'T', {steps}, \
-         {}, {}, 1, {states}, {at}, {at} FROM n;\n",
+         state, created_at, updated_at, collaboration_type) {series} SELECT {cid}, 'SAM-' || {num}, \
+         'T', {steps}, {}, {}, 1, {states}, {at}, {at}, {types} FROM n;\n",
         org_of("a", 20),
         org_of("b", 5),
     ));
@@ -426,6 +427,58 @@ fn the_total_stops_counting_at_the_cap() {
     assert_eq!(n, 800);
     let sql = collaboration_count_sql(&company, &step, CollabSort::Newest);
     assert!(sql.binds.contains(&lists::Bind::Int(COUNT_CAP + 1)));
+}
+
+/// The total of a party's or a CPUA's list reads only the driving projection (and the visibility
+/// rows), never the collaborations, unless a condition reads the collaboration's row (a step).
+#[test]
+fn the_total_reads_the_collaborations_only_when_a_condition_needs_them() {
+    let db = TestDb::create();
+    let pool = Db::connect(&db.url, 2).expect("database");
+    let mut conn = pool.pool.get().expect("connection");
+    run_migrations(&mut conn).expect("migrations");
+    seed(&mut conn);
+    let pg = matches!(*conn, DbConn::Postgres(_));
+    let cpua = OrgId::from_db(org("c", 2));
+    let reads_collaborations = |lines: &[String]| {
+        lines.iter().any(|l| {
+            if pg {
+                l.contains(" on collaborations ")
+            } else {
+                l.contains("SEARCH c ") || l.contains("SCAN c ")
+            }
+        })
+    };
+    let viewers = [
+        Visible::Company(OrgId::from_db(org("a", 3))),
+        Visible::Cpua(cpua.clone()),
+    ];
+    for visible in &viewers {
+        for (f, sort) in [
+            (CollabFilter::default(), CollabSort::Newest),
+            (CollabFilter::default(), CollabSort::Due),
+            (
+                CollabFilter {
+                    cpua: Some(cpua.clone()),
+                    ..Default::default()
+                },
+                CollabSort::Newest,
+            ),
+        ] {
+            let lines = plan(&mut conn, &collaboration_count_sql(visible, &f, sort));
+            let all = lines.join("\n");
+            assert!(!reads_collaborations(&lines), "{visible:?} {f:?}:\n{all}");
+        }
+        let step = CollabFilter {
+            step: Some("closed".into()),
+            ..Default::default()
+        };
+        let lines = plan(
+            &mut conn,
+            &collaboration_count_sql(visible, &step, CollabSort::Newest),
+        );
+        assert!(reads_collaborations(&lines), "{}", lines.join("\n"));
+    }
 }
 
 /// Seeds the billing tables beside `seed`: 6,000 invoices over the 6 CPUAs (one in ten a draft, the

@@ -9,7 +9,7 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::pg::Pg;
 use diesel::query_builder::BoxedSqlQuery;
-use diesel::sql_types::{BigInt, Date, Nullable, Text, Timestamp};
+use diesel::sql_types::{BigInt, Binary, Date, Nullable, Text, Timestamp};
 use diesel::sqlite::Sqlite;
 use diesel::{QueryableByName, RunQueryDsl};
 
@@ -336,7 +336,13 @@ enum Driver {
 }
 
 struct Built {
+    /// The driving table, and (when it is not `collaborations` itself) the join that reads the
+    /// collaboration's row.
     from: Sql,
+    join: &'static str,
+    /// Whether a condition reads the collaboration's row (`c.`): the count leaves the join out when
+    /// none does (the foreign key of the driver's `collaboration_id` keeps the total the same).
+    conds_read_c: bool,
     conds: Sql,
     order: &'static str,
     key_cols: &'static str,
@@ -357,6 +363,12 @@ fn built(visible: &Visible, f: &CollabFilter, sort: CollabSort) -> Built {
     let mut conds = Sql::default();
     // Every condition starts with " AND "; the driver's own come first.
     conds.push("1 = 1");
+    const JOIN_C: &str = " JOIN collaborations c ON c.id = d.collaboration_id";
+    let join = if matches!(driver, Driver::Collaborations) {
+        ""
+    } else {
+        JOIN_C
+    };
     let (order, key_cols, keyset_cols) = match driver {
         Driver::Collaborations => {
             from.push("collaborations c");
@@ -367,9 +379,7 @@ fn built(visible: &Visible, f: &CollabFilter, sort: CollabSort) -> Built {
             )
         }
         Driver::Register => {
-            from.push(
-                "collaboration_registers d JOIN collaborations c ON c.id = d.collaboration_id",
-            );
+            from.push("collaboration_registers d");
             let r = f.register.as_ref().map(|r| r.as_str().to_string());
             conds.bind(" AND d.register_id = ?", Bind::Text(r.unwrap_or_default()));
             (
@@ -379,7 +389,7 @@ fn built(visible: &Visible, f: &CollabFilter, sort: CollabSort) -> Built {
             )
         }
         Driver::Access | Driver::CpuaFilter => {
-            from.push("collaboration_access d JOIN collaborations c ON c.id = d.collaboration_id");
+            from.push("collaboration_access d");
             if matches!(driver, Driver::CpuaFilter) {
                 let o = f.cpua.as_ref().map(|o| o.as_str().to_string());
                 conds.bind(
@@ -398,7 +408,7 @@ fn built(visible: &Visible, f: &CollabFilter, sort: CollabSort) -> Built {
             )
         }
         Driver::AccessDue => {
-            from.push("collaboration_access d JOIN collaborations c ON c.id = d.collaboration_id");
+            from.push("collaboration_access d");
             if let Some((o, rule)) = visible.org_and_rule("d") {
                 conds.bind(" AND d.org_id = ?", Bind::Text(o.as_str().into()));
                 conds.push(" AND ");
@@ -412,7 +422,7 @@ fn built(visible: &Visible, f: &CollabFilter, sort: CollabSort) -> Built {
             )
         }
         Driver::Reviews | Driver::CpuaReviews => {
-            from.push("cpua_reviews d JOIN collaborations c ON c.id = d.collaboration_id");
+            from.push("cpua_reviews d");
             if let Some(o) = &f.cpua {
                 conds.bind(" AND d.cpua_id = ?", Bind::Text(o.as_str().into()));
             }
@@ -524,8 +534,14 @@ fn built(visible: &Visible, f: &CollabFilter, sort: CollabSort) -> Built {
             Bind::Text(pattern),
         );
     }
+    let conds_read_c = matches!(driver, Driver::Collaborations)
+        || f.step.is_some()
+        || f.collaboration_type.is_some()
+        || f.search.is_some();
     Built {
         from,
+        join,
+        conds_read_c,
         conds,
         order,
         key_cols,
@@ -548,10 +564,11 @@ pub fn collaboration_list_sql(
 ) -> Sql {
     let b = built(visible, f, sort);
     let mut sql = Sql::default();
-    sql.push("SELECT c.version AS version, c.state AS state, ");
+    sql.push("SELECT c.version AS version, c.state AS state, c.state_z AS state_z, ");
     sql.push(b.key_cols);
     sql.push(" FROM ");
     append(&mut sql, &b.from);
+    sql.push(b.join);
     sql.push(" WHERE ");
     append(&mut sql, &b.conds);
     match after {
@@ -575,12 +592,17 @@ pub fn collaboration_list_sql(
     sql
 }
 
-/// The statement that counts the list's rows up to [`COUNT_CAP`] + 1.
+/// The statement that counts the list's rows up to [`COUNT_CAP`] + 1. It reads only the driving
+/// table's index (and the visibility rows) unless a condition needs the collaboration's row: every
+/// driver row's `collaboration_id` names a stored collaboration, so the join changes no total.
 pub fn collaboration_count_sql(visible: &Visible, f: &CollabFilter, sort: CollabSort) -> Sql {
     let b = built(visible, f, sort);
     let mut sql = Sql::default();
     sql.push("SELECT COUNT(*) AS n FROM (SELECT 1 AS one FROM ");
     append(&mut sql, &b.from);
+    if b.conds_read_c {
+        sql.push(b.join);
+    }
     sql.push(" WHERE ");
     append(&mut sql, &b.conds);
     sql.bind(" LIMIT ?) t", Bind::Int(COUNT_CAP + 1));
@@ -593,6 +615,8 @@ struct ListRow {
     version: i64,
     #[diesel(sql_type = Text)]
     state: String,
+    #[diesel(sql_type = Nullable<Binary>)]
+    state_z: Option<Vec<u8>>,
     #[diesel(sql_type = Nullable<Timestamp>)]
     key_at: Option<NaiveDateTime>,
     #[diesel(sql_type = Nullable<Date>)]
@@ -635,7 +659,8 @@ pub fn list_collaborations(
                 }
             };
             // A list line never reads the classification, so it is not recomputed.
-            let c = crate::domain::state::load_for_summary(&r.state)
+            let text = super::repo::state_text(r.state, r.state_z.as_deref())?;
+            let c = crate::domain::state::load_for_summary(&text)
                 .map_err(|e| diesel::result::Error::DeserializationError(Box::new(e)))?;
             Ok((c, r.version, key))
         })
@@ -705,6 +730,36 @@ mod tests {
         assert_eq!(contains_pattern("c:\\x"), "%c:\\\\x%");
         // Unicode's lower case, not ASCII's: a Swedish title folds as it reads.
         assert_eq!(fold("ÅNGEST Hos Ümit"), "ångest hos ümit");
+    }
+
+    #[test]
+    fn the_count_joins_collaborations_only_when_a_condition_reads_it() {
+        let o = OrgId::new();
+        let join = "JOIN collaborations";
+        for v in [Visible::Company(o.clone()), Visible::Cpua(o.clone())] {
+            for f in [
+                CollabFilter::default(),
+                CollabFilter {
+                    cpua: Some(o.clone()),
+                    register: Some(RegisterId::new()),
+                    ..Default::default()
+                },
+            ] {
+                for sort in [CollabSort::Newest, CollabSort::Due] {
+                    let c = collaboration_count_sql(&v, &f, sort);
+                    assert!(!c.text.contains(join), "{}", c.text);
+                    // The page itself reads the rows.
+                    let l = collaboration_list_sql(&v, &f, sort, None, 10);
+                    assert!(l.text.contains(join), "{}", l.text);
+                }
+            }
+            let step = CollabFilter {
+                step: Some("preparation".into()),
+                ..Default::default()
+            };
+            let c = collaboration_count_sql(&v, &step, CollabSort::Newest);
+            assert!(c.text.contains(join), "{}", c.text);
+        }
     }
 
     #[test]

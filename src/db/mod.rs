@@ -7,6 +7,7 @@ pub mod identity;
 pub mod lists;
 pub mod login;
 pub mod outbox;
+pub mod packed;
 pub mod queue;
 pub mod repo;
 pub mod schema;

@@ -320,6 +320,9 @@ struct CollabRow {
     created_at: NaiveDateTime,
     #[allow(dead_code)]
     updated_at: NaiveDateTime,
+    #[allow(dead_code)]
+    collaboration_type: Option<String>,
+    state_z: Option<Vec<u8>>,
 }
 
 /// Takes the next number of a named counter, in one statement: an upsert that inserts 1 or adds 1
@@ -499,11 +502,44 @@ fn insert_deadline(
     Ok(())
 }
 
-/// The stored JSON of a collaboration ([`crate::domain::state::to_stored`]).
-fn state_json(c: &Collaboration) -> QResult<String> {
-    crate::domain::state::to_stored(c)
-        .map(|v| v.to_string())
-        .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))
+/// How a collaboration's state is stored: `state` empty, the stored JSON
+/// ([`crate::domain::state::to_stored`]) packed in `state_z`, and the type in force beside it.
+struct StoredState {
+    state: &'static str,
+    state_z: Vec<u8>,
+    collaboration_type: Option<String>,
+}
+
+fn stored_state(c: &Collaboration) -> QResult<StoredState> {
+    let v = crate::domain::state::to_stored(c)
+        .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
+    Ok(StoredState {
+        state: "",
+        state_z: super::packed::pack(&v.to_string()),
+        collaboration_type: type_in_force(&v),
+    })
+}
+
+/// The type in force as the stored state records it: legal's override, else the rulebook's (what
+/// the generated column of migration `2026-12-05-000010_list_type_filter` computed).
+pub fn type_in_force(stored: &serde_json::Value) -> Option<String> {
+    [
+        "/classification/type_override/collaboration_type",
+        "/classification/type",
+    ]
+    .iter()
+    .find_map(|p| stored.pointer(p).and_then(serde_json::Value::as_str))
+    .map(str::to_string)
+}
+
+/// The stored state's JSON text from its columns: `state` when it is not empty (a row written before
+/// packing, or edited by hand), else `state_z` unpacked.
+pub fn state_text(state: String, state_z: Option<&[u8]>) -> QResult<String> {
+    match state_z {
+        Some(z) if state.is_empty() => super::packed::unpack(z)
+            .map_err(|e| diesel::result::Error::DeserializationError(Box::new(e))),
+        _ => Ok(state),
+    }
 }
 
 pub fn insert_collaboration(
@@ -511,6 +547,7 @@ pub fn insert_collaboration(
     c: &Collaboration,
     now: DateTime<Utc>,
 ) -> QResult<()> {
+    let s = stored_state(c)?;
     diesel::insert_into(collaborations::table)
         .values((
             collaborations::id.eq(c.id.as_str()),
@@ -520,9 +557,11 @@ pub fn insert_collaboration(
             collaborations::company_id.eq(c.company.as_str()),
             collaborations::principal_id.eq(c.research_principal.as_ref().map(OrgId::as_str)),
             collaborations::version.eq(1i64),
-            collaborations::state.eq(state_json(c)?),
+            collaborations::state.eq(s.state),
             collaborations::created_at.eq(ts(now)),
             collaborations::updated_at.eq(ts(now)),
+            collaborations::collaboration_type.eq(s.collaboration_type),
+            collaborations::state_z.eq(s.state_z),
         ))
         .execute(conn)?;
     write_projections(conn, c, Some(now))
@@ -558,7 +597,7 @@ pub fn insert_collaborations_bulk(
         let mut events = Vec::with_capacity(chunk.len());
         let mut states = Vec::with_capacity(chunk.len());
         for (c, _, _) in chunk {
-            states.push(state_json(c)?);
+            states.push(stored_state(c)?);
         }
         let json = |v: &Option<serde_json::Value>| v.as_ref().map(|x| x.to_string());
         let mut ids = Vec::with_capacity(chunk.len());
@@ -573,9 +612,11 @@ pub fn insert_collaborations_bulk(
                 collaborations::company_id.eq(c.company.as_str()),
                 collaborations::principal_id.eq(c.research_principal.as_ref().map(OrgId::as_str)),
                 collaborations::version.eq(1i64),
-                collaborations::state.eq(state.as_str()),
+                collaborations::state.eq(state.state),
                 collaborations::created_at.eq(at),
                 collaborations::updated_at.eq(at),
+                collaborations::collaboration_type.eq(state.collaboration_type.as_deref()),
+                collaborations::state_z.eq(state.state_z.as_slice()),
             ));
             let distinct: BTreeSet<&str> = c.registers.iter().map(RegisterId::as_str).collect();
             for r in distinct {
@@ -605,10 +646,7 @@ pub fn insert_collaborations_bulk(
                     ));
                 }
             }
-            let files = (e.schema_version >= 2)
-                .then(|| serde_json::to_string(&e.files))
-                .transpose()
-                .map_err(|x| diesel::result::Error::SerializationError(Box::new(x)))?;
+            let s = stored_event(e)?;
             events.push((
                 audit_events::stream.eq(e.stream.clone()),
                 audit_events::seq.eq(e.seq),
@@ -622,11 +660,12 @@ pub fn insert_collaborations_bulk(
                 audit_events::visibility.eq(e.visibility.code()),
                 audit_events::before_state.eq(json(&e.before)),
                 audit_events::after_state.eq(json(&e.after)),
-                audit_events::prev_hash.eq(e.prev_hash.clone()),
+                audit_events::prev_hash.eq(s.prev_hash),
                 audit_events::hash.eq(e.hash.clone()),
-                audit_events::change_patch.eq(json(&e.change)),
+                audit_events::change_patch.eq(s.change_patch),
                 audit_events::state_hash.eq(e.state_hash.clone()),
-                audit_events::files.eq(files),
+                audit_events::files.eq(s.files),
+                audit_events::change_z.eq(s.change_z),
             ));
         }
         on_backend!(&mut *conn, |c| diesel::insert_into(collaborations::table)
@@ -665,6 +704,7 @@ pub fn update_collaboration(
     version: i64,
     now: DateTime<Utc>,
 ) -> QResult<bool> {
+    let s = stored_state(c)?;
     let n = diesel::update(
         collaborations::table
             .filter(collaborations::id.eq(c.id.as_str()))
@@ -675,8 +715,10 @@ pub fn update_collaboration(
         collaborations::step.eq(c.step.code()),
         collaborations::principal_id.eq(c.research_principal.as_ref().map(OrgId::as_str)),
         collaborations::version.eq(version + 1),
-        collaborations::state.eq(state_json(c)?),
+        collaborations::state.eq(s.state),
         collaborations::updated_at.eq(ts(now)),
+        collaborations::collaboration_type.eq(s.collaboration_type),
+        collaborations::state_z.eq(s.state_z),
     ))
     .execute(conn)?;
     if n == 0 {
@@ -706,7 +748,8 @@ pub fn load_collaboration(
         .first(conn)
         .optional()?;
     row.map(|r| {
-        crate::domain::state::load(&r.state, rulebooks)
+        let text = state_text(r.state, r.state_z.as_deref())?;
+        crate::domain::state::load(&text, rulebooks)
             .map(|c| (c, r.version))
             .map_err(|e| diesel::result::Error::DeserializationError(Box::new(e)))
     })
@@ -878,6 +921,7 @@ struct EventRow {
     change_patch: Option<String>,
     state_hash: Option<String>,
     files: Option<String>,
+    change_z: Option<Vec<u8>>,
 }
 
 impl EventRow {
@@ -912,7 +956,16 @@ impl EventRow {
             },
             before: parse(self.before_state),
             after: parse(self.after_state),
-            change: parse(self.change_patch),
+            change: match self.change_z {
+                // Kept as a string when it does not inflate to JSON, so the hash no longer matches.
+                Some(z) => Some(
+                    super::packed::unpack(&z)
+                        .ok()
+                        .and_then(|t| serde_json::from_str(&t).ok())
+                        .unwrap_or_else(|| serde_json::Value::String("(unreadable)".into())),
+                ),
+                None => parse(self.change_patch),
+            },
             state_hash: self.state_hash,
             files,
             prev_hash: self.prev_hash,
@@ -930,12 +983,42 @@ pub fn last_event(conn: &mut DbConn, stream: &str) -> QResult<Option<(i64, Strin
         .optional()
 }
 
-pub fn insert_event(conn: &mut DbConn, e: &AuditEvent) -> QResult<()> {
-    let json = |v: &Option<serde_json::Value>| v.as_ref().map(|x| x.to_string());
+/// How an event's change, previous hash and files are stored for its schema version: version 2 keeps
+/// the change as JSON text and the previous hash; version 3 packs the change ([`super::packed`]) and
+/// stores the previous hash empty (it is the previous event's hash, filled in by [`stream_events`]).
+struct StoredEvent {
+    change_patch: Option<String>,
+    change_z: Option<Vec<u8>>,
+    prev_hash: String,
+    files: Option<String>,
+}
+
+fn stored_event(e: &AuditEvent) -> QResult<StoredEvent> {
     let files = (e.schema_version >= 2)
         .then(|| serde_json::to_string(&e.files))
         .transpose()
         .map_err(|x| diesel::result::Error::SerializationError(Box::new(x)))?;
+    let json = e.change.as_ref().map(|x| x.to_string());
+    Ok(if e.schema_version >= 3 {
+        StoredEvent {
+            change_patch: None,
+            change_z: json.map(|t| super::packed::pack(&t)),
+            prev_hash: String::new(),
+            files,
+        }
+    } else {
+        StoredEvent {
+            change_patch: json,
+            change_z: None,
+            prev_hash: e.prev_hash.clone(),
+            files,
+        }
+    })
+}
+
+pub fn insert_event(conn: &mut DbConn, e: &AuditEvent) -> QResult<()> {
+    let json = |v: &Option<serde_json::Value>| v.as_ref().map(|x| x.to_string());
+    let s = stored_event(e)?;
     diesel::insert_into(audit_events::table)
         .values((
             audit_events::stream.eq(&e.stream),
@@ -950,22 +1033,37 @@ pub fn insert_event(conn: &mut DbConn, e: &AuditEvent) -> QResult<()> {
             audit_events::visibility.eq(e.visibility.code()),
             audit_events::before_state.eq(json(&e.before)),
             audit_events::after_state.eq(json(&e.after)),
-            audit_events::prev_hash.eq(&e.prev_hash),
+            audit_events::prev_hash.eq(s.prev_hash),
             audit_events::hash.eq(&e.hash),
-            audit_events::change_patch.eq(json(&e.change)),
+            audit_events::change_patch.eq(s.change_patch),
             audit_events::state_hash.eq(&e.state_hash),
-            audit_events::files.eq(files),
+            audit_events::files.eq(s.files),
+            audit_events::change_z.eq(s.change_z),
         ))
         .execute(conn)?;
     Ok(())
 }
 
+/// A stream's events in sequence order. A version-3 event's previous hash is not stored: it is the
+/// hash of the event before it in the stream (the genesis hash for the first), so a removed or
+/// changed earlier event still breaks the next event's hash.
 pub fn stream_events(conn: &mut DbConn, stream: &str) -> QResult<Vec<AuditEvent>> {
     let rows: Vec<EventRow> = audit_events::table
         .filter(audit_events::stream.eq(stream))
         .order(audit_events::seq.asc())
         .load(conn)?;
-    Ok(rows.into_iter().map(EventRow::into_domain).collect())
+    let mut prev = crate::domain::audit::GENESIS.to_string();
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let mut e = r.into_domain();
+            if e.schema_version >= 3 && e.prev_hash.is_empty() {
+                e.prev_hash = prev.clone();
+            }
+            prev = e.hash.clone();
+            e
+        })
+        .collect())
 }
 
 /// Every stream that has events or checkpoints, in order.
@@ -1083,11 +1181,12 @@ pub fn latest_checkpoints(conn: &mut DbConn) -> QResult<Vec<CheckpointRow>> {
 
 /// The stored state of a collaboration, as JSON exactly as written (no upcast), if the row exists.
 pub fn collaboration_state(conn: &mut DbConn, id: &str) -> QResult<Option<String>> {
-    collaborations::table
+    let row: Option<(String, Option<Vec<u8>>)> = collaborations::table
         .find(id)
-        .select(collaborations::state)
+        .select((collaborations::state, collaborations::state_z))
         .first(conn)
-        .optional()
+        .optional()?;
+    row.map(|(s, z)| state_text(s, z.as_deref())).transpose()
 }
 
 /// One stored agreement version's files with the hashes in their columns.

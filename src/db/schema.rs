@@ -125,9 +125,15 @@ diesel::table! {
         company_id -> Text,
         principal_id -> Nullable<Text>,
         version -> BigInt,
+        /// The state as JSON text; written empty since `state_z` holds it (a non-empty `state`, as
+        /// every row before migration `2026-12-10-000032_scale_extra` has, is read as before).
         state -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        /// The type in force (legal's override, else the rulebook's), written with every state.
+        collaboration_type -> Nullable<Text>,
+        /// The state packed (`db::packed`).
+        state_z -> Nullable<Binary>,
     }
 }
 
@@ -142,7 +148,7 @@ diesel::table! {
 
 diesel::table! {
     /// Who may see a collaboration (the rule of `app::authz::can_see`), one row per organisation.
-    collaboration_access (org_id, collaboration_id) {
+    collaboration_access (collaboration_id, org_id) {
         org_id -> Text,
         collaboration_id -> Text,
         created_at -> Timestamp,
@@ -201,6 +207,8 @@ diesel::table! {
         change_patch -> Nullable<Text>,
         state_hash -> Nullable<Text>,
         files -> Nullable<Text>,
+        /// Version 3: the change, raw DEFLATE of its JSON text (`change_patch` is then NULL).
+        change_z -> Nullable<Binary>,
     }
 }
 

@@ -9,6 +9,10 @@
 //!   `state_hash` (SHA-256 of the canonical form of the state of the stream's subject after the event)
 //!   and `files` (name → SHA-256 of every file the event stored). The state itself lives in its own
 //!   row and is checked against the last `state_hash`; files are checked against `files`.
+//! - Version 3 hashes exactly what version 2 hashes (the canonical JSON, with its own version
+//!   number); only the storage differs: the change is stored deflated, and the previous hash is not
+//!   stored again but read from the previous event of the stream (`db::repo::stream_events`). A
+//!   version-2 event keeps its stored JSON change and previous hash and reads as before.
 use chrono::{DateTime, SubsecRound, Utc};
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -21,7 +25,7 @@ pub mod change;
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
 /// The current shape of an event's canonical form.
-pub const SCHEMA_VERSION: i32 = 2;
+pub const SCHEMA_VERSION: i32 = 3;
 
 /// Who may see an event (synlighet).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -59,7 +63,7 @@ pub struct AuditEvent {
     pub before: Option<Value>,
     /// Version 1 only: the value after the event.
     pub after: Option<Value>,
-    /// Version 2: what the event changed, an RFC 6902 JSON patch (an array of operations).
+    /// Version 2 and later: what the event changed, an RFC 6902 JSON patch (an array of operations).
     pub change: Option<Value>,
     /// Version 2: SHA-256 of the canonical form of the subject's state after the event; `None` when
     /// the stream's subject has no state.
@@ -222,11 +226,58 @@ impl AuditEvent {
         visibility: Visibility,
         payload: Payload,
     ) -> AuditEvent {
+        Self::seal_version(
+            SCHEMA_VERSION,
+            stream,
+            prev,
+            occurred_at,
+            actor,
+            command,
+            visibility,
+            payload,
+        )
+    }
+
+    /// Seals an event in the version-2 shape (stored with its JSON change and previous hash), as the
+    /// releases before version 3 wrote them: for tests of reading and verifying old events.
+    pub fn seal_v2(
+        stream: String,
+        prev: Option<(i64, String)>,
+        occurred_at: DateTime<Utc>,
+        actor: (&str, &str, Option<&str>, &str),
+        command: &str,
+        visibility: Visibility,
+        payload: Payload,
+    ) -> AuditEvent {
+        Self::seal_version(
+            2,
+            stream,
+            prev,
+            occurred_at,
+            actor,
+            command,
+            visibility,
+            payload,
+        )
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn seal_version(
+        version: i32,
+        stream: String,
+        prev: Option<(i64, String)>,
+        occurred_at: DateTime<Utc>,
+        actor: (&str, &str, Option<&str>, &str),
+        command: &str,
+        visibility: Visibility,
+        payload: Payload,
+    ) -> AuditEvent {
         let change = change::diff(
             payload.before.as_ref().map(sort_keys).as_ref(),
             payload.after.as_ref().map(sort_keys).as_ref(),
         );
         let mut e = Self::unsealed(stream, prev, occurred_at, actor, command, visibility);
+        e.schema_version = version;
         e.change = Some(change);
         e.state_hash = payload.state.as_ref().map(state_hash);
         e.files = payload.files;
@@ -371,6 +422,10 @@ mod tests {
     }
 
     fn chain(n: usize) -> Vec<AuditEvent> {
+        chain_version(n, SCHEMA_VERSION)
+    }
+
+    fn chain_version(n: usize, version: i32) -> Vec<AuditEvent> {
         let mut out: Vec<AuditEvent> = Vec::new();
         let mut state = serde_json::json!({"title": "t", "step": "preparation"});
         for i in 0..n {
@@ -379,7 +434,8 @@ mod tests {
             state["title"] = format!("t{i}").into();
             let mut files = BTreeMap::new();
             files.insert(format!("agreement_version/{i}/pdf"), sha256_hex(b"%PDF"));
-            out.push(AuditEvent::seal(
+            out.push(AuditEvent::seal_version(
+                version,
                 "collaboration:x".into(),
                 prev,
                 at(),
@@ -420,7 +476,7 @@ mod tests {
 
     #[test]
     fn version_2_canonical_form_has_a_golden_hash() {
-        let c = chain(1);
+        let c = chain_version(1, 2);
         assert_eq!(
             c[0].canonical(),
             concat!(
@@ -440,6 +496,38 @@ mod tests {
             c[0].hash,
             "9517c742713fabc471d6bb5a3c1647d442a515ab10e453b3216c8c1ed03d8cea"
         );
+    }
+
+    #[test]
+    fn version_3_hashes_the_same_canonical_form_as_version_2_with_its_own_number() {
+        let v2 = chain_version(1, 2);
+        let v3 = chain_version(1, 3);
+        assert_eq!(
+            v3[0].canonical(),
+            v2[0]
+                .canonical()
+                .replace(r#""schema_version":2"#, r#""schema_version":3"#)
+        );
+        assert_ne!(v2[0].hash, v3[0].hash);
+        // A stream begun in version 2 and continued in version 3 verifies across the switch.
+        let mut c = chain_version(2, 2);
+        let prev = c.last().map(|e| (e.seq, e.hash.clone()));
+        c.push(AuditEvent::seal(
+            "collaboration:x".into(),
+            prev,
+            at(),
+            ACTOR,
+            "update_details",
+            Visibility::Party,
+            Payload {
+                before: Some(serde_json::json!({"title": "t1"})),
+                after: Some(serde_json::json!({"title": "t2"})),
+                state: None,
+                files: BTreeMap::new(),
+            },
+        ));
+        assert_eq!(c[2].schema_version, 3);
+        assert_eq!(verify_chain(&c), Ok(3));
     }
 
     #[test]
@@ -500,9 +588,12 @@ mod tests {
         c[1].schema_version = 1;
         assert_eq!(verify_chain(&c).unwrap_err().seq, 2);
         let mut c = chain(2);
-        c[1].schema_version = 3;
+        c[1].schema_version = 2;
+        assert_eq!(verify_chain(&c).unwrap_err().seq, 2);
+        let mut c = chain(2);
+        c[1].schema_version = 4;
         let err = verify_chain(&c).unwrap_err();
-        assert!(err.reason.contains("schema version 3"), "{}", err.reason);
+        assert!(err.reason.contains("schema version 4"), "{}", err.reason);
     }
 
     #[test]

@@ -134,7 +134,7 @@ async fn events_name_actor_organisation_time_command_and_what_changed() {
         change.contains(&json!({"op": "replace", "path": "/title", "value": "Ändrad"})),
         "{change:?}"
     );
-    assert_eq!(e["schema_version"], 2);
+    assert_eq!(e["schema_version"], 3);
     assert_eq!(events[0]["change"][0]["op"], "add");
     assert_eq!(events[0]["change"][0]["path"], "");
     assert_eq!(
@@ -259,6 +259,35 @@ fn rewrite_chain(app: &TestApp, stream: &str, seq: i64) {
     raw_sql(app, &refs).unwrap();
 }
 
+/// The packed change (`audit_events.change_z`) of event `seq` of `stream`.
+fn packed_change(app: &TestApp, stream: &str, seq: i64) -> Vec<u8> {
+    use diesel::prelude::*;
+    use samverkan::db::schema::audit_events as ae;
+    let db = samverkan::db::Db::connect(&app.database_url, 1).unwrap();
+    let mut conn = db.pool.get().unwrap();
+    ae::table
+        .filter(ae::stream.eq(stream))
+        .filter(ae::seq.eq(seq))
+        .select(ae::change_z)
+        .first::<Option<Vec<u8>>>(&mut conn)
+        .unwrap()
+        .expect("a version-3 event stores its change packed")
+}
+
+/// The statement that stores `bytes` as the packed change of event `seq` of `stream`.
+fn set_packed_change(app: &TestApp, stream: &str, seq: i64, bytes: &[u8]) -> String {
+    let hex = hex::encode(bytes);
+    let literal = if app.is_postgres() {
+        format!("'\\x{hex}'::bytea")
+    } else {
+        format!("X'{hex}'")
+    };
+    format!(
+        "UPDATE audit_events SET change_z = {literal} WHERE stream = {} AND seq = {seq}",
+        quote(stream)
+    )
+}
+
 fn event_count(app: &TestApp, stream: &str) -> i64 {
     let db = samverkan::db::Db::connect(&app.database_url, 1).unwrap();
     let mut conn = db.pool.get().unwrap();
@@ -283,14 +312,14 @@ async fn every_kind_of_tampering_is_found_by_audit_verify_given_a_checkpoint_tak
     assert!(text.contains("every chain is intact"), "{text}");
     lift_guards(&app);
 
-    // (1) An edited event.
+    // (1) An edited event: its stored (packed) change says something else.
+    let packed = packed_change(&app, &stream, 2);
+    let text = samverkan::db::packed::unpack(&packed).unwrap();
+    assert!(text.contains("register_contact"), "{text}");
+    let forged = samverkan::db::packed::pack(&text.replace("register_contact", "agreement"));
     raw_sql(
         &app,
-        &[format!(
-            "UPDATE audit_events SET change_patch = replace(change_patch, 'register_contact', 'agreement') WHERE stream = {} AND seq = 2",
-            quote(&stream)
-        )
-        .as_str()],
+        &[set_packed_change(&app, &stream, 2, &forged).as_str()],
     )
     .unwrap();
     let (ok_, text) = cli(&app, dir.path(), &["audit", "verify"]);
@@ -303,11 +332,7 @@ async fn every_kind_of_tampering_is_found_by_audit_verify_given_a_checkpoint_tak
     // Put it back for the next case.
     raw_sql(
         &app,
-        &[format!(
-            "UPDATE audit_events SET change_patch = replace(change_patch, '\"agreement\"', '\"register_contact\"') WHERE stream = {} AND seq = 2",
-            quote(&stream)
-        )
-        .as_str()],
+        &[set_packed_change(&app, &stream, 2, &packed).as_str()],
     )
     .unwrap();
     assert!(cli(&app, dir.path(), &["audit", "verify"]).0, "restored");
@@ -586,4 +611,150 @@ async fn the_background_checkpointer_signs_moved_heads_until_it_is_stopped() {
     assert_eq!(before, 0);
     assert!(after > 0, "the checkpointer signed the heads");
     assert_eq!(later, after, "nothing signed after it stopped");
+}
+
+/// Events stored before version 3 (the change as JSON text, the previous hash stored) read and
+/// verify as before, next to version-3 events in the same stream, which store the change packed and
+/// no previous hash; a version-3 event read back carries the previous event's hash.
+#[tokio::test]
+async fn stored_version_2_events_read_and_verify_beside_version_3_events() {
+    use diesel::prelude::*;
+    use samverkan::db::schema::audit_events as ae;
+    use samverkan::domain::audit::{verify_chain, AuditEvent, Payload, Visibility};
+    let app = TestApp::spawn().await;
+    let db = samverkan::db::Db::connect(&app.database_url, 1).unwrap();
+    let mut conn = db.pool.get().unwrap();
+    let stream = "test:versions".to_string();
+    let at = chrono::Utc::now();
+    let actor = ("a", "A", Some("o"), "administrator");
+    let payload = |title: &str| Payload {
+        before: Some(json!({"title": "before"})),
+        after: Some(json!({"title": title})),
+        state: Some(json!({"title": title})),
+        files: Default::default(),
+    };
+    let v2 = AuditEvent::seal_v2(
+        stream.clone(),
+        None,
+        at,
+        actor,
+        "x",
+        Visibility::Party,
+        payload("one"),
+    );
+    let v3a = AuditEvent::seal(
+        stream.clone(),
+        Some((v2.seq, v2.hash.clone())),
+        at,
+        actor,
+        "x",
+        Visibility::Party,
+        payload("two"),
+    );
+    let v3b = AuditEvent::seal(
+        stream.clone(),
+        Some((v3a.seq, v3a.hash.clone())),
+        at,
+        actor,
+        "x",
+        Visibility::Party,
+        payload("three"),
+    );
+    for e in [&v2, &v3a, &v3b] {
+        samverkan::db::repo::insert_event(&mut conn, e).unwrap();
+    }
+    // As stored: version 2 with its JSON change and previous hash, version 3 packed and without.
+    type Stored = (i32, Option<String>, Option<Vec<u8>>, String);
+    let rows: Vec<Stored> = ae::table
+        .filter(ae::stream.eq(&stream))
+        .order(ae::seq.asc())
+        .select((
+            ae::schema_version,
+            ae::change_patch,
+            ae::change_z,
+            ae::prev_hash,
+        ))
+        .load(&mut conn)
+        .unwrap();
+    assert_eq!(rows[0].0, 2);
+    assert!(rows[0].1.as_deref().is_some_and(|c| c.contains("\"one\"")));
+    assert!(rows[0].2.is_none());
+    assert_eq!(rows[0].3, samverkan::domain::audit::GENESIS);
+    for r in &rows[1..] {
+        assert_eq!((r.0, r.1.as_deref(), r.3.as_str()), (3, None, ""));
+        assert!(r.2.is_some());
+    }
+    // Read back: the same events, previous hashes filled in, and the chain holds.
+    let read = samverkan::db::repo::stream_events(&mut conn, &stream).unwrap();
+    assert_eq!(read, vec![v2, v3a, v3b]);
+    assert_eq!(verify_chain(&read), Ok(3));
+    assert_eq!(
+        read[2].change_ops(),
+        json!([{"op": "replace", "path": "/title", "value": "three"}])
+    );
+}
+
+async fn view_of(app: &TestApp, id: &str, token: &str) -> serde_json::Value {
+    let r = app
+        .get(&format!("/api/v1/collaborations/{id}"), token)
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    r.json().await.unwrap()
+}
+
+/// A collaboration whose state was stored as JSON text (every row written before states were
+/// packed) reads as before, its audit trail verifies, and its next write stores it packed.
+#[tokio::test]
+async fn a_state_stored_as_text_before_packing_reads_and_verifies() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = TestApp::spawn().await;
+    let (id, _) = app.research_collaboration(&["EX-HJARTA"]).await;
+    let company = app.token("company").await;
+    let packed = view_of(&app, &id, &company).await;
+    let text = {
+        let db = samverkan::db::Db::connect(&app.database_url, 1).unwrap();
+        let mut conn = db.pool.get().unwrap();
+        samverkan::db::repo::collaboration_state(&mut conn, &id)
+            .unwrap()
+            .unwrap()
+    };
+    raw_sql(
+        &app,
+        &[format!(
+            "UPDATE collaborations SET state = {}, state_z = NULL WHERE id = {}",
+            quote(&text),
+            quote(&id)
+        )
+        .as_str()],
+    )
+    .unwrap();
+    // Past the kept view's lifetime, so the row itself is read.
+    app.clock.advance(chrono::Duration::seconds(5));
+    let again = app;
+    let company2 = company;
+    let read = view_of(&again, &id, &company2).await;
+    assert_eq!(read["collaboration"], packed["collaboration"]);
+    let (ok_, out) = cli(&again, dir.path(), &["audit", "verify"]);
+    assert!(ok_, "{out}");
+    ok(again
+        .patch(
+            &format!("/api/v1/collaborations/{id}"),
+            &company2,
+            &json!({"title": "Ändrad"}),
+        )
+        .await)
+    .await;
+    let db = samverkan::db::Db::connect(&again.database_url, 1).unwrap();
+    let mut conn = db.pool.get().unwrap();
+    use diesel::prelude::*;
+    use samverkan::db::schema::collaborations as c;
+    let (state, z): (String, Option<Vec<u8>>) = c::table
+        .find(&id)
+        .select((c::state, c::state_z))
+        .first(&mut conn)
+        .unwrap();
+    assert_eq!(state, "");
+    assert!(samverkan::db::packed::unpack(&z.unwrap())
+        .unwrap()
+        .contains("Ändrad"));
 }
