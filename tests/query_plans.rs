@@ -464,18 +464,34 @@ fn the_total_reads_the_collaborations_only_when_a_condition_needs_them() {
                 },
                 CollabSort::Newest,
             ),
+            // The access rows carry the step (migration 2026-12-10-000040_access_step).
+            (
+                CollabFilter {
+                    step: Some("closed".into()),
+                    ..Default::default()
+                },
+                CollabSort::Newest,
+            ),
+            (
+                CollabFilter {
+                    cpua: Some(cpua.clone()),
+                    step: Some("closed".into()),
+                    ..Default::default()
+                },
+                CollabSort::Newest,
+            ),
         ] {
             let lines = plan(&mut conn, &collaboration_count_sql(visible, &f, sort));
             let all = lines.join("\n");
             assert!(!reads_collaborations(&lines), "{visible:?} {f:?}:\n{all}");
         }
-        let step = CollabFilter {
-            step: Some("closed".into()),
+        let by_type = CollabFilter {
+            collaboration_type: Some("statistics".into()),
             ..Default::default()
         };
         let lines = plan(
             &mut conn,
-            &collaboration_count_sql(visible, &step, CollabSort::Newest),
+            &collaboration_count_sql(visible, &by_type, CollabSort::Newest),
         );
         assert!(reads_collaborations(&lines), "{}", lines.join("\n"));
     }

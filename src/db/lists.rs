@@ -15,6 +15,7 @@ use diesel::{QueryableByName, RunQueryDsl};
 
 use super::DbConn;
 use crate::domain::ids::{OrgId, RegisterId};
+use crate::domain::step::Step;
 
 pub type QResult<T> = Result<T, diesel::result::Error>;
 
@@ -154,6 +155,25 @@ impl Visible {
     }
 }
 
+/// The number an access row keeps for a step code: its place in [`Step::ALL`] (stable: new steps are
+/// added at the end), or -1, which no row has, for a code that is no step.
+pub fn step_no(code: &str) -> i64 {
+    Step::ALL
+        .iter()
+        .position(|s| s.code() == code)
+        .map_or(-1, |i| i as i64)
+}
+
+/// `CASE c.step WHEN 'preparation' THEN 0 … END`: [`step_no`] in SQL, for the access rebuild.
+fn step_no_sql() -> String {
+    let mut sql = String::from("CASE c.step");
+    for (i, s) in Step::ALL.iter().enumerate() {
+        sql.push_str(&format!(" WHEN '{}' THEN {i}", s.code()));
+    }
+    sql.push_str(" ELSE -1 END");
+    sql
+}
+
 /// Which collaborations the rebuild covers.
 pub enum AccessScope<'a> {
     One(&'a str),
@@ -210,32 +230,35 @@ pub fn rebuild_access(conn: &mut DbConn, scope: AccessScope<'_>) -> QResult<()> 
         }
     }
     execute(conn, &del)?;
+    let step = step_no_sql();
     let mut ins = Sql::default();
     ins.push(
         "INSERT INTO collaboration_access \
-         (org_id, collaboration_id, created_at, is_company, is_principal, is_cpua, next_due_on) \
+         (org_id, collaboration_id, created_at, is_company, is_principal, is_cpua, next_due_on, step_no) \
          SELECT org_id, collaboration_id, MAX(created_at), MAX(is_company), MAX(is_principal), \
          MAX(is_cpua), (SELECT MIN(r2.decision_due_on) FROM cpua_reviews r2 \
-         WHERE r2.collaboration_id = x.collaboration_id) FROM (\
-         SELECT c.company_id AS org_id, c.id AS collaboration_id, c.created_at AS created_at, \
-         1 AS is_company, 0 AS is_principal, 0 AS is_cpua FROM collaborations c WHERE ",
+         WHERE r2.collaboration_id = x.collaboration_id), MAX(step_no) FROM (",
     );
+    ins.push(&format!(
+        "SELECT c.company_id AS org_id, c.id AS collaboration_id, c.created_at AS created_at, \
+         1 AS is_company, 0 AS is_principal, 0 AS is_cpua, {step} AS step_no FROM collaborations c WHERE "
+    ));
     bind_pred(&mut ins);
-    ins.push(
-        " UNION ALL SELECT c.principal_id, c.id, c.created_at, 0, 1, 0 FROM collaborations c \
-         WHERE c.principal_id IS NOT NULL AND ",
-    );
+    ins.push(&format!(
+        " UNION ALL SELECT c.principal_id, c.id, c.created_at, 0, 1, 0, {step} FROM collaborations c \
+         WHERE c.principal_id IS NOT NULL AND "
+    ));
     bind_pred(&mut ins);
-    ins.push(
-        " UNION ALL SELECT rc.cpua_id, c.id, c.created_at, 0, 0, 1 FROM collaborations c \
+    ins.push(&format!(
+        " UNION ALL SELECT rc.cpua_id, c.id, c.created_at, 0, 0, 1, {step} FROM collaborations c \
          JOIN collaboration_registers cr ON cr.collaboration_id = c.id \
-         JOIN register_cpua rc ON rc.register_id = cr.register_id AND rc.valid_to IS NULL WHERE ",
-    );
+         JOIN register_cpua rc ON rc.register_id = cr.register_id AND rc.valid_to IS NULL WHERE "
+    ));
     bind_pred(&mut ins);
-    ins.push(
-        " UNION ALL SELECT r.cpua_id, c.id, c.created_at, 0, 0, 1 FROM collaborations c \
-         JOIN cpua_reviews r ON r.collaboration_id = c.id WHERE ",
-    );
+    ins.push(&format!(
+        " UNION ALL SELECT r.cpua_id, c.id, c.created_at, 0, 0, 1, {step} FROM collaborations c \
+         JOIN cpua_reviews r ON r.collaboration_id = c.id WHERE "
+    ));
     bind_pred(&mut ins);
     ins.push(") x GROUP BY org_id, collaboration_id");
     execute(conn, &ins)?;
@@ -498,8 +521,18 @@ fn built(visible: &Visible, f: &CollabFilter, sort: CollabSort) -> Built {
             );
         }
     }
+    // The access rows carry the step's number (`step_no`, migration `2026-12-10-000040_access_step`), so
+    // a party's list filtered by step, and its count, read one index and never the collaborations.
+    let step_on_access = matches!(
+        driver,
+        Driver::Access | Driver::AccessDue | Driver::CpuaFilter
+    );
     if let Some(s) = &f.step {
-        conds.bind(" AND c.step = ?", Bind::Text(s.clone()));
+        if step_on_access {
+            conds.bind(" AND d.step_no = ?", Bind::Int(step_no(s)));
+        } else {
+            conds.bind(" AND c.step = ?", Bind::Text(s.clone()));
+        }
     }
     if let Some(t) = &f.collaboration_type {
         conds.bind(" AND c.collaboration_type = ?", Bind::Text(t.clone()));
@@ -535,7 +568,7 @@ fn built(visible: &Visible, f: &CollabFilter, sort: CollabSort) -> Built {
         );
     }
     let conds_read_c = matches!(driver, Driver::Collaborations)
-        || f.step.is_some()
+        || (f.step.is_some() && !step_on_access)
         || f.collaboration_type.is_some()
         || f.search.is_some();
     Built {
@@ -713,6 +746,24 @@ pub fn count_organisations(conn: &mut DbConn, kind: Option<&str>) -> QResult<i64
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_step_has_its_own_number_and_the_sql_gives_the_same_numbers() {
+        let sql = step_no_sql();
+        let mut seen = std::collections::HashSet::new();
+        for s in Step::ALL {
+            let n = step_no(s.code());
+            assert!(n >= 0 && seen.insert(n), "{s:?} -> {n}");
+            assert!(
+                sql.contains(&format!("WHEN '{}' THEN {n}", s.code())),
+                "{sql}"
+            );
+        }
+        // A code that is no step matches no access row (rows of unknown steps hold -1 only in SQL's
+        // ELSE, and a filter of an unknown step is refused before any query).
+        assert_eq!(step_no("no_such_step"), -1);
+        assert!(sql.ends_with(" ELSE -1 END"), "{sql}");
+    }
 
     #[test]
     fn postgres_placeholders_are_numbered_in_order() {

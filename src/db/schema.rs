@@ -156,6 +156,7 @@ diesel::table! {
         is_principal -> Integer,
         is_cpua -> Integer,
         next_due_on -> Nullable<Date>,
+        step_no -> Integer,
     }
 }
 

@@ -370,3 +370,42 @@ async fn a_search_finds_own_collaborations_by_title_or_reference_in_any_case() {
 fn urlencode(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
+
+/// The step filter of a party's list reads the step kept on its access rows (migration
+/// `2026-12-10-000040_access_step`): a case that moves on leaves its old step's list and total and
+/// joins the new one's, for the company and for the CPUA that reviews it.
+#[tokio::test]
+async fn a_case_that_moves_on_leaves_its_old_steps_list_and_total() {
+    let app = TestApp::spawn().await;
+    let company = app.token("company").await;
+    let id = app.case_at_register_contact(false).await;
+    let (stayed, _) = app.research_collaboration(&["EX-HJARTA"]).await;
+    let listed = |step: &'static str| {
+        let app = &app;
+        let company = &company;
+        async move {
+            ok(app
+                .get(&format!("/api/v1/collaborations?step={step}"), company)
+                .await)
+            .await
+        }
+    };
+    let prep = listed("preparation").await;
+    assert_eq!(ids(&prep), vec![stayed.clone()]);
+    assert_eq!(prep["total"], 1);
+    let contact = listed("register_contact").await;
+    assert_eq!(ids(&contact), vec![id.clone()]);
+    assert_eq!(contact["total"], 1);
+    // Back to preparation is not a transition; a withdrawal moves it to a terminal step.
+    ok(app
+        .transition(
+            &id,
+            &company,
+            json!({"to": "withdrawn", "reason": "Studien avbryts."}),
+        )
+        .await)
+    .await;
+    assert!(ids(&listed("register_contact").await).is_empty());
+    assert_eq!(listed("register_contact").await["total"], 0);
+    assert_eq!(ids(&listed("withdrawn").await), vec![id]);
+}
