@@ -20,6 +20,7 @@ use crate::db::{identity, DbConn};
 use crate::domain::agreement::data::PartyRole;
 use crate::domain::classification::RulebookSet;
 use crate::domain::collaboration::Collaboration;
+use crate::domain::email::EmailAddress;
 use crate::domain::events::EventType;
 use crate::domain::ids::{CollaborationId, OrgId};
 use crate::domain::lang::Lang;
@@ -78,6 +79,13 @@ pub struct SignerInput {
     /// The capacity the signatory signs in, e.g. `firmatecknare`; default from the agreement terms.
     #[serde(default)]
     pub capacity: Option<String>,
+    /// The named signatory's full name. Given with `email`: a named slot, signed only by the
+    /// person with that e-mail in the organisation (case-insensitive), and only they are asked.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// The named signatory's e-mail: a member of the organisation who may sign for the party.
+    #[serde(default)]
+    pub email: Option<String>,
 }
 
 /// A signature by the built-in method.
@@ -141,6 +149,10 @@ pub struct SignerView {
     pub organisation: String,
     pub organisation_name: String,
     pub capacity: String,
+    /// The named signatory's full name; `null` when any behörig företrädare of the party may sign.
+    pub name: Option<String>,
+    /// The named signatory's e-mail; `null` when the slot names nobody.
+    pub email: Option<String>,
     /// The turn group: lower groups sign first.
     pub group: i32,
     /// `pending`, `signed`, `declined` or `not_needed` (another signatory of a party whose rule is
@@ -390,7 +402,7 @@ fn tell(
     conn: &mut DbConn,
     c: &Collaboration,
     env: &EnvelopeRow,
-    orgs: &[(OrgId, PartyRole)],
+    orgs: &[(OrgId, PartyRole, Option<BTreeSet<String>>)],
     event: &str,
     kind: &str,
     dedup: Option<&str>,
@@ -412,8 +424,15 @@ fn tell(
     }
     let mut seen = BTreeSet::new();
     let mut rows: Vec<OutboxRow> = Vec::new();
-    for (org, party) in orgs {
+    for (org, party, named) in orgs {
         for p in outbox_store::people_with_role(conn, org, authz::signing_role(*party))? {
+            // A named signatory's party: only the named people are told.
+            if named
+                .as_ref()
+                .is_some_and(|n| !n.contains(&p.email.trim().to_lowercase()))
+            {
+                continue;
+            }
             if seen.insert(p.account.to_string()) {
                 let key = dedup.map(|d| format!("{d}:{}", p.account));
                 rows.push(super::notify::row_for(
@@ -431,15 +450,24 @@ fn tell(
     Ok(outbox_store::insert(conn, &rows)?)
 }
 
-fn everyone(signers: &[SignerRow]) -> Result<Vec<(OrgId, PartyRole)>, AppError> {
-    let mut out: Vec<(OrgId, PartyRole)> = Vec::new();
+/// Who hears of an envelope: per party, the e-mails of its named signatories, or `None` when a
+/// slot of it names nobody (then every person with the party's signing role is told).
+type Audience = Vec<(OrgId, PartyRole, Option<BTreeSet<String>>)>;
+
+fn everyone(signers: &[SignerRow]) -> Result<Audience, AppError> {
+    let mut out: Audience = Vec::new();
     for s in signers {
-        let o = (
-            OrgId::from_db(s.organisation_id.clone()),
-            party_of(&s.party_role)?,
-        );
-        if !out.contains(&o) {
-            out.push(o);
+        let org = OrgId::from_db(s.organisation_id.clone());
+        let party = party_of(&s.party_role)?;
+        let named = s.signer_email.as_ref().map(|e| e.to_lowercase());
+        match out.iter_mut().find(|(o, p, _)| *o == org && *p == party) {
+            Some((_, _, seen)) => match (seen.as_mut(), named) {
+                (Some(set), Some(e)) => {
+                    set.insert(e);
+                }
+                _ => *seen = None,
+            },
+            None => out.push((org, party, named.map(|e| BTreeSet::from([e])))),
         }
     }
     Ok(out)
@@ -459,7 +487,7 @@ fn in_turn(signers: &[SignerRow]) -> Vec<&SignerRow> {
         .collect()
 }
 
-fn turn_orgs(signers: &[SignerRow]) -> Result<Vec<(OrgId, PartyRole)>, AppError> {
+fn turn_orgs(signers: &[SignerRow]) -> Result<Audience, AppError> {
     let now: Vec<SignerRow> = in_turn(signers).into_iter().cloned().collect();
     everyone(&now)
 }
@@ -518,11 +546,87 @@ fn void(
     Ok(())
 }
 
+/// One signer slot as asked, checked against the version's parties.
+#[derive(Debug, Clone)]
+struct Planned {
+    role: PartyRole,
+    org: OrgId,
+    party_name: String,
+    capacity: String,
+    name: Option<String>,
+    email: Option<EmailAddress>,
+}
+
+/// The named signatory of a slot, when asked: both a name and an e-mail, the e-mail a member of
+/// the organisation who may sign for the party. Errors name the field.
+fn named_signatory(
+    conn: &mut DbConn,
+    i: usize,
+    s: &SignerInput,
+    org: &OrgId,
+    role: PartyRole,
+    errs: &mut Vec<FieldError>,
+) -> Result<(Option<String>, Option<EmailAddress>), AppError> {
+    let blank = |x: &Option<String>| x.as_deref().is_none_or(|t| t.trim().is_empty());
+    if blank(&s.name) && blank(&s.email) {
+        return Ok((None, None));
+    }
+    let name = match s.name.as_deref().map(rules::SignatoryName::parse) {
+        None => {
+            errs.push(FieldError::new(
+                format!("signers[{i}].name"),
+                crate::msg!("signing_signer_name_required"),
+            ));
+            None
+        }
+        Some(Ok(n)) => Some(n.into_string()),
+        Some(Err(m)) => {
+            errs.push(FieldError::new(
+                format!("signers[{i}].name"),
+                crate::msg!("text", reason = m),
+            ));
+            None
+        }
+    };
+    let email = match s.email.as_deref().map(EmailAddress::parse) {
+        None => {
+            errs.push(FieldError::new(
+                format!("signers[{i}].email"),
+                crate::msg!("signing_signer_email_required"),
+            ));
+            None
+        }
+        Some(Ok(e)) => {
+            let known = outbox_store::people_with_role(conn, org, authz::signing_role(role))?
+                .iter()
+                .any(|p| p.email.trim().eq_ignore_ascii_case(e.as_str()));
+            if known {
+                Some(e)
+            } else {
+                errs.push(FieldError::new(
+                    format!("signers[{i}].email"),
+                    crate::msg!("signing_signer_email_unknown", email = e.as_str()),
+                ));
+                None
+            }
+        }
+        Some(Err(m)) => {
+            errs.push(FieldError::new(
+                format!("signers[{i}].email"),
+                crate::msg!("text", reason = m),
+            ));
+            None
+        }
+    };
+    Ok((name, email))
+}
+
 /// The signers asked for, checked against the version's parties; or one per party by default.
 fn planned_signers(
+    conn: &mut DbConn,
     v: &SigningVersion,
     asked: Option<&[SignerInput]>,
-) -> Result<Vec<(PartyRole, OrgId, String, String)>, AppError> {
+) -> Result<Vec<Planned>, AppError> {
     let default_capacity = |p: &crate::domain::agreement::data::Party| {
         let t = p.signatory.title.trim();
         if t.is_empty() {
@@ -539,13 +643,13 @@ fn planned_signers(
     let Some(asked) = asked else {
         return Ok(parties
             .iter()
-            .map(|p| {
-                (
-                    p.role,
-                    OrgId::from_db(p.organisation.clone()),
-                    p.name.clone(),
-                    default_capacity(p),
-                )
+            .map(|p| Planned {
+                role: p.role,
+                org: OrgId::from_db(p.organisation.clone()),
+                party_name: p.name.clone(),
+                capacity: default_capacity(p),
+                name: None,
+                email: None,
             })
             .collect());
     };
@@ -585,12 +689,28 @@ fn planned_signers(
                 }
             },
         };
-        out.push((
-            p.role,
-            OrgId::from_db(p.organisation.clone()),
-            p.name.clone(),
+        let org = OrgId::from_db(p.organisation.clone());
+        let (name, email) = named_signatory(conn, i, s, &org, p.role, &mut errs)?;
+        if let Some(e) = &email {
+            let twice = out
+                .iter()
+                .any(|x: &Planned| x.org == org && x.email.as_ref() == Some(e));
+            if twice {
+                errs.push(FieldError::new(
+                    format!("signers[{i}].email"),
+                    crate::msg!("signing_signer_email_twice", email = e.as_str()),
+                ));
+                continue;
+            }
+        }
+        out.push(Planned {
+            role: p.role,
+            org,
+            party_name: p.name.clone(),
             capacity,
-        ));
+            name,
+            email,
+        });
     }
     let missing: Vec<String> = parties
         .iter()
@@ -614,10 +734,10 @@ fn planned_signers(
         return Err(AppError::Invalid(errs));
     }
     // Signers of one party stay next to each other, in the parties' order.
-    out.sort_by_key(|(_, org, _, _)| {
+    out.sort_by_key(|x| {
         parties
             .iter()
-            .position(|p| p.organisation == org.as_str())
+            .position(|p| p.organisation == x.org.as_str())
             .unwrap_or(usize::MAX)
     });
     Ok(out)
@@ -626,10 +746,10 @@ fn planned_signers(
 fn signer_rows(
     envelope: &str,
     order: OrderMode,
-    planned: &[(PartyRole, OrgId, String, String)],
+    planned: &[Planned],
     party_rules: &BTreeMap<String, PartyRule>,
 ) -> Vec<SignerRow> {
-    let roles: Vec<PartyRole> = planned.iter().map(|(r, _, _, _)| *r).collect();
+    let roles: Vec<PartyRole> = planned.iter().map(|x| x.role).collect();
     let mut groups = rules::turn_groups(order, &roles);
     // One of several: the party's signatories share one turn (in a sequence too), so whichever
     // of them signs first satisfies the party.
@@ -640,12 +760,12 @@ fn signer_rows(
         let first = planned
             .iter()
             .zip(&groups)
-            .filter(|((_, o, _, _), _)| o.as_str() == org)
+            .filter(|(x, _)| x.org.as_str() == org)
             .map(|(_, g)| *g)
             .min();
         if let Some(first) = first {
-            for ((_, o, _, _), g) in planned.iter().zip(groups.iter_mut()) {
-                if o.as_str() == org {
+            for (x, g) in planned.iter().zip(groups.iter_mut()) {
+                if x.org.as_str() == org {
                     *g = first;
                 }
             }
@@ -655,18 +775,20 @@ fn signer_rows(
         .iter()
         .zip(groups)
         .enumerate()
-        .map(|(i, ((role, org, name, capacity), group))| SignerRow {
+        .map(|(i, (x, group))| SignerRow {
             id: uuid::Uuid::new_v4().to_string(),
             envelope_id: envelope.to_string(),
             position: i32::try_from(i).unwrap_or(i32::MAX),
-            party_role: party_code(*role).to_string(),
-            organisation_id: org.to_string(),
-            organisation_name: name.clone(),
-            capacity: capacity.clone(),
+            party_role: party_code(x.role).to_string(),
+            organisation_id: x.org.to_string(),
+            organisation_name: x.party_name.clone(),
+            capacity: x.capacity.clone(),
             turn_group: i32::try_from(group).unwrap_or(i32::MAX),
             status: "pending".into(),
             signed_at: None,
             signed_by: None,
+            signer_name: x.name.clone(),
+            signer_email: x.email.as_ref().map(|e| e.as_str().to_string()),
         })
         .collect()
 }
@@ -676,17 +798,19 @@ fn same_plan(
     rows: &[SignerRow],
     order: OrderMode,
     env: &EnvelopeRow,
-    planned: &[(PartyRole, OrgId, String, String)],
+    planned: &[Planned],
     stored_rules: &BTreeMap<String, PartyRule>,
     rules: &BTreeMap<String, PartyRule>,
 ) -> bool {
     stored_rules == rules
         && env.order_mode == order.code()
         && rows.len() == planned.len()
-        && rows
-            .iter()
-            .zip(planned)
-            .all(|(r, (_, org, _, cap))| r.organisation_id == org.as_str() && &r.capacity == cap)
+        && rows.iter().zip(planned).all(|(r, x)| {
+            r.organisation_id == x.org.as_str()
+                && r.capacity == x.capacity
+                && r.signer_name == x.name
+                && r.signer_email.as_deref() == x.email.as_ref().map(|e| e.as_str())
+        })
 }
 
 fn send(
@@ -736,7 +860,7 @@ fn new_envelope(
     c: &Collaboration,
     v: &SigningVersion,
     order: OrderMode,
-    planned: &[(PartyRole, OrgId, String, String)],
+    planned: &[Planned],
     rules: &BTreeMap<String, PartyRule>,
     policy: &Policy,
     now: DateTime<Utc>,
@@ -794,7 +918,8 @@ fn signers_json(rows: &[SignerRow]) -> Value {
         rows.iter()
             .map(|s| {
                 json!({"organisation": s.organisation_id, "party": s.party_role,
-                       "capacity": s.capacity, "group": s.turn_group})
+                       "capacity": s.capacity, "group": s.turn_group,
+                       "name": s.signer_name, "email": s.signer_email})
             })
             .collect(),
     )
@@ -855,7 +980,7 @@ pub fn prepare(
             )
         })?),
     };
-    let planned = planned_signers(&v, input.signers.as_deref())?;
+    let planned = planned_signers(conn, &v, input.signers.as_deref())?;
     let rules = planned_rules(&v, input.party_rules.as_ref())?;
     may_open(&c, &v)?;
     if let Some(latest) = store::latest_envelope(conn, c.id.as_str(), number)? {
@@ -974,8 +1099,16 @@ pub fn get(
 }
 
 /// The signer slot the actor fills: a pending slot of the actor's organisation whose party the
-/// actor's role signs for. A person signs one slot of an envelope.
-fn slot_of<'a>(actor: &Actor, signers: &'a [SignerRow]) -> Result<Option<&'a SignerRow>, AppError> {
+/// actor's role signs for. A person signs one slot of an envelope. A named slot (issue 14,
+/// "Signers": the behörig företrädare named when drafting) is filled only by the person whose
+/// account e-mail is the slot's (case-insensitive), and that person fills it before any unnamed
+/// slot of the party; a person whose party's pending slots all name someone else is refused, naming
+/// them.
+fn slot_of<'a>(
+    conn: &mut DbConn,
+    actor: &Actor,
+    signers: &'a [SignerRow],
+) -> Result<Option<&'a SignerRow>, AppError> {
     let mut mine = Vec::new();
     for s in signers {
         if authz::may_sign_for(
@@ -995,7 +1128,35 @@ fn slot_of<'a>(actor: &Actor, signers: &'a [SignerRow]) -> Result<Option<&'a Sig
     {
         return Ok(None);
     }
-    Ok(mine.into_iter().find(|s| s.status == "pending"))
+    let pending: Vec<&SignerRow> = mine.into_iter().filter(|s| s.status == "pending").collect();
+    if pending.iter().any(|s| s.signer_email.is_some()) {
+        let email = identity::account_by_id(conn, &actor.account)?
+            .map(|a| a.email.trim().to_lowercase())
+            .unwrap_or_default();
+        let named_me = pending.iter().find(|s| {
+            s.signer_email
+                .as_deref()
+                .is_some_and(|e| !email.is_empty() && e.eq_ignore_ascii_case(&email))
+        });
+        if let Some(s) = named_me {
+            return Ok(Some(s));
+        }
+    }
+    if let Some(s) = pending.iter().find(|s| s.signer_email.is_none()) {
+        return Ok(Some(s));
+    }
+    if pending.is_empty() {
+        return Ok(None);
+    }
+    let names: Vec<String> = pending
+        .iter()
+        .filter_map(|s| s.signer_name.clone())
+        .collect();
+    Err(Refusal::precondition(crate::msg!(
+        "signing_slot_named",
+        names = crate::domain::messages::Arg::any_of(names)
+    ))
+    .into())
 }
 
 /// Why the actor has no slot left to sign: they signed already, or another signatory of their
@@ -1086,7 +1247,7 @@ pub fn sign(
     let env = store::latest_envelope(conn, c.id.as_str(), number)?
         .ok_or_else(|| AppError::NotFound(crate::msg!("thing.envelope")))?;
     let signers = store::signers(conn, &env.id)?;
-    let Some(slot) = slot_of(actor, &signers)? else {
+    let Some(slot) = slot_of(conn, actor, &signers)? else {
         return Err(no_slot(actor, &signers));
     };
     let slot = slot.clone();
@@ -1472,7 +1633,7 @@ pub fn decline(
     let env = store::latest_envelope(conn, c.id.as_str(), number)?
         .ok_or_else(|| AppError::NotFound(crate::msg!("thing.envelope")))?;
     let signers = store::signers(conn, &env.id)?;
-    let Some(slot) = slot_of(actor, &signers)? else {
+    let Some(slot) = slot_of(conn, actor, &signers)? else {
         return Err(no_slot(actor, &signers));
     };
     let slot = slot.clone();
@@ -1749,7 +1910,7 @@ fn view_of(
         vec![]
     };
     let consent = if open {
-        match slot_of(actor, &signers) {
+        match slot_of(conn, actor, &signers) {
             Ok(Some(s)) if turn.contains(&s.id) => Some(consent_for(c, &env, s, &actor.name, lang)),
             _ => None,
         }
@@ -1784,6 +1945,8 @@ fn view_of(
                 party: s.party_role.clone(),
                 organisation: s.organisation_id.clone(),
                 organisation_name: s.organisation_name.clone(),
+                name: s.signer_name.clone(),
+                email: s.signer_email.clone(),
                 capacity: s.capacity.clone(),
                 group: s.turn_group,
                 status: s.status.clone(),

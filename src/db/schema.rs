@@ -373,6 +373,8 @@ diesel::table! {
         status -> Text,
         signed_at -> Nullable<Timestamp>,
         signed_by -> Nullable<Text>,
+        signer_name -> Nullable<Text>,
+        signer_email -> Nullable<Text>,
     }
 }
 

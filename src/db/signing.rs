@@ -49,6 +49,10 @@ pub struct SignerRow {
     pub status: String,
     pub signed_at: Option<NaiveDateTime>,
     pub signed_by: Option<String>,
+    /// The named signatory's full name, when the slot names one.
+    pub signer_name: Option<String>,
+    /// The named signatory's e-mail (lower-cased): only the person with it signs the slot.
+    pub signer_email: Option<String>,
 }
 
 /// The evidence of one signature, never changed once written.

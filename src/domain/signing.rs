@@ -81,6 +81,29 @@ impl EnvelopeStatus {
     }
 }
 
+/// The longest signatory name accepted.
+pub const SIGNATORY_NAME_MAX: usize = 200;
+
+/// A named signatory's full name (issue 14, "Signers": the behörig företrädare who signs a party's
+/// slot): one line, trimmed, not empty, at most [`SIGNATORY_NAME_MAX`] characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignatoryName(String);
+
+impl SignatoryName {
+    /// Parses a name; the reason names what is wrong (catalogue `text.*`, `max_length`).
+    pub fn parse(s: &str) -> Result<SignatoryName, super::messages::Message> {
+        super::text::parse_line(s, SIGNATORY_NAME_MAX).map(SignatoryName)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
 /// The order in which the parties sign (ordning).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -532,6 +555,18 @@ mod tests {
             ),
             vec![2, 1, 0, 3]
         );
+    }
+
+    #[test]
+    fn a_signatory_name_is_one_bounded_line() {
+        assert_eq!(
+            SignatoryName::parse("  Łukasz Nguyễn ").map(SignatoryName::into_string),
+            Ok("Łukasz Nguyễn".to_string())
+        );
+        assert!(SignatoryName::parse("   ").is_err());
+        assert!(SignatoryName::parse("a\nb").is_err());
+        assert!(SignatoryName::parse(&"x".repeat(SIGNATORY_NAME_MAX + 1)).is_err());
+        assert!(SignatoryName::parse(&"x".repeat(SIGNATORY_NAME_MAX)).is_ok());
     }
 
     #[test]

@@ -723,3 +723,124 @@ async fn setting_the_signing_policy_is_audited_on_the_organisations_stream() {
     assert!(out.status.success(), "{stdout}");
     assert!(stdout.contains("every chain is intact"), "{stdout}");
 }
+
+async fn asked(app: &TestApp, id: &str) -> Vec<String> {
+    let v = ok(app
+        .get(
+            &format!("/api/v1/collaborations/{id}/notifications"),
+            &app.token("legal").await,
+        )
+        .await)
+    .await;
+    v["notifications"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["event"] == "signing_requested")
+        .map(|n| n["recipient_name"].as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_named_signer_is_checked_at_its_field_asked_alone_and_signs_that_slot_alone() {
+    // Issue 14, "Signers": "a behörig företrädare for the research principal, the company and every
+    // CPUA". A slot naming a person (full name and e-mail) is signed only by the member of that
+    // organisation with that e-mail (case-insensitive), and only they are asked to sign.
+    let app = TestApp::spawn().await;
+    let (id, n, _) = drawn(&app).await;
+    app.add_account("company2", "company_representative", "Exempel Läkemedel AB")
+        .await;
+    let principal = app.org("Exempeluniversitetet").await;
+    let company = app.org("Exempel Läkemedel AB").await;
+    let uppsala = app.org("Region Uppsala").await;
+    let path = TestApp::envelope_path(&id, n);
+    let legal = app.token("legal").await;
+    let with = |named: Value| {
+        let mut c = json!({"organisation": company});
+        if let (Some(o), Value::Object(m)) = (c.as_object_mut(), named) {
+            o.extend(m);
+        }
+        json!({"send": true, "signers": [{"organisation": principal}, c, {"organisation": uppsala}]})
+    };
+    for (named, field, rule) in [
+        (
+            json!({"name": "Test company2", "email": "inte-en-adress"}),
+            "signers[1].email",
+            "email.form",
+        ),
+        (
+            json!({"name": "Test company2"}),
+            "signers[1].email",
+            "signing_signer_email_required",
+        ),
+        (
+            json!({"email": "company2@test.samverkan.invalid"}),
+            "signers[1].name",
+            "signing_signer_name_required",
+        ),
+        (
+            json!({"name": "Okänd Person", "email": "okand@exempel.se"}),
+            "signers[1].email",
+            "signing_signer_email_unknown",
+        ),
+    ] {
+        let p = problem(
+            app.post(&path, &legal, &with(named.clone())).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+        assert_eq!(p["field"], field, "{named}: {p}");
+        assert!(
+            p.to_string().contains(rule) || p["rule"] == rule || p["detail"].is_string(),
+            "{p}"
+        );
+    }
+    // Nothing was half-written: there is no envelope yet.
+    problem(app.get(&path, &legal).await, StatusCode::NOT_FOUND).await;
+    let env = ok(app
+        .post(
+            &path,
+            &legal,
+            &with(json!({"name": " Test company2 ", "email": "COMPANY2@Test.Samverkan.invalid"})),
+        )
+        .await)
+    .await;
+    let slot = signer(&env, "Exempel Läkemedel AB");
+    assert_eq!(slot["name"], "Test company2", "{slot}");
+    assert_eq!(slot["email"], "company2@test.samverkan.invalid", "{slot}");
+    assert!(signer(&env, "Exempeluniversitetet")["email"].is_null());
+    // Only the named person of the company is asked.
+    let who = asked(&app, &id).await;
+    assert!(who.contains(&"Test company2".to_string()), "{who:?}");
+    assert!(!who.contains(&"Karin Företagsson".to_string()), "{who:?}");
+    // Another company representative may not sign the named slot, in words naming the person.
+    let p = problem(
+        app.sign_as(&id, n, "Exempel Läkemedel AB").await,
+        StatusCode::CONFLICT,
+    )
+    .await;
+    assert_eq!(p["rule"], "signing_slot_named", "{p}");
+    assert!(
+        p["detail"].as_str().unwrap().contains("Test company2"),
+        "{p}"
+    );
+    // The named person signs it.
+    let token = app.token("company2").await;
+    let shown = ok(app.get(&path, &token).await).await;
+    ok(app
+        .post(
+            &format!("{path}/signatures"),
+            &token,
+            &json!({"digest": shown["digest"], "consent_text_version": shown["consent"]["version"],
+                    "typed_name": "Test company2"}),
+        )
+        .await)
+    .await;
+    // Renaming the company's signer after sending voids and resends; the unnamed slot is anyone's.
+    let r = app.post(&path, &legal, &with(json!({}))).await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let resent: Value = r.json().await.unwrap();
+    assert_ne!(resent["id"], env["id"]);
+    assert!(signer(&resent, "Exempel Läkemedel AB")["email"].is_null());
+    ok(app.sign_as(&id, n, "Exempel Läkemedel AB").await).await;
+}

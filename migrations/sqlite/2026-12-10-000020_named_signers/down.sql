@@ -1,0 +1,2 @@
+ALTER TABLE signing_signers DROP COLUMN signer_email;
+ALTER TABLE signing_signers DROP COLUMN signer_name;
