@@ -804,13 +804,29 @@ mod tests {
                     assert!(l.text.contains(join), "{}", l.text);
                 }
             }
+            // The step is on the access rows; the type is only on the collaboration's row.
             let step = CollabFilter {
                 step: Some("preparation".into()),
                 ..Default::default()
             };
             let c = collaboration_count_sql(&v, &step, CollabSort::Newest);
+            assert!(!c.text.contains(join), "{}", c.text);
+            assert!(c.text.contains("d.step_no = ?"), "{}", c.text);
+            let by_type = CollabFilter {
+                collaboration_type: Some("statistics".into()),
+                ..Default::default()
+            };
+            let c = collaboration_count_sql(&v, &by_type, CollabSort::Newest);
             assert!(c.text.contains(join), "{}", c.text);
         }
+        // Driven by the collaborations or a register's rows, the step is read from the collaboration.
+        let step = CollabFilter {
+            step: Some("preparation".into()),
+            register: Some(RegisterId::new()),
+            ..Default::default()
+        };
+        let c = collaboration_count_sql(&Visible::All, &step, CollabSort::Newest);
+        assert!(c.text.contains("c.step = ?"), "{}", c.text);
     }
 
     #[test]
