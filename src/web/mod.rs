@@ -92,6 +92,10 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("intake", include_str!("templates/intake.hbs")),
     ("signing", include_str!("templates/signing.hbs")),
     (
+        "signing_signer_field",
+        include_str!("templates/signing_signer_field.hbs"),
+    ),
+    (
         "case_documents",
         include_str!("templates/case_documents.hbs"),
     ),

@@ -59,17 +59,56 @@ struct EnvelopeShown {
 #[derive(Serialize, Default)]
 struct PrepareForm {
     orders: Vec<OrderChoice>,
-    /// A draft's signers, sent again as they are so that saving or sending keeps them.
+    /// The form's version: the draft as the form was made from it (a stale form is refused).
+    version: String,
+    /// A draft's signers, sent again (as edited) so that saving or sending keeps them.
     signers: Vec<KeptSigner>,
+    /// The row that adds a signer to a draft, as `signers[<after the last>]`.
+    add: Option<AddSigner>,
+    /// The message of a refusal about the signers as a whole (a party left without a signer).
+    signers_error: String,
+    anchor_signers: String,
     /// Per party with more than one signer: jointly (`all`) or one of several (`any`).
     rules: Vec<PartyRuleChoice>,
+}
+
+/// One text field of a signer row: its name, element id, value and message.
+#[derive(Serialize, Default)]
+struct SignerField {
+    name: String,
+    anchor: String,
+    value: String,
+    error: String,
 }
 
 #[derive(Serialize)]
 struct KeptSigner {
     index: usize,
     organisation: String,
-    capacity: String,
+    organisation_name: String,
+    party: String,
+    capacity: SignerField,
+    name: SignerField,
+    email: SignerField,
+    /// Ticked to remove this signer from the draft.
+    remove: bool,
+    anchor_remove: String,
+}
+
+#[derive(Serialize)]
+struct AddSigner {
+    organisation: SignerField,
+    choices: Vec<OrgChoice>,
+    capacity: SignerField,
+    name: SignerField,
+    email: SignerField,
+}
+
+#[derive(Serialize)]
+struct OrgChoice {
+    value: String,
+    label: String,
+    selected: bool,
 }
 
 /// The rule of one party with several signers (issue 14, "Signers": "where a party needs two
@@ -250,14 +289,61 @@ fn shown(v: &EnvelopeView, lang: Lang) -> EnvelopeShown {
     }
 }
 
-/// A draft's signers as the form sends them again, and a rule choice for each party that has more
-/// than one: what was posted (after a refusal), else the draft's rule (jointly unless it says
-/// otherwise).
+/// The form's version of a draft: a short hash of what the form shows and sends (status, order,
+/// signers, rules), so that a form made from an older state of the envelope is told so rather than
+/// overwriting the newer one. No envelope yet is `none`.
+fn form_version(v: Option<&EnvelopeView>) -> String {
+    use sha2::{Digest, Sha256};
+    let Some(v) = v else {
+        return "none".into();
+    };
+    let signers: Vec<_> = v
+        .signers
+        .iter()
+        .map(|s| {
+            serde_json::json!([
+                s.organisation,
+                s.capacity,
+                s.name,
+                s.email,
+                s.party_rule,
+                s.status
+            ])
+        })
+        .collect();
+    let body = serde_json::json!([v.id, v.status, v.order, signers]).to_string();
+    hex::encode(&Sha256::digest(body.as_bytes())[..8])
+}
+
+/// A text field of signer row `index`: what was posted (after a refusal), else the draft's value.
+fn signer_field(
+    index: usize,
+    key: &str,
+    stored: Option<&str>,
+    entered: &Option<&Entered>,
+    error: &impl Fn(&str) -> String,
+) -> SignerField {
+    let name = format!("signers[{index}].{key}");
+    SignerField {
+        anchor: anchor(&name),
+        value: match entered {
+            Some(e) => e.value(&name),
+            None => stored.unwrap_or_default().to_string(),
+        },
+        error: error(&name),
+        name,
+    }
+}
+
+/// A draft's signers as the form sends them again, the row that adds one, and a rule choice for
+/// each party that has more than one: what was posted (after a refusal), else the draft's values
+/// (a rule is jointly unless the draft says otherwise).
 fn prepare_parties(
     v: &EnvelopeView,
-    entered: impl Fn(&str) -> Option<String>,
+    lang: Lang,
+    entered: Option<&Entered>,
     error: impl Fn(&str) -> String,
-) -> (Vec<KeptSigner>, Vec<PartyRuleChoice>) {
+) -> (Vec<KeptSigner>, AddSigner, Vec<PartyRuleChoice>) {
     let signers = v
         .signers
         .iter()
@@ -265,9 +351,35 @@ fn prepare_parties(
         .map(|(index, s)| KeptSigner {
             index,
             organisation: s.organisation.clone(),
-            capacity: s.capacity.clone(),
+            organisation_name: s.organisation_name.clone(),
+            party: party_name(lang, &s.party),
+            capacity: signer_field(index, "capacity", Some(&s.capacity), &entered, &error),
+            name: signer_field(index, "name", s.name.as_deref(), &entered, &error),
+            email: signer_field(index, "email", s.email.as_deref(), &entered, &error),
+            remove: entered.is_some_and(|e| e.has("_remove", &index.to_string())),
+            anchor_remove: anchor(&format!("_remove.{index}")),
         })
         .collect();
+    let next = v.signers.len();
+    let organisation = signer_field(next, "organisation", None, &entered, &error);
+    let mut choices: Vec<OrgChoice> = Vec::new();
+    for s in &v.signers {
+        if choices.iter().any(|c| c.value == s.organisation) {
+            continue;
+        }
+        choices.push(OrgChoice {
+            selected: organisation.value == s.organisation,
+            label: format!("{} ({})", s.organisation_name, party_name(lang, &s.party)),
+            value: s.organisation.clone(),
+        });
+    }
+    let add = AddSigner {
+        capacity: signer_field(next, "capacity", None, &entered, &error),
+        name: signer_field(next, "name", None, &entered, &error),
+        email: signer_field(next, "email", None, &entered, &error),
+        organisation,
+        choices,
+    };
     let mut rules: Vec<PartyRuleChoice> = Vec::new();
     for s in &v.signers {
         let several = v
@@ -280,7 +392,9 @@ fn prepare_parties(
         if !several || rules.iter().any(|r| r.field == field) {
             continue;
         }
-        let rule = entered(&field).unwrap_or_else(|| s.party_rule.clone());
+        let rule = entered
+            .map(|e| e.value(&field))
+            .unwrap_or_else(|| s.party_rule.clone());
         rules.push(PartyRuleChoice {
             organisation_name: s.organisation_name.clone(),
             anchor: anchor(&field),
@@ -289,7 +403,7 @@ fn prepare_parties(
             field,
         });
     }
-    (signers, rules)
+    (signers, add, rules)
 }
 
 /// Whether the reader has a pending signature of this envelope (what `decline` and `sign` look for:
@@ -401,16 +515,19 @@ async fn render(
                 .unwrap_or_default(),
         };
         let draft = envelope.as_ref().filter(|v| v.status == "draft");
-        let (signers, rules) = draft
-            .map(|v| {
-                let entered_rule = |field: &str| match form {
-                    Some(Posted::Prepare) => Some(entered.value(field)),
-                    _ => None,
-                };
-                prepare_parties(v, entered_rule, msg)
-            })
-            .unwrap_or_default();
+        let posted = matches!(form, Some(Posted::Prepare)).then_some(&entered);
+        let (signers, add, rules) = match draft {
+            Some(v) => {
+                let (s, a, r) = prepare_parties(v, lang, posted, msg);
+                (s, Some(a), r)
+            }
+            None => (Vec::new(), None, Vec::new()),
+        };
         PrepareForm {
+            version: form_version(envelope.as_ref()),
+            add,
+            signers_error: msg("signers"),
+            anchor_signers: anchor("signers"),
             orders: ["default", "parallel", "sequence"]
                 .into_iter()
                 .map(|code| OrderChoice {
@@ -532,19 +649,118 @@ async fn answer(
     }
 }
 
-/// CPUA legal drafts (and sends) the envelope: the API's `prepare_envelope`.
+/// The draft form's fields as the API's `EnvelopeInput`: the signer rows (`signers[i].…`) less
+/// those ticked to remove (`_remove[]`) and less an empty "add a signer" row, with the form's row
+/// index of each signer sent (to put a message about `signers[k]` back at its row).
+fn envelope_json(form: &Form) -> Result<(serde_json::Value, Vec<usize>), AppError> {
+    let mut json = form.to_json();
+    let removed: Vec<&str> = form
+        .0
+        .iter()
+        .filter(|(k, _)| k == "_remove[]")
+        .map(|(_, v)| v.trim())
+        .collect();
+    let mut rows: Vec<usize> = form
+        .0
+        .iter()
+        .filter_map(|(k, _)| {
+            let rest = k.strip_prefix("signers[")?;
+            rest[..rest.find(']')?].parse().ok()
+        })
+        .filter(|i: &usize| *i <= 1000)
+        .collect();
+    rows.sort_unstable();
+    rows.dedup();
+    if rows.is_empty() {
+        return Ok((json, Vec::new()));
+    }
+    let mut list = Vec::new();
+    let mut map = Vec::new();
+    for i in rows {
+        if removed.contains(&i.to_string().as_str()) {
+            continue;
+        }
+        let mut o = serde_json::Map::new();
+        for key in ["organisation", "capacity", "name", "email"] {
+            if let Some(v) = form
+                .get(&format!("signers[{i}].{key}"))
+                .filter(|v| !v.trim().is_empty())
+            {
+                o.insert(key.into(), serde_json::Value::from(v));
+            }
+        }
+        if o.is_empty() {
+            continue;
+        }
+        if !o.contains_key("organisation") {
+            return Err(AppError::invalid(
+                &format!("signers[{i}].organisation"),
+                crate::msg!("required.field"),
+            ));
+        }
+        list.push(serde_json::Value::Object(o));
+        map.push(i);
+    }
+    if let Some(root) = json.as_object_mut() {
+        root.insert("signers".into(), serde_json::Value::Array(list));
+    }
+    Ok((json, map))
+}
+
+/// A message about `signers[k]…` (the k-th signer sent) put back at the form's row `map[k]`.
+fn at_rows(e: AppError, map: &[usize]) -> AppError {
+    let AppError::Invalid(mut errs) = e else {
+        return e;
+    };
+    for f in &mut errs {
+        let Some(rest) = f.field.strip_prefix("signers[") else {
+            continue;
+        };
+        let Some(close) = rest.find(']') else {
+            continue;
+        };
+        if let Some(row) = rest[..close].parse::<usize>().ok().and_then(|k| map.get(k)) {
+            f.field = format!("signers[{row}]{}", &rest[close + 1..]);
+        }
+    }
+    AppError::Invalid(errs)
+}
+
+/// CPUA legal drafts (and sends) the envelope, adding, naming and removing signers of a draft: the
+/// API's `prepare_envelope` with the same input. The form carries its version ([`form_version`]);
+/// when the envelope changed since the form was made, nothing is written and the page says so (409)
+/// with the envelope as it is now.
 pub async fn prepare(env: PageEnv, path: web::Path<(String, String)>, form: Form) -> PageResult {
     let (id, n) = path.into_inner();
     let number = number(&env, &n)?;
     let actor = env.actor()?.clone();
-    let outcome = match form.read::<EnvelopeInput>() {
+    let lang = env.lang;
+    let seen = form.get("version").map(|v| v.trim().to_string());
+    let outcome = match envelope_json(&form).and_then(|(json, map)| {
+        match crate::http::extract::parse_value::<EnvelopeInput>(json) {
+            Ok(input) => Ok((input, map)),
+            Err(e) => Err(at_rows(e, &map)),
+        }
+    }) {
         Err(e) => Err(e),
-        Ok(input) => {
+        Ok((input, map)) => {
             let (state, cid) = (env.state.clone(), id.clone());
             crate::http::blocking(move || {
                 let now = state.svc.clock.now();
                 let policy = crate::http::signing_api::policy(&state);
                 state.svc.write(|c| {
+                    if let Some(seen) = &seen {
+                        let current =
+                            match signing::get(c, &state.svc.rulebooks, &actor, &cid, number, lang)
+                            {
+                                Ok(v) => Some(v),
+                                Err(AppError::NotFound(_)) => None,
+                                Err(e) => return Err(e),
+                            };
+                        if form_version(current.as_ref()) != *seen {
+                            return Ok(false);
+                        }
+                    }
                     signing::prepare(
                         c,
                         &state.svc.rulebooks,
@@ -555,13 +771,25 @@ pub async fn prepare(env: PageEnv, path: web::Path<(String, String)>, form: Form
                         input,
                         now,
                     )
+                    .map_err(|e| at_rows(e, &map))?;
+                    Ok(true)
                 })
             })
             .await
-            .map(|_| ())
         }
     };
-    answer(&env, id, number, outcome, Posted::Prepare, &form).await
+    match outcome {
+        Ok(false) => {
+            let errors = FormErrors {
+                summary: super::text::t(lang, "signing.prepare.stale"),
+                any: true,
+                ..FormErrors::default()
+            };
+            render(&env, StatusCode::CONFLICT, id, number, None, errors, None).await
+        }
+        Ok(true) => answer(&env, id, number, Ok(()), Posted::Prepare, &form).await,
+        Err(e) => answer(&env, id, number, Err(e), Posted::Prepare, &form).await,
+    }
 }
 
 /// The consent box was not ticked: the page's own check before the command.

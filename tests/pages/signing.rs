@@ -325,26 +325,44 @@ async fn out_of_turn_and_after_expiry_a_signature_comes_back_refused_in_words() 
     assert_eq!(envelope(&app, &id).await["signers"][0]["status"], "pending");
 }
 
-/// The draft form's fields as the browser sends them: every hidden field of the envelope form
-/// (the draft's signers), then `extra`.
+/// The draft form's fields as the browser sends them: every hidden, text and e-mail field of the
+/// envelope form (the form's version, the draft's signers with their names and e-mails), then
+/// `extra` (typed into a field, or added). Boxes, radios and the "add a signer" choice are left to
+/// `extra`.
 fn draft_fields(html: &str, extra: &[(&str, &str)]) -> Vec<(String, String)> {
     let form = &html[html
         .find("/signing/envelope\"")
         .unwrap_or_else(|| panic!("the draft form in {html}"))..];
     let form = &form[..form.find("</form>").unwrap()];
     let mut out = Vec::new();
-    let mut rest = form;
-    while let Some(at) = rest.find("<input type=\"hidden\" name=\"") {
-        let tag = &rest[at + 27..];
-        let name = &tag[..tag.find('"').unwrap()];
-        let value = &tag[tag.find("value=\"").unwrap() + 7..];
-        let value = &value[..value.find('"').unwrap()];
-        if name != "csrf_token" {
-            out.push((name.to_string(), value.to_string()));
+    for piece in form.split("<input ").skip(1) {
+        let tag = &piece[..piece.find('>').unwrap()];
+        let attr = |a: &str| {
+            tag.find(&format!(" {a}=\""))
+                .or_else(|| tag.starts_with(&format!("{a}=\"")).then_some(0))
+                .map(|at| {
+                    let v = &tag[at + tag[at..].find('"').unwrap() + 1..];
+                    v[..v.find('"').unwrap()].to_string()
+                })
+        };
+        let kind = attr("type").unwrap_or_default();
+        if !["hidden", "text", "email"].contains(&kind.as_str()) {
+            continue;
         }
-        rest = &tag[name.len()..];
+        let (Some(name), Some(value)) = (attr("name"), attr("value")) else {
+            continue;
+        };
+        if name != "csrf_token" {
+            out.push((name, value));
+        }
     }
-    out.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    // What `extra` fills in replaces the field's value, as typing into it does.
+    for (k, v) in extra {
+        match out.iter_mut().find(|(n, _)| n == k && !k.ends_with("[]")) {
+            Some(f) => f.1 = v.to_string(),
+            None => out.push((k.to_string(), v.to_string())),
+        }
+    }
     out
 }
 
@@ -387,10 +405,13 @@ async fn legal_chooses_jointly_or_one_of_several_for_a_party_with_two_signers_on
     assert!(!html.contains(&format!("party_rules.{uppsala}")));
     let kept = draft_fields(&html, &[]);
     assert_eq!(
-        kept.len(),
-        8,
-        "four signers, organisation and capacity: {kept:?}"
+        kept.iter()
+            .filter(|(k, _)| k.ends_with(".organisation") || k.ends_with(".capacity"))
+            .count(),
+        9,
+        "four signers, organisation and capacity, and the add row's capacity: {kept:?}"
     );
+    assert_eq!(kept[0].0, "version", "the form's version: {kept:?}");
 
     // An unknown rule (a crafted post): 422, the message at the choice, the draft unchanged.
     let fields = draft_fields(
@@ -500,4 +521,204 @@ async fn legal_chooses_jointly_or_one_of_several_for_a_party_with_two_signers_on
         .iter()
         .filter(|s| s["organisation"] == company.as_str())
         .all(|s| s["party_rule"] == "any"));
+}
+
+/// The envelope's signers as (organisation, capacity, e-mail).
+fn signers_of(env: &Value) -> Vec<(String, String, Option<String>)> {
+    env["signers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["organisation"].as_str().unwrap().to_string(),
+                s["capacity"].as_str().unwrap().to_string(),
+                s["email"].as_str().map(str::to_string),
+            )
+        })
+        .collect()
+}
+
+/// Posts the draft form as the page shows it, with `extra`.
+async fn post_draft(b: &Browser, id: &str, extra: &[(&str, &str)]) -> reqwest::Response {
+    let html = b.html(&page(id)).await;
+    let fields = draft_fields(&html, extra);
+    let pairs: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    b.post_form(&format!("{}/envelope", page(id)), &pairs).await
+}
+
+#[tokio::test]
+async fn legal_adds_a_named_signer_and_removes_one_on_the_page_and_a_stale_form_says_so() {
+    // Issue 14, "Signers": "CPUA legal edits signers while the envelope is a draft". The page's
+    // rows and its "add a signer" row go through the same command as the API
+    // (`SignerInput {organisation, capacity, name, email}`); a slot is named with both name and
+    // e-mail, the e-mail a member of the organisation who may sign.
+    let app = TestApp::spawn().await;
+    let (id, _) = drawn(&app).await;
+    app.add_account("company2", "company_representative", "Exempel Läkemedel AB")
+        .await;
+    let company = app.org("Exempel Läkemedel AB").await;
+    let legal = Browser::signed_in(&app, "legal").await;
+    let r = legal
+        .post_form(
+            &format!("{}/envelope", page(&id)),
+            &[("order", "default"), ("send:bool", "false")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let before = signers_of(&envelope(&app, &id).await);
+    assert_eq!(before.len(), 3);
+
+    // The draft's rows with name and e-mail, a remove box each, and the add row.
+    let html = legal.html(&page(&id)).await;
+    for part in [
+        "Vem som skriver under",
+        "name=\"signers[0].name\"",
+        "name=\"signers[2].email\"",
+        "name=\"_remove[]\" value=\"1\"",
+        "Lägg till en undertecknare",
+        "name=\"signers[3].organisation\"",
+        &format!("<option value=\"{company}\">"),
+    ] {
+        assert!(html.contains(part), "{part}: {html}");
+    }
+    let old_version = hidden(&html, "version");
+
+    // Add a second, named company signatory.
+    let r = post_draft(
+        &legal,
+        &id,
+        &[
+            ("signers[3].organisation", company.as_str()),
+            ("signers[3].capacity", "firmatecknare"),
+            ("signers[3].name", "Test company2"),
+            ("signers[3].email", "company2@test.samverkan.invalid"),
+            ("send:bool", "false"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&r), page(&id));
+    let env = envelope(&app, &id).await;
+    assert_eq!(env["status"], "draft");
+    let after = signers_of(&env);
+    assert_eq!(after.len(), 4, "{env}");
+    let named = after
+        .iter()
+        .position(|(o, c, e)| {
+            *o == company
+                && c == "firmatecknare"
+                && e.as_deref() == Some("company2@test.samverkan.invalid")
+        })
+        .unwrap_or_else(|| panic!("the named slot in {env}"));
+    let html = legal.html(&page(&id)).await;
+    assert!(html.contains("value=\"Test company2\""), "{html}");
+
+    // A form made before the change is stale: 409, said at the top, nothing written.
+    let mut fields = draft_fields(&html, &[("send:bool", "false")]);
+    for f in &mut fields {
+        if f.0 == "version" {
+            f.1 = old_version.clone();
+        }
+    }
+    fields.push(("_remove[]".into(), "0".into()));
+    let pairs: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let r = legal
+        .post_form(&format!("{}/envelope", page(&id)), &pairs)
+        .await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("error-summary"), "{html}");
+    assert!(html.contains("Någon annan har ändrat kuvertet"), "{html}");
+    assert_eq!(signers_of(&envelope(&app, &id).await).len(), 4);
+
+    // Remove the named signatory again: the draft is as it was.
+    let row = named.to_string();
+    let r = post_draft(
+        &legal,
+        &id,
+        &[("_remove[]", row.as_str()), ("send:bool", "false")],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let env = envelope(&app, &id).await;
+    assert_eq!(signers_of(&env), before, "{env}");
+    assert_eq!(env["status"], "draft");
+}
+
+#[tokio::test]
+async fn a_bad_signer_email_comes_back_at_its_field_with_the_values_kept_in_swedish_and_english() {
+    // Issue 14, "Signers": the e-mail must be a member of the organisation who may sign; the page
+    // shows the command's refusal at the row it came from, with what was entered.
+    let app = TestApp::spawn().await;
+    let (id, _) = drawn(&app).await;
+    let company = app.org("Exempel Läkemedel AB").await;
+    let legal = Browser::signed_in(&app, "legal").await;
+    let r = legal
+        .post_form(
+            &format!("{}/envelope", page(&id)),
+            &[("order", "default"), ("send:bool", "false")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let before = envelope(&app, &id).await;
+
+    // Swedish: a malformed e-mail in the add row.
+    let r = post_draft(
+        &legal,
+        &id,
+        &[
+            ("signers[3].organisation", company.as_str()),
+            ("signers[3].name", "Okänd Person"),
+            ("signers[3].email", "inte-en-adress"),
+            ("send:bool", "false"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("error-summary"), "{html}");
+    assert!(html.contains("href=\"#f-signers-3--email\""), "{html}");
+    assert!(html.contains("id=\"f-signers-3--email-error\""), "{html}");
+    assert!(html.contains("value=\"Okänd Person\""), "{html}");
+    assert!(html.contains("value=\"inte-en-adress\""), "{html}");
+    assert!(
+        html.contains(&format!("<option value=\"{company}\" selected>")),
+        "{html}"
+    );
+    assert!(html.contains("Vem som skriver under"));
+    assert_eq!(envelope(&app, &id).await, before, "nothing written");
+
+    // English: the first row removed and a person who is not a member named on the last row; the
+    // message is at that row (the form's index, not the index among the signers sent).
+    legal.get("/language/en?next=%2F").await;
+    let r = post_draft(
+        &legal,
+        &id,
+        &[
+            ("_remove[]", "0"),
+            ("signers[2].name", "Okänd Person"),
+            ("signers[2].email", "okand@exempel.se"),
+            ("send:bool", "false"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("Who signs"), "{html}");
+    assert!(html.contains("href=\"#f-signers-2--email\""), "{html}");
+    assert!(html.contains("id=\"f-signers-2--email-error\""), "{html}");
+    assert!(html.contains("okand@exempel.se"), "{html}");
+    assert!(
+        html.contains("name=\"_remove[]\" value=\"0\" checked"),
+        "the removal kept: {html}"
+    );
+    assert!(html.contains("value=\"Okänd Person\""), "{html}");
+    assert_eq!(envelope(&app, &id).await, before, "nothing written");
 }
