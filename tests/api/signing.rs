@@ -766,7 +766,7 @@ async fn a_named_signer_is_checked_at_its_field_asked_alone_and_signs_that_slot_
         (
             json!({"name": "Test company2", "email": "inte-en-adress"}),
             "signers[1].email",
-            "email.form",
+            "text",
         ),
         (
             json!({"name": "Test company2"}),
