@@ -1120,6 +1120,41 @@ pub fn events(
     Ok((events, report))
 }
 
+/// A line of the trail as the case page lists it (issue 12): who did what and when.
+#[derive(Debug, Clone)]
+pub struct TrailLineView {
+    pub seq: i64,
+    pub occurred_at: DateTime<Utc>,
+    pub actor_name: String,
+    pub actor_role: String,
+    pub command: String,
+}
+
+/// The trail lines of a collaboration the actor may see (404 otherwise), in order, by the same
+/// visibility rule as [`events`]; without the changes and without verifying the chain, which the
+/// events route does, so that a page listing the trail costs one indexed read.
+pub fn trail_lines(
+    conn: &mut DbConn,
+    rulebooks: &RulebookSet,
+    actor: &Actor,
+    id: &str,
+) -> Result<Vec<TrailLineView>, AppError> {
+    let (c, _, _) = load_visible(conn, rulebooks, actor, id)?;
+    Ok(
+        repo::stream_trail(conn, &collaboration_stream(c.id.as_str()))?
+            .into_iter()
+            .filter(|e| authz::sees_event(actor, e.visibility(), e.actor_org.as_deref()))
+            .map(|e| TrailLineView {
+                seq: e.seq,
+                occurred_at: repo::utc(e.occurred_at),
+                actor_name: e.actor_name,
+                actor_role: e.actor_role,
+                command: e.command,
+            })
+            .collect(),
+    )
+}
+
 /// Rebuilds every collaboration's projection rows (registers, CPUA reviews and due dates, step, title)
 /// from its stored state, upcasting older state versions as it reads them. Returns how many were rebuilt.
 /// The state itself and the audit trail are left as they are.

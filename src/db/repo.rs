@@ -949,11 +949,7 @@ impl EventRow {
             actor_org: self.actor_org,
             actor_role: self.actor_role,
             command: self.command,
-            visibility: if self.visibility == "party" {
-                Visibility::Party
-            } else {
-                Visibility::Internal
-            },
+            visibility: visibility_of(&self.visibility),
             before: parse(self.before_state),
             after: parse(self.after_state),
             change: match self.change_z {
@@ -1064,6 +1060,54 @@ pub fn stream_events(conn: &mut DbConn, stream: &str) -> QResult<Vec<AuditEvent>
             e
         })
         .collect())
+}
+
+/// A line of a stream's trail as a reader's list shows it: who did what and when (issue 12, the
+/// case page's events). It reads neither the change nor the hashes, so listing costs no inflating,
+/// hashing or verifying; the trail's integrity is `audit verify`'s and the events route's to show.
+#[derive(Debug, Clone, Queryable)]
+pub struct TrailLine {
+    pub seq: i64,
+    pub occurred_at: NaiveDateTime,
+    pub actor_name: String,
+    pub actor_org: Option<String>,
+    pub actor_role: String,
+    pub command: String,
+    pub visibility: String,
+}
+
+impl TrailLine {
+    /// The line's visibility, read as a stored event's is.
+    pub fn visibility(&self) -> Visibility {
+        visibility_of(&self.visibility)
+    }
+}
+
+/// A stored visibility: an unknown value is read as internal (fail closed), which breaks the event's
+/// hash if the stored value was changed.
+fn visibility_of(code: &str) -> Visibility {
+    if code == "party" {
+        Visibility::Party
+    } else {
+        Visibility::Internal
+    }
+}
+
+/// A stream's trail lines in sequence order.
+pub fn stream_trail(conn: &mut DbConn, stream: &str) -> QResult<Vec<TrailLine>> {
+    audit_events::table
+        .filter(audit_events::stream.eq(stream))
+        .order(audit_events::seq.asc())
+        .select((
+            audit_events::seq,
+            audit_events::occurred_at,
+            audit_events::actor_name,
+            audit_events::actor_org,
+            audit_events::actor_role,
+            audit_events::command,
+            audit_events::visibility,
+        ))
+        .load(conn)
 }
 
 /// Every stream that has events or checkpoints, in order.

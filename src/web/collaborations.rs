@@ -328,7 +328,7 @@ pub async fn load_view(env: &PageEnv, id: String) -> Result<Value, super::PageEr
 /// see and the agreement versions (`None` when the reader may not see those).
 type Extras = (
     Vec<super::commands::CaseRegister>,
-    Vec<crate::app::collaborations::EventView>,
+    Vec<crate::app::collaborations::TrailLineView>,
     Option<Vec<crate::app::agreements::AgreementVersionView>>,
     crate::app::outbox::NotificationLog,
 );
@@ -354,13 +354,7 @@ async fn load_extras(
                     cpua_name: v.cpua_name,
                 });
             }
-            let (events, _) = crate::app::collaborations::events(
-                c,
-                &s.svc.rulebooks,
-                &actor,
-                &id,
-                s.svc.audit_key.as_deref(),
-            )?;
+            let events = crate::app::collaborations::trail_lines(c, &s.svc.rulebooks, &actor, &id)?;
             let agreements = match crate::app::agreements::list(c, &s.svc.rulebooks, &actor, &id) {
                 Ok(v) => Some(v),
                 // A role that may not read the agreements sees no list (the case itself it may see).

@@ -5,6 +5,13 @@ use serde_json::Value;
 use crate::helpers::{ok, TestApp};
 use crate::support::{location, Browser};
 
+/// The page's trail: its "Händelser" section.
+fn events_section(html: &str) -> &str {
+    let from = html.find("id=\"h-events\"").expect("an events section");
+    let rest = &html[from..];
+    &rest[..rest.find("</section>").unwrap_or(rest.len())]
+}
+
 fn version(v: &Value) -> String {
     v["version"].as_i64().expect("version").to_string()
 }
@@ -227,10 +234,25 @@ async fn a_company_never_sees_another_organisations_internal_note() {
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let html = b.html(&format!("/collaborations/{id}")).await;
     assert!(html.contains(note), "legal sees its own note");
+    assert!(
+        events_section(&html).contains("Skriv en intern anteckning"),
+        "and its event in the trail"
+    );
     let c = Browser::signed_in(&app, "company").await;
     let html = c.html(&format!("/collaborations/{id}")).await;
     assert!(!html.contains(note));
     assert!(!html.contains("Interna anteckningar"));
+    // Nor is the note's event in the company's trail: the page lists the lines the reader may see.
+    assert!(!events_section(&html).contains("Skriv en intern anteckning"));
+    let company = app.token("company").await;
+    let events = ok(app
+        .get(&format!("/api/v1/collaborations/{id}/events"), &company)
+        .await)
+    .await;
+    assert!(
+        !events.to_string().contains("add_internal_note"),
+        "the API hides it too"
+    );
 }
 
 #[tokio::test]
