@@ -222,6 +222,7 @@ struct NoteShown {
 #[derive(Serialize)]
 struct CasePage {
     id: String,
+    /// What the page reads of the view (see [`page_head`]).
     view: Value,
     timeline: Vec<TimelineStep>,
     tracks: Vec<Track>,
@@ -247,6 +248,22 @@ struct CasePage {
     work_log: String,
     /// Named data users (issue 16 item 6).
     data_users: super::data_users::Section,
+}
+
+/// The part of the view the template reads: title, reference, version and step. The whole view
+/// stays out of the page's data, because handlebars copies the data it renders a partial with from
+/// the root, and the view is most of it (issue 12, the page's render time).
+fn page_head(view: &Value) -> Value {
+    let c = &view["collaboration"];
+    serde_json::json!({
+        "version": view["version"],
+        "step_number": view["step_number"],
+        "collaboration": {
+            "title": c["title"],
+            "reference": c["reference"],
+            "step": c["step"],
+        },
+    })
 }
 
 /// A deadline still ahead (or overdue), as the case page shows it.
@@ -768,7 +785,7 @@ async fn render_case_sections(
             notices,
             done,
             errors,
-            view,
+            view: page_head(&view),
             documents,
             casework,
             work_log,
