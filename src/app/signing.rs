@@ -383,7 +383,9 @@ fn expiry_days(conn: &mut DbConn, policy: &Policy, signers: &[SignerRow]) -> Res
     Ok(days.unwrap_or(policy.expiry_days))
 }
 
-fn lock(conn: &mut DbConn, id: &str) -> Result<(), AppError> {
+/// Takes the case's row lock (PostgreSQL `FOR UPDATE`; SQLite's writer lock orders writes) for a
+/// caller that reads before it writes in one transaction.
+pub fn lock(conn: &mut DbConn, id: &str) -> Result<(), AppError> {
     if let Some(cid) = CollaborationId::parse(id) {
         repo::lock_collaboration(conn, &cid)?;
     }
@@ -1128,21 +1130,44 @@ fn slot_of<'a>(
     {
         return Ok(None);
     }
+    let email = identity::account_by_id(conn, &actor.account)?
+        .map(|a| a.email)
+        .unwrap_or_default();
+    choose_slot(mine, &email, None)
+}
+
+/// Of a party's slots, the one a person with this e-mail signs: the pending slot that names them
+/// (e-mail compared case-insensitively), else an unnamed pending slot (the one of the given capacity
+/// first, when a provider reports one), else none when nothing is pending. A person whose party's
+/// pending slots all name someone else is refused, naming them: a named signer is the only one who
+/// may fill their slot, whichever method they sign by (issue 14, "signers from the version's
+/// parties").
+fn choose_slot<'a>(
+    mine: Vec<&'a SignerRow>,
+    email: &str,
+    capacity: Option<&str>,
+) -> Result<Option<&'a SignerRow>, AppError> {
+    let email = email.trim();
     let pending: Vec<&SignerRow> = mine.into_iter().filter(|s| s.status == "pending").collect();
-    if pending.iter().any(|s| s.signer_email.is_some()) {
-        let email = identity::account_by_id(conn, &actor.account)?
-            .map(|a| a.email.trim().to_lowercase())
-            .unwrap_or_default();
-        let named_me = pending.iter().find(|s| {
-            s.signer_email
-                .as_deref()
-                .is_some_and(|e| !email.is_empty() && e.eq_ignore_ascii_case(&email))
-        });
-        if let Some(s) = named_me {
-            return Ok(Some(s));
-        }
+    let named_me = pending.iter().find(|s| {
+        s.signer_email
+            .as_deref()
+            .is_some_and(|e| !email.is_empty() && e.trim().eq_ignore_ascii_case(email))
+    });
+    if let Some(s) = named_me {
+        return Ok(Some(s));
     }
-    if let Some(s) = pending.iter().find(|s| s.signer_email.is_none()) {
+    let unnamed: Vec<&SignerRow> = pending
+        .iter()
+        .copied()
+        .filter(|s| s.signer_email.is_none())
+        .collect();
+    let by_capacity = capacity.and_then(|c| {
+        unnamed
+            .iter()
+            .find(|s| s.capacity.eq_ignore_ascii_case(c.trim()))
+    });
+    if let Some(s) = by_capacity.or(unnamed.first()) {
         return Ok(Some(s));
     }
     if pending.is_empty() {
@@ -1483,12 +1508,7 @@ fn provider_slot(
         )
         .into());
     }
-    let pending: Vec<&SignerRow> = mine.into_iter().filter(|s| s.status == "pending").collect();
-    let slot = pending
-        .iter()
-        .find(|s| s.capacity.eq_ignore_ascii_case(r.capacity.trim()))
-        .or(pending.first())
-        .map(|s| (*s).clone());
+    let slot = choose_slot(mine, r.email, Some(r.capacity))?.cloned();
     let Some(slot) = slot else {
         return Err(Refusal::precondition(crate::msg!("signing_already_signed")).into());
     };

@@ -749,6 +749,10 @@ pub async fn prepare(env: PageEnv, path: web::Path<(String, String)>, form: Form
                 let now = state.svc.clock.now();
                 let policy = crate::http::signing_api::policy(&state);
                 state.svc.write(|c| {
+                    // The case's row lock before the form's version is compared, so two posts of
+                    // one version cannot both pass the check on PostgreSQL (SQLite's writer lock
+                    // already orders them): the second sees the first's change and is stale.
+                    signing::lock(c, &cid)?;
                     if let Some(seen) = &seen {
                         let current =
                             match signing::get(c, &state.svc.rulebooks, &actor, &cid, number, lang)

@@ -444,3 +444,83 @@ async fn bad_input_is_4xx_never_500() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn a_provider_event_fills_a_named_slot_only_for_the_named_person() {
+    // Issue 14, "Signers from the version's parties": a slot naming a behörig företrädare is
+    // theirs alone, whichever method they sign by. A provider's result for another person of the
+    // party is refused naming the signer; the named person's (e-mail compared case-insensitively)
+    // signs it.
+    let app = spawn().await;
+    let (id, _) = app.research_collaboration(&["EX-HJARTA"]).await;
+    app.walk_to_application(&id, &["Region Uppsala"]).await;
+    let uppsala = app.org("Region Uppsala").await;
+    let legal = app.token("legal").await;
+    ok(app.transition(&id, &legal, approval(&uppsala)).await).await;
+    let (n, _) = app
+        .draw_agreement(
+            &id,
+            &app.token("company").await,
+            &json!({"terms": full_terms(&app).await}),
+        )
+        .await;
+    app.add_account("company2", "company_representative", "Exempel Läkemedel AB")
+        .await;
+    let principal = app.org("Exempeluniversitetet").await;
+    let company = app.org("Exempel Läkemedel AB").await;
+    let env = ok(app
+        .post(
+            &TestApp::envelope_path(&id, n),
+            &legal,
+            &json!({"send": true, "signers": [
+                {"organisation": principal},
+                {"organisation": company, "name": "Test company2", "email": "company2@test.samverkan.invalid"},
+                {"organisation": uppsala},
+            ]}),
+        )
+        .await)
+    .await;
+    let as_person = |kind: &str, email: &str| {
+        let mut v: Value = serde_json::from_slice(&event(
+            kind,
+            &id,
+            &env,
+            "Exempel Läkemedel AB",
+            env["digest"].as_str().unwrap(),
+        ))
+        .unwrap();
+        v["signer"]["email"] = json!(email);
+        serde_json::to_vec(&v).unwrap()
+    };
+    for kind in ["signature.completed", "signature.declined"] {
+        let p = problem(
+            deliver(
+                &app,
+                &format!("evt-other-{kind}"),
+                &as_person(kind, "karin@exempel.se"),
+            )
+            .await,
+            StatusCode::CONFLICT,
+        )
+        .await;
+        assert_eq!(p["rule"], "signing_slot_named", "{kind}: {p}");
+        assert!(
+            p["detail"].as_str().unwrap().contains("Test company2"),
+            "{p}"
+        );
+    }
+    let after = envelope(&app, &id, n).await;
+    assert_eq!(after["status"], "sent", "{after}");
+    assert_eq!(signer(&after, "Exempel Läkemedel AB")["status"], "pending");
+    ok(deliver(
+        &app,
+        "evt-named",
+        &as_person("signature.completed", "Company2@TEST.samverkan.invalid"),
+    )
+    .await)
+    .await;
+    let after = envelope(&app, &id, n).await;
+    let slot = signer(&after, "Exempel Läkemedel AB");
+    assert_eq!(slot["status"], "signed", "{slot}");
+    assert_eq!(slot["evidence"]["method"], PROVIDER, "{slot}");
+}

@@ -722,3 +722,52 @@ async fn a_bad_signer_email_comes_back_at_its_field_with_the_values_kept_in_swed
     assert!(html.contains("value=\"Okänd Person\""), "{html}");
     assert_eq!(envelope(&app, &id).await, before, "nothing written");
 }
+
+#[tokio::test]
+async fn two_posts_of_one_form_version_at_once_one_is_written_and_the_other_is_stale() {
+    // Issue 12, "Bad input": "a stale form (someone else changed the case) says so instead of
+    // overwriting", also when both posts arrive together: the page compares the form's version
+    // under the case's row lock, so the second sees the first's change.
+    let app = TestApp::spawn().await;
+    let (id, _) = drawn(&app).await;
+    let company = app.org("Exempel Läkemedel AB").await;
+    let legal = Browser::signed_in(&app, "legal").await;
+    let r = legal
+        .post_form(
+            &format!("{}/envelope", page(&id)),
+            &[("order", "default"), ("send:bool", "false")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let html = legal.html(&page(&id)).await;
+    let add = draft_fields(
+        &html,
+        &[
+            ("signers[3].organisation", company.as_str()),
+            ("signers[3].capacity", "firmatecknare"),
+            ("send:bool", "false"),
+        ],
+    );
+    let mut remove = draft_fields(&html, &[("send:bool", "false")]);
+    remove.push(("_remove[]".into(), "0".into()));
+    let a: Vec<(&str, &str)> = add.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let b: Vec<(&str, &str)> = remove
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let path = format!("{}/envelope", page(&id));
+    let (ra, rb) = tokio::join!(legal.post_form(&path, &a), legal.post_form(&path, &b));
+    let mut statuses = [ra.status(), rb.status()];
+    statuses.sort();
+    assert_eq!(
+        statuses,
+        [StatusCode::SEE_OTHER, StatusCode::CONFLICT],
+        "one post is written, the other is stale"
+    );
+    let n = signers_of(&envelope(&app, &id).await).len();
+    if ra.status() == StatusCode::SEE_OTHER {
+        assert_eq!(n, 4, "the added signer alone");
+    } else {
+        assert_eq!(n, 2, "the removal alone");
+    }
+}
