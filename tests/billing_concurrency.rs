@@ -265,7 +265,7 @@ async fn two_servers_issuing_at_once_with_rollbacks_number_exactly_one_to_n() {
     assert_eq!(seq, (1..=N as u64).collect::<Vec<_>>(), "{numbers:?}");
     // And the database holds exactly those N issued invoices, each with its three files.
     let listed = api_b.get("/api/v1/invoices?status=issued", &finance).await;
-    let listed = listed.as_array().expect("a list");
+    let listed = listed["items"].as_array().expect("a page");
     assert_eq!(listed.len(), N);
     assert!(listed
         .iter()

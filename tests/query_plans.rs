@@ -9,7 +9,7 @@ mod test_db;
 use chrono::NaiveDate;
 use diesel::connection::SimpleConnection;
 use diesel::sql_types::Text;
-use diesel::QueryableByName;
+use diesel::{QueryDsl, QueryableByName};
 use samverkan::db::conn::run_migrations;
 use samverkan::db::lists::{
     self, collaboration_count_sql, collaboration_list_sql, AccessScope, CollabFilter, CollabSort,
@@ -621,7 +621,7 @@ fn billing_and_payment_queries_read_one_index_range() {
     for status in ["draft", "issued"] {
         let lines = billing::explain(
             &mut conn,
-            billing::list_invoices_query(&cpua, Some(status), None),
+            billing::list_invoices_query(&cpua, Some(status), None).limit(51),
         )
         .expect("explain");
         let name = format!("finance list, {status}");
@@ -629,11 +629,29 @@ fn billing_and_payment_queries_read_one_index_range() {
         // of `invoices_due` and sort it, the whole list being a CPUA's one status (no LIMIT).
         assert_range(&name, &lines, "invoices", "invoices_", !pg, pg);
     }
+    let key = (
+        NaiveDate::from_ymd_opt(2026, 4, 1)
+            .unwrap()
+            .and_hms_opt(12, 0, 0)
+            .unwrap(),
+        invoice.to_string(),
+    );
     let lines = billing::explain(
         &mut conn,
-        billing::list_invoices_query(&cpua, Some("issued"), Some(today)),
+        billing::list_invoices_query(&cpua, None, Some(&key)).limit(51),
     )
     .expect("explain");
+    // The whole list's later page: the CPUA's range of `invoices_by_cpua` in its order.
+    assert_range(
+        "finance list, all, a later page",
+        &lines,
+        "invoices",
+        "invoices_by_cpua",
+        true,
+        pg,
+    );
+    let lines = billing::explain(&mut conn, billing::standing_rows_query(&cpua, Some(today)))
+        .expect("explain");
     assert_range(
         "finance list, overdue",
         &lines,

@@ -1305,64 +1305,110 @@ pub fn file(
     Ok((f.bytes, f.sha256, r.number.unwrap_or_default()))
 }
 
-/// The invoices of the caller's CPUA: `draft`, `issued` (all issued), `overdue` (issued invoices
-/// with a balance left past their due date), a computed payment status (`unpaid`,
-/// `partially_paid`, `paid`, `overpaid`, `credited`: the issued rows of the CPUA by index, then
-/// their standing), or all.
+/// A page of the invoice list: at most `limit` + 1 views, newest first (a view beyond `limit` only
+/// says that another page follows), and how many invoices the filter matches, counted up to the cap.
+pub struct InvoicePage {
+    pub items: Vec<InvoiceView>,
+    pub counted: i64,
+}
+
+/// The invoices of the caller's CPUA a page at a time: `draft`, `issued` (all issued), `overdue`
+/// (issued invoices with a balance left past their due date), a computed payment status (`unpaid`,
+/// `partially_paid`, `paid`, `overpaid`, `credited`), or all. Stored statuses are keyset pages of one
+/// index range; computed ones are worked out from four reads of the CPUA's issued invoices and the
+/// sums against them ([`store::standing_inputs`]), never one query per invoice, and only the page's
+/// invoices are read in full.
 pub fn list(
     conn: &mut DbConn,
     actor: &Actor,
     status: Option<&str>,
     today: NaiveDate,
+    after: Option<&store::InvoiceKey>,
+    limit: i64,
+    cap: i64,
+) -> Result<InvoicePage, AppError> {
+    if !actor.role.is_cpua_staff() {
+        return Err(AppError::Forbidden(crate::msg!("forbidden.invoice")));
+    }
+    let cpua = actor.org.as_str();
+    match status {
+        None | Some("draft" | "issued") => {
+            let rows = store::list_invoices(conn, cpua, status, after, limit + 1)?;
+            let counted = store::count_invoices(conn, cpua, status, cap)?;
+            let items = rows
+                .into_iter()
+                .map(|r| invoice_view(conn, r, today))
+                .collect::<Result<_, _>>()?;
+            Ok(InvoicePage { items, counted })
+        }
+        Some(s) if s == "overdue" || super::payments::is_computed_filter(s) => {
+            let due_before = (s == "overdue").then_some(today);
+            let (rows, paid, credited) = store::standing_inputs(conn, cpua, due_before)?;
+            let matched: Vec<store::StandingInput> = rows
+                .into_iter()
+                .filter(|r| {
+                    let st = crate::domain::billing::balance::standing(
+                        "invoice",
+                        true,
+                        r.gross_ore,
+                        credited.get(&r.id).copied().unwrap_or(0),
+                        paid.get(&r.id).copied().unwrap_or(0),
+                        r.due_date,
+                        today,
+                    );
+                    passes(s, &st)
+                })
+                .collect();
+            let counted = i64::try_from(matched.len()).unwrap_or(i64::MAX);
+            let take = usize::try_from(limit + 1).unwrap_or(usize::MAX);
+            let ids: Vec<String> = matched
+                .into_iter()
+                .filter(|r| match after {
+                    None => true,
+                    Some((at, id)) => r.created_at < *at || (r.created_at == *at && r.id < *id),
+                })
+                .take(take)
+                .map(|r| r.id)
+                .collect();
+            let mut rows = store::invoices_by_id(conn, &ids)?;
+            rows.sort_by(|a, b| (b.created_at, &b.id).cmp(&(a.created_at, &a.id)));
+            let items = rows
+                .into_iter()
+                .map(|r| invoice_view(conn, r, today))
+                .collect::<Result<_, _>>()?;
+            Ok(InvoicePage { items, counted })
+        }
+        Some(_) => Err(AppError::invalid(
+            "status",
+            crate::msg!("invoice.status_filter"),
+        )),
+    }
+}
+
+/// Whether an issued invoice's standing passes a computed list filter.
+fn passes(filter: &str, st: &crate::domain::billing::balance::Standing) -> bool {
+    match filter {
+        "overdue" => st.overdue,
+        "unpaid" => st.balance_ore > 0,
+        other => st.status == other,
+    }
+}
+
+/// The issued credit notes against an invoice of the caller's CPUA, oldest first.
+pub fn credit_notes(
+    conn: &mut DbConn,
+    actor: &Actor,
+    invoice: &str,
+    today: NaiveDate,
 ) -> Result<Vec<InvoiceView>, AppError> {
     if !actor.role.is_cpua_staff() {
         return Err(AppError::Forbidden(crate::msg!("forbidden.invoice")));
     }
-    let rows = match status {
-        None => store::list_invoices(conn, actor.org.as_str(), None, None)?,
-        Some(s @ ("draft" | "issued")) => {
-            store::list_invoices(conn, actor.org.as_str(), Some(s), None)?
-        }
-        Some(s @ "overdue") => {
-            let rows = store::list_invoices(conn, actor.org.as_str(), Some("issued"), Some(today))?;
-            return filtered(conn, rows, s, today);
-        }
-        Some(s) if super::payments::is_computed_filter(s) => {
-            let rows = store::list_invoices(conn, actor.org.as_str(), Some("issued"), None)?;
-            return filtered(conn, rows, s, today);
-        }
-        Some(_) => {
-            return Err(AppError::invalid(
-                "status",
-                crate::msg!("invoice.status_filter"),
-            ))
-        }
-    };
-    rows.into_iter()
+    store::credit_notes_of(conn, invoice)?
+        .into_iter()
+        .filter(|r| r.cpua_id == actor.org.as_str() && r.status == "issued")
         .map(|r| invoice_view(conn, r, today))
         .collect()
-}
-
-/// The views of `rows` whose computed standing passes `filter`.
-fn filtered(
-    conn: &mut DbConn,
-    rows: Vec<InvoiceRow>,
-    filter: &str,
-    today: NaiveDate,
-) -> Result<Vec<InvoiceView>, AppError> {
-    let mut out = Vec::new();
-    for r in rows {
-        let v = invoice_view(conn, r, today)?;
-        let keep = match filter {
-            "overdue" => v.overdue,
-            "unpaid" => v.kind == "invoice" && v.status == "issued" && v.balance_ore > 0,
-            other => v.payment_status == other,
-        };
-        if keep {
-            out.push(v);
-        }
-    }
-    Ok(out)
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -912,7 +912,48 @@ pub fn export_csv(
             amount: Amount::new(p.amount_ore, currency),
         });
     }
-    Ok(csv_export::export(period, &doc_rows, &pay_rows, lang))
+    // Placements of unmatched payments made on the period's days (Europe/Stockholm).
+    let start = |d: NaiveDate| {
+        d.and_hms_opt(0, 0, 0)
+            .and_then(|t| {
+                t.and_local_timezone(chrono_tz::Europe::Stockholm)
+                    .earliest()
+            })
+            .map(|t| t.naive_utc())
+            .ok_or_else(|| corrupt("period", "a day without a start in Europe/Stockholm"))
+    };
+    let until = period
+        .to
+        .succ_opt()
+        .ok_or_else(|| corrupt("period", "the last day"))?;
+    let placed = store::allocations_between(conn, cpua, start(period.from)?, start(until)?)?;
+    let missing: Vec<String> = placed
+        .iter()
+        .map(|(a, _)| a.invoice_id.clone())
+        .filter(|id| !numbers.contains_key(id))
+        .collect();
+    for (id, n) in store::numbers_of(conn, &missing)? {
+        numbers.insert(id, n);
+    }
+    let mut placed_rows = Vec::with_capacity(placed.len());
+    for (a, p) in placed {
+        let currency = Currency::parse(&p.currency).map_err(|e| corrupt("payment currency", e))?;
+        let at = utc(a.allocated_at);
+        placed_rows.push(csv_export::AllocationRow {
+            placed_on: at.with_timezone(&chrono_tz::Europe::Stockholm).date_naive(),
+            placed_at: at,
+            invoice_number: numbers.get(&a.invoice_id).cloned().flatten(),
+            bank_reference: p.bank_reference,
+            amount: Amount::new(a.amount_ore, currency),
+        });
+    }
+    Ok(csv_export::export(
+        period,
+        &doc_rows,
+        &pay_rows,
+        &placed_rows,
+        lang,
+    ))
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -271,22 +271,48 @@ pub fn invoice_lines(conn: &mut DbConn, invoice: &str) -> QResult<Vec<InvoiceLin
         .load(conn)
 }
 
-/// A CPUA's invoices with a status (`draft`, `issued`), newest first; for `overdue`, the issued ones
-/// due before `due_before` (indexes `invoices_list`, `invoices_due`).
+/// Where a page of the invoice list starts: after the invoice with this creation time and id (the
+/// list's order, newest first).
+pub type InvoiceKey = (NaiveDateTime, String);
+
+/// A page of a CPUA's invoices with a status (`draft`, `issued`) or all, newest first, after `after`
+/// (keyset: the same cost however deep), at most `limit` rows; for `overdue`, the issued invoices due
+/// before `due_before` (indexes `invoices_by_cpua`, `invoices_list`, `invoices_due`).
 pub fn list_invoices(
     conn: &mut DbConn,
     cpua: &str,
     status: Option<&str>,
-    due_before: Option<NaiveDate>,
+    after: Option<&InvoiceKey>,
+    limit: i64,
 ) -> QResult<Vec<InvoiceRow>> {
-    list_invoices_query(cpua, status, due_before).load(conn)
+    list_invoices_query(cpua, status, after)
+        .limit(limit)
+        .load(conn)
+}
+
+/// How many invoices the list of `status` (or all) holds, counted up to `cap` + 1.
+pub fn count_invoices(
+    conn: &mut DbConn,
+    cpua: &str,
+    status: Option<&str>,
+    cap: i64,
+) -> QResult<i64> {
+    let mut q = i::table
+        .filter(i::cpua_id.eq(cpua))
+        .select(i::id)
+        .into_boxed();
+    if let Some(st) = status {
+        q = q.filter(i::status.eq(st));
+    }
+    let ids: Vec<String> = q.limit(cap + 1).load(conn)?;
+    Ok(i64::try_from(ids.len()).unwrap_or(i64::MAX))
 }
 
 /// The statement `list_invoices` runs (its query plan is checked in `tests/query_plans.rs`).
 pub fn list_invoices_query<'a>(
     cpua: &'a str,
     status: Option<&'a str>,
-    due_before: Option<NaiveDate>,
+    after: Option<&'a InvoiceKey>,
 ) -> InvoiceQuery<'a> {
     let mut q = i::table
         .filter(i::cpua_id.eq(cpua))
@@ -295,10 +321,108 @@ pub fn list_invoices_query<'a>(
     if let Some(st) = status {
         q = q.filter(i::status.eq(st));
     }
-    if let Some(d) = due_before {
-        q = q.filter(i::due_date.lt(d)).filter(i::kind.eq("invoice"));
+    if let Some((at, id)) = after {
+        q = q.filter(
+            i::created_at
+                .lt(*at)
+                .or(i::created_at.eq(*at).and(i::id.lt(id.as_str()))),
+        );
     }
     q.order((i::created_at.desc(), i::id.desc()))
+}
+
+/// What an issued invoice's standing is computed from, without its lines or files.
+#[derive(Debug, Clone, Queryable)]
+pub struct StandingInput {
+    pub id: String,
+    pub created_at: NaiveDateTime,
+    pub gross_ore: i64,
+    pub due_date: Option<NaiveDate>,
+}
+
+/// The issued invoices (not credit notes) of a CPUA, newest first, due before `due_before` when
+/// given, with the sums their standing is computed from: the payments matched to each and the
+/// placements on it, and the gross of the issued credit notes against it (negative). Four reads of
+/// index ranges of the CPUA, whatever the number of invoices; the list's computed filters (`paid`,
+/// `overdue`, …) run over these.
+#[allow(clippy::type_complexity)]
+pub fn standing_inputs(
+    conn: &mut DbConn,
+    cpua: &str,
+    due_before: Option<NaiveDate>,
+) -> QResult<(
+    Vec<StandingInput>,
+    std::collections::HashMap<String, i64>,
+    std::collections::HashMap<String, i64>,
+)> {
+    use super::schema::{payment_allocations as pa, payments as p};
+    let rows: Vec<StandingInput> = standing_rows_query(cpua, due_before).load(conn)?;
+    let mut paid = std::collections::HashMap::new();
+    let direct: Vec<(Option<String>, i64)> = p::table
+        .filter(p::cpua_id.eq(cpua))
+        .filter(p::invoice_id.is_not_null())
+        .select((p::invoice_id, p::amount_ore))
+        .load(conn)?;
+    for (id, amount) in direct {
+        if let Some(id) = id {
+            *paid.entry(id).or_insert(0i64) += amount;
+        }
+    }
+    let placed: Vec<(String, i64)> = pa::table
+        .filter(pa::cpua_id.eq(cpua))
+        .select((pa::invoice_id, pa::amount_ore))
+        .load(conn)?;
+    for (id, amount) in placed {
+        *paid.entry(id).or_insert(0i64) += amount;
+    }
+    let mut credited = std::collections::HashMap::new();
+    let credits: Vec<(Option<String>, i64)> = i::table
+        .filter(i::cpua_id.eq(cpua))
+        .filter(i::status.eq("issued"))
+        .filter(i::credits_invoice_id.is_not_null())
+        .select((i::credits_invoice_id, i::gross_ore))
+        .load(conn)?;
+    for (id, gross) in credits {
+        if let Some(id) = id {
+            *credited.entry(id).or_insert(0i64) += gross;
+        }
+    }
+    Ok((rows, paid, credited))
+}
+
+/// The first read of [`standing_inputs`]: the CPUA's issued invoices, newest first (its query plan
+/// is checked in `tests/query_plans.rs`).
+pub fn standing_rows_query<'a>(
+    cpua: &'a str,
+    due_before: Option<NaiveDate>,
+) -> i::BoxedQuery<
+    'a,
+    Backend,
+    (
+        diesel::sql_types::Text,
+        diesel::sql_types::Timestamp,
+        diesel::sql_types::BigInt,
+        diesel::sql_types::Nullable<diesel::sql_types::Date>,
+    ),
+> {
+    let mut q = i::table
+        .filter(i::cpua_id.eq(cpua))
+        .filter(i::status.eq("issued"))
+        .filter(i::kind.eq("invoice"))
+        .select((i::id, i::created_at, i::gross_ore, i::due_date))
+        .into_boxed();
+    if let Some(d) = due_before {
+        q = q.filter(i::due_date.lt(d));
+    }
+    q.order((i::created_at.desc(), i::id.desc()))
+}
+
+/// Invoice rows by id, in no particular order.
+pub fn invoices_by_id(conn: &mut DbConn, ids: &[String]) -> QResult<Vec<InvoiceRow>> {
+    i::table
+        .filter(i::id.eq_any(ids))
+        .select(InvoiceRow::as_select())
+        .load(conn)
 }
 
 /// The credit notes issued against an invoice.

@@ -170,6 +170,24 @@ pub fn allocations_of_invoice(
         .load(conn)
 }
 
+/// A CPUA's placements made from `from` (inclusive) to `until` (exclusive), UTC, with their
+/// payments, in placing order (index `payment_allocations_cpua`): the finance export's placements.
+pub fn allocations_between(
+    conn: &mut DbConn,
+    cpua: &str,
+    from: NaiveDateTime,
+    until: NaiveDateTime,
+) -> QResult<Vec<(AllocationRow, PaymentRow)>> {
+    pa::table
+        .inner_join(p::table)
+        .filter(pa::cpua_id.eq(cpua))
+        .filter(pa::allocated_at.ge(from))
+        .filter(pa::allocated_at.lt(until))
+        .order((pa::allocated_at.asc(), pa::id.asc()))
+        .select((AllocationRow::as_select(), PaymentRow::as_select()))
+        .load(conn)
+}
+
 /// A CPUA's payments that matched no invoice, newest value date first (index
 /// `payments_cpua_date`); the caller leaves out those placed in whole.
 pub fn unmatched_of(conn: &mut DbConn, cpua: &str) -> QResult<Vec<PaymentRow>> {

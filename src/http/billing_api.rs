@@ -170,34 +170,91 @@ pub async fn credit_invoice(
     Ok(HttpResponse::Created().json(v))
 }
 
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct ListQuery {
-    /// `draft`, `issued`, `overdue`, `unpaid`, `partially_paid`, `paid`, `overpaid` or `credited`.
-    pub status: Option<String>,
+/// The query parameters of the invoice list (the API's and the finance page's alike).
+pub const INVOICE_LIST_PARAMS: &[&str] = &["status", "per_page", "cursor"];
+
+/// The cursor key of an invoice in the list: its creation time (UTC, microseconds) and id.
+fn invoice_key(v: &InvoiceView) -> Vec<String> {
+    vec![
+        v.created_at
+            .naive_utc()
+            .format("%Y-%m-%dT%H:%M:%S%.6f")
+            .to_string(),
+        v.id.clone(),
+    ]
 }
 
-/// The invoices and credit notes of the caller's CPUA, newest first; `?status=overdue` lists the
-/// issued invoices past their due date.
+/// A page of the caller's invoice list from the request's query (`status`, `per_page`, `cursor`),
+/// for the API and the finance page: keyset pages, newest first, with the count up to the cap.
+pub async fn invoice_page(
+    state: web::Data<AppState>,
+    req: &actix_web::HttpRequest,
+    actor: crate::domain::role::Actor,
+) -> Result<super::extract::Page<InvoiceView>, AppError> {
+    use super::extract::{query_pairs, Paging};
+    let pairs = query_pairs(req, INVOICE_LIST_PARAMS)?;
+    let paging = Paging::parse(&pairs, &state)?;
+    let status = pairs
+        .iter()
+        .find(|(k, _)| k == "status")
+        .map(|(_, v)| v.trim().to_string())
+        .filter(|v| !v.is_empty());
+    let fingerprint = format!(
+        "invoices|org={}|status={}",
+        actor.org.as_str(),
+        status.as_deref().unwrap_or("")
+    );
+    let after = match paging.after(&fingerprint, 2)? {
+        None => None,
+        Some(k) => Some((
+            chrono::NaiveDateTime::parse_from_str(&k[0], "%Y-%m-%dT%H:%M:%S%.f")
+                .map_err(|_| super::extract::other_list())?,
+            k[1].clone(),
+        )),
+    };
+    let limit = paging.per_page;
+    let found = blocking(move || {
+        let today = state.svc.clock.today();
+        state.svc.read(|c| {
+            billing::list(
+                c,
+                &actor,
+                status.as_deref(),
+                today,
+                after.as_ref(),
+                limit,
+                crate::db::lists::COUNT_CAP,
+            )
+        })
+    })
+    .await?;
+    Ok(paging.page_after_lookahead(
+        req,
+        found.items,
+        found.counted,
+        crate::db::lists::COUNT_CAP,
+        &fingerprint,
+        invoice_key,
+    ))
+}
+
+/// The invoices and credit notes of the caller's CPUA, newest first, a page at a time;
+/// `?status=overdue` lists the issued invoices with a balance left past their due date.
 #[utoipa::path(get, path = "/api/v1/invoices", tag = "billing",
-    params(ListQuery),
-    responses((status = 200, body = Vec<InvoiceView>),
+    params(("status" = Option<String>, Query, description = "`draft`, `issued`, `overdue`, `unpaid`, `partially_paid`, `paid`, `overpaid` or `credited`"),
+           ("cursor" = Option<String>, Query, description = "next_cursor of the previous page, with the same status"),
+           ("per_page" = Option<i64>, Query, minimum = 1, description = "at most api.max_page_size")),
+    responses((status = 200, body = super::extract::Page<InvoiceView>),
+              (status = 400, description = "A cursor of another list, or an unknown parameter"),
               (status = 403, description = "Only a CPUA's staff list its invoices"),
               (status = 422, description = "An unknown status")))]
 pub async fn list_invoices(
     state: Data,
     who: Authenticated,
-    q: web::Query<ListQuery>,
+    req: actix_web::HttpRequest,
 ) -> Result<HttpResponse, AppError> {
-    let status = q.into_inner().status;
-    let v = blocking(move || {
-        let today = state.svc.clock.today();
-        state
-            .svc
-            .read(|c| billing::list(c, &who.0, status.as_deref(), today))
-    })
-    .await?;
-    Ok(HttpResponse::Ok().json(v))
+    let page = invoice_page(state, &req, who.0).await?;
+    Ok(HttpResponse::Ok().json(page))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

@@ -807,6 +807,8 @@ struct FilterChoice {
 #[derive(Serialize)]
 struct InvoicesPage {
     rows: Vec<InvoiceRow>,
+    /// The next page's path and query, when there is one (keyset pages, as the API's).
+    next: Option<String>,
     filters: Vec<FilterChoice>,
     status: String,
     export: Vec<Field>,
@@ -845,20 +847,18 @@ fn date_or_empty(d: Option<chrono::NaiveDate>, lang: Lang) -> String {
 pub async fn invoices(env: PageEnv, req: HttpRequest) -> PageResult {
     let actor = finance(&env)?;
     let lang = env.lang;
-    let pairs = crate::http::extract::query_pairs(&req, &["status"]).map_err(|e| env.fail(e))?;
-    let status = pairs
-        .iter()
-        .find(|(k, _)| k == "status")
-        .map(|(_, v)| v.trim().to_string())
-        .filter(|v| !v.is_empty());
-    let s2 = status.clone();
-    let list = env
-        .blocking(move |s| {
-            let today = s.svc.clock.today();
-            s.svc
-                .read(|c| billing::list(c, &actor, s2.as_deref(), today))
-        })
-        .await?;
+    let status =
+        crate::http::extract::query_pairs(&req, crate::http::billing_api::INVOICE_LIST_PARAMS)
+            .map_err(|e| env.fail(e))?
+            .into_iter()
+            .find(|(k, _)| k == "status")
+            .map(|(_, v)| v.trim().to_string())
+            .filter(|v| !v.is_empty());
+    let list = crate::http::billing_api::invoice_page(env.state.clone(), &req, actor)
+        .await
+        .map_err(|e| env.fail(e))?;
+    let next = list.next.clone();
+    let list = list.items;
     let chosen = status.unwrap_or_default();
     let filters = [
         "",
@@ -944,6 +944,7 @@ pub async fn invoices(env: PageEnv, req: HttpRequest) -> PageResult {
         "billing.invoices.title",
         InvoicesPage {
             rows,
+            next,
             filters,
             status: chosen,
             export,
@@ -1117,10 +1118,7 @@ async fn render_invoice(
                     None
                 };
                 let credits: Vec<InvoiceView> = if v.kind == "invoice" && v.status == "issued" {
-                    billing::list(c, &actor, Some("issued"), today)?
-                        .into_iter()
-                        .filter(|x| x.credits_invoice_id.as_deref() == Some(v.id.as_str()))
-                        .collect()
+                    billing::credit_notes(c, &actor, &v.id, today)?
                 } else {
                     Vec::new()
                 };
@@ -1610,7 +1608,19 @@ async fn place_section(
             s.svc.read(|c| {
                 Ok((
                     payments::unmatched(c, &actor)?,
-                    billing::list(c, &actor, Some("issued"), today)?,
+                    // The newest issued invoices, a page's worth (as many as the list shows
+                    // at most): a payment is placed on a recent invoice; an older one is found
+                    // by its OCR reference on the payments page.
+                    billing::list(
+                        c,
+                        &actor,
+                        Some("issued"),
+                        today,
+                        None,
+                        s.settings.api.max_page_size,
+                        0,
+                    )?
+                    .items,
                 ))
             })
         })
@@ -1830,12 +1840,51 @@ pub async fn import_page(env: PageEnv) -> PageResult {
     .await
 }
 
-/// Imports a camt.054 file pasted into the form: the API's `payments::import`, all or nothing.
-pub async fn import(env: PageEnv, form: Form) -> PageResult {
+/// The camt.054 file a post of the import page carries: the uploaded file (`multipart/form-data`,
+/// read by the API's upload reader, at most [`payments::MAX_CAMT_BYTES`]) or the pasted text.
+async fn posted_camt(req: &HttpRequest, payload: web::Payload) -> Result<Vec<u8>, AppError> {
+    let multipart = req
+        .headers()
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.to_ascii_lowercase().starts_with("multipart/form-data"));
+    if multipart {
+        let up =
+            crate::http::documents_api::read_upload(req, payload, payments::MAX_CAMT_BYTES).await?;
+        // No file chosen is an empty file: the command refuses it at `file`.
+        return Ok(up.bytes.unwrap_or_default());
+    }
+    use actix_web::FromRequest;
+    let form = Form::from_request(req, &mut payload.into_inner()).await?;
+    Ok(form.get("file").unwrap_or_default().as_bytes().to_vec())
+}
+
+/// Imports a camt.054 file uploaded or pasted into the form: the API's `payments::import`, all or
+/// nothing. A refused file comes back in the text box (when it is text), its errors at it.
+pub async fn import(env: PageEnv, req: HttpRequest, payload: web::Payload) -> PageResult {
     let actor = finance(&env)?;
-    let file = form.get("file").unwrap_or_default().to_string();
+    let bytes = match posted_camt(&req, payload).await {
+        Ok(b) => b,
+        Err(e) => {
+            let place = place_section(&env, None, FormErrors::default()).await?;
+            return match errors_of(&e, env.lang, false) {
+                Some(errors) => {
+                    render_import(
+                        &env,
+                        actix_web::ResponseError::status_code(&e),
+                        String::new(),
+                        None,
+                        errors,
+                        place,
+                    )
+                    .await
+                }
+                None => Err(env.fail(e)),
+            };
+        }
+    };
+    let file = String::from_utf8(bytes.clone()).unwrap_or_default();
     let state = env.state.clone();
-    let bytes = file.clone().into_bytes();
     let outcome = crate::http::blocking(move || {
         let (now, today) = (state.svc.clock.now(), state.svc.clock.today());
         state

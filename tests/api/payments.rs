@@ -115,16 +115,23 @@ async fn invoice(app: &TestApp, id: &str, token: &str) -> Value {
     ok(app.get(&format!("/api/v1/invoices/{id}"), token).await).await
 }
 
+/// The ids the invoice list with `status` holds, read one at a time by following `next` (keyset
+/// pages): each page's count is the whole list's, exact.
 async fn listed(app: &TestApp, status: &str, token: &str) -> Vec<String> {
-    let v = ok(app
-        .get(&format!("/api/v1/invoices?status={status}"), token)
-        .await)
-    .await;
-    v.as_array()
-        .unwrap()
-        .iter()
-        .map(|i| str_of(i, "id").to_string())
-        .collect()
+    let mut ids = Vec::new();
+    let mut path = Some(format!("/api/v1/invoices?status={status}&per_page=1"));
+    let mut total = None;
+    while let Some(p) = path {
+        let v = ok(app.get(&p, token).await).await;
+        let items = v["items"].as_array().unwrap();
+        assert!(items.len() <= 1, "{v}");
+        ids.extend(items.iter().map(|i| str_of(i, "id").to_string()));
+        assert_eq!(v["total_exact"], true, "{v}");
+        total = v["total"].as_u64();
+        path = v["next"].as_str().map(str::to_string);
+    }
+    assert_eq!(total, Some(ids.len() as u64), "{status}: {ids:?}");
+    ids
 }
 
 #[tokio::test]
@@ -545,6 +552,22 @@ async fn the_overdue_list_holds_issued_invoices_with_a_balance_past_the_due_day(
     let mut want = vec![id.clone(), second_id.clone()];
     want.sort();
     assert_eq!(both, want);
+    // A page's cursor belongs to its list: on another status it is refused at `cursor`.
+    let first = ok(app
+        .get("/api/v1/invoices?status=overdue&per_page=1", &finance)
+        .await)
+    .await;
+    let cursor = first["next_cursor"].as_str().expect("a second page");
+    let p = problem(
+        app.get(
+            &format!("/api/v1/invoices?status=paid&per_page=1&cursor={cursor}"),
+            &finance,
+        )
+        .await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    assert_eq!(p["field"], "cursor", "{p}");
     // Paid in part: still overdue; paid in full: off the list.
     for (inv_id, amount, bank) in [
         (&id, 1_000, "P-1"),
@@ -617,7 +640,7 @@ async fn the_finance_export_holds_the_periods_invoices_credit_notes_and_payments
         )
         .await)
     .await;
-    ok(import(
+    let imported = ok(import(
         &app,
         &finance,
         &camt(&[
@@ -626,6 +649,16 @@ async fn the_finance_export_holds_the_periods_invoices_credit_notes_and_payments
         ]),
     )
     .await)
+    .await;
+    // 3 kr of the unmatched payment placed on the invoice: the ledger sees the placement too.
+    let unmatched_id = str_of(&imported["unmatched"][0], "payment_id").to_string();
+    ok(app
+        .post(
+            &format!("/api/v1/payments/{unmatched_id}/allocations"),
+            &finance,
+            &json!({"invoice_id": id, "amount_ore": 300}),
+        )
+        .await)
     .await;
 
     let url = "/api/v1/exports/invoices.csv?from=2026-09-01&to=2026-09-30";
@@ -638,9 +671,14 @@ async fn the_finance_export_holds_the_periods_invoices_credit_notes_and_payments
     assert!(rows.iter().all(|r| r.len() == 16), "{rows:?}");
     assert_eq!(
         rows.len(),
-        5,
-        "header, invoice, credit note, two payments: {rows:?}"
+        6,
+        "header, invoice, credit note, two payments, a placement: {rows:?}"
     );
+    let placed = &rows[5];
+    assert_eq!(placed[0], "Placering av inbetalning", "{rows:?}");
+    assert_eq!(placed[1], "2026-000001");
+    assert_eq!(placed[10], "B-10");
+    assert_eq!(placed[13], "3,00");
     let invoice_row = &rows[1];
     assert_eq!(invoice_row[0], "Faktura");
     assert_eq!(invoice_row[1], "2026-000001");

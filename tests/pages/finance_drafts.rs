@@ -58,29 +58,11 @@ async fn case(app: &TestApp) -> (String, String, String) {
     (id, lines[0].clone(), lines[1].clone())
 }
 
-const BOUNDARY: &str = "----browser-boundary-kv1tt0";
 const PDF: &[u8] = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n";
 
 /// Posts a receipt form as a browser does: the CSRF token first, then the file.
 async fn post_receipt(b: &Browser, path: &str, file: (&str, &[u8])) -> reqwest::Response {
-    let mut body = format!(
-        "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n{}\r\n--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{}\"\r\nContent-Type: application/pdf\r\n\r\n",
-        b.csrf, file.0
-    )
-    .into_bytes();
-    body.extend_from_slice(file.1);
-    body.extend_from_slice(format!("\r\n--{BOUNDARY}--\r\n").as_bytes());
-    b.client
-        .post(format!("{}{path}", b.base))
-        .header(header::ORIGIN, b.base.as_str())
-        .header(
-            header::CONTENT_TYPE,
-            format!("multipart/form-data; boundary={BOUNDARY}"),
-        )
-        .body(body)
-        .send()
-        .await
-        .expect("POST")
+    b.post_file(path, file.0, "application/pdf", file.1).await
 }
 
 #[tokio::test]

@@ -195,6 +195,25 @@ async fn finance_records_and_imports_payments_on_the_pages_and_sees_the_balance(
         "{html}"
     );
     assert!(html.contains("B-1"), "the file kept: {html}");
+    // An uploaded file that does not parse comes back the same way, its text in the box; no file
+    // chosen is refused at the field.
+    let r = finance
+        .post_file(
+            "/payments/import",
+            "camt054.xml",
+            "application/xml",
+            broken.as_bytes(),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("href=\"#f-file\""), "{html}");
+    assert!(html.contains("B-1"), "the file kept: {html}");
+    let r = finance
+        .post_file("/payments/import", "", "application/octet-stream", b"")
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("href=\"#f-file\""));
 
     // The rest by the bank file, and a credit without a reference: matched and unmatched.
     let file = camt(&[
@@ -204,8 +223,17 @@ async fn finance_records_and_imports_payments_on_the_pages_and_sees_the_balance(
             "<RltdPties><Dbtr><Pty><Nm>Nordisk Farma Oy</Nm></Pty></Dbtr></RltdPties>",
         ),
     ]);
+    // Uploaded as the bank's file, through the page's upload form (multipart).
+    let html = finance.html("/payments/import").await;
+    assert!(html.contains("enctype=\"multipart/form-data\""), "{html}");
+    assert!(html.contains("type=\"file\""), "{html}");
     let r = finance
-        .post_form("/payments/import", &[("file", file.as_str())])
+        .post_file(
+            "/payments/import",
+            "camt054.xml",
+            "application/xml",
+            file.as_bytes(),
+        )
         .await;
     assert_eq!(r.status(), StatusCode::OK);
     let html = r.text().await.unwrap();

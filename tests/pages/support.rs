@@ -83,6 +83,36 @@ impl Browser {
             .await
             .expect("POST")
     }
+
+    /// Posts an upload form (`multipart/form-data`) as a browser does: the CSRF token first (as the
+    /// pages' forms put it), then the part `file` with its name, content type and bytes.
+    pub async fn post_file(
+        &self,
+        path: &str,
+        file_name: &str,
+        content_type: &str,
+        bytes: &[u8],
+    ) -> Response {
+        const BOUNDARY: &str = "----browser-boundary-f1le";
+        let mut body = format!(
+            "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n{}\r\n--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\nContent-Type: {content_type}\r\n\r\n",
+            self.csrf
+        )
+        .into_bytes();
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(format!("\r\n--{BOUNDARY}--\r\n").as_bytes());
+        self.client
+            .post(format!("{}{path}", self.base))
+            .header(header::ORIGIN, self.base.as_str())
+            .header(
+                header::CONTENT_TYPE,
+                format!("multipart/form-data; boundary={BOUNDARY}"),
+            )
+            .body(body)
+            .send()
+            .await
+            .expect("POST")
+    }
 }
 
 /// Where a redirect leads.

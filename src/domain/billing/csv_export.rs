@@ -49,6 +49,21 @@ pub struct PaymentRow {
     pub amount: Amount,
 }
 
+/// A placement of an unmatched payment on an invoice as the export shows it: the money moves from
+/// the payment that matched nothing to the invoice, on the day it was placed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AllocationRow {
+    /// The Europe/Stockholm day it was placed.
+    pub placed_on: NaiveDate,
+    /// When it was placed (stored in UTC).
+    pub placed_at: DateTime<Utc>,
+    /// The invoice it was placed on.
+    pub invoice_number: Option<String>,
+    /// The bank reference of the payment placed.
+    pub bank_reference: String,
+    pub amount: Amount,
+}
+
 /// The period of the export, both days included.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Period {
@@ -100,12 +115,14 @@ const HEADER_EN: [&str; 16] = [
     "Payer",
 ];
 
-/// The CSV of the period: documents by issue date, then payments by booking date; each group in
-/// date order, then by number or bank reference.
+/// The CSV of the period: documents by issue date, then payments by booking date, then placements
+/// of unmatched payments by the day they were placed; each group in date order, then by number or
+/// bank reference.
 pub fn export(
     period: Period,
     documents: &[DocumentRow],
     payments: &[PaymentRow],
+    allocations: &[AllocationRow],
     lang: Lang,
 ) -> String {
     let mut out = String::from("\u{feff}");
@@ -176,6 +193,37 @@ pub fn export(
                 kronor(p.amount),
                 text(p.amount.currency().as_str()),
                 opt(&p.payer),
+            ],
+        );
+    }
+    let mut placed: Vec<&AllocationRow> = allocations
+        .iter()
+        .filter(|a| period.contains(a.placed_on))
+        .collect();
+    placed.sort_by(|a, b| (a.placed_at, &a.bank_reference).cmp(&(b.placed_at, &b.bank_reference)));
+    for a in placed {
+        line(
+            &mut out,
+            [
+                text(match lang {
+                    Lang::Sv => "Placering av inbetalning",
+                    Lang::En => "Payment placed",
+                }),
+                opt(&a.invoice_number),
+                a.placed_on.to_string(),
+                stockholm(a.placed_at),
+                String::new(),
+                String::new(),
+                String::new(),
+                String::new(),
+                String::new(),
+                String::new(),
+                text(&a.bank_reference),
+                String::new(),
+                String::new(),
+                kronor(a.amount),
+                text(a.amount.currency().as_str()),
+                String::new(),
             ],
         );
     }
@@ -278,12 +326,25 @@ mod tests {
                 payer: Some("Exempel; Läkemedel \"AB\"".into()),
                 amount: Amount::sek(5),
             }],
+            &[AllocationRow {
+                placed_on: day(10, 22),
+                placed_at: Utc.with_ymd_and_hms(2026, 10, 21, 22, 15, 0).unwrap(),
+                invoice_number: Some("2026-000017".into()),
+                bank_reference: "U-1".into(),
+                amount: Amount::sek(200_000),
+            }],
             Lang::Sv,
         );
         assert!(csv.starts_with("\u{feff}Typ;Nummer;Datum;"));
         let lines: Vec<&str> = csv.trim_start_matches('\u{feff}').split("\r\n").collect();
-        assert_eq!(lines.len(), 5, "{csv}");
-        assert_eq!(lines[4], "");
+        assert_eq!(lines.len(), 6, "{csv}");
+        assert_eq!(lines[5], "");
+        // A placement of an unmatched payment: the invoice it went to, the day and time it was
+        // placed (Stockholm), the payment's bank reference and the amount placed.
+        assert_eq!(
+            lines[4],
+            "Placering av inbetalning;2026-000017;2026-10-22;2026-10-22 00:15;;;;;;;U-1;;;2000,00;SEK;"
+        );
         assert_eq!(
             lines[1],
             "Faktura;2026-000017;2026-10-02;2026-10-02 00:30;2026-10-31;Exempel Läkemedel AB;556677-8899;SE556677889901;20260001712;;;10000,04;2500,01;12500,05;SEK;"
@@ -296,14 +357,14 @@ mod tests {
             lines[3],
             "Inbetalning;2026-000017;2026-10-20;2026-10-20 10:00;;;;;20260001712;;B-1;;;0,05;SEK;\"Exempel; Läkemedel \"\"AB\"\"\""
         );
-        for l in &lines[..4] {
+        for l in &lines[..5] {
             assert_eq!(
                 l.matches(';').count() - l.matches("\"Exempel;").count(),
                 15,
                 "{l}"
             );
         }
-        let en = export(period(), &[], &[], Lang::En);
+        let en = export(period(), &[], &[], &[], Lang::En);
         assert_eq!(en, "\u{feff}Type;Number;Date;Recorded;Due date;Buyer;Organisation number;VAT number;OCR;Invoice corrected;Bank reference;Net;VAT;Amount;Currency;Payer\r\n");
     }
 
@@ -327,7 +388,7 @@ mod tests {
         assert_eq!(text("Acme = bra"), "Acme = bra");
         let mut row = invoice("2026-000017", day(10, 2), 100);
         row.buyer_name = "=cmd|'/C calc'!A0".into();
-        let csv = export(period(), &[row], &[], Lang::Sv);
+        let csv = export(period(), &[row], &[], &[], Lang::Sv);
         assert!(csv.contains(";'=cmd|'/C calc'!A0;"), "{csv}");
         // Amounts are numbers, a negative one too.
         assert_eq!(kronor(Amount::sek(-1)), "-0,01");
@@ -341,7 +402,7 @@ mod tests {
             invoice("C", day(10, 31), 100),
             invoice("D", day(11, 1), 100),
         ];
-        let csv = export(period(), &rows, &[], Lang::Sv);
+        let csv = export(period(), &rows, &[], &[], Lang::Sv);
         assert!(!csv.contains("\r\nFaktura;A;"));
         assert!(csv.contains("\r\nFaktura;B;"));
         assert!(csv.contains("\r\nFaktura;C;"));
