@@ -539,6 +539,19 @@ fn signers_of(env: &Value) -> Vec<(String, String, Option<String>)> {
         .collect()
 }
 
+/// CPUA legal, signed in, saves the first draft of the envelope with the default order.
+async fn draft_saved(app: &TestApp, id: &str) -> Browser {
+    let legal = Browser::signed_in(app, "legal").await;
+    let r = legal
+        .post_form(
+            &format!("{}/envelope", page(id)),
+            &[("order", "default"), ("send:bool", "false")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    legal
+}
+
 /// Posts the draft form as the page shows it, with `extra`.
 async fn post_draft(b: &Browser, id: &str, extra: &[(&str, &str)]) -> reqwest::Response {
     let html = b.html(&page(id)).await;
@@ -561,14 +574,7 @@ async fn legal_adds_a_named_signer_and_removes_one_on_the_page_and_a_stale_form_
     app.add_account("company2", "company_representative", "Exempel Läkemedel AB")
         .await;
     let company = app.org("Exempel Läkemedel AB").await;
-    let legal = Browser::signed_in(&app, "legal").await;
-    let r = legal
-        .post_form(
-            &format!("{}/envelope", page(&id)),
-            &[("order", "default"), ("send:bool", "false")],
-        )
-        .await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let legal = draft_saved(&app, &id).await;
     let before = signers_of(&envelope(&app, &id).await);
     assert_eq!(before.len(), 3);
 
@@ -659,14 +665,7 @@ async fn a_bad_signer_email_comes_back_at_its_field_with_the_values_kept_in_swed
     let app = TestApp::spawn().await;
     let (id, _) = drawn(&app).await;
     let company = app.org("Exempel Läkemedel AB").await;
-    let legal = Browser::signed_in(&app, "legal").await;
-    let r = legal
-        .post_form(
-            &format!("{}/envelope", page(&id)),
-            &[("order", "default"), ("send:bool", "false")],
-        )
-        .await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let legal = draft_saved(&app, &id).await;
     let before = envelope(&app, &id).await;
 
     // Swedish: a malformed e-mail in the add row.
@@ -731,14 +730,7 @@ async fn two_posts_of_one_form_version_at_once_one_is_written_and_the_other_is_s
     let app = TestApp::spawn().await;
     let (id, _) = drawn(&app).await;
     let company = app.org("Exempel Läkemedel AB").await;
-    let legal = Browser::signed_in(&app, "legal").await;
-    let r = legal
-        .post_form(
-            &format!("{}/envelope", page(&id)),
-            &[("order", "default"), ("send:bool", "false")],
-        )
-        .await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let legal = draft_saved(&app, &id).await;
     let html = legal.html(&page(&id)).await;
     let add = draft_fields(
         &html,
