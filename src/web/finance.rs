@@ -128,6 +128,9 @@ pub async fn list(env: PageEnv, req: HttpRequest) -> PageResult {
             let c = &mut conn;
             {
                 let mut rows = Vec::new();
+                // One organisation read per company on the page, not one per row.
+                let mut companies: std::collections::HashMap<String, String> =
+                    std::collections::HashMap::new();
                 for item in items {
                     let kept = crate::app::collaborations::get_rendered(
                         c,
@@ -144,8 +147,17 @@ pub async fn list(env: PageEnv, req: HttpRequest) -> PageResult {
                     let Some(cost) = view.collaboration.cost_agreement else {
                         continue;
                     };
+                    let org = view.collaboration.company;
+                    let company = match companies.get(&org) {
+                        Some(name) => name.clone(),
+                        None => {
+                            let name = company_name(c, &org)?;
+                            companies.insert(org, name.clone());
+                            name
+                        }
+                    };
                     rows.push(CaseRow {
-                        company: company_name(c, &view.collaboration.company)?,
+                        company,
                         id: item.id,
                         reference: item.reference,
                         title: item.title,
