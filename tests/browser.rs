@@ -1223,6 +1223,249 @@ async fn finance_approves_drafts_issues_and_downloads_an_invoice_in_the_browser(
     assert_passed(&report);
 }
 
+/// Issue 15's finance pages end to end: a case with a written cost agreement and a work-log line
+/// the register holder logged and finance approved (through the API). In the browser, finance
+/// opens the list of cases with costs, the case's costs page and its work log, draws a draft from
+/// the approved line (the buyer's reference filled), issues it and sees its number and OCR
+/// reference, then records a part payment by hand and sees the invoice partially paid with the
+/// balance left, on the invoice and in the filtered list. Every page checked with axe-core.
+#[tokio::test]
+async fn finance_invoices_an_approved_work_log_and_records_a_payment_in_the_browser() {
+    let app = TestApp::spawn().await;
+    let case = app
+        .case_with_cost_agreement(false, "KOST-2026-15", "2026-09-01")
+        .await;
+    let finance = app.token("finance").await;
+    let reference = app.view(&case, &finance).await["collaboration"]["reference"]
+        .as_str()
+        .expect("a reference")
+        .to_string();
+    // 5 h at the agreement's 950 kr an hour: 4 750 kr + 25 % VAT = 5 937,50 kr (seed 000,
+    // "Ersättning för datauttag för forskning").
+    let holder = app.token("register-holder").await;
+    let line = helpers::ok(
+        app.post(
+            &format!("/api/v1/collaborations/{case}/work-log"),
+            &holder,
+            &json!({"person_name": "Eva Lind", "worked_on": "2026-09-01",
+                    "activity": "Datauttag och avidentifiering", "kind": "hours",
+                    "hours_hundredths": 500}),
+        )
+        .await,
+    )
+    .await;
+    let line = line["line"]["id"].as_str().expect("the line's id");
+    helpers::ok(
+        app.post(
+            &format!("/api/v1/collaborations/{case}/work-log/{line}/approve"),
+            &finance,
+            &json!({}),
+        )
+        .await,
+    )
+    .await;
+    // The first invoice of Region Uppsala in 2026 (the test clock's year), and its OCR reference
+    // (the number's digits, a length digit and a check digit).
+    let number = "2026-000001";
+    let ocr = samverkan::domain::billing::ocr::ocr_reference("202600001", true)
+        .expect("an OCR reference");
+    let fill =
+        |label: &str, value: &str| json!({"fill": {"label": label, "exact": true, "value": value}});
+    let invoice = journey(
+        "finance-invoice-and-payment",
+        steps(vec![
+            sign_in("finance"),
+            vec![
+                json!({"click": {"link": "Kostnader", "exact": true}}),
+                json!({"expect_url": "^/finance$"}),
+                json!({"expect_text": "KOST-2026-15"}),
+                json!({"click": {"link": reference, "exact": true}}),
+                json!({"expect_url": format!("^/finance/{case}$")}),
+                json!({"expect_selector": format!("h1:text-is('Kostnader för {reference}')")}),
+                json!({"expect_text": "950,00\u{a0}kr"}),
+                json!({"click": {"link": "Arbetslogg och fakturering", "exact": true}}),
+                json!({"expect_url": format!("^/collaborations/{case}/work-log$")}),
+                json!({"expect_text": "Skapa fakturautkast av godkända rader"}),
+                json!({"expect_text": "En godkänd rad som inte är fakturerad, 4\u{a0}750,00\u{a0}kr."}),
+                fill("Köparens referens", "Åsa Öberg"),
+                fill("Köparens gatuadress", "Industrigatan 4"),
+                fill("Köparens postnummer", "112 46"),
+                fill("Köparens ort", "Stockholm"),
+                fill("Vår gatuadress", "Dag Hammarskjölds väg 38"),
+                fill("Vårt postnummer", "751 85"),
+                fill("Vår ort", "Uppsala"),
+                fill("Bankgiro", "5050-1055"),
+                json!({"click": {"button": "Skapa fakturautkast", "exact": true}}),
+                json!({"expect_url": "^/invoices/[0-9a-f-]+$"}),
+                json!({"expect_selector": "h1:text-is('Fakturautkast')"}),
+                json!({"expect_text": "Åsa Öberg"}),
+                // A draft has neither number nor OCR reference yet.
+                json!({"expect_no_selector": "dt:text-is('OCR-nummer')"}),
+                json!({"expect_no_selector": "dt:text-is('Fakturanummer')"}),
+                json!({"click": {"button": "Utfärda fakturan", "exact": true}}),
+                json!({"expect_url": "^/invoices/[0-9a-f-]+$"}),
+                json!({"expect_selector": format!("h1:text-is('Faktura {number}')")}),
+                json!({"expect_selector": format!("dt:text-is('Fakturanummer') + dd:text-is('{number}')")}),
+                json!({"expect_selector": format!("dt:text-is('OCR-nummer') + dd:text-is('{ocr}')")}),
+                json!({"expect_text": "5\u{a0}937,50\u{a0}kr"}),
+                json!({"expect_selector": "#payment-status:text-is('Obetald')"}),
+                json!({"expect_text": "Inga betalningar är registrerade."}),
+                // Part of the amount, by hand: 2 000 kr of 5 937,50 kr.
+                fill("Belopp i kronor", "2 000"),
+                fill("Valutadag", "2026-09-01"),
+                fill("Bankens referens", "BG-HAND-15"),
+                fill("Betalarens namn (frivilligt)", "Åsa Öberg"),
+                json!({"click": {"button": "Registrera betalningen", "exact": true}}),
+                json!({"expect_url": "^/invoices/[0-9a-f-]+$"}),
+                json!({"expect_selector": "#payment-status:text-is('Delvis betald')"}),
+                json!({"expect_selector": "dt:text-is('Betalt') + dd:text-is('2\u{a0}000,00\u{a0}kr')"}),
+                json!({"expect_selector": "dt:text-is('Kvar att betala') + dd:text-is('3\u{a0}937,50\u{a0}kr')"}),
+                json!({"expect_selector": "td:text-is('BG-HAND-15')"}),
+                json!({"expect_selector": "td:text-is('Registrerad för hand')"}),
+                // The list of invoices, filtered on the computed status.
+                json!({"click": {"selector": ".crumbs a[href='/invoices']"}}),
+                json!({"expect_url": "^/invoices$"}),
+                json!({"select": {"selector": "#f-status", "value": "partially_paid"}}),
+                json!({"click": {"button": "Visa", "exact": true}}),
+                json!({"expect_url": "^/invoices\\?status=partially_paid$"}),
+                json!({"expect_selector": format!("td a:text-is('{number}')")}),
+                json!({"expect_text": "3\u{a0}937,50\u{a0}kr"}),
+                json!({"select": {"selector": "#f-status", "value": "paid"}}),
+                json!({"click": {"button": "Visa", "exact": true}}),
+                json!({"expect_no_text": number}),
+            ],
+        ]),
+    );
+    let report = run(&app, "finance_invoice_payment", vec![invoice]).await;
+    assert_passed(&report);
+
+    // The invoice the browser issued, with the number and OCR reference the page showed, and the
+    // payment recorded in öre.
+    let list = helpers::ok(
+        app.get("/api/v1/invoices?status=partially_paid", &finance)
+            .await,
+    )
+    .await;
+    let issued = list
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|i| i["number"] == number)
+        .unwrap_or_else(|| panic!("invoice {number}, partially paid, in {list}"));
+    let id = issued["id"].as_str().expect("the invoice's id");
+    let inv = helpers::ok(app.get(&format!("/api/v1/invoices/{id}"), &finance).await).await;
+    assert_eq!(inv["ocr"], json!(ocr), "{inv}");
+    assert_eq!(inv["buyer_reference"], "Åsa Öberg", "{inv}");
+    assert_eq!(inv["payment_status"], "partially_paid", "{inv}");
+    assert_eq!(inv["paid_ore"], 200_000, "{inv}");
+    assert_eq!(inv["balance_ore"], 393_750, "{inv}");
+}
+
+/// Issue 14's draft form, "where a party needs two signatories jointly or one of several, say so":
+/// CPUA legal opens the signing page of a drawn version, saves a draft (one signer per party),
+/// adds a second signer for the company in the add row (the company's signers are then jointly,
+/// "i förening"), chooses one of several ("var för sig") for the company, saves and sends. The page
+/// shows the rule and both of the company's signers, and the envelope is sent; the API has the
+/// rule. Every page checked with axe-core.
+#[tokio::test]
+async fn legal_drafts_signers_jointly_or_one_of_several_in_the_browser() {
+    let app = TestApp::spawn().await;
+    let (id, _) = app.research_collaboration(&["EX-HJARTA"]).await;
+    app.walk_to_application(&id, &["Region Uppsala"]).await;
+    let uppsala = app.org("Region Uppsala").await;
+    let legal = app.token("legal").await;
+    helpers::ok(
+        app.transition(&id, &legal, helpers::approval(&uppsala))
+            .await,
+    )
+    .await;
+    let company = app.token("company").await;
+    let all = terms::full_terms(&app).await;
+    let (n, _) = app
+        .draw_agreement(&id, &company, &json!({ "terms": all }))
+        .await;
+    let company_org = app.org("Exempel Läkemedel AB").await;
+    let page = format!("/collaborations/{id}/agreements/{n}/signing");
+    let draft = || json!({"click": {"button": "Spara som utkast", "exact": true}});
+    let add_row = "fieldset:has(> legend:text-is('Lägg till en undertecknare'))";
+    // A signer row of the table: the company's party with its rule in words, and the capacity.
+    let row = |capacity: &str, rule: &str| {
+        json!({"expect_selector": format!(
+            "tr:has(th:text-is('Exempel Läkemedel AB')):has(td:text-is('företag ({rule})')):has(td:text-is('{capacity}'))"
+        )})
+    };
+    let jointly = "alla angivna firmatecknare undertecknar i förening";
+    let one_of = "en av flera firmatecknare räcker (var för sig)";
+    let rule = format!("party_rules.{company_org}");
+    let j = journey(
+        "draft-signers-rule",
+        steps(vec![
+            sign_in("legal"),
+            vec![
+                json!({"goto": page.clone()}),
+                json!({"expect_text": "Avtalet har inte skickats för underskrift ännu."}),
+                json!({"expect_text": "Skicka avtalet för underskrift"}),
+                // A draft first: one signer per party, and the add row.
+                draft(),
+                json!({"expect_url": format!("^{page}$")}),
+                json!({"expect_text": "utkast, inte skickat"}),
+                json!({"expect_text": "Vem som skriver under"}),
+                // One company signer: no rule to choose yet.
+                json!({"expect_no_text": "Hur Exempel Läkemedel AB undertecknar"}),
+                json!({"select": {"selector": format!("{add_row} select"), "option": "Exempel Läkemedel AB (företag)"}}),
+                json!({"fill": {"selector": format!("{add_row} input[name$='.capacity']"), "value": "firmatecknare"}}),
+                draft(),
+                json!({"expect_url": format!("^{page}$")}),
+                // Two company signers: jointly unless legal says otherwise, offered as a choice.
+                json!({"expect_text": "Hur Exempel Läkemedel AB undertecknar"}),
+                json!({"expect_selector": format!("input[name='{rule}'][value='all']:checked")}),
+                row("VD", jointly),
+                row("firmatecknare", jointly),
+                json!({"check": "Var för sig: det räcker att en av dem skriver under"}),
+                draft(),
+                json!({"expect_url": format!("^{page}$")}),
+                json!({"expect_selector": format!("input[name='{rule}'][value='any']:checked")}),
+                row("VD", one_of),
+                row("firmatecknare", one_of),
+                json!({"expect_text": "utkast, inte skickat"}),
+                // Sent with the choice: the form is gone, the rule and both signers shown.
+                json!({"click": {"button": "Skicka för underskrift", "exact": true}}),
+                json!({"expect_url": format!("^{page}$")}),
+                json!({"expect_text": "skickat, väntar på underskrifter"}),
+                json!({"expect_no_selector": "form[action$='/signing/envelope']"}),
+                row("VD", one_of),
+                row("firmatecknare", one_of),
+            ],
+        ]),
+    );
+    let report = run(&app, "signing_party_rule", vec![j]).await;
+    assert_passed(&report);
+
+    let env = helpers::ok(app.get(&TestApp::envelope_path(&id, n), &legal).await).await;
+    assert_eq!(env["status"], "sent", "{env}");
+    let signers = env["signers"].as_array().expect("signers");
+    assert_eq!(signers.len(), 4, "{env}");
+    let mut ours: Vec<(&str, &str)> = signers
+        .iter()
+        .filter(|s| s["organisation"] == json!(company_org))
+        .map(|s| {
+            (
+                s["capacity"].as_str().unwrap_or_default(),
+                s["party_rule"].as_str().unwrap_or_default(),
+            )
+        })
+        .collect();
+    ours.sort_unstable();
+    assert_eq!(ours, [("VD", "any"), ("firmatecknare", "any")], "{env}");
+    assert!(
+        signers
+            .iter()
+            .filter(|s| s["organisation"] != json!(company_org))
+            .all(|s| s["party_rule"] == "all"),
+        "{env}"
+    );
+}
+
 /// Issue 16 items 6 and 8 in the browser: after release the company names a data user on the case
 /// page (then the same address again, refused at the form), CPUA legal approves the addition, the person named
 /// (Bo Bolagsson, by his signed-in address) reads and confirms his undertaking on "Mina
