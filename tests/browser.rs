@@ -1346,7 +1346,7 @@ async fn finance_invoices_an_approved_work_log_and_records_a_payment_in_the_brow
             .await,
     )
     .await;
-    let issued = list
+    let issued = list["items"]
         .as_array()
         .into_iter()
         .flatten()
