@@ -691,12 +691,12 @@ page_table! {
     SignedIn GET "/exports/invoices" => billing::export,
 }
 
-fn defs() -> &'static [(actix_web::dev::ResourceDef, PageAccess)] {
-    static D: OnceLock<Vec<(actix_web::dev::ResourceDef, PageAccess)>> = OnceLock::new();
+fn defs() -> &'static [(crate::http::routes::PathPattern, PageAccess)] {
+    static D: OnceLock<Vec<(crate::http::routes::PathPattern, PageAccess)>> = OnceLock::new();
     D.get_or_init(|| {
         entries()
             .iter()
-            .map(|e| (actix_web::dev::ResourceDef::new(e.path), e.access))
+            .map(|e| (crate::http::routes::PathPattern::new(e.path), e.access))
             .collect()
     })
 }
