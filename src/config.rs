@@ -44,6 +44,11 @@ pub struct Settings {
 pub struct ServerSettings {
     pub max_body_bytes: usize,
     pub workers: usize,
+    /// Threads each worker runs blocking work on (database work off the async workers); 0: two per
+    /// pooled connection. Database work needs a connection, so more threads than that only wait at
+    /// the pool, each with its stack and its own allocator arena (issue 10: RSS under load).
+    #[serde(default)]
+    pub blocking_threads: usize,
     /// Origins (scheme://host[:port]) a browser may call the API from; empty: CORS closed.
     #[serde(default)]
     pub cors_origins: Vec<String>,
@@ -901,6 +906,7 @@ impl Settings {
             server: ServerSettings {
                 max_body_bytes: 262_144,
                 workers: 0,
+                blocking_threads: 0,
                 cors_origins: vec![],
                 public_url: String::new(),
                 trusted_proxies: vec![],
@@ -960,6 +966,9 @@ impl Settings {
         }
         if self.server.workers > 256 {
             return fail("server.workers", "must be at most 256");
+        }
+        if self.server.blocking_threads > 512 {
+            return fail("server.blocking_threads", "must be at most 512");
         }
         if !(1..=128).contains(&self.database.pool_size) {
             return fail("database.pool_size", "must be between 1 and 128");

@@ -222,6 +222,10 @@ impl Application {
         let templates = Arc::new(load_templates(&settings)?);
         let db = prepare_database(&settings, clock.as_ref())?;
         let workers = settings.server.workers;
+        let blocking_threads = match settings.server.blocking_threads {
+            0 => 2 * settings.database.pool_size as usize,
+            n => n,
+        };
         let key = audit_signing_key(&settings)?;
         let clock_now = clock.now();
         let svc = Services {
@@ -273,6 +277,7 @@ impl Application {
                 .wrap(TracingLogger::<crate::http::problem::RequestLog>::new())
                 .configure(routes)
         })
+        .worker_max_blocking_threads(blocking_threads)
         .listen(listener)?;
         if workers > 0 {
             server = server.workers(workers);

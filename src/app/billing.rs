@@ -1306,7 +1306,8 @@ pub fn file(
 }
 
 /// A page of the invoice list: at most `limit` + 1 views, newest first (a view beyond `limit` only
-/// says that another page follows), and how many invoices the filter matches, counted up to the cap.
+/// says that another page follows), and how many invoices the filter matches, counted up to the cap
+/// (a cap of 0 asks for no count: `counted` is then 0 for the stored statuses).
 pub struct InvoicePage {
     pub items: Vec<InvoiceView>,
     pub counted: i64,
@@ -1334,7 +1335,11 @@ pub fn list(
     match status {
         None | Some("draft" | "issued") => {
             let rows = store::list_invoices(conn, cpua, status, after, limit + 1)?;
-            let counted = store::count_invoices(conn, cpua, status, cap)?;
+            let counted = if cap > 0 {
+                store::count_invoices(conn, cpua, status, cap)?
+            } else {
+                0
+            };
             let items = rows
                 .into_iter()
                 .map(|r| invoice_view(conn, r, today))

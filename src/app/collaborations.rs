@@ -975,8 +975,7 @@ impl ListQuery {
         let [a, id] = parts else { return None };
         CollaborationId::parse(id)?;
         match self.sort {
-            CollabSort::Newest => chrono::NaiveDateTime::parse_from_str(a, "%Y-%m-%dT%H:%M:%S%.f")
-                .ok()
+            CollabSort::Newest => crate::db::lists::parse_key_time(a)
                 .map(|at| ListKey::Created { at, id: id.clone() }),
             CollabSort::Due => a
                 .parse::<NaiveDate>()
@@ -989,7 +988,7 @@ impl ListQuery {
     pub fn key_parts(key: &ListKey) -> Vec<String> {
         match key {
             ListKey::Created { at, id } => {
-                vec![at.format("%Y-%m-%dT%H:%M:%S%.6f").to_string(), id.clone()]
+                vec![crate::db::lists::key_time(at), id.clone()]
             }
             ListKey::Due { on, id } => vec![on.to_string(), id.clone()],
         }

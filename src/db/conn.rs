@@ -97,9 +97,16 @@ impl r2d2::ManageConnection for ConnManager {
         }
     }
 
+    /// Checked at each checkout. A PostgreSQL connection can be cut by the server or the network, so
+    /// it is asked; a SQLite connection is a file handle in this process and does not break, and
+    /// asking it would parse a statement on every request.
     fn is_valid(&self, conn: &mut DbConn) -> Result<(), Self::Error> {
-        conn.batch_execute("SELECT 1")
-            .map_err(diesel::ConnectionError::CouldntSetupConfiguration)
+        match conn {
+            DbConn::Sqlite(_) => Ok(()),
+            DbConn::Postgres(c) => c
+                .batch_execute("SELECT 1")
+                .map_err(diesel::ConnectionError::CouldntSetupConfiguration),
+        }
     }
 
     fn has_broken(&self, _conn: &mut DbConn) -> bool {

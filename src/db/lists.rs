@@ -339,6 +339,18 @@ impl CollabSort {
     }
 }
 
+/// A creation time as a cursor carries it: UTC, to the microsecond, as stored.
+pub fn key_time(at: &NaiveDateTime) -> String {
+    at.format(KEY_TIME).to_string()
+}
+
+/// A cursor's creation time back ([`key_time`]); `None` when it is not one.
+pub fn parse_key_time(s: &str) -> Option<NaiveDateTime> {
+    NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f").ok()
+}
+
+const KEY_TIME: &str = "%Y-%m-%dT%H:%M:%S%.6f";
+
 /// The sort key of one row: where the next page starts after it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ListKey {

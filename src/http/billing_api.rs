@@ -176,10 +176,7 @@ pub const INVOICE_LIST_PARAMS: &[&str] = &["status", "per_page", "cursor"];
 /// The cursor key of an invoice in the list: its creation time (UTC, microseconds) and id.
 fn invoice_key(v: &InvoiceView) -> Vec<String> {
     vec![
-        v.created_at
-            .naive_utc()
-            .format("%Y-%m-%dT%H:%M:%S%.6f")
-            .to_string(),
+        crate::db::lists::key_time(&v.created_at.naive_utc()),
         v.id.clone(),
     ]
 }
@@ -207,8 +204,7 @@ pub async fn invoice_page(
     let after = match paging.after(&fingerprint, 2)? {
         None => None,
         Some(k) => Some((
-            chrono::NaiveDateTime::parse_from_str(&k[0], "%Y-%m-%dT%H:%M:%S%.f")
-                .map_err(|_| super::extract::other_list())?,
+            crate::db::lists::parse_key_time(&k[0]).ok_or_else(super::extract::other_list)?,
             k[1].clone(),
         )),
     };
