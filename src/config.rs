@@ -1211,6 +1211,13 @@ mod tests {
         s.database.pool_size = 0;
         let e = s.validate().unwrap_err().to_string();
         assert!(e.contains("database.pool_size"), "{e}");
+        // The blocking threads of a worker: 512 is the most, 0 (the default) the pool's share.
+        let mut s = Settings::defaults();
+        s.server.blocking_threads = 512;
+        assert!(s.validate().is_ok());
+        s.server.blocking_threads = 513;
+        let e = s.validate().unwrap_err().to_string();
+        assert!(e.contains("server.blocking_threads"), "{e}");
         let mut s = Settings::defaults();
         s.addr = "localhost".into();
         assert!(s

@@ -835,10 +835,20 @@ pub fn get(
     view_loaded(conn, actor, c, version, loaded, now, today)
 }
 
-/// The caller's view of a collaboration as JSON, kept in memory while it stays current
-/// ([`super::views`]): one query checks the stored version (outside a transaction: it is one
-/// statement); the view is built, in one read transaction, only when it changed, on the first read by
-/// this caller, after a write, or when the kept one is too old.
+/// The caller's view of a collaboration as JSON, if one built for this caller is still kept
+/// ([`super::views`]): no database work, so the caller can ask before taking a connection.
+pub fn kept_rendered(
+    views: &super::views::ViewCache,
+    actor: &Actor,
+    id: &str,
+    now: DateTime<Utc>,
+    today: NaiveDate,
+) -> Option<std::sync::Arc<super::views::RenderedView>> {
+    views.get(super::views::Subject::Collaboration(id), actor, now, today)
+}
+
+/// The caller's view of a collaboration as JSON: the kept one ([`kept_rendered`]), or else built in
+/// one read transaction and kept for the next reads.
 #[allow(clippy::too_many_arguments)]
 pub fn get_rendered(
     conn: &mut DbConn,
@@ -849,23 +859,19 @@ pub fn get_rendered(
     now: DateTime<Utc>,
     today: NaiveDate,
 ) -> Result<std::sync::Arc<super::views::RenderedView>, AppError> {
-    let not_found = || AppError::NotFound(crate::msg!("thing.collaboration"));
-    let cid = CollaborationId::parse(id).ok_or_else(not_found)?;
-    // The generation before anything is read: a write after this point makes the view built here stale.
-    let generation = views.generation();
-    let version = repo::collaboration_version(conn, &cid)?.ok_or_else(not_found)?;
-    if let Some(v) = views.get(cid.as_str(), actor, version, now, today) {
+    if let Some(v) = kept_rendered(views, actor, id, now, today) {
         return Ok(v);
     }
-    let view = diesel::Connection::transaction(conn, |c| {
-        get(c, rulebooks, actor, cid.as_str(), now, today)
-    })?;
+    // The generation before anything is read: a write after this point makes the view built here stale.
+    let generation = views.generation();
+    let view = diesel::Connection::transaction(conn, |c| get(c, rulebooks, actor, id, now, today))?;
     let rendered = std::sync::Arc::new(super::views::RenderedView {
         version: view.version,
         body: serde_json::to_vec(&view).map_err(anyhow::Error::from)?,
     });
+    // Kept under the id as asked, which is what the next read of it looks up.
     views.put(
-        cid.as_str(),
+        super::views::Subject::Collaboration(id),
         actor,
         generation,
         now,

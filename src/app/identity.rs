@@ -253,6 +253,39 @@ pub fn me(conn: &mut DbConn, actor: &Actor) -> Result<MeView, AppError> {
     })
 }
 
+/// The caller's [`me`] as JSON, if one built for this caller is still kept ([`super::views`]): no
+/// database work, so the caller can ask before taking a connection.
+pub fn kept_me(
+    views: &super::views::ViewCache,
+    actor: &Actor,
+    now: chrono::DateTime<chrono::Utc>,
+    today: chrono::NaiveDate,
+) -> Option<std::sync::Arc<super::views::RenderedView>> {
+    views.get(super::views::Subject::Me, actor, now, today)
+}
+
+/// The caller's [`me`] as JSON, read (one statement, two for an API key: no transaction of its own)
+/// and kept for the next reads ([`kept_me`]).
+pub fn me_rendered(
+    db: &crate::db::Db,
+    views: &super::views::ViewCache,
+    actor: &Actor,
+    now: chrono::DateTime<chrono::Utc>,
+    today: chrono::NaiveDate,
+) -> Result<std::sync::Arc<super::views::RenderedView>, AppError> {
+    use super::views::{RenderedView, Subject};
+    // Before the read: a write committed after this point makes what is read here stale.
+    let generation = views.generation();
+    let mut conn = db.pool.get()?;
+    let view = me(&mut conn, actor)?;
+    let rendered = std::sync::Arc::new(RenderedView {
+        version: 0,
+        body: serde_json::to_vec(&view).map_err(anyhow::Error::from)?,
+    });
+    views.put(Subject::Me, actor, generation, now, today, rendered.clone());
+    Ok(rendered)
+}
+
 /// The membership a session should act in.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -728,15 +728,6 @@ pub fn update_collaboration(
     Ok(true)
 }
 
-/// The stored version of one collaboration, if it exists (to check a kept view is still current).
-pub fn collaboration_version(conn: &mut DbConn, id: &CollaborationId) -> QResult<Option<i64>> {
-    collaborations::table
-        .find(id.as_str())
-        .select(collaborations::version)
-        .first(conn)
-        .optional()
-}
-
 /// One collaboration and its version; a compact classification is recomputed with `rulebooks`.
 pub fn load_collaboration(
     conn: &mut DbConn,

@@ -87,7 +87,7 @@ impl ApiKeyScope {
 }
 
 /// How an actor proved who it is (inloggningssätt).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case", tag = "kind")]
 pub enum Credential {
     /// A bearer token of a session (API clients, local mode), or the system itself.
@@ -101,7 +101,7 @@ pub enum Credential {
 
 /// An authenticated principal (aktör): the account, the organisation and role it acts in now (its
 /// active membership), and how it signed in.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Actor {
     pub account: AccountId,
     pub name: String,

@@ -663,22 +663,27 @@ pub async fn get_collaboration(
     who: Authenticated,
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
-    let v = blocking(move || {
-        let (now, today) = (state.svc.clock.now(), state.svc.clock.today());
-        let svc = &state.svc;
-        // Not `read`: a kept view needs one statement; a view built anew gets its own transaction.
-        let mut conn = svc.db.pool.get()?;
-        collab::get_rendered(
-            &mut conn,
-            &svc.rulebooks,
-            &svc.views,
-            &who.0,
-            &id,
-            now,
-            today,
-        )
-    })
-    .await?;
+    let (now, today) = (state.svc.clock.now(), state.svc.clock.today());
+    // A view kept for this caller is sent without a database connection or a blocking thread.
+    let v = match collab::kept_rendered(&state.svc.views, &who.0, &id, now, today) {
+        Some(v) => v,
+        None => {
+            blocking(move || {
+                let svc = &state.svc;
+                let mut conn = svc.db.pool.get()?;
+                collab::get_rendered(
+                    &mut conn,
+                    &svc.rulebooks,
+                    &svc.views,
+                    &who.0,
+                    &id,
+                    now,
+                    today,
+                )
+            })
+            .await?
+        }
+    };
     Ok(HttpResponse::Ok()
         .insert_header((header::ETAG, format!("\"{}\"", v.version)))
         .content_type("application/json")

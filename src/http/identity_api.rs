@@ -21,14 +21,20 @@ use super::api::{org_id, WRITE_ATTEMPTS};
 /// Who am I: the person, the role acted in now, every role held, and how the caller signed in.
 #[utoipa::path(get, path = "/api/v1/me", tag = "accounts", responses((status = 200, body = MeView)))]
 pub async fn me(state: Data, who: Authenticated) -> Result<HttpResponse, AppError> {
-    // Not `read`: the view is one statement (two for an API key, which has no memberships to read
-    // beside its account), so it needs no transaction of its own.
-    let v = blocking(move || {
-        let mut conn = state.svc.db.pool.get()?;
-        identity::me(&mut conn, &who.0)
-    })
-    .await?;
-    Ok(HttpResponse::Ok().json(v))
+    let (now, today) = (state.svc.clock.now(), state.svc.clock.today());
+    // A view kept for this caller is sent without a database connection or a blocking thread.
+    let v = match identity::kept_me(&state.svc.views, &who.0, now, today) {
+        Some(v) => v,
+        None => {
+            blocking(move || {
+                identity::me_rendered(&state.svc.db, &state.svc.views, &who.0, now, today)
+            })
+            .await?
+        }
+    };
+    Ok(HttpResponse::Ok()
+        .content_type("application/json")
+        .body(v.body.clone()))
 }
 
 /// Act in another of my roles: switches this session's active membership. Every authorization

@@ -17,6 +17,7 @@ use std::time::Instant;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
+use actix_web::HttpMessage;
 use actix_web::{web, HttpResponse};
 
 use super::extract::Authenticated;
@@ -49,9 +50,9 @@ impl Histogram {
 #[derive(Debug, Default)]
 struct Series {
     /// (route, method, status) → requests.
-    requests: BTreeMap<(String, String, u16), u64>,
+    requests: BTreeMap<(&'static str, &'static str, u16), u64>,
     /// route → latency.
-    latency: BTreeMap<String, Histogram>,
+    latency: BTreeMap<&'static str, Histogram>,
 }
 
 /// The service's counters (mätvärden).
@@ -66,19 +67,16 @@ impl Metrics {
     }
 
     /// Counts one answered request.
-    pub fn record(&self, route: &str, method: &str, status: u16, secs: f64) {
+    /// The route is a registered pattern (or `unmatched`) and the method one of [`method_label`]'s,
+    /// so the series stay few whatever the requests were, and counting one allocates nothing.
+    pub fn record(&self, route: &'static str, method: &'static str, status: u16, secs: f64) {
         // A poisoned lock still holds sound counters: each update is one addition.
         let mut s = self
             .series
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        *s.requests
-            .entry((route.to_string(), method.to_string(), status))
-            .or_insert(0) += 1;
-        s.latency
-            .entry(route.to_string())
-            .or_default()
-            .observe(secs);
+        *s.requests.entry((route, method, status)).or_insert(0) += 1;
+        s.latency.entry(route).or_default().observe(secs);
     }
 
     /// The request series in the text format.
@@ -173,10 +171,15 @@ pub async fn track(
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let started = Instant::now();
-    let route = req
-        .match_pattern()
-        .unwrap_or_else(|| "unmatched".to_string());
-    let method = req.method().as_str().to_string();
+    // Named once by the request log's span (or here, when it did not run).
+    let matched = req
+        .extensions()
+        .get::<super::routes::MatchedRoute>()
+        .copied();
+    let route = matched
+        .map_or_else(|| super::routes::route_pattern(req.path()), |m| m.0)
+        .unwrap_or("unmatched");
+    let method = method_label(req.method());
     let metrics = req
         .app_data::<web::Data<AppState>>()
         .map(|s| s.metrics.clone());
@@ -186,9 +189,26 @@ pub async fn track(
             Ok(r) => r.status().as_u16(),
             Err(e) => e.as_response_error().status_code().as_u16(),
         };
-        m.record(&route, &method, status, started.elapsed().as_secs_f64());
+        m.record(route, method, status, started.elapsed().as_secs_f64());
     }
     res
+}
+
+/// The method as the metrics name it: the standard ones by name, any other as `OTHER` (a client
+/// cannot add series by inventing methods).
+pub fn method_label(m: &actix_web::http::Method) -> &'static str {
+    match m.as_str() {
+        "GET" => "GET",
+        "POST" => "POST",
+        "PUT" => "PUT",
+        "PATCH" => "PATCH",
+        "DELETE" => "DELETE",
+        "HEAD" => "HEAD",
+        "OPTIONS" => "OPTIONS",
+        "TRACE" => "TRACE",
+        "CONNECT" => "CONNECT",
+        _ => "OTHER",
+    }
 }
 
 /// `GET /metrics`: the Prometheus exposition, for an administrator.
@@ -301,6 +321,15 @@ mod tests {
                 .trim_end_matches("_count");
             assert!(text.contains(&format!("# TYPE {family} ")), "{line}");
         }
+    }
+
+    #[test]
+    fn an_unknown_method_is_counted_as_other() {
+        use actix_web::http::Method;
+        assert_eq!(method_label(&Method::GET), "GET");
+        assert_eq!(method_label(&Method::DELETE), "DELETE");
+        let invented = Method::from_bytes(b"PROPFIND").unwrap();
+        assert_eq!(method_label(&invented), "OTHER");
     }
 
     #[test]

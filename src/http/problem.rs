@@ -340,8 +340,40 @@ pub async fn localize(
 pub struct RequestLog;
 
 impl tracing_actix_web::RootSpanBuilder for RequestLog {
+    /// The request's span, with the fields of tracing-actix-web's default one that a log reader uses
+    /// (method, route, target, client, user agent, request id; status and error filled in at the
+    /// end) and the actor (filled in by authentication). The route is named once
+    /// ([`super::routes::route_pattern`]) and kept in the request for the metrics. The fields are
+    /// worked out only when the span is enabled (log level `info` or finer).
     fn on_request_start(request: &actix_web::dev::ServiceRequest) -> tracing::Span {
-        tracing_actix_web::DefaultRootSpanBuilder::on_request_start(request)
+        use actix_web::HttpMessage;
+        let route = super::routes::route_pattern(request.path());
+        request
+            .extensions_mut()
+            .insert(super::routes::MatchedRoute(route));
+        let empty = tracing::field::Empty;
+        tracing::info_span!(
+            "HTTP request",
+            http.method = %request.method(),
+            http.route = route.unwrap_or("default"),
+            http.target = %request.uri().path_and_query().map(|p| p.as_str()).unwrap_or(""),
+            http.client_ip = %request.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default(),
+            http.user_agent = request
+                .headers()
+                .get(actix_web::http::header::USER_AGENT)
+                .and_then(|h| h.to_str().ok())
+                .unwrap_or(""),
+            http.status_code = empty,
+            otel.status_code = empty,
+            request_id = %request
+                .extensions()
+                .get::<tracing_actix_web::RequestId>()
+                .map(ToString::to_string)
+                .unwrap_or_default(),
+            actor = empty,
+            exception.message = empty,
+            exception.details = empty,
+        )
     }
 
     fn on_request_end<B: actix_web::body::MessageBody>(

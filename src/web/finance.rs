@@ -123,7 +123,7 @@ pub async fn list(env: PageEnv, req: HttpRequest) -> PageResult {
     let rows = env
         .blocking(move |s| {
             let (now, today) = (s.svc.clock.now(), s.svc.clock.today());
-            // The kept views (one version query each while current), not a view built per row.
+            // The kept views (no query while current), not a view built per row.
             let mut conn = s.svc.db.pool.get()?;
             let c = &mut conn;
             {

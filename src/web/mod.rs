@@ -701,6 +701,17 @@ fn defs() -> &'static [(crate::http::routes::PathPattern, PageAccess)] {
     })
 }
 
+/// The pages' path patterns, each once, in the order [`configure`] registers them.
+pub fn page_paths() -> Vec<&'static str> {
+    let mut paths: Vec<&'static str> = Vec::new();
+    for e in entries() {
+        if !paths.contains(&e.path) {
+            paths.push(e.path);
+        }
+    }
+    paths
+}
+
 /// Whether a path is one of the pages.
 pub fn is_page(path: &str) -> bool {
     defs().iter().any(|(d, _)| d.is_match(path))
@@ -723,13 +734,7 @@ pub fn is_public_page(path: &str) -> bool {
 
 /// Registers every page: one resource per path, 405 with `Allow` for another method.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    let mut paths: Vec<&str> = Vec::new();
-    for e in entries() {
-        if !paths.contains(&e.path) {
-            paths.push(e.path);
-        }
-    }
-    for path in paths {
+    for path in page_paths() {
         let here: Vec<&PageRoute> = entries().iter().filter(|e| e.path == path).collect();
         let allow = here
             .iter()

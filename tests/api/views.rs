@@ -52,3 +52,42 @@ async fn a_kept_view_is_the_callers_own_and_is_rebuilt_after_a_change() {
         "Ny anteckning."
     );
 }
+
+/// `GET /api/v1/me` is kept too: the same bytes while nothing changed, a granted role in the very
+/// next answer, and never another caller's answer.
+#[tokio::test]
+async fn the_kept_who_am_i_is_the_callers_own_and_is_rebuilt_after_a_change() {
+    let app = TestApp::spawn().await;
+    let legal = app.token("legal").await;
+    let first = app.get("/api/v1/me", &legal).await;
+    assert_eq!(first.status(), StatusCode::OK);
+    let first: serde_json::Value = first.json().await.unwrap();
+    let again: serde_json::Value = ok(app.get("/api/v1/me", &legal).await).await;
+    assert_eq!(again, first);
+    assert_eq!(first["memberships"].as_array().unwrap().len(), 1, "{first}");
+    // Another caller gets their own.
+    let company = app.token("company").await;
+    let theirs: serde_json::Value = ok(app.get("/api/v1/me", &company).await).await;
+    assert_ne!(theirs["account"], first["account"]);
+
+    // An administrator grants the lawyer a second role: the next answer lists it.
+    let admin = app.token("admin").await;
+    let uppsala = app.org("Region Uppsala").await;
+    let granted = app
+        .post(
+            &format!("/api/v1/organisations/{uppsala}/memberships"),
+            &admin,
+            &json!({"account": first["account"], "role": "finance"}),
+        )
+        .await;
+    assert_eq!(granted.status(), StatusCode::CREATED);
+    let after: serde_json::Value = ok(app.get("/api/v1/me", &legal).await).await;
+    let roles: Vec<&str> = after["memberships"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["role"].as_str().unwrap())
+        .collect();
+    assert!(roles.contains(&"finance"), "{after}");
+    assert_eq!(after["role"], first["role"]);
+}
