@@ -691,43 +691,32 @@ page_table! {
     SignedIn GET "/exports/invoices" => billing::export,
 }
 
-fn defs() -> &'static [(crate::http::routes::PathPattern, PageAccess)] {
-    static D: OnceLock<Vec<(crate::http::routes::PathPattern, PageAccess)>> = OnceLock::new();
+fn defs() -> &'static crate::http::routes::PatternSet<PageAccess> {
+    static D: OnceLock<crate::http::routes::PatternSet<PageAccess>> = OnceLock::new();
     D.get_or_init(|| {
-        entries()
-            .iter()
-            .map(|e| (crate::http::routes::PathPattern::new(e.path), e.access))
-            .collect()
+        crate::http::routes::PatternSet::new(entries().iter().map(|e| (e.path, e.access)))
     })
 }
 
 /// The pages' path patterns, each once, in the order [`configure`] registers them.
 pub fn page_paths() -> Vec<&'static str> {
-    let mut paths: Vec<&'static str> = Vec::new();
-    for e in entries() {
-        if !paths.contains(&e.path) {
-            paths.push(e.path);
-        }
-    }
-    paths
+    crate::http::routes::distinct_paths(entries().iter().map(|e| e.path))
 }
 
 /// Whether a path is one of the pages.
 pub fn is_page(path: &str) -> bool {
-    defs().iter().any(|(d, _)| d.is_match(path))
+    defs().any(path)
 }
 
 /// Whether a path is a page anyone may open.
 pub fn is_public_page(path: &str) -> bool {
     // A path served by a public page and by no signed-in one.
     let mut public = false;
-    for (d, access) in defs() {
-        if d.is_match(path) {
-            if *access == PageAccess::SignedIn {
-                return false;
-            }
-            public = true;
+    for access in defs().matching(path) {
+        if *access == PageAccess::SignedIn {
+            return false;
         }
+        public = true;
     }
     public
 }
