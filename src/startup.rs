@@ -11,8 +11,7 @@ use crate::app::{seed, Services};
 use crate::config::{AuthMode, Settings};
 use crate::db::conn::{run_migrations, under_start_lock};
 use crate::db::Db;
-use crate::http::headers::{cors, security_headers};
-use crate::http::{authenticate, request_id_header, routes, AppState};
+use crate::http::{authenticate, routes, AppState};
 
 pub struct Application {
     port: u16,
@@ -267,11 +266,7 @@ impl Application {
             App::new()
                 .app_data(state.clone())
                 .wrap(from_fn(authenticate))
-                .wrap(from_fn(crate::http::problem::localize))
-                .wrap(from_fn(cors))
-                .wrap(from_fn(security_headers))
-                .wrap(from_fn(request_id_header))
-                .wrap(from_fn(crate::http::metrics::track))
+                .wrap(from_fn(crate::http::edge::edge))
                 // gzip when the client sends Accept-Encoding: gzip.
                 .wrap(actix_web::middleware::Compress::default())
                 .wrap(TracingLogger::<crate::http::problem::RequestLog>::new())

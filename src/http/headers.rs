@@ -1,9 +1,7 @@
 //! Response headers every answer carries (säkerhetshuvuden), and CORS, closed unless configured.
-use actix_web::body::{EitherBody, MessageBody};
-use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::dev::ServiceRequest;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::Method;
-use actix_web::middleware::Next;
 use actix_web::{web, HttpResponse};
 use sha2::{Digest, Sha256};
 use std::sync::OnceLock;
@@ -54,18 +52,12 @@ pub fn html_csp() -> &'static str {
 /// `frame-ancestors 'none'` (the HTML one for HTML), `X-Frame-Options: DENY` for older browsers,
 /// `Referrer-Policy: no-referrer`, and `Cache-Control: no-store` unless the handler chose a cache
 /// policy (API answers and agreement files hold personal data and must not be kept by caches).
-pub async fn security_headers(
-    req: ServiceRequest,
-    next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let page = crate::web::is_page(req.path());
-    let mut res = next.call(req).await?;
-    let html = res
-        .headers()
+/// `page`: the request's path is one of the pages ([`crate::web::is_page`]).
+pub fn set_security_headers(h: &mut header::HeaderMap, page: bool) {
+    let html = h
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("text/html"));
-    let h = res.headers_mut();
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
@@ -78,78 +70,79 @@ pub async fn security_headers(
         HeaderValue::from_static(if page { "same-origin" } else { "no-referrer" }),
     );
     let csp = match (html, page) {
-        (true, true) => crate::web::PAGE_CSP,
-        (true, false) => html_csp(),
-        _ => API_CSP,
+        (true, true) => HeaderValue::from_static(crate::web::PAGE_CSP),
+        (true, false) => HeaderValue::from_static(html_csp()),
+        _ => HeaderValue::from_static(API_CSP),
     };
-    if let Ok(v) = HeaderValue::from_str(csp) {
-        h.insert(header::CONTENT_SECURITY_POLICY, v);
-    }
+    h.insert(header::CONTENT_SECURITY_POLICY, csp);
     if !h.contains_key(header::CACHE_CONTROL) {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
-    Ok(res)
 }
 
 const ALLOW_METHODS: &str = "GET, POST, PUT, PATCH, OPTIONS";
 const ALLOW_HEADERS: &str = "authorization, content-type, if-match, accept-language";
 const EXPOSE_HEADERS: &str = "etag, x-request-id, retry-after, x-content-sha256, www-authenticate";
 
-/// CORS: closed unless `server.cors_origins` lists the caller's origin. A preflight (`OPTIONS`
-/// with `Access-Control-Request-Method`) is answered here, before authentication: 204 with the
-/// allowed methods and headers for a listed origin, 403 for any other. A request from a listed
-/// origin gets `Access-Control-Allow-Origin` with that origin; others get no CORS header, so a
-/// browser keeps the answer from the page. Bearer tokens, not cookies: no credentials mode.
-pub async fn cors(
-    req: ServiceRequest,
-    next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
-    let origin = req
-        .headers()
-        .get(header::ORIGIN)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string);
-    let allowed = origin.filter(|o| {
-        req.app_data::<web::Data<AppState>>()
-            .is_some_and(|s| s.settings.server.cors_origins.iter().any(|a| a == o))
-    });
-    let preflight = req.method() == Method::OPTIONS
-        && req
+/// What CORS makes of a request: closed unless `server.cors_origins` lists the caller's origin.
+/// Bearer tokens, not cookies: no credentials mode.
+pub struct Cors {
+    /// The request's `Origin`, when `server.cors_origins` lists it.
+    allowed: Option<String>,
+    /// An `OPTIONS` with `Access-Control-Request-Method`: answered before authentication.
+    pub preflight: bool,
+}
+
+impl Cors {
+    pub fn of(req: &ServiceRequest, state: Option<&web::Data<AppState>>) -> Cors {
+        let allowed = req
             .headers()
-            .contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
-    if preflight {
-        let res = match &allowed {
-            Some(o) => {
-                let mut r = HttpResponse::NoContent().finish();
-                let h = r.headers_mut();
-                if let Ok(v) = HeaderValue::from_str(o) {
-                    h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, v);
-                }
-                h.insert(
-                    header::ACCESS_CONTROL_ALLOW_METHODS,
-                    HeaderValue::from_static(ALLOW_METHODS),
-                );
-                h.insert(
-                    header::ACCESS_CONTROL_ALLOW_HEADERS,
-                    HeaderValue::from_static(ALLOW_HEADERS),
-                );
-                h.insert(
-                    header::ACCESS_CONTROL_MAX_AGE,
-                    HeaderValue::from_static("600"),
-                );
-                h.insert(header::VARY, HeaderValue::from_static("origin"));
-                r
-            }
-            None => actix_web::ResponseError::error_response(&AppError::Forbidden(crate::msg!(
-                "forbidden.cors"
-            ))),
-        };
-        return Ok(req.into_response(res).map_into_right_body());
+            .get(header::ORIGIN)
+            .and_then(|v| v.to_str().ok())
+            .filter(|o| {
+                state.is_some_and(|s| s.settings.server.cors_origins.iter().any(|a| a == o))
+            })
+            .map(str::to_string);
+        let preflight = req.method() == Method::OPTIONS
+            && req
+                .headers()
+                .contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
+        Cors { allowed, preflight }
     }
-    let mut res = next.call(req).await?;
-    if let Some(o) = allowed {
-        let h = res.headers_mut();
-        if let Ok(v) = HeaderValue::from_str(&o) {
+
+    /// The answer to a preflight: 204 with the allowed methods and headers for a listed origin,
+    /// 403 (problem+json in `lang`) for any other.
+    pub fn preflight_response(&self, lang: crate::domain::lang::Lang) -> HttpResponse {
+        let Some(o) = &self.allowed else {
+            let e = AppError::Forbidden(crate::msg!("forbidden.cors"));
+            return super::problem::response_in(&e, lang);
+        };
+        let mut r = HttpResponse::NoContent().finish();
+        let h = r.headers_mut();
+        if let Ok(v) = HeaderValue::from_str(o) {
+            h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, v);
+        }
+        h.insert(
+            header::ACCESS_CONTROL_ALLOW_METHODS,
+            HeaderValue::from_static(ALLOW_METHODS),
+        );
+        h.insert(
+            header::ACCESS_CONTROL_ALLOW_HEADERS,
+            HeaderValue::from_static(ALLOW_HEADERS),
+        );
+        h.insert(
+            header::ACCESS_CONTROL_MAX_AGE,
+            HeaderValue::from_static("600"),
+        );
+        h.insert(header::VARY, HeaderValue::from_static("origin"));
+        r
+    }
+
+    /// On the answer to any other request from a listed origin: `Access-Control-Allow-Origin` with
+    /// that origin. Others get no CORS header, so a browser keeps the answer from the page.
+    pub fn set_headers(&self, h: &mut header::HeaderMap) {
+        let Some(o) = &self.allowed else { return };
+        if let Ok(v) = HeaderValue::from_str(o) {
             h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, v);
         }
         h.insert(
@@ -158,7 +151,6 @@ pub async fn cors(
         );
         h.append(header::VARY, HeaderValue::from_static("origin"));
     }
-    Ok(res.map_into_left_body())
 }
 
 #[cfg(test)]

@@ -12,12 +12,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::sync::Mutex;
-use std::time::Instant;
 
-use actix_web::body::MessageBody;
-use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::middleware::Next;
-use actix_web::HttpMessage;
 use actix_web::{web, HttpResponse};
 
 use super::extract::Authenticated;
@@ -163,35 +158,6 @@ pub fn render(m: &Metrics, g: Gauges) -> String {
     out.push_str("# TYPE samverkan_overdue_decisions gauge\n");
     let _ = writeln!(out, "samverkan_overdue_decisions {}", g.overdue_decisions);
     out
-}
-
-/// Counts every request by the pattern of the route that answered it.
-pub async fn track(
-    req: ServiceRequest,
-    next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let started = Instant::now();
-    // Named once by the request log's span (or here, when it did not run).
-    let matched = req
-        .extensions()
-        .get::<super::routes::MatchedRoute>()
-        .copied();
-    let route = matched
-        .map_or_else(|| super::routes::route_pattern(req.path()), |m| m.0)
-        .unwrap_or("unmatched");
-    let method = method_label(req.method());
-    let metrics = req
-        .app_data::<web::Data<AppState>>()
-        .map(|s| s.metrics.clone());
-    let res = next.call(req).await;
-    if let Some(m) = metrics {
-        let status = match &res {
-            Ok(r) => r.status().as_u16(),
-            Err(e) => e.as_response_error().status_code().as_u16(),
-        };
-        m.record(route, method, status, started.elapsed().as_secs_f64());
-    }
-    res
 }
 
 /// The method as the metrics name it: the standard ones by name, any other as `OTHER` (a client

@@ -6,6 +6,7 @@ pub mod billing_receipts_api;
 pub mod casework_api;
 pub mod data_users_api;
 pub mod documents_api;
+pub mod edge;
 pub mod extract;
 pub mod headers;
 pub mod identity_api;
@@ -443,26 +444,6 @@ async fn multipart_csrf_token(
         payload: Box::pin(rest),
     });
     Ok(token)
-}
-
-/// Returns the request id (from the tracing middleware) as `x-request-id` on every response,
-/// errors included, so a user can quote it and staff can find the log line.
-pub async fn request_id_header(
-    req: ServiceRequest,
-    next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let id = req
-        .extensions()
-        .get::<tracing_actix_web::RequestId>()
-        .map(|r| r.to_string());
-    let mut res = next.call(req).await?;
-    if let Some(v) = id.and_then(|i| actix_web::http::header::HeaderValue::from_str(&i).ok()) {
-        res.headers_mut().insert(
-            actix_web::http::header::HeaderName::from_static("x-request-id"),
-            v,
-        );
-    }
-    Ok(res)
 }
 
 /// Every route of the service, from the route table ([`routes`]).

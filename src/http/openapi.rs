@@ -301,7 +301,7 @@ fn docs_html() -> &'static str {
 /// The API docs page (Swagger UI): parameters, request and response schemas, examples, and try-it
 /// with a bearer token. Its script and style are files of their own, so the page runs under a
 /// Content-Security-Policy without `unsafe-inline` (set for every HTML answer in
-/// [`super::headers::security_headers`]).
+/// [`super::headers::set_security_headers`]).
 #[utoipa::path(get, path = "/api/docs", tag = "documentation",
     responses((status = 200, description = "The docs page", body = String, content_type = "text/html")))]
 pub async fn docs_page() -> HttpResponse {

@@ -1,11 +1,10 @@
 //! RFC 9457 problem details: every error leaves as `application/problem+json`, its title and detail
 //! rendered from the message catalogues in the request's language (Swedish unless `Accept-Language`
 //! prefers English), with `Content-Language` saying which.
-use actix_web::body::{EitherBody, MessageBody};
-use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::body::EitherBody;
+use actix_web::dev::ServiceResponse;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;
-use actix_web::middleware::Next;
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 
@@ -307,21 +306,17 @@ pub fn request_lang(req: &actix_web::HttpRequest) -> Lang {
         .unwrap_or_default()
 }
 
-/// Renders every error response in the request's language. An error leaves its handler (or an
+/// Renders an error response in the request's language. An error leaves its handler (or an
 /// extractor, or the authentication) rendered in Swedish; when the client prefers English this
-/// renders it again from the same error, keeping the headers set on the way.
-pub async fn localize(
-    req: ServiceRequest,
-    next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
-    let lang = request_lang(req.request());
-    let res = next.call(req).await?;
+/// renders it again from the same error, keeping the headers set on the way (run for every response
+/// by [`super::edge::edge`]).
+pub fn localized<B>(res: ServiceResponse<B>, lang: Lang) -> ServiceResponse<EitherBody<B>> {
     let again = match (lang, res.response().error()) {
         (Lang::Sv, _) | (_, None) => None,
         (_, Some(e)) => e.as_error::<AppError>().map(|e| response_in(e, lang)),
     };
     let Some(fresh) = again else {
-        return Ok(res.map_into_left_body());
+        return res.map_into_left_body();
     };
     // Keep the response itself (its error, for the log, and the headers set on the way); swap the
     // body and the headers that describe it.
@@ -331,7 +326,7 @@ pub async fn localize(
     for (k, v) in head.headers() {
         out.headers_mut().insert(k.clone(), v.clone());
     }
-    Ok(ServiceResponse::new(req, out).map_into_right_body())
+    ServiceResponse::new(req, out).map_into_right_body()
 }
 
 /// The request log's root span (tracing-actix-web's default) with one event per failed request, at the
@@ -424,7 +419,7 @@ impl ResponseError for AppError {
             AppError::Upstream(m) => tracing::error!(reason = %m, "upstream failed"),
             _ => {}
         }
-        // Swedish first; `localize` renders it again when the request prefers English.
+        // Swedish first; `edge` renders it again when the request prefers English.
         response_in(self, Lang::Sv)
     }
 }

@@ -333,7 +333,31 @@ async fn cors_is_closed_unless_the_origin_is_configured() {
         .contains("authorization"));
     let r = preflight(&open, "https://evil.example").await.unwrap();
     assert!(header(&r, "access-control-allow-origin").is_none());
+    // A refused preflight is an answer like any other: the security headers, the request id.
+    assert_security_headers(&r, "refused preflight");
+    assert!(header(&r, "x-request-id").is_some());
     problem(r, StatusCode::FORBIDDEN).await;
+    // And in the language asked for.
+    let r = open
+        .client
+        .request(
+            Method::OPTIONS,
+            format!("{}/api/v1/collaborations", open.base),
+        )
+        .header("origin", "https://evil.example")
+        .header("access-control-request-method", "POST")
+        .header("accept-language", "en")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(header(&r, "content-language").as_deref(), Some("en"));
+    let p = problem(r, StatusCode::FORBIDDEN).await;
+    assert!(
+        p["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("from this origin are not allowed")),
+        "in English: {p}"
+    );
     let t = open.token("company").await;
     let r = open
         .client
