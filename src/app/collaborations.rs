@@ -867,7 +867,9 @@ pub fn get_rendered(
     let view = diesel::Connection::transaction(conn, |c| get(c, rulebooks, actor, id, now, today))?;
     let rendered = std::sync::Arc::new(super::views::RenderedView {
         version: view.version,
-        body: serde_json::to_vec(&view).map_err(anyhow::Error::from)?,
+        body: serde_json::to_vec(&view)
+            .map_err(anyhow::Error::from)?
+            .into(),
     });
     // Kept under the id as asked, which is what the next read of it looks up.
     views.put(

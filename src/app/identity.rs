@@ -280,7 +280,9 @@ pub fn me_rendered(
     let view = me(&mut conn, actor)?;
     let rendered = std::sync::Arc::new(RenderedView {
         version: 0,
-        body: serde_json::to_vec(&view).map_err(anyhow::Error::from)?,
+        body: serde_json::to_vec(&view)
+            .map_err(anyhow::Error::from)?
+            .into(),
     });
     views.put(Subject::Me, actor, generation, now, today, rendered.clone());
     Ok(rendered)

@@ -13,7 +13,8 @@
 //!
 //! The key is the subject and the whole caller (account, organisation, role, membership and
 //! credential), so one caller never gets a view built for another. At most [`VIEW_CAPACITY`] views
-//! are kept; when full, the cache starts again empty.
+//! and [`VIEW_BYTES`] bytes of them are kept: a write empties the cache (nothing built before it is
+//! served again), and when it is full the views past their lifetime go first, then all of them.
 use chrono::{DateTime, NaiveDate, Utc};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -27,6 +28,10 @@ pub const VIEW_TTL_MS: i64 = 2_000;
 /// How many views are kept at most.
 pub const VIEW_CAPACITY: usize = 10_000;
 
+/// How many bytes of views are kept at most (a collaboration's view is about 10 KB): the bound on
+/// the memory the cache holds, whatever the callers read (issue 10: RSS under 150 MB).
+pub const VIEW_BYTES: usize = 16 * 1024 * 1024;
+
 /// What a view shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Subject<'a> {
@@ -36,11 +41,12 @@ pub enum Subject<'a> {
     Me,
 }
 
-/// A view as sent: the version (for the ETag; 0 where the subject has none) and the JSON body.
+/// A view as sent: the version (for the ETag; 0 where the subject has none) and the JSON body,
+/// shared by every response that sends it (a clone counts a reference, it copies nothing).
 #[derive(Debug)]
 pub struct RenderedView {
     pub version: i64,
-    pub body: Vec<u8>,
+    pub body: bytes::Bytes,
 }
 
 struct Entry {
@@ -54,11 +60,20 @@ struct Entry {
     view: Arc<RenderedView>,
 }
 
+/// The kept views, the generation they were built under and the bytes they hold.
+#[derive(Default)]
+struct Kept {
+    /// The newest generation a view was kept under: every entry is of it.
+    generation: u64,
+    bytes: usize,
+    entries: HashMap<u64, Entry>,
+}
+
 /// The kept views and the write generation that invalidates them.
 #[derive(Default)]
 pub struct ViewCache {
     generation: AtomicU64,
-    views: Mutex<HashMap<u64, Entry>>,
+    views: Mutex<Kept>,
     hasher: std::collections::hash_map::RandomState,
 }
 
@@ -102,7 +117,7 @@ impl ViewCache {
         let key = self.key(subject, actor);
         let generation = self.generation();
         let views = self.views.lock().unwrap_or_else(|p| p.into_inner());
-        let e = views.get(&key)?;
+        let e = views.entries.get(&key)?;
         let age = (now - e.built_at).num_milliseconds();
         (e.subject == subject
             && e.actor == *actor
@@ -125,11 +140,37 @@ impl ViewCache {
     ) {
         let subject = Self::subject_text(subject);
         let key = self.key(subject, actor);
-        let mut views = self.views.lock().unwrap_or_else(|p| p.into_inner());
-        if views.len() >= VIEW_CAPACITY {
-            views.clear();
+        let size = view.body.len() + subject.len();
+        let mut kept = self.views.lock().unwrap_or_else(|p| p.into_inner());
+        if generation < kept.generation || generation != self.generation() || size > VIEW_BYTES {
+            // Built before a write committed (it would never be served), or too big to keep.
+            return;
         }
-        views.insert(
+        if generation > kept.generation {
+            // A write: nothing kept before it is served again.
+            *kept = Kept {
+                generation,
+                ..Kept::default()
+            };
+        }
+        if let Some(old) = kept.entries.remove(&key) {
+            kept.bytes -= old.view.body.len() + old.subject.len();
+        }
+        if kept.entries.len() >= VIEW_CAPACITY || kept.bytes + size > VIEW_BYTES {
+            kept.entries
+                .retain(|_, e| (0..VIEW_TTL_MS).contains(&(now - e.built_at).num_milliseconds()));
+            kept.bytes = kept
+                .entries
+                .values()
+                .map(|e| e.view.body.len() + e.subject.len())
+                .sum();
+            if kept.entries.len() >= VIEW_CAPACITY || kept.bytes + size > VIEW_BYTES {
+                kept.entries.clear();
+                kept.bytes = 0;
+            }
+        }
+        kept.bytes += size;
+        kept.entries.insert(
             key,
             Entry {
                 subject: subject.to_string(),
@@ -140,6 +181,13 @@ impl ViewCache {
                 view,
             },
         );
+    }
+
+    /// How many views are kept, and their bytes.
+    #[cfg(test)]
+    fn held(&self) -> (usize, usize) {
+        let kept = self.views.lock().unwrap_or_else(|p| p.into_inner());
+        (kept.entries.len(), kept.bytes)
     }
 }
 
@@ -169,7 +217,7 @@ mod tests {
         let g = cache.generation();
         let view = Arc::new(RenderedView {
             version: 3,
-            body: b"{}".to_vec(),
+            body: bytes::Bytes::from_static(b"{}"),
         });
         let c = Subject::Collaboration("c");
         cache.put(c, &me, g, now, today, view);
@@ -207,7 +255,7 @@ mod tests {
         cache.invalidate();
         let view = Arc::new(RenderedView {
             version: 0,
-            body: b"{}".to_vec(),
+            body: bytes::Bytes::from_static(b"{}"),
         });
         cache.put(Subject::Me, &me, g, now, now.date_naive(), view.clone());
         assert!(cache.get(Subject::Me, &me, now, now.date_naive()).is_none());
@@ -221,5 +269,80 @@ mod tests {
             view,
         );
         assert!(cache.get(Subject::Me, &me, now, now.date_naive()).is_some());
+    }
+
+    #[test]
+    fn the_cache_holds_a_bounded_number_of_bytes_and_a_write_empties_it() {
+        let cache = ViewCache::default();
+        let now = DateTime::parse_from_rfc3339("2026-09-01T09:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let today = now.date_naive();
+        let me = actor(Role::CompanyRepresentative);
+        let big = |n: usize| {
+            Arc::new(RenderedView {
+                version: 1,
+                body: bytes::Bytes::from(vec![b' '; n]),
+            })
+        };
+        let mb = 1024 * 1024;
+        let ids: Vec<String> = (0..40).map(|i| format!("c{i}")).collect();
+        // Old views, past their lifetime, go first when the cache is full.
+        let old = now - chrono::Duration::milliseconds(VIEW_TTL_MS);
+        for id in &ids[..10] {
+            cache.put(Subject::Collaboration(id), &me, 0, old, today, big(mb));
+        }
+        for id in &ids[10..] {
+            cache.put(Subject::Collaboration(id), &me, 0, now, today, big(mb));
+            let (_, bytes) = cache.held();
+            assert!(bytes <= VIEW_BYTES, "{bytes}");
+        }
+        let last = Subject::Collaboration(&ids[39]);
+        assert!(cache.get(last, &me, now, today).is_some());
+        let (n, bytes) = cache.held();
+        assert!(n > 0 && n <= VIEW_BYTES / mb, "{n}");
+        assert!(bytes >= n * mb && bytes <= VIEW_BYTES, "{bytes}");
+        // Putting the same view again does not count it twice.
+        cache.put(last, &me, 0, now, today, big(mb));
+        assert_eq!(cache.held().0, n);
+        // A view bigger than the whole budget is not kept.
+        cache.put(Subject::Me, &me, 0, now, today, big(VIEW_BYTES + 1));
+        assert!(cache.get(Subject::Me, &me, now, today).is_none());
+        // The first put after a write empties what was kept before it.
+        cache.invalidate();
+        cache.put(Subject::Me, &me, 1, now, today, big(10));
+        assert_eq!(cache.held(), (1, 10 + "me ".len()));
+        // One built before that write is not kept at all.
+        cache.put(last, &me, 0, now, today, big(10));
+        assert_eq!(cache.held().0, 1);
+    }
+
+    #[test]
+    fn a_full_cache_keeps_the_views_still_in_their_lifetime() {
+        let cache = ViewCache::default();
+        let now = DateTime::parse_from_rfc3339("2026-09-01T09:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let today = now.date_naive();
+        let me = actor(Role::CompanyRepresentative);
+        let small = || {
+            Arc::new(RenderedView {
+                version: 1,
+                body: bytes::Bytes::from_static(b"{}"),
+            })
+        };
+        let old = now - chrono::Duration::milliseconds(VIEW_TTL_MS);
+        for i in 0..VIEW_CAPACITY - 1 {
+            let id = format!("old{i}");
+            cache.put(Subject::Collaboration(&id), &me, 0, old, today, small());
+        }
+        cache.put(Subject::Collaboration("young"), &me, 0, now, today, small());
+        assert_eq!(cache.held().0, VIEW_CAPACITY);
+        // Full: the old ones go, the young one stays.
+        cache.put(Subject::Collaboration("new"), &me, 0, now, today, small());
+        assert_eq!(cache.held().0, 2);
+        assert!(cache
+            .get(Subject::Collaboration("young"), &me, now, today)
+            .is_some());
     }
 }
