@@ -131,10 +131,6 @@ fn init_tracing(settings: &Settings) {
     }
 }
 
-/// The allocator of the server (Cargo.toml says why).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 #[actix_web::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
