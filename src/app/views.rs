@@ -206,14 +206,18 @@ mod tests {
         )
     }
 
-    #[test]
-    fn a_view_is_kept_for_its_subject_caller_generation_day_and_lifetime() {
-        let cache = ViewCache::default();
+    /// An empty cache, a moment, its day and a company representative.
+    fn fixture() -> (ViewCache, DateTime<Utc>, NaiveDate, Actor) {
         let now = DateTime::parse_from_rfc3339("2026-09-01T09:00:00Z")
             .unwrap()
             .with_timezone(&Utc);
-        let today = now.date_naive();
         let me = actor(Role::CompanyRepresentative);
+        (ViewCache::default(), now, now.date_naive(), me)
+    }
+
+    #[test]
+    fn a_view_is_kept_for_its_subject_caller_generation_day_and_lifetime() {
+        let (cache, now, today, me) = fixture();
         let g = cache.generation();
         let view = Arc::new(RenderedView {
             version: 3,
@@ -245,11 +249,7 @@ mod tests {
 
     #[test]
     fn a_view_built_while_a_write_committed_is_not_served() {
-        let cache = ViewCache::default();
-        let now = DateTime::parse_from_rfc3339("2026-09-01T09:00:00Z")
-            .unwrap()
-            .with_timezone(&Utc);
-        let me = actor(Role::CompanyRepresentative);
+        let (cache, now, _, me) = fixture();
         // The generation is read before the build; a write commits meanwhile.
         let g = cache.generation();
         cache.invalidate();
@@ -273,12 +273,7 @@ mod tests {
 
     #[test]
     fn the_cache_holds_a_bounded_number_of_bytes_and_a_write_empties_it() {
-        let cache = ViewCache::default();
-        let now = DateTime::parse_from_rfc3339("2026-09-01T09:00:00Z")
-            .unwrap()
-            .with_timezone(&Utc);
-        let today = now.date_naive();
-        let me = actor(Role::CompanyRepresentative);
+        let (cache, now, today, me) = fixture();
         let big = |n: usize| {
             Arc::new(RenderedView {
                 version: 1,
@@ -319,12 +314,7 @@ mod tests {
 
     #[test]
     fn a_full_cache_keeps_the_views_still_in_their_lifetime() {
-        let cache = ViewCache::default();
-        let now = DateTime::parse_from_rfc3339("2026-09-01T09:00:00Z")
-            .unwrap()
-            .with_timezone(&Utc);
-        let today = now.date_naive();
-        let me = actor(Role::CompanyRepresentative);
+        let (cache, now, today, me) = fixture();
         let small = || {
             Arc::new(RenderedView {
                 version: 1,
