@@ -9,7 +9,7 @@ mod test_db;
 use chrono::NaiveDate;
 use diesel::connection::SimpleConnection;
 use diesel::sql_types::Text;
-use diesel::{QueryDsl, QueryableByName};
+use diesel::{QueryDsl, QueryableByName, RunQueryDsl};
 use samverkan::db::conn::run_migrations;
 use samverkan::db::lists::{
     self, collaboration_count_sql, collaboration_list_sql, AccessScope, CollabFilter, CollabSort,
@@ -164,6 +164,56 @@ fn plan(conn: &mut DbConn, sql: &Sql) -> Vec<String> {
             .map(|r| r.detail)
             .collect(),
     }
+}
+
+/// PostgreSQL's generic plan of a statement: the plan it keeps for a prepared statement after its
+/// first five runs when that plan is not dearer than the ones made for each run's values. The lists
+/// are prepared statements (`db::lists::load`), so this is the plan production runs most of the time;
+/// the parameters are declared with the types the list binds them with.
+fn generic_plan(conn: &mut DbConn, sql: &Sql) -> Vec<String> {
+    let types: Vec<&str> = sql
+        .binds
+        .iter()
+        .map(|b| match b {
+            lists::Bind::Text(_) => "text",
+            lists::Bind::Timestamp(_) => "timestamp",
+            lists::Bind::Date(_) => "date",
+            lists::Bind::Int(_) => "bigint",
+        })
+        .collect();
+    let args: Vec<String> = sql
+        .binds
+        .iter()
+        .map(|b| match b {
+            lists::Bind::Text(s) => format!("'{}'", s.replace('\'', "''")),
+            lists::Bind::Timestamp(t) => format!("'{t}'"),
+            lists::Bind::Date(d) => format!("'{d}'"),
+            lists::Bind::Int(i) => i.to_string(),
+        })
+        .collect();
+    conn.batch_execute(&format!(
+        "PREPARE plan_probe ({}) AS {}; SET plan_cache_mode = force_generic_plan;",
+        types.join(", "),
+        sql.postgres_text()
+    ))
+    .expect("prepare");
+    let explain = if args.is_empty() {
+        "EXPLAIN EXECUTE plan_probe".to_string()
+    } else {
+        format!("EXPLAIN EXECUTE plan_probe({})", args.join(", "))
+    };
+    let DbConn::Postgres(pg) = conn else {
+        panic!("a generic plan is PostgreSQL's");
+    };
+    let lines: Vec<String> = diesel::sql_query(explain)
+        .load::<PgPlanRow>(pg)
+        .expect("explain execute")
+        .into_iter()
+        .map(|r| r.line)
+        .collect();
+    conn.batch_execute("DEALLOCATE plan_probe; RESET plan_cache_mode;")
+        .expect("deallocate");
+    lines
 }
 
 const BIG: [&str; 4] = [
@@ -359,6 +409,10 @@ fn every_shipped_list_reads_one_index_range_in_order() {
             let first = collaboration_list_sql(visible, f, *sort, None, PAGE);
             let name = format!("{who}: {what}, first page");
             assert_no_scan_no_sort(&name, &plan(&mut conn, &first), ordered, pg);
+            if pg {
+                let name = format!("{name} (generic plan)");
+                assert_no_scan_no_sort(&name, &generic_plan(&mut conn, &first), ordered, pg);
+            }
             // A later page: the keyset condition continues the same index range.
             let key = match sort {
                 CollabSort::Newest => ListKey::Created {
@@ -376,6 +430,10 @@ fn every_shipped_list_reads_one_index_range_in_order() {
             let later = collaboration_list_sql(visible, f, *sort, Some(&key), PAGE);
             let name = format!("{who}: {what}, later page");
             assert_no_scan_no_sort(&name, &plan(&mut conn, &later), ordered, pg);
+            if pg {
+                let name = format!("{name} (generic plan)");
+                assert_no_scan_no_sort(&name, &generic_plan(&mut conn, &later), ordered, pg);
+            }
             checked += 2;
         }
     }
@@ -734,4 +792,37 @@ fn billing_and_payment_queries_read_one_index_range() {
         .filter(|i| i % 10 != 0 && 30 + i % 400 < 151)
         .count();
     assert_eq!(overdue.len(), expected);
+}
+
+/// A list is a prepared statement each connection keeps: the second run of the same list (with other
+/// values) reuses the statement the first one prepared, so PostgreSQL does not parse and plan it
+/// again. `diesel::sql_query` would prepare it anew at every run, and this would see no kept statement.
+#[test]
+fn a_list_statement_is_prepared_once_per_connection() {
+    use diesel::connection::{Connection, InstrumentationEvent};
+    use std::sync::{Arc, Mutex};
+    let db = TestDb::create();
+    let pool = Db::connect(&db.url, 2).expect("database");
+    let mut conn = pool.pool.get().expect("connection");
+    run_migrations(&mut conn).expect("migrations");
+    let kept: Arc<Mutex<Vec<String>>> = Arc::default();
+    let seen = kept.clone();
+    conn.set_instrumentation(move |event: InstrumentationEvent<'_>| {
+        if let InstrumentationEvent::CacheQuery { sql, .. } = event {
+            seen.lock().expect("events").push(sql.to_string());
+        }
+    });
+    for i in 0..3 {
+        let company = Visible::Company(OrgId::from_db(org("a", i)));
+        let f = CollabFilter::default();
+        lists::list_collaborations(&mut conn, &company, &f, CollabSort::Newest, None, PAGE)
+            .expect("list");
+    }
+    let kept = kept.lock().expect("events").clone();
+    assert_eq!(
+        kept.len(),
+        1,
+        "three runs of one list kept one statement: {kept:?}"
+    );
+    assert!(kept[0].contains("collaboration_access"), "{kept:?}");
 }
