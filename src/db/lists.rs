@@ -790,6 +790,38 @@ pub fn count_organisations(conn: &mut DbConn, kind: Option<&str>) -> QResult<i64
 mod tests {
     use super::*;
 
+    /// A statement whose binds do not match its placeholders is refused before it is sent, whichever
+    /// side has more; a matching one runs with its binds in order.
+    #[test]
+    fn a_prepared_statement_takes_exactly_one_bind_a_placeholder() {
+        use diesel::Connection;
+        let mut c = diesel::sqlite::SqliteConnection::establish(":memory:").expect("sqlite");
+        #[derive(QueryableByName)]
+        struct Pair {
+            #[diesel(sql_type = Text)]
+            a: String,
+            #[diesel(sql_type = BigInt)]
+            b: i64,
+        }
+        let mut sql = Sql::default();
+        sql.bind("SELECT ? AS a, ", Bind::Text("x".into()));
+        sql.bind("? AS b", Bind::Int(7));
+        let rows: Vec<Pair> = Prepared(&sql).load(&mut c).expect("runs");
+        assert_eq!((rows[0].a.as_str(), rows[0].b), ("x", 7));
+        let mut fewer = sql.clone();
+        fewer.binds.pop();
+        assert!(matches!(
+            Prepared(&fewer).execute(&mut c),
+            Err(diesel::result::Error::QueryBuilderError(_))
+        ));
+        let mut more = sql.clone();
+        more.binds.push(Bind::Int(8));
+        assert!(matches!(
+            Prepared(&more).execute(&mut c),
+            Err(diesel::result::Error::QueryBuilderError(_))
+        ));
+    }
+
     #[test]
     fn every_step_has_its_own_number_and_the_sql_gives_the_same_numbers() {
         let sql = step_no_sql();
