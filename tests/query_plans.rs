@@ -10,7 +10,7 @@ use chrono::NaiveDate;
 use diesel::connection::SimpleConnection;
 use diesel::sql_types::Text;
 use diesel::{QueryDsl, QueryableByName, RunQueryDsl};
-use samverkan::db::conn::run_migrations;
+use samverkan::db::conn::{run_migrations, ConnManager};
 use samverkan::db::lists::{
     self, collaboration_count_sql, collaboration_list_sql, AccessScope, CollabFilter, CollabSort,
     ListKey, Sql, Visible, COUNT_CAP,
@@ -22,6 +22,16 @@ use test_db::TestDb;
 const N: i64 = 20_000;
 /// The page the plans are taken for (50 and the one that says whether another page follows).
 const PAGE: i64 = 51;
+
+/// A fresh database with the migrations run, and one connection to it (drop the connection first:
+/// bind it after the database).
+fn migrated() -> (TestDb, r2d2::PooledConnection<ConnManager>) {
+    let db = TestDb::create();
+    let pool = Db::connect(&db.url, 2).expect("database");
+    let mut conn = pool.pool.get().expect("connection");
+    run_migrations(&mut conn).expect("migrations");
+    (db, conn)
+}
 
 fn org(prefix: &str, i: i64) -> String {
     // Ids are UUID-shaped, as in production.
@@ -274,10 +284,7 @@ fn assert_no_scan_no_sort(name: &str, lines: &[String], ordered_scan: Option<&st
 
 #[test]
 fn every_shipped_list_reads_one_index_range_in_order() {
-    let db = TestDb::create();
-    let pool = Db::connect(&db.url, 2).expect("database");
-    let mut conn = pool.pool.get().expect("connection");
-    run_migrations(&mut conn).expect("migrations");
+    let (_db, mut conn) = migrated();
     seed(&mut conn);
     let pg = matches!(*conn, DbConn::Postgres(_));
     let company = OrgId::from_db(org("a", 3));
@@ -447,10 +454,7 @@ fn every_shipped_list_reads_one_index_range_in_order() {
 /// deadlines) in full. The statement is the one `app::deadlines::run` reads.
 #[test]
 fn the_scheduler_reads_one_range_of_the_open_deadlines() {
-    let db = TestDb::create();
-    let pool = Db::connect(&db.url, 2).expect("database");
-    let mut conn = pool.pool.get().expect("connection");
-    run_migrations(&mut conn).expect("migrations");
+    let (_db, mut conn) = migrated();
     seed(&mut conn);
     let pg = matches!(*conn, DbConn::Postgres(_));
     let today = NaiveDate::from_ymd_opt(2026, 6, 1).unwrap();
@@ -481,10 +485,7 @@ fn the_scheduler_reads_one_range_of_the_open_deadlines() {
 /// The total of a list is counted only up to the cap (one past it, to know there are more).
 #[test]
 fn the_total_stops_counting_at_the_cap() {
-    let db = TestDb::create();
-    let pool = Db::connect(&db.url, 2).expect("database");
-    let mut conn = pool.pool.get().expect("connection");
-    run_migrations(&mut conn).expect("migrations");
+    let (_db, mut conn) = migrated();
     seed(&mut conn);
     let n = lists::count_collaborations(
         &mut conn,
@@ -517,10 +518,7 @@ fn the_total_stops_counting_at_the_cap() {
 /// rows), never the collaborations, unless a condition reads the collaboration's row (a step).
 #[test]
 fn the_total_reads_the_collaborations_only_when_a_condition_needs_them() {
-    let db = TestDb::create();
-    let pool = Db::connect(&db.url, 2).expect("database");
-    let mut conn = pool.pool.get().expect("connection");
-    run_migrations(&mut conn).expect("migrations");
+    let (_db, mut conn) = migrated();
     seed(&mut conn);
     let pg = matches!(*conn, DbConn::Postgres(_));
     let cpua = OrgId::from_db(org("c", 2));
@@ -688,10 +686,7 @@ fn assert_range(name: &str, lines: &[String], table: &str, index: &str, ordered:
 #[test]
 fn billing_and_payment_queries_read_one_index_range() {
     use samverkan::db::{billing, payments};
-    let db = TestDb::create();
-    let pool = Db::connect(&db.url, 2).expect("database");
-    let mut conn = pool.pool.get().expect("connection");
-    run_migrations(&mut conn).expect("migrations");
+    let (_db, mut conn) = migrated();
     seed(&mut conn);
     seed_billing(&mut conn);
     let pg = matches!(*conn, DbConn::Postgres(_));
@@ -801,10 +796,7 @@ fn billing_and_payment_queries_read_one_index_range() {
 fn a_list_statement_is_prepared_once_per_connection() {
     use diesel::connection::{Connection, InstrumentationEvent};
     use std::sync::{Arc, Mutex};
-    let db = TestDb::create();
-    let pool = Db::connect(&db.url, 2).expect("database");
-    let mut conn = pool.pool.get().expect("connection");
-    run_migrations(&mut conn).expect("migrations");
+    let (_db, mut conn) = migrated();
     let kept: Arc<Mutex<Vec<String>>> = Arc::default();
     let seen = kept.clone();
     conn.set_instrumentation(move |event: InstrumentationEvent<'_>| {

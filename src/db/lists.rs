@@ -50,7 +50,8 @@ impl Sql {
     }
 
     /// The text for PostgreSQL: `$1 … $n` in place of each `?` (the builder never writes `?` inside a
-    /// literal).
+    /// literal). Statements run through `Prepared`, which numbers them by diesel's own writer; this
+    /// is for statements written out by hand, as the query plan test's `PREPARE`.
     pub fn postgres_text(&self) -> String {
         let mut out = String::with_capacity(self.text.len() + 16);
         let mut n = 0;
@@ -64,14 +65,6 @@ impl Sql {
             }
         }
         out
-    }
-
-    /// The text for the given connection's backend.
-    pub fn text_for(&self, conn: &DbConn) -> String {
-        match conn {
-            DbConn::Postgres(_) => self.postgres_text(),
-            DbConn::Sqlite(_) => self.text.clone(),
-        }
     }
 }
 
