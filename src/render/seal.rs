@@ -252,17 +252,36 @@ impl SealKey {
     }
 }
 
+/// Writes `data` to `path` only if no file is there, so that a reader sees either no file or the
+/// whole of it: the bytes go to a file of this process's own beside it (owner-only), which is then
+/// linked in under `path` (a hard link never replaces a file: `AlreadyExists` when another process
+/// got there first) and removed under its own name. Writing `path` itself would let another
+/// instance starting at the same moment read it half-written.
 #[cfg(unix)]
 fn write_private(path: &Path, data: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)?;
-    f.write_all(data)?;
-    f.sync_all()
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    let mut nonce = [0u8; 8];
+    rand::rng().fill_bytes(&mut nonce);
+    name.push(format!(
+        ".{}.{}.tmp",
+        std::process::id(),
+        hex::encode(nonce)
+    ));
+    let tmp = path.with_file_name(name);
+    let written = (|| {
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&tmp)?;
+        f.write_all(data)?;
+        f.sync_all()?;
+        std::fs::hard_link(&tmp, path)
+    })();
+    let _ = std::fs::remove_file(&tmp);
+    written
 }
 
 #[cfg(not(unix))]
@@ -1099,6 +1118,43 @@ fn seal_stamped(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Instances starting at the same moment on one data folder all end with the one key that was
+    /// written first, never with a half-written file (a reader saw "no PRIVATE KEY block" when the
+    /// key file was written in place), and nothing of the writing is left beside it.
+    #[test]
+    fn instances_starting_together_share_one_whole_seal_key() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("keys").join("seal-key.pem");
+        for _ in 0..5 {
+            let _ = std::fs::remove_file(&path);
+            let barrier = std::sync::Barrier::new(8);
+            let prints: Vec<String> = std::thread::scope(|s| {
+                let handles: Vec<_> = (0..8)
+                    .map(|_| {
+                        s.spawn(|| {
+                            barrier.wait();
+                            SealKey::load_or_generate(&path, "Region Test")
+                                .map(|k| k.certificate_sha256())
+                        })
+                    })
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|h| h.join().expect("thread").expect("loads or generates"))
+                    .collect()
+            });
+            assert!(prints.iter().all(|p| *p == prints[0]), "{prints:?}");
+            let on_disk = SealKey::from_pem(&std::fs::read_to_string(&path).expect("read"))
+                .expect("whole key");
+            assert_eq!(on_disk.certificate_sha256(), prints[0]);
+            let names: Vec<_> = std::fs::read_dir(path.parent().expect("dir"))
+                .expect("list")
+                .map(|e| e.expect("entry").file_name())
+                .collect();
+            assert_eq!(names, vec![std::ffi::OsString::from("seal-key.pem")]);
+        }
+    }
 
     #[test]
     fn the_byte_range_leaves_out_exactly_the_contents_string() {
